@@ -1,0 +1,110 @@
+/**
+ * The error classes every layer throws. This file imports nothing so that every layer, from the protocol
+ * primitives up to the clients, can use it without breaking the "lower layers never import higher ones" rule.
+ *
+ * Messages never contain secrets (passwords, tokens, SCRAM material): callers pass only names and codes.
+ */
+
+export interface KafkaErrorOptions {
+  cause?: unknown
+  /** Whether repeating the same operation may succeed. */
+  retriable?: boolean
+}
+
+/** Base class of every error samsa throws. */
+export class KafkaError extends Error {
+  readonly retriable: boolean
+
+  constructor(message: string, options: KafkaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.retriable = options.retriable ?? false
+  }
+}
+
+/** A broker answered with a non-zero Kafka error code. */
+export class KafkaProtocolError extends KafkaError {
+  /** Kafka's numeric error code, e.g. 6. */
+  readonly code: number
+  /** Kafka's error name, e.g. `NOT_LEADER_OR_FOLLOWER`. */
+  readonly errorName: string
+  /** The broker's own error message, when the response carries one. */
+  readonly brokerMessage: string | null
+
+  constructor(
+    code: number,
+    errorName: string,
+    retriable: boolean,
+    options: { message?: string | null; context?: string; cause?: unknown } = {},
+  ) {
+    const where = options.context ? ` (${options.context})` : ''
+    const detail = options.message ? `: ${options.message}` : ''
+    super(`${errorName} [${code}]${where}${detail}`, { retriable, cause: options.cause })
+    this.code = code
+    this.errorName = errorName
+    this.brokerMessage = options.message ?? null
+  }
+}
+
+/** Bytes from the network did not decode as the protocol message they claim to be. */
+export class ProtocolDecodeError extends KafkaError {
+  readonly apiName: string | undefined
+  readonly version: number | undefined
+  readonly fieldPath: string | undefined
+  readonly offset: number
+
+  constructor(
+    message: string,
+    details: { apiName?: string; version?: number; fieldPath?: string; offset: number; cause?: unknown },
+  ) {
+    const at = [
+      details.apiName && `${details.apiName}${details.version === undefined ? '' : ` v${details.version}`}`,
+      details.fieldPath && `field ${details.fieldPath}`,
+      `offset ${details.offset}`,
+    ]
+      .filter(Boolean)
+      .join(', ')
+    super(`${message} (${at})`, { cause: details.cause })
+    this.apiName = details.apiName
+    this.version = details.version
+    this.fieldPath = details.fieldPath
+    this.offset = details.offset
+  }
+}
+
+/** A record batch (or legacy message set) is corrupt: bad CRC, lengths, varints, or compressed payload. */
+export class RecordsDecodeError extends KafkaError {
+  readonly offset: number
+
+  constructor(message: string, offset: number, options: { cause?: unknown } = {}) {
+    super(`${message} (offset ${offset})`, options)
+    this.offset = offset
+  }
+}
+
+/** A connection could not be made or was lost. Retriable: a new connection may succeed. */
+export class ConnectionError extends KafkaError {
+  readonly broker: string | undefined
+
+  constructor(message: string, options: { broker?: string; cause?: unknown; retriable?: boolean } = {}) {
+    super(options.broker ? `${message} (broker ${options.broker})` : message, {
+      cause: options.cause,
+      retriable: options.retriable ?? true,
+    })
+    this.broker = options.broker
+  }
+}
+
+/** An operation did not finish within its deadline. */
+export class TimeoutError extends KafkaError {
+  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, { cause: options.cause, retriable: options.retriable ?? true })
+  }
+}
+
+/** SASL or TLS authentication failed. Never retried in a loop: the same credentials fail the same way. */
+export class AuthenticationError extends KafkaError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause, retriable: false })
+  }
+}

@@ -1,0 +1,2 @@
+// Placeholder until the broker harness lands: nothing to start.
+module.exports = async () => {}
