@@ -1,0 +1,370 @@
+import { promisify } from 'node:util'
+import * as zlib from 'node:zlib'
+import * as lz4 from 'lz4-napi'
+import * as snappy from 'snappy'
+import * as zstd from 'zstd-napi'
+import * as zstdBinding from 'zstd-napi/binding.js'
+import { RecordsDecodeError } from '../errors.js'
+
+export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** Codec ids as they appear in the low three attribute bits. */
+export const COMPRESSION_IDS: Readonly<Record<CompressionCodec, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 }
+export const COMPRESSION_NAMES: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+
+/**
+ * Default cap on the bytes one compressed batch may expand to. The broker's own limits (message.max.bytes,
+ * default 1 MiB compressed) are far below this; it only exists so a hostile or corrupt payload cannot make a
+ * small input allocate gigabytes.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
+
+const gzipAsync = promisify(zlib.gzip)
+const gunzipAsync = promisify(zlib.gunzip)
+
+// ---------------------------------------------------------------------------------------------------------------
+// snappy: the Java client writes xerial's framing (a magic header, then [int32 length][raw snappy block]...);
+// librdkafka and KafkaJS write one raw snappy block. Both are read; xerial is written, as Java does.
+
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+const XERIAL_HEADER_LENGTH = 16
+/** Java's SnappyOutputStream default block size; matching it keeps compressed sizes comparable. */
+const XERIAL_BLOCK_SIZE = 32 * 1024
+
+function isXerial(data: Uint8Array): boolean {
+  if (data.length < XERIAL_HEADER_LENGTH) return false
+  for (let i = 0; i < 8; i++) if (data[i] !== XERIAL_MAGIC[i]) return false
+  return true
+}
+
+/** Snappy's raw format opens with the uncompressed length as a uint32 varint; read it to size-check first. */
+function snappyDeclaredLength(data: Uint8Array, start: number, end: number, at: number): number {
+  let result = 0
+  for (let i = 0; i < 5; i++) {
+    if (start + i >= end) throw new RecordsDecodeError('snappy block truncated in its length header', at)
+    const b = data[start + i]
+    result += (b & 0x7f) * 2 ** (7 * i)
+    if (b < 0x80) return result
+  }
+  throw new RecordsDecodeError('snappy block length header is not a valid varint', at)
+}
+
+interface SnappyBlock {
+  start: number
+  end: number
+  declared: number
+}
+
+function snappyBlocks(data: Uint8Array, limit: number, at: number): SnappyBlock[] {
+  const blocks: SnappyBlock[] = []
+  let total = 0
+  if (!isXerial(data)) {
+    const declared = snappyDeclaredLength(data, 0, data.length, at)
+    if (declared > limit) throw tooLarge('snappy', declared, limit, at)
+    blocks.push({ start: 0, end: data.length, declared })
+    return blocks
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  let pos = XERIAL_HEADER_LENGTH
+  while (pos < data.length) {
+    if (pos + 4 > data.length) throw new RecordsDecodeError('xerial snappy block length truncated', at)
+    const length = view.getInt32(pos)
+    pos += 4
+    if (length < 0 || pos + length > data.length) {
+      throw new RecordsDecodeError(`xerial snappy block length ${length} exceeds the ${data.length - pos} bytes present`, at)
+    }
+    const declared = snappyDeclaredLength(data, pos, pos + length, at)
+    total += declared
+    if (total > limit) throw tooLarge('snappy', total, limit, at)
+    blocks.push({ start: pos, end: pos + length, declared })
+    pos += length
+  }
+  return blocks
+}
+
+function joinSnappyBlocks(blocks: SnappyBlock[], outputs: Buffer[], at: number): Buffer {
+  if (outputs.length === 1) return checkedSnappyOutput(outputs[0], blocks[0], at)
+  let total = 0
+  for (const block of blocks) total += block.declared
+  const result = Buffer.allocUnsafe(total)
+  let pos = 0
+  for (let i = 0; i < outputs.length; i++) {
+    const out = checkedSnappyOutput(outputs[i], blocks[i], at)
+    out.copy(result, pos)
+    pos += out.length
+  }
+  return result
+}
+
+function checkedSnappyOutput(output: Buffer | string, block: SnappyBlock, at: number): Buffer {
+  if (typeof output === 'string' || output.length !== block.declared) {
+    throw new RecordsDecodeError('snappy block decompressed to a different length than it declares', at)
+  }
+  return output
+}
+
+function snappyCompressSync(data: Buffer): Buffer {
+  const chunks: Buffer[] = [xerialHeader()]
+  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
+    chunks.push(...xerialBlock(snappy.compressSync(data.subarray(pos, Math.min(pos + XERIAL_BLOCK_SIZE, data.length)))))
+  }
+  return Buffer.concat(chunks)
+}
+
+async function snappyCompressAsync(data: Buffer): Promise<Buffer> {
+  const pending: Promise<Buffer>[] = []
+  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
+    pending.push(snappy.compress(data.subarray(pos, Math.min(pos + XERIAL_BLOCK_SIZE, data.length))))
+  }
+  const blocks = await Promise.all(pending)
+  return Buffer.concat([xerialHeader(), ...blocks.flatMap(xerialBlock)])
+}
+
+function xerialHeader(): Buffer {
+  const header = Buffer.alloc(XERIAL_HEADER_LENGTH)
+  XERIAL_MAGIC.copy(header, 0)
+  header.writeInt32BE(1, 8) // format version
+  header.writeInt32BE(1, 12) // oldest reader version that understands it
+  return header
+}
+
+function xerialBlock(block: Buffer): Buffer[] {
+  const length = Buffer.allocUnsafe(4)
+  length.writeInt32BE(block.length, 0)
+  return [length, block]
+}
+
+function snappyDecompressSync(data: Uint8Array, limit: number, at: number): Buffer {
+  const blocks = snappyBlocks(data, limit, at)
+  const outputs = blocks.map((b) => snappy.uncompressSync(data.subarray(b.start, b.end), { asBuffer: true }) as Buffer)
+  return joinSnappyBlocks(blocks, outputs, at)
+}
+
+async function snappyDecompressAsync(data: Uint8Array, limit: number, at: number): Promise<Buffer> {
+  const blocks = snappyBlocks(data, limit, at)
+  const outputs = await Promise.all(
+    blocks.map((b) => snappy.uncompress(data.subarray(b.start, b.end), { asBuffer: true }) as Promise<Buffer>),
+  )
+  return joinSnappyBlocks(blocks, outputs, at)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// lz4: standard LZ4 frames (Kafka's KafkaLZ4BlockOutputStream writes independent blocks, no block checksums, no
+// content size). Magic v0 message sets were written with a header checksum computed over the wrong bytes (the
+// frame magic included); for those the checksum byte is recomputed before handing the frame to lz4-napi.
+
+const LZ4_MAGIC = 0x184d2204
+const LZ4_BLOCK_MAX_SIZES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024]
+/** LZ4's worst-case expansion: each compressed byte can produce at most 255 output bytes (plus a small tail). */
+const LZ4_MAX_RATIO = 255
+
+function lz4FrameHeaderLength(data: Uint8Array, at: number): number {
+  if (data.length < 7) throw new RecordsDecodeError('lz4 frame shorter than its header', at)
+  if ((data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0 !== LZ4_MAGIC) {
+    throw new RecordsDecodeError('lz4 frame has a bad magic number', at)
+  }
+  const flags = data[4]
+  if (flags >> 6 !== 1) throw new RecordsDecodeError(`lz4 frame version ${flags >> 6} is not supported`, at)
+  const length = 7 + (flags & 0x08 ? 8 : 0) + (flags & 0x01 ? 4 : 0)
+  if (data.length < length) throw new RecordsDecodeError('lz4 frame header truncated', at)
+  return length
+}
+
+/** Walks the block headers (no decompression) to bound the output size before allocating it. */
+function lz4CheckedBound(data: Uint8Array, limit: number, at: number): void {
+  const headerLength = lz4FrameHeaderLength(data, at)
+  const flags = data[4]
+  const blockMax = LZ4_BLOCK_MAX_SIZES[(data[5] >> 4) & 7]
+  if (blockMax === 0) throw new RecordsDecodeError('lz4 frame declares an invalid block size', at)
+  const blockChecksum = flags & 0x10 ? 4 : 0
+  let bound = 0
+  let pos = headerLength
+  for (;;) {
+    if (pos + 4 > data.length) throw new RecordsDecodeError('lz4 frame truncated (no end mark)', at)
+    const word = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0
+    pos += 4
+    if (word === 0) break
+    const length = word & 0x7fffffff
+    if (length > blockMax) throw new RecordsDecodeError(`lz4 block of ${length} bytes exceeds the frame's ${blockMax}`, at)
+    bound += word >>> 31 ? length : Math.min(blockMax, length * LZ4_MAX_RATIO)
+    if (bound > limit) throw tooLarge('lz4', bound, limit, at)
+    pos += length + blockChecksum
+    if (pos > data.length) throw new RecordsDecodeError('lz4 block truncated', at)
+  }
+}
+
+function lz4Prepare(data: Uint8Array, limit: number, at: number, legacyHeaderChecksum: boolean): Buffer {
+  lz4CheckedBound(data, limit, at)
+  const frame = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  if (!legacyHeaderChecksum) return frame
+  const headerLength = lz4FrameHeaderLength(data, at)
+  const fixed = Buffer.from(frame)
+  fixed[headerLength - 1] = (xxh32Short(fixed, 4, headerLength - 1) >>> 8) & 0xff
+  return fixed
+}
+
+const PRIME32_1 = 2654435761
+const PRIME32_2 = 2246822519
+const PRIME32_3 = 3266489917
+const PRIME32_4 = 668265263
+const PRIME32_5 = 374761393
+
+function rotl32(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r))
+}
+
+/** XXH32 with seed 0 for inputs under 16 bytes: all an LZ4 frame descriptor ever needs. */
+export function xxh32Short(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start
+  if (length >= 16) throw new RangeError('xxh32Short handles fewer than 16 bytes')
+  let h = (PRIME32_5 + length) | 0
+  let i = start
+  for (; i + 4 <= end; i += 4) {
+    const word = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)
+    h = (h + Math.imul(word, PRIME32_3)) | 0
+    h = Math.imul(rotl32(h, 17), PRIME32_4)
+  }
+  for (; i < end; i++) {
+    h = (h + Math.imul(bytes[i], PRIME32_5)) | 0
+    h = Math.imul(rotl32(h, 11), PRIME32_1)
+  }
+  h ^= h >>> 15
+  h = Math.imul(h, PRIME32_2)
+  h ^= h >>> 13
+  h = Math.imul(h, PRIME32_3)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+const LZ4_FRAME_OPTIONS = { contentChecksum: false, blockChecksums: false }
+
+// ---------------------------------------------------------------------------------------------------------------
+// zstd: zstd-napi's one-shot decompress trusts the frame's declared content size (and, without one, grows without
+// bound), so decompression drives the streaming context directly with a running limit.
+
+let zstdContext: zstdBinding.DCtx | undefined
+const ZSTD_CHUNK = 128 * 1024
+
+function zstdDecompressSync(data: Uint8Array, limit: number, at: number): Buffer {
+  const context = (zstdContext ??= new zstdBinding.DCtx())
+  context.reset(zstdBinding.ResetDirective.sessionAndParameters)
+  const chunks: Buffer[] = []
+  let total = 0
+  let input = data
+  let hint = 1
+  let outputFull = false
+  do {
+    const chunk = Buffer.allocUnsafe(Math.min(ZSTD_CHUNK, limit - total + 1))
+    const [nextHint, produced, consumed] = context.decompressStream(chunk, input)
+    if (produced === 0 && consumed === 0) {
+      if (input.length === 0) break
+      throw new RecordsDecodeError('zstd stream made no progress', at)
+    }
+    total += produced
+    if (total > limit) throw tooLarge('zstd', total, limit, at)
+    if (produced > 0) chunks.push(chunk.subarray(0, produced))
+    input = input.subarray(consumed)
+    hint = nextHint
+    // A full output chunk means the decoder may still hold data even when all input is consumed.
+    outputFull = produced === chunk.length
+  } while (input.length > 0 || (hint !== 0 && outputFull))
+  if (hint !== 0) throw new RecordsDecodeError('zstd frame truncated', at)
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function tooLarge(codec: string, size: number, limit: number, at: number): RecordsDecodeError {
+  return new RecordsDecodeError(`${codec} payload would decompress to at least ${size} bytes, over the ${limit}-byte limit (maxDecompressedBytes)`, at)
+}
+
+function wrapFailure(codec: string, error: unknown, at: number): RecordsDecodeError {
+  if (error instanceof RecordsDecodeError) return error
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'ERR_BUFFER_TOO_LARGE') {
+    return new RecordsDecodeError(`${codec} payload exceeds the maxDecompressedBytes limit`, at, { cause: error })
+  }
+  return new RecordsDecodeError(`${codec} payload failed to decompress`, at, { cause: error })
+}
+
+export interface DecompressOptions {
+  /** Refuse payloads that would expand beyond this many bytes. */
+  maxDecompressedBytes: number
+  /** Byte position of the batch, for error messages. */
+  at: number
+  /** Legacy magic v0 lz4 frames carry a miscomputed header checksum. */
+  legacyLz4HeaderChecksum?: boolean
+}
+
+/** Compresses synchronously on the calling thread. `level` is ignored by codecs without levels (snappy, lz4). */
+export function compressSync(codec: CompressionCodec, data: Buffer, level?: number): Buffer {
+  switch (codec) {
+    case 'none':
+      return data
+    case 'gzip':
+      return zlib.gzipSync(data, level === undefined ? undefined : { level })
+    case 'snappy':
+      return snappyCompressSync(data)
+    case 'lz4':
+      return lz4.compressFrameSync(data, LZ4_FRAME_OPTIONS)
+    case 'zstd':
+      return zstd.compress(data, level === undefined ? {} : { compressionLevel: level })
+  }
+}
+
+/**
+ * Compresses on libuv's thread pool where the binding can (gzip, snappy, lz4). zstd-napi has no asynchronous API,
+ * so zstd runs on the calling thread.
+ */
+export async function compressAsync(codec: CompressionCodec, data: Buffer, level?: number): Promise<Buffer> {
+  switch (codec) {
+    case 'none':
+      return data
+    case 'gzip':
+      return gzipAsync(data, level === undefined ? {} : { level })
+    case 'snappy':
+      return snappyCompressAsync(data)
+    case 'lz4':
+      return lz4.compressFrame(data, LZ4_FRAME_OPTIONS)
+    case 'zstd':
+      return compressSync('zstd', data, level)
+  }
+}
+
+export function decompressSync(codec: CompressionCodec, data: Uint8Array, options: DecompressOptions): Buffer {
+  const { maxDecompressedBytes: limit, at } = options
+  try {
+    switch (codec) {
+      case 'none':
+        return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      case 'gzip':
+        return zlib.gunzipSync(data, { maxOutputLength: Math.max(1, limit) })
+      case 'snappy':
+        return snappyDecompressSync(data, limit, at)
+      case 'lz4':
+        return lz4.decompressFrameSync(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
+      case 'zstd':
+        return zstdDecompressSync(data, limit, at)
+    }
+  } catch (error) {
+    throw wrapFailure(codec, error, at)
+  }
+}
+
+export async function decompressAsync(codec: CompressionCodec, data: Uint8Array, options: DecompressOptions): Promise<Buffer> {
+  const { maxDecompressedBytes: limit, at } = options
+  try {
+    switch (codec) {
+      case 'gzip':
+        return await gunzipAsync(data, { maxOutputLength: Math.max(1, limit) })
+      case 'snappy':
+        return await snappyDecompressAsync(data, limit, at)
+      case 'lz4':
+        return await lz4.decompressFrame(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
+      default:
+        return decompressSync(codec, data, options)
+    }
+  } catch (error) {
+    throw wrapFailure(codec, error, at)
+  }
+}
