@@ -301,6 +301,7 @@ export async function startInstance({
     nodes,
     logFile: nodes[0].logFile,
     libDir: jars.libDir,
+    cacheHit: jars.cacheHit,
     loggingBackend: loggingBackend(kafkaVersion),
     starterPid: process.pid,
     ownerPid: ownerPid ?? null,
@@ -339,7 +340,7 @@ export async function startInstance({
   state.startMs = Date.now() - began
   writeState(state)
   log(`kafka '${name}': ${size} node(s) of Kafka ${kafkaVersion} ready in ${(state.startMs / 1000).toFixed(1)} s`)
-  return { ...describeInstance(state), reused: false, cacheHit: jars.cacheHit }
+  return { ...describeInstance(state), reused: false }
 }
 
 /**

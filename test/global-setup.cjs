@@ -1,2 +1,0 @@
-// Placeholder until the broker harness lands: nothing to start.
-module.exports = async () => {}
