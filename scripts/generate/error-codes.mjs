@@ -1,0 +1,54 @@
+// Kafka's error table, read from the pinned kafka-clients jar by a small Java program (scripts/errors/), cached
+// per Kafka version and program hash so the JVM runs once, then emitted as src/protocol/generated/error-codes.ts.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { cacheRoot, resolveArtifacts } from '../lib/maven.mjs'
+import { KAFKA_VERSION } from '../lib/versions.mjs'
+import { GENERATED_BANNER } from './emit-module.mjs'
+
+/** @returns {Array<{ code: number, name: string, retriable: boolean, message: string | null }>} */
+export function loadErrorTable(root) {
+  const program = join(root, 'scripts', 'errors', 'DumpErrors.java')
+  const programHash = createHash('sha256').update(readFileSync(program)).digest('hex').slice(0, 16)
+  const cacheDir = join(cacheRoot(), 'error-codes')
+  const cached = join(cacheDir, `kafka-${KAFKA_VERSION}-${programHash}.json`)
+  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8'))
+
+  const jars = resolveArtifacts({
+    name: `kafka-clients-${KAFKA_VERSION}-runtime`,
+    artifacts: [`org.apache.kafka:kafka-clients:${KAFKA_VERSION}`],
+    includeTransitive: true,
+  })
+  const classPath = readdirSync(jars)
+    .filter((f) => f.endsWith('.jar'))
+    .sort()
+    .map((f) => join(jars, f))
+    .join(delimiter)
+  process.stderr.write(`generate: reading the error table from kafka-clients ${KAFKA_VERSION} (once; cached)\n`)
+  const json = execFileSync('java', ['-cp', classPath, program], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  const table = JSON.parse(json)
+  if (!Array.isArray(table) || table.length < 10) throw new Error('error table dump looks wrong')
+  mkdirSync(cacheDir, { recursive: true })
+  writeFileSync(cached, JSON.stringify(table, null, 1) + '\n')
+  return table
+}
+
+export function errorCodesSource(table) {
+  const sorted = [...table].sort((a, b) => a.code - b.code)
+  const out = [GENERATED_BANNER]
+  out.push(`/** One row of Kafka's error table. */\n`)
+  out.push(`export interface ErrorCodeInfo {\n  readonly code: number\n  readonly name: string\n  readonly retriable: boolean\n  readonly message: string | null\n}\n\n`)
+  out.push(`/** Kafka ${KAFKA_VERSION}'s error codes (org.apache.kafka.common.protocol.Errors), keyed by code. */\n`)
+  out.push(`export const errorCodes: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, ErrorCodeInfo>([\n`)
+  for (const e of sorted) {
+    out.push(`  [${e.code}, { code: ${e.code}, name: ${JSON.stringify(e.name)}, retriable: ${e.retriable}, message: ${JSON.stringify(e.message)} }],\n`)
+  }
+  out.push(`])\n\n`)
+  out.push(`/** Error name → code. */\n`)
+  out.push(`export const ErrorCodes = {\n`)
+  for (const e of sorted) out.push(`  ${e.name}: ${e.code},\n`)
+  out.push(`} as const\n`)
+  return out.join('')
+}
