@@ -17,7 +17,15 @@ import { join } from 'node:path'
 import { type JsonLineJvm as JsonLineJvmType, JsonLineJvm, prepareJavaProgram } from './support/java-process.js'
 import { type JsonAnswer } from './support/java-process.js'
 import { JsonNumber } from './support/lossless-json.js'
-import { type MessageSchema, SPEC_DIR, loadMessageSchemas, versionsOf } from './support/protocol-schema.js'
+import {
+  type MessageSchema,
+  SPEC_DIR,
+  fieldsAt,
+  isFlexible,
+  isTaggedAt,
+  loadMessageSchemas,
+  versionsOf,
+} from './support/protocol-schema.js'
 import { caseSeed, randomInstance } from './support/random-instance.js'
 import {
   firstDifference,
@@ -82,7 +90,7 @@ function loadMessageCodecs(): { codecs: Record<string, MessageCodec> | null; pro
     if (!generated.messageCodecs) return { codecs: null, problem: 'src/protocol/generated/index.ts exports no messageCodecs' }
     return { codecs: generated.messageCodecs, problem: null }
   } catch (error) {
-    return { codecs: null, problem: `cannot load src/protocol/generated (run \`npm run generate\`): ${String(error)}` }
+    return { codecs: null, problem: `cannot load src/protocol/generated (run \`npm run generate\`): ${String(error).slice(0, 1500)}` }
   }
 }
 
@@ -200,7 +208,129 @@ beforeAll(async () => {
     const problem = compareJavaDecode(testCase, answer, testCase.samsaBytes!)
     if (problem) fail(javaReadFailures, testCase, problem)
   })
+
+  // 5. Unknown tagged fields on the root struct: Java keeps and re-writes them, so must samsa.
+  const unknownCases = buildUnknownTagCases(codecs)
+  const javaUnknown = await jvm.requestAll(
+    unknownCases.map(({ testCase, bytes }) => ({
+      op: 'decode',
+      message: testCase.schema.name,
+      version: testCase.version,
+      hex: bytes.toString('hex'),
+    })),
+  )
+  javaUnknown.forEach((answer, i) => {
+    const { testCase, bytes, unknown } = unknownCases[i]!
+    unknownTagPairs.add(`${testCase.schema.name} v${testCase.version}`)
+    const javaProblem = compareJavaDecode(testCase, answer, bytes)
+    if (javaProblem) {
+      fail(referenceFailures, testCase, `unknown-tag frame rejected by Java (harness bug): ${javaProblem}`)
+      return
+    }
+    checkUnknownTagsInSamsa(testCase, codecs[testCase.schema.name]!, bytes, unknown)
+  })
 }, 900_000)
+
+interface UnknownTagCase {
+  testCase: Case
+  bytes: Buffer
+  unknown: Array<{ tag: number; data: Buffer }>
+}
+
+const unknownTagPairs = new Set<string>()
+const unknownTagFailures: string[] = []
+
+/**
+ * For one instance of every flexible (message, version): drop the root's tagged fields, so the body ends with a
+ * zero tag count, and replace that count with two tags the schema does not know.
+ */
+function buildUnknownTagCases(codecs: Record<string, MessageCodec>): UnknownTagCase[] {
+  const result: UnknownTagCase[] = []
+  const seen = new Set<string>()
+  for (const base of cases) {
+    const pair = `${base.schema.name} v${base.version}`
+    if (seen.has(pair) || !isFlexible(base.schema, base.version) || !base.javaBytes) continue
+    seen.add(pair)
+    const instance: Record<string, unknown> = {}
+    for (const field of fieldsAt(base.schema.root, base.version)) {
+      if (!isTaggedAt(field, base.version) && base.instance[field.key] !== undefined) instance[field.key] = base.instance[field.key]
+    }
+    const testCase: Case = { ...base, instance, label: `${base.label} (+unknown tagged fields)` }
+    let plain: Buffer
+    try {
+      const encoded = codecs[base.schema.name]!.encode(base.version, instance)
+      plain = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
+    } catch (error) {
+      fail(unknownTagFailures, testCase, `samsa encode threw ${String(error)}`)
+      continue
+    }
+    if (plain.length === 0 || plain[plain.length - 1] !== 0) {
+      fail(unknownTagFailures, testCase, `encoding without tagged fields does not end with a zero tag count: ${hexAround(plain, plain.length - 1)}`)
+      continue
+    }
+    const knownTags = fieldsAt(base.schema.root, base.version)
+      .map((field) => field.tag)
+      .filter((tag): tag is number => tag !== undefined)
+    const first = Math.max(-1, ...knownTags) + 7
+    // The second tag needs a two-byte varint, and its data is long enough for a two-byte size too.
+    const unknown = [
+      { tag: first, data: Buffer.from('c0ffee', 'hex') },
+      { tag: first + 200, data: Buffer.alloc(130, 0x5a) },
+    ]
+    const section = Buffer.concat([
+      uvarint(unknown.length),
+      ...unknown.flatMap((field) => [uvarint(field.tag), uvarint(field.data.length), field.data]),
+    ])
+    result.push({ testCase, bytes: Buffer.concat([plain.subarray(0, plain.length - 1), section]), unknown })
+  }
+  return result
+}
+
+function uvarint(value: number): Buffer {
+  const bytes: number[] = []
+  let rest = value
+  while (rest >= 0x80) {
+    bytes.push((rest & 0x7f) | 0x80)
+    rest >>>= 7
+  }
+  bytes.push(rest)
+  return Buffer.from(bytes)
+}
+
+function checkUnknownTagsInSamsa(testCase: Case, codec: MessageCodec, bytes: Buffer, unknown: Array<{ tag: number; data: Buffer }>): void {
+  let decoded: Record<string, unknown>
+  try {
+    decoded = codec.decode(testCase.version, bytes) as Record<string, unknown>
+  } catch (error) {
+    fail(unknownTagFailures, testCase, `samsa decode threw ${String(error)}`)
+    return
+  }
+  const kept = decoded._unknownTaggedFields
+  const difference = firstDifference(unknown, kept, '_unknownTaggedFields')
+  if (difference) {
+    fail(unknownTagFailures, testCase, `unknown tagged fields not kept: ${difference}`)
+    return
+  }
+  const expected = normalizeStruct(testCase.schema.root, testCase.version, testCase.instance)
+  const rest = normalizeStruct(testCase.schema.root, testCase.version, decoded)
+  const valueDifference = firstDifference(expected, rest)
+  if (valueDifference) {
+    fail(unknownTagFailures, testCase, `known fields differ: ${valueDifference}`)
+    return
+  }
+  let again: Buffer
+  try {
+    const encoded = codec.encode(testCase.version, decoded)
+    again = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
+  } catch (error) {
+    fail(unknownTagFailures, testCase, `samsa re-encode threw ${String(error)}`)
+    return
+  }
+  if (!again.equals(bytes)) {
+    const offset = firstDifferentByte(bytes, again)
+    fail(unknownTagFailures, testCase, `re-encoding differs at ${offset}: input ${hexAround(bytes, offset)} / samsa ${hexAround(again, offset)}`)
+  }
+}
 
 afterAll(async () => {
   await jvm?.close()
@@ -229,12 +359,12 @@ function compareJavaDecode(testCase: Case, answer: JsonAnswer, bytes: Buffer): s
   return null
 }
 
-function checkSamsaEncode(testCase: Case, codec: MessageCodec): void {
+function checkSamsaEncode(testCase: Case, codec: MessageCodec, failures = encodeFailures): void {
   let bytes: Uint8Array
   try {
     bytes = codec.encode(testCase.version, testCase.instance)
   } catch (error) {
-    fail(encodeFailures, testCase, `samsa encode threw ${String(error)}`)
+    fail(failures, testCase, `samsa encode threw ${String(error)}`)
     return
   }
   const samsa = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -243,30 +373,30 @@ function checkSamsaEncode(testCase: Case, codec: MessageCodec): void {
   if (!samsa.equals(java)) {
     const offset = firstDifferentByte(java, samsa)
     fail(
-      encodeFailures,
+      failures,
       testCase,
       `bytes differ at offset ${offset} (Java ${java.length} bytes, samsa ${samsa.length}): Java ${hexAround(java, offset)} / samsa ${hexAround(samsa, offset)}`,
     )
   }
 }
 
-function checkSamsaDecode(testCase: Case, codec: MessageCodec): void {
+function checkSamsaDecode(testCase: Case, codec: MessageCodec, failures = decodeFailures): void {
   let decoded: unknown
   try {
     decoded = codec.decode(testCase.version, testCase.javaBytes!)
   } catch (error) {
-    fail(decodeFailures, testCase, `samsa decode of Java bytes threw ${String(error)}`)
+    fail(failures, testCase, `samsa decode of Java bytes threw ${String(error)}`)
     return
   }
   const problems = shapeProblems(testCase.schema.root, testCase.version, decoded)
   if (problems.length > 0) {
-    fail(decodeFailures, testCase, `decoded shape: ${problems.slice(0, 3).join('; ')}`)
+    fail(failures, testCase, `decoded shape: ${problems.slice(0, 3).join('; ')}`)
     return
   }
   const expected = normalizeStruct(testCase.schema.root, testCase.version, testCase.instance)
   const actual = normalizeStruct(testCase.schema.root, testCase.version, decoded as Record<string, unknown>)
   const difference = firstDifference(expected, actual)
-  if (difference) fail(decodeFailures, testCase, `decoded value differs: ${difference}`)
+  if (difference) fail(failures, testCase, `decoded value differs: ${difference}`)
 }
 
 describe('generated protocol codecs against the Java serializer', () => {
@@ -278,6 +408,7 @@ describe('generated protocol codecs against the Java serializer', () => {
     console.log(
       `protocol golden: ${covered.size} (message, version) pairs from ${schemas.filter((s) => versionsOf(s).length > 0).length} schema files, ` +
         `${cases.length} instances; ${passing} pairs pass all checks, ${failedPairs.size} fail; ` +
+        `${unknownTagPairs.size} flexible pairs also checked with unknown tagged fields; ` +
         `skipped (validVersions "none"): ${expected.skipped.map((f) => f.replace('.json', '')).join(', ') || 'none'}; ` +
         `${((Date.now() - startedAt) / 1000).toFixed(1)}s`,
     )
@@ -296,17 +427,41 @@ describe('generated protocol codecs against the Java serializer', () => {
   })
 
   test('(a) samsa encodes every instance to the same bytes as Java', () => {
-    expect(codecProblem).toBeNull()
+    expect(codecProblem === null ? null : 'generated codecs unavailable: see the test above').toBeNull()
     expect(report(encodeFailures)).toBe('')
   })
 
   test('(b) samsa decodes Java bytes back to the instance', () => {
-    expect(codecProblem).toBeNull()
+    expect(codecProblem === null ? null : 'generated codecs unavailable: see the test above').toBeNull()
     expect(report(decodeFailures)).toBe('')
   })
 
   test('(c) Java decodes samsa bytes to the instance', () => {
-    expect(codecProblem).toBeNull()
+    expect(codecProblem === null ? null : 'generated codecs unavailable: see the test above').toBeNull()
     expect(report(javaReadFailures)).toBe('')
   })
+
+  test('(d) unknown tagged fields survive samsa decode and encode, as they do in Java', () => {
+    expect(codecProblem === null ? null : 'generated codecs unavailable: see the test above').toBeNull()
+    const flexiblePairs = new Set(cases.filter((c) => isFlexible(c.schema, c.version)).map((c) => `${c.schema.name} v${c.version}`))
+    expect(report(unknownTagFailures)).toBe('')
+    expect(unknownTagPairs.size).toBe(flexiblePairs.size)
+  })
+
+  test('the checks are not vacuous: a flipped byte, a changed value and an extra key are all reported', () => {
+    const sample = cases.find((c) => c.javaBytes && c.javaBytes.length > 0 && Object.keys(c.instance).length > 0)!
+    const firstKey = Object.keys(sample.instance)[0]!
+    const flipped = Buffer.from(sample.javaBytes!)
+    flipped[flipped.length - 1]! ^= 0x01
+    const changedValue = { ...sample.instance, [firstKey]: { unexpected: true } }
+    const failures: string[] = []
+    checkSamsaEncode({ ...sample }, { encode: () => flipped, decode: () => sample.instance }, failures)
+    checkSamsaDecode({ ...sample }, { encode: () => sample.javaBytes!, decode: () => changedValue }, failures)
+    checkSamsaDecode({ ...sample }, { encode: () => sample.javaBytes!, decode: () => ({ ...sample.instance, notAField: 1 }) }, failures)
+    expect(failures).toHaveLength(3)
+    expect(failures[0]).toContain(`bytes differ at offset ${flipped.length - 1}`)
+    expect(failures[1]).toContain(firstKey)
+    expect(failures[2]).toContain('notAField')
+  })
+
 })
