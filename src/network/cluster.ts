@@ -1,0 +1,535 @@
+/**
+ * The cluster as the clients see it: a metadata cache (brokers, topics with their ids, partitions, leaders and
+ * leader epochs), coordinator lookups, and the one request path every client uses:
+ * build → route (any broker, a node, the controller, a coordinator, a partition leader) → send → classify errors
+ * → refresh what the error says is stale → retry with backoff, or surface a typed error.
+ *
+ * Metadata refreshes are coalesced: callers that ask while one is running share it when it covers their topics,
+ * otherwise they share the single next one. Partition leader epochs only move forward, so a response from a broker
+ * with older metadata cannot send us back to a previous leader (KIP-320).
+ */
+import { ConnectionError, KafkaError, KafkaProtocolError } from '../errors.js'
+import { type ApiCodec, apis, ApiKeys, errorFromCode } from '../protocol/index.js'
+import { throwIfAborted } from './abort.js'
+import type { Connection, RequestOptions } from './connection.js'
+import { type Logger, silentLogger } from './instrumentation.js'
+import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
+import { DEFAULT_RETRY, type RetryOptions, withRetry } from './retry.js'
+
+export interface ClusterOptions extends PoolOptions {
+  /** Bootstrap servers, `host:port`. */
+  brokers: string[]
+  /** Refresh metadata at least this often even without errors (Java's metadata.max.age.ms). */
+  metadataMaxAgeMs?: number
+  retry?: Partial<RetryOptions>
+}
+
+export interface BrokerInfo {
+  nodeId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+export interface PartitionInfo {
+  partition: number
+  /** -1 while the partition has no leader. */
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas: number[]
+  errorCode: number
+}
+
+export interface TopicInfo {
+  name: string
+  topicId: string
+  isInternal: boolean
+  partitions: PartitionInfo[]
+}
+
+export type CoordinatorType = 'group' | 'transaction' | 'share'
+const COORDINATOR_KEY_TYPE: Record<CoordinatorType, number> = { group: 0, transaction: 1, share: 2 }
+
+/** Where a request goes. */
+export type Target =
+  | { kind: 'any' }
+  | { kind: 'node'; nodeId: number }
+  | { kind: 'controller' }
+  | { kind: 'coordinator'; type: CoordinatorType; key: string }
+  | { kind: 'leader'; topic: string; partition: number }
+
+export interface SendOptions extends Omit<RequestOptions, 'version'> {
+  /** Connection purpose (`default`, `fetch`, `group`, `produce`…): separates long polls from control traffic. */
+  purpose?: string
+  retry?: Partial<RetryOptions>
+  /** Absolute deadline for all attempts together. */
+  deadline?: number
+  /** Returns the error code the response carries at the top level (0 for none), so it is classified and retried. */
+  errorCode?: (response: never) => number
+  /** Picks the version from the negotiated one; throw UnsupportedVersionError when the broker is too old. */
+  version?: number | ((negotiated: number) => number)
+}
+
+const UNKNOWN_TOPIC_OR_PARTITION = 3
+const LEADER_NOT_AVAILABLE = 5
+const NOT_LEADER_OR_FOLLOWER = 6
+const COORDINATOR_NOT_AVAILABLE = 15
+const NOT_COORDINATOR = 16
+const NOT_CONTROLLER = 41
+const FENCED_LEADER_EPOCH = 74
+const UNKNOWN_LEADER_EPOCH = 75
+const UNKNOWN_TOPIC_ID = 100
+const REBOOTSTRAP_REQUIRED = 129
+
+/** Error codes that mean our idea of who leads what is stale. */
+const METADATA_STALE = new Set([
+  UNKNOWN_TOPIC_OR_PARTITION,
+  LEADER_NOT_AVAILABLE,
+  NOT_LEADER_OR_FOLLOWER,
+  FENCED_LEADER_EPOCH,
+  UNKNOWN_LEADER_EPOCH,
+  UNKNOWN_TOPIC_ID,
+  NOT_CONTROLLER,
+])
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+
+interface MetadataResponseShape {
+  brokers: Array<{ nodeId: number; host: string; port: number; rack?: string | null }>
+  clusterId?: string | null
+  controllerId?: number
+  errorCode?: number
+  topics: Array<{
+    errorCode: number
+    name: string | null
+    topicId?: string
+    isInternal?: boolean
+    partitions: Array<{
+      errorCode: number
+      partitionIndex: number
+      leaderId: number
+      leaderEpoch?: number
+      replicaNodes: number[]
+      isrNodes: number[]
+      offlineReplicas?: number[]
+    }>
+  }>
+}
+
+interface FindCoordinatorResponseShape {
+  errorCode?: number
+  errorMessage?: string | null
+  nodeId?: number
+  host?: string
+  port?: number
+  coordinators?: Array<{ key: string; nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null }>
+}
+
+type Refresh = { topics: Set<string> | 'all'; promise: Promise<void> }
+
+export class Cluster {
+  readonly pool: ConnectionPool
+  readonly #bootstrap: BrokerAddress[]
+  readonly #logger: Logger
+  readonly #retry: RetryOptions
+  readonly #metadataMaxAgeMs: number
+  readonly #brokers = new Map<number, BrokerInfo>()
+  readonly #topics = new Map<string, TopicInfo>()
+  readonly #topicNamesById = new Map<string, string>()
+  readonly #topicErrors = new Map<string, number>()
+  /** Topics some client uses: every refresh covers them so that their leaders stay current. */
+  readonly #interest = new Set<string>()
+  readonly #coordinators = new Map<string, BrokerAddress>()
+  readonly #coordinatorLookups = new Map<string, Promise<BrokerAddress>>()
+  #clusterId: string | null = null
+  #controllerId = -1
+  #lastRefreshAt = 0
+  #current: Refresh | null = null
+  #next: { topics: Set<string> | 'all'; promise: Promise<void>; start: () => void } | null = null
+  #anyIndex = 0
+
+  constructor(options: ClusterOptions) {
+    if (!options.brokers || options.brokers.length === 0) throw new KafkaError('No bootstrap brokers given')
+    this.#bootstrap = options.brokers.map(parseHostPort)
+    this.#logger = options.logger ?? silentLogger
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry }
+    this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000
+    this.pool = new ConnectionPool(options)
+  }
+
+  get clusterId(): string | null {
+    return this.#clusterId
+  }
+
+  get controllerId(): number {
+    return this.#controllerId
+  }
+
+  get retryOptions(): RetryOptions {
+    return this.#retry
+  }
+
+  brokers(): BrokerInfo[] {
+    return [...this.#brokers.values()]
+  }
+
+  broker(nodeId: number): BrokerInfo | undefined {
+    return this.#brokers.get(nodeId)
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.#topics.get(name)
+  }
+
+  topicNameById(topicId: string): string | undefined {
+    return this.#topicNamesById.get(topicId)
+  }
+
+  /** Keeps `topics` in every future metadata refresh. */
+  addInterest(topics: Iterable<string>): void {
+    for (const topic of topics) this.#interest.add(topic)
+  }
+
+  // ---- metadata ----
+
+  /**
+   * Refreshes metadata for `topics` (plus every topic of interest), or for all topics with 'all'. Concurrent calls
+   * share requests.
+   */
+  refreshMetadata(topics: Iterable<string> | 'all' = [], options: { signal?: AbortSignal } = {}): Promise<void> {
+    const wanted: Set<string> | 'all' = topics === 'all' ? 'all' : new Set([...this.#interest, ...topics])
+    const current = this.#current
+    if (current && covers(current.topics, wanted)) return current.promise
+    if (!current) return this.#startRefresh(wanted, options.signal).promise
+    if (this.#next) {
+      this.#next.topics = merge(this.#next.topics, wanted)
+      return this.#next.promise
+    }
+    let start!: () => void
+    const next = {
+      topics: wanted,
+      promise: new Promise<void>((resolve, reject) => {
+        start = () => this.#startRefresh(next.topics, options.signal).promise.then(resolve, reject)
+      }),
+      start: () => start(),
+    }
+    this.#next = next
+    return next.promise
+  }
+
+  #startRefresh(topics: Set<string> | 'all', signal?: AbortSignal): Refresh {
+    const refresh: Refresh = {
+      topics,
+      promise: withRetry(() => this.#fetchMetadata(topics, signal), this.#retry, { signal }).finally(() => {
+        this.#current = null
+        const next = this.#next
+        this.#next = null
+        if (next) {
+          this.#current = { topics: next.topics, promise: next.promise }
+          next.start()
+        }
+      }),
+    }
+    this.#current = refresh
+    return refresh
+  }
+
+  async #fetchMetadata(topics: Set<string> | 'all', signal?: AbortSignal): Promise<void> {
+    const connection = await this.anyConnection('default', signal)
+    const api = apis[ApiKeys.Metadata] as ApiCodec<unknown, MetadataResponseShape>
+    const version = connection.versions.require(ApiKeys.Metadata, 1)
+    const request = {
+      topics: topics === 'all' ? null : [...topics].map((name) => ({ name, topicId: ZERO_UUID })),
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    }
+    const response = await connection.send(api, request, { version, signal })
+    if (response.errorCode === REBOOTSTRAP_REQUIRED) {
+      this.#rebootstrap()
+      throw errorFromCode(REBOOTSTRAP_REQUIRED, 'Metadata') ?? new ConnectionError('Rebootstrap required')
+    }
+    this.#applyMetadata(response, topics)
+  }
+
+  #applyMetadata(response: MetadataResponseShape, requested: Set<string> | 'all'): void {
+    if (response.brokers.length > 0) {
+      this.#brokers.clear()
+      for (const b of response.brokers) this.#brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })
+    }
+    this.#clusterId = response.clusterId ?? this.#clusterId
+    this.#controllerId = response.controllerId ?? this.#controllerId
+    this.#lastRefreshAt = Date.now()
+    const seen = new Set<string>()
+    for (const t of response.topics) {
+      if (t.name === null) continue
+      seen.add(t.name)
+      if (t.errorCode !== 0) {
+        this.#topicErrors.set(t.name, t.errorCode)
+        if (t.errorCode === UNKNOWN_TOPIC_OR_PARTITION || t.errorCode === UNKNOWN_TOPIC_ID) this.#forgetTopic(t.name)
+        continue
+      }
+      this.#topicErrors.delete(t.name)
+      const topicId = t.topicId ?? ZERO_UUID
+      const previous = this.#topics.get(t.name)
+      // A new topic id under the same name is a re-created topic (KIP-516): its old epochs mean nothing.
+      const sameTopic = previous !== undefined && previous.topicId === topicId
+      const partitions: PartitionInfo[] = new Array(t.partitions.length)
+      for (const p of t.partitions) {
+        const info: PartitionInfo = {
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch ?? -1,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          offlineReplicas: p.offlineReplicas ?? [],
+          errorCode: p.errorCode,
+        }
+        const old = sameTopic ? previous.partitions[p.partitionIndex] : undefined
+        partitions[p.partitionIndex] = old && old.leaderEpoch > info.leaderEpoch ? old : info
+      }
+      if (previous && !sameTopic) this.#topicNamesById.delete(previous.topicId)
+      this.#topics.set(t.name, { name: t.name, topicId, isInternal: t.isInternal ?? false, partitions: partitions.filter(Boolean) })
+      if (topicId !== ZERO_UUID) this.#topicNamesById.set(topicId, t.name)
+    }
+    if (requested === 'all') {
+      for (const name of [...this.#topics.keys()]) if (!seen.has(name)) this.#forgetTopic(name)
+    }
+  }
+
+  #forgetTopic(name: string): void {
+    const old = this.#topics.get(name)
+    if (old) this.#topicNamesById.delete(old.topicId)
+    this.#topics.delete(name)
+  }
+
+  /**
+   * Metadata for each topic, refreshing when unknown or older than metadataMaxAgeMs. A topic that does not exist
+   * fails with UNKNOWN_TOPIC_OR_PARTITION (after the retries: a topic just created takes a moment to appear).
+   */
+  async topics(names: string[], options: { signal?: AbortSignal } = {}): Promise<TopicInfo[]> {
+    this.addInterest(names)
+    const stale = Date.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs
+    if (stale || names.some((n) => !this.#topics.has(n))) {
+      await withRetry(
+        async () => {
+          await this.refreshMetadata(names, options)
+          const missing = names.find((n) => !this.#topics.has(n))
+          if (missing !== undefined) {
+            const code = this.#topicErrors.get(missing) ?? UNKNOWN_TOPIC_OR_PARTITION
+            throw errorFromCode(code, missing) ?? new KafkaError(`Topic ${missing} has no metadata`)
+          }
+        },
+        this.#retry,
+        options,
+      )
+    }
+    return names.map((n) => this.#topics.get(n)!)
+  }
+
+  /** Applies a leader hint from a Produce/Fetch error response (KIP-951) without a full metadata refresh. */
+  applyLeaderHint(topic: string, partition: number, leaderId: number, leaderEpoch: number, endpoint?: BrokerInfo): void {
+    if (endpoint && !this.#brokers.has(endpoint.nodeId)) this.#brokers.set(endpoint.nodeId, endpoint)
+    const info = this.#topics.get(topic)?.partitions[partition]
+    if (!info || leaderId < 0 || leaderEpoch <= info.leaderEpoch) return
+    info.leader = leaderId
+    info.leaderEpoch = leaderEpoch
+  }
+
+  /** The broker leading `topic`/`partition`, refreshing metadata when it is unknown. */
+  async leaderFor(topic: string, partition: number, signal?: AbortSignal): Promise<BrokerInfo> {
+    const [info] = await this.topics([topic], { signal })
+    const p = info!.partitions[partition]
+    if (!p) throw errorFromCode(UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`)!
+    const leader = this.#brokers.get(p.leader)
+    if (!leader) {
+      void this.refreshMetadata([topic]).catch(() => undefined)
+      throw errorFromCode(LEADER_NOT_AVAILABLE, `${topic}-${partition}`)!
+    }
+    return leader
+  }
+
+  // ---- connections and routing ----
+
+  async connectionToNode(nodeId: number, purpose = 'default', signal?: AbortSignal): Promise<Connection> {
+    let broker = this.#brokers.get(nodeId)
+    if (!broker) {
+      await this.refreshMetadata([], { signal })
+      broker = this.#brokers.get(nodeId)
+      if (!broker) throw new ConnectionError(`Broker ${nodeId} is not in the cluster metadata`, { retriable: true })
+    }
+    return this.pool.get(broker, purpose, signal)
+  }
+
+  /**
+   * A connection to some broker: an open one if any, else known brokers in turn (skipping those backing off),
+   * else the bootstrap servers again (rebootstrap, KIP-899) when every known broker is unreachable.
+   */
+  async anyConnection(purpose = 'default', signal?: AbortSignal): Promise<Connection> {
+    const known: BrokerAddress[] = [...this.#brokers.values()]
+    for (const broker of known) {
+      const open = this.pool.peek(broker, purpose)
+      if (open?.isReady) return open
+    }
+    const candidates = known.length > 0 ? rotate(known, this.#anyIndex++) : []
+    const healthy = candidates.filter((b) => !this.pool.isBackingOff(b))
+    let lastError: unknown
+    for (const broker of [...healthy, ...rotate(this.#bootstrap, this.#anyIndex)]) {
+      throwIfAborted(signal)
+      try {
+        return await this.pool.get(broker, purpose, signal)
+      } catch (error) {
+        lastError = error
+        if (error instanceof KafkaError && !error.retriable) throw error
+      }
+    }
+    throw lastError instanceof Error ? lastError : new ConnectionError('No broker is reachable')
+  }
+
+  #rebootstrap(): void {
+    this.#logger.warn({}, 'rebootstrapping: forgetting known brokers and using the bootstrap servers')
+    this.#brokers.clear()
+    this.#coordinators.clear()
+  }
+
+  /** The node a coordinator lookup returned for `type`/`key`, looked up (FindCoordinator) when not cached. */
+  coordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<BrokerAddress> {
+    const cacheKey = `${type}:${key}`
+    const cached = this.#coordinators.get(cacheKey)
+    if (cached) return Promise.resolve(cached)
+    let lookup = this.#coordinatorLookups.get(cacheKey)
+    if (!lookup) {
+      lookup = withRetry(() => this.#findCoordinator(type, key, signal), this.#retry, { signal }).finally(() =>
+        this.#coordinatorLookups.delete(cacheKey),
+      )
+      this.#coordinatorLookups.set(cacheKey, lookup)
+    }
+    return lookup
+  }
+
+  invalidateCoordinator(type: CoordinatorType, key: string): void {
+    this.#coordinators.delete(`${type}:${key}`)
+  }
+
+  async #findCoordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<BrokerAddress> {
+    const connection = await this.anyConnection('default', signal)
+    const api = apis[ApiKeys.FindCoordinator] as ApiCodec<unknown, FindCoordinatorResponseShape>
+    const version = connection.versions.require(ApiKeys.FindCoordinator)
+    const keyType = COORDINATOR_KEY_TYPE[type]
+    const request = version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType }
+    const response = await connection.send(api, request, { version, signal })
+    const entry =
+      version >= 4
+        ? response.coordinators?.find((c) => c.key === key)
+        : { errorCode: response.errorCode ?? 0, errorMessage: response.errorMessage ?? null, nodeId: response.nodeId!, host: response.host!, port: response.port! }
+    if (!entry) throw errorFromCode(COORDINATOR_NOT_AVAILABLE, `${type} coordinator for ${key}`)!
+    if (entry.errorCode !== 0) throw errorFromCode(entry.errorCode, `${type} coordinator for ${key}`, entry.errorMessage)!
+    const address = { nodeId: entry.nodeId, host: entry.host, port: entry.port }
+    this.#coordinators.set(`${type}:${key}`, address)
+    return address
+  }
+
+  async connectionFor(target: Target, purpose: string, signal?: AbortSignal): Promise<Connection> {
+    switch (target.kind) {
+      case 'any':
+        return this.anyConnection(purpose, signal)
+      case 'node':
+        return this.connectionToNode(target.nodeId, purpose, signal)
+      case 'controller': {
+        if (this.#controllerId < 0 || !this.#brokers.has(this.#controllerId)) await this.refreshMetadata([], { signal })
+        return this.connectionToNode(this.#controllerId, purpose, signal)
+      }
+      case 'coordinator':
+        return this.pool.get(await this.coordinator(target.type, target.key, signal), purpose, signal)
+      case 'leader': {
+        const leader = await this.leaderFor(target.topic, target.partition, signal)
+        return this.pool.get(leader, purpose, signal)
+      }
+    }
+  }
+
+  /**
+   * The one request path: route, send at the negotiated version, classify the response's top-level error code and
+   * retry what is retriable after refreshing whatever the error says is stale.
+   */
+  async send<Req, Res>(target: Target, api: ApiCodec<Req, Res>, body: Req | ((version: number) => Req), options: SendOptions = {}): Promise<Res> {
+    const retry = { ...this.#retry, ...options.retry }
+    return withRetry(
+      async () => {
+        const connection = await this.connectionFor(target, options.purpose ?? 'default', options.signal)
+        const negotiated = connection.versions.require(api.apiKey)
+        const version = typeof options.version === 'function' ? options.version(negotiated) : (options.version ?? negotiated)
+        const request = typeof body === 'function' ? (body as (v: number) => Req)(version) : body
+        const response = await connection.send(api, request, {
+          version,
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          expectResponse: options.expectResponse,
+        })
+        const code = options.errorCode ? options.errorCode(response as never) : 0
+        if (code !== 0) throw errorFromCode(code, api.name, errorMessageOf(response)) ?? new KafkaError(`${api.name} failed with ${code}`)
+        return response
+      },
+      retry,
+      {
+        signal: options.signal,
+        deadline: options.deadline,
+        onRetriableError: (error) => this.handleRetriableError(error, target),
+      },
+    )
+  }
+
+  /** Drops whatever cached routing `error` proves stale. Clients call this for per-partition errors too. */
+  handleRetriableError(error: KafkaError, target?: Target): void {
+    const code = error instanceof KafkaProtocolError ? error.code : -1
+    if (target?.kind === 'coordinator' && (code === NOT_COORDINATOR || code === COORDINATOR_NOT_AVAILABLE || code === -1)) {
+      this.invalidateCoordinator(target.type, target.key)
+    }
+    if (code === REBOOTSTRAP_REQUIRED) this.#rebootstrap()
+    if (METADATA_STALE.has(code) || error instanceof ConnectionError || code === -1) {
+      const topics = target?.kind === 'leader' ? [target.topic] : []
+      void this.refreshMetadata(topics).catch((refreshError: unknown) =>
+        this.#logger.debug({ error: refreshError }, 'metadata refresh after a retriable error failed'),
+      )
+    }
+  }
+
+  close(): void {
+    this.pool.close()
+  }
+}
+
+function errorMessageOf(response: unknown): string | null {
+  const message = (response as { errorMessage?: unknown }).errorMessage
+  return typeof message === 'string' ? message : null
+}
+
+function covers(have: Set<string> | 'all', want: Set<string> | 'all'): boolean {
+  if (have === 'all') return true
+  if (want === 'all') return false
+  for (const t of want) if (!have.has(t)) return false
+  return true
+}
+
+function merge(a: Set<string> | 'all', b: Set<string> | 'all'): Set<string> | 'all' {
+  if (a === 'all' || b === 'all') return 'all'
+  return new Set([...a, ...b])
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  if (items.length === 0) return items
+  const k = by % items.length
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
+export function parseHostPort(address: string): BrokerAddress {
+  const trimmed = address.trim()
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(trimmed)
+  if (bracketed) return { nodeId: null, host: bracketed[1]!, port: Number(bracketed[2]) }
+  const colon = trimmed.lastIndexOf(':')
+  if (colon <= 0) throw new KafkaError(`Broker address "${address}" is not host:port`)
+  const port = Number(trimmed.slice(colon + 1))
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new KafkaError(`Broker address "${address}" has an invalid port`)
+  return { nodeId: null, host: trimmed.slice(0, colon), port }
+}

@@ -1,0 +1,178 @@
+/**
+ * Connections keyed by broker AND purpose. The broker answers one connection's requests in order, so a Fetch
+ * long-poll must not share a socket with heartbeats, commits or metadata requests: each purpose gets its own.
+ *
+ * Connections open lazily, concurrent callers share one attempt, a broker that failed waits out an exponential
+ * backoff before the next attempt, every DNS address of a host is tried, and idle connections are closed.
+ */
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import { AuthenticationError, ConnectionError, KafkaError } from '../errors.js'
+import { sleep } from './abort.js'
+import { backoffDelayMs } from './backoff.js'
+import { Connection } from './connection.js'
+import { type Logger, silentLogger } from './instrumentation.js'
+import type { SaslMechanism } from './sasl/mechanism.js'
+
+export interface BrokerAddress {
+  nodeId: number | null
+  host: string
+  port: number
+}
+
+export interface PoolOptions {
+  clientId: string
+  tls?: TlsConnectionOptions | boolean | null
+  sasl?: SaslMechanism | null
+  connectTimeoutMs?: number
+  requestTimeoutMs?: number
+  maxInFlightRequests?: number
+  /** Close connections unused for this long (Java's connections.max.idle.ms). */
+  connectionsMaxIdleMs?: number
+  reconnectBackoffMs?: number
+  reconnectBackoffMaxMs?: number
+  allowUnstableVersions?: boolean
+  logger?: Logger
+}
+
+interface BrokerHealth {
+  failures: number
+  retryAt: number
+}
+
+export class ConnectionPool {
+  readonly #options: PoolOptions
+  readonly #logger: Logger
+  readonly #connections = new Map<string, Connection>()
+  readonly #opening = new Map<string, Promise<Connection>>()
+  readonly #health = new Map<string, BrokerHealth>()
+  #idleTimer: NodeJS.Timeout | null = null
+  #closed = false
+
+  constructor(options: PoolOptions) {
+    this.#options = options
+    this.#logger = options.logger ?? silentLogger
+    const idleMs = options.connectionsMaxIdleMs ?? 540_000
+    if (idleMs > 0) {
+      this.#idleTimer = setInterval(() => this.closeIdle(idleMs), Math.min(idleMs, 30_000))
+      this.#idleTimer.unref()
+    }
+  }
+
+  /** An open connection to `broker` for `purpose`, opening one if needed. */
+  async get(broker: BrokerAddress, purpose = 'default', signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) throw new ConnectionError('The client is closed', { retriable: false })
+    const key = `${broker.host}:${broker.port}/${purpose}`
+    const existing = this.#connections.get(key)
+    if (existing && !existing.isClosed) return existing
+    let opening = this.#opening.get(key)
+    if (!opening) {
+      opening = this.#open(broker, purpose, key, signal).finally(() => this.#opening.delete(key))
+      this.#opening.set(key, opening)
+    }
+    return opening
+  }
+
+  /** A connection that is already open to `broker` for `purpose`, without opening one. */
+  peek(broker: BrokerAddress, purpose = 'default'): Connection | undefined {
+    const connection = this.#connections.get(`${broker.host}:${broker.port}/${purpose}`)
+    return connection && !connection.isClosed ? connection : undefined
+  }
+
+  /** True while a broker is inside its reconnect backoff after failed connection attempts. */
+  isBackingOff(broker: BrokerAddress, now = Date.now()): boolean {
+    const health = this.#health.get(`${broker.host}:${broker.port}`)
+    return health !== undefined && health.retryAt > now
+  }
+
+  async #open(broker: BrokerAddress, purpose: string, key: string, signal?: AbortSignal): Promise<Connection> {
+    const hostKey = `${broker.host}:${broker.port}`
+    const health = this.#health.get(hostKey)
+    if (health && health.retryAt > Date.now()) await sleep(health.retryAt - Date.now(), signal)
+    try {
+      const connection = await this.#connectAnyAddress(broker, purpose, signal)
+      this.#health.delete(hostKey)
+      this.#connections.set(key, connection)
+      connection.onClose(() => {
+        if (this.#connections.get(key) === connection) this.#connections.delete(key)
+      })
+      if (this.#closed) connection.close()
+      return connection
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) {
+        const failures = (health?.failures ?? 0) + 1
+        const delay = backoffDelayMs(failures - 1, {
+          initialBackoffMs: this.#options.reconnectBackoffMs ?? 50,
+          maxBackoffMs: this.#options.reconnectBackoffMaxMs ?? 1000,
+        })
+        this.#health.set(hostKey, { failures, retryAt: Date.now() + delay })
+      }
+      throw error
+    }
+  }
+
+  /** Tries every address the host resolves to, in order, until one connects. */
+  async #connectAnyAddress(broker: BrokerAddress, purpose: string, signal?: AbortSignal): Promise<Connection> {
+    let addresses: string[]
+    try {
+      addresses = (await lookup(broker.host, { all: true, verbatim: true })).map((a) => a.address)
+    } catch (error) {
+      throw new ConnectionError(`Cannot resolve ${broker.host}`, { broker: `${broker.host}:${broker.port}`, cause: error })
+    }
+    let lastError: unknown
+    for (const address of addresses) {
+      try {
+        return await Connection.open({
+          host: address,
+          port: broker.port,
+          nodeId: broker.nodeId,
+          purpose,
+          clientId: this.#options.clientId,
+          // Certificates name the host, not the address we happened to connect to.
+          tls: this.#tlsFor(broker.host),
+          sasl: this.#options.sasl ?? null,
+          connectTimeoutMs: this.#options.connectTimeoutMs,
+          requestTimeoutMs: this.#options.requestTimeoutMs,
+          maxInFlightRequests: this.#options.maxInFlightRequests,
+          allowUnstableVersions: this.#options.allowUnstableVersions,
+          logger: this.#logger,
+          signal,
+        })
+      } catch (error) {
+        lastError = error
+        if (error instanceof AuthenticationError || (error instanceof KafkaError && !error.retriable)) throw error
+        this.#logger.debug({ broker: `${address}:${broker.port}`, error }, 'connection attempt failed')
+      }
+    }
+    throw lastError
+  }
+
+  #tlsFor(host: string): TlsConnectionOptions | boolean | null {
+    const tls = this.#options.tls
+    if (!tls) return null
+    const options: TlsConnectionOptions = tls === true ? {} : { ...tls }
+    // SNI and certificate checks use the broker's name; a literal IP is checked against the certificate's IP SANs.
+    if (options.servername === undefined && isIP(host) === 0) options.servername = host
+    return options
+  }
+
+  closeIdle(maxIdleMs: number): void {
+    const now = Date.now()
+    for (const connection of this.#connections.values()) {
+      if (connection.idleMs(now) > maxIdleMs) connection.close()
+    }
+  }
+
+  /** Every open connection (for diagnostics and tests). */
+  connections(): Connection[] {
+    return [...this.#connections.values()]
+  }
+
+  close(): void {
+    this.#closed = true
+    if (this.#idleTimer) clearInterval(this.#idleTimer)
+    for (const connection of this.#connections.values()) connection.close()
+    this.#connections.clear()
+  }
+}

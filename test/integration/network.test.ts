@@ -1,0 +1,246 @@
+/**
+ * The connection layer against the real broker the jest global setup started (or KAFKA_BROKERS).
+ */
+import { readFileSync } from 'node:fs'
+import { Connection } from '../../src/network/connection.js'
+import { Cluster, parseHostPort } from '../../src/network/cluster.js'
+import { saslMechanismFrom } from '../../src/network/sasl/index.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
+import { AbortedError } from '../../src/network/abort.js'
+
+const bootstrap = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
+const { host, port } = parseHostPort(bootstrap[0]!)
+const saslBrokers = process.env.KAFKA_SASL_BROKERS
+const sslBrokers = process.env.KAFKA_SSL_BROKERS
+const caFile = process.env.KAFKA_SSL_CA_FILE
+
+function topicName(label: string): string {
+  return `network-${label}-${process.pid}-${Date.now()}`
+}
+
+async function createTopic(connection: Connection, name: string, partitions = 1): Promise<void> {
+  const response = await connection.send(apis[ApiKeys.CreateTopics]!, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 30_000,
+    validateOnly: false,
+  } as never)
+  const result = (response as { topics: Array<{ errorCode: number }> }).topics[0]!
+  expect([0, 36]).toContain(result.errorCode) // 36: TOPIC_ALREADY_EXISTS
+}
+
+describe('Connection', () => {
+  let connection: Connection
+  beforeAll(async () => {
+    connection = await Connection.open({ host, port, clientId: 'samsa-network-test', maxInFlightRequests: 64 })
+  })
+  afterAll(() => connection?.close())
+
+  it('negotiates versions with the broker', () => {
+    const metadata = connection.versions.require(ApiKeys.Metadata)
+    expect(metadata).toBeGreaterThanOrEqual(12)
+    expect(connection.versions.get(ApiKeys.Produce)).not.toBeNull()
+    // Finalized feature levels come with ApiVersions v3+; a 4.x broker finalizes metadata.version.
+    expect(connection.versions.featureLevel('metadata.version')).toBeGreaterThan(0)
+  })
+
+  it('pipelines 10 000 mixed requests in order with bounded in-flight', async () => {
+    const kinds = [ApiKeys.ApiVersions, ApiKeys.Metadata, ApiKeys.DescribeCluster] as const
+    let maxInFlight = 0
+    const promises: Array<Promise<{ kind: number; response: unknown }>> = []
+    for (let i = 0; i < 10_000; i++) {
+      const kind = kinds[i % kinds.length]!
+      const body =
+        kind === ApiKeys.Metadata
+          ? { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }
+          : kind === ApiKeys.DescribeCluster
+            ? { includeClusterAuthorizedOperations: false }
+            : { clientSoftwareName: 'samsa', clientSoftwareVersion: '0' }
+      promises.push(connection.send(apis[kind]!, body as never).then((response) => ({ kind, response })))
+      maxInFlight = Math.max(maxInFlight, connection.inFlightCount)
+    }
+    const order: number[] = []
+    promises.forEach((p, i) => p.then(() => order.push(i)))
+    const results = await Promise.all(promises)
+    expect(maxInFlight).toBeLessThanOrEqual(64)
+    expect(order).toEqual([...order].sort((a, b) => a - b))
+    results.forEach(({ kind, response }, i) => {
+      expect(kind).toBe(kinds[i % kinds.length])
+      const r = response as Record<string, unknown>
+      if (kind === ApiKeys.Metadata) expect(Array.isArray(r.brokers)).toBe(true)
+      if (kind === ApiKeys.DescribeCluster) expect(r.clusterId).toEqual(expect.any(String))
+      if (kind === ApiKeys.ApiVersions) expect(r.errorCode).toBe(0)
+    })
+  })
+
+  it('aborting a request in flight settles it at once and keeps the connection usable', async () => {
+    const controller = new AbortController()
+    const pending = connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never, { signal: controller.signal })
+    controller.abort()
+    await expect(pending).rejects.toBeInstanceOf(AbortedError)
+    const after = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+    expect(after.brokers.length).toBeGreaterThan(0)
+  })
+})
+
+describe('Cluster', () => {
+  let cluster: Cluster
+  beforeAll(() => {
+    cluster = new Cluster({ brokers: bootstrap, clientId: 'samsa-cluster-test', logger: undefined })
+  })
+  afterAll(() => cluster?.close())
+
+  it('loads metadata, coalesces concurrent refreshes and routes to the leader', async () => {
+    const connection = await cluster.anyConnection()
+    const name = topicName('meta')
+    await createTopic(connection, name, 3)
+    const refreshes = await Promise.all([cluster.refreshMetadata([name]), cluster.refreshMetadata([name]), cluster.refreshMetadata([name])])
+    expect(refreshes).toHaveLength(3)
+    const [topic] = await cluster.topics([name])
+    expect(topic!.partitions).toHaveLength(3)
+    expect(topic!.topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA')
+    expect(cluster.topicNameById(topic!.topicId)).toBe(name)
+    const leader = await cluster.leaderFor(name, 2)
+    expect(cluster.brokers().map((b) => b.nodeId)).toContain(leader.nodeId)
+  })
+
+  it('reports an unknown topic as a typed, non-retried error after its retries', async () => {
+    const small = new Cluster({ brokers: bootstrap, clientId: 'samsa-cluster-test', retry: { retries: 1, initialBackoffMs: 10, maxBackoffMs: 20 } })
+    try {
+      await expect(small.topics(['does-not-exist-' + Date.now()])).rejects.toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3 })
+    } finally {
+      small.close()
+    }
+  })
+
+  it('finds the group coordinator', async () => {
+    const coordinator = await cluster.coordinator('group', 'samsa-network-test-group')
+    expect(coordinator.port).toBeGreaterThan(0)
+    const again = await cluster.coordinator('group', 'samsa-network-test-group')
+    expect(again).toBe(coordinator)
+  })
+
+  it('a long-polling Fetch on one purpose does not delay Metadata on another', async () => {
+    const name = topicName('longpoll')
+    await createTopic(await cluster.anyConnection(), name, 1)
+    const [topic] = await cluster.topics([name])
+    const leader = await cluster.leaderFor(name, 0)
+    const fetchConnection = await cluster.pool.get(leader, 'fetch')
+    const fetchVersion = fetchConnection.versions.require(ApiKeys.Fetch)
+    const maxWaitMs = 3000
+    const fetchStarted = Date.now()
+    const fetch = fetchConnection.send(apis[ApiKeys.Fetch]!, {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes: 1_000_000,
+      maxBytes: 1_000_000,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: name,
+          topicId: topic!.topicId,
+          partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1_000_000 }],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    } as never, { version: fetchVersion })
+    // Same broker, other purpose: answered while the fetch is still parked on the broker.
+    const metadataStarted = Date.now()
+    const control = await cluster.pool.get(leader, 'default')
+    await control.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)
+    const metadataMs = Date.now() - metadataStarted
+    await fetch
+    const fetchMs = Date.now() - fetchStarted
+    // Not a timing assertion on speed: the ordering proves the sockets are independent.
+    expect(fetchMs).toBeGreaterThanOrEqual(maxWaitMs - 100)
+    expect(metadataMs).toBeLessThan(fetchMs)
+    expect(fetchConnection).not.toBe(control)
+  })
+})
+
+const describeSasl = saslBrokers ? describe : describe.skip
+describeSasl('SASL (harness listener)', () => {
+  const address = parseHostPort(saslBrokers?.split(',')[0] ?? '127.0.0.1:1')
+  for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+    it(`${mechanism} authenticates with the right password`, async () => {
+      const connection = await Connection.open({
+        ...address,
+        clientId: 'samsa-sasl-test',
+        sasl: saslMechanismFrom({ mechanism, username: 'samsa', password: 'samsa-secret' }),
+      })
+      try {
+        const response = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+        expect(response.brokers.length).toBeGreaterThan(0)
+      } finally {
+        connection.close()
+      }
+    })
+
+    it(`${mechanism} fails fast with a typed error and a wrong password, without leaking it`, async () => {
+      const attempt = Connection.open({
+        ...address,
+        clientId: 'samsa-sasl-test',
+        sasl: saslMechanismFrom({ mechanism, username: 'samsa', password: 'wrong-password-xyz' }),
+      })
+      await expect(attempt).rejects.toBeInstanceOf(AuthenticationError)
+      const error = await attempt.catch((e: Error) => e)
+      expect(String(error.message)).not.toContain('wrong-password-xyz')
+      expect(JSON.stringify(error)).not.toContain('wrong-password-xyz')
+    })
+  }
+
+  it('a mechanism the broker does not enable is refused clearly', async () => {
+    const attempt = Connection.open({
+      ...address,
+      clientId: 'samsa-sasl-test',
+      sasl: saslMechanismFrom({ mechanism: 'oauthbearer', oauthBearerProvider: () => ({ value: 'x' }) }),
+    })
+    await expect(attempt).rejects.toThrow(/does not accept SASL mechanism OAUTHBEARER/)
+  })
+})
+
+const describeTls = sslBrokers && caFile ? describe : describe.skip
+describeTls('TLS (harness listener)', () => {
+  const address = parseHostPort(sslBrokers?.split(',')[0] ?? '127.0.0.1:1')
+
+  it('connects with the harness CA', async () => {
+    const connection = await Connection.open({ ...address, clientId: 'samsa-tls-test', tls: { ca: readFileSync(caFile!) } })
+    try {
+      const response = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+      expect(response.brokers.length).toBeGreaterThan(0)
+    } finally {
+      connection.close()
+    }
+  })
+
+  it('verifies certificates by default: the system CAs do not trust the harness CA', async () => {
+    await expect(Connection.open({ ...address, clientId: 'samsa-tls-test', tls: true })).rejects.toBeInstanceOf(AuthenticationError)
+  })
+
+  it('fails clearly on a host name the certificate does not name', async () => {
+    const attempt = Connection.open({ ...address, clientId: 'samsa-tls-test', tls: { ca: readFileSync(caFile!), servername: 'not-the-broker.example' } })
+    await expect(attempt).rejects.toThrow(/ERR_TLS_CERT_ALTNAME_INVALID/)
+  })
+})
+
+describe('errors from the broker', () => {
+  it('a fatal top-level error surfaces as KafkaProtocolError with code and name', async () => {
+    const cluster = new Cluster({ brokers: bootstrap, clientId: 'samsa-cluster-test' })
+    try {
+      const api = apis[ApiKeys.CreateTopics]!
+      const send = cluster.send(
+        { kind: 'controller' },
+        api,
+        { topics: [{ name: 'bad/name', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: true } as never,
+        { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
+      )
+      await expect(send).rejects.toBeInstanceOf(KafkaProtocolError)
+      await expect(send).rejects.toMatchObject({ errorName: 'INVALID_TOPIC_EXCEPTION', code: 17, retriable: false })
+    } finally {
+      cluster.close()
+    }
+  })
+})
