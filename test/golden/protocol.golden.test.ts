@@ -9,7 +9,10 @@
  * the JSON conversion is at fault, not the generated code.
  *
  * All Java work runs in one JVM, pipelined. How it works and how to run it alone: docs/testing-golden.md.
- * Knobs: SAMSA_GOLDEN_INSTANCES (instances per pair, default 4), SAMSA_GOLDEN_ONLY (comma-separated message names).
+ * Each pair also gets one "sparse" case: fields are left out of samsa's input and must be written as the contract's
+ * encode defaults (spec default, else null where nullable, else empty), which Java is given explicitly.
+ * Knobs: SAMSA_GOLDEN_INSTANCES (random instances per pair, default 6), SAMSA_GOLDEN_ONLY (comma-separated message
+ * names).
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -26,19 +29,21 @@ import {
   loadMessageSchemas,
   versionsOf,
 } from './support/protocol-schema.js'
-import { caseSeed, randomInstance } from './support/random-instance.js'
+import { SeededRandom, caseSeed, randomInstance } from './support/random-instance.js'
 import {
   firstDifference,
   firstDifferentByte,
   hexAround,
   normalizeStruct,
   shapeProblems,
+  sparsify,
   structFromJavaJson,
   structToJavaJson,
+  withInputDefaults,
 } from './support/protocol-values.js'
 
 const KAFKA_CLIENTS = 'org.apache.kafka:kafka-clients:4.4.0'
-const INSTANCES_PER_PAIR = Number(process.env.SAMSA_GOLDEN_INSTANCES ?? 4)
+const INSTANCES_PER_PAIR = Number(process.env.SAMSA_GOLDEN_INSTANCES ?? 6)
 const ONLY = process.env.SAMSA_GOLDEN_ONLY ? new Set(process.env.SAMSA_GOLDEN_ONLY.split(',')) : null
 const MAX_REPORTED = 40
 
@@ -51,7 +56,10 @@ interface Case {
   schema: MessageSchema
   version: number
   seed: number
+  /** The value every side must agree on (what Java is given, what decoders must return). */
   instance: Record<string, unknown>
+  /** What samsa's encoder is given when it differs from `instance`: fields left out to test encode defaults. */
+  input?: Record<string, unknown>
   label: string
   javaBytes?: Buffer
   samsaBytes?: Buffer
@@ -112,6 +120,17 @@ for (const schema of schemas) {
         label: `${schema.name} v${version} seed ${seed}`,
       })
     }
+    // One more per pair with fields left out of samsa's input, so encode defaults are held to the contract.
+    const seed = caseSeed(schema.name, version, INSTANCES_PER_PAIR)
+    const input = sparsify(schema.root, version, randomInstance(schema, version, seed), new SeededRandom(seed))
+    cases.push({
+      schema,
+      version,
+      seed,
+      instance: withInputDefaults(schema.root, version, input),
+      input,
+      label: `${schema.name} v${version} seed ${seed} (sparse input)`,
+    })
   }
 }
 
@@ -362,7 +381,7 @@ function compareJavaDecode(testCase: Case, answer: JsonAnswer, bytes: Buffer): s
 function checkSamsaEncode(testCase: Case, codec: MessageCodec, failures = encodeFailures): void {
   let bytes: Uint8Array
   try {
-    bytes = codec.encode(testCase.version, testCase.instance)
+    bytes = codec.encode(testCase.version, testCase.input ?? testCase.instance)
   } catch (error) {
     fail(failures, testCase, `samsa encode threw ${String(error)}`)
     return

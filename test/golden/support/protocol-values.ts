@@ -17,10 +17,13 @@ import {
   type FieldSchema,
   type FieldType,
   type StructSchema,
+  ZERO_UUID,
   fieldDefault,
   fieldsAt,
+  isNullableAt,
   isTaggedAt,
 } from './protocol-schema.js'
+import { type SeededRandom } from './random-instance.js'
 
 type Struct = Record<string, unknown>
 
@@ -241,4 +244,82 @@ export function hexAround(bytes: Uint8Array, offset: number, radius = 12): strin
   const start = Math.max(0, offset - radius)
   const end = Math.min(bytes.length, offset + radius)
   return `${start > 0 ? '…' : ''}${Buffer.from(bytes.subarray(start, end)).toString('hex')}${end < bytes.length ? '…' : ''}`
+}
+
+/**
+ * What samsa's encoders write for a non-tagged field missing from their input (the generated-code contract): the
+ * spec default, else null where the field is nullable in that version, else the type's empty value. This differs
+ * from Java's `new XData()` for nullable fields without a spec default (Java starts those at ""/[]/empty bytes).
+ */
+export function inputDefault(field: FieldSchema, version: number): unknown {
+  const nullable = isNullableAt(field, version)
+  const text = field.defaultText
+  if (text === 'null') return nullable ? null : emptyValue(field.type, version)
+  if (text !== undefined && text !== '') return fieldDefault(field, version)
+  if (nullable) return null
+  return emptyValue(field.type, version)
+}
+
+function emptyValue(type: FieldType, version: number): unknown {
+  switch (type.kind) {
+    case 'bool':
+      return false
+    case 'int64':
+      return 0n
+    case 'string':
+      return ''
+    case 'uuid':
+      return ZERO_UUID
+    case 'bytes':
+    case 'records':
+      return Buffer.alloc(0)
+    case 'array':
+      return []
+    case 'struct':
+      return withInputDefaults(type.struct, version, {})
+    default:
+      return 0
+  }
+}
+
+/**
+ * The value an encoder given `input` must write: missing non-tagged fields become `inputDefault`, missing tagged
+ * fields stay absent (they then mean Java's default and are not written), recursively.
+ */
+export function withInputDefaults(struct: StructSchema, version: number, input: Struct): Struct {
+  const out: Struct = {}
+  for (const field of fieldsAt(struct, version)) {
+    const member = input[field.key]
+    if (member === undefined) {
+      if (!isTaggedAt(field, version)) out[field.key] = inputDefault(field, version)
+      continue
+    }
+    out[field.key] = fillType(field.type, version, member)
+  }
+  return out
+}
+
+function fillType(type: FieldType, version: number, value: unknown): unknown {
+  if (value === null) return null
+  if (type.kind === 'struct') return withInputDefaults(type.struct, version, value as Struct)
+  if (type.kind === 'array') return (value as unknown[]).map((item) => fillType(type.element, version, item))
+  return value
+}
+
+/** A copy of `value` with each field removed with probability `dropRate`, at every nesting level. */
+export function sparsify(struct: StructSchema, version: number, value: Struct, random: SeededRandom, dropRate = 0.4): Struct {
+  const out: Struct = {}
+  for (const field of fieldsAt(struct, version)) {
+    const member = value[field.key]
+    if (member === undefined || random.chance(dropRate)) continue
+    out[field.key] = sparsifyType(field.type, version, member, random, dropRate)
+  }
+  return out
+}
+
+function sparsifyType(type: FieldType, version: number, value: unknown, random: SeededRandom, dropRate: number): unknown {
+  if (value === null) return null
+  if (type.kind === 'struct') return sparsify(type.struct, version, value as Struct, random, dropRate)
+  if (type.kind === 'array') return (value as unknown[]).map((item) => sparsifyType(type.element, version, item, random, dropRate))
+  return value
 }
