@@ -33,7 +33,7 @@ export default async function globalSetup(globalConfig) {
     log('no selected test needs a broker; not starting one')
     return
   }
-  await pruneInstances({ log })
+  await pruneInstances({ onlyOrphans: true, log })
   const name = `jest-${process.pid}`
   // ownerPid: if jest dies without running teardown (SIGKILL, crash), the watchdog still stops the broker.
   const instance = await startInstance({ name, ownerPid: process.pid, log })

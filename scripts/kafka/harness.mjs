@@ -305,6 +305,7 @@ export async function startInstance({
     loggingBackend: loggingBackend(kafkaVersion),
     starterPid: process.pid,
     ownerPid: ownerPid ?? null,
+    ownerStart: ownerPid ? processStartMarker(ownerPid) : null,
     watchdogPid: null,
     phase: 'starting',
     startedAt: new Date(began).toISOString(),
@@ -410,13 +411,24 @@ export async function restartNode(name, nodeId, { timeoutMs = 180_000, graceMs =
   return describeInstance(state)
 }
 
-/** Removes the folders of instances that have nothing running (crashed runs, failed starts). */
-export async function pruneInstances({ log = stderrLog } = {}) {
+function ownerGone(instance) {
+  if (!instance.ownerPid) return false
+  const start = processStartMarker(instance.ownerPid)
+  return start === null || (instance.ownerStart ? start !== instance.ownerStart : false)
+}
+
+/**
+ * Removes the folders of instances that have nothing running (crashed runs, failed starts). With
+ * `onlyOrphans`, only instances whose owning process (--owner-pid) has died: what automatic clean-up may
+ * touch without second-guessing someone who killed every node on purpose and is about to restart them.
+ */
+export async function pruneInstances({ onlyOrphans = false, log = stderrLog } = {}) {
   const pruned = []
   for (const instance of listInstances()) {
     const starting = instance.phase === 'starting' && isOurProcess(instance.starterPid, 'node')
     const watched = instance.watchdogPid && isOurProcess(instance.watchdogPid, watchdogMarker(instance.name))
     if (instance.nodes.some((node) => node.alive) || starting || watched) continue
+    if (onlyOrphans && !ownerGone(instance)) continue
     rmSync(instance.instanceDir, { recursive: true, force: true })
     pruned.push(instance.name)
   }
