@@ -70,9 +70,33 @@ export interface RecordBatchBuilderOptions extends BatchHeaderInput {
 
 const EMPTY_HEADERS: ReadonlyArray<readonly [string, RecordData]> = []
 
+/** Strings up to this many UTF-16 units are measured and written by a JS loop when they are pure ASCII. */
+const SHORT_STRING = 64
+
+/** UTF-8 byte length; short ASCII strings are measured without crossing into C++. */
+function utf8Length(text: string): number {
+  const length = text.length
+  if (length > SHORT_STRING) return Buffer.byteLength(text)
+  for (let i = 0; i < length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text)
+  return length
+}
+
 function dataLength(data: RecordData | undefined): number {
   if (data === null || data === undefined) return -1
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length
+  return typeof data === 'string' ? utf8Length(data) : data.length
+}
+
+// Header names repeat across records; their UTF-8 bytes are encoded once and copied from here afterwards.
+const HEADER_NAME_CACHE_LIMIT = 1024
+const headerNameBytes = new Map<string, Buffer>()
+
+function headerNameBytesOf(name: string): Buffer {
+  let bytes = headerNameBytes.get(name)
+  if (bytes === undefined) {
+    bytes = Buffer.from(name, 'utf8')
+    if (headerNameBytes.size < HEADER_NAME_CACHE_LIMIT) headerNameBytes.set(name, bytes)
+  }
+  return bytes
 }
 
 /** Bytes of a zigzag varint holding a 32-bit signed value already zigzagged to `u` (unsigned). */
@@ -122,8 +146,11 @@ function writeVaruint(buf: Buffer, u: number, pos: number): number {
 function writeData(buf: Buffer, data: RecordData | undefined, length: number, pos: number): number {
   pos = writeVaruint(buf, lengthZigzag(length), pos)
   if (length <= 0) return pos
-  if (typeof data === 'string') buf.write(data, pos, length, 'utf8')
-  else (data as Buffer).copy(buf, pos)
+  if (typeof data === 'string') {
+    if (length === data.length && length <= SHORT_STRING) {
+      for (let i = 0; i < length; i++) buf[pos + i] = data.charCodeAt(i)
+    } else buf.write(data, pos, length, 'utf8')
+  } else buf.set(data as Buffer, pos) // TypedArray#set stays in V8; Buffer#copy crosses into C++
   return pos + length
 }
 
@@ -288,7 +315,7 @@ function bodySize(
     varuintSize(headers.length * 2)
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]
-    const nameLength = Buffer.byteLength(header[0])
+    const nameLength = headerNameBytesOf(header[0]).length
     const headerValueLength = dataLength(header[1])
     size +=
       varuintSize(nameLength * 2) +
@@ -320,7 +347,8 @@ function writeRecord(
   pos = writeVaruint(buf, headers.length * 2, pos)
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]
-    pos = writeData(buf, header[0], Buffer.byteLength(header[0]), pos)
+    const name = headerNameBytesOf(header[0])
+    pos = writeData(buf, name, name.length, pos)
     pos = writeData(buf, header[1], dataLength(header[1]), pos)
   }
   return pos
