@@ -10,6 +10,7 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, delimiter, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -123,9 +124,60 @@ export interface JavaProgram {
 }
 
 export function prepareJavaProgram(spec: JavaProgramSpec): JavaProgram {
-  const maven = resolveMavenClasspath(spec.name, [...spec.artifacts, ...JSON_LINE_LOOP_ARTIFACTS], spec.includeTransitive ?? true)
-  const classes = compileJavaSources([JSON_LINE_LOOP_SOURCE, ...spec.sources], maven)
-  return { classpath: [classes, ...maven.jars], mainClass: spec.mainClass }
+  // Jest runs test files in parallel workers; on a cold cache two of them would otherwise both download into the
+  // same cache folder, and the second one's replace could pull the jars from under the first one's javac.
+  return withLock(`samsa-golden-java-${spec.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`, () => {
+    const maven = resolveMavenClasspath(spec.name, [...spec.artifacts, ...JSON_LINE_LOOP_ARTIFACTS], spec.includeTransitive ?? true)
+    const classes = compileJavaSources([JSON_LINE_LOOP_SOURCE, ...spec.sources], maven)
+    return { classpath: [classes, ...maven.jars], mainClass: spec.mainClass }
+  })
+}
+
+const LOCK_WAIT_MS = 20 * 60 * 1000
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Runs `work` while holding a cross-process lock (a directory in the temp folder holding the owner's pid). */
+function withLock<T>(name: string, work: () => T): T {
+  const lock = join(tmpdir(), `${name}.lock`)
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      writeFileSync(join(lock, 'pid'), String(process.pid))
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      let owner = NaN
+      try {
+        owner = Number(readFileSync(join(lock, 'pid'), 'utf8'))
+      } catch {
+        // The owner has created the folder but not yet written its pid.
+      }
+      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true })
+        continue
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock} (held by pid ${owner})`)
+      sleepSync(200)
+    }
+  }
+  try {
+    return work()
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
 }
 
 export type JsonAnswer = { [key: string]: JsonValue }
