@@ -5,11 +5,14 @@
  * ProtocolDecodeError — never another exception type (even wrapped: a TypeError or RangeError underneath means a
  * missing check), never hang (Jest's timeout bounds each message), and never allocate more than the input.
  *
+ * Whole response frames (header + body) go through decodeResponseFrame and peekCorrelationId the same way.
+ *
  * Allocation is watched two ways: Buffer allocations made during a decode are recorded and compared with the input
  * size, and process memory is sampled around the explicit 2^31-1 length cases.
  */
 import { ProtocolDecodeError } from '../../src/errors.js'
-import { messageCodecs } from '../../src/protocol/generated/index.js'
+import { decodeResponseFrame, peekCorrelationId } from '../../src/protocol/frame.js'
+import { apis, messageCodecs } from '../../src/protocol/generated/index.js'
 import {
   type FieldSchema,
   type MessageSchema,
@@ -227,6 +230,46 @@ describe('generated decoders on hostile input', () => {
     expect(problems[0]).toContain('TypeError')
     expect(problems[1]).toContain('wraps TypeError')
     expect(problems[2]).toContain('allocated a 1048576-byte Buffer')
+  })
+
+  test('decodeResponseFrame and peekCorrelationId: truncated, flipped and garbage frames of every API', () => {
+    const problems: string[] = []
+    let cases = 0
+    const headerCodec = codecs.ResponseHeader!
+    for (const api of Object.values(apis) as unknown as Array<{ name: string; minVersion: number; maxVersion: number; responseHeaderVersion(v: number): number; response: Codec }>) {
+      const responseSchema = schemas.find((schema) => schema.name === `${api.name}Response`)!
+      for (const version of [api.minVersion, api.maxVersion]) {
+        const random = new SeededRandom(caseSeed(`${api.name}-frame-fuzz`, version, 0))
+        const header = Buffer.from(headerCodec.encode(api.responseHeaderVersion(version), { correlationId: random.uint32() | 0 }))
+        const body = Buffer.from(codecs[responseSchema.name]!.encode(version, randomInstance(responseSchema, version, random.uint32())))
+        const frame = Buffer.concat([header, body])
+        const inputs: Array<[string, Buffer]> = []
+        for (const end of truncationPoints(frame.length)) inputs.push([`truncated to ${end}`, frame.subarray(0, end)])
+        for (let i = 0; i < 32; i++) {
+          const mutated = Buffer.from(frame)
+          const bit = random.below(frame.length * 8)
+          mutated[bit >> 3]! ^= 1 << (bit & 7)
+          inputs.push([`bit ${bit} flipped`, mutated])
+        }
+        for (let i = 0; i < 8; i++) inputs.push([`garbage #${i}`, random.bytes(random.below(40))])
+        for (const [what, input] of inputs) {
+          cases++
+          const label = `${api.name} v${version} response frame ${what}`
+          const frameCodec: Codec = { encode: () => input, decode: (v, bytes) => decodeResponseFrame(api as never, v, bytes) }
+          const outcome = decodeObserved(frameCodec, version, input, label, problems)
+          if (what.startsWith('truncated') && outcome === 'value') problems.push(`${label}: decoded without error`)
+          try {
+            const id = peekCorrelationId(input)
+            if (input.length < 4 || id !== input.readInt32BE(0)) problems.push(`${label}: peekCorrelationId gave ${id}`)
+          } catch (error) {
+            if (!(error instanceof ProtocolDecodeError) || input.length >= 4) problems.push(`${label}: peekCorrelationId threw ${String(error)}`)
+          }
+        }
+      }
+    }
+    totalCases += cases
+    expect(cases).toBeGreaterThan(1000)
+    expect(problems.slice(0, 25).join('\n')).toBe('')
   })
 
   describe('explicit lying lengths (2^31-1 and friends) in a tiny frame', () => {
