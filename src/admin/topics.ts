@@ -1,0 +1,376 @@
+/**
+ * Topic administration: create, delete, list, describe, add partitions. Creation, deletion and partition
+ * changes go to the controller the metadata names (in KRaft a broker that forwards to the quorum), as the Java
+ * admin does; describe uses the paginated DescribeTopicPartitions (KIP-966) where the broker has it.
+ */
+import { KafkaError, type KafkaProtocolError } from '../errors.js'
+import { ApiKeys } from '../protocol/index.js'
+import { type ConfigSource, configSourceName } from './configs.js'
+import {
+  type AclOperation,
+  type AdminCallOptions,
+  type AdminContext,
+  authorizedOperations,
+  itemError,
+  NOT_CONTROLLER,
+  type ResponseOf,
+  send,
+  timeouts,
+} from './internal.js'
+
+export interface NewTopic {
+  name: string
+  /** Default: the broker's `num.partitions`. Leave out when giving `assignments`. */
+  numPartitions?: number
+  /** Default: the broker's `default.replication.factor`. Leave out when giving `assignments`. */
+  replicationFactor?: number
+  /** Explicit replica placement: element i (or key i) lists the broker ids of partition i, preferred leader first. */
+  assignments?: number[][] | Record<number, number[]>
+  /** Topic configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  configs?: Record<string, string | null>
+}
+
+export interface CreateTopicsOptions extends AdminCallOptions {
+  /** Check that the topics could be created as given, without creating them. */
+  validateOnly?: boolean
+}
+
+export interface CreatedTopicConfig {
+  name: string
+  value: string | null
+  readOnly: boolean
+  source: ConfigSource
+  isSensitive: boolean
+}
+
+export interface CreateTopicResult {
+  name: string
+  /** The new topic's id (null before CreateTopics v7, or on error). */
+  topicId: string | null
+  /** As created (or as it would be with `validateOnly`); -1 when the broker did not say. */
+  numPartitions: number
+  replicationFactor: number
+  /** The topic's resulting configs, when the broker returns them (CreateTopics v5+). */
+  configs: CreatedTopicConfig[]
+  error: KafkaProtocolError | null
+}
+
+export interface DeleteTopicResult {
+  /** The name, when deleted by name or when the broker reports it. */
+  name: string | null
+  topicId: string | null
+  error: KafkaProtocolError | null
+}
+
+export interface TopicListing {
+  name: string
+  topicId: string
+  isInternal: boolean
+}
+
+export interface ListTopicsOptions extends AdminCallOptions {
+  /** Include internal topics (`__consumer_offsets`, `__transaction_state`…). Default false. */
+  includeInternal?: boolean
+}
+
+export interface PartitionDescription {
+  partition: number
+  /** The leader's broker id, or null while the partition has no leader. */
+  leader: number | null
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  offlineReplicas: number[]
+  /** KIP-966 eligible leader replicas; null when the broker does not report them (ELR off, or Metadata fallback). */
+  eligibleLeaderReplicas: number[] | null
+  lastKnownEligibleLeaderReplicas: number[] | null
+  error: KafkaProtocolError | null
+}
+
+export interface TopicDescription {
+  name: string
+  topicId: string | null
+  isInternal: boolean
+  partitions: PartitionDescription[]
+  /** Operations the caller may perform on the topic; null unless `includeAuthorizedOperations`. */
+  authorizedOperations: AclOperation[] | null
+  error: KafkaProtocolError | null
+}
+
+export interface DescribeTopicsOptions extends AdminCallOptions {
+  includeAuthorizedOperations?: boolean
+  /** Partitions per DescribeTopicPartitions response page (the broker's default is 2000). */
+  partitionsPerPage?: number
+}
+
+export interface NewPartitions {
+  /** The topic. */
+  name: string
+  /** The total partition count after the change. */
+  count: number
+  /** Broker ids for each new partition (only the added ones), preferred leader first. */
+  assignments?: number[][]
+}
+
+export interface CreatePartitionsResult {
+  name: string
+  error: KafkaProtocolError | null
+}
+
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
+
+function assignmentList(assignments: NewTopic['assignments']): Array<{ partitionIndex: number; brokerIds: number[] }> {
+  if (!assignments) return []
+  const entries: Array<[number, number[]]> = Array.isArray(assignments)
+    ? assignments.map((brokers, i) => [i, brokers])
+    : Object.entries(assignments).map(([k, brokers]) => [Number(k), brokers])
+  return entries.map(([partitionIndex, brokerIds]) => ({ partitionIndex, brokerIds }))
+}
+
+export async function createTopics(ctx: AdminContext, topics: NewTopic[], options: CreateTopicsOptions = {}): Promise<CreateTopicResult[]> {
+  if (topics.length === 0) return []
+  const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
+  const response = await send(
+    ctx,
+    { kind: 'controller' },
+    ApiKeys.CreateTopics,
+    {
+      topics: topics.map((t) => ({
+        name: t.name,
+        numPartitions: t.assignments ? -1 : (t.numPartitions ?? -1),
+        replicationFactor: t.assignments ? -1 : (t.replicationFactor ?? -1),
+        assignments: assignmentList(t.assignments),
+        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+      timeoutMs: brokerTimeoutMs,
+      validateOnly: options.validateOnly ?? false,
+    },
+    {
+      signal: options.signal,
+      timeoutMs: clientTimeoutMs,
+      // A controller change mid-request is answered per topic; retrying the whole request is what Java does too.
+      errorCode: (r) => (r.topics.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+    },
+  )
+  const byName = new Map(response.topics.map((t) => [t.name, t]))
+  return topics.map(({ name }) => {
+    const t = byName.get(name)
+    if (!t) return { name, topicId: null, numPartitions: -1, replicationFactor: -1, configs: [], error: itemError(-1, name, 'no result for this topic') }
+    return {
+      name,
+      topicId: t.topicId && t.topicId !== ZERO_UUID ? t.topicId : null,
+      numPartitions: t.numPartitions ?? -1,
+      replicationFactor: t.replicationFactor ?? -1,
+      configs: (t.configs ?? []).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        source: configSourceName(c.configSource),
+        isSensitive: c.isSensitive,
+      })),
+      error: itemError(t.errorCode, name, t.errorMessage),
+    }
+  })
+}
+
+/** Deletes topics by name (`'orders'`) or by id (`{ topicId }`, DeleteTopics v6+). */
+export async function deleteTopics(
+  ctx: AdminContext,
+  topics: Array<string | { topicId: string }>,
+  options: AdminCallOptions = {},
+): Promise<DeleteTopicResult[]> {
+  if (topics.length === 0) return []
+  const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
+  const byId = topics.some((t) => typeof t !== 'string')
+  const response = await send(
+    ctx,
+    { kind: 'controller' },
+    ApiKeys.DeleteTopics,
+    (version) => {
+      if (version >= 6) {
+        return {
+          topics: topics.map((t) => (typeof t === 'string' ? { name: t, topicId: ZERO_UUID } : { name: null, topicId: t.topicId })),
+          timeoutMs: brokerTimeoutMs,
+        }
+      }
+      if (byId) throw new KafkaError('Deleting topics by id needs DeleteTopics v6 (Kafka 2.8+)')
+      return { topicNames: topics as string[], timeoutMs: brokerTimeoutMs }
+    },
+    {
+      signal: options.signal,
+      timeoutMs: clientTimeoutMs,
+      errorCode: (r) => (r.responses.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+    },
+  )
+  return topics.map((t) => {
+    const answer =
+      typeof t === 'string'
+        ? response.responses.find((r) => r.name === t)
+        : response.responses.find((r) => r.topicId === t.topicId)
+    const label = typeof t === 'string' ? t : t.topicId
+    if (!answer) return { name: typeof t === 'string' ? t : null, topicId: typeof t === 'string' ? null : t.topicId, error: itemError(-1, label, 'no result for this topic') }
+    return {
+      name: answer.name ?? (typeof t === 'string' ? t : null),
+      topicId: answer.topicId && answer.topicId !== ZERO_UUID ? answer.topicId : typeof t === 'string' ? null : t.topicId,
+      error: itemError(answer.errorCode, label, answer.errorMessage),
+    }
+  })
+}
+
+export async function listTopics(ctx: AdminContext, options: ListTopicsOptions = {}): Promise<TopicListing[]> {
+  const response = await send(
+    ctx,
+    { kind: 'any' },
+    ApiKeys.Metadata,
+    { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false },
+    { signal: options.signal, errorCode: (r) => r.errorCode ?? 0 },
+  )
+  return response.topics
+    .filter((t) => t.errorCode === 0 && t.name !== null && (options.includeInternal || !t.isInternal))
+    .map((t) => ({ name: t.name!, topicId: t.topicId ?? ZERO_UUID, isInternal: t.isInternal ?? false }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+export async function describeTopics(ctx: AdminContext, names: string[], options: DescribeTopicsOptions = {}): Promise<TopicDescription[]> {
+  if (names.length === 0) return []
+  const connection = await ctx.cluster.anyConnection('default', options.signal)
+  const described =
+    connection.versions.get(ApiKeys.DescribeTopicPartitions) !== null
+      ? await describeWithTopicPartitions(ctx, names, options)
+      : await describeWithMetadata(ctx, names, options)
+  return names.map(
+    (name) =>
+      described.get(name) ?? {
+        name,
+        topicId: null,
+        isInternal: false,
+        partitions: [],
+        authorizedOperations: null,
+        error: itemError(3, name, 'the broker did not describe this topic'),
+      },
+  )
+}
+
+async function describeWithTopicPartitions(ctx: AdminContext, names: string[], options: DescribeTopicsOptions): Promise<Map<string, TopicDescription>> {
+  const described = new Map<string, TopicDescription>()
+  const sorted = [...new Set(names)].sort()
+  let cursor: { topicName: string; partitionIndex: number } | null = null
+  // The broker walks topics in name order and hands back a cursor when a page is full.
+  for (;;) {
+    const from: { topicName: string; partitionIndex: number } | null = cursor
+    const response: ResponseOf<typeof ApiKeys.DescribeTopicPartitions> = await send(
+      ctx,
+      { kind: 'any' },
+      ApiKeys.DescribeTopicPartitions,
+      {
+        topics: (from ? sorted.filter((n) => n >= from.topicName) : sorted).map((name) => ({ name })),
+        responsePartitionLimit: options.partitionsPerPage ?? 2000,
+        cursor: from,
+      },
+      { signal: options.signal },
+    )
+    for (const t of response.topics) {
+      if (t.name === null) continue
+      const previous = described.get(t.name)
+      const partitions = t.partitions.map((p) => ({
+        partition: p.partitionIndex,
+        leader: p.leaderId < 0 ? null : p.leaderId,
+        leaderEpoch: p.leaderEpoch,
+        replicas: p.replicaNodes,
+        isr: p.isrNodes,
+        offlineReplicas: p.offlineReplicas,
+        eligibleLeaderReplicas: p.eligibleLeaderReplicas,
+        lastKnownEligibleLeaderReplicas: p.lastKnownElr,
+        error: itemError(p.errorCode, `${t.name}-${p.partitionIndex}`),
+      }))
+      if (previous) {
+        previous.partitions.push(...partitions.filter((p) => !previous.partitions.some((q) => q.partition === p.partition)))
+        continue
+      }
+      described.set(t.name, {
+        name: t.name,
+        topicId: t.topicId === ZERO_UUID ? null : t.topicId,
+        isInternal: t.isInternal,
+        partitions,
+        authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(t.topicAuthorizedOperations) : null,
+        error: itemError(t.errorCode, t.name),
+      })
+    }
+    cursor = response.nextCursor
+    if (!cursor) break
+  }
+  for (const d of described.values()) d.partitions.sort((a, b) => a.partition - b.partition)
+  return described
+}
+
+async function describeWithMetadata(ctx: AdminContext, names: string[], options: DescribeTopicsOptions): Promise<Map<string, TopicDescription>> {
+  const response = await send(
+    ctx,
+    { kind: 'any' },
+    ApiKeys.Metadata,
+    {
+      topics: names.map((name) => ({ name, topicId: ZERO_UUID })),
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: options.includeAuthorizedOperations ?? false,
+    },
+    { signal: options.signal },
+  )
+  const described = new Map<string, TopicDescription>()
+  for (const t of response.topics) {
+    if (t.name === null) continue
+    described.set(t.name, {
+      name: t.name,
+      topicId: !t.topicId || t.topicId === ZERO_UUID ? null : t.topicId,
+      isInternal: t.isInternal ?? false,
+      partitions: t.partitions
+        .map((p) => ({
+          partition: p.partitionIndex,
+          leader: p.leaderId < 0 ? null : p.leaderId,
+          leaderEpoch: p.leaderEpoch ?? -1,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          offlineReplicas: p.offlineReplicas ?? [],
+          eligibleLeaderReplicas: null,
+          lastKnownEligibleLeaderReplicas: null,
+          error: itemError(p.errorCode, `${t.name}-${p.partitionIndex}`),
+        }))
+        .sort((a, b) => a.partition - b.partition),
+      authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(t.topicAuthorizedOperations) : null,
+      error: itemError(t.errorCode, t.name),
+    })
+  }
+  return described
+}
+
+export async function createPartitions(
+  ctx: AdminContext,
+  topics: NewPartitions[],
+  options: CreateTopicsOptions = {},
+): Promise<CreatePartitionsResult[]> {
+  if (topics.length === 0) return []
+  const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
+  const response = await send(
+    ctx,
+    { kind: 'controller' },
+    ApiKeys.CreatePartitions,
+    {
+      topics: topics.map((t) => ({
+        name: t.name,
+        count: t.count,
+        assignments: t.assignments ? t.assignments.map((brokerIds) => ({ brokerIds })) : null,
+      })),
+      timeoutMs: brokerTimeoutMs,
+      validateOnly: options.validateOnly ?? false,
+    },
+    {
+      signal: options.signal,
+      timeoutMs: clientTimeoutMs,
+      errorCode: (r) => (r.results.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+    },
+  )
+  const byName = new Map(response.results.map((r) => [r.name, r]))
+  return topics.map(({ name }) => {
+    const r = byName.get(name)
+    return { name, error: r ? itemError(r.errorCode, name, r.errorMessage) : itemError(-1, name, 'no result for this topic') }
+  })
+}
