@@ -200,6 +200,29 @@ export class MessageEmitter {
     const tagged = []
     let tmp = 0
     const fresh = () => `t${tmp++}`
+    // Runs of consecutive fixed-width fields are bounds-checked once and read straight from the buffer.
+    let run = []
+    const flushRun = () => {
+      if (run.length === 0) return
+      const total = run.reduce((n, f) => n + FIXED_SIZE[f.type.prim], 0)
+      if (run.length === 1) {
+        const f = run[0]
+        lines.push(`  const f_${f.js} = r.${f.type.prim}('${path}${f.js}')`)
+      } else {
+        const buf = fresh()
+        const at = fresh()
+        lines.push(`  r.need(${total}, '${path}${run[0].js}')`)
+        lines.push(`  const ${buf} = r.buf`)
+        lines.push(`  const ${at} = r.pos`)
+        let offset = 0
+        for (const f of run) {
+          lines.push(`  const f_${f.js} = ${directRead(f.type.prim, at, offset, buf)}`)
+          offset += FIXED_SIZE[f.type.prim]
+        }
+        lines.push(`  r.pos = ${at} + ${total}`)
+      }
+      run = []
+    }
     for (const f of struct.fields) {
       if (!inRange(f.versions, v)) continue
       const local = `f_${f.js}`
@@ -209,8 +232,14 @@ export class MessageEmitter {
         lines.push(`  let ${local}: ${this.valueType(f, v, false)} = ${this.defaultExpr(f, v, { javaSemantics: true })}`)
         continue
       }
+      if (f.type.kind === 'prim' && FIXED_SIZE[f.type.prim] !== undefined) {
+        run.push(f)
+        continue
+      }
+      flushRun()
       this.emitRead(lines, '  ', `const ${local}`, f, f.type, v, this.fieldFlexible(f, v), `${path}${f.js}`, fresh)
     }
+    flushRun()
     if (flexible) {
       this.needsImports.add('UnknownTaggedField')
       lines.push(`  let unknownTags: UnknownTaggedField[] | undefined`)
@@ -269,9 +298,6 @@ export class MessageEmitter {
       lines.push(`${ind}let ${target.slice(6)}: ${elemType}[]${nullable ? ' | null' : ''}`)
       target = target.slice(6)
     }
-    const body = []
-    const elem = fresh()
-    this.emitRead(body, `${ind}  `, `const ${elem}`, field, type.elem, v, flexible, `${path}[]`, fresh, false)
     if (nullable) {
       lines.push(`${ind}if (${n} < 0) ${target} = null`)
       lines.push(`${ind}else {`)
@@ -279,10 +305,23 @@ export class MessageEmitter {
       lines.push(`${ind}{`)
     }
     lines.push(`${ind}  const ${a}: ${elemType}[] = []`)
-    lines.push(`${ind}  for (let i = 0; i < ${n}; i++) {`)
-    for (const l of body) lines.push(`  ${l}`)
-    lines.push(`${ind}    ${a}.push(${elem})`)
-    lines.push(`${ind}  }`)
+    const fixedElem = type.elem.kind === 'prim' && FIXED_SIZE[type.elem.prim] !== undefined
+    if (fixedElem) {
+      // One bounds check for the whole array, then direct reads.
+      const width = FIXED_SIZE[type.elem.prim]
+      lines.push(`${ind}  r.need(${n} * ${width}, ${P})`)
+      lines.push(`${ind}  const buf = r.buf`)
+      lines.push(`${ind}  for (let i = 0, at = r.pos; i < ${n}; i++, at += ${width}) ${a}.push(${directRead(type.elem.prim, 'at', 0, 'buf')})`)
+      lines.push(`${ind}  r.pos += ${n} * ${width}`)
+    } else {
+      const body = []
+      const elem = fresh()
+      this.emitRead(body, `${ind}  `, `const ${elem}`, field, type.elem, v, flexible, `${path}[]`, fresh, false)
+      lines.push(`${ind}  for (let i = 0; i < ${n}; i++) {`)
+      for (const l of body) lines.push(`  ${l}`)
+      lines.push(`${ind}    ${a}.push(${elem})`)
+      lines.push(`${ind}  }`)
+    }
     lines.push(`${ind}  ${target} = ${a}`)
     lines.push(`${ind}}`)
   }
@@ -428,7 +467,7 @@ export class MessageEmitter {
         lines.push(`    n += ${uvarintSizeConst(f.tag)} + uvarintSize(${s}) + ${s}`)
         lines.push(`  }`)
       }
-      lines.push(`  const unknownTags = prepareUnknownTags(w, o._unknownTaggedFields, [${known.join(', ')}], '${path}<tags>')`)
+      lines.push(`  const unknownTags = o._unknownTaggedFields === undefined ? undefined : prepareUnknownTags(w, o._unknownTaggedFields, [${known.join(', ')}], '${path}<tags>')`)
       lines.push(`  if (unknownTags !== undefined) {`)
       lines.push(`    tags += unknownTags.length`)
       lines.push(`    n += unknownTagsSize(unknownTags)`)
@@ -534,7 +573,7 @@ export class MessageEmitter {
         vars.push(x)
         lines.push(`  const ${x} = ${this.inputValue(f, v)}`)
       }
-      lines.push(`  const unknownTags = prepareUnknownTags(w, o._unknownTaggedFields, [${known.join(', ')}], '${path}<tags>')`)
+      lines.push(`  const unknownTags = o._unknownTaggedFields === undefined ? undefined : prepareUnknownTags(w, o._unknownTaggedFields, [${known.join(', ')}], '${path}<tags>')`)
       const countTerms = sorted.map((f, i) => `(${this.nonDefaultCondition(f, v, vars[i])} ? 1 : 0)`)
       countTerms.push('(unknownTags === undefined ? 0 : unknownTags.length)')
       lines.push(`  w.uvarint(${countTerms.join(' + ')})`)
@@ -624,6 +663,34 @@ export class MessageEmitter {
     const base = f.type.kind === 'array' ? `${this.elemTsType(f.type.elem, input)}[]` : this.elemTsType(f.type, input)
     const nullable = v === null ? f.nullable != null : inRange(f.nullable, v)
     return nullable ? `${base} | null` : base
+  }
+}
+
+/** A read of a fixed-width primitive at offset expression `at` of `buf`, already bounds-checked. */
+function directRead(prim, base, offset, buf) {
+  const at = offset === 0 ? base : `${base} + ${offset}`
+  const b = (k) => (offset + k === 0 ? `${buf}[${base}]` : `${buf}[${base} + ${offset + k}]`)
+  switch (prim) {
+    case 'bool':
+      return `${b(0)} !== 0`
+    case 'int8':
+      return `(${b(0)} << 24) >> 24`
+    case 'int16':
+      return `((${b(0)} << 24) >> 16) | ${b(1)}`
+    case 'uint16':
+      return `(${b(0)} << 8) | ${b(1)}`
+    case 'int32':
+      return `(${b(0)} << 24) | (${b(1)} << 16) | (${b(2)} << 8) | ${b(3)}`
+    case 'uint32':
+      return `((${b(0)} << 24) | (${b(1)} << 16) | (${b(2)} << 8) | ${b(3)}) >>> 0`
+    case 'int64':
+      return `${buf}.readBigInt64BE(${at})`
+    case 'float64':
+      return `${buf}.readDoubleBE(${at})`
+    case 'uuid':
+      return `${buf}.toString('base64url', ${at}, ${at} + ${16})`
+    default:
+      throw new Error(`no direct read for ${prim}`)
   }
 }
 

@@ -53,9 +53,13 @@ export class Writer {
     return this.lengths[this.lengthIndex++]!
   }
 
+  // Fixed-width writes store bytes directly: the size pass made the buffer exactly large enough, and the
+  // integer checks below are cheaper than Buffer#writeInt32BE's generic validation. Out-of-range values throw
+  // instead of being truncated silently.
+
   int8(v: number): void {
-    this.buf.writeInt8(v, this.pos)
-    this.pos += 1
+    if (v !== (v << 24) >> 24) throw outOfRange(this, v, 'int8')
+    this.buf[this.pos++] = v
   }
 
   bool(v: boolean): void {
@@ -63,23 +67,43 @@ export class Writer {
   }
 
   int16(v: number): void {
-    this.buf.writeInt16BE(v, this.pos)
-    this.pos += 2
+    if (v !== (v << 16) >> 16) throw outOfRange(this, v, 'int16')
+    const buf = this.buf
+    const pos = this.pos
+    buf[pos] = v >> 8
+    buf[pos + 1] = v
+    this.pos = pos + 2
   }
 
   uint16(v: number): void {
-    this.buf.writeUInt16BE(v, this.pos)
-    this.pos += 2
+    if (v !== (v & 0xffff)) throw outOfRange(this, v, 'uint16')
+    const buf = this.buf
+    const pos = this.pos
+    buf[pos] = v >> 8
+    buf[pos + 1] = v
+    this.pos = pos + 2
   }
 
   int32(v: number): void {
-    this.buf.writeInt32BE(v, this.pos)
-    this.pos += 4
+    if (v !== (v | 0)) throw outOfRange(this, v, 'int32')
+    const buf = this.buf
+    const pos = this.pos
+    buf[pos] = v >> 24
+    buf[pos + 1] = v >> 16
+    buf[pos + 2] = v >> 8
+    buf[pos + 3] = v
+    this.pos = pos + 4
   }
 
   uint32(v: number): void {
-    this.buf.writeUInt32BE(v, this.pos)
-    this.pos += 4
+    if (v !== v >>> 0) throw outOfRange(this, v, 'uint32')
+    const buf = this.buf
+    const pos = this.pos
+    buf[pos] = v >>> 24
+    buf[pos + 1] = v >>> 16
+    buf[pos + 2] = v >>> 8
+    buf[pos + 3] = v
+    this.pos = pos + 4
   }
 
   int64(v: bigint): void {
@@ -209,6 +233,10 @@ const hasFastWrites = typeof (Buffer.prototype as unknown as Partial<FastWrites>
   typeof (Buffer.prototype as unknown as Partial<FastWrites>).latin1Write === 'function'
 
 const EMPTY = Buffer.alloc(0)
+
+function outOfRange(w: Writer, v: number, type: string): EncodeError {
+  return new EncodeError(`${v} is not a valid ${type}`, '?', w.version)
+}
 
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false

@@ -265,6 +265,24 @@ describe('tagged field sections', () => {
 })
 
 describe('encode-side validation', () => {
+  it('fixed-width writes reject values outside the type instead of truncating them', () => {
+    const w = new Writer(4)
+    w.allocate(16)
+    expect(() => w.int8(128)).toThrow(EncodeError)
+    expect(() => w.int16(-32769)).toThrow(/not a valid int16/)
+    expect(() => w.uint16(-1)).toThrow(EncodeError)
+    expect(() => w.int32(2 ** 31)).toThrow(EncodeError)
+    expect(() => w.int32(1.5)).toThrow(EncodeError)
+    expect(() => w.uint32(2 ** 32)).toThrow(EncodeError)
+    expect(w.pos).toBe(0)
+    w.int8(-128)
+    w.int16(-2)
+    w.uint16(65535)
+    w.int32(-2147483648)
+    w.uint32(4294967295)
+    expect(w.buf.subarray(0, w.pos).toString('hex')).toBe('80' + 'fffe' + 'ffff' + '80000000' + 'ffffffff')
+  })
+
   it('EncodeError names the field and version', () => {
     const err = new EncodeError('bad', 'topics[].name', 7)
     expect(err.message).toBe('bad (field topics[].name, version 7)')
