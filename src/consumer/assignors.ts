@@ -1,0 +1,154 @@
+/**
+ * Classic-protocol partition assignors, run by the group leader: range and roundrobin (eager: everyone gives up
+ * everything at each rebalance) and cooperative-sticky (incremental: members keep what they own where the
+ * balance allows, and a partition that must move is first revoked by its owner, then assigned in a follow-up
+ * rebalance, so no partition is ever owned twice and unaffected partitions keep flowing).
+ * Placement follows the Java assignors' rules (members ordered by instance id, else member id), so a mixed group
+ * with a Java leader or a samsa leader assigns alike.
+ */
+import type { TopicPartition } from './types.js'
+
+export interface AssignorMember {
+  memberId: string
+  groupInstanceId: string | null
+  topics: string[]
+  /** cooperative-sticky: what the member owns now, and the generation it owned it in. */
+  ownedPartitions: TopicPartition[]
+  generation: number
+}
+
+/** Partition counts per topic. */
+export type TopicPartitionCounts = Map<string, number>
+
+export type Assignment = Map<string, TopicPartition[]>
+
+export interface Assignor {
+  readonly name: string
+  readonly cooperative: boolean
+  assign(members: AssignorMember[], partitions: TopicPartitionCounts): Assignment
+}
+
+function memberOrder(a: AssignorMember, b: AssignorMember): number {
+  const ka = a.groupInstanceId ?? a.memberId
+  const kb = b.groupInstanceId ?? b.memberId
+  if (a.groupInstanceId !== null && b.groupInstanceId === null) return -1
+  if (a.groupInstanceId === null && b.groupInstanceId !== null) return 1
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
+
+function emptyAssignment(members: AssignorMember[]): Assignment {
+  return new Map(members.map((m) => [m.memberId, [] as TopicPartition[]]))
+}
+
+export const rangeAssignor: Assignor = {
+  name: 'range',
+  cooperative: false,
+  assign(members, counts) {
+    const result = emptyAssignment(members)
+    const topics = [...new Set(members.flatMap((m) => m.topics))].sort()
+    for (const topic of topics) {
+      const count = counts.get(topic)
+      if (count === undefined) continue
+      const subscribers = members.filter((m) => m.topics.includes(topic)).sort(memberOrder)
+      const per = Math.floor(count / subscribers.length)
+      const extra = count % subscribers.length
+      let next = 0
+      subscribers.forEach((member, i) => {
+        const n = per + (i < extra ? 1 : 0)
+        for (let k = 0; k < n; k++) result.get(member.memberId)!.push({ topic, partition: next++ })
+      })
+    }
+    return result
+  },
+}
+
+export const roundRobinAssignor: Assignor = {
+  name: 'roundrobin',
+  cooperative: false,
+  assign(members, counts) {
+    const result = emptyAssignment(members)
+    const sorted = [...members].sort(memberOrder)
+    const all: TopicPartition[] = []
+    for (const topic of [...new Set(members.flatMap((m) => m.topics))].sort()) {
+      for (let p = 0; p < (counts.get(topic) ?? 0); p++) all.push({ topic, partition: p })
+    }
+    let cursor = 0
+    for (const tp of all) {
+      for (let tries = 0; tries < sorted.length; tries++) {
+        const member = sorted[cursor++ % sorted.length]!
+        if (member.topics.includes(tp.topic)) {
+          result.get(member.memberId)!.push(tp)
+          break
+        }
+      }
+    }
+    return result
+  },
+}
+
+const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
+
+export const cooperativeStickyAssignor: Assignor = {
+  name: 'cooperative-sticky',
+  cooperative: true,
+  assign(members, counts) {
+    const sorted = [...members].sort(memberOrder)
+    const all: TopicPartition[] = []
+    for (const topic of [...new Set(members.flatMap((m) => m.topics))].sort()) {
+      for (let p = 0; p < (counts.get(topic) ?? 0); p++) all.push({ topic, partition: p })
+    }
+    // Who owns what now: the claim from the highest generation wins a partition two members both report.
+    const previousOwner = new Map<string, { memberId: string; generation: number }>()
+    for (const m of sorted) {
+      for (const tp of m.ownedPartitions) {
+        if (!m.topics.includes(tp.topic) || tp.partition >= (counts.get(tp.topic) ?? 0)) continue
+        const prior = previousOwner.get(key(tp))
+        if (!prior || m.generation > prior.generation) previousOwner.set(key(tp), { memberId: m.memberId, generation: m.generation })
+      }
+    }
+    const target = new Map<string, TopicPartition[]>(sorted.map((m) => [m.memberId, []]))
+    const quotaFloor = sorted.length === 0 ? 0 : Math.floor(all.length / sorted.length)
+    let extraSlots = sorted.length === 0 ? 0 : all.length % sorted.length
+    const unassigned: TopicPartition[] = []
+    // Keep owned partitions up to the quota (floor, or floor+1 while extra slots remain).
+    for (const m of sorted) {
+      const mine = all.filter((tp) => previousOwner.get(key(tp))?.memberId === m.memberId)
+      let quota = quotaFloor
+      if (mine.length > quotaFloor && extraSlots > 0) {
+        quota++
+        extraSlots--
+      }
+      target.get(m.memberId)!.push(...mine.slice(0, quota))
+      unassigned.push(...mine.slice(quota))
+    }
+    for (const tp of all) if (!previousOwner.has(key(tp))) unassigned.push(tp)
+    // Hand out the rest to the least loaded subscriber each time.
+    for (const tp of unassigned) {
+      let best: AssignorMember | null = null
+      for (const m of sorted) {
+        if (!m.topics.includes(tp.topic)) continue
+        if (best === null || target.get(m.memberId)!.length < target.get(best.memberId)!.length) best = m
+      }
+      if (best) target.get(best.memberId)!.push(tp)
+    }
+    // Cooperative step: a partition moving away from a current owner is withheld this round; the owner revokes it
+    // and rejoins, and the follow-up rebalance assigns it.
+    const result = emptyAssignment(members)
+    for (const [memberId, list] of target) {
+      result.set(
+        memberId,
+        list.filter((tp) => {
+          const owner = previousOwner.get(key(tp))
+          return owner === undefined || owner.memberId === memberId
+        }),
+      )
+    }
+    return result
+  },
+}
+
+export const ASSIGNORS: Record<string, Assignor> = {
+  range: rangeAssignor,
+  roundrobin: roundRobinAssignor,
+  'cooperative-sticky': cooperativeStickyAssignor,
+}

@@ -1,0 +1,865 @@
+/**
+ * The consumer: subscription or manual assignment, the fetcher's buffered chunks turned into messages for
+ * `for await`, `batches()` and `run()`, and offset bookkeeping that commits only what the application finished.
+ *
+ * "Finished" is defined by the iteration itself: a message counts as processed when the application asks for the
+ * next one (the loop body returned), a batch when the next batch is asked for, a `run()` message when its handler
+ * resolves. A partition revoked while a message is in process is dropped from the bookkeeping first, so that
+ * message's offset is never committed by this member.
+ *
+ * Event-loop fairness: a `for await` loop over buffered messages never returns to the event loop by itself (each
+ * step is a resolved promise, i.e. a microtask). Delivery therefore yields with setImmediate once it has run for
+ * `sliceMs` without a break, so heartbeats, socket reads and the application's own timers keep running.
+ */
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import type { ClientContext } from '../kafka.js'
+import { AbortedError } from '../network/abort.js'
+import type { Cluster } from '../network/cluster.js'
+import type { Logger } from '../network/instrumentation.js'
+import type { KafkaRecord } from '../records/types.js'
+import { Fetcher, type FetchedChunk, PartitionState, partitionKey } from './fetcher.js'
+import { ClassicMembership } from './group-classic.js'
+import { ConsumerProtocolMembership } from './group-consumer-protocol.js'
+import type { Membership, MembershipHost } from './membership.js'
+import {
+  commitOffsets,
+  EARLIEST_TIMESTAMP,
+  fetchCommitted,
+  LATEST_TIMESTAMP,
+  listOffsets,
+  type CommittedOffset,
+  type ListedOffset,
+  parseIsoDurationMs,
+} from './offsets.js'
+import type {
+  AssignorName,
+  CommitOptions,
+  ConsumerBatch,
+  ConsumerGroupMetadata,
+  ConsumerMessage,
+  ConsumerOptions,
+  PartitionLag,
+  RebalanceEvent,
+  RebalanceListener,
+  RunOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types.js'
+
+export const CONSUMER_DEFAULTS = {
+  groupProtocol: 'consumer',
+  partitionAssignmentStrategy: ['range', 'cooperative-sticky'] as AssignorName[],
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 3_000,
+  maxPollIntervalMs: 300_000,
+  enableAutoCommit: true,
+  autoCommitIntervalMs: 5_000,
+  autoOffsetReset: 'latest',
+  isolationLevel: 'read_uncommitted',
+  fetchMinBytes: 1,
+  fetchMaxBytes: 52_428_800,
+  fetchMaxWaitMs: 500,
+  maxPartitionFetchBytes: 1_048_576,
+  checkCrcs: true,
+  maxPollRecords: 500,
+  closeTimeoutMs: 30_000,
+  defaultApiTimeoutMs: 30_000,
+} as const
+
+/** How long delivery may run before it lets the event loop turn. */
+const SLICE_MS = 5
+
+const FENCING_CODES = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */, 27 /* REBALANCE_IN_PROGRESS */])
+
+interface InProcess {
+  state: PartitionState
+  generation: number
+  next: bigint
+  epoch: number
+}
+
+type Resolved = Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack'>>
+
+export declare interface Consumer {
+  on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this
+  on(event: 'error', listener: (error: KafkaError) => void): this
+  on(event: 'truncation', listener: (event: TopicPartition & { offset: bigint; epoch: number }) => void): this
+}
+
+export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMessage> {
+  readonly groupId: string | null
+  readonly options: Resolved & Pick<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack'>
+  readonly #context: ClientContext
+  readonly #cluster: Cluster
+  readonly #logger: Logger
+  readonly #states = new Map<string, PartitionState>()
+  readonly #fetcher: Fetcher
+  readonly #ready: FetchedChunk[] = []
+  #readyHead = 0
+  #bufferedBytes = 0
+  #current: { chunk: FetchedChunk; records: KafkaRecord[]; index: number; leaderEpoch: number } | null = null
+  #inProcess: InProcess[] = []
+  #waiter: (() => void) | null = null
+  #fatal: KafkaError | null = null
+  #closed = false
+  #closing: Promise<void> | null = null
+  #subscription: { topics: string[]; pattern: RegExp | null } | null = null
+  #manual = false
+  #membership: Membership | null = null
+  #listener: RebalanceListener = {}
+  #autoCommitTimer: NodeJS.Timeout | null = null
+  #sliceStart = 0
+  #sliceCount = 0
+  #stableWaiters: Array<() => void> = []
+  #patternTimer: NodeJS.Timeout | null = null
+  #lastPollAt = Date.now()
+
+  constructor(context: ClientContext, options: ConsumerOptions = {}) {
+    super()
+    this.#context = context
+    this.#cluster = context.cluster
+    this.#logger = context.logger
+    this.groupId = options.groupId ?? null
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
+    this.options = { ...CONSUMER_DEFAULTS, ...defined } as Consumer['options']
+    const reset = this.options.autoOffsetReset
+    if (!['earliest', 'latest', 'none'].includes(reset)) {
+      if (!reset.startsWith('by_duration:')) throw new KafkaError(`autoOffsetReset "${reset}" is not earliest, latest, none or by_duration:<ISO-8601>`)
+      parseIsoDurationMs(reset.slice('by_duration:'.length))
+    }
+    this.#fetcher = new Fetcher(
+      this.#cluster,
+      {
+        fetchMinBytes: this.options.fetchMinBytes,
+        fetchMaxBytes: this.options.fetchMaxBytes,
+        fetchMaxWaitMs: this.options.fetchMaxWaitMs,
+        maxPartitionFetchBytes: this.options.maxPartitionFetchBytes,
+        isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
+        clientRack: this.options.clientRack ?? null,
+        checkCrcs: this.options.checkCrcs,
+      },
+      {
+        partitions: () => this.#states.values(),
+        deliver: (chunk) => this.#deliver(chunk),
+        resetOffset: (state) => void this.#resetPositions([state]),
+        truncated: (state, endOffset, epoch) => this.#truncated(state, endOffset, epoch),
+        fatal: (error) => this.#fail(error),
+        bufferedBytes: () => this.#bufferedBytes,
+      },
+      this.#logger,
+    )
+  }
+
+  // ---- subscription and assignment ----
+
+  /** Subscribes to topics (or every topic matching a pattern) as a member of `groupId`. */
+  async subscribe(topics: string | string[] | RegExp, listener: RebalanceListener = {}): Promise<void> {
+    this.#checkOpen()
+    if (!this.groupId) throw new KafkaError('subscribe() needs a groupId; use assign() without a group')
+    if (this.#manual) throw new KafkaError('subscribe() after assign(): one consumer does one or the other')
+    this.#listener = listener
+    this.#subscription = topics instanceof RegExp ? { topics: [], pattern: topics } : { topics: typeof topics === 'string' ? [topics] : [...topics], pattern: null }
+    if (this.#subscription.pattern === null) {
+      this.#cluster.addInterest(this.#subscription.topics)
+      await this.#cluster.topics(this.#subscription.topics).catch((error: unknown) => this.#logger.debug({ error }, 'subscribed topic has no metadata yet'))
+    }
+    if (this.#membership) {
+      this.#membership.subscriptionChanged()
+      return
+    }
+    this.#membership = this.#createMembership(this.options.groupProtocol)
+    this.#membership.start()
+    this.#startAutoCommit()
+    this.#fetcher.start()
+  }
+
+  #createMembership(protocol: 'consumer' | 'classic'): Membership {
+    const host = this.#membershipHost()
+    if (protocol === 'classic') return new ClassicMembership(host, this.options.partitionAssignmentStrategy)
+    return new ConsumerProtocolMembership(host, () => {
+      this.#logger.info({ groupId: this.groupId }, 'the broker has no KIP-848 consumer groups; using the classic protocol')
+      this.#membership = new ClassicMembership(host, this.options.partitionAssignmentStrategy)
+      this.#membership.start()
+    })
+  }
+
+  #membershipHost(): MembershipHost {
+    const self = this
+    return {
+      cluster: this.#cluster,
+      logger: this.#logger,
+      groupId: this.groupId!,
+      groupInstanceId: this.options.groupInstanceId ?? null,
+      groupRemoteAssignor: this.options.groupRemoteAssignor ?? null,
+      clientRack: this.options.clientRack ?? null,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      rebalanceTimeoutMs: this.options.maxPollIntervalMs,
+      subscription: () => this.#subscription ?? { topics: [], pattern: null },
+      owned: () => [...this.#states.values()].map((s) => ({ topic: s.topic, partition: s.partition })),
+      assign: (partitions) => self.#addPartitions(partitions, true),
+      revoke: (partitions) => self.#removePartitions(partitions, 'revoked'),
+      lose: (partitions) => self.#removePartitions(partitions, 'lost'),
+      fatal: (error) => self.#fail(error),
+      stable: () => {
+        const waiters = self.#stableWaiters
+        self.#stableWaiters = []
+        for (const w of waiters) w()
+      },
+    }
+  }
+
+  /** Consumes exactly these partitions, without a group (nothing is committed unless groupId is set and you commit). */
+  async assign(partitions: TopicPartition[]): Promise<void> {
+    this.#checkOpen()
+    if (this.#subscription) throw new KafkaError('assign() after subscribe(): one consumer does one or the other')
+    this.#manual = true
+    const wanted = new Set(partitions.map((p) => partitionKey(p.topic, p.partition)))
+    const removed = [...this.#states.values()].filter((s) => !wanted.has(partitionKey(s.topic, s.partition)))
+    await this.#removePartitions(removed, null)
+    await this.#addPartitions(partitions.filter((p) => !this.#states.has(partitionKey(p.topic, p.partition))), false)
+    this.#startAutoCommit()
+    this.#fetcher.start()
+  }
+
+  /** The partitions this consumer now owns. */
+  assignment(): TopicPartition[] {
+    return [...this.#states.values()].map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  async #addPartitions(partitions: TopicPartition[], fromGroup: boolean): Promise<void> {
+    if (partitions.length === 0) return
+    const topics = [...new Set(partitions.map((p) => p.topic))]
+    await this.#cluster.topics(topics)
+    const added: PartitionState[] = []
+    for (const { topic, partition } of partitions) {
+      const key = partitionKey(topic, partition)
+      if (this.#states.has(key)) continue
+      const state = new PartitionState(topic, partition)
+      this.#states.set(key, state)
+      added.push(state)
+    }
+    if (fromGroup) {
+      try {
+        await this.#listener.onAssigned?.(partitions)
+      } catch (error) {
+        this.#logger.error({ error }, 'onAssigned threw')
+      }
+      this.emit('rebalance', { type: 'assigned', partitions } satisfies RebalanceEvent)
+    }
+    await this.#initPositions(added)
+    this.#fetcher.schedule()
+  }
+
+  async #removePartitions(partitions: TopicPartition[], reason: 'revoked' | 'lost' | null): Promise<void> {
+    if (partitions.length === 0) return
+    const states = partitions.map((p) => this.#states.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined)
+    if (reason === 'revoked') {
+      try {
+        await this.#listener.onRevoked?.(partitions)
+      } catch (error) {
+        this.#logger.error({ error }, 'onRevoked threw')
+      }
+      // In-process messages of these partitions stay uncommitted: their handlers have not finished.
+      if (this.groupId && this.options.enableAutoCommit) await this.#commitStates(states).catch((error: unknown) => this.#logger.warn({ error }, 'commit on revoke failed'))
+    } else if (reason === 'lost') {
+      try {
+        await this.#listener.onLost?.(partitions)
+      } catch (error) {
+        this.#logger.error({ error }, 'onLost threw')
+      }
+    }
+    for (const state of states) {
+      state.revoked = true
+      this.#states.delete(partitionKey(state.topic, state.partition))
+    }
+    if (reason) this.emit('rebalance', { type: reason, partitions } satisfies RebalanceEvent)
+  }
+
+  /** Committed offsets for a group member, else the reset policy. */
+  async #initPositions(states: PartitionState[]): Promise<void> {
+    if (states.length === 0) return
+    let committed: CommittedOffset[] = []
+    if (this.groupId) {
+      try {
+        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null)
+      } catch (error) {
+        this.#logger.warn({ error }, 'could not read committed offsets; retrying')
+        setTimeout(() => void this.#initPositions(states.filter((s) => !s.revoked && s.needsPosition)), 500).unref?.()
+        return
+      }
+    }
+    const byKey = new Map(committed.map((c) => [partitionKey(c.topic, c.partition), c]))
+    const needReset: PartitionState[] = []
+    for (const state of states) {
+      if (state.revoked || !state.needsPosition) continue
+      const c = byKey.get(partitionKey(state.topic, state.partition))
+      if (c && c.offset !== null) {
+        state.setPosition(c.offset, c.leaderEpoch)
+        state.lastCommitted = c.offset
+      } else needReset.push(state)
+    }
+    await this.#resetPositions(needReset)
+  }
+
+  async #resetPositions(states: PartitionState[]): Promise<void> {
+    if (states.length === 0) return
+    const policy = this.options.autoOffsetReset
+    if (policy === 'none') {
+      for (const state of states) {
+        state.error = new KafkaError(`${state.topic}-${state.partition}: no committed offset and autoOffsetReset is 'none'`)
+        this.#fail(state.error)
+      }
+      return
+    }
+    for (const state of states) {
+      state.needsPosition = true
+      state.generation++
+    }
+    const timestamp = policy === 'earliest' ? EARLIEST_TIMESTAMP : policy === 'latest' ? LATEST_TIMESTAMP : BigInt(Date.now() - parseIsoDurationMs(policy.slice('by_duration:'.length)))
+    try {
+      const listed = await listOffsets(
+        this.#cluster,
+        states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
+        this.options.isolationLevel === 'read_committed' ? 1 : 0,
+      )
+      let missing: ListedOffset[] = []
+      for (const l of listed) {
+        if (l.offset < 0n) missing.push(l)
+        else this.#states.get(partitionKey(l.topic, l.partition))?.setPosition(l.offset)
+      }
+      // by_duration with nothing that recent: start at the end, as Java does.
+      if (missing.length > 0) {
+        const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0)
+        for (const l of latest) this.#states.get(partitionKey(l.topic, l.partition))?.setPosition(l.offset)
+        missing = []
+      }
+    } catch (error) {
+      this.#logger.warn({ error }, 'offset reset failed; retrying')
+      setTimeout(() => void this.#resetPositions(states.filter((s) => !s.revoked && s.needsPosition)), 500).unref?.()
+      return
+    }
+    this.#fetcher.schedule()
+  }
+
+  #truncated(state: PartitionState, endOffset: bigint, epoch: number): void {
+    const from = state.fetchPosition
+    const target = state.position !== null && endOffset < state.position ? endOffset : (state.position ?? endOffset)
+    this.#logger.warn({ topic: state.topic, partition: state.partition, from, to: target, epoch }, 'log truncation detected (KIP-320): moving back')
+    state.setPosition(target, epoch)
+    if (state.processed !== null && state.processed > target) state.processed = target
+    this.emit('truncation', { topic: state.topic, partition: state.partition, offset: target, epoch })
+  }
+
+  // ---- delivery ----
+
+  #deliver(chunk: FetchedChunk): void {
+    this.#ready.push(chunk)
+    this.#bufferedBytes += chunk.size
+    const waiter = this.#waiter
+    if (waiter) {
+      this.#waiter = null
+      waiter()
+    }
+  }
+
+  #fail(error: KafkaError): void {
+    if (this.#fatal) return
+    this.#fatal = error
+    this.#logger.error({ error }, 'consumer stopped by an error')
+    if (this.listenerCount('error') > 0) this.emit('error', error)
+    const waiter = this.#waiter
+    if (waiter) {
+      this.#waiter = null
+      waiter()
+    }
+  }
+
+  #releaseChunk(chunk: FetchedChunk): void {
+    chunk.state.bufferedChunks--
+    chunk.state.bufferedBytes -= chunk.size
+    this.#bufferedBytes -= chunk.size
+    this.#fetcher.schedule()
+  }
+
+  /** Marks everything handed out so far as processed. */
+  #markProcessed(): void {
+    const list = this.#inProcess
+    if (list.length === 0) return
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!
+      if (p.state.revoked || p.state.generation !== p.generation) continue
+      p.state.processed = p.next
+      p.state.processedEpoch = p.epoch
+    }
+    this.#inProcess = []
+  }
+
+  /**
+   * The next record (and its partition) from the buffer, or null when nothing is buffered. Decodes one batch at a
+   * time. Skips stale chunks (seek, revoke, pause happened after they were fetched).
+   */
+  #take(): { state: PartitionState; record: KafkaRecord; leaderEpoch: number } | null {
+    for (;;) {
+      const current = this.#current
+      if (current !== null) {
+        if (current.chunk.stale) {
+          this.#finishCurrent()
+          continue
+        }
+        if (current.index < current.records.length) {
+          const record = current.records[current.index++]!
+          return { state: current.chunk.state, record, leaderEpoch: current.leaderEpoch }
+        }
+        let next: ReturnType<FetchedChunk['nextBatch']>
+        try {
+          next = current.chunk.nextBatch(this.options.checkCrcs)
+        } catch (error) {
+          this.#finishCurrent()
+          throw error
+        }
+        if (next === null) {
+          this.#finishCurrent()
+          continue
+        }
+        current.records = next.records
+        current.index = 0
+        current.leaderEpoch = next.leaderEpoch
+        continue
+      }
+      if (this.#readyHead >= this.#ready.length) return null
+      const chunk = this.#ready[this.#readyHead++]!
+      if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+        this.#ready.splice(0, this.#readyHead)
+        this.#readyHead = 0
+      }
+      if (chunk.stale) {
+        this.#releaseChunk(chunk)
+        continue
+      }
+      this.#current = { chunk, records: [], index: 0, leaderEpoch: -1 }
+    }
+  }
+
+  #finishCurrent(): void {
+    const current = this.#current
+    if (!current) return
+    this.#current = null
+    this.#releaseChunk(current.chunk)
+  }
+
+  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage {
+    const next = record.offset + 1n
+    state.position = next
+    state.positionEpoch = leaderEpoch
+    this.#inProcess.push({ state, generation: state.generation, next, epoch: leaderEpoch })
+    return {
+      topic: state.topic,
+      partition: state.partition,
+      offset: record.offset,
+      timestamp: Number(record.timestamp),
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      leaderEpoch,
+    }
+  }
+
+  /** Whether delivery has run long enough that the event loop should get a turn. */
+  #sliceExpired(): boolean {
+    if (++this.#sliceCount < 64) return false
+    this.#sliceCount = 0
+    return performance.now() - this.#sliceStart > SLICE_MS
+  }
+
+  #waitForData(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiter = null
+        reject(new AbortedError(signal?.reason))
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiter = () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+    })
+  }
+
+  /** Next message, or null once closed/aborted. The previous one counts as processed. */
+  async #nextMessage(signal: AbortSignal | undefined): Promise<ConsumerMessage | null> {
+    this.#markProcessed()
+    this.#lastPollAt = Date.now()
+    for (;;) {
+      if (this.#closed || signal?.aborted) return null
+      if (this.#fatal) throw this.#fatal
+      const taken = this.#take()
+      if (taken !== null) {
+        if (this.#sliceExpired()) {
+          await yieldToEventLoop()
+          this.#sliceStart = performance.now()
+          if (taken.state.revoked) continue
+        }
+        return this.#toMessage(taken.state, taken.record, taken.leaderEpoch)
+      }
+      try {
+        await this.#waitForData(signal)
+      } catch (error) {
+        if (error instanceof AbortedError) return null
+        throw error
+      }
+      this.#sliceStart = performance.now()
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerMessage> {
+    return this.messages()
+  }
+
+  /** Messages one by one. `signal` ends the iteration cleanly (done), as does close(). */
+  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerMessage> {
+    const signal = options.signal
+    const done: IteratorResult<ConsumerMessage> = { value: undefined, done: true }
+    const iterator: AsyncIterableIterator<ConsumerMessage> = {
+      next: async () => {
+        const message = await this.#nextMessage(signal)
+        return message === null ? done : { value: message, done: false }
+      },
+      return: async () => {
+        // Leaving the loop early (break/throw): the last message is not known to be finished, so it stays uncommitted.
+        this.#inProcess = []
+        return done
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  /** Batches of up to maxPollRecords messages of one partition. A batch counts as processed when the next is asked for. */
+  batches(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerBatch> {
+    const signal = options.signal
+    const done: IteratorResult<ConsumerBatch> = { value: undefined, done: true }
+    const iterator: AsyncIterableIterator<ConsumerBatch> = {
+      next: async () => {
+        const batch = await this.#nextBatch(signal)
+        return batch === null ? done : { value: batch, done: false }
+      },
+      return: async () => {
+        this.#inProcess = []
+        return done
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  async #nextBatch(signal: AbortSignal | undefined): Promise<ConsumerBatch | null> {
+    const first = await this.#nextMessage(signal)
+    if (first === null) return null
+    const state = this.#current?.chunk.state
+    const messages = [first]
+    const limit = this.options.maxPollRecords
+    // Stay within the current decoded batch of the same partition: no extra decoding, no partition mixing.
+    while (messages.length < limit) {
+      const current = this.#current
+      if (!current || current.chunk.state !== state || current.index >= current.records.length || current.chunk.stale) break
+      const record = current.records[current.index++]!
+      messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
+    }
+    const s = this.#states.get(partitionKey(first.topic, first.partition))
+    const highWatermark = s?.highWatermark ?? -1n
+    const nextOffset = messages[messages.length - 1]!.offset + 1n
+    return { topic: first.topic, partition: first.partition, messages, highWatermark, lag: highWatermark >= nextOffset ? highWatermark - nextOffset : 0n }
+  }
+
+  /**
+   * KafkaJS-style runner: calls `eachMessage` (or `eachBatch`) until `stop()`/`close()`/the signal; a handler
+   * error stops the runner and rejects the returned promise (the message is not committed).
+   */
+  async run(options: RunOptions): Promise<void> {
+    const { eachMessage, eachBatch, signal } = options
+    if (!eachMessage === !eachBatch) throw new KafkaError('run() takes exactly one of eachMessage or eachBatch')
+    const heartbeat = (): Promise<void> => this.#membership?.heartbeatNow() ?? Promise.resolve()
+    if (eachMessage) {
+      for (;;) {
+        const message = await this.#nextMessage(signal)
+        if (message === null) return
+        let resumeAfterPause: (() => void) | null = null
+        await eachMessage({
+          topic: message.topic,
+          partition: message.partition,
+          message,
+          heartbeat,
+          pause: () => {
+            const tp = [{ topic: message.topic, partition: message.partition }]
+            this.pause(tp)
+            resumeAfterPause = () => this.resume(tp)
+            return resumeAfterPause
+          },
+        })
+      }
+    }
+    for (;;) {
+      const batch = await this.#nextBatch(signal)
+      if (batch === null) return
+      const resolved = this.#inProcess
+      this.#inProcess = []
+      const state = resolved[0]?.state
+      const generation = resolved[0]?.generation
+      await eachBatch!({
+        batch,
+        resolveOffset: (offset) => {
+          if (state && !state.revoked && state.generation === generation) state.processed = offset + 1n
+        },
+        heartbeat,
+        commitOffsetsIfNecessary: () => (this.options.enableAutoCommit ? this.commit() : Promise.resolve()),
+        isRunning: () => !this.#closed && !signal?.aborted,
+        isStale: () => state === undefined || state.revoked || state.generation !== generation,
+      })
+      this.#inProcess = resolved
+    }
+  }
+
+  // ---- positions ----
+
+  /** Moves the next offset to read. Buffered messages of the partition are dropped. */
+  seek({ topic, partition, offset }: TopicPartition & { offset: bigint }): void {
+    const state = this.#stateOf(topic, partition)
+    state.setPosition(offset)
+    state.processed = null
+    this.#fetcher.schedule()
+  }
+
+  /** Stops fetching and delivering these partitions (buffered data is dropped and re-fetched on resume). */
+  pause(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const state = this.#states.get(partitionKey(topic, partition))
+      if (!state || state.paused) continue
+      state.paused = true
+      if (state.position !== null) {
+        state.fetchPosition = state.position
+        state.fetchEpoch = state.positionEpoch
+      }
+      state.generation++
+    }
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const state = this.#states.get(partitionKey(topic, partition))
+      if (state) state.paused = false
+    }
+    this.#fetcher.schedule()
+  }
+
+  paused(): TopicPartition[] {
+    return [...this.#states.values()].filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  /** The next offset the application will see, waiting for it to be known (committed offset or reset). */
+  async position({ topic, partition }: TopicPartition, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<bigint> {
+    const state = this.#stateOf(topic, partition)
+    const deadline = Date.now() + (options.timeoutMs ?? this.options.defaultApiTimeoutMs)
+    while (state.needsPosition || state.position === null) {
+      if (state.error) throw state.error
+      if (Date.now() > deadline) throw new KafkaError(`No position for ${topic}-${partition} yet`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return state.position
+  }
+
+  /** Committed offsets of the group for these partitions (null where none). */
+  async committed(partitions: TopicPartition[], options: { signal?: AbortSignal } = {}): Promise<CommittedOffset[]> {
+    if (!this.groupId) throw new KafkaError('committed() needs a groupId')
+    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, options.signal)
+  }
+
+  /** The earliest offset whose timestamp is at or after each given timestamp (offset -1n when none). */
+  async offsetsForTimes(partitions: Array<TopicPartition & { timestamp: number }>, options: { signal?: AbortSignal } = {}): Promise<ListedOffset[]> {
+    return listOffsets(
+      this.#cluster,
+      partitions.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: BigInt(p.timestamp) })),
+      this.options.isolationLevel === 'read_committed' ? 1 : 0,
+      options.signal,
+    )
+  }
+
+  async beginningOffsets(partitions: TopicPartition[]): Promise<ListedOffset[]> {
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0)
+  }
+
+  async endOffsets(partitions: TopicPartition[]): Promise<ListedOffset[]> {
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0)
+  }
+
+  /** Lag per assigned partition from the last fetch response's high watermark (no request). */
+  lag(): PartitionLag[] {
+    return [...this.#states.values()].map((s) => {
+      const end = this.options.isolationLevel === 'read_committed' ? (s.lastStableOffset ?? s.highWatermark) : s.highWatermark
+      return {
+        topic: s.topic,
+        partition: s.partition,
+        position: s.position,
+        highWatermark: s.highWatermark,
+        lag: end !== null && s.position !== null ? (end > s.position ? end - s.position : 0n) : null,
+      }
+    })
+  }
+
+  #stateOf(topic: string, partition: number): PartitionState {
+    const state = this.#states.get(partitionKey(topic, partition))
+    if (!state) throw new KafkaError(`${topic}-${partition} is not assigned to this consumer`)
+    return state
+  }
+
+  // ---- commits ----
+
+  /**
+   * Commits offsets: by default the processed offset of every owned partition (what the application finished),
+   * or exactly `offsets`. The offset committed is the next one to read, as in every Kafka client.
+   */
+  async commit(options: CommitOptions = {}): Promise<void> {
+    if (!this.groupId) throw new KafkaError('commit() needs a groupId')
+    const work = options.offsets ? this.#commitList(options.offsets, options.signal) : this.#commitStates([...this.#states.values()], options.signal)
+    if (options.sync === false) {
+      work.catch((error: unknown) => this.#logger.warn({ error }, 'async commit failed'))
+      return
+    }
+    await work
+  }
+
+  async #commitStates(states: PartitionState[], signal?: AbortSignal): Promise<void> {
+    const list: Array<TopicPartitionOffset & { state: PartitionState }> = []
+    for (const s of states) {
+      if (s.processed !== null && s.processed !== s.lastCommitted) list.push({ topic: s.topic, partition: s.partition, offset: s.processed, leaderEpoch: s.processedEpoch, state: s })
+    }
+    if (list.length === 0) return
+    await this.#commitList(list, signal)
+    for (const item of list) item.state.lastCommitted = item.offset
+  }
+
+  async #commitList(offsets: TopicPartitionOffset[], signal?: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const identity = this.#membership?.identity() ?? (this.#manual ? { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null } : null)
+      if (identity === null) {
+        if (attempt > 50) throw new KafkaError('Cannot commit: not a member of the group')
+        await new Promise((r) => setTimeout(r, 100))
+        continue
+      }
+      try {
+        await commitOffsets(this.#cluster, this.groupId!, offsets, identity, signal)
+        return
+      } catch (error) {
+        if (error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && attempt < 3 && !this.#manual) {
+          // STALE_MEMBER_EPOCH: the epoch moved on while the commit was out; the next heartbeat brings it.
+          this.#membership?.commitFenced(error)
+          await new Promise((r) => setTimeout(r, 200))
+          continue
+        }
+        throw error
+      }
+    }
+  }
+
+  #startAutoCommit(): void {
+    if (!this.groupId || !this.options.enableAutoCommit || this.#autoCommitTimer) return
+    this.#autoCommitTimer = setInterval(() => {
+      void this.#commitStates([...this.#states.values()]).catch((error: unknown) => this.#logger.warn({ error }, 'auto-commit failed'))
+    }, this.options.autoCommitIntervalMs)
+    this.#autoCommitTimer.unref?.()
+  }
+
+  /** The group identity for `producer.sendOffsetsToTransaction` (exactly-once pipelines). */
+  groupMetadata(): ConsumerGroupMetadata {
+    if (!this.groupId) throw new KafkaError('groupMetadata() needs a groupId')
+    const identity = this.#membership?.identity()
+    return {
+      groupId: this.groupId,
+      generationId: identity?.generationIdOrMemberEpoch ?? -1,
+      memberId: identity?.memberId ?? '',
+      groupInstanceId: this.options.groupInstanceId ?? null,
+    }
+  }
+
+  /** Resolves once the group has given this member a stable assignment (tests, start-up ordering). */
+  waitForAssignment(options: { signal?: AbortSignal; timeoutMs?: number; minPartitions?: number } = {}): Promise<TopicPartition[]> {
+    const deadline = Date.now() + (options.timeoutMs ?? this.options.defaultApiTimeoutMs)
+    const min = options.minPartitions ?? 1
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.#fatal) return reject(this.#fatal)
+        if (this.#states.size >= min && [...this.#states.values()].every((s) => !s.needsPosition)) return resolve(this.assignment())
+        if (Date.now() > deadline) return reject(new KafkaError('No assignment within the timeout'))
+        setTimeout(check, 20)
+      }
+      check()
+    })
+  }
+
+  /** Membership protocol in use ('consumer' or 'classic'), or null without a group. */
+  get groupProtocol(): 'consumer' | 'classic' | null {
+    return this.#membership?.protocol ?? null
+  }
+
+  /** Fetch statistics (for tests and benchmarks). */
+  get fetchStats(): { fetches: number; incrementalFetches: number } {
+    return { fetches: this.#fetcher.fetchCount, incrementalFetches: this.#fetcher.incrementalFetchCount }
+  }
+
+  // ---- closing ----
+
+  /**
+   * Commits processed offsets (auto-commit), leaves the group (static members keep their place until their session
+   * times out), stops fetching. Iterators end. Bounded by closeTimeoutMs.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing) return this.#closing
+    this.#closing = this.#close(options.timeoutMs ?? this.options.closeTimeoutMs)
+    return this.#closing
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new KafkaError('close() timed out')), timeoutMs)
+    try {
+      this.#fetcher.stop()
+      if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
+      if (this.#patternTimer) clearInterval(this.#patternTimer)
+      this.#inProcess = this.#inProcess.slice(0, 0)
+      if (this.groupId && this.options.enableAutoCommit && this.#membership?.identity()) {
+        await this.#commitStates([...this.#states.values()], controller.signal).catch((error: unknown) => this.#logger.warn({ error }, 'final commit failed'))
+      }
+      if (this.#membership) {
+        const owned = this.assignment()
+        if (owned.length > 0) {
+          try {
+            await this.#listener.onRevoked?.(owned)
+          } catch (error) {
+            this.#logger.error({ error }, 'onRevoked threw')
+          }
+        }
+        await this.#membership.stop(!this.options.groupInstanceId || this.#membership.protocol === 'consumer', controller.signal)
+      }
+    } finally {
+      clearTimeout(timer)
+      this.#closed = true
+      for (const state of this.#states.values()) state.revoked = true
+      this.#states.clear()
+      const waiter = this.#waiter
+      this.#waiter = null
+      waiter?.()
+      this.#context.release()
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed || this.#closing) throw new KafkaError('The consumer is closed')
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}

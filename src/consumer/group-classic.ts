@@ -1,0 +1,300 @@
+/**
+ * Classic group membership: JoinGroup → (leader assigns) → SyncGroup → Heartbeat on its own timer and its own
+ * `group` connection, so no long fetch can hold a heartbeat up. Eager assignors give everything up before each
+ * join; cooperative-sticky keeps owned partitions across the join, revokes only what the new assignment takes
+ * away, and rejoins at once when it revoked something so the partitions reach their new owner.
+ */
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import { request } from './request.js'
+import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
+import type { Membership, MembershipHost } from './membership.js'
+import type { MemberIdentity } from './offsets.js'
+import type { AssignorName, TopicPartition } from './types.js'
+import { listTopicNames } from './offsets.js'
+
+const ILLEGAL_GENERATION = 22
+const UNKNOWN_MEMBER_ID = 25
+const REBALANCE_IN_PROGRESS = 27
+const MEMBER_ID_REQUIRED = 79
+const FENCED_INSTANCE_ID = 82
+
+const SUBSCRIPTION_VERSION = 3
+const ASSIGNMENT_VERSION = 3
+
+export function encodeSubscription(topics: string[], owned: TopicPartition[], generation: number, rack: string | null): Buffer {
+  const byTopic = new Map<string, number[]>()
+  for (const tp of owned) {
+    let list = byTopic.get(tp.topic)
+    if (!list) byTopic.set(tp.topic, (list = []))
+    list.push(tp.partition)
+  }
+  const body = messageCodecs.ConsumerProtocolSubscription.encode(SUBSCRIPTION_VERSION, {
+    topics,
+    userData: null,
+    ownedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    generationId: generation,
+    rackId: rack,
+  })
+  return withVersion(SUBSCRIPTION_VERSION, body)
+}
+
+export function decodeSubscription(bytes: Buffer): { topics: string[]; owned: TopicPartition[]; generation: number } {
+  const version = Math.min(readVersion(bytes), SUBSCRIPTION_VERSION)
+  const s = messageCodecs.ConsumerProtocolSubscription.decode(version, bytes.subarray(2))
+  return {
+    topics: s.topics,
+    owned: (s.ownedPartitions ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
+    generation: s.generationId ?? -1,
+  }
+}
+
+export function encodeAssignment(partitions: TopicPartition[]): Buffer {
+  const byTopic = new Map<string, number[]>()
+  for (const tp of partitions) {
+    let list = byTopic.get(tp.topic)
+    if (!list) byTopic.set(tp.topic, (list = []))
+    list.push(tp.partition)
+  }
+  const body = messageCodecs.ConsumerProtocolAssignment.encode(ASSIGNMENT_VERSION, {
+    assignedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    userData: null,
+  })
+  return withVersion(ASSIGNMENT_VERSION, body)
+}
+
+export function decodeAssignment(bytes: Buffer): TopicPartition[] {
+  if (bytes.length === 0) return []
+  const version = Math.min(readVersion(bytes), ASSIGNMENT_VERSION)
+  const a = messageCodecs.ConsumerProtocolAssignment.decode(version, bytes.subarray(2))
+  return a.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })))
+}
+
+function withVersion(version: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(body.length + 2)
+  out.writeInt16BE(version, 0)
+  body.copy(out, 2)
+  return out
+}
+
+function readVersion(bytes: Buffer): number {
+  if (bytes.length < 2) throw new KafkaError('Consumer protocol metadata is shorter than its version field')
+  const version = bytes.readInt16BE(0)
+  if (version < 0) throw new KafkaError(`Consumer protocol metadata has version ${version}`)
+  return version
+}
+
+export class ClassicMembership implements Membership {
+  readonly protocol = 'classic' as const
+  readonly #host: MembershipHost
+  readonly #assignors: Assignor[]
+  memberId = ''
+  generationId = -1
+  #protocolName: string | null = null
+  #running = false
+  #rejoin = true
+  #loop: Promise<void> | null = null
+  #wake: (() => void) | null = null
+  #abort = new AbortController()
+
+  constructor(host: MembershipHost, strategy: AssignorName[]) {
+    this.#host = host
+    this.#assignors = strategy.map((name) => {
+      const assignor = ASSIGNORS[name]
+      if (!assignor) throw new KafkaError(`Unknown partition assignor "${name}"`)
+      return assignor
+    })
+  }
+
+  get #cooperative(): boolean {
+    const chosen = this.#assignors.find((a) => a.name === this.#protocolName)
+    return chosen ? chosen.cooperative : this.#assignors.every((a) => a.cooperative)
+  }
+
+  identity(): MemberIdentity | null {
+    if (this.generationId < 0 || this.#rejoin) return null
+    return { memberId: this.memberId, generationIdOrMemberEpoch: this.generationId, groupInstanceId: this.#host.groupInstanceId }
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#abort = new AbortController()
+    this.#loop = this.#run()
+  }
+
+  subscriptionChanged(): void {
+    this.#rejoin = true
+    this.#wake?.()
+  }
+
+  commitFenced(error: KafkaError): void {
+    if (error instanceof KafkaProtocolError && error.code === REBALANCE_IN_PROGRESS) this.#rejoin = true
+    this.#wake?.()
+  }
+
+  async heartbeatNow(): Promise<void> {
+    // The heartbeat timer is independent of the application; nothing to do here.
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        if (this.#rejoin) {
+          await this.#join()
+          continue
+        }
+        await this.#pause(this.#host.heartbeatIntervalMs)
+        if (!this.#running || this.#rejoin) continue
+        await this.#heartbeat()
+      } catch (error) {
+        if (!this.#running) break
+        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        if (kafkaError instanceof KafkaProtocolError) {
+          const code = kafkaError.code
+          if (code === REBALANCE_IN_PROGRESS) {
+            this.#rejoin = true
+            continue
+          }
+          if (code === ILLEGAL_GENERATION || code === UNKNOWN_MEMBER_ID) {
+            this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'member fenced; rejoining')
+            await this.#host.lose(this.#host.owned())
+            if (code === UNKNOWN_MEMBER_ID) this.memberId = ''
+            this.generationId = -1
+            this.#rejoin = true
+            continue
+          }
+          if (code === FENCED_INSTANCE_ID || !kafkaError.retriable) {
+            this.#running = false
+            this.#host.fatal(kafkaError)
+            return
+          }
+        }
+        this.#host.logger.debug({ error: kafkaError }, 'group request failed; retrying')
+        await this.#pause(500)
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#wake = () => {
+        this.#wake = null
+        done()
+      }
+    })
+  }
+
+  #target(): { kind: 'coordinator'; type: 'group'; key: string } {
+    return { kind: 'coordinator', type: 'group', key: this.#host.groupId }
+  }
+
+  async #subscribedTopics(): Promise<string[]> {
+    const { topics, pattern } = this.#host.subscription()
+    if (!pattern) return topics
+    return (await listTopicNames(this.#host.cluster)).filter((name) => pattern.test(name)).sort()
+  }
+
+  async #join(): Promise<void> {
+    const host = this.#host
+    if (!this.#cooperative && this.#host.owned().length > 0) await host.revoke(host.owned())
+    const topics = await this.#subscribedTopics()
+    if (topics.length > 0) await host.cluster.topics(topics)
+    const owned = this.#cooperative ? host.owned() : []
+    const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
+    const joined = await request(host.cluster, this.#target(), ApiKeys.JoinGroup,
+      {
+        groupId: host.groupId,
+        sessionTimeoutMs: host.sessionTimeoutMs,
+        rebalanceTimeoutMs: host.rebalanceTimeoutMs,
+        memberId: this.memberId,
+        groupInstanceId: host.groupInstanceId,
+        protocolType: 'consumer',
+        protocols: this.#assignors.map((a) => ({ name: a.name, metadata })),
+        reason: null,
+      },
+      { purpose: 'group', signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
+    )
+    if (joined.errorCode === MEMBER_ID_REQUIRED) {
+      this.memberId = joined.memberId
+      return // the loop joins again with the id
+    }
+    this.memberId = joined.memberId
+    this.generationId = joined.generationId
+    this.#protocolName = joined.protocolName ?? null
+    let assignments: Array<{ memberId: string; assignment: Buffer }> = []
+    if (joined.leader === joined.memberId) {
+      const assignor = this.#assignors.find((a) => a.name === joined.protocolName)
+      if (!assignor) throw new KafkaError(`Group chose assignor "${joined.protocolName}" which this member does not have`)
+      const members: AssignorMember[] = joined.members.map((m) => {
+        const s = decodeSubscription(m.metadata)
+        return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, topics: s.topics, ownedPartitions: s.owned, generation: s.generation }
+      })
+      const allTopics = [...new Set(members.flatMap((m) => m.topics))]
+      const infos = allTopics.length > 0 ? await host.cluster.topics(allTopics).catch(() => []) : []
+      const counts = new Map(infos.map((t) => [t.name, t.partitions.length]))
+      const result = assignor.assign(members, counts)
+      assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
+    }
+    const synced = await request(host.cluster, this.#target(), ApiKeys.SyncGroup,
+      {
+        groupId: host.groupId,
+        generationId: this.generationId,
+        memberId: this.memberId,
+        groupInstanceId: host.groupInstanceId,
+        protocolType: 'consumer',
+        protocolName: this.#protocolName,
+        assignments,
+      },
+      { purpose: 'group', signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => r.errorCode },
+    )
+    const assigned = decodeAssignment(synced.assignment)
+    this.#rejoin = false
+    const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
+    const nowOwned = host.owned()
+    const assignedKeys = new Set(assigned.map(key))
+    const ownedKeys = new Set(nowOwned.map(key))
+    const revoked = nowOwned.filter((tp) => !assignedKeys.has(key(tp)))
+    const added = assigned.filter((tp) => !ownedKeys.has(key(tp)))
+    if (revoked.length > 0) await host.revoke(revoked)
+    if (added.length > 0) await host.assign(added)
+    // Cooperative: what we gave up goes to its new owner in the follow-up rebalance we trigger now.
+    if (this.#cooperative && revoked.length > 0) this.#rejoin = true
+    else host.stable()
+  }
+
+  async #heartbeat(): Promise<void> {
+    const host = this.#host
+    await request(host.cluster, this.#target(), ApiKeys.Heartbeat,
+      { groupId: host.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: host.groupInstanceId },
+      { purpose: 'group', signal: this.#abort.signal, retry: { retries: 1 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+    )
+  }
+
+  async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
+    this.#running = false
+    this.#wake?.()
+    this.#abort.abort()
+    await this.#loop?.catch(() => undefined)
+    if (!leave || !this.memberId) return
+    const host = this.#host
+    try {
+      await request(host.cluster, this.#target(), ApiKeys.LeaveGroup,
+        (version) =>
+          version >= 3
+            ? { groupId: host.groupId, members: [{ memberId: this.memberId, groupInstanceId: host.groupInstanceId, reason: 'the consumer is closing' }] }
+            : { groupId: host.groupId, memberId: this.memberId },
+        { purpose: 'group', signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+      )
+    } catch (error) {
+      host.logger.debug({ error }, 'LeaveGroup failed (the session timeout will expire the member)')
+    } finally {
+      this.generationId = -1
+    }
+  }
+}

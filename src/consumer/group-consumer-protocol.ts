@@ -1,0 +1,226 @@
+/**
+ * KIP-848 group membership: ConsumerGroupHeartbeat carries the subscription (names or a regex) and the partitions
+ * this member owns; the broker runs the assignor and answers with the target assignment and a member epoch. The
+ * client reconciles — revoke what left the target (committing first), take what is new — and reports the result
+ * in the next heartbeat, sent at once so the broker can hand revoked partitions to their new owners. The member
+ * id is generated here (KIP-1082) and kept across fencing, so the broker sees one member rejoining.
+ */
+import { randomUUID } from 'node:crypto'
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { ApiKeys } from '../protocol/index.js'
+import { request } from './request.js'
+import type { Membership, MembershipHost } from './membership.js'
+import type { MemberIdentity } from './offsets.js'
+import type { TopicPartition } from './types.js'
+
+const UNKNOWN_MEMBER_ID = 25
+const FENCED_MEMBER_EPOCH = 110
+const UNSUPPORTED_VERSION = 35
+const LEAVE_EPOCH = -1
+const STATIC_LEAVE_EPOCH = -2
+
+/** A UUID as Kafka's Uuid.toString prints it: 22 characters of unpadded base64url. */
+export function newMemberId(): string {
+  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url')
+}
+
+export class ConsumerProtocolMembership implements Membership {
+  readonly protocol = 'consumer' as const
+  readonly #host: MembershipHost
+  readonly memberId = newMemberId()
+  memberEpoch = 0
+  #intervalMs: number
+  #running = false
+  #loop: Promise<void> | null = null
+  #wake: (() => void) | null = null
+  #abort = new AbortController()
+  /** Set when the reported state changed (assignment reconciled, subscription changed): heartbeat without waiting. */
+  #urgent = true
+  #sentSubscription: string | null = null
+  #onUnsupported: (() => void) | null
+
+  constructor(host: MembershipHost, onUnsupported: (() => void) | null) {
+    this.#host = host
+    this.#intervalMs = host.heartbeatIntervalMs
+    this.#onUnsupported = onUnsupported
+  }
+
+  identity(): MemberIdentity | null {
+    if (this.memberEpoch <= 0) return null
+    return { memberId: this.memberId, generationIdOrMemberEpoch: this.memberEpoch, groupInstanceId: this.#host.groupInstanceId }
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#abort = new AbortController()
+    this.#loop = this.#run()
+  }
+
+  subscriptionChanged(): void {
+    this.#urgent = true
+    this.#wake?.()
+  }
+
+  commitFenced(): void {
+    this.#urgent = true
+    this.#wake?.()
+  }
+
+  async heartbeatNow(): Promise<void> {
+    // Heartbeats run on their own timer; nothing the application does can delay them, so this is a no-op.
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#heartbeat()
+      } catch (error) {
+        if (!this.#running) break
+        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        if (kafkaError instanceof KafkaProtocolError && (kafkaError.code === UNKNOWN_MEMBER_ID || kafkaError.code === FENCED_MEMBER_EPOCH)) {
+          this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'fenced; rejoining with epoch 0')
+          const lost = this.#host.owned()
+          this.memberEpoch = 0
+          this.#sentSubscription = null
+          await this.#host.lose(lost)
+          this.#urgent = true
+          continue
+        }
+        if (kafkaError instanceof KafkaProtocolError && kafkaError.code === UNSUPPORTED_VERSION && this.memberEpoch === 0 && this.#onUnsupported) {
+          this.#running = false
+          this.#onUnsupported()
+          return
+        }
+        if (!kafkaError.retriable && kafkaError instanceof KafkaProtocolError) {
+          this.#running = false
+          this.#host.fatal(kafkaError)
+          return
+        }
+        this.#host.logger.debug({ error: kafkaError }, 'heartbeat failed; retrying')
+        await this.#pause(Math.min(this.#intervalMs, 1000))
+        continue
+      }
+      if (!this.#urgent) await this.#pause(this.#intervalMs)
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#wake = () => {
+        this.#wake = null
+        done()
+      }
+    })
+  }
+
+  async #heartbeat(): Promise<void> {
+    this.#urgent = false
+    const host = this.#host
+    const { topics, pattern } = host.subscription()
+    const subscriptionKey = pattern ? `re:${pattern.source}` : `names:${[...topics].sort().join(',')}`
+    const full = this.memberEpoch === 0 || this.#sentSubscription !== subscriptionKey
+    const owned = host.owned()
+    if (pattern === null && topics.length > 0) await host.cluster.topics(topics).catch(() => undefined)
+    const byTopic = new Map<string, number[]>()
+    for (const tp of owned) {
+      const id = host.cluster.topic(tp.topic)?.topicId
+      if (!id) continue
+      let list = byTopic.get(id)
+      if (!list) byTopic.set(id, (list = []))
+      list.push(tp.partition)
+    }
+    const epochSent = this.memberEpoch
+    const response = await request(host.cluster, { kind: 'coordinator', type: 'group', key: host.groupId }, ApiKeys.ConsumerGroupHeartbeat,
+      (version) => ({
+        groupId: host.groupId,
+        memberId: this.memberId,
+        memberEpoch: epochSent,
+        instanceId: host.groupInstanceId,
+        rackId: full ? host.clientRack : null,
+        rebalanceTimeoutMs: full ? host.rebalanceTimeoutMs : -1,
+        subscribedTopicNames: full ? (pattern ? (version >= 1 ? null : []) : topics) : null,
+        subscribedTopicRegex: full && pattern ? pattern.source : null,
+        serverAssignor: full ? (host.groupRemoteAssignor ?? null) : null,
+        topicPartitions: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+      }),
+      { purpose: 'group', signal: this.#abort.signal, errorCode: (r: { errorCode: number }) => r.errorCode },
+    )
+    if (!this.#running) return
+    this.#sentSubscription = subscriptionKey
+    this.memberEpoch = response.memberEpoch
+    if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
+    if (response.assignment) {
+      const target: TopicPartition[] = []
+      let unknown = false
+      for (const t of response.assignment.topicPartitions) {
+        let name = host.cluster.topicNameById(t.topicId)
+        if (name === undefined) {
+          await host.cluster.refreshMetadata('all')
+          name = host.cluster.topicNameById(t.topicId)
+        }
+        if (name === undefined) {
+          unknown = true
+          continue
+        }
+        host.cluster.addInterest([name])
+        for (const partition of t.partitions) target.push({ topic: name, partition })
+      }
+      await this.#reconcile(target)
+      if (unknown) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
+      this.#urgent = true
+    } else if (this.memberEpoch > 0 && epochSent !== this.memberEpoch) {
+      this.#host.stable()
+    } else if (this.memberEpoch > 0) {
+      this.#host.stable()
+    }
+  }
+
+  async #reconcile(target: TopicPartition[]): Promise<void> {
+    const owned = this.#host.owned()
+    const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
+    const targetKeys = new Set(target.map(key))
+    const ownedKeys = new Set(owned.map(key))
+    const revoked = owned.filter((tp) => !targetKeys.has(key(tp)))
+    const added = target.filter((tp) => !ownedKeys.has(key(tp)))
+    if (revoked.length > 0) await this.#host.revoke(revoked)
+    if (added.length > 0) await this.#host.assign(added)
+  }
+
+  async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
+    if (!this.#running && this.memberEpoch === 0) return
+    this.#running = false
+    this.#wake?.()
+    this.#abort.abort()
+    await this.#loop?.catch(() => undefined)
+    if (!leave || this.memberEpoch === 0) return
+    const host = this.#host
+    const epoch = host.groupInstanceId ? STATIC_LEAVE_EPOCH : LEAVE_EPOCH
+    try {
+      await request(host.cluster, { kind: 'coordinator', type: 'group', key: host.groupId }, ApiKeys.ConsumerGroupHeartbeat,
+        {
+          groupId: host.groupId,
+          memberId: this.memberId,
+          memberEpoch: epoch,
+          instanceId: host.groupInstanceId,
+          rackId: null,
+          rebalanceTimeoutMs: -1,
+          subscribedTopicNames: null,
+          subscribedTopicRegex: null,
+          serverAssignor: null,
+          topicPartitions: null,
+        },
+        { purpose: 'group', signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+      )
+    } catch (error) {
+      host.logger.debug({ error }, 'leaving the group failed (the session timeout will expire the member)')
+    } finally {
+      this.memberEpoch = 0
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/** What a group membership (classic or KIP-848) needs from the consumer, and what the consumer needs from it. */
+import type { KafkaError } from '../errors.js'
+import type { Cluster } from '../network/cluster.js'
+import type { Logger } from '../network/instrumentation.js'
+import type { MemberIdentity } from './offsets.js'
+import type { TopicPartition } from './types.js'
+
+export interface MembershipHost {
+  readonly cluster: Cluster
+  readonly logger: Logger
+  readonly groupId: string
+  readonly groupInstanceId: string | null
+  readonly clientRack: string | null
+  readonly sessionTimeoutMs: number
+  readonly heartbeatIntervalMs: number
+  readonly rebalanceTimeoutMs: number
+  /** KIP-848 server-side assignor name, or null for the broker's default. */
+  readonly groupRemoteAssignor: string | null
+  /** Topic names subscribed to, or a pattern. */
+  subscription(): { topics: string[]; pattern: RegExp | null }
+  /** Partitions now owned (assigned and not revoked). */
+  owned(): TopicPartition[]
+  /** New partitions: look up committed offsets, start fetching. */
+  assign(partitions: TopicPartition[]): Promise<void>
+  /** Partitions to give up cleanly: stop fetching, commit what was processed (auto-commit), call onRevoked. */
+  revoke(partitions: TopicPartition[]): Promise<void>
+  /** Partitions already taken away (fenced, session lost): drop without committing, call onLost. */
+  lose(partitions: TopicPartition[]): Promise<void>
+  /** The membership cannot continue: the application must see this error. */
+  fatal(error: KafkaError): void
+  /** The group reached a stable assignment (for waiters). */
+  stable(): void
+}
+
+export interface Membership {
+  readonly protocol: 'consumer' | 'classic'
+  start(): void
+  /** The identity commits must carry, or null while not a member. */
+  identity(): MemberIdentity | null
+  /** The subscription changed: tell the coordinator (KIP-848) or rejoin (classic). */
+  subscriptionChanged(): void
+  /** A commit said the member is fenced or stale: rejoin. */
+  commitFenced(error: KafkaError): void
+  /** Stops heartbeating; `leave` sends the leave (static members keep their place). */
+  stop(leave: boolean, signal?: AbortSignal): Promise<void>
+  /** Sends a heartbeat now (run()'s heartbeat()). */
+  heartbeatNow(): Promise<void>
+}

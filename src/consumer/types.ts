@@ -1,0 +1,153 @@
+/** The consumer's public types: options (Java consumer config names, camelCased), messages, batches, events. */
+import type { Header } from '../records/types.js'
+
+export type GroupProtocol = 'consumer' | 'classic'
+export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky'
+/** `earliest`, `latest`, `none` (throw when there is no committed offset) or `by_duration:<ISO-8601 duration>` (KIP-1106). */
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none' | `by_duration:${string}`
+export type IsolationLevel = 'read_uncommitted' | 'read_committed'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: bigint
+  /** Leader epoch of the record before `offset` (KIP-320); -1 when unknown. */
+  leaderEpoch?: number
+  metadata?: string | null
+}
+
+export interface ConsumerOptions {
+  /** Consumer group. Without it only `assign()` works and nothing is committed. */
+  groupId?: string
+  /** `consumer` (KIP-848, default on brokers that support it) or `classic`. Default `consumer`, falling back to classic. */
+  groupProtocol?: GroupProtocol
+  /** Static membership (KIP-345): a stable id per process instance; the member keeps its partitions across restarts. */
+  groupInstanceId?: string
+  /** KIP-848 server-side assignor (`uniform` or `range`); default: the broker's default. */
+  groupRemoteAssignor?: string
+  /** Classic protocol assignors, in preference order. Default `['range', 'cooperative-sticky']`, as Java's. */
+  partitionAssignmentStrategy?: AssignorName[]
+  /** Classic: the coordinator drops a member it has not heard from for this long. Default 45 000. */
+  sessionTimeoutMs?: number
+  /** Classic: heartbeat interval. KIP-848: the broker decides. Default 3 000. */
+  heartbeatIntervalMs?: number
+  /**
+   * Longest time between the application asking for messages (iterator `next()`, or a `run()` handler returning).
+   * Also the rebalance timeout. When exceeded the member leaves the group so others can take its partitions.
+   * Default 300 000.
+   */
+  maxPollIntervalMs?: number
+  /** Default true. */
+  enableAutoCommit?: boolean
+  /** Default 5 000. */
+  autoCommitIntervalMs?: number
+  /** Default `latest`. */
+  autoOffsetReset?: AutoOffsetReset
+  /** Default `read_uncommitted`. */
+  isolationLevel?: IsolationLevel
+  /** Default 1. */
+  fetchMinBytes?: number
+  /** Default 52 428 800 (50 MiB). Also bounds the prefetch buffer. */
+  fetchMaxBytes?: number
+  /** Default 500. */
+  fetchMaxWaitMs?: number
+  /** Default 1 048 576 (1 MiB). */
+  maxPartitionFetchBytes?: number
+  /** Rack of this client, for fetching from the closest replica (KIP-392). Default none. */
+  clientRack?: string
+  /** Check record batch CRCs. Default true. */
+  checkCrcs?: boolean
+  /** Largest number of records a `batches()` item or `eachBatch` call holds. Default 500 (Java's max.poll.records). */
+  maxPollRecords?: number
+  /** How long `close()` may take (commit + leave). Default 30 000. */
+  closeTimeoutMs?: number
+  /** Default 30 000. */
+  defaultApiTimeoutMs?: number
+}
+
+export interface ConsumerMessage {
+  topic: string
+  partition: number
+  offset: bigint
+  /** Milliseconds since the epoch. */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: Header[]
+  leaderEpoch: number
+}
+
+export interface ConsumerBatch {
+  topic: string
+  partition: number
+  messages: ConsumerMessage[]
+  highWatermark: bigint
+  /** Records after this batch that the broker already has (highWatermark minus the next offset). */
+  lag: bigint
+}
+
+export interface RebalanceEvent {
+  type: 'assigned' | 'revoked' | 'lost'
+  partitions: TopicPartition[]
+}
+
+export interface RebalanceListener {
+  /** After new partitions are assigned, before they are fetched. */
+  onAssigned?(partitions: TopicPartition[]): void | Promise<void>
+  /** Before partitions are handed to another member; processed offsets are committed after it returns (auto-commit). */
+  onRevoked?(partitions: TopicPartition[]): void | Promise<void>
+  /** Partitions were taken away without a chance to commit (fenced, session expired). */
+  onLost?(partitions: TopicPartition[]): void | Promise<void>
+}
+
+export interface PartitionLag extends TopicPartition {
+  /** Next offset the application will see. */
+  position: bigint | null
+  highWatermark: bigint | null
+  /** highWatermark - position (records the broker has that the application has not seen); null until known. */
+  lag: bigint | null
+}
+
+export interface EachMessagePayload {
+  topic: string
+  partition: number
+  message: ConsumerMessage
+  heartbeat(): Promise<void>
+  pause(): () => void
+}
+
+export interface EachBatchPayload {
+  batch: ConsumerBatch
+  /** Marks `offset` processed (its successor is what auto-commit will commit). */
+  resolveOffset(offset: bigint): void
+  heartbeat(): Promise<void>
+  commitOffsetsIfNecessary(): Promise<void>
+  isRunning(): boolean
+  isStale(): boolean
+}
+
+export interface RunOptions {
+  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void
+  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void
+  /** Stops the runner. */
+  signal?: AbortSignal
+}
+
+export interface CommitOptions {
+  /** Offsets to commit; default: every processed offset of the assignment. */
+  offsets?: TopicPartitionOffset[]
+  /** Resolve once sent and answered (default); `false` starts the commit and returns at once, errors go to the logger. */
+  sync?: boolean
+  signal?: AbortSignal
+}
+
+/** The consumer's group identity, for `sendOffsetsToTransaction`. */
+export interface ConsumerGroupMetadata {
+  groupId: string
+  generationId: number
+  memberId: string
+  groupInstanceId: string | null
+}

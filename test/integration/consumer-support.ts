@@ -1,0 +1,77 @@
+/**
+ * Test support for the consumer tests: a client context on the shared broker, topic creation and produce via the
+ * records codec + Produce (so these tests do not depend on the producer client).
+ */
+import { Cluster } from '../../src/network/cluster.js'
+import { silentLogger } from '../../src/network/instrumentation.js'
+import type { ClientContext } from '../../src/kafka.js'
+import { Consumer } from '../../src/consumer/consumer.js'
+import type { ConsumerOptions } from '../../src/consumer/types.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
+
+let counter = 0
+export function uniqueName(label: string): string {
+  return `consumer-${label}-${process.pid}-${Date.now()}-${counter++}`
+}
+
+export function newCluster(): Cluster {
+  return new Cluster({ brokers, clientId: 'samsa-consumer-test', logger: silentLogger })
+}
+
+export function contextFor(cluster: Cluster): ClientContext {
+  return { cluster, clientId: 'samsa-consumer-test', logger: silentLogger, release: () => undefined }
+}
+
+export function newConsumer(cluster: Cluster, options: ConsumerOptions = {}): Consumer {
+  return new Consumer(contextFor(cluster), options)
+}
+
+export async function createTopic(cluster: Cluster, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  const response = await cluster.send({ kind: 'controller' }, apis[ApiKeys.CreateTopics] as never, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+    timeoutMs: 30_000,
+    validateOnly: false,
+  } as never)
+  const code = (response as { topics: Array<{ errorCode: number }> }).topics[0]!.errorCode
+  if (code !== 0 && code !== 36) throw new Error(`CreateTopics failed with ${code}`)
+  await cluster.topics([name])
+}
+
+/** Produces `records` to one partition in batches of `batchSize`, acks=all. Returns the base offsets. */
+export async function produce(cluster: Cluster, topic: string, partition: number, records: RecordInput[], batchSize = 500): Promise<void> {
+  let attempt = 0
+  for (let i = 0; i < records.length; i += batchSize) {
+    const batch = encodeRecordBatch({ records: records.slice(i, i + batchSize) })
+    const response = (await cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Produce] as never, (version: number) => ({
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ ...(version >= 13 ? { topicId: cluster.topic(topic)!.topicId } : { name: topic }), partitionData: [{ index: partition, records: batch }] }],
+    })) as never) as { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
+    const code = response.responses[0]!.partitionResponses[0]!.errorCode
+    if (code === 0) continue
+    // A topic just created may not have its leader everywhere yet.
+    if ((code === 6 || code === 3 || code === 5) && attempt++ < 20) {
+      await new Promise((r) => setTimeout(r, 200))
+      await cluster.refreshMetadata([topic])
+      i -= batchSize
+      continue
+    }
+    throw new Error(`Produce failed with ${code}`)
+  }
+}
+
+export function values(count: number, prefix: string, partition = 0): RecordInput[] {
+  return Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `${prefix}-${partition}-${i}` }))
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
