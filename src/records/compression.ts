@@ -244,10 +244,16 @@ const LZ4_FRAME_OPTIONS = { contentChecksum: false, blockChecksums: false }
 
 let zstdContext: zstdBinding.DCtx | undefined
 const ZSTD_CHUNK = 128 * 1024
+/** Levels up to 19 use windows up to 2^23; allowing those keeps small limits from refusing ordinary frames. */
+const ZSTD_WINDOW_LOG_MIN = 23
+/** zstd's own default cap for decompression (128 MiB windows). */
+const ZSTD_WINDOW_LOG_DEFAULT_MAX = 27
 
 function zstdDecompressSync(data: Uint8Array, limit: number, at: number): Buffer {
   const context = (zstdContext ??= new zstdBinding.DCtx())
   context.reset(zstdBinding.ResetDirective.sessionAndParameters)
+  // The window is allocated up front from the frame header; never let a header ask for more than the limit needs.
+  context.setParameter(zstdBinding.DParameter.windowLogMax, Math.min(ZSTD_WINDOW_LOG_DEFAULT_MAX, Math.max(ZSTD_WINDOW_LOG_MIN, Math.ceil(Math.log2(limit + 1)))))
   const chunks: Buffer[] = []
   let total = 0
   let input = data
