@@ -220,7 +220,19 @@ function spawnWatchdog(name, ownerPid) {
  * @param {{ name?: string, cluster?: 'single' | 'three', kafkaVersion?: string, ownerPid?: number,
  *   timeoutMs?: number, log?: (line: string) => void }} [options]
  */
-export async function startInstance({
+export async function startInstance(options = {}) {
+  try {
+    return await startOnce(options)
+  } catch (error) {
+    // Free ports are found by binding and releasing them, so another process can take one before the broker
+    // binds it. Rare, and fixed by choosing again.
+    if (!(error instanceof Error) || !error.message.includes('Address already in use')) throw error
+    ;(options.log ?? stderrLog)(`kafka '${options.name ?? DEFAULT_INSTANCE}': a chosen port was taken meanwhile; retrying with new ports`)
+    return startOnce(options)
+  }
+}
+
+async function startOnce({
   name = DEFAULT_INSTANCE,
   cluster = 'single',
   kafkaVersion = KAFKA_VERSION,
