@@ -6,7 +6,9 @@
  */
 import type { ClientContext } from '../kafka.js'
 import * as configs from './configs.js'
-import type { AdminCallOptions, AdminContext } from './internal.js'
+import * as groups from './groups.js'
+import type { AdminCallOptions, AdminContext, TopicPartition } from './internal.js'
+import * as offsets from './offsets.js'
 import * as topics from './topics.js'
 
 export interface AdminOptions {
@@ -60,6 +62,67 @@ export class Admin {
   /** Sets, deletes, appends to or subtracts from config keys, per resource. */
   incrementalAlterConfigs(resources: configs.AlterConfigsRequestItem[], options?: configs.AlterConfigsOptions): Promise<configs.AlterConfigsResult[]> {
     return configs.incrementalAlterConfigs(this.#ctx, resources, options)
+  }
+
+  // ---- offsets and records ----
+
+  /** Offsets by spec (earliest, latest, max-timestamp, earliest-local, latest-tiered, earliest-pending-upload) or timestamp. */
+  listOffsets(partitions: offsets.ListOffsetsRequestItem[], options?: offsets.ListOffsetsOptions): Promise<offsets.ListOffsetsResult[]> {
+    return offsets.listOffsets(this.#ctx, partitions, options)
+  }
+
+  /** Deletes records before the given offsets (moves the log start offset). */
+  deleteRecords(partitions: offsets.DeleteRecordsRequestItem[], options?: AdminCallOptions): Promise<offsets.DeleteRecordsResult[]> {
+    return offsets.deleteRecords(this.#ctx, partitions, options)
+  }
+
+  // ---- groups ----
+
+  /** Groups of every type on every broker, optionally filtered by type and state. */
+  listGroups(options?: groups.ListGroupsOptions): Promise<groups.GroupListing[]> {
+    return groups.listGroups(this.#ctx, options)
+  }
+
+  /** Consumer groups of either protocol (KIP-848 or classic), with members and their assignments. */
+  describeConsumerGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.ConsumerGroupDescription[]> {
+    return groups.describeConsumerGroups(this.#ctx, groupIds, options)
+  }
+
+  /** Same as `describeConsumerGroups`. */
+  describeGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.ConsumerGroupDescription[]> {
+    return groups.describeConsumerGroups(this.#ctx, groupIds, options)
+  }
+
+  /** Share groups (KIP-932), with members and assignments. */
+  describeShareGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.ShareGroupDescription[]> {
+    return groups.describeShareGroups(this.#ctx, groupIds, options)
+  }
+
+  deleteGroups(groupIds: string[], options?: AdminCallOptions): Promise<groups.DeleteGroupResult[]> {
+    return groups.deleteGroups(this.#ctx, groupIds, options)
+  }
+
+  /** Committed offsets per group: a group id (all partitions) or `{ groupId, partitions }`. */
+  listConsumerGroupOffsets(
+    groupIds: Array<string | groups.ListGroupOffsetsRequestItem>,
+    options?: groups.ListGroupOffsetsOptions,
+  ): Promise<groups.ListGroupOffsetsResult[]> {
+    return groups.listConsumerGroupOffsets(this.#ctx, groupIds, options)
+  }
+
+  /** Commits offsets for a group with no active members (resetting or moving its position). */
+  alterConsumerGroupOffsets(groupId: string, offsetsToCommit: groups.OffsetToCommit[], options?: AdminCallOptions): Promise<groups.PartitionResult[]> {
+    return groups.alterConsumerGroupOffsets(this.#ctx, groupId, offsetsToCommit, options)
+  }
+
+  /** Deletes committed offsets of partitions the group does not consume. */
+  deleteConsumerGroupOffsets(groupId: string, partitions: TopicPartition[], options?: AdminCallOptions): Promise<groups.PartitionResult[]> {
+    return groups.deleteConsumerGroupOffsets(this.#ctx, groupId, partitions, options)
+  }
+
+  /** Removes members (by member id or group instance id) from a classic group; all members when `members` is left out. */
+  removeMembersFromConsumerGroup(groupId: string, members?: groups.MemberToRemove[], options?: AdminCallOptions): Promise<groups.RemoveMemberResult[]> {
+    return groups.removeMembersFromConsumerGroup(this.#ctx, groupId, members, options)
   }
 
   /** Releases this client's hold on the shared connections. */

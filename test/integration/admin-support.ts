@@ -2,11 +2,12 @@
 // raw produce/commit helpers (so admin tests do not depend on the producer and consumer under construction),
 // and the Java tools from the cached Kafka jars for cross-checks.
 import { spawnSync, execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { Admin } from '../../src/admin/admin.js'
 import { Cluster } from '../../src/network/cluster.js'
 import { saslMechanismFrom, type SaslConfig } from '../../src/network/sasl/index.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { apis, ApiKeys, messageCodecs } from '../../src/protocol/index.js'
 import { encodeRecordBatch } from '../../src/records/index.js'
 
 export function bootstrapList(value = process.env.KAFKA_BROKERS): string[] {
@@ -51,8 +52,12 @@ export async function produceValues(cluster: Cluster, topic: string, partition: 
     { kind: 'leader', topic, partition },
     apis[ApiKeys.Produce] as never,
     { acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] } as never,
-    // Produce v13 keys topics by id; names keep this helper simple.
-    { version: (v: number) => Math.min(v, 12) } as never,
+    // Produce v13 keys topics by id; names keep this helper simple. A just-created topic's leader may not be
+    // known to the broker yet: the partition's code is returned so that the request path retries it.
+    {
+      version: (v: number) => Math.min(v, 12),
+      errorCode: (r: { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }) => r.responses[0]!.partitionResponses[0]!.errorCode,
+    } as never,
   )
   const p = (response as { responses: Array<{ partitionResponses: Array<{ errorCode: number; baseOffset: bigint }> }> }).responses[0]!
     .partitionResponses[0]!
@@ -117,4 +122,106 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }
+}
+
+function versioned(codec: { encode(version: number, value: never): Buffer }, version: number, value: unknown): Buffer {
+  const prefix = Buffer.alloc(2)
+  prefix.writeInt16BE(version, 0)
+  return Buffer.concat([prefix, codec.encode(version, value as never)])
+}
+
+/**
+ * Joins a classic consumer group as a static member that is also the leader and assigns itself `partitions` of
+ * `topic` (JoinGroup + SyncGroup by hand). The member stays until its session times out or it is removed.
+ */
+export async function joinClassicGroup(
+  cluster: Cluster,
+  groupId: string,
+  groupInstanceId: string,
+  topic: string,
+  partitions: number[],
+): Promise<{ memberId: string; generationId: number }> {
+  const target = { kind: 'coordinator', type: 'group', key: groupId } as const
+  const subscription = versioned(messageCodecs.ConsumerProtocolSubscription, 1, { topics: [topic], userData: null, ownedPartitions: [] })
+  const joined = (await cluster.send(
+    target,
+    apis[ApiKeys.JoinGroup] as never,
+    {
+      groupId,
+      sessionTimeoutMs: 45_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId: '',
+      groupInstanceId,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: subscription }],
+      reason: null,
+    } as never,
+    { purpose: 'group', timeoutMs: 60_000 } as never,
+  )) as { errorCode: number; generationId: number; memberId: string; protocolName: string | null }
+  if (joined.errorCode !== 0) throw new Error(`JoinGroup failed with ${joined.errorCode}`)
+  const assignment = versioned(messageCodecs.ConsumerProtocolAssignment, 1, { assignedPartitions: [{ topic, partitions }], userData: null })
+  const synced = (await cluster.send(
+    target,
+    apis[ApiKeys.SyncGroup] as never,
+    {
+      groupId,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId,
+      protocolType: 'consumer',
+      protocolName: joined.protocolName,
+      assignments: [{ memberId: joined.memberId, assignment }],
+    } as never,
+    { purpose: 'group', timeoutMs: 60_000 } as never,
+  )) as { errorCode: number }
+  if (synced.errorCode !== 0) throw new Error(`SyncGroup failed with ${synced.errorCode}`)
+  return { memberId: joined.memberId, generationId: joined.generationId }
+}
+
+/** Joins a KIP-848 consumer group (ConsumerGroupHeartbeat) subscribed to `topic`, heartbeating until it has an assignment. */
+export async function joinConsumerGroup(cluster: Cluster, groupId: string, topic: string): Promise<{ memberId: string; memberEpoch: number }> {
+  const memberId = randomUUID().replace(/-/g, '').slice(0, 22)
+  let memberEpoch = 0
+  for (let beat = 0; beat < 30; beat++) {
+    const response = (await cluster.send(
+      { kind: 'coordinator', type: 'group', key: groupId },
+      apis[ApiKeys.ConsumerGroupHeartbeat] as never,
+      {
+        groupId,
+        memberId,
+        memberEpoch,
+        instanceId: null,
+        rackId: null,
+        rebalanceTimeoutMs: 30_000,
+        subscribedTopicNames: beat === 0 ? [topic] : null,
+        serverAssignor: null,
+        topicPartitions: beat === 0 ? [] : null,
+      } as never,
+      { purpose: 'group' } as never,
+    )) as { errorCode: number; memberEpoch: number; assignment: { topicPartitions: unknown[] } | null }
+    if (response.errorCode !== 0) throw new Error(`ConsumerGroupHeartbeat failed with ${response.errorCode}`)
+    memberEpoch = response.memberEpoch
+    if (response.assignment && response.assignment.topicPartitions.length > 0) return { memberId, memberEpoch }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('no assignment after 30 heartbeats')
+}
+
+/** Joins a share group (ShareGroupHeartbeat) subscribed to `topic`. */
+export async function joinShareGroup(cluster: Cluster, groupId: string, topic: string): Promise<string> {
+  const memberId = randomUUID().replace(/-/g, '').slice(0, 22)
+  let memberEpoch = 0
+  for (let beat = 0; beat < 30; beat++) {
+    const response = (await cluster.send(
+      { kind: 'coordinator', type: 'group', key: groupId },
+      apis[ApiKeys.ShareGroupHeartbeat] as never,
+      { groupId, memberId, memberEpoch, rackId: null, subscribedTopicNames: beat === 0 ? [topic] : null } as never,
+      { purpose: 'group' } as never,
+    )) as { errorCode: number; memberEpoch: number; assignment: { topicPartitions: unknown[] } | null }
+    if (response.errorCode !== 0) throw new Error(`ShareGroupHeartbeat failed with ${response.errorCode}`)
+    memberEpoch = response.memberEpoch
+    if (response.assignment && response.assignment.topicPartitions.length > 0) return memberId
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('no share assignment after 30 heartbeats')
 }

@@ -1,0 +1,590 @@
+/**
+ * Groups of every type (classic, consumer, share, streams): listing across all brokers, describing (KIP-848
+ * consumer groups through ConsumerGroupDescribe, classic ones through DescribeGroups, as the Java admin falls
+ * back), deleting, committed offsets, and removing members. Group requests go to each group's coordinator,
+ * several groups per coordinator in one request where the API takes several.
+ */
+import { KafkaError, type KafkaProtocolError } from '../errors.js'
+import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import {
+  type AclOperation,
+  type AdminCallOptions,
+  type AdminContext,
+  allBrokerIds,
+  authorizedOperations,
+  byTopic,
+  capVersion,
+  itemError,
+  partitionKey,
+  send,
+  sendToCoordinators,
+  type TopicPartition,
+} from './internal.js'
+
+export type GroupType = 'classic' | 'consumer' | 'share' | 'streams'
+
+export interface ListGroupsOptions extends AdminCallOptions {
+  /** Only groups of these types (ListGroups v5, KIP-1043). */
+  types?: GroupType[]
+  /** Only groups in these states, e.g. `['Stable', 'Empty']` (ListGroups v4). */
+  states?: string[]
+}
+
+export interface GroupListing {
+  groupId: string
+  /** `consumer` for consumer groups of either protocol, `connect`, `share`… or `''` for an empty classic group. */
+  protocolType: string
+  /** null when the broker does not report it (before ListGroups v4). */
+  state: string | null
+  /** null when the broker does not report it (before ListGroups v5). */
+  type: GroupType | null
+}
+
+export interface MemberAssignment {
+  topic: string
+  partitions: number[]
+}
+
+export interface GroupMemberDescription {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  clientHost: string
+  rackId: string | null
+  /** KIP-848 member epoch; -1 for classic members. */
+  memberEpoch: number
+  /** Current assignment (for classic consumer groups, decoded from the member's assignment bytes). */
+  assignment: MemberAssignment[]
+  /** KIP-848 target assignment; null for classic members. */
+  targetAssignment: MemberAssignment[] | null
+  subscribedTopics: string[]
+  subscribedTopicRegex: string | null
+  /** 'consumer' or 'classic' for a member of a consumer group (KIP-1099), null when unknown. */
+  memberType: 'classic' | 'consumer' | null
+}
+
+export interface ConsumerGroupDescription {
+  groupId: string
+  /** Which protocol the group runs: KIP-848 (`consumer`) or the classic JoinGroup/SyncGroup one. */
+  type: 'consumer' | 'classic'
+  /** e.g. `Stable`, `Empty`, `PreparingRebalance`, `Reconciling`, `Assigning`, `Dead`. */
+  state: string
+  /** Classic: the protocol type (`consumer` for Kafka consumers); `consumer` for KIP-848 groups. */
+  protocolType: string
+  /** Classic: the chosen assignor (protocol); KIP-848: the server-side assignor name. */
+  assignor: string
+  groupEpoch: number
+  assignmentEpoch: number
+  members: GroupMemberDescription[]
+  authorizedOperations: AclOperation[] | null
+  error: KafkaProtocolError | null
+}
+
+export interface ShareGroupDescription {
+  groupId: string
+  state: string
+  groupEpoch: number
+  assignmentEpoch: number
+  assignor: string
+  members: Array<{ memberId: string; clientId: string; clientHost: string; rackId: string | null; memberEpoch: number; subscribedTopics: string[]; assignment: MemberAssignment[] }>
+  authorizedOperations: AclOperation[] | null
+  error: KafkaProtocolError | null
+}
+
+export interface DescribeGroupsOptions extends AdminCallOptions {
+  includeAuthorizedOperations?: boolean
+}
+
+export interface DeleteGroupResult {
+  groupId: string
+  error: KafkaProtocolError | null
+}
+
+export interface ListGroupOffsetsRequestItem {
+  groupId: string
+  /** Only these partitions; every partition with a committed offset when left out. */
+  partitions?: TopicPartition[]
+}
+
+export interface CommittedOffset extends TopicPartition {
+  /** -1n when nothing is committed for the partition. */
+  offset: bigint
+  leaderEpoch: number
+  metadata: string | null
+  error: KafkaProtocolError | null
+}
+
+export interface ListGroupOffsetsResult {
+  groupId: string
+  offsets: CommittedOffset[]
+  error: KafkaProtocolError | null
+}
+
+export interface ListGroupOffsetsOptions extends AdminCallOptions {
+  /** Wait for pending transactional offsets instead of returning them as unstable. */
+  requireStable?: boolean
+}
+
+export interface OffsetToCommit extends TopicPartition {
+  offset: bigint
+  leaderEpoch?: number
+  metadata?: string | null
+}
+
+export interface PartitionResult extends TopicPartition {
+  error: KafkaProtocolError | null
+}
+
+export interface MemberToRemove {
+  /** A dynamic member by id, or a static member by `groupInstanceId`. */
+  memberId?: string
+  groupInstanceId?: string
+  reason?: string
+}
+
+export interface RemoveMemberResult {
+  memberId: string
+  groupInstanceId: string | null
+  error: KafkaProtocolError | null
+}
+
+const GROUP_ID_NOT_FOUND = 69
+const UNSUPPORTED_VERSION = 35
+
+/** Groups live on every broker's share of `__consumer_offsets`: ask each broker and merge. */
+export async function listGroups(ctx: AdminContext, options: ListGroupsOptions = {}): Promise<GroupListing[]> {
+  const nodes = await allBrokerIds(ctx, options.signal)
+  const perNode = await Promise.all(
+    nodes.map((nodeId) =>
+      send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.ListGroups,
+        { statesFilter: options.states ?? [], typesFilter: options.types ?? [] },
+        {
+          signal: options.signal,
+          version: (negotiated) => {
+            if (options.types?.length && negotiated < 5) throw new KafkaError('Filtering groups by type needs ListGroups v5 (Kafka 4.0+)')
+            if (options.states?.length && negotiated < 4) throw new KafkaError('Filtering groups by state needs ListGroups v4 (Kafka 2.6+)')
+            return negotiated
+          },
+          errorCode: (r) => r.errorCode,
+        },
+      ),
+    ),
+  )
+  const seen = new Map<string, GroupListing>()
+  for (const response of perNode) {
+    for (const g of response.groups) {
+      seen.set(g.groupId, {
+        groupId: g.groupId,
+        protocolType: g.protocolType,
+        state: g.groupState ?? null,
+        type: (g.groupType?.toLowerCase() as GroupType | undefined) ?? null,
+      })
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+}
+
+function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
+  // The assignment of a Kafka consumer is a versioned ConsumerProtocolAssignment; other protocol types
+  // (connect…) are opaque to us and left empty. Malformed bytes are reported as no assignment, not a failure.
+  if (bytes.length < 2) return []
+  const codec = messageCodecs.ConsumerProtocolAssignment
+  const version = Math.min(bytes.readInt16BE(0), codec.maxVersion)
+  if (version < codec.minVersion) return []
+  try {
+    return codec.decode(version, bytes.subarray(2)).assignedPartitions.map((a) => ({ topic: a.topic, partitions: a.partitions }))
+  } catch {
+    return []
+  }
+}
+
+function decodeClassicSubscription(bytes: Buffer): string[] {
+  if (bytes.length < 2) return []
+  const codec = messageCodecs.ConsumerProtocolSubscription
+  const version = Math.min(bytes.readInt16BE(0), codec.maxVersion)
+  if (version < codec.minVersion) return []
+  try {
+    return codec.decode(version, bytes.subarray(2)).topics
+  } catch {
+    return []
+  }
+}
+
+function assignmentFrom(a: { topicPartitions: Array<{ topicName: string; partitions: number[] }> }): MemberAssignment[] {
+  return a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions }))
+}
+
+async function describeClassicGroups(
+  ctx: AdminContext,
+  groupIds: string[],
+  options: DescribeGroupsOptions,
+): Promise<ConsumerGroupDescription[]> {
+  return sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.DescribeGroups,
+        { groups: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
+        { signal: options.signal, purpose: 'group' },
+      )
+      return new Map(
+        response.groups.map((g) => {
+          const isConsumer = g.protocolType === 'consumer' || g.protocolType === ''
+          return [
+            g.groupId,
+            {
+              groupId: g.groupId,
+              type: 'classic' as const,
+              state: g.groupState,
+              protocolType: g.protocolType,
+              assignor: g.protocolData,
+              groupEpoch: -1,
+              assignmentEpoch: -1,
+              members: g.members.map((m) => ({
+                memberId: m.memberId,
+                groupInstanceId: m.groupInstanceId ?? null,
+                clientId: m.clientId,
+                clientHost: m.clientHost,
+                rackId: null,
+                memberEpoch: -1,
+                assignment: isConsumer ? decodeClassicAssignment(m.memberAssignment) : [],
+                targetAssignment: null,
+                subscribedTopics: isConsumer ? decodeClassicSubscription(m.memberMetadata) : [],
+                subscribedTopicRegex: null,
+                memberType: 'classic' as const,
+              })),
+              authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
+              // Before DescribeGroups v6 a missing group is "Dead" with no error; report it as not found either way.
+              error: itemError(g.errorCode !== 0 ? g.errorCode : g.groupState === 'Dead' ? GROUP_ID_NOT_FOUND : 0, g.groupId, g.errorMessage),
+            },
+          ]
+        }),
+      )
+    },
+    (groupId, error) => emptyDescription(groupId, error),
+    options.signal,
+  )
+}
+
+function emptyDescription(groupId: string, error: KafkaProtocolError | null): ConsumerGroupDescription {
+  return { groupId, type: 'classic', state: 'Unknown', protocolType: '', assignor: '', groupEpoch: -1, assignmentEpoch: -1, members: [], authorizedOperations: null, error }
+}
+
+/**
+ * Describes consumer groups of both protocols: ConsumerGroupDescribe first, then DescribeGroups for the groups it
+ * says are not KIP-848 groups (or for every group on brokers without ConsumerGroupDescribe).
+ */
+export async function describeConsumerGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<ConsumerGroupDescription[]> {
+  if (groupIds.length === 0) return []
+  const connection = await ctx.cluster.anyConnection('default', options.signal)
+  if (connection.versions.get(ApiKeys.ConsumerGroupDescribe) === null) return describeClassicGroups(ctx, groupIds, options)
+  const modern = await sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.ConsumerGroupDescribe,
+        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
+        { signal: options.signal, purpose: 'group' },
+      )
+      return new Map(
+        response.groups.map((g) => [
+          g.groupId,
+          {
+            groupId: g.groupId,
+            type: 'consumer' as const,
+            state: g.groupState,
+            protocolType: 'consumer',
+            assignor: g.assignorName,
+            groupEpoch: g.groupEpoch,
+            assignmentEpoch: g.assignmentEpoch,
+            members: g.members.map((m) => ({
+              memberId: m.memberId,
+              groupInstanceId: m.instanceId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              rackId: m.rackId,
+              memberEpoch: m.memberEpoch,
+              assignment: assignmentFrom(m.assignment),
+              targetAssignment: assignmentFrom(m.targetAssignment),
+              subscribedTopics: m.subscribedTopicNames,
+              subscribedTopicRegex: m.subscribedTopicRegex,
+              memberType: m.memberType === 0 ? ('classic' as const) : m.memberType === 1 ? ('consumer' as const) : null,
+            })),
+            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
+            error: itemError(g.errorCode, g.groupId, g.errorMessage),
+          },
+        ]),
+      )
+    },
+    (groupId, error) => emptyDescription(groupId, error),
+    options.signal,
+  )
+  const classicIds = modern.filter((d) => d.error && (d.error.code === GROUP_ID_NOT_FOUND || d.error.code === UNSUPPORTED_VERSION)).map((d) => d.groupId)
+  if (classicIds.length === 0) return modern
+  const classic = new Map((await describeClassicGroups(ctx, classicIds, options)).map((d) => [d.groupId, d]))
+  return modern.map((d) => classic.get(d.groupId) ?? d)
+}
+
+export async function describeShareGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<ShareGroupDescription[]> {
+  return sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.ShareGroupDescribe,
+        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
+        { signal: options.signal, purpose: 'group' },
+      )
+      return new Map(
+        response.groups.map((g) => [
+          g.groupId,
+          {
+            groupId: g.groupId,
+            state: g.groupState,
+            groupEpoch: g.groupEpoch,
+            assignmentEpoch: g.assignmentEpoch,
+            assignor: g.assignorName,
+            members: g.members.map((m) => ({
+              memberId: m.memberId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              rackId: m.rackId,
+              memberEpoch: m.memberEpoch,
+              subscribedTopics: m.subscribedTopicNames,
+              assignment: assignmentFrom(m.assignment),
+            })),
+            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
+            error: itemError(g.errorCode, g.groupId, g.errorMessage),
+          },
+        ]),
+      )
+    },
+    (groupId, error) => ({ groupId, state: 'Unknown', groupEpoch: -1, assignmentEpoch: -1, assignor: '', members: [], authorizedOperations: null, error }),
+    options.signal,
+  )
+}
+
+export async function deleteGroups(ctx: AdminContext, groupIds: string[], options: AdminCallOptions = {}): Promise<DeleteGroupResult[]> {
+  return sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      const response = await send(ctx, { kind: 'node', nodeId }, ApiKeys.DeleteGroups, { groupsNames: batch }, { signal: options.signal, purpose: 'group' })
+      return new Map(response.results.map((r) => [r.groupId, { groupId: r.groupId, error: itemError(r.errorCode, r.groupId, r.errorMessage) }]))
+    },
+    (groupId, error) => ({ groupId, error }),
+    options.signal,
+  )
+}
+
+/** Committed offsets of groups; OffsetFetch v8+ fetches several groups of one coordinator in one request. */
+export async function listConsumerGroupOffsets(
+  ctx: AdminContext,
+  groups: Array<string | ListGroupOffsetsRequestItem>,
+  options: ListGroupOffsetsOptions = {},
+): Promise<ListGroupOffsetsResult[]> {
+  const requests = new Map(groups.map((g) => (typeof g === 'string' ? [g, { groupId: g }] : [g.groupId, g])))
+  return sendToCoordinators(
+    ctx,
+    'group',
+    [...requests.keys()],
+    async (nodeId, batch) => {
+      const topicsOf = (groupId: string) => {
+        const partitions = requests.get(groupId)!.partitions
+        return partitions ? byTopic(partitions).map(({ topic, items }) => ({ name: topic, partitionIndexes: items.map((i) => i.partition) })) : null
+      }
+      const answers = new Map<string, ListGroupOffsetsResult>()
+      const connection = await ctx.cluster.connectionToNode(nodeId, 'group', options.signal)
+      const batched = (connection.versions.get(ApiKeys.OffsetFetch) ?? 0) >= 8
+      // Brokers before OffsetFetch v8 take one group per request.
+      for (const group of batched ? [batch] : batch.map((g) => [g])) {
+        const response = await send(
+          ctx,
+          { kind: 'node', nodeId },
+          ApiKeys.OffsetFetch,
+          (version) =>
+            version >= 8
+              ? { groups: group.map((groupId) => ({ groupId, memberId: null, memberEpoch: -1, topics: topicsOf(groupId) })), requireStable: options.requireStable ?? false }
+              : { groupId: group[0]!, topics: topicsOf(group[0]!), requireStable: options.requireStable ?? false },
+          // v10 names topics by id only; names keep the results self-describing without a metadata lookup.
+          { signal: options.signal, purpose: 'group', version: capVersion(9) },
+        )
+        const perGroup =
+          response.groups && response.groups.length > 0
+            ? response.groups
+            : [{ groupId: group[0]!, errorCode: response.errorCode ?? 0, topics: (response.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitions })) }]
+        for (const g of perGroup) {
+          answers.set(g.groupId, {
+            groupId: g.groupId,
+            error: itemError(g.errorCode ?? 0, g.groupId),
+            offsets: g.topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                topic: t.name ?? '',
+                partition: p.partitionIndex,
+                offset: p.committedOffset,
+                leaderEpoch: p.committedLeaderEpoch ?? -1,
+                metadata: p.metadata,
+                error: itemError(p.errorCode, `${g.groupId} ${t.name}-${p.partitionIndex}`),
+              })),
+            ),
+          })
+        }
+      }
+      return answers
+    },
+    (groupId, error) => ({ groupId, offsets: [], error }),
+    options.signal,
+  )
+}
+
+/** Sets committed offsets of a group that has no active members (the coordinator refuses otherwise). */
+export async function alterConsumerGroupOffsets(
+  ctx: AdminContext,
+  groupId: string,
+  offsets: OffsetToCommit[],
+  options: AdminCallOptions = {},
+): Promise<PartitionResult[]> {
+  if (offsets.length === 0) return []
+  const [result] = await sendToCoordinators(
+    ctx,
+    'group',
+    [groupId],
+    async (nodeId) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.OffsetCommit,
+        {
+          groupId,
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: byTopic(offsets).map(({ topic, items }) => ({
+            name: topic,
+            partitions: items.map((o) => ({
+              partitionIndex: o.partition,
+              committedOffset: o.offset,
+              committedLeaderEpoch: o.leaderEpoch ?? -1,
+              committedMetadata: o.metadata ?? '',
+            })),
+          })),
+        },
+        { signal: options.signal, purpose: 'group', version: capVersion(9) },
+      )
+      const answers = new Map<string, PartitionResult>()
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          answers.set(partitionKey(t.name ?? '', p.partitionIndex), { topic: t.name ?? '', partition: p.partitionIndex, error: itemError(p.errorCode, `${groupId} ${t.name}-${p.partitionIndex}`) })
+        }
+      }
+      // One group-level outcome: the first coordinator error, so a moved coordinator is retried as a whole.
+      const coordinatorError = [...answers.values()].find((a) => a.error && [14, 15, 16].includes(a.error.code))?.error ?? null
+      return new Map([[groupId, { error: coordinatorError, answers }]])
+    },
+    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    options.signal,
+  )
+  return offsets.map(
+    (o) => result!.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: result!.error ?? itemError(-1, groupId, 'no result for this partition') },
+  )
+}
+
+/** Deletes committed offsets of partitions the group no longer consumes. Throws for group-level errors. */
+export async function deleteConsumerGroupOffsets(
+  ctx: AdminContext,
+  groupId: string,
+  partitions: TopicPartition[],
+  options: AdminCallOptions = {},
+): Promise<PartitionResult[]> {
+  const [result] = await sendToCoordinators(
+    ctx,
+    'group',
+    [groupId],
+    async (nodeId) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.OffsetDelete,
+        { groupId, topics: byTopic(partitions).map(({ topic, items }) => ({ name: topic, partitions: items.map((i) => ({ partitionIndex: i.partition })) })) },
+        { signal: options.signal, purpose: 'group' },
+      )
+      const answers = new Map<string, PartitionResult>()
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          answers.set(partitionKey(t.name, p.partitionIndex), { topic: t.name, partition: p.partitionIndex, error: itemError(p.errorCode, `${groupId} ${t.name}-${p.partitionIndex}`) })
+        }
+      }
+      return new Map([[groupId, { error: itemError(response.errorCode, groupId), answers }]])
+    },
+    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    options.signal,
+  )
+  if (result!.error) throw result!.error
+  return partitions.map((p) => result!.answers.get(partitionKey(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, error: itemError(-1, groupId, 'no result for this partition') })
+}
+
+/**
+ * Removes members from a classic group (LeaveGroup v3+ on their behalf); with no `members`, removes every
+ * current member, as the Java admin's "remove all" does. Group-level errors throw; per-member errors are returned.
+ */
+export async function removeMembersFromConsumerGroup(
+  ctx: AdminContext,
+  groupId: string,
+  members: MemberToRemove[] | undefined,
+  options: AdminCallOptions = {},
+): Promise<RemoveMemberResult[]> {
+  let toRemove = members
+  if (!toRemove) {
+    const [description] = await describeConsumerGroups(ctx, [groupId], options)
+    if (description!.error) throw description!.error
+    toRemove = description!.members.map((m) => (m.groupInstanceId ? { groupInstanceId: m.groupInstanceId } : { memberId: m.memberId }))
+  }
+  if (toRemove.length === 0) return []
+  const identities = toRemove.map((m) => ({
+    memberId: m.memberId ?? '',
+    groupInstanceId: m.groupInstanceId ?? null,
+    reason: m.reason ?? 'removed by an admin client',
+  }))
+  const [result] = await sendToCoordinators(
+    ctx,
+    'group',
+    [groupId],
+    async (nodeId) => {
+      const response = await send(ctx, { kind: 'node', nodeId }, ApiKeys.LeaveGroup, { groupId, members: identities }, {
+        signal: options.signal,
+        purpose: 'group',
+        version: (negotiated) => {
+          if (negotiated < 3) throw new KafkaError('Removing members needs LeaveGroup v3 (Kafka 2.4+)')
+          return negotiated
+        },
+      })
+      return new Map([[groupId, { error: itemError(response.errorCode, groupId), members: response.members ?? [] }]])
+    },
+    (_, error) => ({ error, members: [] }),
+    options.signal,
+  )
+  if (result!.error) throw result!.error
+  return identities.map((m) => {
+    const answer = result!.members.find((r) => (m.groupInstanceId ? r.groupInstanceId === m.groupInstanceId : r.memberId === m.memberId))
+    return {
+      memberId: answer?.memberId ?? m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      error: answer ? itemError(answer.errorCode, `${groupId} member ${m.groupInstanceId ?? m.memberId}`) : itemError(-1, groupId, 'no result for this member'),
+    }
+  })
+}
