@@ -5,6 +5,7 @@
  * whole request failed (unreachable cluster, a top-level error code, an unsupported broker).
  */
 import type { ClientContext } from '../kafka.js'
+import * as clusterOps from './cluster.js'
 import * as configs from './configs.js'
 import * as groups from './groups.js'
 import type { AdminCallOptions, AdminContext, TopicPartition } from './internal.js'
@@ -123,6 +124,58 @@ export class Admin {
   /** Removes members (by member id or group instance id) from a classic group; all members when `members` is left out. */
   removeMembersFromConsumerGroup(groupId: string, members?: groups.MemberToRemove[], options?: AdminCallOptions): Promise<groups.RemoveMemberResult[]> {
     return groups.removeMembersFromConsumerGroup(this.#ctx, groupId, members, options)
+  }
+
+  // ---- cluster ----
+
+  /** Cluster id, controller and brokers (fenced ones too with `includeFencedBrokers`, KIP-1073). */
+  describeCluster(options?: clusterOps.DescribeClusterOptions): Promise<clusterOps.ClusterDescription> {
+    return clusterOps.describeCluster(this.#ctx, options)
+  }
+
+  /** Finalized and supported feature levels. */
+  describeFeatures(options?: AdminCallOptions): Promise<clusterOps.FeatureMetadata> {
+    return clusterOps.describeFeatures(this.#ctx, options)
+  }
+
+  updateFeatures(updates: clusterOps.FeatureUpdate[], options?: clusterOps.UpdateFeaturesOptions): Promise<clusterOps.FeatureUpdateResult[]> {
+    return clusterOps.updateFeatures(this.#ctx, updates, options)
+  }
+
+  /** The KRaft metadata quorum: leader, voters, observers and their lag. */
+  describeMetadataQuorum(options?: AdminCallOptions): Promise<clusterOps.QuorumInfo> {
+    return clusterOps.describeMetadataQuorum(this.#ctx, options)
+  }
+
+  /** Log directories per broker (all brokers when `brokerIds` is left out), with the replicas in each. */
+  describeLogDirs(brokerIds?: number[], options?: AdminCallOptions): Promise<clusterOps.BrokerLogDirs[]> {
+    return clusterOps.describeLogDirs(this.#ctx, brokerIds, options)
+  }
+
+  alterReplicaLogDirs(moves: clusterOps.ReplicaLogDirMove[], options?: AdminCallOptions): Promise<clusterOps.ReplicaLogDirResult[]> {
+    return clusterOps.alterReplicaLogDirs(this.#ctx, moves, options)
+  }
+
+  /** Preferred or unclean leader election, for the given partitions or (preferred) all. */
+  electLeaders(type: 'preferred' | 'unclean', options?: clusterOps.ElectLeadersOptions): Promise<groups.PartitionResult[]> {
+    return clusterOps.electLeaders(this.#ctx, type, options)
+  }
+
+  /** Starts (replicas) or cancels (null) partition reassignments. */
+  alterPartitionReassignments(
+    reassignments: clusterOps.PartitionReassignment[],
+    options?: clusterOps.AlterPartitionReassignmentsOptions,
+  ): Promise<groups.PartitionResult[]> {
+    return clusterOps.alterPartitionReassignments(this.#ctx, reassignments, options)
+  }
+
+  listPartitionReassignments(partitions?: TopicPartition[], options?: AdminCallOptions): Promise<clusterOps.OngoingReassignment[]> {
+    return clusterOps.listPartitionReassignments(this.#ctx, partitions, options)
+  }
+
+  /** Removes a shut-down broker's registration (KRaft). */
+  unregisterBroker(brokerId: number, options?: AdminCallOptions): Promise<void> {
+    return clusterOps.unregisterBroker(this.#ctx, brokerId, options)
   }
 
   /** Releases this client's hold on the shared connections. */

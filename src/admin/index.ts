@@ -4,3 +4,24 @@ export type * from './topics.js'
 export type * from './configs.js'
 export type * from './offsets.js'
 export type * from './groups.js'
+export type {
+  ClusterNode,
+  ClusterDescription,
+  DescribeClusterOptions,
+  FeatureRange,
+  FeatureMetadata,
+  FeatureUpdate,
+  UpdateFeaturesOptions,
+  FeatureUpdateResult,
+  QuorumReplica,
+  QuorumInfo,
+  ReplicaLogDirInfo,
+  LogDirDescription,
+  BrokerLogDirs,
+  ReplicaLogDirMove,
+  ReplicaLogDirResult,
+  ElectLeadersOptions,
+  PartitionReassignment,
+  AlterPartitionReassignmentsOptions,
+  OngoingReassignment,
+} from './cluster.js'

@@ -1,0 +1,94 @@
+/**
+ * Admin cluster methods against the single-node broker. What needs replicas on several brokers (real elections,
+ * reassignments, log dirs across brokers, unregistering a broker, feature changes) is in admin-three-node.test.ts.
+ */
+import { eventually, openAdmin, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
+
+describe('Admin: cluster (single node)', () => {
+  let t: TestAdmin
+  let topic: string
+  beforeAll(async () => {
+    t = openAdmin()
+    topic = uniqueName('cluster')
+    await t.admin.createTopics([{ name: topic, numPartitions: 2, replicationFactor: 1 }])
+    await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions).toHaveLength(2))
+  })
+  afterAll(() => t.close())
+
+  it('describes the cluster: id, controller, brokers, fenced flag, authorized operations', async () => {
+    const description = await t.admin.describeCluster({ includeAuthorizedOperations: true, includeFencedBrokers: true })
+    await t.cluster.refreshMetadata([])
+    expect(description.clusterId).toBe(t.cluster.clusterId)
+    expect(description.controllerId).toBe(t.cluster.controllerId)
+    expect(description.nodes).toEqual([expect.objectContaining({ nodeId: 1, host: expect.any(String), isFenced: false })])
+    expect(description.authorizedOperations).toEqual(expect.arrayContaining(['describe', 'alter', 'cluster-action']))
+  })
+
+  it('describes features and validates feature updates', async () => {
+    const features = await t.admin.describeFeatures()
+    expect(features.finalized['metadata.version']!.maxVersion).toBeGreaterThan(0)
+    expect(features.supported['metadata.version']!.maxVersion).toBeGreaterThanOrEqual(features.finalized['metadata.version']!.maxVersion)
+    expect(features.finalizedEpoch).toBeGreaterThan(0n)
+
+    const level = features.finalized['metadata.version']!.maxVersion
+    const [same] = await t.admin.updateFeatures([{ feature: 'metadata.version', maxVersionLevel: level }], { validateOnly: true })
+    expect(same).toEqual({ feature: 'metadata.version', error: null })
+    const [tooHigh] = await t.admin.updateFeatures([{ feature: 'metadata.version', maxVersionLevel: 30_000 }], { validateOnly: true })
+    expect(tooHigh!.error).toMatchObject({ errorName: 'INVALID_UPDATE_VERSION' })
+  })
+
+  it('describes the metadata quorum', async () => {
+    const quorum = await t.admin.describeMetadataQuorum()
+    expect(quorum.leaderId).toBe(1)
+    expect(quorum.leaderEpoch).toBeGreaterThan(0)
+    expect(quorum.highWatermark).toBeGreaterThan(0n)
+    expect(quorum.voters.map((v) => v.replicaId)).toEqual([1])
+    expect(quorum.voters[0]!.logEndOffset).toBeGreaterThanOrEqual(quorum.highWatermark)
+    expect(quorum.nodes.map((n) => n.nodeId)).toEqual([1])
+    expect(quorum.nodes[0]!.endpoints.length).toBeGreaterThan(0)
+  })
+
+  it('describes log dirs with the replicas in them; alterReplicaLogDirs answers per replica', async () => {
+    await produceValues(t.cluster, topic, 0, ['x'.repeat(1000)])
+    const [broker] = await t.admin.describeLogDirs()
+    expect(broker!.brokerId).toBe(1)
+    expect(broker!.error).toBeNull()
+    const dir = broker!.logDirs.find((d) => d.replicas.some((r) => r.topic === topic))!
+    expect(dir.error).toBeNull()
+    expect(dir.totalBytes).toBeGreaterThan(0n)
+    expect(dir.usableBytes).toBeGreaterThan(0n)
+    expect(dir.isCordoned).toBe(false)
+    const replica = dir.replicas.find((r) => r.topic === topic && r.partition === 0)!
+    expect(replica.size).toBeGreaterThan(1000n)
+    expect(replica.isFuture).toBe(false)
+
+    const results = await t.admin.alterReplicaLogDirs([
+      { topic, partition: 0, brokerId: 1, path: dir.path },
+      { topic, partition: 1, brokerId: 1, path: '/nonexistent/samsa-dir' },
+    ])
+    expect(results[0]).toEqual({ topic, partition: 0, brokerId: 1, error: null })
+    expect(results[1]!.error).toMatchObject({ errorName: 'LOG_DIR_NOT_FOUND' })
+  })
+
+  it('elections on a single replica: not needed, per partition', async () => {
+    const preferred = await t.admin.electLeaders('preferred', { partitions: [{ topic, partition: 0 }, { topic, partition: 1 }] })
+    expect(preferred.map((r) => r.error?.errorName)).toEqual(['ELECTION_NOT_NEEDED', 'ELECTION_NOT_NEEDED'])
+    const unclean = await t.admin.electLeaders('unclean', { partitions: [{ topic, partition: 0 }, { topic: topic + '-missing', partition: 0 }] })
+    expect(unclean[0]!.error).toMatchObject({ errorName: 'ELECTION_NOT_NEEDED' })
+    expect(unclean[1]!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
+  })
+
+  it('reassignments: invalid targets fail per partition, cancelling nothing is reported, none are ongoing', async () => {
+    const results = await t.admin.alterPartitionReassignments([
+      { topic, partition: 0, replicas: [1, 42] },
+      { topic, partition: 1, replicas: null },
+    ])
+    expect(results[0]!.error).toMatchObject({ errorName: 'INVALID_REPLICA_ASSIGNMENT' })
+    expect(results[1]!.error).toMatchObject({ errorName: 'NO_REASSIGNMENT_IN_PROGRESS' })
+    expect(await t.admin.listPartitionReassignments([{ topic, partition: 0 }])).toEqual([])
+  })
+
+  it('unregistering a broker that is not registered fails with a typed error', async () => {
+    await expect(t.admin.unregisterBroker(4242)).rejects.toMatchObject({ errorName: 'BROKER_ID_NOT_REGISTERED' })
+  })
+})
