@@ -336,6 +336,9 @@ async function startOnce({
     await Promise.all(
       nodes.map((node) => runJava(javaArgs(state, jars.classpath, 'kafka.tools.StorageTool', formatArgs(node)), node.logFile, { cwd: node.dir })),
     )
+    // The owner may have died while storage was formatted; its watchdog has then already cleaned up, and
+    // brokers launched now would be orphans.
+    if (ownerPid && ownerGone(state)) throw new Error(`owner process ${ownerPid} exited while '${name}' was starting`)
     for (const node of nodes) launchNode(state, node, jars.classpath)
     writeState(state)
     const deadline = began + timeoutMs
