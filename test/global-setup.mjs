@@ -37,7 +37,10 @@ export default async function globalSetup(globalConfig) {
   const name = `jest-${process.pid}`
   // ownerPid: if jest dies without running teardown (SIGKILL, crash), the watchdog still stops the broker.
   const instance = await startInstance({ name, ownerPid: process.pid, log })
-  Object.assign(process.env, envFor(instance))
-  globalThis.__samsaKafkaInstance = name
+  const env = envFor(instance)
+  Object.assign(process.env, env)
+  // Teardown removes them again: in watch mode the next run must not mistake the stopped broker for a cluster
+  // someone configured.
+  globalThis.__samsaKafkaInstance = { name, envKeys: Object.keys(env) }
   log(`Kafka ${instance.kafkaVersion} '${name}' at ${instance.bootstrap}${instance.cacheHit ? '' : ' (jars were fetched this time)'}`)
 }

@@ -2,8 +2,9 @@
 import { stopInstance } from '../scripts/kafka/harness.mjs'
 
 export default async function globalTeardown() {
-  const name = globalThis.__samsaKafkaInstance
-  if (!name) return
+  const started = globalThis.__samsaKafkaInstance
+  if (!started) return
   delete globalThis.__samsaKafkaInstance
-  await stopInstance(name, { graceMs: 5000, log: (line) => process.stderr.write(`[samsa global teardown] ${line}\n`) })
+  for (const key of started.envKeys) delete process.env[key]
+  await stopInstance(started.name, { graceMs: 5000, log: (line) => process.stderr.write(`[samsa global teardown] ${line}\n`) })
 }
