@@ -684,7 +684,7 @@ function directRead(prim, base, offset, buf) {
     case 'uint32':
       return `((${b(0)} << 24) | (${b(1)} << 16) | (${b(2)} << 8) | ${b(3)}) >>> 0`
     case 'int64':
-      return `${buf}.readBigInt64BE(${at})`
+      return `readInt64At(${buf}, ${at})`
     case 'float64':
       return `${buf}.readDoubleBE(${at})`
     case 'uuid':

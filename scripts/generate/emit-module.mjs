@@ -119,7 +119,7 @@ export function emitModule(spec) {
   const body = [types.join('\n'), [...emitter.templates.values()].map((t) => t.source).join(''), emitter.functions.join('\n')].join('\n')
   const used = (names) => names.filter((n) => new RegExp(`\\b${n}\\b`).test(body))
   out.push(`import { MessageCodec } from '../codec.js'\n`)
-  const readerImports = used(['Reader']).concat(used(['UnknownTaggedField']).map((n) => `type ${n}`))
+  const readerImports = used(['Reader', 'readInt64At']).concat(used(['UnknownTaggedField']).map((n) => `type ${n}`))
   if (readerImports.length) out.push(`import { ${readerImports.join(', ')} } from '../reader.js'\n`)
   const writerImports = used(['Writer', 'uvarintSize', 'checkUuid', 'nullNotAllowed', 'notInVersion', 'stringTooLong', 'prepareUnknownTags', 'unknownTagsSize'])
   if (writerImports.length) out.push(`import { ${writerImports.join(', ')} } from '../writer.js'\n`)

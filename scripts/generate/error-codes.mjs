@@ -1,6 +1,6 @@
 // Kafka's error table, read from the pinned kafka-clients jar by a small Java program (scripts/errors/), cached
 // per Kafka version and program hash so the JVM runs once, then emitted as src/protocol/generated/error-codes.ts.
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
@@ -27,7 +27,10 @@ export function loadErrorTable(root) {
     .map((f) => join(jars, f))
     .join(delimiter)
   process.stderr.write(`generate: reading the error table from kafka-clients ${KAFKA_VERSION} (once; cached)\n`)
-  const json = execFileSync('java', ['-cp', classPath, program], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  // stderr is kept quiet (SLF4J complains that no logger binding is present) unless the program fails.
+  const run = spawnSync('java', ['-cp', classPath, program], { encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(`DumpErrors failed (${run.error?.message ?? `exit ${run.status}`}):\n${run.stderr}`)
+  const json = run.stdout
   const table = JSON.parse(json)
   if (!Array.isArray(table) || table.length < 10) throw new Error('error table dump looks wrong')
   mkdirSync(cacheDir, { recursive: true })

@@ -17,7 +17,7 @@ export type DefaultTemplate = { readonly [field: string]: unknown }
  * whether a tagged struct field is written at all. Missing (undefined) fields count as default.
  */
 export function isDefaultStruct(value: object | null | undefined, template: DefaultTemplate): boolean {
-  if (value === null || value === undefined) return true
+  if (value === null || value === undefined || value === NO_FIELDS) return true
   const record = value as Record<string, unknown>
   const unknown = record['_unknownTaggedFields']
   if (Array.isArray(unknown) && unknown.length > 0) return false

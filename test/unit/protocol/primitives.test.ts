@@ -150,6 +150,29 @@ describe('fixed-width integers', () => {
   })
 })
 
+describe('int64', () => {
+  const values = [0n, 1n, -1n, 255n, 256n, -256n, 2n ** 32n, -(2n ** 32n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345678n]
+
+  it.each(values)('%s is written and read big-endian, as Buffer#writeBigInt64BE does', (value) => {
+    const expected = Buffer.alloc(8)
+    expected.writeBigInt64BE(value)
+    const out = written(
+      () => 8,
+      (w) => w.int64(value),
+    )
+    expect(out).toEqual(expected)
+    expect(reader(out).int64()).toBe(value)
+  })
+
+  it('rejects values outside int64 and non-bigints', () => {
+    const w = new Writer()
+    w.allocate(8)
+    expect(() => w.int64(2n ** 63n)).toThrow(EncodeError)
+    expect(() => w.int64(-(2n ** 63n) - 1n)).toThrow(EncodeError)
+    expect(() => w.int64(5 as unknown as bigint)).toThrow(EncodeError)
+  })
+})
+
 describe('uuid', () => {
   it('uses the 22-character URL-safe base64 form, zero uuid = AAAAAAAAAAAAAAAAAAAAAA', () => {
     expect(reader(Buffer.alloc(16)).uuid()).toBe('AAAAAAAAAAAAAAAAAAAAAA')
