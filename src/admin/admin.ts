@@ -10,6 +10,7 @@ import * as configs from './configs.js'
 import * as groups from './groups.js'
 import type { AdminCallOptions, AdminContext, TopicPartition } from './internal.js'
 import * as offsets from './offsets.js'
+import * as security from './security.js'
 import * as topics from './topics.js'
 
 export interface AdminOptions {
@@ -176,6 +177,41 @@ export class Admin {
   /** Removes a shut-down broker's registration (KRaft). */
   unregisterBroker(brokerId: number, options?: AdminCallOptions): Promise<void> {
     return clusterOps.unregisterBroker(this.#ctx, brokerId, options)
+  }
+
+  // ---- ACLs, quotas, SCRAM ----
+
+  /** ACLs matching the filter (all ACLs with an empty filter). */
+  describeAcls(filter?: security.AclBindingFilter, options?: AdminCallOptions): Promise<security.DescribedAcl[]> {
+    return security.describeAcls(this.#ctx, filter, options)
+  }
+
+  createAcls(bindings: security.AclBinding[], options?: AdminCallOptions): Promise<security.CreateAclResult[]> {
+    return security.createAcls(this.#ctx, bindings, options)
+  }
+
+  /** Deletes the ACLs each filter matches; per filter, the deleted ACLs. */
+  deleteAcls(filters: security.AclBindingFilter[], options?: AdminCallOptions): Promise<security.DeleteAclsResult[]> {
+    return security.deleteAcls(this.#ctx, filters, options)
+  }
+
+  /** Quotas of the entities matching every component (`[]` with `strict: false`: all). */
+  describeClientQuotas(components: security.QuotaFilterComponent[], options?: security.DescribeClientQuotasOptions): Promise<security.ClientQuotaEntry[]> {
+    return security.describeClientQuotas(this.#ctx, components, options)
+  }
+
+  alterClientQuotas(alterations: security.ClientQuotaAlteration[], options?: security.AlterClientQuotasOptions): Promise<security.AlterClientQuotaResult[]> {
+    return security.alterClientQuotas(this.#ctx, alterations, options)
+  }
+
+  /** SCRAM mechanisms and iteration counts per user (all users when left out). */
+  describeUserScramCredentials(users?: string[], options?: AdminCallOptions): Promise<security.UserScramCredentials[]> {
+    return security.describeUserScramCredentials(this.#ctx, users, options)
+  }
+
+  /** Creates, updates or deletes SCRAM credentials; one result per user (the broker takes one change per user per call). */
+  alterUserScramCredentials(alterations: security.ScramCredentialAlteration[], options?: AdminCallOptions): Promise<security.AlterScramResult[]> {
+    return security.alterUserScramCredentials(this.#ctx, alterations, options)
   }
 
   /** Releases this client's hold on the shared connections. */

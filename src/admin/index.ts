@@ -25,3 +25,4 @@ export type {
   AlterPartitionReassignmentsOptions,
   OngoingReassignment,
 } from './cluster.js'
+export type * from './security.js'

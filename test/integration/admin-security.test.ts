@@ -1,0 +1,163 @@
+/**
+ * ACLs, client quotas and SCRAM credentials against the harness broker, which runs StandardAuthorizer
+ * (allow.everyone.if.no.acl.found, super users ANONYMOUS and admin) and a SASL listener with the user samsa.
+ * Effects are checked where they matter: a DENY ACL stops samsa's produce over SASL, a new SCRAM user can log in.
+ */
+import { Admin } from '../../src/admin/admin.js'
+import { AuthenticationError } from '../../src/errors.js'
+import { describeWithEnv } from '../helpers/kafka.js'
+import { eventually, openAdmin, openCluster, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
+
+const saslBrokers = () => process.env.KAFKA_SASL_BROKERS!.split(',')
+const noop = () => undefined
+const silent = { debug: noop, info: noop, warn: noop, error: noop }
+
+describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: ACLs', () => {
+  let t: TestAdmin
+  beforeAll(() => {
+    t = openAdmin()
+  })
+  afterAll(() => t.close())
+
+  it('a DENY Write ACL created for User:samsa stops its produce; describe and delete by filter', async () => {
+    const topic = uniqueName('acl')
+    await t.admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
+    const samsa = openCluster(saslBrokers(), { mechanism: 'plain', username: 'samsa', password: 'samsa-secret' })
+    try {
+      await eventually(() => produceValues(samsa, topic, 0, ['before the ACL']))
+
+      const created = await t.admin.createAcls([
+        { resourceType: 'topic', resourceName: topic, principal: 'User:samsa', operation: 'write', permission: 'deny' },
+        { resourceType: 'topic', resourceName: topic.slice(0, 12), patternType: 'prefixed', principal: 'User:samsa', host: '*', operation: 'read', permission: 'allow' },
+        { resourceType: 'topic', resourceName: topic, patternType: 'match', principal: 'User:samsa', operation: 'write', permission: 'deny' },
+      ])
+      expect(created[0]!.error).toBeNull()
+      expect(created[1]!.error).toBeNull()
+      expect(created[2]!.error).toMatchObject({ errorName: 'INVALID_REQUEST' })
+
+      const literal = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'literal' })
+      expect(literal).toEqual([
+        { resourceType: 'topic', resourceName: topic, patternType: 'literal', principal: 'User:samsa', host: '*', operation: 'write', permission: 'deny' },
+      ])
+      const matching = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match', principal: 'User:samsa' })
+      expect(matching.map((a) => a.patternType).sort()).toEqual(['literal', 'prefixed'])
+
+      await eventually(() => expect(produceValues(samsa, topic, 0, ['denied'])).rejects.toMatchObject({ errorName: 'TOPIC_AUTHORIZATION_FAILED', code: 29 }))
+
+      const deleted = await t.admin.deleteAcls([
+        { resourceType: 'topic', resourceName: topic, patternType: 'literal', principal: 'User:samsa' },
+        { resourceType: 'topic', resourceName: topic.slice(0, 12), patternType: 'prefixed', operation: 'read' },
+        { resourceType: 'topic', resourceName: uniqueName('nothing-here') },
+      ])
+      expect(deleted[0]!.error).toBeNull()
+      expect(deleted[0]!.deleted).toEqual([{ binding: expect.objectContaining({ resourceName: topic, operation: 'write', permission: 'deny' }), error: null }])
+      expect(deleted[1]!.deleted).toHaveLength(1)
+      expect(deleted[2]).toMatchObject({ error: null, deleted: [] })
+      expect(await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match' })).toEqual([])
+
+      await eventually(() => produceValues(samsa, topic, 0, ['allowed again']))
+    } finally {
+      samsa.close()
+    }
+  })
+})
+
+describe('Admin: client quotas', () => {
+  let t: TestAdmin
+  beforeAll(() => {
+    t = openAdmin()
+  })
+  afterAll(() => t.close())
+
+  it('sets, reads back and removes quotas for a user, a client id and the default user', async () => {
+    const user = uniqueName('quota-user')
+    const clientId = uniqueName('quota-client')
+    const results = await t.admin.alterClientQuotas([
+      { entity: { user }, ops: { producer_byte_rate: 1048576, consumer_byte_rate: 2097152 } },
+      { entity: { user, 'client-id': clientId }, ops: { request_percentage: 50 } },
+      { entity: { user: uniqueName('bad') }, ops: { not_a_quota_key: 1 } },
+    ])
+    expect(results[0]).toEqual({ entity: { user }, error: null })
+    expect(results[1]!.error).toBeNull()
+    expect(results[2]!.error).toMatchObject({ errorName: 'INVALID_REQUEST' })
+
+    await eventually(async () => {
+      const exact = await t.admin.describeClientQuotas([{ entityType: 'user', match: user }], { strict: true })
+      expect(exact).toEqual([{ entity: { user }, values: { producer_byte_rate: 1048576, consumer_byte_rate: 2097152 } }])
+    })
+    const withClient = await t.admin.describeClientQuotas([{ entityType: 'user', match: user }, { entityType: 'client-id' }])
+    expect(withClient).toEqual([{ entity: { user, 'client-id': clientId }, values: { request_percentage: 50 } }])
+
+    const validated = await t.admin.alterClientQuotas([{ entity: { user: null }, ops: { producer_byte_rate: 4096 } }], { validateOnly: true })
+    expect(validated[0]!.error).toBeNull()
+    expect(await t.admin.describeClientQuotas([{ entityType: 'user', match: null }])).toEqual([])
+
+    await t.admin.alterClientQuotas([
+      { entity: { user }, ops: { producer_byte_rate: null, consumer_byte_rate: null } },
+      { entity: { user, 'client-id': clientId }, ops: { request_percentage: null } },
+    ])
+    await eventually(async () => expect(await t.admin.describeClientQuotas([{ entityType: 'user', match: user }])).toEqual([]))
+  })
+})
+
+describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: SCRAM credentials', () => {
+  let t: TestAdmin
+  beforeAll(() => {
+    t = openAdmin()
+  })
+  afterAll(() => t.close())
+
+  it('creates a SCRAM user that can then authenticate; describes and deletes it', async () => {
+    const user = uniqueName('scram')
+    const other = uniqueName('scram-other')
+    const results = await t.admin.alterUserScramCredentials([
+      { type: 'upsert', user, mechanism: 'SCRAM-SHA-256', password: 'first-secret', iterations: 4096 },
+      { type: 'upsert', user: other, mechanism: 'SCRAM-SHA-256', password: 'other-secret' },
+    ])
+    expect(results).toEqual([
+      { user, error: null },
+      { user: other, error: null },
+    ])
+    expect(await t.admin.alterUserScramCredentials([{ type: 'upsert', user, mechanism: 'SCRAM-SHA-512', password: 'second-secret' }])).toEqual([
+      { user, error: null },
+    ])
+    // The broker takes one change per user per request.
+    const twice = await t.admin.alterUserScramCredentials([
+      { type: 'delete', user: other, mechanism: 'SCRAM-SHA-256' },
+      { type: 'upsert', user: other, mechanism: 'SCRAM-SHA-512', password: 'x' },
+    ])
+    expect(twice[0]!.error).toMatchObject({ errorName: 'DUPLICATE_RESOURCE' })
+
+    const [described] = await t.admin.describeUserScramCredentials([user])
+    expect(described!.error).toBeNull()
+    expect(described!.credentials.sort((a, b) => a.mechanism.localeCompare(b.mechanism))).toEqual([
+      { mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+      { mechanism: 'SCRAM-SHA-512', iterations: 8192 },
+    ])
+    const all = await t.admin.describeUserScramCredentials()
+    expect(all.map((u) => u.user)).toEqual(expect.arrayContaining([user, 'samsa', 'admin']))
+
+    const login = async (mechanism: 'scram-sha-256' | 'scram-sha-512', password: string) => {
+      const cluster = openCluster(saslBrokers(), { mechanism, username: user, password })
+      const admin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+      try {
+        return await admin.describeCluster()
+      } finally {
+        await admin.close()
+      }
+    }
+    await eventually(async () => expect((await login('scram-sha-256', 'first-secret')).nodes.length).toBeGreaterThan(0))
+    await eventually(async () => expect((await login('scram-sha-512', 'second-secret')).nodes.length).toBeGreaterThan(0))
+    await expect(login('scram-sha-256', 'wrong-secret')).rejects.toBeInstanceOf(AuthenticationError)
+
+    expect(await t.admin.alterUserScramCredentials([{ type: 'delete', user, mechanism: 'SCRAM-SHA-256' }])).toEqual([{ user, error: null }])
+    expect(await t.admin.alterUserScramCredentials([{ type: 'delete', user, mechanism: 'SCRAM-SHA-512' }])).toEqual([{ user, error: null }])
+    await t.admin.alterUserScramCredentials([{ type: 'delete', user: other, mechanism: 'SCRAM-SHA-256' }])
+    const [gone] = await t.admin.describeUserScramCredentials([user])
+    expect(gone!.error).toMatchObject({ errorName: 'RESOURCE_NOT_FOUND' })
+    await eventually(() => expect(login('scram-sha-256', 'first-secret')).rejects.toBeInstanceOf(AuthenticationError))
+
+    const [badDelete] = await t.admin.alterUserScramCredentials([{ type: 'delete', user: uniqueName('nobody'), mechanism: 'SCRAM-SHA-256' }])
+    expect(badDelete!.error).toMatchObject({ errorName: 'RESOURCE_NOT_FOUND' })
+  }, 90_000)
+})
