@@ -170,6 +170,14 @@ export class Writer {
 
   /** Writes the string's bytes, whose length the size pass queued. No length prefix. */
   utf8(s: string, length: number): void {
+    if (length === s.length && length < 32) {
+      // Short ASCII (client ids, topic and group names): a plain loop beats the native encoder's call overhead.
+      const out = this.buf
+      const pos = this.pos
+      for (let i = 0; i < length; i++) out[pos + i] = s.charCodeAt(i)
+      this.pos = pos + length
+      return
+    }
     const buf = this.buf as unknown as FastWrites
     if (hasFastWrites) {
       // Equal lengths mean every character is ASCII, where latin1 encoding is identical and cheaper.
