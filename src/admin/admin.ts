@@ -12,6 +12,7 @@ import type { AdminCallOptions, AdminContext, TopicPartition } from './internal.
 import * as offsets from './offsets.js'
 import * as security from './security.js'
 import * as topics from './topics.js'
+import * as transactions from './transactions.js'
 
 export interface AdminOptions {
   /** Broker-side timeout of topic creation/deletion, elections and the like. Default 30 000 (Java's request.timeout.ms). */
@@ -212,6 +213,32 @@ export class Admin {
   /** Creates, updates or deletes SCRAM credentials; one result per user (the broker takes one change per user per call). */
   alterUserScramCredentials(alterations: security.ScramCredentialAlteration[], options?: AdminCallOptions): Promise<security.AlterScramResult[]> {
     return security.alterUserScramCredentials(this.#ctx, alterations, options)
+  }
+
+  // ---- transactions and producers ----
+
+  /** Active producers of partitions (ids, epochs, sequences, open transaction start offsets), at the leaders. */
+  describeProducers(partitions: TopicPartition[], options?: AdminCallOptions): Promise<transactions.PartitionProducers[]> {
+    return transactions.describeProducers(this.#ctx, partitions, options)
+  }
+
+  /** Transactions on every coordinator, optionally filtered by state, producer id, duration or id pattern. */
+  listTransactions(options?: transactions.ListTransactionsOptions): Promise<transactions.TransactionListing[]> {
+    return transactions.listTransactions(this.#ctx, options)
+  }
+
+  describeTransactions(transactionalIds: string[], options?: AdminCallOptions): Promise<transactions.TransactionDescription[]> {
+    return transactions.describeTransactions(this.#ctx, transactionalIds, options)
+  }
+
+  /** Aborts a hanging transaction on one partition (ids and epochs from `describeProducers`). */
+  abortTransaction(spec: transactions.AbortTransactionSpec, options?: AdminCallOptions): Promise<void> {
+    return transactions.abortTransaction(this.#ctx, spec, options)
+  }
+
+  /** Bumps the epoch of each transactional id, fencing its current producer and aborting its open transaction. */
+  fenceProducers(transactionalIds: string[], options?: transactions.FenceProducersOptions): Promise<transactions.FencedProducer[]> {
+    return transactions.fenceProducers(this.#ctx, transactionalIds, options)
   }
 
   /** Releases this client's hold on the shared connections. */

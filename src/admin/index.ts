@@ -26,3 +26,4 @@ export type {
   OngoingReassignment,
 } from './cluster.js'
 export type * from './security.js'
+export type * from './transactions.js'
