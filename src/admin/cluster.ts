@@ -202,7 +202,10 @@ export async function updateFeatures(ctx: AdminContext, updates: FeatureUpdate[]
       featureUpdates: updates.map((u) => {
         const upgradeType = UPGRADE_TYPES[u.upgradeType ?? 'upgrade']
         if (version === 0 && upgradeType === UPGRADE_TYPES['unsafe-downgrade']) throw new KafkaError('Unsafe downgrades need UpdateFeatures v1')
-        return { feature: u.feature, maxVersionLevel: u.maxVersionLevel, allowDowngrade: upgradeType !== 1, upgradeType }
+        // v0 says "downgrade allowed" with a flag; v1+ says which kind of change it is.
+        return version === 0
+          ? { feature: u.feature, maxVersionLevel: u.maxVersionLevel, allowDowngrade: upgradeType !== 1 }
+          : { feature: u.feature, maxVersionLevel: u.maxVersionLevel, upgradeType }
       }),
       validateOnly: options.validateOnly ?? false,
     }),
