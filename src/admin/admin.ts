@@ -67,6 +67,11 @@ export class Admin {
     return configs.incrementalAlterConfigs(this.#ctx, resources, options)
   }
 
+  /** Config resources that exist (topics, groups, client-metrics subscriptions…), of the given types or all. */
+  listConfigResources(types?: configs.ConfigResourceType[], options?: AdminCallOptions): Promise<configs.ConfigResource[]> {
+    return configs.listConfigResources(this.#ctx, types, options)
+  }
+
   // ---- offsets and records ----
 
   /** Offsets by spec (earliest, latest, max-timestamp, earliest-local, latest-tiered, earliest-pending-upload) or timestamp. */
@@ -126,6 +131,21 @@ export class Admin {
   /** Removes members (by member id or group instance id) from a classic group; all members when `members` is left out. */
   removeMembersFromConsumerGroup(groupId: string, members?: groups.MemberToRemove[], options?: AdminCallOptions): Promise<groups.RemoveMemberResult[]> {
     return groups.removeMembersFromConsumerGroup(this.#ctx, groupId, members, options)
+  }
+
+  /** Share-partition start offsets (and lag) of share groups. */
+  listShareGroupOffsets(groupIds: Array<string | groups.ShareGroupOffsetsRequestItem>, options?: AdminCallOptions): Promise<groups.ShareGroupOffsetsResult[]> {
+    return groups.listShareGroupOffsets(this.#ctx, groupIds, options)
+  }
+
+  /** Moves share-partition start offsets of a share group with no active members. */
+  alterShareGroupOffsets(groupId: string, offsetsToSet: groups.ShareOffsetToSet[], options?: AdminCallOptions): Promise<groups.PartitionResult[]> {
+    return groups.alterShareGroupOffsets(this.#ctx, groupId, offsetsToSet, options)
+  }
+
+  /** Deletes a share group's state for whole topics. */
+  deleteShareGroupOffsets(groupId: string, topicNames: string[], options?: AdminCallOptions): Promise<groups.TopicResult[]> {
+    return groups.deleteShareGroupOffsets(this.#ctx, groupId, topicNames, options)
   }
 
   // ---- cluster ----

@@ -3,7 +3,7 @@
  * alter. A specific broker's (or broker logger's) configs live on that broker, so those resources go to it; all
  * others go to any broker, batched into one request per destination.
  */
-import type { KafkaProtocolError } from '../errors.js'
+import { KafkaError, type KafkaProtocolError } from '../errors.js'
 import type { Target } from '../network/cluster.js'
 import { ApiKeys } from '../protocol/index.js'
 import { type AdminCallOptions, type AdminContext, groupBy, itemError, send } from './internal.js'
@@ -219,4 +219,30 @@ export async function incrementalAlterConfigs(
     name: r.name,
     error: answers[i] === undefined ? itemError(-1, r.name, 'no result for this resource') : answers[i]!,
   }))
+}
+
+const RESOURCE_TYPE_NAMES = new Map(Object.entries(RESOURCE_TYPE_CODES).map(([name, code]) => [code, name as ConfigResourceType]))
+
+/**
+ * Config resources that exist, of the given types or all (KIP-1142, ListConfigResources v1; brokers with only v0
+ * list client-metrics subscriptions).
+ */
+export async function listConfigResources(ctx: AdminContext, types: ConfigResourceType[] = [], options: AdminCallOptions = {}): Promise<ConfigResource[]> {
+  const response = await send(
+    ctx,
+    { kind: 'any' },
+    ApiKeys.ListConfigResources,
+    { resourceTypes: types.map((t) => RESOURCE_TYPE_CODES[t]) },
+    {
+      signal: options.signal,
+      errorCode: (r) => r.errorCode,
+      version: (negotiated) => {
+        if (negotiated < 1 && types.some((t) => t !== 'client-metrics')) throw new KafkaError('Listing config resources other than client-metrics needs ListConfigResources v1 (Kafka 4.1+)')
+        return negotiated
+      },
+    },
+  )
+  return response.configResources
+    .map((r) => ({ type: RESOURCE_TYPE_NAMES.get(r.resourceType ?? 16) ?? ('unknown' as ConfigResourceType), name: r.resourceName }))
+    .filter((r) => types.length === 0 || types.includes(r.type))
 }

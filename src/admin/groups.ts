@@ -588,3 +588,149 @@ export async function removeMembersFromConsumerGroup(
     }
   })
 }
+
+// ---- share group offsets (KIP-932) ----
+
+export interface ShareGroupOffsetsRequestItem {
+  groupId: string
+  /** Only these partitions; every partition the group has state for when left out. */
+  partitions?: TopicPartition[]
+}
+
+export interface ShareGroupPartitionOffset extends TopicPartition {
+  /** The share-partition start offset: records before it are no longer delivered to the group. -1n when none. */
+  startOffset: bigint
+  leaderEpoch: number
+  /** KIP-1226 lag (DescribeShareGroupOffsets v1); -1n when not reported. */
+  lag: bigint
+  error: KafkaProtocolError | null
+}
+
+export interface ShareGroupOffsetsResult {
+  groupId: string
+  offsets: ShareGroupPartitionOffset[]
+  error: KafkaProtocolError | null
+}
+
+export interface ShareOffsetToSet extends TopicPartition {
+  startOffset: bigint
+}
+
+export interface TopicResult {
+  topic: string
+  error: KafkaProtocolError | null
+}
+
+/** Start offsets of share groups, batched per coordinator. */
+export async function listShareGroupOffsets(
+  ctx: AdminContext,
+  groups: Array<string | ShareGroupOffsetsRequestItem>,
+  options: AdminCallOptions = {},
+): Promise<ShareGroupOffsetsResult[]> {
+  const requests = new Map(groups.map((g) => (typeof g === 'string' ? [g, { groupId: g }] : [g.groupId, g])))
+  return sendToCoordinators(
+    ctx,
+    'group',
+    [...requests.keys()],
+    async (nodeId, batch) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.DescribeShareGroupOffsets,
+        {
+          groups: batch.map((groupId) => {
+            const partitions = requests.get(groupId)!.partitions
+            return {
+              groupId,
+              topics: partitions ? byTopic(partitions).map(({ topic, items }) => ({ topicName: topic, partitions: items.map((i) => i.partition) })) : null,
+            }
+          }),
+        },
+        { signal: options.signal, purpose: 'group' },
+      )
+      return new Map(
+        response.groups.map((g) => [
+          g.groupId,
+          {
+            groupId: g.groupId,
+            error: itemError(g.errorCode, g.groupId, g.errorMessage),
+            offsets: g.topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                topic: t.topicName,
+                partition: p.partitionIndex,
+                startOffset: p.startOffset,
+                leaderEpoch: p.leaderEpoch,
+                lag: p.lag ?? -1n,
+                error: itemError(p.errorCode, `${g.groupId} ${t.topicName}-${p.partitionIndex}`, p.errorMessage),
+              })),
+            ),
+          },
+        ]),
+      )
+    },
+    (groupId, error) => ({ groupId, offsets: [], error }),
+    options.signal,
+  )
+}
+
+/** Sets share-partition start offsets of a share group with no active members. Group-level errors throw. */
+export async function alterShareGroupOffsets(ctx: AdminContext, groupId: string, offsets: ShareOffsetToSet[], options: AdminCallOptions = {}): Promise<PartitionResult[]> {
+  if (offsets.length === 0) return []
+  const [result] = await sendToCoordinators(
+    ctx,
+    'group',
+    [groupId],
+    async (nodeId) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.AlterShareGroupOffsets,
+        {
+          groupId,
+          topics: byTopic(offsets).map(({ topic, items }) => ({ topicName: topic, partitions: items.map((o) => ({ partitionIndex: o.partition, startOffset: o.startOffset })) })),
+        },
+        { signal: options.signal, purpose: 'group' },
+      )
+      const answers = new Map<string, PartitionResult>()
+      for (const t of response.responses) {
+        for (const p of t.partitions) {
+          answers.set(partitionKey(t.topicName, p.partitionIndex), {
+            topic: t.topicName,
+            partition: p.partitionIndex,
+            error: itemError(p.errorCode, `${groupId} ${t.topicName}-${p.partitionIndex}`, p.errorMessage),
+          })
+        }
+      }
+      return new Map([[groupId, { error: itemError(response.errorCode, groupId, response.errorMessage), answers }]])
+    },
+    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    options.signal,
+  )
+  if (result!.error) throw result!.error
+  return offsets.map((o) => result!.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: itemError(-1, groupId, 'no result for this partition') })
+}
+
+/** Deletes a share group's state for whole topics. Group-level errors throw; per-topic errors are returned. */
+export async function deleteShareGroupOffsets(ctx: AdminContext, groupId: string, topics: string[], options: AdminCallOptions = {}): Promise<TopicResult[]> {
+  if (topics.length === 0) return []
+  const [result] = await sendToCoordinators(
+    ctx,
+    'group',
+    [groupId],
+    async (nodeId) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.DeleteShareGroupOffsets,
+        { groupId, topics: topics.map((topicName) => ({ topicName })) },
+        { signal: options.signal, purpose: 'group' },
+      )
+      const answers = new Map(response.responses.map((t) => [t.topicName, itemError(t.errorCode, `${groupId} ${t.topicName}`, t.errorMessage)]))
+      return new Map([[groupId, { error: itemError(response.errorCode, groupId, response.errorMessage), answers }]])
+    },
+    (_, error) => ({ error, answers: new Map<string, KafkaProtocolError | null>() }),
+    options.signal,
+  )
+  if (result!.error) throw result!.error
+  return topics.map((topic) => ({ topic, error: result!.answers.has(topic) ? result!.answers.get(topic)! : itemError(-1, groupId, 'no result for this topic') }))
+}

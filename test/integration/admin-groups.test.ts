@@ -11,6 +11,7 @@ import {
   joinClassicGroup,
   joinConsumerGroup,
   joinShareGroup,
+  leaveShareGroup,
   openAdmin,
   produceValues,
   type TestAdmin,
@@ -215,5 +216,35 @@ describe('Admin: groups', () => {
     expect(described!.members).toEqual([expect.objectContaining({ memberId, subscribedTopics: [topic], assignment: [{ topic, partitions: [0, 1, 2] }] })])
     expect(missing!.error).toMatchObject({ errorName: 'GROUP_ID_NOT_FOUND' })
     expect((await t.admin.listGroups({ types: ['share'] })).map((g) => g.groupId)).toContain(groupId)
+  })
+
+  it('share group offsets: list start offsets, alter them once the group is empty, delete the state of a topic', async () => {
+    const groupId = uniqueName('share-offsets')
+    await produceValues(t.cluster, topic, 0, ['s1', 's2', 's3', 's4'])
+    const memberId = await joinShareGroup(t.cluster, groupId, topic)
+    const listed = await eventually(async () => {
+      const [result] = await t.admin.listShareGroupOffsets([groupId])
+      expect(result!.error).toBeNull()
+      expect(result!.offsets.map((o) => o.partition).sort()).toEqual([0, 1, 2])
+      return result!
+    })
+    for (const o of listed.offsets) expect(o.error).toBeNull()
+
+    // The coordinator refuses to move offsets under an active member.
+    await expect(t.admin.alterShareGroupOffsets(groupId, [{ topic, partition: 0, startOffset: 1n }])).rejects.toMatchObject({ errorName: 'NON_EMPTY_GROUP' })
+    await leaveShareGroup(t.cluster, groupId, memberId)
+
+    const altered = await t.admin.alterShareGroupOffsets(groupId, [{ topic, partition: 0, startOffset: 1n }])
+    expect(altered).toEqual([{ topic, partition: 0, error: null }])
+    await eventually(async () => {
+      const [some] = await t.admin.listShareGroupOffsets([{ groupId, partitions: [{ topic, partition: 0 }] }])
+      expect(some!.offsets).toEqual([expect.objectContaining({ topic, partition: 0, startOffset: 1n, error: null })])
+    })
+
+    expect(await t.admin.deleteShareGroupOffsets(groupId, [topic])).toEqual([{ topic, error: null }])
+    await eventually(async () => {
+      const [after] = await t.admin.listShareGroupOffsets([groupId])
+      expect(after!.offsets).toEqual([])
+    })
   })
 })

@@ -225,3 +225,14 @@ export async function joinShareGroup(cluster: Cluster, groupId: string, topic: s
   }
   throw new Error('no share assignment after 30 heartbeats')
 }
+
+/** Leaves a share group (ShareGroupHeartbeat with epoch -1). */
+export async function leaveShareGroup(cluster: Cluster, groupId: string, memberId: string): Promise<void> {
+  const response = (await cluster.send(
+    { kind: 'coordinator', type: 'group', key: groupId },
+    apis[ApiKeys.ShareGroupHeartbeat] as never,
+    { groupId, memberId, memberEpoch: -1, rackId: null, subscribedTopicNames: null } as never,
+    { purpose: 'group' } as never,
+  )) as { errorCode: number }
+  if (response.errorCode !== 0) throw new Error(`leaving the share group failed with ${response.errorCode}`)
+}

@@ -222,4 +222,20 @@ describe('Admin: configs', () => {
     ])
     for (const r of reverted) expect(r.error).toBeNull()
   })
+
+  it('lists config resources by type', async () => {
+    const name = uniqueName('listed-config')
+    const metrics = uniqueName('listed-metrics')
+    await t.admin.createTopics([{ name, numPartitions: 1, replicationFactor: 1 }])
+    await t.admin.incrementalAlterConfigs([{ type: 'client-metrics', name: metrics, set: { metrics: 'org.apache.kafka.producer.' } }])
+    await eventually(async () => {
+      const resources = await t.admin.listConfigResources(['topic', 'client-metrics'])
+      expect(resources).toContainEqual({ type: 'topic', name })
+      expect(resources).toContainEqual({ type: 'client-metrics', name: metrics })
+      expect(resources.every((r) => r.type === 'topic' || r.type === 'client-metrics')).toBe(true)
+    })
+    const brokers = await t.admin.listConfigResources(['broker'])
+    expect(brokers).toContainEqual({ type: 'broker', name: '1' })
+    await t.admin.incrementalAlterConfigs([{ type: 'client-metrics', name: metrics, delete: ['metrics'] }])
+  })
 })
