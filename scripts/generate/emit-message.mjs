@@ -304,26 +304,50 @@ export class MessageEmitter {
     } else {
       lines.push(`${ind}{`)
     }
-    lines.push(`${ind}  const ${a}: ${elemType}[] = []`)
+    // The array is allocated at its final length only after checking that the count times the smallest possible
+    // element still fits in the bytes left, so hostile counts cannot make it allocate beyond the input's size.
     const fixedElem = type.elem.kind === 'prim' && FIXED_SIZE[type.elem.prim] !== undefined
     if (fixedElem) {
-      // One bounds check for the whole array, then direct reads.
       const width = FIXED_SIZE[type.elem.prim]
       lines.push(`${ind}  r.need(${n} * ${width}, ${P})`)
+      lines.push(`${ind}  const ${a} = new Array<${elemType}>(${n})`)
       lines.push(`${ind}  const buf = r.buf`)
-      lines.push(`${ind}  for (let i = 0, at = r.pos; i < ${n}; i++, at += ${width}) ${a}.push(${directRead(type.elem.prim, 'at', 0, 'buf')})`)
+      lines.push(`${ind}  for (let i = 0, at = r.pos; i < ${n}; i++, at += ${width}) ${a}[i] = ${directRead(type.elem.prim, 'at', 0, 'buf')}`)
       lines.push(`${ind}  r.pos += ${n} * ${width}`)
     } else {
+      const minimum = this.minWireSize(type.elem, v, flexible)
+      if (minimum > 1) lines.push(`${ind}  r.need(${n} * ${minimum}, ${P})`)
+      lines.push(`${ind}  const ${a} = new Array<${elemType}>(${n})`)
       const body = []
       const elem = fresh()
       this.emitRead(body, `${ind}  `, `const ${elem}`, field, type.elem, v, flexible, `${path}[]`, fresh, false)
       lines.push(`${ind}  for (let i = 0; i < ${n}; i++) {`)
       for (const l of body) lines.push(`  ${l}`)
-      lines.push(`${ind}    ${a}.push(${elem})`)
+      lines.push(`${ind}    ${a}[i] = ${elem}`)
       lines.push(`${ind}  }`)
     }
     lines.push(`${ind}  ${target} = ${a}`)
     lines.push(`${ind}}`)
+  }
+
+  /** Fewest bytes a (non-null) value of `type` can take on the wire at version v. */
+  minWireSize(type, v, flexible) {
+    if (type.kind === 'prim') {
+      if (FIXED_SIZE[type.prim] !== undefined) return FIXED_SIZE[type.prim]
+      if (type.prim === 'string') return flexible ? 1 : 2
+      return flexible ? 1 : 4
+    }
+    if (type.kind === 'array') return flexible ? 1 : 4
+    const struct = this.struct(type.name)
+    const structFlexible = this.isFlexible(v)
+    let n = structFlexible ? 1 : 0 // tag section count
+    for (const f of struct.fields) {
+      if (!inRange(f.versions, v) || (structFlexible && inRange(f.tagged, v))) continue
+      const fieldFlexible = this.fieldFlexible(f, v)
+      if (f.type.kind === 'struct') n += inRange(f.nullable, v) ? 1 : this.minWireSize(f.type, v, fieldFlexible)
+      else n += this.minWireSize(f.type, v, fieldFlexible)
+    }
+    return n
   }
 
   readPrimExpr(prim, field, flexible, nullable, P) {

@@ -147,7 +147,7 @@ describe('decode errors carry message, version, field path and offset', () => {
       const e = err as ProtocolDecodeError
       expect(e.apiName).toBe('MetadataResponse')
       expect(e.version).toBe(12)
-      expect(e.fieldPath).toMatch(/^topics\[\]\.partitions\[\]\./)
+      expect(e.fieldPath).toMatch(/^topics\[\]\.partitions/) // the partition count no longer fits the bytes left
       expect(e.offset).toBeGreaterThan(0)
     }
   })
