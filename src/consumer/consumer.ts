@@ -71,6 +71,8 @@ export const CONSUMER_DEFAULTS = {
 /** How long delivery may run before it lets the event loop turn. */
 const SLICE_MS = 5
 
+let nextInstance = 0
+
 const FENCING_CODES = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */, 27 /* REBALANCE_IN_PROGRESS */])
 
 interface InProcess {
@@ -115,6 +117,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   #stableWaiters: Array<() => void> = []
   #patternTimer: NodeJS.Timeout | null = null
   #lastPollAt = Date.now()
+  /** Distinguishes this consumer's connections from other clients' on the shared pool. */
+  readonly #instance = nextInstance++
 
   constructor(context: ClientContext, options: ConsumerOptions = {}) {
     super()
@@ -139,6 +143,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         isolationLevel: this.options.isolationLevel === 'read_committed' ? 1 : 0,
         clientRack: this.options.clientRack ?? null,
         checkCrcs: this.options.checkCrcs,
+        purpose: `fetch:${this.#instance}`,
       },
       {
         partitions: () => this.#states.values(),
@@ -191,6 +196,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       cluster: this.#cluster,
       logger: this.#logger,
       groupId: this.groupId!,
+      groupPurpose: `group:${this.#instance}`,
       groupInstanceId: this.options.groupInstanceId ?? null,
       groupRemoteAssignor: this.options.groupRemoteAssignor ?? null,
       clientRack: this.options.clientRack ?? null,
@@ -284,7 +290,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     let committed: CommittedOffset[] = []
     if (this.groupId) {
       try {
-        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null)
+        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null, undefined, `group:${this.#instance}`)
       } catch (error) {
         this.#logger.warn({ error }, 'could not read committed offsets; retrying')
         setTimeout(() => void this.#initPositions(states.filter((s) => !s.revoked && s.needsPosition)), 500).unref?.()
@@ -674,7 +680,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   /** Committed offsets of the group for these partitions (null where none). */
   async committed(partitions: TopicPartition[], options: { signal?: AbortSignal } = {}): Promise<CommittedOffset[]> {
     if (!this.groupId) throw new KafkaError('committed() needs a groupId')
-    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, options.signal)
+    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, options.signal, `group:${this.#instance}`)
   }
 
   /** The earliest offset whose timestamp is at or after each given timestamp (offset -1n when none). */
@@ -750,7 +756,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         continue
       }
       try {
-        await commitOffsets(this.#cluster, this.groupId!, offsets, identity, signal)
+        await commitOffsets(this.#cluster, this.groupId!, offsets, identity, signal, `group:${this.#instance}`)
         return
       } catch (error) {
         if (error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && attempt < 3 && !this.#manual) {
@@ -853,6 +859,24 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       waiter?.()
       this.#context.release()
     }
+  }
+
+  /**
+   * Test support: stops as a crashed process would — no commit, no leave, heartbeats and fetches just stop — so
+   * fault tests can watch the group expire the member. Not part of the public API.
+   */
+  async _simulateCrash(): Promise<void> {
+    this.#fetcher.stop()
+    if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
+    await this.#membership?.stop(false)
+    this.#closed = true
+    for (const state of this.#states.values()) state.revoked = true
+    this.#states.clear()
+    this.#closing = Promise.resolve()
+    const waiter = this.#waiter
+    this.#waiter = null
+    waiter?.()
+    this.#context.release()
   }
 
   #checkOpen(): void {

@@ -22,6 +22,8 @@ export interface FetcherOptions {
   isolationLevel: 0 | 1
   clientRack: string | null
   checkCrcs: boolean
+  /** Connection purpose: per consumer, so one consumer's long poll never delays another's fetch. */
+  purpose: string
 }
 
 /** Everything the consumer knows about one assigned partition. */
@@ -263,7 +265,7 @@ export class Fetcher {
     }
     const sent = new Map<string, { state: PartitionState; generation: number; fetchOffset: bigint }>()
     try {
-      const connection = await this.#cluster.connectionToNode(node, 'fetch')
+      const connection = await this.#cluster.connectionToNode(node, this.#options.purpose)
       const version = connection.versions.require(ApiKeys.Fetch, 4)
       const useIds = version >= 13
       const incremental = session.id !== 0

@@ -112,7 +112,7 @@ export class ClassicMembership implements Membership {
   }
 
   identity(): MemberIdentity | null {
-    if (this.generationId < 0 || this.#rejoin) return null
+    if (this.generationId < 0 || !this.memberId) return null
     return { memberId: this.memberId, generationIdOrMemberEpoch: this.generationId, groupInstanceId: this.#host.groupInstanceId }
   }
 
@@ -218,7 +218,7 @@ export class ClassicMembership implements Membership {
         protocols: this.#assignors.map((a) => ({ name: a.name, metadata })),
         reason: null,
       },
-      { purpose: 'group', signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
+      { purpose: host.groupPurpose, signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
     )
     if (joined.errorCode === MEMBER_ID_REQUIRED) {
       this.memberId = joined.memberId
@@ -251,7 +251,7 @@ export class ClassicMembership implements Membership {
         protocolName: this.#protocolName,
         assignments,
       },
-      { purpose: 'group', signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { purpose: host.groupPurpose, signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => r.errorCode },
     )
     const assigned = decodeAssignment(synced.assignment)
     this.#rejoin = false
@@ -272,7 +272,7 @@ export class ClassicMembership implements Membership {
     const host = this.#host
     await request(host.cluster, this.#target(), ApiKeys.Heartbeat,
       { groupId: host.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: host.groupInstanceId },
-      { purpose: 'group', signal: this.#abort.signal, retry: { retries: 1 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { purpose: host.groupPurpose, signal: this.#abort.signal, retry: { retries: 1 }, errorCode: (r: { errorCode: number }) => r.errorCode },
     )
   }
 
@@ -289,7 +289,7 @@ export class ClassicMembership implements Membership {
           version >= 3
             ? { groupId: host.groupId, members: [{ memberId: this.memberId, groupInstanceId: host.groupInstanceId, reason: 'the consumer is closing' }] }
             : { groupId: host.groupId, memberId: this.memberId },
-        { purpose: 'group', signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+        { purpose: host.groupPurpose, signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
       )
     } catch (error) {
       host.logger.debug({ error }, 'LeaveGroup failed (the session timeout will expire the member)')

@@ -149,7 +149,7 @@ export class ConsumerProtocolMembership implements Membership {
         serverAssignor: full ? (host.groupRemoteAssignor ?? null) : null,
         topicPartitions: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
       }),
-      { purpose: 'group', signal: this.#abort.signal, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { purpose: host.groupPurpose, signal: this.#abort.signal, errorCode: (r: { errorCode: number }) => r.errorCode },
     )
     if (!this.#running) return
     this.#sentSubscription = subscriptionKey
@@ -215,7 +215,7 @@ export class ConsumerProtocolMembership implements Membership {
           serverAssignor: null,
           topicPartitions: null,
         },
-        { purpose: 'group', signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+        { purpose: host.groupPurpose, signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
       )
     } catch (error) {
       host.logger.debug({ error }, 'leaving the group failed (the session timeout will expire the member)')

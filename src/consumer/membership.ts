@@ -9,6 +9,11 @@ export interface MembershipHost {
   readonly cluster: Cluster
   readonly logger: Logger
   readonly groupId: string
+  /**
+   * Connection purpose for this member's coordinator traffic. Per consumer: the broker answers a connection's
+   * requests one at a time, so one consumer's blocking JoinGroup must not hold up another's heartbeat.
+   */
+  readonly groupPurpose: string
   readonly groupInstanceId: string | null
   readonly clientRack: string | null
   readonly sessionTimeoutMs: number

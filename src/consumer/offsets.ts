@@ -99,6 +99,7 @@ export async function fetchCommitted(
   partitions: TopicPartition[],
   member: MemberIdentity | null,
   signal?: AbortSignal,
+  purpose = 'group',
 ): Promise<CommittedOffset[]> {
   if (partitions.length === 0) return []
   const topics = groupByTopic(partitions)
@@ -123,7 +124,7 @@ export async function fetchCommitted(
           }
         },
         {
-          purpose: 'group',
+          purpose,
           signal,
           errorCode: (r: { errorCode?: number; groups?: Array<{ errorCode: number }> }) => r.groups?.[0]?.errorCode ?? r.errorCode ?? 0,
         },
@@ -167,6 +168,7 @@ export async function commitOffsets(
   offsets: TopicPartitionOffset[],
   member: MemberIdentity,
   signal?: AbortSignal,
+  purpose = 'group',
 ): Promise<void> {
   if (offsets.length === 0) return
   const topics = new Map<string, TopicPartitionOffset[]>()
@@ -195,7 +197,7 @@ export async function commitOffsets(
             })),
           })),
         }),
-        { purpose: 'group', signal },
+        { purpose, signal },
       )
       for (const t of response.topics) {
         const name = t.name ?? (t.topicId ? cluster.topicNameById(t.topicId) : undefined) ?? '?'

@@ -1,0 +1,96 @@
+/**
+ * Consumer groups on the real broker, for both protocols: 3 members split 12 partitions; a member joins, one
+ * leaves, one is killed without leaving. Every record is processed at least once and committed offsets never
+ * pass a record nobody processed.
+ */
+import type { Cluster } from '../../src/network/cluster.js'
+import type { Consumer } from '../../src/consumer/consumer.js'
+import type { GroupProtocol, AssignorName } from '../../src/consumer/types.js'
+import { createTopic, newCluster, newConsumer, produce, uniqueName, values, waitFor } from './consumer-support.js'
+
+const PARTITIONS = 12
+
+interface Member {
+  name: string
+  consumer: Consumer
+  loop: Promise<void>
+  processed: number
+}
+
+describe.each([
+  ['consumer' as GroupProtocol, undefined],
+  ['classic' as GroupProtocol, ['range'] as AssignorName[]],
+  ['classic' as GroupProtocol, ['cooperative-sticky'] as AssignorName[]],
+])('consumer group (%s protocol %j)', (groupProtocol, assignors) => {
+  let cluster: Cluster
+  beforeAll(() => {
+    cluster = newCluster()
+  })
+  afterAll(() => cluster.close())
+
+  it('splits 12 partitions over 3 members; join, leave and kill keep at-least-once with no skipped commits', async () => {
+    const topic = uniqueName(`group-${groupProtocol}`)
+    const groupId = uniqueName('g')
+    await createTopic(cluster, topic, PARTITIONS)
+    const perPartition = 100
+    for (let p = 0; p < PARTITIONS; p++) await produce(cluster, topic, p, values(perPartition, 'first', p))
+
+    const processed = new Set<string>()
+    const members: Member[] = []
+    const start = async (name: string): Promise<Member> => {
+      const consumer = newConsumer(cluster, {
+        groupId,
+        groupProtocol,
+        partitionAssignmentStrategy: assignors,
+        autoOffsetReset: 'earliest',
+        autoCommitIntervalMs: 200,
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 500,
+        fetchMaxWaitMs: 100,
+      })
+      await consumer.subscribe([topic])
+      const member: Member = { name, consumer, processed: 0, loop: Promise.resolve() }
+      member.loop = (async () => {
+        for await (const m of consumer) {
+          processed.add(`${m.partition}:${m.offset}`)
+          member.processed++
+          // A little work per record, so rebalances happen while messages are in process.
+          if (member.processed % 50 === 0) await new Promise((r) => setTimeout(r, 5))
+        }
+      })()
+      members.push(member)
+      return member
+    }
+    const a = await start('a')
+    const b = await start('b')
+    const c = await start('c')
+    await waitFor(() => a.consumer.assignment().length + b.consumer.assignment().length + c.consumer.assignment().length === PARTITIONS && [a, b, c].every((m) => m.consumer.assignment().length === 4), 60_000, '3 members with 4 partitions each')
+    expect(a.consumer.groupProtocol).toBe(groupProtocol)
+
+    // A fourth member joins.
+    const d = await start('d')
+    await waitFor(() => d.consumer.assignment().length > 0, 60_000, 'the new member to get partitions')
+    for (let p = 0; p < PARTITIONS; p++) await produce(cluster, topic, p, values(perPartition, 'second', p))
+    // b leaves cleanly.
+    await b.consumer.close()
+    await b.loop
+    // a dies without leaving: the coordinator expires it after the session timeout.
+    await a.consumer._simulateCrash()
+    for (let p = 0; p < PARTITIONS; p++) await produce(cluster, topic, p, values(perPartition, 'third', p))
+    const total = PARTITIONS * perPartition * 3
+    await waitFor(() => processed.size === total, 110_000, `all ${total} records processed (have ${processed.size})`)
+    await waitFor(() => c.consumer.assignment().length + d.consumer.assignment().length === PARTITIONS, 60_000, 'survivors own all partitions')
+
+    // Commit what was processed and check the group's offsets: never past an unprocessed record.
+    await c.consumer.close()
+    await d.consumer.close()
+    await Promise.all(members.map((m) => m.loop))
+    const checker = newConsumer(cluster, { groupId })
+    const committed = await checker.committed(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })))
+    for (const entry of committed) {
+      expect(entry.offset).not.toBeNull()
+      for (let o = 0n; o < entry.offset!; o++) expect(processed.has(`${entry.partition}:${o}`)).toBe(true)
+    }
+    expect(committed.every((e) => e.offset === BigInt(perPartition * 3))).toBe(true)
+  }, 180_000)
+})
