@@ -3,7 +3,8 @@ import * as zlib from 'node:zlib'
 import * as lz4 from 'lz4-napi'
 import * as snappy from 'snappy'
 import * as zstd from 'zstd-napi'
-import * as zstdBinding from 'zstd-napi/binding.js'
+// The native binding is CommonJS without statically detectable names: only its default import works from ESM.
+import zstdBinding from 'zstd-napi/binding.js'
 import { RecordsDecodeError } from '../errors.js'
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
