@@ -46,7 +46,11 @@ const inputs = [
   ...errorFiles.flatMap((f) => [f, readFileSync(join(errorsDir, f))]),
 ]
 const stamp = sha256(inputs)
-if (ifStale && existsSync(stampPath) && readFileSync(stampPath, 'utf8').trim() === stamp) process.exit(0)
+// The stamp file holds the input hash, then the generated file names: output is fresh only if all are present.
+if (ifStale && existsSync(stampPath)) {
+  const [recorded, ...outputs] = readFileSync(stampPath, 'utf8').trim().split('\n')
+  if (recorded === stamp && outputs.length > 0 && outputs.every((f) => existsSync(join(outDir, f)))) process.exit(0)
+}
 
 const started = Date.now()
 const specs = specFiles.map((f) => loadSpec(join(specsDir, f)))
@@ -92,7 +96,7 @@ for (const [name, source] of files) {
   if (existsSync(path) && readFileSync(path, 'utf8') === source) continue
   writeFileSync(path, source)
 }
-writeFileSync(stampPath, stamp + '\n')
+writeFileSync(stampPath, [stamp, ...[...files.keys()].sort()].join('\n') + '\n')
 process.stderr.write(
   `generate: ${specFiles.length} schema files, ${modules.length} with versions (${removed.length} removed: ${removed.join(', ')}), ` +
     `${pairs} (message, version) pairs, ${files.size} files, ${lines} lines in ${Date.now() - started} ms\n`,
