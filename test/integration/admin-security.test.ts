@@ -35,12 +35,15 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: ACLs', () => {
       expect(created[1]!.error).toBeNull()
       expect(created[2]!.error).toMatchObject({ errorName: 'INVALID_REQUEST' })
 
-      const literal = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'literal' })
-      expect(literal).toEqual([
-        { resourceType: 'topic', resourceName: topic, patternType: 'literal', principal: 'User:samsa', host: '*', operation: 'write', permission: 'deny' },
-      ])
-      const matching = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match', principal: 'User:samsa' })
-      expect(matching.map((a) => a.patternType).sort()).toEqual(['literal', 'prefixed'])
+      // The answering broker learns of new ACLs through the metadata log.
+      await eventually(async () => {
+        const literal = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'literal' })
+        expect(literal).toEqual([
+          { resourceType: 'topic', resourceName: topic, patternType: 'literal', principal: 'User:samsa', host: '*', operation: 'write', permission: 'deny' },
+        ])
+        const matching = await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match', principal: 'User:samsa' })
+        expect(matching.map((a) => a.patternType).sort()).toEqual(['literal', 'prefixed'])
+      })
 
       await eventually(() => expect(produceValues(samsa, topic, 0, ['denied'])).rejects.toMatchObject({ errorName: 'TOPIC_AUTHORIZATION_FAILED', code: 29 }))
 
@@ -53,7 +56,7 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: ACLs', () => {
       expect(deleted[0]!.deleted).toEqual([{ binding: expect.objectContaining({ resourceName: topic, operation: 'write', permission: 'deny' }), error: null }])
       expect(deleted[1]!.deleted).toHaveLength(1)
       expect(deleted[2]).toMatchObject({ error: null, deleted: [] })
-      expect(await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match' })).toEqual([])
+      await eventually(async () => expect(await t.admin.describeAcls({ resourceType: 'topic', resourceName: topic, patternType: 'match' })).toEqual([]))
 
       await eventually(() => produceValues(samsa, topic, 0, ['allowed again']))
     } finally {
@@ -128,12 +131,14 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: SCRAM credentials', () => {
     ])
     expect(twice[0]!.error).toMatchObject({ errorName: 'DUPLICATE_RESOURCE' })
 
-    const [described] = await t.admin.describeUserScramCredentials([user])
-    expect(described!.error).toBeNull()
-    expect(described!.credentials.sort((a, b) => a.mechanism.localeCompare(b.mechanism))).toEqual([
-      { mechanism: 'SCRAM-SHA-256', iterations: 4096 },
-      { mechanism: 'SCRAM-SHA-512', iterations: 8192 },
-    ])
+    await eventually(async () => {
+      const [described] = await t.admin.describeUserScramCredentials([user])
+      expect(described!.error).toBeNull()
+      expect(described!.credentials.sort((a, b) => a.mechanism.localeCompare(b.mechanism))).toEqual([
+        { mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+        { mechanism: 'SCRAM-SHA-512', iterations: 8192 },
+      ])
+    })
     const all = await t.admin.describeUserScramCredentials()
     expect(all.map((u) => u.user)).toEqual(expect.arrayContaining([user, 'samsa', 'admin']))
 
@@ -153,8 +158,10 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: SCRAM credentials', () => {
     expect(await t.admin.alterUserScramCredentials([{ type: 'delete', user, mechanism: 'SCRAM-SHA-256' }])).toEqual([{ user, error: null }])
     expect(await t.admin.alterUserScramCredentials([{ type: 'delete', user, mechanism: 'SCRAM-SHA-512' }])).toEqual([{ user, error: null }])
     await t.admin.alterUserScramCredentials([{ type: 'delete', user: other, mechanism: 'SCRAM-SHA-256' }])
-    const [gone] = await t.admin.describeUserScramCredentials([user])
-    expect(gone!.error).toMatchObject({ errorName: 'RESOURCE_NOT_FOUND' })
+    await eventually(async () => {
+      const [gone] = await t.admin.describeUserScramCredentials([user])
+      expect(gone!.error).toMatchObject({ errorName: 'RESOURCE_NOT_FOUND' })
+    })
     await eventually(() => expect(login('scram-sha-256', 'first-secret')).rejects.toBeInstanceOf(AuthenticationError))
 
     const [badDelete] = await t.admin.alterUserScramCredentials([{ type: 'delete', user: uniqueName('nobody'), mechanism: 'SCRAM-SHA-256' }])

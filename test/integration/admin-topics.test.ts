@@ -156,16 +156,22 @@ describe('Admin: configs', () => {
     expect(altered[0]).toEqual({ type: 'topic', name, error: null })
     expect(altered[1]!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
 
-    const [described] = await t.admin.describeConfigs([{ type: 'topic', name }], { includeSynonyms: true, includeDocumentation: true })
-    const entry = (key: string) => described!.configs.find((c) => c.name === key)!
-    expect(entry('retention.ms')).toMatchObject({ value: '86400000', source: 'dynamic-topic', isDefault: false, type: 'long' })
-    expect(entry('retention.ms').synonyms[0]).toEqual({ name: 'retention.ms', value: '86400000', source: 'dynamic-topic' })
-    expect(entry('retention.ms').documentation).toEqual(expect.any(String))
-    expect(entry('segment.ms').source).not.toBe('dynamic-topic')
-    expect(entry('cleanup.policy').value).toBe('delete,compact')
+    await eventually(async () => {
+      const [described] = await t.admin.describeConfigs([{ type: 'topic', name }], { includeSynonyms: true, includeDocumentation: true })
+      const entry = (key: string) => described!.configs.find((c) => c.name === key)!
+      expect(entry('retention.ms')).toMatchObject({ value: '86400000', source: 'dynamic-topic', isDefault: false, type: 'long' })
+      expect(entry('retention.ms').synonyms[0]).toEqual({ name: 'retention.ms', value: '86400000', source: 'dynamic-topic' })
+      expect(entry('retention.ms').documentation).toEqual(expect.any(String))
+      expect(entry('segment.ms').source).not.toBe('dynamic-topic')
+      expect(entry('cleanup.policy').value).toBe('delete,compact')
+    })
 
     const subtracted = await t.admin.incrementalAlterConfigs([{ type: 'topic', name, subtract: { 'cleanup.policy': 'delete' } }])
     expect(subtracted[0]!.error).toBeNull()
+    await eventually(async () => {
+      const [described] = await t.admin.describeConfigs([{ type: 'topic', name, keys: ['cleanup.policy'] }])
+      expect(described!.configs[0]!.value).toBe('compact')
+    })
 
     // The Java tools read the same broker state.
     const javaView = await runJavaTool('org.apache.kafka.tools.ConfigCommand', [
@@ -204,16 +210,19 @@ describe('Admin: configs', () => {
       { type: 'client-metrics', name: metrics, set: { metrics: 'org.apache.kafka.producer.', 'interval.ms': '60000' } },
     ])
     for (const r of results) expect(r.error).toBeNull()
-    const described = await t.admin.describeConfigs([
-      { type: 'broker', name: '1', keys: ['log.cleaner.backoff.ms'] },
-      { type: 'broker-logger', name: '1', keys: ['kafka.request.logger'] },
-      { type: 'group', name: group, keys: ['consumer.session.timeout.ms'] },
-      { type: 'client-metrics', name: metrics },
-    ])
-    expect(described[0]!.configs[0]).toMatchObject({ value: '16000', source: 'dynamic-broker' })
-    expect(described[1]!.configs[0]).toMatchObject({ value: 'DEBUG' })
-    expect(described[2]!.configs[0]).toMatchObject({ value: '50000', source: 'group' })
-    expect(described[3]!.configs.find((c) => c.name === 'interval.ms')).toMatchObject({ value: '60000' })
+    // Dynamic configs reach the answering broker through the metadata log: read back until they arrive.
+    await eventually(async () => {
+      const described = await t.admin.describeConfigs([
+        { type: 'broker', name: '1', keys: ['log.cleaner.backoff.ms'] },
+        { type: 'broker-logger', name: '1', keys: ['kafka.request.logger'] },
+        { type: 'group', name: group, keys: ['consumer.session.timeout.ms'] },
+        { type: 'client-metrics', name: metrics },
+      ])
+      expect(described[0]!.configs[0]).toMatchObject({ value: '16000', source: 'dynamic-broker' })
+      expect(described[1]!.configs[0]).toMatchObject({ value: 'DEBUG' })
+      expect(described[2]!.configs[0]).toMatchObject({ value: '50000', source: 'group' })
+      expect(described[3]!.configs.find((c) => c.name === 'interval.ms')).toMatchObject({ value: '60000' })
+    })
     // Leave the shared broker as it was.
     const reverted = await t.admin.incrementalAlterConfigs([
       { type: 'broker', name: '1', delete: ['log.cleaner.backoff.ms'] },
