@@ -8,3 +8,12 @@ export {
   TimeoutError,
   AuthenticationError,
 } from './errors.js'
+export { Kafka, type KafkaConfig } from './kafka.js'
+export { Producer, ProducerClosedError, type ProducerMessage, type ProducerRecord, type RecordMetadata } from './producer/producer.js'
+export type { ProducerOptions, Acks } from './producer/options.js'
+export { TransactionError, type TransactionErrorKind, type TopicPartitionOffset, type GroupMetadata } from './producer/transactions.js'
+export type { Partitioner, PartitionerContext } from './producer/partitioner.js'
+export type { SaslConfig, SaslMechanism, OAuthBearerToken, OAuthBearerTokenProvider } from './network/sasl/index.js'
+export type { Logger } from './network/instrumentation.js'
+export * from './admin/index.js'
+export * from './consumer/index.js'

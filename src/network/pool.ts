@@ -169,6 +169,12 @@ export class ConnectionPool {
     return [...this.#connections.values()]
   }
 
+  /** Closes every open connection; the pool stays usable and reconnects on the next request. */
+  closeAll(): void {
+    for (const connection of this.#connections.values()) connection.close()
+    this.#connections.clear()
+  }
+
   close(): void {
     this.#closed = true
     if (this.#idleTimer) clearInterval(this.#idleTimer)

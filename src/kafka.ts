@@ -1,0 +1,113 @@
+/**
+ * The entry object: `new Kafka(config)` holds the connection pool and metadata cache that every client created
+ * from it shares. Connections close when the last client closes (or with `kafka.close()`), so a program that
+ * closes its clients exits without further calls.
+ */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import { KafkaError } from './errors.js'
+import { Cluster } from './network/cluster.js'
+import { type Logger, resolveLogger } from './network/instrumentation.js'
+import type { RetryOptions } from './network/retry.js'
+import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
+import type { ProducerOptions } from './producer/options.js'
+import { Producer } from './producer/producer.js'
+import { Consumer } from './consumer/consumer.js'
+import type { ConsumerOptions } from './consumer/types.js'
+import { Admin, type AdminOptions } from './admin/admin.js'
+
+export interface KafkaConfig {
+  /** Bootstrap servers: `['host:port', …]` or a comma-separated string. */
+  brokers: string[] | string
+  clientId?: string
+  /** `true` for TLS with the system CAs; or node:tls options (`ca`, `cert`, `key`, `servername`…). Certificates are verified unless `rejectUnauthorized: false`. */
+  ssl?: boolean | TlsConnectionOptions
+  sasl?: SaslConfig
+  /** Default 10 000. */
+  connectTimeoutMs?: number
+  /** Default 30 000. */
+  requestTimeoutMs?: number
+  /** Retries of retriable errors. Default `{ retries: 5, initialBackoffMs: 100, maxBackoffMs: 1000 }`. */
+  retry?: Partial<RetryOptions>
+  /** Default 300 000 (Java's metadata.max.age.ms). */
+  metadataMaxAgeMs?: number
+  /** Default 540 000 (Java's connections.max.idle.ms). */
+  connectionsMaxIdleMs?: number
+  /** Reconnect backoff start and cap. Defaults 50 and 1000 (Java's reconnect.backoff.ms / .max.ms). */
+  reconnectBackoffMs?: number
+  reconnectBackoffMaxMs?: number
+  /** Use API versions the broker marks unstable. Testing only. Default false. */
+  allowUnstableApiVersions?: boolean
+  /** A pino-compatible logger, or `false` for silence. Default: warnings and errors on stderr. */
+  logger?: Logger | false
+}
+
+/** What a client created by `Kafka` receives: the shared cluster plus a way to say it is done with it. */
+export interface ClientContext {
+  cluster: Cluster
+  clientId: string
+  logger: Logger
+  /** Call once when the client closes. */
+  release(): void
+}
+
+export class Kafka {
+  readonly cluster: Cluster
+  readonly clientId: string
+  readonly logger: Logger
+  #openClients = 0
+
+  constructor(config: KafkaConfig) {
+    const brokers = typeof config.brokers === 'string' ? config.brokers.split(',') : config.brokers
+    if (!brokers || brokers.filter((b) => b.trim()).length === 0) throw new KafkaError('Kafka: `brokers` is empty')
+    this.clientId = config.clientId ?? 'samsa'
+    this.logger = resolveLogger(config.logger)
+    this.cluster = new Cluster({
+      brokers: brokers.map((b) => b.trim()).filter(Boolean),
+      clientId: this.clientId,
+      tls: config.ssl ?? null,
+      sasl: config.sasl ? saslMechanismFrom(config.sasl) : null,
+      connectTimeoutMs: config.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      retry: config.retry,
+      metadataMaxAgeMs: config.metadataMaxAgeMs,
+      connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+      reconnectBackoffMs: config.reconnectBackoffMs,
+      reconnectBackoffMaxMs: config.reconnectBackoffMaxMs,
+      allowUnstableVersions: config.allowUnstableApiVersions,
+      logger: this.logger,
+    })
+  }
+
+  /** For clients: registers one more user of the shared cluster. */
+  context(): ClientContext {
+    this.#openClients++
+    let released = false
+    return {
+      cluster: this.cluster,
+      clientId: this.clientId,
+      logger: this.logger,
+      release: () => {
+        if (released) return
+        released = true
+        if (--this.#openClients === 0) this.cluster.pool.closeAll()
+      },
+    }
+  }
+
+  admin(options: AdminOptions = {}): Admin {
+    return new Admin(this.context(), options)
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    return new Producer(this.context(), options)
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    return new Consumer(this.context(), options)
+  }
+
+  /** Closes every connection. Clients still open fail their pending work with a connection error. */
+  async close(): Promise<void> {
+    this.cluster.close()
+  }
+}

@@ -1,0 +1,833 @@
+/**
+ * The producer: records are placed on partitions (partitioner), appended to per-partition open batches
+ * (accumulator, bounded by bufferMemory), and a sender drains ready batches into one Produce request per leader
+ * broker, pipelined up to maxInFlightRequestsPerConnection.
+ *
+ * Idempotence (the default) gives every batch a producer id, epoch and per-partition sequence number when it is
+ * first sent, and keeps them across retries, so the broker drops duplicates and refuses gaps. Invariants:
+ * - A partition's sealed batches are always (re)sent in sequence order. When one must be retried, the partition
+ *   stops sending until its in-flight batches have all come back, then resends from the lowest sequence: the
+ *   broker only accepts sequence n+1 after n.
+ * - An epoch bump (KIP-360: the broker lost our sequence state, or a batch failed for good) happens only with no
+ *   batch in flight, and renumbers the unacknowledged batches from 0 under the new epoch.
+ * - A batch's outcome is settled exactly once; records are acknowledged to the application only after the broker
+ *   confirmed them with the configured acks.
+ */
+import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { backoffDelayMs } from '../network/backoff.js'
+import type { Cluster, TopicInfo } from '../network/cluster.js'
+import type { Connection } from '../network/connection.js'
+import type { Logger } from '../network/instrumentation.js'
+import { isRetriable } from '../network/retry.js'
+import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
+import { RecordBatchBuilder, type HeaderInput, type RecordData } from '../records/index.js'
+import { resealRecordBatch } from '../records/reseal.js'
+import type { ClientContext } from '../kafka.js'
+import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
+import { partitionForKey, StickyPartitionCache } from './partitioner.js'
+import { TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
+
+export interface ProducerMessage {
+  key?: RecordData
+  value: RecordData
+  headers?: HeaderInput
+  /** Send to this partition instead of letting the partitioner choose. */
+  partition?: number
+  /** Create time in ms since the epoch; default now. */
+  timestamp?: number | bigint
+}
+
+export interface ProducerRecord {
+  topic: string
+  messages: ProducerMessage[]
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** -1n with acks=0, where the broker reports nothing. */
+  offset: bigint
+  /** Create time, or the broker's log-append time when the topic uses it. */
+  timestamp: number
+}
+
+/** The records of one `send`/`sendBatch` call: settles when all its records are acknowledged or one fails. */
+class SendGroup {
+  readonly results: RecordMetadata[]
+  remaining: number
+  settled = false
+  readonly resolve: (results: RecordMetadata[]) => void
+  readonly reject: (error: Error) => void
+
+  constructor(count: number, resolve: (results: RecordMetadata[]) => void, reject: (error: Error) => void) {
+    this.results = new Array(count)
+    this.remaining = count
+    this.resolve = resolve
+    this.reject = reject
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return
+    this.settled = true
+    this.reject(error)
+  }
+}
+
+class ProducerBatch {
+  readonly builder: RecordBatchBuilder
+  sealed: Buffer | null = null
+  /** Who asked for each record, and at which index of their results. */
+  readonly owners: SendGroup[] = []
+  readonly ownerIndexes: number[] = []
+  readonly timestamps: number[] = []
+  full = false
+  baseSequence = -1
+  producerEpoch = -1
+  attempts = 0
+  retryAt = 0
+  inFlight = false
+  settled = false
+  readonly deadline: number
+  readonly done: Promise<void>
+  resolveDone!: () => void
+
+  constructor(
+    readonly partitionState: PartitionState,
+    readonly createdAt: number,
+    readonly reservedBytes: number,
+    options: ResolvedProducerOptions,
+    transactional: boolean,
+  ) {
+    this.builder = new RecordBatchBuilder({
+      compression: options.compression,
+      compressionLevel: options.compressionLevel,
+      transactional,
+      initialCapacity: Math.min(reservedBytes, options.batchSize) + 64,
+    })
+    this.deadline = createdAt + options.deliveryTimeoutMs
+    this.done = new Promise((resolve) => (this.resolveDone = resolve))
+  }
+
+  get recordCount(): number {
+    return this.owners.length
+  }
+}
+
+class PartitionState {
+  readonly queue: ProducerBatch[] = []
+  inFlight = 0
+  nextSequence = 0
+  lastAckedSequence = -1
+  /** A batch must be resent: nothing new goes out until every in-flight batch has come back. */
+  retrying = false
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+const DUPLICATE_SEQUENCE_NUMBER = 46
+const OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+const UNKNOWN_PRODUCER_ID = 59
+const INVALID_PRODUCER_EPOCH = 47
+const PRODUCER_FENCED = 90
+const RECORD_LIST_TOO_LARGE = 18
+const MESSAGE_TOO_LARGE = 10
+const MAX_SEQUENCE = 0x7fffffff
+
+export class ProducerClosedError extends KafkaError {
+  constructor(message = 'The producer is closed') {
+    super(message)
+  }
+}
+
+export class Producer {
+  readonly #context: ClientContext
+  readonly #cluster: Cluster
+  readonly #logger: Logger
+  readonly #options: ResolvedProducerOptions
+  readonly #sticky = new StickyPartitionCache()
+  readonly #partitions = new Map<string, PartitionState>()
+  readonly #transactions: TransactionManager
+  #bufferUsed = 0
+  readonly #memoryWaiters: Array<{ bytes: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = []
+  #drainTimer: NodeJS.Timeout | null = null
+  #drainAt = Infinity
+  #drainScheduled = false
+  #flushing = 0
+  #closed = false
+  #inFlightBatches = 0
+  readonly #nodeInFlight = new Map<number, number>()
+  readonly #nodeChains = new Map<number, Promise<void>>()
+  #epochBump: Promise<void> | null = null
+  #needsEpochBump = false
+  readonly #idleWaiters: Array<() => void> = []
+
+  constructor(context: ClientContext, options: ProducerOptions = {}) {
+    this.#context = context
+    this.#cluster = context.cluster
+    this.#logger = context.logger
+    this.#options = resolveProducerOptions(options)
+    this.#transactions = new TransactionManager(this.#cluster, this.#options, this.#logger)
+    this.#transactions.setOnPartitionsAdded(() => this.#scheduleDrain(0))
+  }
+
+  /** Bytes of buffer memory held by batches waiting to be sent or acknowledged (at most bufferMemory). */
+  get bufferedBytes(): number {
+    return this.#bufferUsed
+  }
+
+  /** The options in effect, defaults filled in. */
+  get options(): Readonly<ResolvedProducerOptions> {
+    return this.#options
+  }
+
+  // ---- public API ----
+
+  /** Sends records to one topic; resolves with each record's partition and offset once acknowledged. */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch([record]).then((results) => results)
+  }
+
+  /** Sends records to several topics; resolves in input order once every record is acknowledged. */
+  async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.#closed) throw new ProducerClosedError()
+    this.#transactions.checkCanSend()
+    let total = 0
+    for (const r of records) total += r.messages.length
+    if (total === 0) return []
+    await this.#transactions.ensureProducerId()
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const group = new SendGroup(total, resolve, reject)
+      this.#appendAll(records, group).catch((error: unknown) => group.fail(asError(error)))
+    })
+  }
+
+  /** Sends everything buffered now, and resolves when all of it is acknowledged or failed. */
+  async flush(): Promise<void> {
+    const pending: Array<Promise<void>> = []
+    for (const state of this.#partitions.values()) for (const batch of state.queue) pending.push(batch.done)
+    if (pending.length === 0 && this.#inFlightBatches === 0) return
+    this.#flushing++
+    try {
+      this.#scheduleDrain(0)
+      await Promise.all(pending)
+      if (this.#inFlightBatches > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+    } finally {
+      this.#flushing--
+    }
+  }
+
+  /**
+   * Flushes within `timeoutMs` (default 30 000), then fails whatever is left with ProducerClosedError and releases
+   * the connections this producer used.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return
+    const timeoutMs = options.timeoutMs ?? 30_000
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
+    const outcome = await Promise.race([this.flush().then(() => 'flushed' as const), timedOut])
+    clearTimeout(timer)
+    this.#closed = true
+    if (outcome === 'timeout') this.#failEverything(new ProducerClosedError('The producer closed before these records were acknowledged'))
+    if (this.#drainTimer) clearTimeout(this.#drainTimer)
+    for (const waiter of this.#memoryWaiters.splice(0)) {
+      clearTimeout(waiter.timer)
+      waiter.reject(new ProducerClosedError())
+    }
+    this.#context.release()
+  }
+
+  // ---- transactions (delegated; see transactions.ts) ----
+
+  /** Registers the transactional id with its coordinator and fences older producers using it. */
+  async initTransactions(): Promise<void> {
+    await this.#transactions.initTransactions()
+  }
+
+  beginTransaction(): void {
+    this.#transactions.beginTransaction()
+  }
+
+  /** Commits the consumer's offsets as part of the transaction (consume–transform–produce, exactly once). */
+  async sendOffsetsToTransaction(offsets: TopicPartitionOffset[], groupMetadata: GroupMetadata): Promise<void> {
+    await this.#transactions.sendOffsetsToTransaction(offsets, groupMetadata)
+  }
+
+  async commitTransaction(): Promise<void> {
+    await this.flush()
+    await this.#transactions.commitTransaction()
+    this.#afterTransactionEnd()
+  }
+
+  async abortTransaction(): Promise<void> {
+    // Records not yet sent are dropped: they belong to the aborted transaction.
+    this.#failUnsent(new KafkaError('The transaction was aborted'))
+    await this.flush().catch(() => undefined)
+    await this.#transactions.abortTransaction()
+    this.#afterTransactionEnd()
+  }
+
+  /** Runs `work` in a transaction: commits when it returns, aborts when it throws (and rethrows). */
+  async transaction<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
+    this.beginTransaction()
+    let result: T
+    try {
+      result = await work(this)
+    } catch (error) {
+      if (this.#transactions.canAbort()) await this.abortTransaction()
+      throw error
+    }
+    await this.commitTransaction()
+    return result
+  }
+
+  #afterTransactionEnd(): void {
+    // Transaction v2 bumps the epoch at every commit/abort; sequences restart with it.
+    if (this.#transactions.epochChanged()) for (const state of this.#partitions.values()) this.#resetSequences(state)
+  }
+
+  // ---- appending ----
+
+  async #appendAll(records: ProducerRecord[], group: SendGroup): Promise<void> {
+    let index = 0
+    for (const record of records) {
+      const topic = record.topic
+      let info = this.#cluster.topic(topic)
+      if (!info) info = (await this.#cluster.topics([topic], { signal: AbortSignal.timeout(this.#options.maxBlockMs) }))[0]!
+      const messages = record.messages
+      for (let i = 0; i < messages.length; i++, index++) {
+        if (group.settled) return
+        const message = messages[i]!
+        const partition = this.#choosePartition(topic, info, message)
+        const wait = this.#append(topic, partition, message, group, index, info)
+        if (wait) await wait
+      }
+    }
+  }
+
+  #choosePartition(topic: string, info: TopicInfo, message: ProducerMessage): number {
+    const count = info.partitions.length
+    if (message.partition !== undefined) {
+      if (!Number.isInteger(message.partition) || message.partition < 0 || message.partition >= count) {
+        throw new KafkaError(`Partition ${message.partition} does not exist in ${topic} (${count} partitions)`)
+      }
+      return message.partition
+    }
+    const key = message.key === undefined || message.key === null ? null : typeof message.key === 'string' ? Buffer.from(message.key) : message.key
+    if (this.#options.partitioner) {
+      const available = info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)
+      const chosen = this.#options.partitioner({ topic, key, partitionCount: count, availablePartitions: available })
+      if (chosen !== undefined) {
+        if (!Number.isInteger(chosen) || chosen < 0 || chosen >= count) throw new KafkaError(`Partitioner chose invalid partition ${chosen}`)
+        return chosen
+      }
+    }
+    if (key !== null) return partitionForKey(key, count)
+    return this.#sticky.partition(topic, count, availablePartitions(info))
+  }
+
+  /** Appends one record; returns a promise only when the caller must wait for buffer memory. */
+  #append(topic: string, partition: number, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo): Promise<void> | null {
+    const state = this.#partitionState(topic, partition)
+    const now = Date.now()
+    const timestamp = message.timestamp === undefined ? now : Number(message.timestamp)
+    const open = state.queue.length > 0 ? state.queue[state.queue.length - 1]! : null
+    if (open && !open.full && open.sealed === null) {
+      const size = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, timestamp - open.createdAt, open.recordCount)
+      if (open.builder.sizeInBytes + size <= this.#options.batchSize || open.recordCount === 0) {
+        this.#addRecord(open, message, timestamp, group, index)
+        if (open.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(open, info)
+        return null
+      }
+      this.#closeBatch(open, info)
+    }
+    const recordSize = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, 0, 0) + 61
+    if (recordSize > this.#options.maxRequestSize) {
+      throw errorFromCode(RECORD_LIST_TOO_LARGE, `${topic}-${partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
+    }
+    const reserve = Math.max(this.#options.batchSize, recordSize)
+    if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {
+      return this.#waitForMemory(reserve).then(() => {
+        this.#openBatchWith(state, message, timestamp, group, index, reserve, info)
+      })
+    }
+    this.#bufferUsed += reserve
+    this.#openBatchWith(state, message, timestamp, group, index, reserve, info)
+    return null
+  }
+
+  #openBatchWith(state: PartitionState, message: ProducerMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo): void {
+    const batch = new ProducerBatch(state, Date.now(), reserve, this.#options, this.#transactions.isTransactional)
+    state.queue.push(batch)
+    this.#transactions.onPartitionUsed(state.topic, state.partition)
+    this.#addRecord(batch, message, timestamp, group, index)
+    if (batch.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(batch, info)
+    else this.#scheduleDrain(this.#options.lingerMs)
+  }
+
+  #addRecord(batch: ProducerBatch, message: ProducerMessage, timestamp: number, group: SendGroup, index: number): void {
+    batch.builder.append(message.key, message.value, message.headers, timestamp)
+    batch.owners.push(group)
+    batch.ownerIndexes.push(index)
+    batch.timestamps.push(timestamp)
+  }
+
+  #closeBatch(batch: ProducerBatch, info: TopicInfo): void {
+    if (batch.full) return
+    batch.full = true
+    const state = batch.partitionState
+    this.#sticky.onNewBatch(state.topic, info.partitions.length, availablePartitions(info), state.partition)
+    this.#scheduleDrain(0)
+  }
+
+  #waitForMemory(bytes: number): Promise<void> {
+    this.#scheduleDrain(0)
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.#memoryWaiters.indexOf(waiter)
+          if (i >= 0) this.#memoryWaiters.splice(i, 1)
+          reject(new TimeoutError(`Could not allocate ${bytes} bytes of bufferMemory within maxBlockMs (${this.#options.maxBlockMs} ms)`, { retriable: false }))
+        }, this.#options.maxBlockMs),
+      }
+      this.#memoryWaiters.push(waiter)
+    })
+  }
+
+  #releaseMemory(bytes: number): void {
+    this.#bufferUsed -= bytes
+    while (this.#memoryWaiters.length > 0) {
+      const next = this.#memoryWaiters[0]!
+      if (this.#bufferUsed + next.bytes > this.#options.bufferMemory && this.#bufferUsed > 0) break
+      this.#memoryWaiters.shift()
+      clearTimeout(next.timer)
+      this.#bufferUsed += next.bytes
+      next.resolve()
+    }
+  }
+
+  #partitionState(topic: string, partition: number): PartitionState {
+    const key = `${topic}\u0000${partition}`
+    let state = this.#partitions.get(key)
+    if (!state) {
+      state = new PartitionState(topic, partition)
+      this.#partitions.set(key, state)
+    }
+    return state
+  }
+
+  // ---- draining ----
+
+  #scheduleDrain(delayMs: number): void {
+    if (delayMs <= 0) {
+      if (this.#drainScheduled) return
+      this.#drainScheduled = true
+      setImmediate(() => {
+        this.#drainScheduled = false
+        this.#drain()
+      })
+      return
+    }
+    const at = Date.now() + delayMs
+    if (at >= this.#drainAt) return
+    if (this.#drainTimer) clearTimeout(this.#drainTimer)
+    this.#drainAt = at
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = null
+      this.#drainAt = Infinity
+      this.#drain()
+    }, delayMs)
+  }
+
+  #drain(): void {
+    if (this.#epochBump || this.#transactions.blocksSending()) return
+    if (this.#needsEpochBump) {
+      this.#startEpochBump()
+      return
+    }
+    const now = Date.now()
+    const linger = this.#options.lingerMs
+    // Waiting senders mean buffer memory is exhausted: send what we have rather than wait out linger (as Java does).
+    const flushing = this.#flushing > 0 || this.#closed || this.#memoryWaiters.length > 0
+    const perNode = new Map<number, ProducerBatch[][]>()
+    let wakeAt = Infinity
+    let needMetadata = false
+    for (const state of this.#partitions.values()) {
+      if (state.queue.length === 0) continue
+      this.#expireQueued(state, now)
+      if (state.retrying && state.inFlight > 0) continue
+      const info = this.#cluster.topic(state.topic)?.partitions[state.partition]
+      const leader = info?.leader ?? -1
+      if (leader < 0 || !this.#cluster.broker(leader)) {
+        needMetadata = true
+        continue
+      }
+      if (!this.#transactions.partitionReady(state.topic, state.partition)) continue
+      // A broker accepts any first sequence from a producer it has no state for, so until the partition's first
+      // batch is acknowledged, a later batch must not overtake it: one batch in flight until then.
+      const maxInFlight = state.lastAckedSequence < 0 ? 1 : this.#options.maxInFlightRequestsPerConnection
+      const limit = this.#options.idempotent ? maxInFlight - state.inFlight : Infinity
+      let slot = 0
+      for (let i = 0; i < state.queue.length && slot < limit; i++) {
+        const batch = state.queue[i]!
+        if (batch.inFlight) continue
+        if (batch.retryAt > now) {
+          wakeAt = Math.min(wakeAt, batch.retryAt)
+          break
+        }
+        const ready = batch.full || i < state.queue.length - 1 || flushing || now - batch.createdAt >= linger
+        if (!ready) {
+          wakeAt = Math.min(wakeAt, batch.createdAt + linger)
+          break
+        }
+        let slots = perNode.get(leader)
+        if (!slots) perNode.set(leader, (slots = []))
+        ;(slots[slot] ??= []).push(batch)
+        slot++
+      }
+      if (slot > 0) state.retrying = false
+    }
+    if (needMetadata) {
+      void this.#cluster.refreshMetadata([]).catch(() => undefined)
+      wakeAt = Math.min(wakeAt, now + this.#options.retryBackoffMs)
+    }
+    for (const [nodeId, slots] of perNode) {
+      for (const batches of slots) {
+        const inFlight = this.#nodeInFlight.get(nodeId) ?? 0
+        if (inFlight >= this.#options.maxInFlightRequestsPerConnection) break
+        this.#sendRequest(nodeId, this.#limitRequestSize(batches))
+      }
+    }
+    if (wakeAt !== Infinity) this.#scheduleDrain(Math.max(1, wakeAt - Date.now()))
+    this.#transactions.requestPartitions()
+  }
+
+  /** Keeps a request under maxRequestSize; batches left out go in a later request. */
+  #limitRequestSize(batches: ProducerBatch[]): ProducerBatch[] {
+    let size = 0
+    const taken: ProducerBatch[] = []
+    for (const batch of batches) {
+      const batchSize = batch.sealed?.length ?? batch.builder.sizeInBytes
+      if (taken.length > 0 && size + batchSize > this.#options.maxRequestSize) break
+      size += batchSize
+      taken.push(batch)
+    }
+    return taken
+  }
+
+  #expireQueued(state: PartitionState, now: number): void {
+    for (let i = 0; i < state.queue.length; i++) {
+      const batch = state.queue[i]!
+      if (batch.inFlight || batch.deadline > now) continue
+      state.queue.splice(i--, 1)
+      this.#failBatch(batch, new TimeoutError(`Records for ${state.topic}-${state.partition} expired after deliveryTimeoutMs (${this.#options.deliveryTimeoutMs} ms) before they could be sent`, { retriable: false }))
+    }
+  }
+
+  #sendRequest(nodeId: number, batches: ProducerBatch[]): void {
+    const { producerId, producerEpoch } = this.#transactions
+    const idempotent = this.#options.idempotent
+    let asyncSealing: Array<Promise<void>> | null = null
+    for (const batch of batches) {
+      batch.inFlight = true
+      batch.attempts++
+      batch.partitionState.inFlight++
+      this.#inFlightBatches++
+      if (batch.sealed === null) {
+        const state = batch.partitionState
+        const drain = idempotent ? { producerId, producerEpoch, baseSequence: state.nextSequence } : {}
+        if (idempotent) {
+          batch.baseSequence = state.nextSequence
+          batch.producerEpoch = producerEpoch
+          state.nextSequence = (state.nextSequence + batch.recordCount) % (MAX_SEQUENCE + 1)
+        }
+        batch.full = true
+        if (batch.builder.sizeInBytes >= this.#options.asyncCompressionMinBytes && this.#options.compression !== 'none') {
+          ;(asyncSealing ??= []).push(batch.builder.closeAsync(drain).then((bytes) => void (batch.sealed = bytes)))
+        } else {
+          batch.sealed = batch.builder.close(drain)
+        }
+      }
+    }
+    this.#nodeInFlight.set(nodeId, (this.#nodeInFlight.get(nodeId) ?? 0) + 1)
+    // Requests to one broker are handed to its connection in drain order even when sealing is asynchronous, so
+    // sequence numbers reach the broker in order.
+    const previous = this.#nodeChains.get(nodeId) ?? Promise.resolve()
+    const link = previous.then(async () => {
+      if (asyncSealing) await Promise.all(asyncSealing)
+      const connection = await this.#cluster.connectionToNode(nodeId, 'produce')
+      return this.#dispatch(connection, batches)
+    })
+    const written = link.then(
+      ({ response }) => response,
+      (error: unknown) => Promise.reject(error),
+    )
+    this.#nodeChains.set(nodeId, link.then(() => undefined, () => undefined))
+    written.then(
+      (response) => this.#onResponse(nodeId, batches, response, null),
+      (error: unknown) => this.#onResponse(nodeId, batches, null, asError(error)),
+    )
+  }
+
+  /** Enqueues the request on the connection synchronously; the response promise is wrapped so the chain does not wait for it. */
+  #dispatch(connection: Connection, batches: ProducerBatch[]): { response: Promise<ProduceResponseShape | null> } {
+    const version = connection.versions.require(ApiKeys.Produce, 3)
+    const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>()
+    for (const batch of batches) {
+      const state = batch.partitionState
+      let list = byTopic.get(state.topic)
+      if (!list) byTopic.set(state.topic, (list = []))
+      list.push({ index: state.partition, records: batch.sealed! })
+    }
+    const topicData = [...byTopic].map(([name, partitionData]) => {
+      const topicId = this.#cluster.topic(name)?.topicId
+      return version >= 13 ? { topicId, partitionData } : { name, partitionData }
+    })
+    const body = {
+      transactionalId: this.#transactions.transactionalId,
+      acks: this.#options.acks,
+      timeoutMs: this.#options.requestTimeoutMs,
+      topicData,
+    }
+    const expectResponse = this.#options.acks !== 0
+    const response = connection.send(apis[ApiKeys.Produce], body as never, {
+      version,
+      expectResponse,
+      timeoutMs: this.#options.requestTimeoutMs,
+    }) as Promise<ProduceResponseShape | undefined>
+    return { response: response.then((r) => r ?? null) }
+  }
+
+  #onResponse(nodeId: number, batches: ProducerBatch[], response: ProduceResponseShape | null, error: Error | null): void {
+    this.#nodeInFlight.set(nodeId, Math.max(0, (this.#nodeInFlight.get(nodeId) ?? 1) - 1))
+    const results = new Map<string, ProducePartitionResponseShape>()
+    if (response) {
+      for (const topic of response.responses) {
+        const name = topic.name || (topic.topicId ? this.#cluster.topicNameById(topic.topicId) : undefined) || ''
+        for (const p of topic.partitionResponses) results.set(`${name}\u0000${p.index}`, p)
+        if (response.nodeEndpoints?.length) {
+          for (const p of topic.partitionResponses) {
+            const hint = p.currentLeader
+            if (hint && hint.leaderId >= 0) {
+              const endpoint = response.nodeEndpoints.find((n) => n.nodeId === hint.leaderId)
+              this.#cluster.applyLeaderHint(name, p.index, hint.leaderId, hint.leaderEpoch, endpoint && { ...endpoint, rack: endpoint.rack ?? null })
+            }
+          }
+        }
+      }
+    }
+    for (const batch of batches) {
+      const state = batch.partitionState
+      batch.inFlight = false
+      state.inFlight--
+      this.#inFlightBatches--
+      if (error) {
+        this.#retryOrFail(batch, error)
+        continue
+      }
+      if (this.#options.acks === 0) {
+        this.#completeBatch(batch, -1n, -1n)
+        continue
+      }
+      const result = results.get(`${state.topic}\u0000${state.partition}`)
+      if (!result) {
+        this.#retryOrFail(batch, new KafkaError(`Produce response lacks ${state.topic}-${state.partition}`, { retriable: true }))
+        continue
+      }
+      const code = result.errorCode
+      if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
+        this.#completeBatch(batch, result.baseOffset, result.logAppendTimeMs ?? -1n)
+        continue
+      }
+      const protocolError = errorFromCode(code, `${state.topic}-${state.partition}`, result.errorMessage ?? null)!
+      this.#handleBatchError(batch, protocolError)
+    }
+    if (this.#inFlightBatches === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter()
+    this.#scheduleDrain(0)
+  }
+
+  #handleBatchError(batch: ProducerBatch, error: KafkaProtocolError): void {
+    const state = batch.partitionState
+    const code = error.code
+    if (this.#options.idempotent && (code === OUT_OF_ORDER_SEQUENCE_NUMBER || code === UNKNOWN_PRODUCER_ID)) {
+      batch.retryAt = Date.now() + this.#options.retryBackoffMs
+      if (state.queue.some((other) => other !== batch && !other.settled && other.baseSequence >= 0 && sequenceBefore(other, batch))) {
+        // An earlier batch of this partition is waiting to be resent: this one was refused only because it came too soon.
+        this.#requeue(batch)
+        return
+      }
+      if (this.#transactions.isTransactional) {
+        this.#transactions.markAbortable(error)
+        this.#failBatch(batch, error)
+        return
+      }
+      // The broker has no usable sequence state for us (expired producer state, or a gap we cannot fill):
+      // bump the epoch and resend every unacknowledged batch from sequence 0 (KIP-360).
+      this.#logger.warn({ topic: state.topic, partition: state.partition, error: error.errorName }, 'resetting producer sequence with an epoch bump')
+      this.#needsEpochBump = true
+      this.#requeue(batch)
+      return
+    }
+    if (code === INVALID_PRODUCER_EPOCH || code === PRODUCER_FENCED) {
+      this.#transactions.markFatal(error)
+      this.#failEverything(error)
+      return
+    }
+    if (code === MESSAGE_TOO_LARGE) {
+      this.#failBatch(batch, error)
+      return
+    }
+    this.#retryOrFail(batch, error)
+  }
+
+  #retryOrFail(batch: ProducerBatch, error: Error): void {
+    const now = Date.now()
+    if (isRetriable(error) && now < batch.deadline && !this.#closed) {
+      if (error instanceof KafkaError) this.#cluster.handleRetriableError(error, { kind: 'leader', topic: batch.partitionState.topic, partition: batch.partitionState.partition })
+      batch.retryAt = now + backoffDelayMs(batch.attempts - 1, { initialBackoffMs: this.#options.retryBackoffMs, maxBackoffMs: this.#options.retryBackoffMaxMs })
+      this.#requeue(batch)
+      return
+    }
+    const reason =
+      isRetriable(error) && now >= batch.deadline
+        ? new TimeoutError(`Records for ${batch.partitionState.topic}-${batch.partitionState.partition} were not acknowledged within deliveryTimeoutMs`, { cause: error, retriable: false })
+        : error
+    this.#failBatch(batch, reason)
+    // A sealed idempotent batch that failed leaves a hole in the sequence: later batches need a new epoch.
+    if (this.#options.idempotent && batch.baseSequence >= 0 && !this.#transactions.isTransactional) this.#needsEpochBump = true
+    if (this.#transactions.isTransactional) this.#transactions.markAbortable(reason)
+  }
+
+  /** Puts a batch back for another attempt, keeping the partition's sealed batches in sequence order. */
+  #requeue(batch: ProducerBatch): void {
+    const state = batch.partitionState
+    if (this.#options.idempotent) state.retrying = true
+    const queue = state.queue
+    const at = queue.indexOf(batch)
+    if (at >= 0) queue.splice(at, 1)
+    let i = 0
+    while (i < queue.length && queue[i]!.sealed !== null && sequenceBefore(queue[i]!, batch)) i++
+    queue.splice(i, 0, batch)
+  }
+
+  #completeBatch(batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
+    const state = batch.partitionState
+    const at = state.queue.indexOf(batch)
+    if (at >= 0) state.queue.splice(at, 1)
+    if (batch.baseSequence >= 0) state.lastAckedSequence = (batch.baseSequence + batch.recordCount - 1) % (MAX_SEQUENCE + 1)
+    this.#settleBatch(batch)
+    const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1
+    for (let i = 0; i < batch.owners.length; i++) {
+      const group = batch.owners[i]!
+      if (group.settled) continue
+      group.results[batch.ownerIndexes[i]!] = {
+        topic: state.topic,
+        partition: state.partition,
+        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        timestamp: appendTime >= 0 ? appendTime : batch.timestamps[i]!,
+      }
+      if (--group.remaining === 0) {
+        group.settled = true
+        group.resolve(group.results)
+      }
+    }
+  }
+
+  #failBatch(batch: ProducerBatch, error: Error): void {
+    const state = batch.partitionState
+    const at = state.queue.indexOf(batch)
+    if (at >= 0) state.queue.splice(at, 1)
+    this.#settleBatch(batch)
+    for (const group of batch.owners) group.fail(error)
+  }
+
+  #settleBatch(batch: ProducerBatch): void {
+    if (batch.settled) return
+    batch.settled = true
+    this.#releaseMemory(batch.reservedBytes)
+    batch.resolveDone()
+  }
+
+  #failUnsent(error: Error): void {
+    for (const state of this.#partitions.values()) {
+      for (const batch of [...state.queue]) if (!batch.inFlight && batch.sealed === null) this.#failBatch(batch, error)
+    }
+  }
+
+  #failEverything(error: Error): void {
+    for (const state of this.#partitions.values()) {
+      for (const batch of [...state.queue]) this.#failBatch(batch, error)
+    }
+  }
+
+  #resetSequences(state: PartitionState): void {
+    state.nextSequence = 0
+    state.lastAckedSequence = -1
+  }
+
+  /** KIP-360: with nothing in flight, get a new epoch and renumber every unacknowledged batch from sequence 0. */
+  #startEpochBump(): void {
+    if (this.#epochBump) return
+    this.#epochBump = (async () => {
+      while (this.#inFlightBatches > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+      this.#needsEpochBump = false
+      await this.#transactions.bumpEpoch()
+      const { producerId, producerEpoch } = this.#transactions
+      for (const state of this.#partitions.values()) {
+        this.#resetSequences(state)
+        state.retrying = false
+        for (const batch of state.queue) {
+          if (batch.sealed === null) continue
+          batch.baseSequence = state.nextSequence
+          batch.producerEpoch = producerEpoch
+          resealRecordBatch(batch.sealed, producerId, producerEpoch, batch.baseSequence)
+          state.nextSequence = (state.nextSequence + batch.recordCount) % (MAX_SEQUENCE + 1)
+        }
+      }
+    })()
+      .catch((error: unknown) => {
+        this.#logger.error({ error }, 'producer epoch bump failed')
+        this.#failEverything(asError(error))
+      })
+      .finally(() => {
+        this.#epochBump = null
+        this.#scheduleDrain(0)
+      })
+  }
+}
+
+interface ProducePartitionResponseShape {
+  index: number
+  errorCode: number
+  baseOffset: bigint
+  logAppendTimeMs?: bigint
+  errorMessage?: string | null
+  currentLeader?: { leaderId: number; leaderEpoch: number }
+}
+
+interface ProduceResponseShape {
+  responses: Array<{ name?: string; topicId?: string; partitionResponses: ProducePartitionResponseShape[] }>
+  nodeEndpoints?: Array<{ nodeId: number; host: string; port: number; rack?: string | null }>
+}
+
+function sequenceBefore(a: ProducerBatch, b: ProducerBatch): boolean {
+  if (a.baseSequence < 0) return false
+  if (b.baseSequence < 0) return true
+  return a.baseSequence < b.baseSequence
+}
+
+function availablePartitions(info: TopicInfo): number[] {
+  const out: number[] = []
+  for (const p of info.partitions) if (p.leader >= 0) out.push(p.partition)
+  return out
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new KafkaError(String(error))
+}
+

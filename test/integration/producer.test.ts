@@ -1,0 +1,180 @@
+/**
+ * The producer against the real broker: what it writes is read back with raw Fetch requests and decoded.
+ */
+import { Kafka } from '../../src/kafka.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { decodeRecordBatches } from '../../src/records/index.js'
+import { partitionForKey } from '../../src/producer/partitioner.js'
+import type { Cluster } from '../../src/network/cluster.js'
+import { KafkaProtocolError, TimeoutError } from '../../src/errors.js'
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
+
+async function createTopic(cluster: Cluster, name: string, numPartitions: number): Promise<void> {
+  await cluster.send(
+    { kind: 'controller' },
+    apis[ApiKeys.CreateTopics],
+    { topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false },
+    { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
+  )
+  await cluster.topics([name])
+}
+
+async function fetchAll(cluster: Cluster, topic: string, partition: number) {
+  const [info] = await cluster.topics([topic])
+  const leader = await cluster.leaderFor(topic, partition)
+  const connection = await cluster.pool.get(leader, 'fetch')
+  const records = []
+  let offset = 0n
+  for (;;) {
+    const response = await connection.send(apis[ApiKeys.Fetch], {
+      replicaId: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 10_000_000,
+      isolationLevel: 0,
+      topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 10_000_000 }] }],
+    })
+    const p = response.responses[0]!.partitions[0]!
+    expect(p.errorCode).toBe(0)
+    const decoded = decodeRecordBatches(p.records ?? Buffer.alloc(0))
+    const batchRecords = decoded.batches.flatMap((b) => b.records)
+    if (batchRecords.length === 0) break
+    records.push(...batchRecords)
+    offset = batchRecords[batchRecords.length - 1]!.offset + 1n
+    if (offset >= p.highWatermark) break
+  }
+  return records
+}
+
+describe('Producer', () => {
+  let kafka: Kafka
+  beforeAll(() => {
+    kafka = new Kafka({ brokers, clientId: 'samsa-producer-test', logger: false })
+  })
+  afterAll(() => kafka.close())
+
+  it('sends keyed records to the Java partition, with offsets, headers and timestamps intact', async () => {
+    const topic = `producer-keyed-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 3)
+    const producer = kafka.producer({ lingerMs: 2 })
+    const messages = Array.from({ length: 300 }, (_, i) => ({
+      key: `key-${i % 17}`,
+      value: `value-${i}`,
+      headers: [['h', `hv-${i}`], ['dup', 'a'], ['dup', null]] as Array<[string, string | null]>,
+      timestamp: 1_700_000_000_000 + i,
+    }))
+    const results = await producer.send({ topic, messages })
+    expect(results).toHaveLength(300)
+    results.forEach((r, i) => {
+      expect(r.topic).toBe(topic)
+      expect(r.partition).toBe(partitionForKey(Buffer.from(`key-${i % 17}`), 3))
+      expect(r.timestamp).toBe(1_700_000_000_000 + i)
+    })
+    for (let partition = 0; partition < 3; partition++) {
+      const stored = await fetchAll(kafka.cluster, topic, partition)
+      const expected = results.map((r, i) => ({ r, i })).filter(({ r }) => r.partition === partition)
+      expect(stored.map((s) => s.value!.toString())).toEqual(expected.map(({ i }) => `value-${i}`))
+      expect(stored.map((s) => s.offset)).toEqual(expected.map(({ r }) => r.offset))
+      for (const [j, s] of stored.entries()) {
+        const i = expected[j]!.i
+        expect(s.key!.toString()).toBe(`key-${i % 17}`)
+        expect(s.timestamp).toBe(BigInt(1_700_000_000_000 + i))
+        expect(s.headers.map(([k, v]) => [k, v?.toString() ?? null])).toEqual([['h', `hv-${i}`], ['dup', 'a'], ['dup', null]])
+      }
+    }
+    await producer.close()
+  })
+
+  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const)('compresses with %s and the broker accepts it', async (compression) => {
+    const topic = `producer-${compression}-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const producer = kafka.producer({ compression, lingerMs: 10 })
+    const value = Buffer.alloc(1000, 'x')
+    const results = await producer.send({ topic, messages: Array.from({ length: 500 }, (_, i) => ({ key: null, value: Buffer.concat([Buffer.from(`${i}:`), value]) })) })
+    expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 500 }, (_, i) => BigInt(i)))
+    const stored = await fetchAll(kafka.cluster, topic, 0)
+    expect(stored).toHaveLength(500)
+    expect(stored[499]!.value!.subarray(0, 4).toString()).toBe('499:')
+    await producer.close()
+  })
+
+  it('unkeyed records stick to a partition per batch and spread across partitions', async () => {
+    const topic = `producer-sticky-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 4)
+    const producer = kafka.producer({ batchSize: 2048, lingerMs: 50 })
+    const results = await producer.send({ topic, messages: Array.from({ length: 400 }, (_, i) => ({ value: `v${i}`.padEnd(100, '.') })) })
+    const used = new Set(results.map((r) => r.partition))
+    expect(used.size).toBeGreaterThan(1)
+    // Sticky: runs of the same partition, not a round-robin of single records.
+    let switches = 0
+    for (let i = 1; i < results.length; i++) if (results[i]!.partition !== results[i - 1]!.partition) switches++
+    expect(switches).toBeLessThan(results.length / 5)
+    await producer.close()
+  })
+
+  it('sendBatch spans topics; acks=1 without idempotence and acks=0 work', async () => {
+    const a = `producer-a-${Date.now()}`
+    const b = `producer-b-${Date.now()}`
+    await createTopic(kafka.cluster, a, 1)
+    await createTopic(kafka.cluster, b, 1)
+    const producer = kafka.producer({ acks: 1 })
+    const results = await producer.sendBatch([
+      { topic: a, messages: [{ value: 'a1' }, { value: 'a2' }] },
+      { topic: b, messages: [{ value: 'b1' }] },
+    ])
+    expect(results.map((r) => [r.topic, r.offset])).toEqual([[a, 0n], [a, 1n], [b, 0n]])
+    const fireAndForget = kafka.producer({ acks: 0 })
+    const none = await fireAndForget.send({ topic: b, messages: [{ value: 'b2' }] })
+    expect(none[0]!.offset).toBe(-1n)
+    await fireAndForget.flush()
+    // acks=0 has no response: poll until the record is visible.
+    for (let i = 0; i < 50; i++) {
+      if ((await fetchAll(kafka.cluster, b, 0)).length === 2) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect((await fetchAll(kafka.cluster, b, 0)).map((r) => r.value!.toString())).toEqual(['b1', 'b2'])
+    await producer.close()
+    await fireAndForget.close()
+  })
+
+  it('fails a record too large for the topic with a typed error, and keeps going', async () => {
+    const topic = `producer-large-${Date.now()}`
+    await kafka.cluster.send(
+      { kind: 'controller' },
+      apis[ApiKeys.CreateTopics],
+      { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'max.message.bytes', value: '2000' }] }], timeoutMs: 30_000 },
+      { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
+    )
+    const producer = kafka.producer()
+    await expect(producer.send({ topic, messages: [{ value: Buffer.alloc(5000) }] })).rejects.toBeInstanceOf(KafkaProtocolError)
+    const ok = await producer.send({ topic, messages: [{ value: 'small' }] })
+    expect(ok[0]!.offset).toBeGreaterThanOrEqual(0n)
+    await producer.close()
+  })
+
+  it('send waits for bufferMemory instead of growing queues', async () => {
+    const bufferMemory = 256 * 1024
+    const producer = kafka.producer({ bufferMemory, batchSize: 16 * 1024, lingerMs: 20 })
+    const topic = `producer-memory-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 4)
+    const value = Buffer.alloc(1024, 'm')
+    let maxBuffered = 0
+    const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, producer.bufferedBytes)), 1)
+    const rssBefore = process.memoryUsage().rss
+    // 40 MB offered at once, far faster than one broker on a busy machine takes it.
+    const sends: Array<Promise<unknown>> = []
+    for (let i = 0; i < 400; i++) {
+      sends.push(producer.send({ topic, messages: Array.from({ length: 100 }, (_, j) => ({ key: `${i}-${j}`, value })) }))
+    }
+    await Promise.all(sends)
+    clearInterval(sampler)
+    const rssGrowth = process.memoryUsage().rss - rssBefore
+    expect(maxBuffered).toBeGreaterThan(0)
+    expect(maxBuffered).toBeLessThanOrEqual(bufferMemory + 16 * 1024)
+    // The records themselves are held by the test; the producer must not add a second copy of all 40 MB.
+    expect(rssGrowth).toBeLessThan(120 * 1024 * 1024)
+    expect(producer.bufferedBytes).toBe(0)
+    await producer.close()
+  }, 120_000)
+})
