@@ -101,6 +101,11 @@ export class Admin {
     return groups.describeConsumerGroups(this.#ctx, groupIds, options)
   }
 
+  /** Groups of the classic protocol only (DescribeGroups), whatever their protocol type (consumer, connect…). */
+  describeClassicGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.ConsumerGroupDescription[]> {
+    return groups.describeClassicGroups(this.#ctx, groupIds, options)
+  }
+
   /** Share groups (KIP-932), with members and assignments. */
   describeShareGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.ShareGroupDescription[]> {
     return groups.describeShareGroups(this.#ctx, groupIds, options)

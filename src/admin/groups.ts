@@ -217,10 +217,11 @@ function assignmentFrom(a: { topicPartitions: Array<{ topicName: string; partiti
   return a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions }))
 }
 
-async function describeClassicGroups(
+/** Classic-protocol groups of any protocol type (consumer, connect…) through DescribeGroups. */
+export async function describeClassicGroups(
   ctx: AdminContext,
   groupIds: string[],
-  options: DescribeGroupsOptions,
+  options: DescribeGroupsOptions = {},
 ): Promise<ConsumerGroupDescription[]> {
   return sendToCoordinators(
     ctx,

@@ -170,6 +170,9 @@ describe('Admin: groups', () => {
       }),
     ])
 
+    const [classic] = await t.admin.describeClassicGroups([groupId])
+    expect(classic).toEqual(described)
+
     const [notEmpty] = await t.admin.deleteGroups([groupId])
     expect(notEmpty!.error).toMatchObject({ errorName: 'NON_EMPTY_GROUP' })
     const inUse = await t.admin.alterConsumerGroupOffsets(groupId, [{ topic, partition: 0, offset: 0n }])
