@@ -1,4 +1,22 @@
 export { Consumer, CONSUMER_DEFAULTS } from './consumer.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember } from './assignors.js'
-export type * from './types.js'
-export type { CommittedOffset, ListedOffset } from './offsets.js'
+export type {
+  GroupProtocol,
+  AssignorName,
+  AutoOffsetReset,
+  IsolationLevel,
+  ConsumerOptions,
+  ConsumerMessage,
+  ConsumerBatch,
+  RebalanceEvent,
+  RebalanceListener,
+  PartitionLag,
+  EachMessagePayload,
+  EachBatchPayload,
+  RunOptions,
+  CommitOptions,
+  ConsumerGroupMetadata,
+  TopicPartition as ConsumerTopicPartition,
+  TopicPartitionOffset as ConsumerTopicPartitionOffset,
+} from './types.js'
+export type { CommittedOffset as ConsumerCommittedOffset, ListedOffset } from './offsets.js'

@@ -1,0 +1,296 @@
+// Consumer benchmark: samsa, KafkaJS, @platformatic/kafka and Java's ConsumerPerformance, side by side in one run,
+// on the same broker and the same pre-produced topic.
+//
+//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,kafkajs,platformatic,java]
+//                                   [--json out.json] [--markdown]
+//
+// Uses the cluster in KAFKA_BROKERS, else starts a harness instance named "bench-consumer" (stopped afterwards).
+// Each client runs in its own child process, subscribes with a fresh consumer group (auto-commit off) from the
+// earliest offset, and reads every record, touching key and value of each (per-message API: samsa `for await`,
+// KafkaJS `eachMessage`, platformatic stream 'data' events). Throughput is measured from the first record to the
+// last, so group joins don't count; Java's figures are ConsumerPerformance's fetch.* columns, which exclude the
+// join the same way. samsa's run also samples the event-loop delay (perf_hooks.monitorEventLoopDelay).
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const require = createRequire(join(root, 'package.json'))
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? fallback : process.argv[i + 1]
+}
+const RECORDS = Number(arg('records', 1_000_000))
+const SIZE = Number(arg('size', 100))
+const PARTITIONS = Number(arg('partitions', 6))
+const ROUNDS = Number(arg('rounds', 1))
+const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java').split(',')
+const CHILD = arg('child', null)
+
+/** src/ transpiled file by file with SWC into node_modules/.cache (resolves native deps from node_modules). */
+function loadSamsaPath() {
+  const out = join(root, 'node_modules', '.cache', 'samsa-bench-src')
+  const files = []
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(path)
+    }
+  }
+  walk(join(root, 'src'))
+  const swc = require('@swc/core')
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  for (const file of files) {
+    const target = join(out, relative(join(root, 'src'), file)).replace(/\.ts$/, '.js')
+    if (existsSync(target) && statSync(target).mtimeMs >= statSync(file).mtimeMs) continue
+    mkdirSync(dirname(target), { recursive: true })
+    const { code } = swc.transformFileSync(file, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' }, sourceMaps: false })
+    writeFileSync(target, code)
+  }
+  return out
+}
+
+async function samsaModules() {
+  const base = loadSamsaPath()
+  const load = (p) => import(pathToFileURL(join(base, p)).href)
+  const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
+    load('network/cluster.js'),
+    load('consumer/consumer.js'),
+    load('network/instrumentation.js'),
+    load('protocol/index.js'),
+    load('records/index.js'),
+  ])
+  return { Cluster, Consumer, silentLogger, protocol, records }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child: one client consumes the topic and prints one JSON line.
+
+async function runChild(client, brokers, topic, total) {
+  const groupId = `bench-${client}-${process.pid}-${Date.now()}`
+  let first = 0
+  let last = 0
+  let count = 0
+  let bytes = 0
+  const touch = (key, value) => {
+    bytes += (key ? key.length : 0) + (value ? value.length : 0)
+  }
+  if (client === 'samsa') {
+    const { Cluster, Consumer, silentLogger } = await samsaModules()
+    const cluster = new Cluster({ brokers, clientId: 'bench', logger: silentLogger })
+    const consumer = new Consumer({ cluster, clientId: 'bench', logger: silentLogger, release: () => cluster.close() }, { groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
+    const delay = monitorEventLoopDelay({ resolution: 1 })
+    // On a shared machine a long gap can be the OS running someone else; the CPU this process used during the
+    // gap tells library work (CPU-bound) from descheduling (wall time without CPU).
+    let gapStart = performance.now()
+    let cpuStart = process.cpuUsage()
+    let longestBusyGapMs = 0
+    let busyGapsOver10Ms = 0
+    const probe = setInterval(() => {
+      const now = performance.now()
+      const cpu = process.cpuUsage()
+      const busy = Math.min(now - gapStart, (cpu.user + cpu.system - cpuStart.user - cpuStart.system) / 1000)
+      if (count > 0) {
+        if (busy > longestBusyGapMs) longestBusyGapMs = busy
+        if (busy > 10) busyGapsOver10Ms++
+      }
+      gapStart = now
+      cpuStart = cpu
+    }, 1)
+    await consumer.subscribe([topic])
+    for await (const message of consumer) {
+      if (count === 0) {
+        first = performance.now()
+        delay.enable()
+      }
+      touch(message.key, message.value)
+      if (++count === total) break
+    }
+    last = performance.now()
+    delay.disable()
+    clearInterval(probe)
+    await consumer.close()
+    return {
+      client,
+      count,
+      bytes,
+      ms: last - first,
+      eventLoopDelayMaxMs: delay.max / 1e6,
+      eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
+      longestBusyGapMs,
+      busyGapsOver10Ms,
+    }
+  }
+  if (client === 'kafkajs') {
+    const { Kafka, logLevel } = require('kafkajs')
+    const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING })
+    const consumer = kafka.consumer({ groupId })
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await new Promise((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ message }) => {
+            if (count === 0) first = performance.now()
+            touch(message.key, message.value)
+            if (++count === total) {
+              last = performance.now()
+              resolve()
+            }
+          },
+        })
+        .catch(reject)
+    })
+    await consumer.disconnect()
+    return { client, count, bytes, ms: last - first }
+  }
+  if (client === 'platformatic') {
+    const { Consumer, MessagesStreamModes } = require('@platformatic/kafka')
+    const consumer = new Consumer({ groupId, clientId: 'bench', bootstrapBrokers: brokers, maxWaitTime: 500 })
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false })
+    await new Promise((resolve, reject) => {
+      stream.on('error', reject)
+      stream.on('data', (message) => {
+        if (count === 0) first = performance.now()
+        touch(message.key, message.value)
+        if (++count === total) {
+          last = performance.now()
+          resolve()
+        }
+      })
+    })
+    await stream.close().catch(() => undefined)
+    await consumer.close(true).catch(() => undefined)
+    return { client, count, bytes, ms: last - first }
+  }
+  throw new Error(`unknown client ${client}`)
+}
+
+if (CHILD) {
+  const [client, brokers, topic, total] = JSON.parse(CHILD)
+  const result = await runChild(client, brokers.split(','), topic, total)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  process.exit(0)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parent: broker, topic, data, then each client in turn.
+
+let instanceName = null
+let brokers = process.env.KAFKA_BROKERS
+const harness = await import(pathToFileURL(join(root, 'scripts', 'kafka', 'harness.mjs')).href)
+const { KAFKA_VERSION } = await import(pathToFileURL(join(root, 'scripts', 'lib', 'versions.mjs')).href)
+const { resolveKafkaJars } = await import(pathToFileURL(join(root, 'scripts', 'kafka', 'jars.mjs')).href)
+if (!brokers) {
+  instanceName = 'bench-consumer'
+  const state = await harness.startInstance({ name: instanceName, ownerPid: process.pid })
+  brokers = harness.envFor(state).KAFKA_BROKERS
+}
+const log = (line) => process.stderr.write(`[bench consumer] ${line}\n`)
+
+const { Cluster, silentLogger, protocol, records } = await samsaModules()
+const cluster = new Cluster({ brokers: brokers.split(','), clientId: 'bench-setup', logger: silentLogger })
+const topic = `bench-consumer-${RECORDS}-${SIZE}-${PARTITIONS}-${Date.now()}`
+{
+  const { apis, ApiKeys } = protocol
+  await cluster.send({ kind: 'controller' }, apis[ApiKeys.CreateTopics], {
+    topics: [{ name: topic, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 30_000,
+    validateOnly: false,
+  })
+  await cluster.topics([topic])
+  await new Promise((r) => setTimeout(r, 1000))
+  const value = Buffer.alloc(SIZE, 'x')
+  const perBatch = 2000
+  const started = Date.now()
+  let produced = 0
+  const inflight = new Set()
+  for (let p = 0; produced < RECORDS; p = (p + 1) % PARTITIONS) {
+    const n = Math.min(perBatch, RECORDS - produced)
+    const batch = records.encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ key: `key-${produced + i}`, value })) })
+    produced += n
+    const partition = p
+    const request = cluster
+      .send({ kind: 'leader', topic, partition }, apis[ApiKeys.Produce], (version) => ({
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 30_000,
+        topicData: [{ ...(version >= 13 ? { topicId: cluster.topic(topic).topicId } : { name: topic }), partitionData: [{ index: partition, records: batch }] }],
+      }))
+      .then((r) => {
+        const code = r.responses[0].partitionResponses[0].errorCode
+        if (code !== 0) throw new Error(`produce failed with ${code}`)
+      })
+      .finally(() => inflight.delete(request))
+    inflight.add(request)
+    if (inflight.size >= 8) await Promise.race(inflight)
+  }
+  await Promise.all(inflight)
+  log(`produced ${RECORDS} records of ${SIZE} B to ${topic} (${PARTITIONS} partitions) in ${Date.now() - started} ms`)
+}
+cluster.close()
+
+function runJava(round) {
+  const { classpath } = resolveKafkaJars(KAFKA_VERSION)
+  const output = execFileSync(
+    'java',
+    ['-Xmx512m', '-cp', classpath, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers, '--topic', topic, '--messages', String(RECORDS),
+      '--group', `bench-java-${process.pid}-${round}`, '--timeout', '60000', '--hide-header'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const line = output.trim().split('\n').filter((l) => l.includes(',')).pop()
+  const cols = line.split(',').map((c) => c.trim())
+  const fetchMs = Number(cols[7])
+  const count = Number(cols[4])
+  return { client: 'java', count, bytes: Number(cols[2]) * 1024 * 1024, ms: fetchMs, totalMsIncludingJoin: Date.parse(cols[1]) - Date.parse(cols[0]) }
+}
+
+const results = []
+for (let round = 0; round < ROUNDS; round++) {
+  for (const client of CLIENTS) {
+    let result
+    if (client === 'java') result = runJava(round)
+    else {
+      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      if (child.status !== 0) {
+        log(`${client} failed (exit ${child.status ?? child.signal})`)
+        continue
+      }
+      result = JSON.parse(child.stdout.trim().split('\n').pop())
+    }
+    result.recordsPerSec = Math.round((result.count / result.ms) * 1000)
+    result.mbPerSec = Number(((result.bytes / 1024 / 1024 / result.ms) * 1000).toFixed(1))
+    result.round = round
+    log(`${client}: ${result.count} records in ${result.ms.toFixed(0)} ms = ${result.recordsPerSec} rec/s, ${result.mbPerSec} MB/s${result.eventLoopDelayMaxMs !== undefined ? `, event-loop delay max ${result.eventLoopDelayMaxMs.toFixed(1)} ms p99 ${result.eventLoopDelayP99Ms.toFixed(1)} ms, longest CPU-busy gap ${result.longestBusyGapMs.toFixed(1)} ms (${result.busyGapsOver10Ms} over 10 ms)` : ''}`)
+    results.push(result)
+  }
+}
+
+const best = new Map()
+for (const r of results) if (!best.has(r.client) || best.get(r.client).recordsPerSec < r.recordsPerSec) best.set(r.client, r)
+const samsa = best.get('samsa')
+const summary = {
+  date: new Date().toISOString(),
+  node: process.version,
+  kafka: KAFKA_VERSION,
+  records: RECORDS,
+  valueBytes: SIZE,
+  partitions: PARTITIONS,
+  rounds: ROUNDS,
+  results: [...best.values()],
+}
+const rows = [...best.values()].map((r) => `| ${r.client} | ${r.recordsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${samsa ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) + '×' : '–'} |`)
+const table = ['| client | records/s | MB/s (key+value) | samsa is … faster |', '|---|---:|---:|---:|', ...rows].join('\n')
+process.stdout.write(`${table}\n`)
+const jsonOut = arg('json', null)
+if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(summary, null, 2)}\n`)
+else process.stdout.write(`${JSON.stringify(summary)}\n`)
+if (instanceName) await harness.stopInstance(instanceName)
