@@ -4,7 +4,7 @@
  * `error: KafkaProtocolError | null` — so one bad item does not hide the others; a method throws only when the
  * whole request failed (unreachable cluster, a top-level error code, an unsupported broker).
  */
-import type { ClientContext } from '../kafka.js'
+import type { Cluster } from '../network/cluster.js'
 import * as clusterOps from './cluster.js'
 import * as configs from './configs.js'
 import * as groups from './groups.js'
@@ -14,17 +14,23 @@ import * as security from './security.js'
 import * as topics from './topics.js'
 import * as transactions from './transactions.js'
 
+/** What the admin needs from `Kafka.context()`: the shared cluster and a way to give it back. */
+export interface AdminClientContext {
+  cluster: Cluster
+  release(): void
+}
+
 export interface AdminOptions {
   /** Broker-side timeout of topic creation/deletion, elections and the like. Default 30 000 (Java's request.timeout.ms). */
   defaultTimeoutMs?: number
 }
 
 export class Admin {
-  readonly #client: ClientContext
+  readonly #client: AdminClientContext
   readonly #ctx: AdminContext
   #closed = false
 
-  constructor(client: ClientContext, options: AdminOptions = {}) {
+  constructor(client: AdminClientContext, options: AdminOptions = {}) {
     this.#client = client
     this.#ctx = { cluster: client.cluster, defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
   }
