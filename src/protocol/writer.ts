@@ -108,7 +108,7 @@ export class Writer {
 
   int64(v: bigint): void {
     // Same reasoning as readInt64At: a BigInt64Array converts far faster than Buffer#writeBigInt64BE.
-    if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) throw new EncodeError(`${String(v)} is not a valid int64 (bigint)`, '?', this.version)
+    if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) throw new EncodeError(`${String(v)} is not a valid int64 (bigint)`, '', this.version)
     int64Scratch[0] = v
     const buf = this.buf
     const pos = this.pos
@@ -264,7 +264,8 @@ const int64Scratch = new BigInt64Array(1)
 const int64Bytes = new Uint8Array(int64Scratch.buffer)
 
 function outOfRange(w: Writer, v: number, type: string): EncodeError {
-  return new EncodeError(`${v} is not a valid ${type}`, '?', w.version)
+  // The write pass does not track field paths (it is the hot path); the size pass reports paths for its checks.
+  return new EncodeError(`${v} is not a valid ${type}`, '', w.version)
 }
 
 function isAscii(s: string): boolean {
@@ -303,7 +304,7 @@ export class EncodeError extends KafkaError {
   readonly version: number
 
   constructor(message: string, fieldPath: string, version: number) {
-    super(`${message} (field ${fieldPath}, version ${version})`)
+    super(fieldPath ? `${message} (field ${fieldPath}, version ${version})` : `${message} (version ${version})`)
     this.fieldPath = fieldPath
     this.version = version
   }
