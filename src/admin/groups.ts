@@ -187,7 +187,8 @@ export async function listGroups(ctx: AdminContext, options: ListGroupsOptions =
   return [...seen.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
 }
 
-function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
+/** Exported for tests: decodes a classic consumer member's assignment bytes, never throwing. */
+export function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
   // The assignment of a Kafka consumer is a versioned ConsumerProtocolAssignment; other protocol types
   // (connect…) are opaque to us and left empty. Malformed bytes are reported as no assignment, not a failure.
   if (bytes.length < 2) return []
@@ -201,7 +202,8 @@ function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
   }
 }
 
-function decodeClassicSubscription(bytes: Buffer): string[] {
+/** Exported for tests: decodes a classic consumer member's subscription bytes (topics), never throwing. */
+export function decodeClassicSubscription(bytes: Buffer): string[] {
   if (bytes.length < 2) return []
   const codec = messageCodecs.ConsumerProtocolSubscription
   const version = Math.min(bytes.readInt16BE(0), codec.maxVersion)
