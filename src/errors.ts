@@ -87,7 +87,7 @@ export class ConnectionError extends KafkaError {
   readonly broker: string | undefined
 
   constructor(message: string, options: { broker?: string; cause?: unknown; retriable?: boolean } = {}) {
-    super(options.broker ? `${message} (broker ${options.broker})` : message, {
+    super(options.broker && !message.includes(options.broker) ? `${message} (broker ${options.broker})` : message, {
       cause: options.cause,
       retriable: options.retriable ?? true,
     })

@@ -259,6 +259,7 @@ export class Cluster {
       for (const b of response.brokers) this.#brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })
     }
     this.#clusterId = response.clusterId ?? this.#clusterId
+    this.pool.expectedClusterId = this.#clusterId
     this.#controllerId = response.controllerId ?? this.#controllerId
     this.#lastRefreshAt = Date.now()
     const seen = new Set<string>()
@@ -391,6 +392,7 @@ export class Cluster {
     this.#logger.warn({}, 'rebootstrapping: forgetting known brokers and using the bootstrap servers')
     this.#brokers.clear()
     this.#coordinators.clear()
+    this.pool.expectedClusterId = null
   }
 
   /** The node a coordinator lookup returned for `type`/`key`, looked up (FindCoordinator) when not cached. */

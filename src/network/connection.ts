@@ -15,7 +15,7 @@
  */
 import { isIP, Socket, connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
+import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { type AnyApiCodec, type ApiCodec, apis, ApiKeys, decodeResponseFrame, encodeRequestFrame, errorFromCode, peekCorrelationId } from '../protocol/index.js'
 import { AbortedError } from './abort.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
@@ -39,6 +39,11 @@ export interface ConnectionOptions {
   maxResponseBytes?: number
   /** Use API versions the broker marks unstable (testing only). */
   allowUnstableVersions?: boolean
+  /**
+   * The cluster this connection is meant for. With `nodeId`, ApiVersions v5 asks the broker to refuse the
+   * connection with REBOOTSTRAP_REQUIRED when it is another cluster or node (KIP-1242: a reused address).
+   */
+  expectedClusterId?: string | null
   /** A label that keeps long-polling traffic away from latency-sensitive requests, e.g. `fetch`, `group`. */
   purpose?: string
   logger?: Logger
@@ -250,7 +255,7 @@ export class Connection {
   #closedError(): Error {
     const cause = this.#closeError
     if (cause instanceof AuthenticationError) return cause
-    return new ConnectionError(`Connection to ${this.broker} closed${cause ? `: ${cause.message}` : ''}`, {
+    return new ConnectionError(cause ? cause.message : `Connection to ${this.broker} closed`, {
       broker: this.broker,
       cause,
       retriable: cause instanceof KafkaError ? cause.retriable || cause instanceof ConnectionError : true,
@@ -324,7 +329,11 @@ export class Connection {
     const api = apis[ApiKeys.ApiVersions] as ApiCodec<Record<string, unknown>, ApiVersionsResponseShape>
     let version = api.maxVersion
     if (api.latestVersionUnstable && !this.#options.allowUnstableVersions) version--
-    const request = { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION }
+    const expectedClusterId = this.#options.expectedClusterId ?? null
+    const request =
+      expectedClusterId !== null && this.nodeId !== null
+        ? { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION, clusterId: expectedClusterId, nodeId: this.nodeId }
+        : { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION }
     for (let attempt = 0; attempt < 3; attempt++) {
       const response = (await this.#enqueue(api as ApiCodec<unknown, unknown>, version, request, {}, true).catch(
         (error: unknown) => {
@@ -344,6 +353,11 @@ export class Connection {
         if (next === version || next < 0) break
         version = next
         continue
+      }
+      if (response.errorCode === REBOOTSTRAP_REQUIRED) {
+        throw new KafkaProtocolError(REBOOTSTRAP_REQUIRED, 'REBOOTSTRAP_REQUIRED', true, {
+          context: `ApiVersions: ${this.broker} is not node ${this.nodeId} of cluster ${expectedClusterId}`,
+        })
       }
       if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'ApiVersions') ?? new KafkaError('ApiVersions failed')
       this.#versions = negotiateVersions(toBrokerApiVersions(response), { allowUnstable: this.#options.allowUnstableVersions ?? false })
@@ -667,6 +681,7 @@ export class Connection {
 }
 
 const UNSUPPORTED_VERSION = 35
+const REBOOTSTRAP_REQUIRED = 129
 /** Reported to brokers in ApiVersions (KIP-511). */
 const SOFTWARE_VERSION = '0.1.0'
 

@@ -49,6 +49,8 @@ export class ConnectionPool {
   readonly #health = new Map<string, BrokerHealth>()
   #idleTimer: NodeJS.Timeout | null = null
   #closed = false
+  /** Set by the cluster once metadata names the cluster; connections to known nodes then verify it (KIP-1242). */
+  expectedClusterId: string | null = null
 
   constructor(options: PoolOptions) {
     this.#options = options
@@ -136,6 +138,7 @@ export class ConnectionPool {
           requestTimeoutMs: this.#options.requestTimeoutMs,
           maxInFlightRequests: this.#options.maxInFlightRequests,
           allowUnstableVersions: this.#options.allowUnstableVersions,
+          expectedClusterId: broker.nodeId === null ? null : this.expectedClusterId,
           logger: this.#logger,
           signal,
         })

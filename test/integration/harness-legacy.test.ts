@@ -62,4 +62,39 @@ describe(`Kafka ${LEGACY_VERSION} harness broker`, () => {
       connection.close()
     }
   })
+
+  // samsa's own negotiation against the older line (issue: connection layer, "works against 4.4 and 3.9").
+  it('samsa negotiates lower versions with 3.9 and produces through them', async () => {
+    const { Connection } = await import('../../src/network/connection.js')
+    const { Kafka } = await import('../../src/kafka.js')
+    const { apis, ApiKeys } = await import('../../src/protocol/index.js')
+    const address = parseBrokers(started().bootstrap)[0]
+    const connection = await Connection.open({ host: address.host, port: address.port, clientId: 'samsa-legacy-test' })
+    try {
+      // 3.9 predates Metadata v13, Produce v12 and ApiVersions v5: negotiation settles below our maxima.
+      expect(connection.versions.require(ApiKeys.Metadata)).toBe(12)
+      expect(connection.versions.require(ApiKeys.Produce)).toBeLessThan(apis[ApiKeys.Produce].maxVersion)
+      expect(connection.versions.require(ApiKeys.ApiVersions)).toBeLessThan(5)
+      expect(connection.versions.get(76)).toBeNull()
+    } finally {
+      connection.close()
+    }
+    const kafka = new Kafka({ brokers: [started().bootstrap], clientId: 'samsa-legacy-test', logger: false })
+    try {
+      const topic = `legacy-${Date.now()}`
+      await kafka.cluster.send(
+        { kind: 'controller' },
+        apis[ApiKeys.CreateTopics],
+        { topics: [{ name: topic, numPartitions: 2, replicationFactor: 1 }], timeoutMs: 30_000 },
+        { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
+      )
+      const producer = kafka.producer({ compression: 'zstd' })
+      const results = await producer.send({ topic, messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) })
+      expect(results).toHaveLength(50)
+      expect(results.every((r) => r.offset >= 0n)).toBe(true)
+      await producer.close()
+    } finally {
+      await kafka.close()
+    }
+  })
 })

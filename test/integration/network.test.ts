@@ -244,3 +244,85 @@ describe('errors from the broker', () => {
     }
   })
 })
+
+describe('instrumentation', () => {
+  it('publishes connect and request events on diagnostics_channel only to subscribers', async () => {
+    const diagnostics = await import('node:diagnostics_channel')
+    const events: Array<Record<string, unknown>> = []
+    const onFinish = (message: unknown): void => void events.push(message as Record<string, unknown>)
+    const onConnect = (message: unknown): void => void events.push({ connect: true, ...(message as object) })
+    diagnostics.subscribe('samsa:request:finish', onFinish)
+    diagnostics.subscribe('samsa:connection:connect', onConnect)
+    try {
+      const connection = await Connection.open({ host, port, clientId: 'samsa-diagnostics-test' })
+      await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)
+      connection.close()
+    } finally {
+      diagnostics.unsubscribe('samsa:request:finish', onFinish)
+      diagnostics.unsubscribe('samsa:connection:connect', onConnect)
+    }
+    const connect = events.find((e) => e.connect)
+    expect(connect).toMatchObject({ broker: `${host}:${port}`, tls: false, saslMechanism: null })
+    const metadata = events.find((e) => e.apiName === 'Metadata')
+    expect(metadata).toMatchObject({ apiKey: 3, broker: `${host}:${port}` })
+    expect(metadata!.bytesIn as number).toBeGreaterThan(0)
+    expect(metadata!.bytesOut as number).toBeGreaterThan(0)
+    expect(metadata!.durationMs as number).toBeGreaterThanOrEqual(0)
+    expect(events.some((e) => e.apiName === 'ApiVersions')).toBe(true)
+  })
+})
+
+describe('misrouted connections (KIP-1242)', () => {
+  it('a broker that is not the expected node of the expected cluster refuses with REBOOTSTRAP_REQUIRED', async () => {
+    const probe = await Connection.open({ host, port, clientId: 'samsa-kip1242-test' })
+    const apiVersions = probe.versions.require(ApiKeys.ApiVersions)
+    probe.close()
+    if (apiVersions < 5) return // an older broker has no such check; nothing to prove here
+    const wrong = Connection.open({ host, port, nodeId: 4242, expectedClusterId: 'AAAAAAAAAAAAAAAAAAAAAA', clientId: 'samsa-kip1242-test' })
+    await expect(wrong).rejects.toMatchObject({ errorName: 'REBOOTSTRAP_REQUIRED', retriable: true })
+    const cluster = new Cluster({ brokers: bootstrap, clientId: 'samsa-kip1242-test' })
+    try {
+      await cluster.refreshMetadata()
+      const [broker] = cluster.brokers()
+      const right = await Connection.open({ host: broker!.host, port: broker!.port, nodeId: broker!.nodeId, expectedClusterId: cluster.clusterId, clientId: 'samsa-kip1242-test' })
+      right.close()
+    } finally {
+      cluster.close()
+    }
+  })
+})
+
+const saslSslBrokers = process.env.KAFKA_SASL_SSL_BROKERS
+const describeReauth = saslSslBrokers && caFile ? describe : describe.skip
+describeReauth('re-authentication (KIP-368)', () => {
+  it('re-authenticates before the broker-imposed session lifetime ends and keeps serving requests', async () => {
+    const diagnostics = await import('node:diagnostics_channel')
+    let authentications = 0
+    const onStart = (message: unknown): void => {
+      if ((message as { apiName: string }).apiName === 'SaslAuthenticate') authentications++
+    }
+    diagnostics.subscribe('samsa:request:start', onStart)
+    const connection = await Connection.open({
+      ...parseHostPort(saslSslBrokers!.split(',')[0]!),
+      clientId: 'samsa-reauth-test',
+      tls: { ca: readFileSync(caFile!) },
+      sasl: saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' }),
+    })
+    try {
+      const afterLogin = authentications
+      // The harness sets a 2 s session for SCRAM-SHA-256 on SASL_SSL; a connection that did not re-authenticate
+      // would be closed by the broker at its first request after that.
+      const deadline = Date.now() + 7000
+      while (Date.now() < deadline) {
+        const response = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+        expect(response.brokers.length).toBeGreaterThan(0)
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      expect(connection.isClosed).toBe(false)
+      expect(authentications).toBeGreaterThan(afterLogin + 1)
+    } finally {
+      diagnostics.unsubscribe('samsa:request:start', onStart)
+      connection.close()
+    }
+  }, 30_000)
+})
