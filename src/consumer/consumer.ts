@@ -749,7 +749,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
 
   async #commitList(offsets: TopicPartitionOffset[], signal?: AbortSignal): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const identity = this.#membership?.identity() ?? (this.#manual ? { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null } : null)
+      // Without a membership (assign() or no subscription) commits are standalone: no generation, no member id.
+      const identity = this.#membership ? this.#membership.identity() : { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null }
       if (identity === null) {
         if (attempt > 50) throw new KafkaError('Cannot commit: not a member of the group')
         await new Promise((r) => setTimeout(r, 100))
@@ -759,7 +760,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         await commitOffsets(this.#cluster, this.groupId!, offsets, identity, signal, `group:${this.#instance}`)
         return
       } catch (error) {
-        if (error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && attempt < 3 && !this.#manual) {
+        if (error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && attempt < 3 && this.#membership) {
           // STALE_MEMBER_EPOCH: the epoch moved on while the commit was out; the next heartbeat brings it.
           this.#membership?.commitFenced(error)
           await new Promise((r) => setTimeout(r, 200))
