@@ -13,6 +13,14 @@ export {
   type MessageType,
   type MessageCodecTables,
 } from './codec.js'
-export { encodeRequestFrame, decodeResponseFrame, peekCorrelationId, type ResponseFrame } from './frame.js'
+export {
+  encodeRequestFrame,
+  decodeResponseFrame,
+  encodeResponseFrame,
+  decodeRequestFrame,
+  peekCorrelationId,
+  type ResponseFrame,
+  type RequestFrame,
+} from './frame.js'
 export { errorFromCode, isRetriableCode, errorName } from './errors.js'
 export * from './generated/index.js'

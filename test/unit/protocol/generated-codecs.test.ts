@@ -4,8 +4,10 @@ import { KafkaError, KafkaProtocolError, ProtocolDecodeError } from '../../../sr
 import {
   ApiKeys,
   apis,
+  decodeRequestFrame,
   decodeResponseFrame,
   encodeRequestFrame,
+  encodeResponseFrame,
   errorFromCode,
   errorName,
   isRetriableCode,
@@ -204,6 +206,31 @@ describe('frames', () => {
     expect(decodeResponseFrame(md, 12, mdFrame).correlationId).toBe(7)
     expect(() => peekCorrelationId(Buffer.from([1]))).toThrow(ProtocolDecodeError)
     expect(() => decodeResponseFrame(md, 12, Buffer.from([0, 0]))).toThrow(ProtocolDecodeError)
+  })
+
+  it('the broker side: decodeRequestFrame and encodeResponseFrame mirror the client side', () => {
+    const api = apis[ApiKeys.Metadata]
+    const request = encodeRequestFrame(api, 12, 5, 'cli', { topics: [{ name: 'orders' }] })
+    const decoded = decodeRequestFrame(request.subarray(4))
+    expect(decoded.apiKey).toBe(3)
+    expect(decoded.apiVersion).toBe(12)
+    expect(decoded.correlationId).toBe(5)
+    expect(decoded.clientId).toBe('cli')
+    expect(decoded.api).toBe(api)
+    expect((decoded.body as { topics: Array<{ name: string }> }).topics[0]!.name).toBe('orders')
+    const response = encodeResponseFrame(api, 12, 5, { topics: [{ name: 'orders', partitions: [{ partitionIndex: 0 }] }] })
+    expect(response.readInt32BE(0)).toBe(response.length - 4)
+    const back = decodeResponseFrame(api, 12, response.subarray(4))
+    expect(back.correlationId).toBe(5)
+    expect(back.body.topics[0]!.partitions[0]!.partitionIndex).toBe(0)
+    // ApiVersions answers with header v0 even at flexible versions: no tag section after the correlation id.
+    const av = apis[ApiKeys.ApiVersions]
+    const avFrame = encodeResponseFrame(av, 3, 9, {})
+    expect(avFrame.subarray(4, 8).readInt32BE(0)).toBe(9)
+    expect(avFrame.length).toBe(4 + 4 + av.response.encode(3, {}).length)
+    expect(() => decodeRequestFrame(Buffer.from([0x7f, 0x00, 0, 0, 0, 0, 0, 1]))).toThrow(/unknown API key/)
+    expect(() => decodeRequestFrame(Buffer.from([0, 3, 0x7f, 0, 0, 0, 0, 1]))).toThrow(ProtocolDecodeError)
+    expect(() => decodeRequestFrame(Buffer.from([0, 3]))).toThrow(ProtocolDecodeError)
   })
 
   it('one Writer can size and write several messages back to back', () => {
