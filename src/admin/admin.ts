@@ -117,6 +117,12 @@ export class Admin {
     return groups.describeShareGroups(this.#ctx, groupIds, options)
   }
 
+  /** Streams groups (KIP-1071): topology, members, task assignments. */
+  describeStreamsGroups(groupIds: string[], options?: groups.DescribeGroupsOptions): Promise<groups.StreamsGroupDescription[]> {
+    return groups.describeStreamsGroups(this.#ctx, groupIds, options)
+  }
+
+  /** Deletes groups of any type (empty ones only); per-group errors such as NON_EMPTY_GROUP. */
   deleteGroups(groupIds: string[], options?: AdminCallOptions): Promise<groups.DeleteGroupResult[]> {
     return groups.deleteGroups(this.#ctx, groupIds, options)
   }

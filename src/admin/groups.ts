@@ -737,3 +737,112 @@ export async function deleteShareGroupOffsets(ctx: AdminContext, groupId: string
   if (result!.error) throw result!.error
   return topics.map((topic) => ({ topic, error: result!.answers.has(topic) ? result!.answers.get(topic)! : itemError(-1, groupId, 'no result for this topic') }))
 }
+
+// ---- streams groups (KIP-1071) ----
+
+export interface StreamsTasks {
+  subtopologyId: string
+  partitions: number[]
+}
+
+export interface StreamsAssignment {
+  activeTasks: StreamsTasks[]
+  standbyTasks: StreamsTasks[]
+  warmupTasks: StreamsTasks[]
+}
+
+export interface StreamsGroupMemberDescription {
+  memberId: string
+  memberEpoch: number
+  instanceId: string | null
+  rackId: string | null
+  clientId: string
+  clientHost: string
+  topologyEpoch: number
+  processId: string
+  userEndpoint: { host: string; port: number } | null
+  clientTags: Record<string, string>
+  /** The member runs the classic (pre-KIP-1071) protocol through the streams group. */
+  isClassic: boolean
+  assignment: StreamsAssignment
+  targetAssignment: StreamsAssignment
+}
+
+export interface StreamsGroupDescription {
+  groupId: string
+  state: string
+  groupEpoch: number
+  assignmentEpoch: number
+  /** null until a member has sent the topology. */
+  topology: {
+    epoch: number
+    subtopologies: Array<{ subtopologyId: string; sourceTopics: string[]; repartitionSinkTopics: string[]; stateChangelogTopics: string[]; repartitionSourceTopics: string[] }>
+  } | null
+  members: StreamsGroupMemberDescription[]
+  authorizedOperations: AclOperation[] | null
+  error: KafkaProtocolError | null
+}
+
+function streamsAssignment(a: { activeTasks: StreamsTasks[]; standbyTasks: StreamsTasks[]; warmupTasks: StreamsTasks[] }): StreamsAssignment {
+  const tasks = (list: StreamsTasks[]) => list.map((t) => ({ subtopologyId: t.subtopologyId, partitions: t.partitions }))
+  return { activeTasks: tasks(a.activeTasks), standbyTasks: tasks(a.standbyTasks), warmupTasks: tasks(a.warmupTasks) }
+}
+
+export async function describeStreamsGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<StreamsGroupDescription[]> {
+  return sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      const response = await send(
+        ctx,
+        { kind: 'node', nodeId },
+        ApiKeys.StreamsGroupDescribe,
+        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
+        { signal: options.signal, purpose: 'group' },
+      )
+      return new Map(
+        response.groups.map((g) => [
+          g.groupId,
+          {
+            groupId: g.groupId,
+            state: g.groupState,
+            groupEpoch: g.groupEpoch,
+            assignmentEpoch: g.assignmentEpoch,
+            topology: g.topology
+              ? {
+                  epoch: g.topology.epoch,
+                  subtopologies: (g.topology.subtopologies ?? []).map((s) => ({
+                    subtopologyId: s.subtopologyId,
+                    sourceTopics: s.sourceTopics,
+                    repartitionSinkTopics: s.repartitionSinkTopics,
+                    stateChangelogTopics: s.stateChangelogTopics.map((t) => t.name),
+                    repartitionSourceTopics: s.repartitionSourceTopics.map((t) => t.name),
+                  })),
+                }
+              : null,
+            members: g.members.map((m) => ({
+              memberId: m.memberId,
+              memberEpoch: m.memberEpoch,
+              instanceId: m.instanceId,
+              rackId: m.rackId,
+              clientId: m.clientId,
+              clientHost: m.clientHost,
+              topologyEpoch: m.topologyEpoch,
+              processId: m.processId,
+              userEndpoint: m.userEndpoint ? { host: m.userEndpoint.host, port: m.userEndpoint.port } : null,
+              clientTags: Object.fromEntries(m.clientTags.map((kv) => [kv.key, kv.value])),
+              isClassic: m.isClassic,
+              assignment: streamsAssignment(m.assignment),
+              targetAssignment: streamsAssignment(m.targetAssignment),
+            })),
+            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
+            error: itemError(g.errorCode, g.groupId, g.errorMessage),
+          },
+        ]),
+      )
+    },
+    (groupId, error) => ({ groupId, state: 'Unknown', groupEpoch: -1, assignmentEpoch: -1, topology: null, members: [], authorizedOperations: null, error }),
+    options.signal,
+  )
+}

@@ -11,6 +11,7 @@ import {
   joinClassicGroup,
   joinConsumerGroup,
   joinShareGroup,
+  joinStreamsGroup,
   leaveShareGroup,
   openAdmin,
   produceValues,
@@ -249,5 +250,32 @@ describe('Admin: groups', () => {
       const [after] = await t.admin.listShareGroupOffsets([groupId])
       expect(after!.offsets).toEqual([])
     })
+    expect(await t.admin.deleteGroups([groupId])).toEqual([{ groupId, error: null }])
+    expect((await t.admin.listGroups({ types: ['share'] })).map((g) => g.groupId)).not.toContain(groupId)
+  })
+
+  it('describes a streams group (KIP-1071) with its topology and task assignment, lists it by type, deletes it once empty', async () => {
+    const groupId = uniqueName('streams')
+    const member = await joinStreamsGroup(t.cluster, groupId, topic)
+    const [described, missing] = await t.admin.describeStreamsGroups([groupId, uniqueName('no-streams')])
+    expect(described).toMatchObject({ groupId, error: null })
+    expect(described!.groupEpoch).toBeGreaterThan(0)
+    expect(described!.topology!.subtopologies).toEqual([
+      { subtopologyId: '0', sourceTopics: [topic], repartitionSinkTopics: [], stateChangelogTopics: [], repartitionSourceTopics: [] },
+    ])
+    expect(described!.members).toHaveLength(1)
+    expect(described!.members[0]).toMatchObject({ memberId: member.memberId, processId: 'samsa-admin-test-process', clientId: 'samsa-admin-test', isClassic: false })
+    const tasks = described!.members[0]!.targetAssignment.activeTasks
+    expect(tasks).toEqual([{ subtopologyId: '0', partitions: [0, 1, 2] }])
+    expect(missing!.error).toMatchObject({ errorName: 'GROUP_ID_NOT_FOUND' })
+    expect((await t.admin.listGroups({ types: ['streams'] })).map((g) => g.groupId)).toContain(groupId)
+
+    await member.leave()
+    const [deleted] = await eventually(async () => {
+      const results = await t.admin.deleteGroups([groupId])
+      expect(results[0]!.error).toBeNull()
+      return results
+    })
+    expect(deleted).toEqual({ groupId, error: null })
   })
 })

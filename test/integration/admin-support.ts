@@ -236,3 +236,59 @@ export async function leaveShareGroup(cluster: Cluster, groupId: string, memberI
   )) as { errorCode: number }
   if (response.errorCode !== 0) throw new Error(`leaving the share group failed with ${response.errorCode}`)
 }
+
+/**
+ * Joins a streams group (StreamsGroupHeartbeat, KIP-1071) with a one-subtopology topology reading `topic`, heartbeating
+ * until the member has active tasks. `leave` sends the leaving heartbeat (epoch -1).
+ */
+export async function joinStreamsGroup(cluster: Cluster, groupId: string, topic: string): Promise<{ memberId: string; leave(): Promise<void> }> {
+  const memberId = randomUUID().replace(/-/g, '').slice(0, 22)
+  const target = { kind: 'coordinator', type: 'group', key: groupId } as const
+  let memberEpoch = 0
+  const beat = (body: Record<string, unknown>) =>
+    cluster.send(target, apis[ApiKeys.StreamsGroupHeartbeat] as never, { groupId, memberId, endpointInformationEpoch: 0, ...body } as never, { purpose: 'group' } as never) as Promise<{
+      errorCode: number
+      errorMessage: string | null
+      memberEpoch: number
+      activeTasks: unknown[] | null
+    }>
+  for (let i = 0; i < 40; i++) {
+    const first = i === 0
+    const response = await beat({
+      memberEpoch,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: first ? 30_000 : -1,
+      topology: first
+        ? {
+            epoch: 0,
+            subtopologies: [
+              { subtopologyId: '0', sourceTopics: [topic], sourceTopicRegex: [], stateChangelogTopics: [], repartitionSinkTopics: [], repartitionSourceTopics: [], copartitionGroups: [] },
+            ],
+          }
+        : null,
+      activeTasks: first ? [] : null,
+      standbyTasks: first ? [] : null,
+      warmupTasks: first ? [] : null,
+      processId: first ? 'samsa-admin-test-process' : null,
+      userEndpoint: null,
+      clientTags: first ? [] : null,
+      taskOffsets: null,
+      taskEndOffsets: null,
+      shutdownApplication: false,
+    })
+    if (response.errorCode !== 0) throw new Error(`StreamsGroupHeartbeat failed with ${response.errorCode}: ${response.errorMessage}`)
+    memberEpoch = response.memberEpoch
+    if (response.activeTasks && response.activeTasks.length > 0) {
+      return {
+        memberId,
+        leave: async () => {
+          const left = await beat({ memberEpoch: -1, shutdownApplication: false })
+          if (left.errorCode !== 0) throw new Error(`leaving the streams group failed with ${left.errorCode}`)
+        },
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('no streams tasks after 40 heartbeats')
+}
