@@ -1,0 +1,85 @@
+/**
+ * The connection layer when brokers die: a three-node cluster from the harness, nodes killed with SIGKILL.
+ */
+import { Cluster } from '../../src/network/cluster.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { ConnectionError } from '../../src/errors.js'
+import { type HarnessInstance, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+
+describe('broker failures on a three-node cluster', () => {
+  let instance: HarnessInstance
+  let cluster: Cluster
+  const topic = `failover-${Date.now()}`
+
+  beforeAll(async () => {
+    instance = await startKafka({ cluster: 'three' })
+    cluster = new Cluster({ brokers: instance.bootstrap.split(','), clientId: 'samsa-failover-test', retry: { retries: 40, initialBackoffMs: 100, maxBackoffMs: 1000 } })
+    await cluster.send(
+      { kind: 'controller' },
+      apis[ApiKeys.CreateTopics],
+      { topics: [{ name: topic, numPartitions: 3, replicationFactor: 3 }], timeoutMs: 30_000 },
+      { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
+    )
+    await cluster.topics([topic])
+  }, 240_000)
+
+  afterAll(async () => {
+    cluster?.close()
+    if (instance) await stopKafka(instance.name)
+  }, 120_000)
+
+  const listOffsets = (partition: number) =>
+    cluster.send(
+      { kind: 'leader', topic, partition },
+      apis[ApiKeys.ListOffsets],
+      { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1n }] }] },
+      { errorCode: (r: { topics: Array<{ partitions: Array<{ errorCode: number }> }> }) => r.topics[0]!.partitions[0]!.errorCode },
+    )
+
+  it('killing a partition leader moves requests to the new leader without user action', async () => {
+    await listOffsets(0)
+    const before = cluster.topic(topic)!.partitions[0]!
+    const oldLeader = before.leader
+    await killKafkaNode(instance.name, oldLeader)
+    try {
+      const response = await listOffsets(0)
+      expect(response.topics[0]!.partitions[0]!.errorCode).toBe(0)
+      const after = cluster.topic(topic)!.partitions[0]!
+      expect(after.leader).not.toBe(oldLeader)
+      expect(after.leaderEpoch).toBeGreaterThan(before.leaderEpoch)
+    } finally {
+      await restartKafkaNode(instance.name, oldLeader)
+    }
+  }, 120_000)
+
+  it('requests in flight when their broker dies fail with a retriable error, and succeed again after it restarts', async () => {
+    const nodeId = cluster.brokers()[0]!.nodeId
+    const connection = await cluster.connectionToNode(nodeId, 'fetch')
+    const [info] = await cluster.topics([topic])
+    // A long poll keeps the Fetch in flight on the broker until we kill it.
+    const inFlight = connection.send(apis[ApiKeys.Fetch], {
+      replicaId: -1,
+      maxWaitMs: 20_000,
+      minBytes: 1_000_000,
+      maxBytes: 1_000_000,
+      topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] }],
+    })
+    const outcome = inFlight.then(
+      () => null,
+      (error: unknown) => error,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await killKafkaNode(instance.name, nodeId)
+    const error = await outcome
+    expect(error).toBeInstanceOf(ConnectionError)
+    expect((error as ConnectionError).retriable).toBe(true)
+    // The node comes back; a request routed to it retries through the restart and succeeds.
+    const restarting = restartKafkaNode(instance.name, nodeId)
+    const describe = cluster.send({ kind: 'node', nodeId }, apis[ApiKeys.DescribeCluster], { includeClusterAuthorizedOperations: false }, {
+      errorCode: (r: { errorCode: number }) => r.errorCode,
+    })
+    await restarting
+    const response = await describe
+    expect(response.brokers.map((b) => b.brokerId).sort()).toEqual(instance.nodes.map((n) => n.id).sort())
+  }, 180_000)
+})
