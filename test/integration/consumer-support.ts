@@ -17,8 +17,8 @@ export function uniqueName(label: string): string {
   return `consumer-${label}-${process.pid}-${Date.now()}-${counter++}`
 }
 
-export function newCluster(): Cluster {
-  return new Cluster({ brokers, clientId: 'samsa-consumer-test', logger: silentLogger })
+export function newCluster(bootstrap: string[] = brokers): Cluster {
+  return new Cluster({ brokers: bootstrap, clientId: 'samsa-consumer-test', logger: silentLogger })
 }
 
 export function contextFor(cluster: Cluster): ClientContext {
@@ -29,9 +29,9 @@ export function newConsumer(cluster: Cluster, options: ConsumerOptions = {}): Co
   return new Consumer(contextFor(cluster), options)
 }
 
-export async function createTopic(cluster: Cluster, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+export async function createTopic(cluster: Cluster, name: string, partitions: number, configs: Record<string, string> = {}, replicationFactor = 1): Promise<void> {
   const response = await cluster.send({ kind: 'controller' }, apis[ApiKeys.CreateTopics] as never, {
-    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+    topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
     timeoutMs: 30_000,
     validateOnly: false,
   } as never)
@@ -45,16 +45,26 @@ export async function produce(cluster: Cluster, topic: string, partition: number
   let attempt = 0
   for (let i = 0; i < records.length; i += batchSize) {
     const batch = encodeRecordBatch({ records: records.slice(i, i + batchSize) })
-    const response = (await cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Produce] as never, (version: number) => ({
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 30_000,
-      topicData: [{ ...(version >= 13 ? { topicId: cluster.topic(topic)!.topicId } : { name: topic }), partitionData: [{ index: partition, records: batch }] }],
-    })) as never) as { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
+    let response: { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
+    try {
+      response = (await cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Produce] as never, (version: number) => ({
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 30_000,
+        topicData: [{ ...(version >= 13 ? { topicId: cluster.topic(topic)!.topicId } : { name: topic }), partitionData: [{ index: partition, records: batch }] }],
+      })) as never) as typeof response
+    } catch (error) {
+      // Fault tests kill brokers: keep trying through the leader change (duplicates are possible and allowed).
+      if (attempt++ > 100) throw error
+      await new Promise((r) => setTimeout(r, 200))
+      await cluster.refreshMetadata([topic]).catch(() => undefined)
+      i -= batchSize
+      continue
+    }
     const code = response.responses[0]!.partitionResponses[0]!.errorCode
     if (code === 0) continue
     // A topic just created may not have its leader everywhere yet.
-    if ((code === 6 || code === 3 || code === 5) && attempt++ < 20) {
+    if ((code === 6 || code === 3 || code === 5 || code === 19 || code === 20 || code === 7) && attempt++ < 100) {
       await new Promise((r) => setTimeout(r, 200))
       await cluster.refreshMetadata([topic])
       i -= batchSize
