@@ -52,8 +52,8 @@ export class Admin {
     return topics.listTopics(this.#ctx, options)
   }
 
-  /** Partitions, leaders, ISR, offline and eligible leader replicas, topic ids; one result per name. */
-  describeTopics(names: string[], options?: topics.DescribeTopicsOptions): Promise<topics.TopicDescription[]> {
+  /** Partitions, leaders, ISR, offline and eligible leader replicas, topic ids; by name or `{ topicId }`, one result each. */
+  describeTopics(names: Array<string | { topicId: string }>, options?: topics.DescribeTopicsOptions): Promise<topics.TopicDescription[]> {
     return topics.describeTopics(this.#ctx, names, options)
   }
 
@@ -71,6 +71,14 @@ export class Admin {
   /** Sets, deletes, appends to or subtracts from config keys, per resource. */
   incrementalAlterConfigs(resources: configs.AlterConfigsRequestItem[], options?: configs.AlterConfigsOptions): Promise<configs.AlterConfigsResult[]> {
     return configs.incrementalAlterConfigs(this.#ctx, resources, options)
+  }
+
+  /**
+   * Replaces all dynamic configs of each resource (the legacy AlterConfigs, deprecated in the Java admin): keys not
+   * given are removed. Prefer `incrementalAlterConfigs`.
+   */
+  alterConfigs(resources: configs.ReplaceConfigsRequestItem[], options?: configs.AlterConfigsOptions): Promise<configs.AlterConfigsResult[]> {
+    return configs.alterConfigs(this.#ctx, resources, options)
   }
 
   /** Config resources that exist (topics, groups, client-metrics subscriptions…), of the given types or all. */
@@ -189,6 +197,11 @@ export class Admin {
   /** Log directories per broker (all brokers when `brokerIds` is left out), with the replicas in each. */
   describeLogDirs(brokerIds?: number[], options?: AdminCallOptions): Promise<clusterOps.BrokerLogDirs[]> {
     return clusterOps.describeLogDirs(this.#ctx, brokerIds, options)
+  }
+
+  /** The log directory of each replica (and its destination while `alterReplicaLogDirs` moves it). */
+  describeReplicaLogDirs(replicas: clusterOps.ReplicaRef[], options?: AdminCallOptions): Promise<clusterOps.ReplicaLogDirs[]> {
+    return clusterOps.describeReplicaLogDirs(this.#ctx, replicas, options)
   }
 
   alterReplicaLogDirs(moves: clusterOps.ReplicaLogDirMove[], options?: AdminCallOptions): Promise<clusterOps.ReplicaLogDirResult[]> {

@@ -397,3 +397,69 @@ export async function listPartitionReassignments(ctx: AdminContext, partitions?:
 export async function unregisterBroker(ctx: AdminContext, brokerId: number, options: AdminCallOptions = {}): Promise<void> {
   await send(ctx, { kind: 'controller' }, ApiKeys.UnregisterBroker, { brokerId }, { signal: options.signal, errorCode: (r) => r.errorCode })
 }
+
+export interface ReplicaRef extends TopicPartition {
+  brokerId: number
+}
+
+export interface ReplicaLogDirs extends ReplicaRef {
+  /** The directory holding the replica on that broker; null when the broker has no such replica. */
+  currentLogDir: string | null
+  currentOffsetLag: bigint
+  /** Where the replica is being moved to by `alterReplicaLogDirs`, if anywhere. */
+  futureLogDir: string | null
+  futureOffsetLag: bigint
+  error: KafkaProtocolError | null
+}
+
+/** Which log directory holds each replica (and where it is moving), asked of each replica's broker. */
+export async function describeReplicaLogDirs(ctx: AdminContext, replicas: ReplicaRef[], options: AdminCallOptions = {}): Promise<ReplicaLogDirs[]> {
+  const byBroker = new Map<number, ReplicaRef[]>()
+  for (const r of replicas) byBroker.set(r.brokerId, [...(byBroker.get(r.brokerId) ?? []), r])
+  const answers = new Map<string, ReplicaLogDirs>()
+  const keyOf = (r: ReplicaRef) => `${r.brokerId}\u0000${partitionKey(r.topic, r.partition)}`
+  await Promise.all(
+    [...byBroker].map(async ([brokerId, list]) => {
+      let dirs: Array<{ path: string; replicas: ReplicaLogDirInfo[] }> = []
+      let brokerError: KafkaProtocolError | null = null
+      try {
+        const response = await send(
+          ctx,
+          { kind: 'node', nodeId: brokerId },
+          ApiKeys.DescribeLogDirs,
+          { topics: byTopic(list).map(({ topic, items }) => ({ topic, partitions: items.map((i) => i.partition) })) },
+          { signal: options.signal, errorCode: (r) => r.errorCode ?? 0 },
+        )
+        dirs = response.results
+          .filter((d) => d.errorCode === 0)
+          .map((d) => ({
+            path: d.logDir,
+            replicas: d.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, size: p.partitionSize, offsetLag: p.offsetLag, isFuture: p.isFutureKey }))),
+          }))
+      } catch (error) {
+        if (!(error instanceof KafkaError && 'code' in error)) throw error
+        brokerError = error as KafkaProtocolError
+      }
+      for (const r of list) {
+        const find = (future: boolean) => {
+          for (const d of dirs) {
+            const hit = d.replicas.find((x) => x.topic === r.topic && x.partition === r.partition && x.isFuture === future)
+            if (hit) return { path: d.path, lag: hit.offsetLag }
+          }
+          return null
+        }
+        const current = find(false)
+        const future = find(true)
+        answers.set(keyOf(r), {
+          ...r,
+          currentLogDir: current?.path ?? null,
+          currentOffsetLag: current?.lag ?? -1n,
+          futureLogDir: future?.path ?? null,
+          futureOffsetLag: future?.lag ?? -1n,
+          error: brokerError,
+        })
+      }
+    }),
+  )
+  return replicas.map((r) => answers.get(keyOf(r))!)
+}

@@ -246,3 +246,37 @@ export async function listConfigResources(ctx: AdminContext, types: ConfigResour
     .map((r) => ({ type: RESOURCE_TYPE_NAMES.get(r.resourceType ?? 16) ?? ('unknown' as ConfigResourceType), name: r.resourceName }))
     .filter((r) => types.length === 0 || types.includes(r.type))
 }
+
+export interface ReplaceConfigsRequestItem extends ConfigResource {
+  /** The complete set of dynamic configs the resource should have: every dynamic key not listed is removed. */
+  configs: Record<string, string>
+}
+
+/**
+ * The legacy, non-incremental AlterConfigs (deprecated in the Java admin): replaces all dynamic configs of each
+ * resource. Prefer `incrementalAlterConfigs`, which changes only the keys it names.
+ */
+export async function alterConfigs(ctx: AdminContext, resources: ReplaceConfigsRequestItem[], options: AlterConfigsOptions = {}): Promise<AlterConfigsResult[]> {
+  const answers = await perDestination(resources, async (target, group) => {
+    const response = await send(
+      ctx,
+      target,
+      ApiKeys.AlterConfigs,
+      {
+        resources: group.map((r) => ({
+          resourceType: RESOURCE_TYPE_CODES[r.type],
+          resourceName: r.name,
+          configs: Object.entries(r.configs).map(([name, value]) => ({ name, value })),
+        })),
+        validateOnly: options.validateOnly ?? false,
+      },
+      { signal: options.signal },
+    )
+    return new Map(response.responses.map((r) => [resourceKey(r.resourceType, r.resourceName), itemError(r.errorCode, r.resourceName, r.errorMessage)]))
+  })
+  return resources.map((r, i) => ({
+    type: r.type,
+    name: r.name,
+    error: answers[i] === undefined ? itemError(-1, r.name, 'no result for this resource') : answers[i]!,
+  }))
+}

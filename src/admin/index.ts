@@ -24,6 +24,8 @@ export type {
   PartitionReassignment,
   AlterPartitionReassignmentsOptions,
   OngoingReassignment,
+  ReplicaRef,
+  ReplicaLogDirs,
 } from './cluster.js'
 export type * from './security.js'
 export type * from './transactions.js'

@@ -231,24 +231,34 @@ export async function listTopics(ctx: AdminContext, options: ListTopicsOptions =
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
-export async function describeTopics(ctx: AdminContext, names: string[], options: DescribeTopicsOptions = {}): Promise<TopicDescription[]> {
-  if (names.length === 0) return []
+/** Describes topics by name, or by id (`{ topicId }`, through Metadata v10+). One result per topic asked for. */
+export async function describeTopics(
+  ctx: AdminContext,
+  topics: Array<string | { topicId: string }>,
+  options: DescribeTopicsOptions = {},
+): Promise<TopicDescription[]> {
+  if (topics.length === 0) return []
+  const names = topics.filter((t): t is string => typeof t === 'string')
+  const ids = topics.filter((t): t is { topicId: string } => typeof t !== 'string').map((t) => t.topicId)
   const connection = await ctx.cluster.anyConnection('default', options.signal)
-  const described =
-    connection.versions.get(ApiKeys.DescribeTopicPartitions) !== null
-      ? await describeWithTopicPartitions(ctx, names, options)
-      : await describeWithMetadata(ctx, names, options)
-  return names.map(
-    (name) =>
-      described.get(name) ?? {
-        name,
-        topicId: null,
-        isInternal: false,
-        partitions: [],
-        authorizedOperations: null,
-        error: itemError(3, name, 'the broker did not describe this topic'),
-      },
-  )
+  const byName =
+    names.length === 0
+      ? new Map<string, TopicDescription>()
+      : connection.versions.get(ApiKeys.DescribeTopicPartitions) !== null
+        ? await describeWithTopicPartitions(ctx, names, options)
+        : await describeWithMetadata(ctx, names.map((name) => ({ name, topicId: ZERO_UUID })), options)
+  const byId = new Map<string, TopicDescription>()
+  if (ids.length > 0) {
+    for (const d of (await describeWithMetadata(ctx, ids.map((topicId) => ({ name: null, topicId })), options, true)).values()) {
+      if (d.topicId) byId.set(d.topicId, d)
+    }
+  }
+  return topics.map((t) => {
+    if (typeof t === 'string') {
+      return byName.get(t) ?? { name: t, topicId: null, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(3, t, 'the broker did not describe this topic') }
+    }
+    return byId.get(t.topicId) ?? { name: '', topicId: t.topicId, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(100, t.topicId, 'the broker did not describe this topic id') }
+  })
 }
 
 async function describeWithTopicPartitions(ctx: AdminContext, names: string[], options: DescribeTopicsOptions): Promise<Map<string, TopicDescription>> {
@@ -303,23 +313,32 @@ async function describeWithTopicPartitions(ctx: AdminContext, names: string[], o
   return described
 }
 
-async function describeWithMetadata(ctx: AdminContext, names: string[], options: DescribeTopicsOptions): Promise<Map<string, TopicDescription>> {
+/** Keyed by name, or by topic id when `byId` (an unknown id comes back without a name). */
+async function describeWithMetadata(
+  ctx: AdminContext,
+  topics: Array<{ name: string | null; topicId: string }>,
+  options: DescribeTopicsOptions,
+  byId = false,
+): Promise<Map<string, TopicDescription>> {
   const response = await send(
     ctx,
     { kind: 'any' },
     ApiKeys.Metadata,
+    { topics, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: options.includeAuthorizedOperations ?? false },
     {
-      topics: names.map((name) => ({ name, topicId: ZERO_UUID })),
-      allowAutoTopicCreation: false,
-      includeTopicAuthorizedOperations: options.includeAuthorizedOperations ?? false,
+      signal: options.signal,
+      version: (negotiated) => {
+        if (byId && negotiated < 12) throw new KafkaError('Describing topics by id needs Metadata v12 (Kafka 3.1+)')
+        return negotiated
+      },
     },
-    { signal: options.signal },
   )
   const described = new Map<string, TopicDescription>()
   for (const t of response.topics) {
-    if (t.name === null) continue
-    described.set(t.name, {
-      name: t.name,
+    const key = byId ? t.topicId : t.name
+    if (key === null || key === undefined) continue
+    described.set(key, {
+      name: t.name ?? '',
       topicId: !t.topicId || t.topicId === ZERO_UUID ? null : t.topicId,
       isInternal: t.isInternal ?? false,
       partitions: t.partitions
@@ -336,7 +355,7 @@ async function describeWithMetadata(ctx: AdminContext, names: string[], options:
         }))
         .sort((a, b) => a.partition - b.partition),
       authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(t.topicAuthorizedOperations) : null,
-      error: itemError(t.errorCode, t.name),
+      error: itemError(t.errorCode, t.name ?? t.topicId ?? ''),
     })
   }
   return described

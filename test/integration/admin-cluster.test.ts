@@ -62,6 +62,13 @@ describe('Admin: cluster (single node)', () => {
     expect(replica.size).toBeGreaterThan(1000n)
     expect(replica.isFuture).toBe(false)
 
+    const [where, nowhere] = await t.admin.describeReplicaLogDirs([
+      { topic, partition: 0, brokerId: 1 },
+      { topic, partition: 9, brokerId: 1 },
+    ])
+    expect(where).toMatchObject({ topic, partition: 0, brokerId: 1, currentLogDir: dir.path, futureLogDir: null, error: null })
+    expect(nowhere).toMatchObject({ currentLogDir: null, futureLogDir: null, error: null })
+
     const results = await t.admin.alterReplicaLogDirs([
       { topic, partition: 0, brokerId: 1, path: dir.path },
       { topic, partition: 1, brokerId: 1, path: '/nonexistent/samsa-dir' },

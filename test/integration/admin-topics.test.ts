@@ -88,6 +88,20 @@ describe('Admin: topics', () => {
     expect(missing!.error).toMatchObject({ code: 3, errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
   })
 
+  it('describes topics by id too', async () => {
+    const name = uniqueName('by-id')
+    const [created] = await t.admin.createTopics([{ name, numPartitions: 2, replicationFactor: 1 }])
+    const topicId = created!.topicId!
+    await eventually(async () => {
+      const [byId, byName, unknown] = await t.admin.describeTopics([{ topicId }, name, { topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' }])
+      expect(byId).toMatchObject({ name, topicId, error: null })
+      expect(byId!.partitions.map((p) => p.partition)).toEqual([0, 1])
+      expect(byName!.topicId).toBe(topicId)
+      expect(unknown).toMatchObject({ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [] })
+      expect(unknown!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_ID' })
+    })
+  })
+
   it('pages through DescribeTopicPartitions when a response is full', async () => {
     const a = uniqueName('page-a')
     const b = uniqueName('page-b')
@@ -230,6 +244,23 @@ describe('Admin: configs', () => {
       { type: 'client-metrics', name: metrics, delete: ['metrics', 'interval.ms'] },
     ])
     for (const r of reverted) expect(r.error).toBeNull()
+  })
+
+  it('alterConfigs (legacy) replaces every dynamic config of a topic', async () => {
+    const name = uniqueName('replace-configs')
+    await t.admin.createTopics([{ name, numPartitions: 1, replicationFactor: 1, configs: { 'retention.ms': '3600000', 'segment.ms': '600000' } }])
+    await eventually(async () => expect((await t.admin.describeTopics([name]))[0]!.error).toBeNull())
+    const [replaced, missing] = await t.admin.alterConfigs([
+      { type: 'topic', name, configs: { 'max.message.bytes': '2000000' } },
+      { type: 'topic', name: name + '-missing', configs: { 'retention.ms': '1' } },
+    ])
+    expect(replaced!.error).toBeNull()
+    expect(missing!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
+    await eventually(async () => {
+      const [described] = await t.admin.describeConfigs([{ type: 'topic', name }])
+      const dynamic = described!.configs.filter((c) => c.source === 'dynamic-topic').map((c) => [c.name, c.value])
+      expect(dynamic).toEqual([['max.message.bytes', '2000000']])
+    })
   })
 
   it('lists config resources by type', async () => {
