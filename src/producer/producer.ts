@@ -25,7 +25,7 @@ import { resealRecordBatch } from '../records/reseal.js'
 import type { ClientContext } from '../kafka.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { partitionForKey, StickyPartitionCache } from './partitioner.js'
-import { TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
+import { TransactionError, TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
 
 export interface ProducerMessage {
   key?: RecordData
@@ -162,6 +162,15 @@ export class Producer {
   #epochBump: Promise<void> | null = null
   #needsEpochBump = false
   readonly #idleWaiters: Array<() => void> = []
+  /**
+   * sendBatch calls whose records are not all appended yet (they may wait for metadata or buffer memory). A commit
+   * waits for them so that every record sent before commitTransaction() is in the transaction; an abort makes them
+   * fail instead (#transactionGeneration), so none is written after the transaction ended, under a stale epoch.
+   */
+  #pendingAppends = 0
+  readonly #appendWaiters: Array<() => void> = []
+  #transactionGeneration = 0
+  #endingTransaction = false
 
   constructor(context: ClientContext, options: ProducerOptions = {}) {
     this.#context = context
@@ -192,15 +201,40 @@ export class Producer {
   /** Sends records to several topics; resolves in input order once every record is acknowledged. */
   async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
     if (this.#closed) throw new ProducerClosedError()
+    if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
     this.#transactions.checkCanSend()
     let total = 0
     for (const r of records) total += r.messages.length
     if (total === 0) return []
-    await this.#transactions.ensureProducerId()
+    const generation = this.#transactionGeneration
+    this.#pendingAppends++
+    try {
+      await this.#transactions.ensureProducerId()
+    } catch (error) {
+      this.#appendDone()
+      throw error
+    }
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const group = new SendGroup(total, resolve, reject)
-      this.#appendAll(records, group).catch((error: unknown) => group.fail(asError(error)))
+      this.#appendAll(records, group, generation)
+        .catch((error: unknown) => group.fail(asError(error)))
+        .finally(() => this.#appendDone())
     })
+  }
+
+  #appendDone(): void {
+    if (--this.#pendingAppends === 0) for (const waiter of this.#appendWaiters.splice(0)) waiter()
+  }
+
+  async #appendsSettled(): Promise<void> {
+    while (this.#pendingAppends > 0) await new Promise<void>((resolve) => this.#appendWaiters.push(resolve))
+  }
+
+  /** A transactional send must not append once its transaction has started to abort. */
+  #checkGeneration(generation: number): void {
+    if (this.#transactions.isTransactional && generation !== this.#transactionGeneration) {
+      throw new TransactionError('The transaction was aborted before these records were appended', 'abortable')
+    }
   }
 
   /** Sends everything buffered now, and resolves when all of it is acknowledged or failed. */
@@ -256,16 +290,33 @@ export class Producer {
   }
 
   async commitTransaction(): Promise<void> {
-    await this.flush()
-    await this.#transactions.commitTransaction()
+    if (this.#endingTransaction) throw new TransactionError('commitTransaction() while the transaction is already ending', 'fatal')
+    this.#endingTransaction = true
+    try {
+      // Records of send() calls made before this commit belong to the transaction even if not appended yet.
+      await this.#appendsSettled()
+      await this.flush()
+      await this.#transactions.commitTransaction()
+    } finally {
+      this.#endingTransaction = false
+    }
     this.#afterTransactionEnd()
   }
 
   async abortTransaction(): Promise<void> {
-    // Records not yet sent are dropped: they belong to the aborted transaction.
-    this.#failUnsent(new KafkaError('The transaction was aborted'))
-    await this.flush().catch(() => undefined)
-    await this.#transactions.abortTransaction()
+    if (this.#endingTransaction) throw new TransactionError('abortTransaction() while the transaction is already ending', 'fatal')
+    this.#endingTransaction = true
+    try {
+      // Records not yet sent are dropped: they belong to the aborted transaction. Sends still appending fail too:
+      // written after the abort, they would carry an epoch the coordinator has already moved past.
+      this.#transactionGeneration++
+      this.#failUnsent(new KafkaError('The transaction was aborted'))
+      await this.#appendsSettled()
+      await this.flush().catch(() => undefined)
+      await this.#transactions.abortTransaction()
+    } finally {
+      this.#endingTransaction = false
+    }
     this.#afterTransactionEnd()
   }
 
@@ -290,7 +341,7 @@ export class Producer {
 
   // ---- appending ----
 
-  async #appendAll(records: ProducerRecord[], group: SendGroup): Promise<void> {
+  async #appendAll(records: ProducerRecord[], group: SendGroup, generation: number): Promise<void> {
     let index = 0
     for (const record of records) {
       const topic = record.topic
@@ -299,9 +350,10 @@ export class Producer {
       const messages = record.messages
       for (let i = 0; i < messages.length; i++, index++) {
         if (group.settled) return
+        this.#checkGeneration(generation)
         const message = messages[i]!
         const partition = this.#choosePartition(topic, info, message)
-        const wait = this.#append(topic, partition, message, group, index, info)
+        const wait = this.#append(topic, partition, message, group, index, info, generation)
         if (wait) await wait
       }
     }
@@ -329,7 +381,7 @@ export class Producer {
   }
 
   /** Appends one record; returns a promise only when the caller must wait for buffer memory. */
-  #append(topic: string, partition: number, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo): Promise<void> | null {
+  #append(topic: string, partition: number, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo, generation: number): Promise<void> | null {
     const state = this.#partitionState(topic, partition)
     const now = Date.now()
     const timestamp = message.timestamp === undefined ? now : Number(message.timestamp)
@@ -350,6 +402,12 @@ export class Producer {
     const reserve = Math.max(this.#options.batchSize, recordSize)
     if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {
       return this.#waitForMemory(reserve).then(() => {
+        try {
+          this.#checkGeneration(generation)
+        } catch (error) {
+          this.#releaseMemory(reserve)
+          throw error
+        }
         this.#openBatchWith(state, message, timestamp, group, index, reserve, info)
       })
     }
