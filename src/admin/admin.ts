@@ -130,6 +130,24 @@ export class Admin {
     return groups.describeStreamsGroups(this.#ctx, groupIds, options)
   }
 
+  /** Committed offsets of streams groups (the same OffsetFetch as consumer groups). */
+  listStreamsGroupOffsets(
+    groupIds: Array<string | groups.ListGroupOffsetsRequestItem>,
+    options?: groups.ListGroupOffsetsOptions,
+  ): Promise<groups.ListGroupOffsetsResult[]> {
+    return groups.listConsumerGroupOffsets(this.#ctx, groupIds, options)
+  }
+
+  /** Commits offsets for a streams group with no active members. */
+  alterStreamsGroupOffsets(groupId: string, offsetsToCommit: groups.OffsetToCommit[], options?: AdminCallOptions): Promise<groups.PartitionResult[]> {
+    return groups.alterConsumerGroupOffsets(this.#ctx, groupId, offsetsToCommit, options)
+  }
+
+  /** Deletes committed offsets of a streams group. */
+  deleteStreamsGroupOffsets(groupId: string, partitions: TopicPartition[], options?: AdminCallOptions): Promise<groups.PartitionResult[]> {
+    return groups.deleteConsumerGroupOffsets(this.#ctx, groupId, partitions, options)
+  }
+
   /** Deletes groups of any type (empty ones only); per-group errors such as NON_EMPTY_GROUP. */
   deleteGroups(groupIds: string[], options?: AdminCallOptions): Promise<groups.DeleteGroupResult[]> {
     return groups.deleteGroups(this.#ctx, groupIds, options)

@@ -271,6 +271,12 @@ describe('Admin: groups', () => {
     expect((await t.admin.listGroups({ types: ['streams'] })).map((g) => g.groupId)).toContain(groupId)
 
     await member.leave()
+    // Streams groups keep committed offsets like consumer groups: the same requests read and change them.
+    await eventually(async () => expect(await t.admin.alterStreamsGroupOffsets(groupId, [{ topic, partition: 1, offset: 2n }])).toEqual([{ topic, partition: 1, error: null }]))
+    const [committed] = await t.admin.listStreamsGroupOffsets([groupId])
+    expect(committed!.offsets.map((o) => [o.topic, o.partition, o.offset])).toEqual([[topic, 1, 2n]])
+    expect(await t.admin.deleteStreamsGroupOffsets(groupId, [{ topic, partition: 1 }])).toEqual([{ topic, partition: 1, error: null }])
+    expect((await t.admin.listStreamsGroupOffsets([groupId]))[0]!.offsets).toEqual([])
     const [deleted] = await eventually(async () => {
       const results = await t.admin.deleteGroups([groupId])
       expect(results[0]!.error).toBeNull()
