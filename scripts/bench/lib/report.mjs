@@ -1,0 +1,52 @@
+// Shared reporting: machine description, throughput figures, ratios and aligned tables (plain text or Markdown).
+import { cpus, loadavg, totalmem } from 'node:os'
+
+/** What the numbers were measured on; benchmarks on a shared machine are noisy, the load average says how much. */
+export function machineInfo() {
+  const cores = cpus()
+  return {
+    cpu: cores[0]?.model ?? 'unknown',
+    cores: cores.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: loadavg().map((l) => Number(l.toFixed(2))),
+  }
+}
+
+/** records/s and MB/s (MiB, 2^20) from a count, a byte total and a duration in ms. */
+export function throughput(records, bytes, ms) {
+  return { recordsPerSec: Math.round((records / ms) * 1000), mbPerSec: Number(((bytes / 2 ** 20 / ms) * 1000).toFixed(2)) }
+}
+
+/** a ÷ b rounded to 2 decimals, or null when either side is missing. */
+export function ratio(a, b) {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null
+  return Number((a / b).toFixed(2))
+}
+
+export function median(values) {
+  const sorted = values.filter(Number.isFinite).sort((x, y) => x - y)
+  if (sorted.length === 0) return NaN
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+export function formatNumber(value, digits = 0) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–'
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+/**
+ * A table from a header row and string rows. `align` per column: 'l' or 'r'. `markdown` gives a GitHub table,
+ * otherwise space-padded columns for a terminal.
+ */
+export function formatTable(header, rows, { align = header.map((_, i) => (i === 0 ? 'l' : 'r')), markdown = false } = {}) {
+  if (markdown) {
+    const line = (cells) => `| ${cells.join(' | ')} |`
+    return [line(header), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n')
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
+  const pad = (cells) => cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ')
+  return [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad)].join('\n')
+}

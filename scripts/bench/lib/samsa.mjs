@@ -1,0 +1,54 @@
+// Benchmarks measure the built package (dist/), as users get it. The build is snapshotted into
+// node_modules/.cache first: other work in the same checkout may rebuild dist/ (which deletes it) while a long
+// benchmark runs, and a half-deleted dist/ would crash or mix two builds. Inside node_modules, the snapshot still
+// resolves samsa's native dependencies (lz4-napi, zstd-napi …) from the project's node_modules.
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+function newestMtime(dir) {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/** True when dist/esm exists and is at least as new as every file under src/. */
+export function distIsFresh() {
+  const entry = join(repoRoot, 'dist', 'esm', 'index.js')
+  if (!existsSync(entry)) return false
+  return newestMtime(join(repoRoot, 'dist', 'esm')) >= newestMtime(join(repoRoot, 'src'))
+}
+
+/**
+ * Copies dist/esm into a private snapshot and returns the snapshot's folder; import `<folder>/index.js` from there.
+ * Runs `npm run build` first when dist/ is missing, or always with `build: 'always'`. A dist/ older than src/ is
+ * used as it is (others may be editing src/ all the time) but reported: `{ dir, stale }`.
+ * @param {{ label: string, build?: 'missing' | 'always' | 'never', log?: (line: string) => void }} options
+ */
+export function snapshotDist({ label, build = 'missing', log = (line) => process.stderr.write(`${line}\n`) }) {
+  const missing = !existsSync(join(repoRoot, 'dist', 'esm', 'index.js'))
+  if (build === 'always' || (missing && build === 'missing')) {
+    log('npm run build')
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: ['ignore', 2, 2] })
+  } else if (missing) throw new Error('dist/ is missing: run `npm run build` first')
+  const stale = !distIsFresh()
+  if (stale) log('warning: dist/ is older than src/ (run `npm run build` to measure the current sources)')
+  const target = join(repoRoot, 'node_modules', '.cache', `samsa-bench-${label}`)
+  rmSync(target, { recursive: true, force: true })
+  mkdirSync(target, { recursive: true })
+  cpSync(join(repoRoot, 'dist', 'esm'), join(target, 'esm'), { recursive: true })
+  writeFileSync(join(target, 'esm', 'package.json'), '{ "type": "module" }\n')
+  if (!existsSync(join(target, 'esm', 'index.js'))) throw new Error('dist/esm changed while it was copied; run again')
+  return { dir: join(target, 'esm'), stale }
+}
+
+/** Imports a module of a snapshot made by snapshotDist, e.g. `importSnapshot(dir, 'index.js')`. */
+export function importSnapshot(snapshotDir, path = 'index.js') {
+  return import(pathToFileURL(join(snapshotDir, path)).href)
+}

@@ -1,0 +1,361 @@
+// Producer benchmark: samsa, KafkaJS, @platformatic/kafka and Java's ProducerPerformance, side by side in one run
+// on the same broker.
+//
+//   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
+//       [--clients samsa,samsa-each,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
+//       [--linger 5] [--window 4] [--per-send N] [--json out.json] [--markdown] [--keep-broker] [--build]
+//       [--cpu-prof dir]   (profiles the samsa children only and prints their top frames)
+//
+// Uses the cluster in KAFKA_BROKERS, else a harness instance named "bench" (started if needed, stopped afterwards
+// unless --keep-broker). samsa is measured from the built package: dist/, built when missing or with --build
+// (`npm run build` first to measure the current sources; a dist/ older than src/ is flagged in the output).
+//
+// Every cell of the matrix (record size × acks × compression) gets a fresh topic per client, with the same
+// partition count. Records have null keys and one value (random A–Z bytes, reused for every record, exactly like
+// ProducerPerformance's --record-size payload). Each Node client runs in its own process: a warm-up of a quarter
+// of the records to the same topic, then the measured run, from the first send until every record is
+// acknowledged.
+//
+// How each client is driven (the fair high-throughput use of each, see docs/benchmarks.md):
+// - samsa, kafkajs, platformatic: the application hands over records in chunks of --per-send (default: enough
+//   records to fill one batch on every partition) with up to --window chunks in flight, never awaiting one send
+//   before starting the next.
+// - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
+//   up to per-send × window records in flight.
+// - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { flag, listOption, numberOption, option } from './lib/args.mjs'
+import { useBroker } from './lib/broker.mjs'
+import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
+import { parseProducerPerformance, runKafkaTool } from './lib/java.mjs'
+import { summarizeCpuProfile } from './lib/profile.mjs'
+import { formatNumber, formatTable, machineInfo, median, ratio, throughput } from './lib/report.mjs'
+import { importSnapshot, repoRoot, snapshotDist } from './lib/samsa.mjs'
+import { createTopics, uniqueTopicName } from './lib/topics.mjs'
+
+const SCRIPT = fileURLToPath(import.meta.url)
+const require = createRequire(join(repoRoot, 'package.json'))
+const log = (line) => process.stderr.write(`[bench producer] ${line}\n`)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child: one client, one cell.
+
+/** A value like ProducerPerformance's: random uppercase letters, generated once and reused for every record. */
+function payload(size) {
+  const value = Buffer.allocUnsafe(size)
+  for (let i = 0; i < size; i++) value[i] = 65 + Math.floor(Math.random() * 26)
+  return value
+}
+
+/**
+ * Calls `send(count)` for successive chunks of `total` records, at most `window` unsettled at a time, and resolves
+ * when all have settled (rejects with the first failure).
+ */
+async function pump(total, perSend, window, send) {
+  let started = 0
+  let active = 0
+  let failure = null
+  let wake = null
+  const settled = () => {
+    active--
+    if (wake) {
+      const resume = wake
+      wake = null
+      resume()
+    }
+  }
+  const failed = (error) => {
+    failure ??= error
+    settled()
+  }
+  while (started < total && !failure) {
+    if (active >= window) {
+      await new Promise((resolve) => (wake = resolve))
+      continue
+    }
+    const count = Math.min(perSend, total - started)
+    started += count
+    active++
+    send(count).then(settled, failed)
+  }
+  while (active > 0) await new Promise((resolve) => (wake = resolve))
+  if (failure) throw failure
+}
+
+/** Prepared chunks of message objects (built before timing: the application's records already exist). */
+function chunksOf(total, perSend, makeMessage) {
+  const chunks = []
+  for (let done = 0; done < total; done += perSend) {
+    const n = Math.min(perSend, total - done)
+    const chunk = new Array(n)
+    for (let i = 0; i < n; i++) chunk[i] = makeMessage()
+    chunks.push(chunk)
+  }
+  return chunks
+}
+
+async function measure(label, warmupRecords, records, perSend, window, send) {
+  await pump(warmupRecords, perSend, window, (n) => send(n, true))
+  const started = performance.now()
+  const cpuBefore = process.cpuUsage()
+  await pump(records, perSend, window, (n) => send(n, false))
+  const ms = performance.now() - started
+  const cpu = process.cpuUsage(cpuBefore)
+  return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+}
+
+async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir }) {
+  const value = payload(size)
+  const brokerList = brokers.split(',')
+  if (client === 'samsa' || client === 'samsa-each') {
+    const { Kafka } = await importSnapshot(samsaDir)
+    const kafka = new Kafka({ brokers: brokerList, clientId: 'bench', logger: false })
+    const producer = kafka.producer({ acks: acks === 'all' ? 'all' : 1, lingerMs, batchSize, compression })
+    const settings = { idempotent: producer.options.idempotent, lingerMs, batchSize, maxInFlightRequestsPerConnection: producer.options.maxInFlightRequestsPerConnection }
+    let result
+    if (client === 'samsa') {
+      const warm = chunksOf(warmupRecords, perSend, () => ({ value }))
+      const timed = chunksOf(records, perSend, () => ({ value }))
+      let w = 0
+      let t = 0
+      result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) => producer.send({ topic, messages: warmup ? warm[w++] : timed[t++] }))
+    } else {
+      const each = perSend * window
+      const warm = chunksOf(warmupRecords, 1, () => ({ value }))
+      const timed = chunksOf(records, 1, () => ({ value }))
+      let w = 0
+      let t = 0
+      result = await measure(client, warmupRecords, records, 1, each, (_, warmup) => producer.send({ topic, messages: warmup ? warm[w++] : timed[t++] }))
+      settings.recordsInFlight = each
+    }
+    await producer.close()
+    return { ...result, settings }
+  }
+  if (client === 'kafkajs') {
+    const { Kafka, logLevel, CompressionTypes, CompressionCodecs, Partitioners } = require('kafkajs')
+    if (compression === 'lz4') {
+      // KafkaJS ships no LZ4 codec (its docs point to the kafkajs-lz4 plugin); this registers one on the same
+      // native library samsa uses (lz4-napi), Kafka's frame format, so the codec itself is not what differs.
+      const lz4 = require('lz4-napi')
+      CompressionCodecs[CompressionTypes.LZ4] = () => ({
+        compress: async (encoder) => lz4.compressFrame(encoder.buffer, { contentChecksum: false, blockChecksums: false }),
+        decompress: async (buffer) => lz4.decompressFrame(buffer),
+      })
+    }
+    const codec = compression === 'lz4' ? CompressionTypes.LZ4 : CompressionTypes.None
+    const kafka = new Kafka({ brokers: brokerList, clientId: 'bench', logLevel: logLevel.NOTHING })
+    // Defaults otherwise: idempotent false, maxInFlightRequests unlimited, round-robin placement of null keys.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+    await producer.connect()
+    const warm = chunksOf(warmupRecords, perSend, () => ({ value }))
+    const timed = chunksOf(records, perSend, () => ({ value }))
+    let w = 0
+    let t = 0
+    const result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) =>
+      producer.send({ topic, messages: warmup ? warm[w++] : timed[t++], acks: acks === 'all' ? -1 : 1, compression: codec }),
+    )
+    await producer.disconnect()
+    return { ...result, settings: { idempotent: false, maxInFlightRequests: 'unlimited (default)', lz4: compression === 'lz4' ? 'lz4-napi frame codec registered by the benchmark' : undefined } }
+  }
+  if (client === 'platformatic') {
+    const { Producer, ProduceAcks } = require('@platformatic/kafka')
+    // Defaults otherwise: idempotent false, 5 requests in flight per connection, handleBackPressure off,
+    // round-robin placement of null keys.
+    const producer = new Producer({
+      clientId: 'bench',
+      bootstrapBrokers: brokerList,
+      acks: acks === 'all' ? ProduceAcks.ALL : ProduceAcks.LEADER,
+      ...(compression === 'none' ? {} : { compression }),
+      autocreateTopics: false,
+    })
+    const warm = chunksOf(warmupRecords, perSend, () => ({ topic, value }))
+    const timed = chunksOf(records, perSend, () => ({ topic, value }))
+    let w = 0
+    let t = 0
+    const result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) => producer.send({ messages: warmup ? warm[w++] : timed[t++] }))
+    await producer.close()
+    return { ...result, settings: { idempotent: false, maxInflights: 5 } }
+  }
+  throw new Error(`unknown client ${client}`)
+}
+
+const payloadForChild = childPayload()
+if (payloadForChild) {
+  const result = await runClientChild(payloadForChild)
+  finishChild({ ...result, records: payloadForChild.records, bytes: payloadForChild.records * payloadForChild.size })
+} else {
+  await main()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parent: broker, then the matrix.
+
+async function runJava({ brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs }) {
+  const stdout = await runKafkaTool('ProducerPerformance', [
+    '--bootstrap-server', brokers,
+    '--topic', topic,
+    '--num-records', String(records + warmupRecords),
+    '--warmup-records', String(warmupRecords),
+    '--record-size', String(size),
+    '--throughput', '-1',
+    // enable.idempotence is left at its default (true; the client turns it off for acks=1).
+    '--command-property', `acks=${acks}`, `compression.type=${compression}`, `linger.ms=${lingerMs}`, `batch.size=${batchSize}`,
+  ])
+  const { steady, whole } = parseProducerPerformance(stdout)
+  return {
+    client: 'java',
+    records: steady.records,
+    bytes: steady.records * size,
+    ms: (steady.records / steady.recordsPerSec) * 1000,
+    latency: { avgMs: steady.avgLatencyMs, p50Ms: steady.p50Ms, p99Ms: steady.p99Ms, maxMs: steady.maxLatencyMs },
+    wholeRun: whole,
+    settings: { idempotent: acks === 'all' ? 'true (default)' : 'false (default for acks=1)', lingerMs, batchSize, maxInFlightRequestsPerConnection: 5 },
+  }
+}
+
+async function main() {
+  const sizes = listOption('sizes', ['100', '1024']).map(Number)
+  const acksList = listOption('acks', ['1', 'all'])
+  const compressions = listOption('compression', ['none', 'lz4'])
+  const clients = listOption('clients', ['samsa', 'samsa-each', 'kafkajs', 'platformatic', 'java'])
+  const partitions = numberOption('partitions', 6)
+  const rounds = numberOption('rounds', 1)
+  const batchSize = numberOption('batch-size', 65_536)
+  const lingerMs = numberOption('linger', 5)
+  const window = numberOption('window', 4)
+  const recordsOverride = numberOption('records', null)
+  const perSendOverride = numberOption('per-send', null)
+  const cpuProfDir = option('cpu-prof', null)
+  const recordsFor = (size) => recordsOverride ?? (size <= 100 ? 200_000 : size <= 1024 ? 50_000 : Math.max(5_000, Math.round(50e6 / size)))
+  // One chunk fills one batch on every partition: a round-robin client (KafkaJS, platformatic) then builds
+  // batch-sized batches from one send, like the accumulating clients do from many.
+  const perSendFor = (size) => perSendOverride ?? Math.max(1, Math.floor((partitions * batchSize) / size))
+
+  const { dir: snapshot, stale: distStale } = snapshotDist({ label: 'producer', build: flag('build') ? 'always' : 'missing', log })
+  const broker = await useBroker({ name: 'bench', keep: flag('keep-broker'), log })
+  log(`broker ${broker.brokers} (${broker.origin})`)
+  const packageVersion = (dir) => JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).version
+  const versions = {
+    samsa: packageVersion('.'),
+    kafkajs: packageVersion('node_modules/kafkajs'),
+    platformatic: packageVersion('node_modules/@platformatic/kafka'),
+    kafka: broker.kafkaVersion ?? (await import('../lib/versions.mjs')).KAFKA_VERSION,
+  }
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
+
+  const runs = []
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const size of sizes) {
+        for (const acks of acksList) {
+          for (const compression of compressions) {
+            const records = recordsFor(size)
+            const warmupRecords = Math.round(records / 4)
+            const perSend = perSendFor(size)
+            const cell = { size, acks, compression }
+            // Alternate the order between rounds so no client always runs right after the same neighbour.
+            const order = round % 2 === 0 ? clients : [...clients].reverse()
+            const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
+            await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
+            for (const client of order) {
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir: snapshot }
+              let result
+              try {
+                if (client === 'java') result = await runJava(common)
+                else {
+                  const profiling = cpuProfDir && client.startsWith('samsa')
+                  const nodeArgs = profiling ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${client}-${size}-acks${acks}-${compression}-r${round}.cpuprofile`] : []
+                  result = await runChild(SCRIPT, common, { nodeArgs })
+                }
+              } catch (error) {
+                log(`${client} ${size} B acks=${acks} ${compression}: FAILED ${error.message}`)
+                runs.push({ ...cell, client, round, error: error.message })
+                continue
+              }
+              const rate = throughput(result.records, result.bytes, result.ms)
+              const run = { ...cell, round, perSend: client === 'java' ? null : perSend, window: client === 'java' ? null : window, ...result, ...rate }
+              runs.push(run)
+              log(`${client.padEnd(12)} ${String(size).padStart(5)} B acks=${acks.padEnd(3)} ${compression.padEnd(4)}: ${formatNumber(rate.recordsPerSec).padStart(9)} rec/s ${rate.mbPerSec.toFixed(1).padStart(6)} MB/s${result.cpuMs ? ` (cpu ${Math.round((result.cpuMs / result.ms) * 100)}%)` : ''}`)
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    await broker.release()
+  }
+
+  // Median over rounds per client and cell.
+  const cells = []
+  for (const size of sizes) for (const acks of acksList) for (const compression of compressions) cells.push({ size, acks, compression })
+  const summary = cells.map((cell) => {
+    const byClient = {}
+    for (const client of clients) {
+      const ok = runs.filter((r) => r.client === client && r.size === cell.size && r.acks === cell.acks && r.compression === cell.compression && !r.error)
+      byClient[client] = ok.length ? { recordsPerSec: median(ok.map((r) => r.recordsPerSec)), mbPerSec: median(ok.map((r) => r.mbPerSec)), runs: ok.length } : null
+    }
+    const samsa = byClient.samsa?.recordsPerSec
+    return {
+      ...cell,
+      clients: byClient,
+      ratios: {
+        samsaOverKafkajs: ratio(samsa, byClient.kafkajs?.recordsPerSec),
+        samsaOverPlatformatic: ratio(samsa, byClient.platformatic?.recordsPerSec),
+        samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
+        samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
+      },
+    }
+  })
+
+  const markdown = flag('markdown')
+  const cellName = (c) => `${c.size} B, acks=${c.acks}, ${c.compression}`
+  const throughputTable = formatTable(
+    ['cell', ...clients.map((c) => `${c} rec/s (MB/s)`)],
+    summary.map((s) => [cellName(s), ...clients.map((c) => (s.clients[c] ? `${formatNumber(s.clients[c].recordsPerSec)} (${s.clients[c].mbPerSec.toFixed(1)})` : '–'))]),
+    { markdown },
+  )
+  const ratioTable = formatTable(
+    ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', 'samsa ÷ Java', 'samsa-each ÷ Java'],
+    summary.map((s) => [cellName(s), ...['samsaOverKafkajs', 'samsaOverPlatformatic', 'samsaOverJava', 'samsaEachOverJava'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
+    { markdown },
+  )
+  const geo = (key) => {
+    const values = summary.map((s) => s.ratios[key]).filter((v) => v !== null)
+    return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
+  }
+  const geomeans = { samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava') }
+  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
+
+  let profiles
+  if (cpuProfDir) {
+    profiles = readdirSync(cpuProfDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => ({ file: f, ...summarizeCpuProfile(join(cpuProfDir, f), { top: 20 }) }))
+    for (const p of profiles) {
+      process.stdout.write(`${p.file}: busy ${p.totalMs - p.idleMs} ms of ${p.totalMs} ms (GC ${p.gcMs} ms)\n`)
+      process.stdout.write(`${formatTable(['self %', 'ms', 'function', 'where'], p.functions.map((f) => [f.percent.toFixed(1), f.selfMs, f.name, f.where]), { align: ['r', 'r', 'l', 'l'] })}\n`)
+      process.stdout.write(`${formatTable(['self %', 'ms', 'file'], p.files.map((f) => [f.percent.toFixed(1), f.selfMs, f.file]), { align: ['r', 'r', 'l'] })}\n\n`)
+    }
+  }
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    versions,
+    distOlderThanSrc: distStale,
+    broker: { bootstrap: broker.brokers, origin: broker.origin },
+    settings: { partitions, batchSize, lingerMs, window, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
+    summary,
+    geomeans,
+    runs,
+    ...(profiles ? { profiles } : {}),
+  }
+  const jsonOut = option('json', null)
+  if (jsonOut) {
+    writeFileSync(jsonOut, `${toJson(report, 2)}\n`)
+    log(`raw results in ${jsonOut}`)
+  } else process.stdout.write(`${toJson(report)}\n`)
+}
