@@ -4,6 +4,7 @@
  * admin does; describe uses the paginated DescribeTopicPartitions (KIP-966) where the broker has it.
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
+import { sleep } from '../network/abort.js'
 import { ApiKeys } from '../protocol/index.js'
 import { type ConfigSource, configSourceName } from './configs.js'
 import {
@@ -33,6 +34,12 @@ export interface NewTopic {
 export interface CreateTopicsOptions extends AdminCallOptions {
   /** Check that the topics could be created as given, without creating them. */
   validateOnly?: boolean
+  /**
+   * Resolve only once the brokers' metadata shows every created topic with a leader for each partition (bounded by
+   * `timeoutMs`), so that a describe or produce right after sees the topic. Default true (as KafkaJS); false gives
+   * the Java admin's behaviour: resolve as soon as the controller has committed the topics.
+   */
+  waitForLeaders?: boolean
 }
 
 export interface CreatedTopicConfig {
@@ -153,6 +160,10 @@ export async function createTopics(ctx: AdminContext, topics: NewTopic[], option
     },
   )
   const byName = new Map(response.topics.map((t) => [t.name, t]))
+  if (!options.validateOnly && options.waitForLeaders !== false) {
+    const created = response.topics.filter((t) => t.errorCode === 0).map((t) => ({ name: t.name, partitions: t.numPartitions ?? -1 }))
+    await waitForLeaders(ctx, created, Date.now() + brokerTimeoutMs, options.signal)
+  }
   return topics.map(({ name }) => {
     const t = byName.get(name)
     if (!t) return { name, topicId: null, numPartitions: -1, replicationFactor: -1, configs: [], error: itemError(-1, name, 'no result for this topic') }
@@ -171,6 +182,23 @@ export async function createTopics(ctx: AdminContext, topics: NewTopic[], option
       error: itemError(t.errorCode, name, t.errorMessage),
     }
   })
+}
+
+/**
+ * Polls until every topic shows its partitions with leaders, or the deadline passes. Best effort: the topics exist
+ * either way, so running out of time is not an error.
+ */
+async function waitForLeaders(ctx: AdminContext, topics: Array<{ name: string; partitions: number }>, deadline: number, signal?: AbortSignal): Promise<void> {
+  let pending = topics
+  while (pending.length > 0 && Date.now() < deadline) {
+    const described = await describeTopics(ctx, pending.map((t) => t.name), { signal })
+    pending = pending.filter((t, i) => {
+      const d = described[i]!
+      const complete = t.partitions < 0 ? d.partitions.length > 0 : d.partitions.length === t.partitions
+      return d.error !== null || !complete || d.partitions.some((p) => p.leader === null)
+    })
+    if (pending.length > 0) await sleep(50, signal)
+  }
 }
 
 /** Deletes topics by name (`'orders'`) or by id (`{ topicId }`, DeleteTopics v6+). */

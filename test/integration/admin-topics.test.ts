@@ -40,6 +40,17 @@ describe('Admin: topics', () => {
     expect(again[0]!.error).toMatchObject({ errorName: 'TOPIC_ALREADY_EXISTS' })
   })
 
+  it('by default resolves once the topics have leaders, so an immediate describe sees them', async () => {
+    const names = [uniqueName('ready-a'), uniqueName('ready-b'), uniqueName('ready-c')]
+    const created = await t.admin.createTopics(names.map((name) => ({ name, numPartitions: 4, replicationFactor: 1 })))
+    expect(created.map((c) => c.error)).toEqual([null, null, null])
+    const described = await t.admin.describeTopics(names)
+    for (const d of described) {
+      expect(d.error).toBeNull()
+      expect(d.partitions.map((p) => p.leader)).toEqual([1, 1, 1, 1])
+    }
+  })
+
   it('validateOnly checks without creating', async () => {
     const name = uniqueName('validate')
     const [result] = await t.admin.createTopics([{ name, numPartitions: 4, replicationFactor: 1 }], { validateOnly: true })
