@@ -115,8 +115,12 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   #sliceStart = 0
   #sliceCount = 0
   #stableWaiters: Array<() => void> = []
-  #patternTimer: NodeJS.Timeout | null = null
   #lastPollAt = Date.now()
+  /** The application holds a message (between handing it out and the next request): the poll clock runs. */
+  #appBusy = false
+  #pollTimer: NodeJS.Timeout | null = null
+  /** Set when maxPollIntervalMs passed: the member left the group and rejoins at the next poll. */
+  #leftForPollTimeout: Promise<void> | null = null
   /** Distinguishes this consumer's connections from other clients' on the shared pool. */
   readonly #instance = nextInstance++
 
@@ -144,6 +148,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         clientRack: this.options.clientRack ?? null,
         checkCrcs: this.options.checkCrcs,
         purpose: `fetch:${this.#instance}`,
+        stallTimeoutMs: Math.max(this.options.defaultApiTimeoutMs * 4, this.options.fetchMaxWaitMs * 10),
       },
       {
         partitions: () => this.#states.values(),
@@ -176,6 +181,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     }
     this.#membership = this.#createMembership(this.options.groupProtocol)
     this.#membership.start()
+    this.#pollTimer = setInterval(() => this.#checkPollInterval(), Math.max(100, Math.min(1000, this.options.maxPollIntervalMs / 4)))
+    this.#pollTimer.unref?.()
     this.#startAutoCommit()
     this.#fetcher.start()
   }
@@ -495,10 +502,39 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     })
   }
 
+  /**
+   * maxPollIntervalMs in Node terms: heartbeats run on timers, so a member whose application is stuck (a handler
+   * awaiting forever, a loop body that never returns) would otherwise keep its partitions while processing
+   * nothing. When the application has held a message longer than maxPollIntervalMs, the member leaves the group
+   * (its partitions count as lost: nothing in process gets committed) and rejoins when the application asks
+   * for the next message.
+   */
+  #checkPollInterval(): void {
+    if (!this.#membership || this.#leftForPollTimeout || this.#closed || this.#closing || !this.#appBusy) return
+    const held = Date.now() - this.#lastPollAt
+    if (held <= this.options.maxPollIntervalMs) return
+    this.#logger.warn({ groupId: this.groupId, heldMs: held }, 'maxPollIntervalMs exceeded: leaving the group until the application polls again')
+    const membership = this.#membership
+    this.#leftForPollTimeout = membership
+      .stop(true)
+      .then(() => this.#removePartitions(this.assignment(), 'lost'))
+      .catch((error: unknown) => this.#logger.warn({ error }, 'leaving after maxPollIntervalMs failed'))
+  }
+
+  async #rejoinAfterPollTimeout(): Promise<void> {
+    const leaving = this.#leftForPollTimeout
+    if (!leaving) return
+    await leaving
+    this.#leftForPollTimeout = null
+    if (!this.#closed && !this.#closing) this.#membership?.start()
+  }
+
   /** Next message, or null once closed/aborted. The previous one counts as processed. */
   async #nextMessage(signal: AbortSignal | undefined): Promise<ConsumerMessage | null> {
     this.#markProcessed()
     this.#lastPollAt = Date.now()
+    this.#appBusy = false
+    if (this.#leftForPollTimeout) await this.#rejoinAfterPollTimeout()
     for (;;) {
       if (this.#closed || signal?.aborted) return null
       if (this.#fatal) throw this.#fatal
@@ -509,6 +545,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           this.#sliceStart = performance.now()
           if (taken.state.revoked) continue
         }
+        this.#appBusy = true
+        this.#lastPollAt = Date.now()
         return this.#toMessage(taken.state, taken.record, taken.leaderEpoch)
       }
       try {
@@ -834,7 +872,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     try {
       this.#fetcher.stop()
       if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
-      if (this.#patternTimer) clearInterval(this.#patternTimer)
+      if (this.#pollTimer) clearInterval(this.#pollTimer)
+      if (this.#leftForPollTimeout) await this.#leftForPollTimeout
       this.#inProcess = this.#inProcess.slice(0, 0)
       if (this.groupId && this.options.enableAutoCommit && this.#membership?.identity()) {
         await this.#commitStates([...this.#states.values()], controller.signal).catch((error: unknown) => this.#logger.warn({ error }, 'final commit failed'))
@@ -869,6 +908,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   async _simulateCrash(): Promise<void> {
     this.#fetcher.stop()
     if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
+    if (this.#pollTimer) clearInterval(this.#pollTimer)
     await this.#membership?.stop(false)
     this.#closed = true
     for (const state of this.#states.values()) state.revoked = true

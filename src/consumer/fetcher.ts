@@ -24,6 +24,11 @@ export interface FetcherOptions {
   checkCrcs: boolean
   /** Connection purpose: per consumer, so one consumer's long poll never delays another's fetch. */
   purpose: string
+  /**
+   * A partition whose fetches have failed without a single success for this long stops the consumer with a typed
+   * error instead of retrying unseen forever.
+   */
+  stallTimeoutMs: number
 }
 
 /** Everything the consumer knows about one assigned partition. */
@@ -58,6 +63,9 @@ export class PartitionState {
   error: KafkaError | null = null
   /** Retry errors on this partition after this time (ms). */
   backoffUntil = 0
+  /** When fetching this partition started failing without a success since (0: not failing). */
+  failingSince = 0
+  lastFetchError: KafkaError | null = null
 
   constructor(topic: string, partition: number) {
     this.topic = topic
@@ -224,6 +232,8 @@ export class Fetcher {
       }
       const node = this.#nodeFor(state)
       if (node < 0) {
+        if (state.failingSince === 0) state.failingSince = now
+        else if (now - state.failingSince > this.#options.stallTimeoutMs) this.#failed(state, new KafkaError(`${state.topic}-${state.partition} has no leader`, { retriable: true }))
         state.backoffUntil = now + 100
         waitingForBackoff = Math.min(waitingForBackoff, state.backoffUntil)
         void this.#cluster.refreshMetadata([state.topic]).catch(() => undefined)
@@ -366,6 +376,7 @@ export class Fetcher {
           for (const state of states) {
             state.backoffUntil = until
             state.preferredReplica = -1
+            this.#failed(state, kafkaError)
           }
           void this.#cluster.refreshMetadata(states.map((s) => s.topic)).catch(() => undefined)
         } else {
@@ -415,12 +426,15 @@ export class Fetcher {
         if (p.currentLeader && p.currentLeader.leaderId >= 0) this.#cluster.applyLeaderHint(state.topic, state.partition, p.currentLeader.leaderId, p.currentLeader.leaderEpoch)
         this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
         state.backoffUntil = Date.now() + 100
+        this.#failed(state, error)
         return
       }
       state.error = error
       this.#host.fatal(error)
       return
     }
+    state.failingSince = 0
+    state.lastFetchError = null
     state.highWatermark = p.highWatermark
     state.lastStableOffset = p.lastStableOffset >= 0n ? p.lastStableOffset : state.lastStableOffset
     if (p.logStartOffset !== undefined && p.logStartOffset >= 0n) state.logStartOffset = p.logStartOffset
@@ -447,6 +461,18 @@ export class Fetcher {
     state.bufferedChunks++
     state.bufferedBytes += chunk.size
     this.#host.deliver(chunk)
+  }
+
+  /** Records a failed fetch; past stallTimeoutMs of nothing but failures the consumer stops with the last error. */
+  #failed(state: PartitionState, error: KafkaError): void {
+    const now = Date.now()
+    if (state.failingSince === 0) state.failingSince = now
+    state.lastFetchError = error
+    if (now - state.failingSince > this.#options.stallTimeoutMs) {
+      this.#host.fatal(
+        new KafkaError(`${state.topic}-${state.partition}: no successful fetch for ${now - state.failingSince} ms (last error: ${error.message})`, { cause: error }),
+      )
+    }
   }
 
   #leaderOf(state: PartitionState): number {

@@ -281,7 +281,10 @@ export class ClassicMembership implements Membership {
     this.#wake?.()
     this.#abort.abort()
     await this.#loop?.catch(() => undefined)
-    if (!leave || !this.memberId) return
+    if (!leave || !this.memberId) {
+      this.#rejoin = true
+      return
+    }
     const host = this.#host
     try {
       await request(host.cluster, this.#target(), ApiKeys.LeaveGroup,
@@ -294,7 +297,10 @@ export class ClassicMembership implements Membership {
     } catch (error) {
       host.logger.debug({ error }, 'LeaveGroup failed (the session timeout will expire the member)')
     } finally {
+      // A later start() (after a maxPollIntervalMs leave) joins as a new member.
       this.generationId = -1
+      this.memberId = ''
+      this.#rejoin = true
     }
   }
 }

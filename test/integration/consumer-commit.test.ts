@@ -151,4 +151,27 @@ describe('consumer commits and runner', () => {
     expect([...topics].sort()).toEqual([`${prefix}-one`, `${prefix}-two`])
     await consumer.close()
   }, 90_000)
+
+  it.each(['consumer', 'classic'] as const)('%s protocol: a member stuck past maxPollIntervalMs leaves, another takes over, the stuck message is not committed by it', async (groupProtocol) => {
+    const topic = uniqueName('poll')
+    const groupId = uniqueName('g')
+    await createTopic(cluster, topic, 1)
+    await produce(cluster, topic, 0, values(10, 'p'))
+    const options = { groupId, groupProtocol, autoOffsetReset: 'earliest' as const, maxPollIntervalMs: 3000, autoCommitIntervalMs: 100, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500 }
+    const stuck = newConsumer(cluster, options)
+    const lost: number[] = []
+    await stuck.subscribe([topic], { onLost: (partitions) => void lost.push(...partitions.map((p) => p.partition)) })
+    const iterator = stuck[Symbol.asyncIterator]()
+    expect((await iterator.next()).value!.offset).toBe(0n)
+    expect((await iterator.next()).value!.offset).toBe(1n) // offset 0 finished, 1 in process
+    // The application now "hangs" on offset 1 for longer than maxPollIntervalMs.
+    await waitFor(() => lost.length === 1, 20_000, 'the stuck member to give up its partition')
+    const other = newConsumer(cluster, options)
+    await other.subscribe([topic])
+    const first = await other[Symbol.asyncIterator]().next()
+    // The stuck member committed offset 0 only (1 was in process): the new owner starts at 1.
+    expect(first.value!.offset).toBe(1n)
+    await other.close()
+    await stuck.close()
+  }, 60_000)
 })
