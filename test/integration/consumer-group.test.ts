@@ -94,3 +94,63 @@ describe.each([
     expect(committed.every((e) => e.offset === BigInt(perPartition * 3))).toBe(true)
   }, 180_000)
 })
+
+describe('incremental cooperative rebalancing (classic protocol)', () => {
+  let cluster: Cluster
+  beforeAll(() => {
+    cluster = newCluster()
+  })
+  afterAll(() => cluster.close())
+
+  it.each([
+    ['range', 12],
+    ['cooperative-sticky', 4],
+  ] as const)('%s: when a third member joins, the two members revoke %d partitions', async (assignor, expectedRevoked) => {
+    const topic = uniqueName(`coop-${assignor}`)
+    const groupId = uniqueName('g')
+    await createTopic(cluster, topic, PARTITIONS)
+    const revoked: number[] = []
+    const members: Consumer[] = []
+    const loops: Array<Promise<void>> = []
+    const start = async (track: boolean): Promise<Consumer> => {
+      const consumer = newConsumer(cluster, {
+        groupId,
+        groupProtocol: 'classic',
+        partitionAssignmentStrategy: [assignor],
+        autoOffsetReset: 'earliest',
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 300,
+        fetchMaxWaitMs: 50,
+      })
+      await consumer.subscribe([topic], { onRevoked: (partitions) => void (track ? revoked.push(...partitions.map((p) => p.partition)) : undefined) })
+      loops.push(
+        (async () => {
+          for await (const _ of consumer) void _
+        })(),
+      )
+      members.push(consumer)
+      return consumer
+    }
+    const a = await start(true)
+    const b = await start(true)
+    await waitFor(() => a.assignment().length === 6 && b.assignment().length === 6, 60_000, 'two members with 6 partitions each')
+    // A steady stream while the third member joins.
+    let producing = true
+    const producer = (async () => {
+      for (let round = 0; producing; round++) {
+        for (let p = 0; p < PARTITIONS; p++) await produce(cluster, topic, p, values(20, `r${round}`, p))
+      }
+    })()
+    await new Promise((r) => setTimeout(r, 500))
+    const c = await start(false)
+    await waitFor(() => c.assignment().length === 4 && a.assignment().length === 4 && b.assignment().length === 4, 60_000, 'three members with 4 partitions each')
+    const moved = c.assignment().map((tp) => tp.partition)
+    producing = false
+    await producer
+    expect(revoked.length).toBe(expectedRevoked)
+    if (assignor === 'cooperative-sticky') expect(revoked.sort((x, y) => x - y)).toEqual(moved.sort((x, y) => x - y))
+    process.stdout.write(`[measured] ${assignor}: revoked ${revoked.length} of 12 partitions when a member joined\n`)
+    for (const m of members) await m.close()
+    await Promise.all(loops)
+  }, 120_000)
+})
