@@ -77,7 +77,12 @@ export async function commitOffsets(cluster: Cluster, groupId: string, offsets: 
       groupInstanceId: null,
       topics: offsets.map((o) => ({ name: o.topic, partitions: [{ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: '' }] })),
     } as never,
-    { purpose: 'group', version: (v: number) => Math.min(v, 9) } as never,
+    {
+      purpose: 'group',
+      version: (v: number) => Math.min(v, 9),
+      // A fresh broker is still creating __consumer_offsets: retriable coordinator codes come per partition.
+      errorCode: (r: { topics: Array<{ partitions: Array<{ errorCode: number }> }> }) => r.topics[0]?.partitions[0]?.errorCode ?? 0,
+    } as never,
   )) as { topics: Array<{ partitions: Array<{ errorCode: number }> }> }
   for (const t of response.topics) for (const p of t.partitions) if (p.errorCode !== 0) throw new Error(`commit failed with error code ${p.errorCode}`)
 }
@@ -156,7 +161,7 @@ export async function joinClassicGroup(
       protocols: [{ name: 'range', metadata: subscription }],
       reason: null,
     } as never,
-    { purpose: 'group', timeoutMs: 60_000 } as never,
+    { purpose: 'group', timeoutMs: 60_000, errorCode: (r: { errorCode: number }) => r.errorCode } as never,
   )) as { errorCode: number; generationId: number; memberId: string; protocolName: string | null }
   if (joined.errorCode !== 0) throw new Error(`JoinGroup failed with ${joined.errorCode}`)
   const assignment = versioned(messageCodecs.ConsumerProtocolAssignment, 1, { assignedPartitions: [{ topic, partitions }], userData: null })
@@ -172,7 +177,7 @@ export async function joinClassicGroup(
       protocolName: joined.protocolName,
       assignments: [{ memberId: joined.memberId, assignment }],
     } as never,
-    { purpose: 'group', timeoutMs: 60_000 } as never,
+    { purpose: 'group', timeoutMs: 60_000, errorCode: (r: { errorCode: number }) => r.errorCode } as never,
   )) as { errorCode: number }
   if (synced.errorCode !== 0) throw new Error(`SyncGroup failed with ${synced.errorCode}`)
   return { memberId: joined.memberId, generationId: joined.generationId }
@@ -197,7 +202,7 @@ export async function joinConsumerGroup(cluster: Cluster, groupId: string, topic
         serverAssignor: null,
         topicPartitions: beat === 0 ? [] : null,
       } as never,
-      { purpose: 'group' } as never,
+      { purpose: 'group', errorCode: (r: { errorCode: number }) => r.errorCode } as never,
     )) as { errorCode: number; memberEpoch: number; assignment: { topicPartitions: unknown[] } | null }
     if (response.errorCode !== 0) throw new Error(`ConsumerGroupHeartbeat failed with ${response.errorCode}`)
     memberEpoch = response.memberEpoch
@@ -216,7 +221,7 @@ export async function joinShareGroup(cluster: Cluster, groupId: string, topic: s
       { kind: 'coordinator', type: 'group', key: groupId },
       apis[ApiKeys.ShareGroupHeartbeat] as never,
       { groupId, memberId, memberEpoch, rackId: null, subscribedTopicNames: beat === 0 ? [topic] : null } as never,
-      { purpose: 'group' } as never,
+      { purpose: 'group', errorCode: (r: { errorCode: number }) => r.errorCode } as never,
     )) as { errorCode: number; memberEpoch: number; assignment: { topicPartitions: unknown[] } | null }
     if (response.errorCode !== 0) throw new Error(`ShareGroupHeartbeat failed with ${response.errorCode}`)
     memberEpoch = response.memberEpoch
@@ -246,7 +251,10 @@ export async function joinStreamsGroup(cluster: Cluster, groupId: string, topic:
   const target = { kind: 'coordinator', type: 'group', key: groupId } as const
   let memberEpoch = 0
   const beat = (body: Record<string, unknown>) =>
-    cluster.send(target, apis[ApiKeys.StreamsGroupHeartbeat] as never, { groupId, memberId, endpointInformationEpoch: 0, ...body } as never, { purpose: 'group' } as never) as Promise<{
+    cluster.send(target, apis[ApiKeys.StreamsGroupHeartbeat] as never, { groupId, memberId, endpointInformationEpoch: 0, ...body } as never, {
+      purpose: 'group',
+      errorCode: (r: { errorCode: number }) => r.errorCode,
+    } as never) as Promise<{
       errorCode: number
       errorMessage: string | null
       memberEpoch: number
