@@ -151,10 +151,12 @@ describe('Admin: topics', () => {
     ])
     const topicId = created[1]!.topicId!
     await eventually(async () => expect((await t.admin.describeTopics([byName, byId])).map((d) => d.error)).toEqual([null, null]))
-    const results = await t.admin.deleteTopics([byName, { topicId }, byName + '-missing'])
+    const results = await t.admin.deleteTopics([byName, { topicId }, byName + '-missing', { topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' }])
     expect(results[0]).toMatchObject({ name: byName, error: null })
     expect(results[1]).toMatchObject({ name: byId, topicId, error: null })
     expect(results[2]!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
+    expect(results[3]).toMatchObject({ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' })
+    expect(results[3]!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_ID' })
     await eventually(async () => {
       const listed = (await t.admin.listTopics()).map((l) => l.name)
       expect(listed).not.toContain(byName)
