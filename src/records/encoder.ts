@@ -220,6 +220,17 @@ export class RecordBatchBuilder {
   }
 
   /**
+   * Whether appending this record keeps the uncompressed batch within `limit` bytes (the producer's `batchSize`).
+   * An empty batch always has room, so a record larger than `limit` still gets a batch of its own, as in Java.
+   */
+  hasRoomFor(key: RecordData | undefined, value: RecordData, headers: HeaderInput | undefined, limit: number, timestamp?: number | bigint): boolean {
+    if (this.recordCount === 0) return true
+    const ts = timestamp === undefined ? Date.now() : typeof timestamp === 'bigint' ? Number(timestamp) : timestamp
+    const size = RecordBatchBuilder.recordSize(key, value, headers, ts - this.baseTimestamp, this.lastOffsetDelta + 1)
+    return this.pos + size <= limit
+  }
+
+  /**
    * Appends a record and returns its offset delta. `timestamp` defaults to now; the first record's timestamp
    * becomes the batch's base timestamp.
    */

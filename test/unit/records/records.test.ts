@@ -166,6 +166,21 @@ describe('RecordBatchBuilder', () => {
     })
   })
 
+  test('hasRoomFor keeps batches within a size limit, but always admits a first record', () => {
+    const limit = 1000
+    const builder = new RecordBatchBuilder()
+    expect(builder.hasRoomFor(null, Buffer.alloc(5000), undefined, limit, T0)).toBe(true)
+    let appended = 0
+    while (builder.hasRoomFor('k', Buffer.alloc(100), [['h', 'v']], limit, T0)) {
+      builder.append('k', Buffer.alloc(100), [['h', 'v']], T0)
+      appended++
+    }
+    expect(appended).toBeGreaterThan(1)
+    expect(builder.sizeInBytes).toBeLessThanOrEqual(limit)
+    builder.append('k', Buffer.alloc(100), [['h', 'v']], T0)
+    expect(builder.sizeInBytes).toBeGreaterThan(limit)
+  })
+
   test('recordSize predicts the bytes append adds', () => {
     const builder = new RecordBatchBuilder()
     builder.append('a', 'first', undefined, T0)
