@@ -30,4 +30,5 @@ export {
   type DecompressOptions,
 } from './compression.js'
 export { crc32c, crc32 } from './crc32c.js'
+export { resealRecordBatch } from './reseal.js'
 export { RecordsDecodeError } from '../errors.js'

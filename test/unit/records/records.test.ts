@@ -14,6 +14,7 @@ import {
   type RecordInput,
 } from '../../../src/records/index.js'
 import { crc32cTable } from '../../../src/records/crc32c.js'
+import { resealRecordBatch } from '../../../src/records/reseal.js'
 import { gzipWrapper, legacyMessage } from './legacy-helpers.js'
 
 const CODECS: CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
@@ -179,6 +180,16 @@ describe('RecordBatchBuilder', () => {
     expect(builder.sizeInBytes).toBeLessThanOrEqual(limit)
     builder.append('k', Buffer.alloc(100), [['h', 'v']], T0)
     expect(builder.sizeInBytes).toBeGreaterThan(limit)
+  })
+
+  test('resealRecordBatch rewrites producer fields in place and keeps the batch valid, compressed or not', () => {
+    for (const compression of ['none', 'zstd'] as const) {
+      const batch = encodeRecordBatch({ records: sampleRecords(30), compression, producerId: 1n, producerEpoch: 0, baseSequence: 0 })
+      resealRecordBatch(batch, 99n, 4, 500)
+      const b = decodeRecordBatches(batch).batches[0]
+      expect(b).toMatchObject({ producerId: 99n, producerEpoch: 4, baseSequence: 500, recordCount: 30 })
+      expectRecordsEqual(b.records, sampleRecords(30), 0n)
+    }
   })
 
   test('recordSize predicts the bytes append adds', () => {
