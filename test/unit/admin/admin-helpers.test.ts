@@ -114,3 +114,12 @@ describe('requests refused before sending', () => {
     await admin.close()
   })
 })
+
+describe('a closed admin client', () => {
+  it('rejects further calls', async () => {
+    const admin = unreachableAdmin()
+    await admin.close()
+    await expect(admin.listTopics()).rejects.toThrow('closed')
+    await expect(admin.createTopics([])).rejects.toBeInstanceOf(KafkaError)
+  })
+})
