@@ -143,6 +143,8 @@ async function consume(context) {
     return sum >= RECORDS
   }
   for (const consumer of consumers) await consumer.subscribe([context.topic])
+  // Let the group settle first, so the figures show how the partitions were shared rather than a race to join.
+  await Promise.all(consumers.map((c) => c.waitForAssignment({ minPartitions: 1, timeoutMs: 60_000 })))
   await Promise.all(
     consumers.map(async (consumer, index) => {
       try {
