@@ -7,6 +7,7 @@
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
 import { sleep } from '../network/abort.js'
 import { backoffDelayMs } from '../network/backoff.js'
+import { isRetriable } from '../network/retry.js'
 import type { Cluster, SendOptions, Target } from '../network/cluster.js'
 import { type ApiCodec, type Apis, apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 
@@ -151,7 +152,15 @@ export async function sendToLeaders<T extends TopicPartition, R extends { error:
     }
     await Promise.all(
       [...byLeader].map(async ([nodeId, batch]) => {
-        const answers = await sendBatch(nodeId, batch)
+        let answers: Map<string, R>
+        try {
+          answers = await sendBatch(nodeId, batch)
+        } catch (error) {
+          // The leader went away (after the request path's own retries on that node): route again from fresh metadata.
+          if (lastAttempt || !isRetriable(error)) throw error
+          retry.push(...batch)
+          return
+        }
         for (const item of batch) {
           const key = partitionKey(item.topic, item.partition)
           const answer = answers.get(key)
@@ -207,7 +216,15 @@ export async function sendToCoordinators<R extends { error: KafkaProtocolError |
     }
     await Promise.all(
       [...byNode].map(async ([nodeId, batch]) => {
-        const answers = await sendBatch(nodeId, batch)
+        let answers: Map<string, R>
+        try {
+          answers = await sendBatch(nodeId, batch)
+        } catch (error) {
+          // The coordinator went away (after the request path's own retries on that node): look it up again.
+          if (lastAttempt || !isRetriable(error)) throw error
+          retry.push(...batch)
+          return
+        }
         for (const key of batch) {
           const answer = answers.get(key)
           if (answer?.error && COORDINATOR_STALE.has(answer.error.code) && !lastAttempt) retry.push(key)

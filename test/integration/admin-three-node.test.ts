@@ -113,8 +113,20 @@ describe('Admin on a three-node cluster', () => {
 
   it('unclean election with no live replica fails per partition; a stopped broker shows as fenced, then unregisterBroker removes it', async () => {
     const topic = uniqueName('on-three')
-    await t.admin.createTopics([{ name: topic, assignments: [[3]] }])
-    await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.leader).toBe(3))
+    const moving = uniqueName('leader-moves')
+    await t.admin.createTopics([
+      { name: topic, assignments: [[3]] },
+      { name: moving, assignments: [[3, 1]] },
+    ])
+    await eventually(async () => {
+      const [only, both] = await t.admin.describeTopics([topic, moving])
+      expect(only!.partitions[0]!.leader).toBe(3)
+      expect(both!.partitions[0]!.leader).toBe(3)
+      expect(both!.partitions[0]!.isr.sort()).toEqual([1, 3])
+    })
+    await produceValues(t.cluster, moving, 0, ['before the kill'])
+    // Warm the client's routing so that it still points at node 3 when the node dies.
+    expect((await t.admin.listOffsets([{ topic: moving, partition: 0, spec: 'latest' }]))[0]!.offset).toBe(1n)
 
     await killKafkaNode(instance!.name, 3)
     await eventually(async () => {
@@ -122,6 +134,11 @@ describe('Admin on a three-node cluster', () => {
       expect(cluster.nodes.find((n) => n.nodeId === 3)).toMatchObject({ isFenced: true })
     }, 60_000)
     await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.leader).toBeNull(), 30_000)
+
+    // Per-leader requests follow the partition to its new leader.
+    const [latest] = await t.admin.listOffsets([{ topic: moving, partition: 0, spec: 'latest' }])
+    expect(latest).toMatchObject({ offset: 1n, error: null })
+    expect((await t.admin.describeTopics([moving]))[0]!.partitions[0]!.leader).toBe(1)
 
     const [unclean] = await t.admin.electLeaders('unclean', { partitions: [{ topic, partition: 0 }] })
     expect(unclean!.error).toMatchObject({ errorName: 'ELIGIBLE_LEADERS_NOT_AVAILABLE' })
