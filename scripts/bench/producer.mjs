@@ -4,7 +4,8 @@
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
 //       [--clients samsa,samsa-each,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
 //       [--linger 5] [--window 4] [--per-send N] [--json out.json] [--markdown] [--keep-broker] [--build]
-//       [--cpu-prof dir]   (profiles the samsa children only and prints their top frames)
+//       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
+//       and prints their top frames)
 //
 // Uses the cluster in KAFKA_BROKERS, else a harness instance named "bench" (started if needed, stopped afterwards
 // unless --keep-broker). samsa is measured from the built package: dist/, built when missing or with --build
@@ -85,29 +86,43 @@ async function pump(total, perSend, window, send) {
   if (failure) throw failure
 }
 
-/** Prepared chunks of message objects (built before timing: the application's records already exist). */
-function chunksOf(total, perSend, makeMessage) {
-  const chunks = []
-  for (let done = 0; done < total; done += perSend) {
-    const n = Math.min(perSend, total - done)
-    const chunk = new Array(n)
-    for (let i = 0; i < n; i++) chunk[i] = makeMessage()
-    chunks.push(chunk)
-  }
-  return chunks
+/**
+ * The records of one send, made when it is sent, like an application would (and as ProducerPerformance makes a
+ * ProducerRecord per send). Building all of them before timing would keep hundreds of thousands of objects alive
+ * through the run and bill every client for marking them in each full GC.
+ */
+function messages(count, makeMessage) {
+  const chunk = new Array(count)
+  for (let i = 0; i < count; i++) chunk[i] = makeMessage()
+  return chunk
 }
 
-async function measure(label, warmupRecords, records, perSend, window, send) {
-  await pump(warmupRecords, perSend, window, (n) => send(n, true))
+/** Warm-up, then the timed run; with `profilePath`, only the timed run is CPU-profiled (V8 sampling profiler). */
+async function measure(label, warmupRecords, records, perSend, window, send, profilePath) {
+  await pump(warmupRecords, perSend, window, send)
+  let session = null
+  if (profilePath) {
+    const { Session } = await import('node:inspector/promises')
+    session = new Session()
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await session.post('Profiler.start')
+  }
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
-  await pump(records, perSend, window, (n) => send(n, false))
+  await pump(records, perSend, window, send)
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
+  if (session) {
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(profilePath, JSON.stringify(profile))
+    session.disconnect()
+  }
   return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
-async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir }) {
+async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir, profilePath }) {
   const value = payload(size)
   const brokerList = brokers.split(',')
   if (client === 'samsa' || client === 'samsa-each') {
@@ -116,19 +131,12 @@ async function runClientChild({ client, brokers, topic, size, acks, compression,
     const producer = kafka.producer({ acks: acks === 'all' ? 'all' : 1, lingerMs, batchSize, compression })
     const settings = { idempotent: producer.options.idempotent, lingerMs, batchSize, maxInFlightRequestsPerConnection: producer.options.maxInFlightRequestsPerConnection }
     let result
+    const makeMessage = () => ({ value })
     if (client === 'samsa') {
-      const warm = chunksOf(warmupRecords, perSend, () => ({ value }))
-      const timed = chunksOf(records, perSend, () => ({ value }))
-      let w = 0
-      let t = 0
-      result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) => producer.send({ topic, messages: warmup ? warm[w++] : timed[t++] }))
+      result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
     } else {
       const each = perSend * window
-      const warm = chunksOf(warmupRecords, 1, () => ({ value }))
-      const timed = chunksOf(records, 1, () => ({ value }))
-      let w = 0
-      let t = 0
-      result = await measure(client, warmupRecords, records, 1, each, (_, warmup) => producer.send({ topic, messages: warmup ? warm[w++] : timed[t++] }))
+      result = await measure(client, warmupRecords, records, 1, each, () => producer.send({ topic, messages: [{ value }] }), profilePath)
       settings.recordsInFlight = each
     }
     await producer.close()
@@ -150,12 +158,9 @@ async function runClientChild({ client, brokers, topic, size, acks, compression,
     // Defaults otherwise: idempotent false, maxInFlightRequests unlimited, round-robin placement of null keys.
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
     await producer.connect()
-    const warm = chunksOf(warmupRecords, perSend, () => ({ value }))
-    const timed = chunksOf(records, perSend, () => ({ value }))
-    let w = 0
-    let t = 0
-    const result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) =>
-      producer.send({ topic, messages: warmup ? warm[w++] : timed[t++], acks: acks === 'all' ? -1 : 1, compression: codec }),
+    const makeMessage = () => ({ value })
+    const result = await measure(client, warmupRecords, records, perSend, window, (n) =>
+      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath,
     )
     await producer.disconnect()
     return { ...result, settings: { idempotent: false, maxInFlightRequests: 'unlimited (default)', lz4: compression === 'lz4' ? 'lz4-napi frame codec registered by the benchmark' : undefined } }
@@ -171,11 +176,8 @@ async function runClientChild({ client, brokers, topic, size, acks, compression,
       ...(compression === 'none' ? {} : { compression }),
       autocreateTopics: false,
     })
-    const warm = chunksOf(warmupRecords, perSend, () => ({ topic, value }))
-    const timed = chunksOf(records, perSend, () => ({ topic, value }))
-    let w = 0
-    let t = 0
-    const result = await measure(client, warmupRecords, records, perSend, window, (_, warmup) => producer.send({ messages: warmup ? warm[w++] : timed[t++] }))
+    const makeMessage = () => ({ topic, value })
+    const result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ messages: messages(n, makeMessage) }), profilePath)
     await producer.close()
     return { ...result, settings: { idempotent: false, maxInflights: 5 } }
   }
@@ -229,7 +231,9 @@ async function main() {
   const recordsOverride = numberOption('records', null)
   const perSendOverride = numberOption('per-send', null)
   const cpuProfDir = option('cpu-prof', null)
-  const recordsFor = (size) => recordsOverride ?? (size <= 100 ? 200_000 : size <= 1024 ? 50_000 : Math.max(5_000, Math.round(50e6 / size)))
+  const profiled = listOption('profile-clients', ['samsa', 'samsa-each'])
+  // Long enough that a run lasts seconds even for the fastest client (the JVM's JIT needs that too).
+  const recordsFor = (size) => recordsOverride ?? (size <= 100 ? 500_000 : size <= 1024 ? 150_000 : Math.max(10_000, Math.round(150e6 / size)))
   // One chunk fills one batch on every partition: a round-robin client (KafkaJS, platformatic) then builds
   // batch-sized batches from one send, like the accumulating clients do from many.
   const perSendFor = (size) => perSendOverride ?? Math.max(1, Math.floor((partitions * batchSize) / size))
@@ -266,9 +270,8 @@ async function main() {
               try {
                 if (client === 'java') result = await runJava(common)
                 else {
-                  const profiling = cpuProfDir && client.startsWith('samsa')
-                  const nodeArgs = profiling ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${client}-${size}-acks${acks}-${compression}-r${round}.cpuprofile`] : []
-                  result = await runChild(SCRIPT, common, { nodeArgs })
+                  const profilePath = cpuProfDir && profiled.includes(client) ? join(cpuProfDir, `${client}-${size}-acks${acks}-${compression}-r${round}.cpuprofile`) : null
+                  result = await runChild(SCRIPT, { ...common, profilePath })
                 }
               } catch (error) {
                 log(`${client} ${size} B acks=${acks} ${compression}: FAILED ${error.message}`)
@@ -276,6 +279,8 @@ async function main() {
                 continue
               }
               const rate = throughput(result.records, result.bytes, result.ms)
+              // CPU per record tells client efficiency apart from broker speed (a starved broker caps every client).
+              if (result.cpuMs !== undefined) rate.cpuUsPerRecord = Number(((result.cpuMs * 1000) / result.records).toFixed(2))
               const run = { ...cell, round, perSend: client === 'java' ? null : perSend, window: client === 'java' ? null : window, ...result, ...rate }
               runs.push(run)
               log(`${client.padEnd(12)} ${String(size).padStart(5)} B acks=${acks.padEnd(3)} ${compression.padEnd(4)}: ${formatNumber(rate.recordsPerSec).padStart(9)} rec/s ${rate.mbPerSec.toFixed(1).padStart(6)} MB/s${result.cpuMs ? ` (cpu ${Math.round((result.cpuMs / result.ms) * 100)}%)` : ''}`)
@@ -295,7 +300,9 @@ async function main() {
     const byClient = {}
     for (const client of clients) {
       const ok = runs.filter((r) => r.client === client && r.size === cell.size && r.acks === cell.acks && r.compression === cell.compression && !r.error)
-      byClient[client] = ok.length ? { recordsPerSec: median(ok.map((r) => r.recordsPerSec)), mbPerSec: median(ok.map((r) => r.mbPerSec)), runs: ok.length } : null
+      byClient[client] = ok.length
+        ? { recordsPerSec: median(ok.map((r) => r.recordsPerSec)), mbPerSec: median(ok.map((r) => r.mbPerSec)), cpuUsPerRecord: median(ok.map((r) => r.cpuUsPerRecord ?? NaN)), runs: ok.length }
+        : null
     }
     const samsa = byClient.samsa?.recordsPerSec
     return {
@@ -306,6 +313,11 @@ async function main() {
         samsaOverPlatformatic: ratio(samsa, byClient.platformatic?.recordsPerSec),
         samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
+      },
+      // How many times less CPU per record samsa needs than the peer (same process-level measure for Node clients).
+      cpuRatios: {
+        kafkajsOverSamsa: ratio(byClient.kafkajs?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
+        platformaticOverSamsa: ratio(byClient.platformatic?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
       },
     }
   })
@@ -322,12 +334,22 @@ async function main() {
     summary.map((s) => [cellName(s), ...['samsaOverKafkajs', 'samsaOverPlatformatic', 'samsaOverJava', 'samsaEachOverJava'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
     { markdown },
   )
-  const geo = (key) => {
-    const values = summary.map((s) => s.ratios[key]).filter((v) => v !== null)
+  const nodeClients = clients.filter((c) => c !== 'java')
+  const cpuTable = formatTable(
+    ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa'],
+    summary.map((s) => [
+      cellName(s),
+      ...nodeClients.map((c) => formatNumber(s.clients[c]?.cpuUsPerRecord, 2)),
+      ...['kafkajsOverSamsa', 'platformaticOverSamsa'].map((k) => (s.cpuRatios[k] === null ? '–' : `${s.cpuRatios[k].toFixed(2)}×`)),
+    ]),
+    { markdown },
+  )
+  const geo = (key, group = 'ratios') => {
+    const values = summary.map((s) => s[group][key]).filter((v) => v !== null)
     return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
   }
-  const geomeans = { samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava') }
-  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
+  const geomeans = { samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios') }
+  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${cpuTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
 
   let profiles
   if (cpuProfDir) {

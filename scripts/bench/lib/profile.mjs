@@ -11,10 +11,18 @@ import { basename } from 'node:path'
 export function summarizeCpuProfile(file, { top = 25 } = {}) {
   const profile = JSON.parse(readFileSync(file, 'utf8'))
   const nodesById = new Map(profile.nodes.map((n) => [n.id, n]))
+  // A profile taken with node:inspector ends inside the session's own post('Profiler.stop'): leave that out.
+  const excluded = new Set()
+  const exclude = (node) => {
+    excluded.add(node.id)
+    for (const child of node.children ?? []) exclude(nodesById.get(child))
+  }
+  for (const node of profile.nodes) if (node.callFrame.url === 'node:inspector' && !excluded.has(node.id)) exclude(node)
   const selfUs = new Map()
   // timeDeltas[i] is the time between samples i-1 and i; attribute each delta to sample i's node.
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]
+    if (excluded.has(id)) continue
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
   }
   const byFunction = new Map()
