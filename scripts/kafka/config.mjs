@@ -8,7 +8,7 @@ export const USERS = {
   samsa: 'samsa-secret',
   admin: 'admin-secret',
 }
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
 /** Session lifetime (KIP-368) of SCRAM-SHA-256 on the SASL_SSL listener. */
 export const REAUTH_TEST_SESSION_MS = 2000
 export const SUPER_USERS = ['User:ANONYMOUS', 'User:admin']
@@ -34,6 +34,11 @@ function jaasFor(mechanism) {
   if (mechanism === 'PLAIN') {
     const users = Object.entries(USERS).map(([user, password]) => `user_${user}="${password}"`)
     return `org.apache.kafka.common.security.plain.PlainLoginModule required ${users.join(' ')};`
+  }
+  if (mechanism === 'OAUTHBEARER') {
+    // Kafka's default (unsecured) validator accepts unsigned test tokens whose `sub` claim names the user; the
+    // broker's own login only has to exist, it is never used between brokers here.
+    return 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="admin";'
   }
   // SCRAM credentials live in the cluster metadata (written at format time), not in JAAS.
   return 'org.apache.kafka.common.security.scram.ScramLoginModule required;'

@@ -196,9 +196,48 @@ describeSasl('SASL (harness listener)', () => {
     const attempt = Connection.open({
       ...address,
       clientId: 'samsa-sasl-test',
-      sasl: saslMechanismFrom({ mechanism: 'oauthbearer', oauthBearerProvider: () => ({ value: 'x' }) }),
+      sasl: { mechanism: 'GSSAPI', authenticate: async () => undefined },
     })
-    await expect(attempt).rejects.toThrow(/does not accept SASL mechanism OAUTHBEARER/)
+    await expect(attempt).rejects.toThrow(/does not accept SASL mechanism GSSAPI/)
+  })
+
+  // The harness broker validates OAUTHBEARER with Kafka's default unsecured validator: unsigned JWTs (alg none)
+  // whose `sub` names the principal and whose `exp` is in the future.
+  const unsecuredJwt = (subject: string, expiresInS: number): string => {
+    const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const now = Math.floor(Date.now() / 1000)
+    return `${part({ alg: 'none' })}.${part({ sub: subject, iat: now, exp: now + expiresInS })}.`
+  }
+
+  it('oauthbearer authenticates with a token (and extensions) from the provider', async () => {
+    let calls = 0
+    const connection = await Connection.open({
+      ...address,
+      clientId: 'samsa-sasl-test',
+      sasl: saslMechanismFrom({
+        mechanism: 'oauthbearer',
+        oauthBearerProvider: async () => {
+          calls++
+          return { value: unsecuredJwt('samsa', 3600), extensions: { traceId: 'abc123' } }
+        },
+      }),
+    })
+    try {
+      const response = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+      expect(response.brokers.length).toBeGreaterThan(0)
+      expect(calls).toBe(1)
+    } finally {
+      connection.close()
+    }
+  })
+
+  it('oauthbearer with an expired token fails with a typed error', async () => {
+    const attempt = Connection.open({
+      ...address,
+      clientId: 'samsa-sasl-test',
+      sasl: saslMechanismFrom({ mechanism: 'oauthbearer', oauthBearerProvider: () => ({ value: unsecuredJwt('samsa', -60) }) }),
+    })
+    await expect(attempt).rejects.toBeInstanceOf(AuthenticationError)
   })
 })
 
