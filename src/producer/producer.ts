@@ -82,6 +82,7 @@ class ProducerBatch {
   readonly timestamps: number[] = []
   full = false
   baseSequence = -1
+  producerId = -1n
   producerEpoch = -1
   attempts = 0
   retryAt = 0
@@ -118,6 +119,14 @@ class PartitionState {
   inFlight = 0
   nextSequence = 0
   lastAckedSequence = -1
+  /** The broker lost (or we broke) this partition's sequence: the next epoch bump renumbers its unacknowledged batches. */
+  resetOnEpochBump = false
+  /**
+   * After an epoch bump triggered elsewhere, batches sent under the previous producer id/epoch are still unresolved
+   * here: they may be written already, so they are retried unchanged (the broker still deduplicates them), and the
+   * partition starts the new sequence only once all of them are settled.
+   */
+  awaitingPreviousIdentity = false
   /** A batch must be resent: nothing new goes out until every in-flight batch has come back. */
   retrying = false
   constructor(
@@ -534,6 +543,7 @@ export class Producer {
       for (let i = 0; i < state.queue.length && slot < limit; i++) {
         const batch = state.queue[i]!
         if (batch.inFlight) continue
+        if (batch.sealed === null && state.awaitingPreviousIdentity) break
         if (batch.retryAt > now) {
           wakeAt = Math.min(wakeAt, batch.retryAt)
           break
@@ -555,10 +565,16 @@ export class Producer {
       wakeAt = Math.min(wakeAt, now + this.#options.retryBackoffMs)
     }
     for (const [nodeId, slots] of perNode) {
-      for (const batches of slots) {
+      // A partition whose batch did not fit in one request must not have its next batch go out ahead of it.
+      const heldBack = new Set<PartitionState>()
+      for (const slot of slots) {
         const inFlight = this.#nodeInFlight.get(nodeId) ?? 0
         if (inFlight >= this.#options.maxInFlightRequestsPerConnection) break
-        this.#sendRequest(nodeId, this.#limitRequestSize(batches))
+        const batches = heldBack.size === 0 ? slot : slot.filter((b) => !heldBack.has(b.partitionState))
+        if (batches.length === 0) continue
+        const taken = this.#limitRequestSize(batches)
+        for (let i = taken.length; i < batches.length; i++) heldBack.add(batches[i]!.partitionState)
+        this.#sendRequest(nodeId, taken)
       }
     }
     if (wakeAt !== Infinity) this.#scheduleDrain(Math.max(1, wakeAt - Date.now()))
@@ -601,6 +617,7 @@ export class Producer {
         const drain = idempotent ? { producerId, producerEpoch, baseSequence: state.nextSequence } : {}
         if (idempotent) {
           batch.baseSequence = state.nextSequence
+          batch.producerId = producerId
           batch.producerEpoch = producerEpoch
           state.nextSequence = (state.nextSequence + batch.recordCount) % (MAX_SEQUENCE + 1)
         }
@@ -726,7 +743,19 @@ export class Producer {
       }
       // The broker has no usable sequence state for us (expired producer state, or a gap we cannot fill):
       // bump the epoch and resend every unacknowledged batch from sequence 0 (KIP-360).
-      this.#logger.warn({ topic: state.topic, partition: state.partition, error: error.errorName }, 'resetting producer sequence with an epoch bump')
+      this.#logger.warn(
+        {
+          topic: state.topic,
+          partition: state.partition,
+          error: error.errorName,
+          baseSequence: batch.baseSequence,
+          attempts: batch.attempts,
+          lastAckedSequence: state.lastAckedSequence,
+          queued: state.queue.map((b) => b.baseSequence),
+        },
+        'resetting producer sequence with an epoch bump',
+      )
+      state.resetOnEpochBump = true
       this.#needsEpochBump = true
       this.#requeue(batch)
       return
@@ -746,6 +775,10 @@ export class Producer {
   #retryOrFail(batch: ProducerBatch, error: Error): void {
     const now = Date.now()
     if (isRetriable(error) && now < batch.deadline && !this.#closed) {
+      this.#logger.debug(
+        { topic: batch.partitionState.topic, partition: batch.partitionState.partition, baseSequence: batch.baseSequence, attempts: batch.attempts, error: error.message },
+        'retrying a produce batch',
+      )
       if (error instanceof KafkaError) this.#cluster.handleRetriableError(error, { kind: 'leader', topic: batch.partitionState.topic, partition: batch.partitionState.partition })
       batch.retryAt = now + backoffDelayMs(batch.attempts - 1, { initialBackoffMs: this.#options.retryBackoffMs, maxBackoffMs: this.#options.retryBackoffMaxMs })
       this.#requeue(batch)
@@ -757,7 +790,10 @@ export class Producer {
         : error
     this.#failBatch(batch, reason)
     // A sealed idempotent batch that failed leaves a hole in the sequence: later batches need a new epoch.
-    if (this.#options.idempotent && batch.baseSequence >= 0 && !this.#transactions.isTransactional) this.#needsEpochBump = true
+    if (this.#options.idempotent && batch.baseSequence >= 0 && !this.#transactions.isTransactional) {
+      batch.partitionState.resetOnEpochBump = true
+      this.#needsEpochBump = true
+    }
     if (this.#transactions.isTransactional) this.#transactions.markAbortable(reason)
   }
 
@@ -778,6 +814,7 @@ export class Producer {
     const at = state.queue.indexOf(batch)
     if (at >= 0) state.queue.splice(at, 1)
     if (batch.baseSequence >= 0) state.lastAckedSequence = (batch.baseSequence + batch.recordCount - 1) % (MAX_SEQUENCE + 1)
+    this.#maybeAdoptNewIdentity(state)
     this.#settleBatch(batch)
     const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1
     for (let i = 0; i < batch.owners.length; i++) {
@@ -800,6 +837,7 @@ export class Producer {
     const state = batch.partitionState
     const at = state.queue.indexOf(batch)
     if (at >= 0) state.queue.splice(at, 1)
+    this.#maybeAdoptNewIdentity(state)
     this.#settleBatch(batch)
     for (const group of batch.owners) group.fail(error)
   }
@@ -829,6 +867,24 @@ export class Producer {
   }
 
   /** KIP-360: with nothing in flight, get a new epoch and renumber every unacknowledged batch from sequence 0. */
+  /** The last batch sent under the previous producer identity is settled: new batches start the new sequence. */
+  #maybeAdoptNewIdentity(state: PartitionState): void {
+    if (!state.awaitingPreviousIdentity) return
+    // New batches are not sealed while the flag is set, so every sealed batch left is one of the previous identity.
+    if (state.queue.some((b) => b.sealed !== null)) return
+    state.awaitingPreviousIdentity = false
+    this.#resetSequences(state)
+    this.#scheduleDrain(0)
+  }
+
+  /**
+   * KIP-360: with nothing in flight, get a new epoch (a non-transactional producer gets a new producer id). Only the
+   * partitions whose broker sequence state is gone (resetOnEpochBump) renumber their unacknowledged batches from
+   * sequence 0: the broker has refused them, so they cannot be written yet. Elsewhere a sealed batch whose last attempt
+   * ended without an answer (a killed leader, a timeout) may well be written; renumbered, the broker could not
+   * recognise it as a retry and would store it twice. Those are retried unchanged, and their partition switches to the
+   * new identity once they are settled (awaitingPreviousIdentity).
+   */
   #startEpochBump(): void {
     if (this.#epochBump) return
     this.#epochBump = (async () => {
@@ -837,11 +893,20 @@ export class Producer {
       await this.#transactions.bumpEpoch()
       const { producerId, producerEpoch } = this.#transactions
       for (const state of this.#partitions.values()) {
-        this.#resetSequences(state)
         state.retrying = false
+        const pending = state.queue.some((b) => b.sealed !== null)
+        if (!state.resetOnEpochBump) {
+          if (pending) state.awaitingPreviousIdentity = true
+          else this.#resetSequences(state)
+          continue
+        }
+        state.resetOnEpochBump = false
+        state.awaitingPreviousIdentity = false
+        this.#resetSequences(state)
         for (const batch of state.queue) {
           if (batch.sealed === null) continue
           batch.baseSequence = state.nextSequence
+          batch.producerId = producerId
           batch.producerEpoch = producerEpoch
           resealRecordBatch(batch.sealed, producerId, producerEpoch, batch.baseSequence)
           state.nextSequence = (state.nextSequence + batch.recordCount) % (MAX_SEQUENCE + 1)
