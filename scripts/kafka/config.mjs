@@ -55,6 +55,15 @@ export function scramFormatArgs() {
   return args
 }
 
+/** The log directories of a node with this data folder; StorageTool format creates and formats each one. */
+export function logDirsOf(dataDir) {
+  return [`${dataDir}/logs-a`, `${dataDir}/logs-b`]
+}
+
+/** Delegation tokens (single-node broker): a short default expiry so a renewal visibly extends it. */
+export const DELEGATION_TOKEN_EXPIRY_MS = 60_000
+export const DELEGATION_TOKEN_MAX_LIFETIME_MS = 600_000
+
 /**
  * server.properties for one node.
  * @param {{
@@ -86,7 +95,9 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     'listener.security.protocol.map': protocolMap.join(','),
     'inter.broker.listener.name': 'INTERNAL',
     'controller.listener.names': 'CONTROLLER',
-    'log.dirs': node.dataDir,
+    // Two log directories per node (JBOD), so replicas can really be moved between them (alterReplicaLogDirs).
+    // The metadata log lives in the first one.
+    'log.dirs': logDirsOf(node.dataDir).join(','),
     'num.partitions': 1,
     'default.replication.factor': replication,
     'auto.create.topics.enable': true,
@@ -128,6 +139,11 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     // KIP-368: sessions of SCRAM-SHA-256 over SASL_SSL expire after 2 s, so re-authentication is exercised; the
     // other listener/mechanism pairs keep sessions for the connection's lifetime.
     lines['listener.name.sasl_ssl.scram-sha-256.connections.max.reauth.ms'] = REAUTH_TEST_SESSION_MS
+    // Delegation tokens are only served when a secret is configured; the secret only has to be shared by the
+    // brokers of this one test cluster.
+    lines['delegation.token.secret.key'] = 'samsa-harness-delegation-token-secret'
+    lines['delegation.token.expiry.time.ms'] = DELEGATION_TOKEN_EXPIRY_MS
+    lines['delegation.token.max.lifetime.ms'] = DELEGATION_TOKEN_MAX_LIFETIME_MS
   }
   if (tls) {
     Object.assign(lines, {
