@@ -284,6 +284,28 @@ export class Admin {
     return security.alterUserScramCredentials(this.#open(), alterations, options)
   }
 
+  // ---- delegation tokens ----
+
+  /** Creates a delegation token for the caller (or `owner`); the caller must have authenticated with SASL, not with a token. */
+  async createDelegationToken(options?: security.CreateDelegationTokenOptions): Promise<security.DelegationToken> {
+    return security.createDelegationToken(this.#open(), options)
+  }
+
+  /** Extends a token's expiry (up to its max timestamp); answers the new expiry timestamp (ms). */
+  async renewDelegationToken(hmac: Buffer, options?: security.RenewDelegationTokenOptions): Promise<number> {
+    return security.renewDelegationToken(this.#open(), hmac, options)
+  }
+
+  /** Expires a token, immediately unless `expiryTimePeriodMs` says otherwise; answers its expiry timestamp (ms). */
+  async expireDelegationToken(hmac: Buffer, options?: security.ExpireDelegationTokenOptions): Promise<number> {
+    return security.expireDelegationToken(this.#open(), hmac, options)
+  }
+
+  /** Tokens the caller may describe, optionally only those of some owners. */
+  async describeDelegationTokens(options?: security.DescribeDelegationTokensOptions): Promise<security.DelegationToken[]> {
+    return security.describeDelegationTokens(this.#open(), options)
+  }
+
   // ---- transactions and producers ----
 
   /** Active producers of partitions (ids, epochs, sequences, open transaction start offsets), at the leaders. */

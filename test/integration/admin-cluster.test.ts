@@ -53,7 +53,8 @@ describe('Admin: cluster (single node)', () => {
     const [broker] = await t.admin.describeLogDirs()
     expect(broker!.brokerId).toBe(1)
     expect(broker!.error).toBeNull()
-    const dir = broker!.logDirs.find((d) => d.replicas.some((r) => r.topic === topic))!
+    // Each node has two log dirs; the partitions of one topic may be spread over both.
+    const dir = broker!.logDirs.find((d) => d.replicas.some((r) => r.topic === topic && r.partition === 0))!
     expect(dir.error).toBeNull()
     expect(dir.totalBytes).toBeGreaterThan(0n)
     expect(dir.usableBytes).toBeGreaterThan(0n)
@@ -76,6 +77,36 @@ describe('Admin: cluster (single node)', () => {
     expect(results[0]).toEqual({ topic, partition: 0, brokerId: 1, error: null })
     expect(results[1]!.error).toMatchObject({ errorName: 'LOG_DIR_NOT_FOUND' })
   })
+
+  it('moves a replica to the other log dir of its broker; the data moves with it', async () => {
+    const moving = uniqueName('logdir-move')
+    await t.admin.createTopics([{ name: moving, numPartitions: 1, replicationFactor: 1 }])
+    await eventually(async () => expect((await t.admin.describeTopics([moving]))[0]!.partitions).toHaveLength(1))
+    const values = Array.from({ length: 20 }, (_, i) => `record ${i} `.padEnd(500, '.'))
+    await produceValues(t.cluster, moving, 0, values)
+
+    const [broker] = await t.admin.describeLogDirs([1])
+    // The harness gives every node two log dirs (scripts/kafka/config.mjs).
+    expect(broker!.logDirs.length).toBeGreaterThanOrEqual(2)
+    const [before] = await t.admin.describeReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1 }])
+    expect(before!.currentLogDir).not.toBeNull()
+    const target = broker!.logDirs.map((d) => d.path).find((path) => path !== before!.currentLogDir)!
+
+    const [moved] = await t.admin.alterReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1, path: target }])
+    expect(moved).toEqual({ topic: moving, partition: 0, brokerId: 1, error: null })
+    // The broker copies the log into a "future" replica in the target dir, then swaps it in.
+    await eventually(async () => {
+      const [after] = await t.admin.describeReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1 }])
+      expect(after).toMatchObject({ currentLogDir: target, futureLogDir: null, error: null })
+    }, 60_000)
+    const [afterDirs] = await t.admin.describeLogDirs([1])
+    const holders = afterDirs!.logDirs.filter((d) => d.replicas.some((r) => r.topic === moving))
+    expect(holders.map((d) => d.path)).toEqual([target])
+    expect(holders[0]!.replicas.find((r) => r.topic === moving)!.size).toBeGreaterThan(BigInt(values.length * 500))
+    const [latest] = await t.admin.listOffsets([{ topic: moving, partition: 0, spec: 'latest' }])
+    expect(latest).toMatchObject({ offset: BigInt(values.length), error: null })
+    await t.admin.deleteTopics([moving])
+  }, 90_000)
 
   it('elections on a single replica: not needed, per partition', async () => {
     const preferred = await t.admin.electLeaders('preferred', { partitions: [{ topic, partition: 0 }, { topic, partition: 1 }] })

@@ -5,6 +5,7 @@
  */
 import { Admin } from '../../src/admin/admin.js'
 import { AuthenticationError } from '../../src/errors.js'
+import { ScramMechanism } from '../../src/network/sasl/scram.js'
 import { describeWithEnv } from '../helpers/kafka.js'
 import { eventually, openAdmin, openCluster, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
 
@@ -166,5 +167,84 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: SCRAM credentials', () => {
 
     const [badDelete] = await t.admin.alterUserScramCredentials([{ type: 'delete', user: uniqueName('nobody'), mechanism: 'SCRAM-SHA-256' }])
     expect(badDelete!.error).toMatchObject({ errorName: 'RESOURCE_NOT_FOUND' })
+  }, 90_000)
+})
+
+// The harness broker sets delegation.token.expiry.time.ms = 60 s and delegation.token.max.lifetime.ms = 10 min
+// (scripts/kafka/config.mjs), so a renewal visibly moves the expiry and the max timestamp caps it.
+const TOKEN_EXPIRY_MS = 60_000
+const TOKEN_MAX_LIFETIME_MS = 600_000
+
+describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: delegation tokens', () => {
+  let admin: Admin
+  beforeAll(() => {
+    // Tokens are only issued to a principal that authenticated with SASL (and not with a token itself).
+    const cluster = openCluster(saslBrokers(), { mechanism: 'scram-sha-256', username: 'admin', password: 'admin-secret' })
+    admin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+  })
+  afterAll(() => admin.close())
+
+  const withTokenLogin = async <T>(tokenId: string, hmac: Buffer, use: (tokenAdmin: Admin) => Promise<T>, extensions = { tokenauth: 'true' }): Promise<T> => {
+    const cluster = openCluster(saslBrokers(), new ScramMechanism('sha256', tokenId, hmac.toString('base64'), undefined, extensions))
+    const tokenAdmin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+    try {
+      return await use(tokenAdmin)
+    } finally {
+      await tokenAdmin.close()
+    }
+  }
+
+  it('refuses tokens to an unauthenticated (PLAINTEXT) caller', async () => {
+    const t = openAdmin()
+    try {
+      await expect(t.admin.createDelegationToken()).rejects.toMatchObject({ errorName: 'DELEGATION_TOKEN_REQUEST_NOT_ALLOWED' })
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('creates a token that authenticates over SCRAM (tokenauth=true), renews it, describes it, and expiring it stops its logins', async () => {
+    const token = await admin.createDelegationToken({ renewers: ['User:samsa'] })
+    expect(token.owner).toBe('User:admin')
+    expect(token.tokenRequester).toBe('User:admin')
+    expect(token.tokenId.length).toBeGreaterThan(0)
+    expect(token.hmac.length).toBeGreaterThan(0)
+    expect(token.expiryTimestamp - token.issueTimestamp).toBe(TOKEN_EXPIRY_MS)
+    expect(token.maxTimestamp - token.issueTimestamp).toBe(TOKEN_MAX_LIFETIME_MS)
+
+    const described = await eventually(async () => {
+      const found = (await admin.describeDelegationTokens()).find((d) => d.tokenId === token.tokenId)
+      expect(found).toBeDefined()
+      return found!
+    })
+    expect(described).toEqual({ ...token, renewers: ['User:samsa'] })
+    expect((await admin.describeDelegationTokens({ owners: ['User:admin'] })).map((d) => d.tokenId)).toContain(token.tokenId)
+    expect((await admin.describeDelegationTokens({ owners: ['User:nobody'] })).map((d) => d.tokenId)).not.toContain(token.tokenId)
+
+    // The token logs in as its owner: a super user may describe the cluster's ACLs, which samsa could not.
+    await eventually(() => withTokenLogin(token.tokenId, token.hmac, async (tokenAdmin) => expect(await tokenAdmin.describeAcls()).toBeInstanceOf(Array)))
+    // A token-authenticated principal cannot mint further tokens.
+    await withTokenLogin(token.tokenId, token.hmac, (tokenAdmin) =>
+      expect(tokenAdmin.createDelegationToken()).rejects.toMatchObject({ errorName: 'DELEGATION_TOKEN_REQUEST_NOT_ALLOWED' }),
+    )
+    // Without the extension the broker looks the token id up as a SCRAM user, which does not exist.
+    await expect(withTokenLogin(token.tokenId, token.hmac, (a) => a.describeCluster(), {} as { tokenauth: string })).rejects.toBeInstanceOf(AuthenticationError)
+    await expect(withTokenLogin(token.tokenId, Buffer.from('not the hmac'), (a) => a.describeCluster())).rejects.toBeInstanceOf(AuthenticationError)
+
+    const renewedExpiry = await admin.renewDelegationToken(token.hmac, { renewPeriodMs: 300_000 })
+    expect(renewedExpiry).toBeGreaterThan(token.expiryTimestamp)
+    expect(renewedExpiry).toBeLessThanOrEqual(token.maxTimestamp)
+    await eventually(async () => {
+      const after = (await admin.describeDelegationTokens()).find((d) => d.tokenId === token.tokenId)
+      expect(after?.expiryTimestamp).toBe(renewedExpiry)
+    })
+    // Renewals never pass the max timestamp.
+    expect(await admin.renewDelegationToken(token.hmac, { renewPeriodMs: 10 * TOKEN_MAX_LIFETIME_MS })).toBeLessThanOrEqual(token.maxTimestamp)
+    await expect(admin.renewDelegationToken(Buffer.from('no such token'))).rejects.toMatchObject({ errorName: 'DELEGATION_TOKEN_NOT_FOUND' })
+
+    const expiredAt = await admin.expireDelegationToken(token.hmac)
+    expect(expiredAt).toBeLessThanOrEqual(Date.now())
+    await eventually(async () => expect((await admin.describeDelegationTokens()).map((d) => d.tokenId)).not.toContain(token.tokenId))
+    await eventually(() => expect(withTokenLogin(token.tokenId, token.hmac, (a) => a.describeCluster())).rejects.toBeInstanceOf(AuthenticationError))
   }, 90_000)
 })

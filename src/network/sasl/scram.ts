@@ -44,19 +44,32 @@ export class ScramMechanism implements SaslMechanism {
   readonly #username: string
   readonly #password: string
   readonly #nonce: () => string
+  readonly #extensions: string
 
-  constructor(algorithm: ScramAlgorithm, username: string, password: string, nonce?: () => string) {
+  /**
+   * `extensions` are RFC 5802 client-first-message extensions; Kafka reads `tokenauth=true` as "the username is a
+   * delegation token id and the password its HMAC (base64)".
+   */
+  constructor(algorithm: ScramAlgorithm, username: string, password: string, nonce?: () => string, extensions: Record<string, string> = {}) {
     this.#algorithm = algorithm
     this.mechanism = algorithm === 'sha256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512'
     this.#username = username
     this.#password = password
     this.#nonce = nonce ?? (() => randomBytes(24).toString('base64url'))
+    this.#extensions = Object.entries(extensions)
+      .map(([name, value]) => {
+        // A name is one attribute-like token and a value may not contain ',' (it would start the next attribute).
+        if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name) || name.length === 1) throw new AuthenticationError(`SCRAM: invalid extension name "${name}"`)
+        if (value.includes(',')) throw new AuthenticationError(`SCRAM: extension ${name} has a ',' in its value`)
+        return `,${name}=${value}`
+      })
+      .join('')
   }
 
   async authenticate(exchange: SaslExchange): Promise<void> {
     const algorithm = this.#algorithm
     const clientNonce = this.#nonce()
-    const clientFirstBare = `n=${escapeSaslName(this.#username)},r=${clientNonce}`
+    const clientFirstBare = `n=${escapeSaslName(this.#username)},r=${clientNonce}${this.#extensions}`
     const serverFirst = (await exchange(Buffer.from(`n,,${clientFirstBare}`, 'utf8'))).toString('utf8')
 
     const first = parseAttributes(serverFirst)
