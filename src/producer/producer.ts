@@ -6,10 +6,12 @@
  * Idempotence (the default) gives every batch a producer id, epoch and per-partition sequence number when it is
  * first sent, and keeps them across retries, so the broker drops duplicates and refuses gaps. Invariants:
  * - A partition's sealed batches are always (re)sent in sequence order. When one must be retried, the partition
- *   stops sending until its in-flight batches have all come back, then resends from the lowest sequence: the
- *   broker only accepts sequence n+1 after n.
+ *   stops sending until its in-flight batches have all come back, then resends from the lowest sequence, one batch
+ *   at a time until each resend is answered: the broker only accepts sequence n+1 after n, and recognises a resent
+ *   batch as a duplicate only while it is among the producer's last five batches on the partition.
  * - An epoch bump (KIP-360: the broker lost our sequence state, or a batch failed for good) happens only with no
- *   batch in flight, and renumbers the unacknowledged batches from 0 under the new epoch.
+ *   batch in flight, and renumbers from 0 only the unacknowledged batches of the partitions whose sequence state is
+ *   gone; other partitions finish their already-sent batches under the old identity first (they may be written).
  * - A batch's outcome is settled exactly once; records are acknowledged to the application only after the broker
  *   confirmed them with the configured acks.
  */
@@ -539,10 +541,20 @@ export class Producer {
       // batch is acknowledged, a later batch must not overtake it: one batch in flight until then.
       const maxInFlight = state.lastAckedSequence < 0 ? 1 : this.#options.maxInFlightRequestsPerConnection
       const limit = this.#options.idempotent ? maxInFlight - state.inFlight : Infinity
+      const idempotent = this.#options.idempotent
       let slot = 0
+      let retryInFlight = false
       for (let i = 0; i < state.queue.length && slot < limit; i++) {
         const batch = state.queue[i]!
-        if (batch.inFlight) continue
+        if (batch.inFlight) {
+          if (batch.attempts > 1) retryInFlight = true
+          continue
+        }
+        // A resent batch may already be written (its answer was lost with a killed leader). Anything sent while it is
+        // out could reach a new leader first and push it out of the broker's five-batch duplicate window, and then its
+        // retry would be refused as out of sequence. So, as in the Java client, a resend goes alone: only when nothing
+        // else of the partition is in flight, and nothing follows it until it is answered.
+        if (idempotent && (retryInFlight || (batch.sealed !== null && (state.inFlight > 0 || slot > 0)))) break
         if (batch.sealed === null && state.awaitingPreviousIdentity) break
         if (batch.retryAt > now) {
           wakeAt = Math.min(wakeAt, batch.retryAt)
@@ -557,6 +569,7 @@ export class Producer {
         if (!slots) perNode.set(leader, (slots = []))
         ;(slots[slot] ??= []).push(batch)
         slot++
+        if (idempotent && batch.sealed !== null) break
       }
       if (slot > 0) state.retrying = false
     }
