@@ -120,6 +120,16 @@ export class FetchedChunk {
   }
 
   /**
+   * A batch the application never sees (transaction marker, aborted data) still moves the position past it, so
+   * that lag reaches zero and a commit after the last record does not point back at the marker.
+   */
+  #skip(lastOffset: bigint): typeof EMPTY_BATCH {
+    const state = this.state
+    if (!this.stale && state.position !== null && lastOffset + 1n > state.position) state.position = lastOffset + 1n
+    return EMPTY_BATCH
+  }
+
+  /**
    * The deliverable records of the next batch (control batches, aborted transactions and records before the
    * position dropped), or null when the chunk is exhausted. May return an empty array for a skipped batch.
    */
@@ -136,11 +146,11 @@ export class FetchedChunk {
       while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= batch.lastOffset) this.abortedProducers!.add(this.aborted.shift()!.producerId)
       if (batch.isControl) {
         if (batch.control?.type === 'abort') this.abortedProducers!.delete(batch.producerId)
-        return EMPTY_BATCH
+        return this.#skip(batch.lastOffset)
       }
-      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return EMPTY_BATCH
+      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return this.#skip(batch.lastOffset)
     }
-    if (batch.isControl) return EMPTY_BATCH
+    if (batch.isControl) return this.#skip(batch.lastOffset)
     const position = this.state.position ?? 0n
     let records = batch.records
     // Compressed batches and compaction can hand back records before the position; they were delivered already.
