@@ -204,6 +204,8 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: delegation tokens', () => {
   })
 
   it('creates a token that authenticates over SCRAM (tokenauth=true), renews it, describes it, and expiring it stops its logins', async () => {
+    // Principals are Type:name; a bare name is refused before anything is sent.
+    await expect(admin.createDelegationToken({ renewers: ['samsa'] })).rejects.toThrow(/Type:name/)
     const token = await admin.createDelegationToken({ renewers: ['User:samsa'] })
     expect(token.owner).toBe('User:admin')
     expect(token.tokenRequester).toBe('User:admin')
