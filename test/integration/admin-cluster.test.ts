@@ -78,23 +78,43 @@ describe('Admin: cluster (single node)', () => {
     expect(results[1]!.error).toMatchObject({ errorName: 'LOG_DIR_NOT_FOUND' })
   })
 
-  it('moves a replica to the other log dir of its broker; the data moves with it', async () => {
+  it('moves a replica to the other log dir of its broker: future replica while copying, then swapped in with its data', async () => {
     const moving = uniqueName('logdir-move')
     await t.admin.createTopics([{ name: moving, numPartitions: 1, replicationFactor: 1 }])
     await eventually(async () => expect((await t.admin.describeTopics([moving]))[0]!.partitions).toHaveLength(1))
-    const values = Array.from({ length: 20 }, (_, i) => `record ${i} `.padEnd(500, '.'))
-    await produceValues(t.cluster, moving, 0, values)
+    // More than one copy fetch (replica.fetch.max.bytes, 1 MB) holds, so the throttle below can stop the copy halfway.
+    const chunk = 'm'.repeat(400_000)
+    const batches = 8
+    for (let i = 0; i < batches; i++) await produceValues(t.cluster, moving, 0, [chunk])
 
     const [broker] = await t.admin.describeLogDirs([1])
     // The harness gives every node two log dirs (scripts/kafka/config.mjs).
     expect(broker!.logDirs.length).toBeGreaterThanOrEqual(2)
     const [before] = await t.admin.describeReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1 }])
     expect(before!.currentLogDir).not.toBeNull()
-    const target = broker!.logDirs.map((d) => d.path).find((path) => path !== before!.currentLogDir)!
+    const source = before!.currentLogDir!
+    const target = broker!.logDirs.map((d) => d.path).find((path) => path !== source)!
 
-    const [moved] = await t.admin.alterReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1, path: target }])
-    expect(moved).toEqual({ topic: moving, partition: 0, brokerId: 1, error: null })
-    // The broker copies the log into a "future" replica in the target dir, then swaps it in.
+    // 1 byte/s for copies between log dirs keeps the move in progress long enough to be seen.
+    const throttle = 'replica.alter.log.dirs.io.max.bytes.per.second'
+    expect((await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '1', set: { [throttle]: '1' } }]))[0]!.error).toBeNull()
+    try {
+      const [moved] = await t.admin.alterReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1, path: target }])
+      expect(moved).toEqual({ topic: moving, partition: 0, brokerId: 1, error: null })
+      const during = await eventually(async () => {
+        const [replica] = await t.admin.describeReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1 }])
+        expect(replica).toMatchObject({ currentLogDir: source, futureLogDir: target, error: null })
+        return replica!
+      })
+      expect(during.currentOffsetLag).toBe(0n)
+      expect(during.futureOffsetLag).toBeGreaterThan(0n)
+      const [inProgress] = await t.admin.describeLogDirs([1])
+      const futureReplica = inProgress!.logDirs.find((d) => d.path === target)!.replicas.find((r) => r.topic === moving)
+      expect(futureReplica?.isFuture).toBe(true)
+    } finally {
+      await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '1', delete: [throttle] }])
+    }
+
     await eventually(async () => {
       const [after] = await t.admin.describeReplicaLogDirs([{ topic: moving, partition: 0, brokerId: 1 }])
       expect(after).toMatchObject({ currentLogDir: target, futureLogDir: null, error: null })
@@ -102,9 +122,11 @@ describe('Admin: cluster (single node)', () => {
     const [afterDirs] = await t.admin.describeLogDirs([1])
     const holders = afterDirs!.logDirs.filter((d) => d.replicas.some((r) => r.topic === moving))
     expect(holders.map((d) => d.path)).toEqual([target])
-    expect(holders[0]!.replicas.find((r) => r.topic === moving)!.size).toBeGreaterThan(BigInt(values.length * 500))
+    const movedReplica = holders[0]!.replicas.find((r) => r.topic === moving)!
+    expect(movedReplica.isFuture).toBe(false)
+    expect(movedReplica.size).toBeGreaterThan(BigInt(batches * chunk.length))
     const [latest] = await t.admin.listOffsets([{ topic: moving, partition: 0, spec: 'latest' }])
-    expect(latest).toMatchObject({ offset: BigInt(values.length), error: null })
+    expect(latest).toMatchObject({ offset: BigInt(batches), error: null })
     await t.admin.deleteTopics([moving])
   }, 90_000)
 
