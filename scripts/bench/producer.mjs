@@ -3,7 +3,7 @@
 //
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
 //       [--clients samsa,samsa-each,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
-//       [--linger 5] [--window 4] [--per-send N] [--json out.json] [--markdown] [--keep-broker] [--build]
+//       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
 //
@@ -22,7 +22,7 @@
 //   records to fill one batch on every partition) with up to --window chunks in flight, never awaiting one send
 //   before starting the next.
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
-//   up to per-send × window records in flight.
+//   up to --records-in-flight (5000) unacknowledged sends.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -122,7 +122,7 @@ async function measure(label, warmupRecords, records, perSend, window, send, pro
   return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
-async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir, profilePath }) {
+async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, profilePath }) {
   const value = payload(size)
   const brokerList = brokers.split(',')
   if (client === 'samsa' || client === 'samsa-each') {
@@ -135,7 +135,7 @@ async function runClientChild({ client, brokers, topic, size, acks, compression,
     if (client === 'samsa') {
       result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
     } else {
-      const each = perSend * window
+      const each = recordsInFlight
       result = await measure(client, warmupRecords, records, 1, each, () => producer.send({ topic, messages: [{ value }] }), profilePath)
       settings.recordsInFlight = each
     }
@@ -227,7 +227,8 @@ async function main() {
   const rounds = numberOption('rounds', 1)
   const batchSize = numberOption('batch-size', 65_536)
   const lingerMs = numberOption('linger', 5)
-  const window = numberOption('window', 4)
+  const window = numberOption('window', 8)
+  const recordsInFlight = numberOption('records-in-flight', 5000)
   const recordsOverride = numberOption('records', null)
   const perSendOverride = numberOption('per-send', null)
   const cpuProfDir = option('cpu-prof', null)
@@ -265,7 +266,7 @@ async function main() {
             const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
             await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
             for (const client of order) {
-              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, samsaDir: snapshot }
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot }
               let result
               try {
                 if (client === 'java') result = await runJava(common)
@@ -369,7 +370,7 @@ async function main() {
     versions,
     distOlderThanSrc: distStale,
     broker: { bootstrap: broker.brokers, origin: broker.origin },
-    settings: { partitions, batchSize, lingerMs, window, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
+    settings: { partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
     summary,
     geomeans,
     runs,
