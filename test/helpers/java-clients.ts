@@ -76,6 +76,8 @@ export interface JavaTopicRead {
   /** End offsets captured when the read started (the last stable offsets with read_committed). */
   endOffsets: Map<number, bigint>
   beginningOffsets: Map<number, bigint>
+  /** The end of the Java side's stderr (its account of the read, plus client warnings): attach it to failures. */
+  stderr: string
 }
 
 export interface JavaReadOptions {
@@ -171,7 +173,7 @@ export function readTopicWithJava(options: JavaReadOptions): Promise<JavaTopicRe
         return reject(new Error(`VerifyingConsumer reported ${done.records} records but ${records.length} arrived`))
       }
       const toMap = (offsets: Record<string, number>) => new Map(Object.entries(offsets).map(([p, o]) => [Number(p), BigInt(o)]))
-      resolvePromise({ records, endOffsets: toMap(done.endOffsets), beginningOffsets: toMap(done.beginningOffsets) })
+      resolvePromise({ records, endOffsets: toMap(done.endOffsets), beginningOffsets: toMap(done.beginningOffsets), stderr: stderrTail })
     })
   })
 }

@@ -72,6 +72,8 @@ public final class VerifyingConsumer {
         JsonGenerator json = new JsonFactory().createGenerator(out, JsonEncoding.UTF8);
         json.setRootValueSeparator(null);
         long count = 0;
+        long polls = 0;
+        long returned = 0;
 
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
@@ -83,6 +85,13 @@ public final class VerifyingConsumer {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> beginning = consumer.beginningOffsets(partitions, Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
+
+            // Explicit seeks rather than seekToBeginning's lazy reset: the start is the offset just looked up.
+            for (TopicPartition tp : partitions) consumer.seek(tp, beginning.get(tp));
+            // A short account on stderr, which the TS side attaches to failures.
+            StringBuilder account = new StringBuilder("VerifyingConsumer ").append(topic).append(' ').append(isolation).append(" start/end:");
+            for (TopicPartition tp : partitions) account.append(' ').append(tp.partition()).append(':').append(consumer.position(tp)).append('/').append(end.get(tp));
+            System.err.println(account);
 
             Map<TopicPartition, Boolean> finished = new HashMap<>();
             for (TopicPartition tp : partitions) {
@@ -99,6 +108,8 @@ public final class VerifyingConsumer {
                     throw new IllegalStateException("timed out after " + timeoutMs + " ms; position/end per partition:" + state);
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                polls++;
+                returned += records.count();
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
                     // Records past the captured end were written after the read started: not part of this snapshot.
@@ -133,6 +144,7 @@ public final class VerifyingConsumer {
                 }
             }
 
+            System.err.println("VerifyingConsumer " + topic + ": " + polls + " polls returned " + returned + " records, " + count + " below the end offsets");
             json.writeStartObject();
             json.writeBooleanField("done", true);
             json.writeNumberField("records", count);
