@@ -141,11 +141,13 @@ describe('Admin on a three-node cluster', () => {
     try {
       await killKafkaNode(instance!.name, 2)
       await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.isr).toEqual([3]), 60_000)
-      // Several MB while node 2 is away: the first follower fetch after its restart may take up to 1 MB
-      // (replica.fetch.max.bytes) before the 1 byte/s quota holds it, so it cannot catch up within the test.
+      // ~10 MB while node 2 is away. A throttled follower still gets one fetch (up to replica.fetch.max.bytes,
+      // 1 MB) each time the quota's 11 s window empties, so catching up would take minutes, far longer than
+      // the restart-kill-elect sequence below.
       const chunk = 'u'.repeat(400_000)
-      for (let i = 0; i < 15; i++) await produceValues(t.cluster, topic, 0, [chunk])
-      const written = 16n
+      const chunks = 24
+      for (let i = 0; i < chunks; i++) await produceValues(t.cluster, topic, 0, [chunk])
+      const written = BigInt(chunks + 1)
       expect((await t.admin.listOffsets([{ topic, partition: 0, spec: 'latest' }]))[0]!.offset).toBe(written)
 
       await restartKafkaNode(instance!.name, 2)
