@@ -82,4 +82,34 @@ describe('consumer under broker failures (three nodes)', () => {
     await loop
     consumerCluster.close()
   }, 400_000)
+
+  it('waits out a restart of the whole cluster and resumes by itself', async () => {
+    const topic = uniqueName('restart')
+    const groupId = uniqueName('g')
+    await createTopic(cluster, topic, 3, {}, 3)
+    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'before', p))
+    const consumerCluster = newCluster(instance!.bootstrap.split(','))
+    const consumer = newConsumer(consumerCluster, { groupId, autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
+    const seen = new Set<string>()
+    let failure: unknown = null
+    await consumer.subscribe([topic])
+    const loop = (async () => {
+      try {
+        for await (const m of consumer) seen.add(m.value!.toString())
+      } catch (error) {
+        failure = error
+      }
+    })()
+    await waitFor(() => seen.size === 150, 60_000, 'the first records')
+    const nodes = instance!.nodes.map((n) => n.id)
+    for (const node of nodes) await killKafkaNode(instance!.name, node)
+    await new Promise((r) => setTimeout(r, 3000))
+    await Promise.all(nodes.map((node) => restartKafkaNode(instance!.name, node)))
+    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'after', p))
+    await waitFor(() => seen.size === 300 || failure !== null, 180_000, 'records produced after the restart')
+    expect(failure).toBeNull()
+    await consumer.close()
+    await loop
+    consumerCluster.close()
+  }, 400_000)
 })
