@@ -213,6 +213,19 @@ export class Admin {
     return clusterOps.describeMetadataQuorum(this.#open(), options)
   }
 
+  /** Adds a controller to a dynamic KRaft quorum (KIP-853); the voter must already run as an observer. */
+  async addRaftVoter(
+    voter: clusterOps.RaftVoter & { endpoints: clusterOps.RaftVoterEndpoint[] },
+    options?: clusterOps.AddRaftVoterOptions,
+  ): Promise<void> {
+    return clusterOps.addRaftVoter(this.#open(), voter, options)
+  }
+
+  /** Removes a controller from a dynamic KRaft quorum (KIP-853). */
+  async removeRaftVoter(voter: clusterOps.RaftVoter, options?: clusterOps.RaftVoterOptions): Promise<void> {
+    return clusterOps.removeRaftVoter(this.#open(), voter, options)
+  }
+
   /** Log directories per broker (all brokers when `brokerIds` is left out), with the replicas in each. */
   async describeLogDirs(brokerIds?: number[], options?: AdminCallOptions): Promise<clusterOps.BrokerLogDirs[]> {
     return clusterOps.describeLogDirs(this.#open(), brokerIds, options)

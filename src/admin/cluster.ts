@@ -249,6 +249,69 @@ export async function describeMetadataQuorum(ctx: AdminContext, options: AdminCa
   }
 }
 
+export interface RaftVoterEndpoint {
+  /** Controller listener name, e.g. CONTROLLER. */
+  listener: string
+  host: string
+  port: number
+}
+
+export interface RaftVoter {
+  voterId: number
+  /** The voter's metadata log directory id (uuid), as `describeMetadataQuorum` reports it. */
+  voterDirectoryId: string
+}
+
+export interface RaftVoterOptions extends AdminCallOptions {
+  /** Refuse the change unless the cluster has this id (guards against a wrong bootstrap list). */
+  clusterId?: string
+}
+
+export interface AddRaftVoterOptions extends RaftVoterOptions {
+  /** Answer once the new voter set is committed (true, the default) or once the leader has appended it (AddRaftVoter v1+). */
+  ackWhenCommitted?: boolean
+}
+
+// Voter changes (KIP-853) need a dynamic quorum (kraft.version 1, formatted with --standalone or
+// --initial-controllers); a static `controller.quorum.voters` quorum refuses them with a top-level error.
+export async function addRaftVoter(ctx: AdminContext, voter: RaftVoter & { endpoints: RaftVoterEndpoint[] }, options: AddRaftVoterOptions = {}): Promise<void> {
+  const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
+  const response = await send(
+    ctx,
+    { kind: 'any' },
+    ApiKeys.AddRaftVoter,
+    {
+      clusterId: options.clusterId ?? null,
+      timeoutMs: brokerTimeoutMs,
+      voterId: voter.voterId,
+      voterDirectoryId: voter.voterDirectoryId,
+      listeners: voter.endpoints.map((e) => ({ name: e.listener, host: e.host, port: e.port })),
+      ackWhenCommitted: options.ackWhenCommitted ?? true,
+    },
+    {
+      signal: options.signal,
+      timeoutMs: clientTimeoutMs,
+      errorCode: (r) => r.errorCode,
+      version: (negotiated) => {
+        if (options.ackWhenCommitted === false && negotiated < 1) throw new KafkaError('ackWhenCommitted: false needs AddRaftVoter v1 (Kafka 4.1+)')
+        return negotiated
+      },
+    },
+  )
+  throwIfError(response.errorCode, `AddRaftVoter ${voter.voterId}`, response.errorMessage)
+}
+
+export async function removeRaftVoter(ctx: AdminContext, voter: RaftVoter, options: RaftVoterOptions = {}): Promise<void> {
+  const response = await send(
+    ctx,
+    { kind: 'any' },
+    ApiKeys.RemoveRaftVoter,
+    { clusterId: options.clusterId ?? null, voterId: voter.voterId, voterDirectoryId: voter.voterDirectoryId },
+    { signal: options.signal, errorCode: (r) => r.errorCode },
+  )
+  throwIfError(response.errorCode, `RemoveRaftVoter ${voter.voterId}`, response.errorMessage)
+}
+
 /** Log directories of the given brokers (every broker when left out), asked of each broker itself. */
 export async function describeLogDirs(ctx: AdminContext, brokerIds?: number[], options: AdminCallOptions = {}): Promise<BrokerLogDirs[]> {
   const ids = brokerIds ?? (await allBrokerIds(ctx, options.signal))

@@ -26,6 +26,10 @@ export type {
   OngoingReassignment,
   ReplicaRef,
   ReplicaLogDirs,
+  RaftVoter,
+  RaftVoterEndpoint,
+  RaftVoterOptions,
+  AddRaftVoterOptions,
 } from './cluster.js'
 export type * from './security.js'
 export type * from './transactions.js'

@@ -2,6 +2,8 @@
  * Admin cluster methods against the single-node broker. What needs replicas on several brokers (real elections,
  * reassignments, log dirs across brokers, unregistering a broker, feature changes) is in admin-three-node.test.ts.
  */
+import { randomBytes } from 'node:crypto'
+import { KafkaProtocolError } from '../../src/errors.js'
 import { eventually, openAdmin, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
 
 describe('Admin: cluster (single node)', () => {
@@ -129,6 +131,26 @@ describe('Admin: cluster (single node)', () => {
     expect(latest).toMatchObject({ offset: BigInt(batches), error: null })
     await t.admin.deleteTopics([moving])
   }, 90_000)
+
+  it('raft voter changes reach the controller, which refuses them on the static quorum the harness runs', async () => {
+    const quorum = await t.admin.describeMetadataQuorum()
+    const voter = quorum.voters[0]!
+    expect(voter.replicaDirectoryId).toBe('AAAAAAAAAAAAAAAAAAAAAA')
+    // A static quorum (controller.quorum.voters) has kraft.version 0: voters have no directory ids (the zero uuid
+    // here) and the voter set cannot change. The refusal comes from the KRaft leader, so the request was routed
+    // and decoded end to end.
+    const kraftVersionZero = { errorName: 'UNSUPPORTED_VERSION', retriable: false, message: expect.stringMatching(/kraft\.version feature is 0/) }
+    const removal = t.admin.removeRaftVoter({ voterId: voter.replicaId, voterDirectoryId: randomBytes(16).toString('base64url') })
+    await expect(removal).rejects.toBeInstanceOf(KafkaProtocolError)
+    await expect(removal).rejects.toMatchObject(kraftVersionZero)
+    const addition = t.admin.addRaftVoter({
+      voterId: 42,
+      voterDirectoryId: randomBytes(16).toString('base64url'),
+      endpoints: [{ listener: 'CONTROLLER', host: '127.0.0.1', port: 1 }],
+    })
+    await expect(addition).rejects.toMatchObject(kraftVersionZero)
+    expect((await t.admin.describeMetadataQuorum()).voters.map((v) => v.replicaId)).toEqual([voter.replicaId])
+  })
 
   it('elections on a single replica: not needed, per partition', async () => {
     const preferred = await t.admin.electLeaders('preferred', { partitions: [{ topic, partition: 0 }, { topic, partition: 1 }] })
