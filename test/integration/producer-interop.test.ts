@@ -158,7 +158,7 @@ async function storedCodecs(topic: string, partitions: number): Promise<Set<stri
       isolationLevel: 0,
       topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 50_000_000 }] }],
     }, { purpose: 'fetch' })
-    const records = response.responses[0]!.partitions[0]!.records
+    const records = response.responses?.[0]?.partitions?.[0]?.records
     for (const batch of decodeRecordBatches(records ?? Buffer.alloc(0)).batches) codecs.add(batch.compression)
   }
   return codecs

@@ -139,7 +139,7 @@ describe('idempotent producer under leader kills (three nodes, RF 3, min ISR 2)'
         if (nextSeq >= killAt && killDone.length === k) killDone.push(killCycle())
         // Keep producing while the node is down and restarting, but do not run past the next segment's midpoint
         // before it is back: otherwise a fast machine would finish producing before the later kills.
-        if (nextSeq >= killAt + segment / 2 && killDone[k]) await killDone[k]
+        if (nextSeq >= killAt + segment / 2 && k < killDone.length) await killDone[k]
       }
     }
 
@@ -265,7 +265,7 @@ async function describeBatchAt(kafka: Kafka, topic: string, partition: number, o
     },
     { purpose: 'fetch' },
   )
-  const records = response.responses[0]!.partitions[0]!.records ?? Buffer.alloc(0)
+  const records = response.responses?.[0]?.partitions?.[0]?.records ?? Buffer.alloc(0)
   const batch = decodeRecordBatches(records).batches.find((b) => b.baseOffset <= offset && offset <= b.lastOffset)
   if (!batch) return `${partition}@${offset}: batch not found`
   const first = batch.records[0]?.value?.toString().split('|')[0]
