@@ -1,6 +1,6 @@
 /**
- * Security and quotas: ACLs, client quotas and SCRAM credentials. Like the Java admin these go to any broker,
- * which forwards changes to the controller. SCRAM passwords never leave this process: only the salted password
+ * Security and quotas: ACLs, client quotas, SCRAM credentials and delegation tokens. Like the Java admin these go
+ * to any broker, which forwards changes to the controller. SCRAM passwords never leave this process: only the salted password
  * (PBKDF2, RFC 5802's Hi()) and the salt are sent.
  */
 import { pbkdf2, randomBytes } from 'node:crypto'
