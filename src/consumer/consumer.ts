@@ -9,7 +9,7 @@
  *
  * Event-loop fairness: a `for await` loop over buffered messages never returns to the event loop by itself (each
  * step is a resolved promise, i.e. a microtask). Delivery therefore yields with setImmediate once it has run for
- * `sliceMs` without a break, so heartbeats, socket reads and the application's own timers keep running.
+ * SLICE_MS without a break, so heartbeats, socket reads and the application's own timers keep running.
  */
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
@@ -69,7 +69,7 @@ export const CONSUMER_DEFAULTS = {
 } as const
 
 /** How long delivery may run before it lets the event loop turn. */
-const SLICE_MS = 5
+const SLICE_MS = 2
 
 let nextInstance = 0
 
@@ -114,6 +114,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   #autoCommitTimer: NodeJS.Timeout | null = null
   #sliceStart = 0
   #sliceCount = 0
+  #yieldDue = false
   #stableWaiters: Array<() => void> = []
   #lastPollAt = Date.now()
   /** The application holds a message (between handing it out and the next request): the poll clock runs. */
@@ -482,9 +483,12 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
 
   /** Whether delivery has run long enough that the event loop should get a turn. */
   #sliceExpired(): boolean {
+    if (this.#yieldDue) return true
     if (++this.#sliceCount < 64) return false
     this.#sliceCount = 0
-    return performance.now() - this.#sliceStart > SLICE_MS
+    // Sticky until the yield happened: the fast path only notices, the slow path yields.
+    this.#yieldDue = performance.now() - this.#sliceStart > SLICE_MS
+    return this.#yieldDue
   }
 
   #waitForData(signal: AbortSignal | undefined): Promise<void> {
@@ -531,32 +535,53 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
 
   /** Next message, or null once closed/aborted. The previous one counts as processed. */
   async #nextMessage(signal: AbortSignal | undefined): Promise<ConsumerMessage | null> {
-    this.#markProcessed()
-    this.#lastPollAt = Date.now()
-    this.#appBusy = false
+    this.#startPoll()
     if (this.#leftForPollTimeout) await this.#rejoinAfterPollTimeout()
     for (;;) {
       if (this.#closed || signal?.aborted) return null
       if (this.#fatal) throw this.#fatal
-      const taken = this.#take()
-      if (taken !== null) {
-        if (this.#sliceExpired()) {
-          await yieldToEventLoop()
-          this.#sliceStart = performance.now()
-          if (taken.state.revoked) continue
-        }
-        this.#appBusy = true
-        this.#lastPollAt = Date.now()
-        return this.#toMessage(taken.state, taken.record, taken.leaderEpoch)
+      // Yield before taking, so that nothing taken can go stale (seek, revoke) while the event loop turns.
+      if (this.#sliceExpired()) {
+        await yieldToEventLoop()
+        this.#yieldDue = false
+        this.#sliceStart = performance.now()
+        continue
       }
+      const taken = this.#take()
+      if (taken !== null) return this.#handOut(taken)
       try {
         await this.#waitForData(signal)
       } catch (error) {
         if (error instanceof AbortedError) return null
         throw error
       }
+      this.#yieldDue = false
       this.#sliceStart = performance.now()
     }
+  }
+
+  /**
+   * The common case without a promise of our own: a message is buffered and no yield is due. `undefined` means
+   * "take the slow path" (nothing buffered, a yield is due, an error to throw, a rejoin to do).
+   */
+  #nextMessageSync(signal: AbortSignal | undefined): ConsumerMessage | null | undefined {
+    this.#startPoll()
+    if (this.#closed || signal?.aborted) return null
+    if (this.#fatal || this.#leftForPollTimeout || this.#sliceExpired()) return undefined
+    const taken = this.#take()
+    return taken === null ? undefined : this.#handOut(taken)
+  }
+
+  /** The application asks for more: what it held is finished, and the poll clock stops. */
+  #startPoll(): void {
+    this.#markProcessed()
+    this.#lastPollAt = Date.now()
+    this.#appBusy = false
+  }
+
+  #handOut(taken: { state: PartitionState; record: KafkaRecord; leaderEpoch: number }): ConsumerMessage {
+    this.#appBusy = true
+    return this.#toMessage(taken.state, taken.record, taken.leaderEpoch)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumerMessage> {
@@ -568,9 +593,15 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     const signal = options.signal
     const done: IteratorResult<ConsumerMessage> = { value: undefined, done: true }
     const iterator: AsyncIterableIterator<ConsumerMessage> = {
-      next: async () => {
-        const message = await this.#nextMessage(signal)
-        return message === null ? done : { value: message, done: false }
+      next: () => {
+        let fast: ConsumerMessage | null | undefined
+        try {
+          fast = this.#nextMessageSync(signal)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        if (fast !== undefined) return Promise.resolve(fast === null ? done : { value: fast, done: false })
+        return this.#nextMessage(signal).then((message) => (message === null ? done : { value: message, done: false }))
       },
       return: async () => {
         // Leaving the loop early (break/throw): the last message is not known to be finished, so it stays uncommitted.
