@@ -203,6 +203,27 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: delegation tokens', () => {
     }
   })
 
+  it('creates a token on behalf of another owner (KIP-373) and logs in with it', async () => {
+    const token = await admin.createDelegationToken({ owner: 'User:samsa' })
+    expect(token).toMatchObject({ owner: 'User:samsa', tokenRequester: 'User:admin', renewers: [] })
+    await eventually(async () => {
+      const owned = await admin.describeDelegationTokens({ owners: ['User:samsa'] })
+      expect(owned.find((d) => d.tokenId === token.tokenId)).toMatchObject({ owner: 'User:samsa', tokenRequester: 'User:admin' })
+    })
+    await eventually(() => withTokenLogin(token.tokenId, token.hmac, async (tokenAdmin) => expect((await tokenAdmin.describeCluster()).nodes.length).toBeGreaterThan(0)))
+
+    // Only the owner and the renewers may renew or expire a token, not the principal that requested it.
+    await expect(admin.expireDelegationToken(token.hmac)).rejects.toMatchObject({ errorName: 'DELEGATION_TOKEN_OWNER_MISMATCH' })
+    const samsaCluster = openCluster(saslBrokers(), { mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' })
+    const asOwner = new Admin({ cluster: samsaCluster, clientId: 'samsa-admin-test', logger: silent, release: () => samsaCluster.close() })
+    try {
+      expect(await asOwner.expireDelegationToken(token.hmac)).toBeLessThanOrEqual(Date.now())
+    } finally {
+      await asOwner.close()
+    }
+    await eventually(() => expect(withTokenLogin(token.tokenId, token.hmac, (a) => a.describeCluster())).rejects.toBeInstanceOf(AuthenticationError))
+  }, 60_000)
+
   it('creates a token that authenticates over SCRAM (tokenauth=true), renews it, describes it, and expiring it stops its logins', async () => {
     // Principals are Type:name; a bare name is refused before anything is sent.
     await expect(admin.createDelegationToken({ renewers: ['samsa'] })).rejects.toThrow(/Type:name/)
