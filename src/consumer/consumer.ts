@@ -662,7 +662,6 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       for (;;) {
         const message = await this.#nextMessage(signal)
         if (message === null) return
-        let resumeAfterPause: (() => void) | null = null
         await eachMessage({
           topic: message.topic,
           partition: message.partition,
@@ -671,8 +670,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           pause: () => {
             const tp = [{ topic: message.topic, partition: message.partition }]
             this.pause(tp)
-            resumeAfterPause = () => this.resume(tp)
-            return resumeAfterPause
+            return () => this.resume(tp)
           },
         })
       }
