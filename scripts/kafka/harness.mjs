@@ -332,7 +332,8 @@ async function startOnce({
   writeState(state)
 
   try {
-    const formatArgs = (node) => ['format', '-t', state.clusterId, '-c', node.configFile, ...(state.users ? scramFormatArgs() : [])]
+    // `--cluster-id=<id>` in one argument: a random id may start with '-', which the tool would read as an option.
+    const formatArgs = (node) => ['format', `--cluster-id=${state.clusterId}`, '-c', node.configFile, ...(state.users ? scramFormatArgs() : [])]
     await Promise.all(
       nodes.map((node) => runJava(javaArgs(state, jars.classpath, 'kafka.tools.StorageTool', formatArgs(node)), node.logFile, { cwd: node.dir })),
     )

@@ -197,6 +197,16 @@ export class Producer {
     return this.#bufferUsed
   }
 
+  /**
+   * The transaction protocol in use once `initTransactions()` has run: 2 when the cluster finalized
+   * `transaction.version` ≥ 2 (KIP-890: partitions join implicitly, every commit/abort bumps the epoch), else 1.
+   * Null for a producer without transactions or before initialisation.
+   */
+  get transactionVersion(): 1 | 2 | null {
+    if (!this.#transactions.isTransactional || this.#transactions.producerId < 0n) return null
+    return this.#transactions.usesTransactionV2 ? 2 : 1
+  }
+
   /** The options in effect, defaults filled in. */
   get options(): Readonly<ResolvedProducerOptions> {
     return this.#options
@@ -289,6 +299,8 @@ export class Producer {
   /** Registers the transactional id with its coordinator and fences older producers using it. */
   async initTransactions(): Promise<void> {
     await this.#transactions.initTransactions()
+    // A new producer id or epoch: every partition's sequence starts again at 0.
+    for (const state of this.#partitions.values()) this.#resetSequences(state)
   }
 
   beginTransaction(): void {

@@ -124,7 +124,6 @@ export class TransactionManager {
     )
     this.producerId = response.producerId ?? -1n
     this.producerEpoch = response.producerEpoch ?? -1
-    this.#epochChanged = true
     if (transactionalId !== null) {
       const connection = await this.#cluster.connectionFor(target, 'default')
       this.#transactionV2 = connection.versions.featureLevel('transaction.version') >= 2 && (connection.versions.get(ApiKeys.EndTxn) ?? 0) >= 5

@@ -97,4 +97,38 @@ describe(`Kafka ${LEGACY_VERSION} harness broker`, () => {
       await kafka.close()
     }
   })
+
+  // Transaction protocol v1 (AddPartitionsToTxn, AddOffsetsToTxn): 3.9 has no transaction.version 2.
+  it('samsa transactions use protocol v1 on 3.9: committed records visible to read_committed, aborted ones not', async () => {
+    const { Kafka } = await import('../../src/kafka.js')
+    const { readTopicWithJava } = await import('../helpers/java-clients.js')
+    const kafka = new Kafka({ brokers: [started().bootstrap], clientId: 'samsa-legacy-txn', logger: false })
+    try {
+      const topic = `legacy-txn-${Date.now()}`
+      const admin = kafka.admin()
+      await admin.createTopics([{ name: topic, numPartitions: 3, replicationFactor: 1 }])
+      const producer = kafka.producer({ transactionalId: `legacy-txn-${Date.now()}` })
+      await producer.initTransactions()
+      expect(producer.transactionVersion).toBe(1)
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic, messages: [0, 1, 2, 3, 4, 5].map((i) => ({ key: `k${i}`, value: `committed-${i}` })) })
+        await tx.sendOffsetsToTransaction([{ topic, partition: 0, offset: 5n }], { groupId: `legacy-group-${Date.now()}` })
+      })
+      producer.beginTransaction()
+      await producer.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: `aborted-${i}` })) })
+      await producer.abortTransaction()
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic, messages: [{ key: 'k9', value: 'committed-again' }] })
+      })
+      await producer.close()
+      await admin.close()
+      const committed = await readTopicWithJava({ bootstrap: started().bootstrap, topic, isolationLevel: 'read_committed' })
+      const values = committed.records.map((r) => (r.value ?? Buffer.alloc(0)).toString()).sort()
+      expect(values).toEqual([...[0, 1, 2, 3, 4, 5].map((i) => `committed-${i}`), 'committed-again'].sort())
+      const everything = await readTopicWithJava({ bootstrap: started().bootstrap, topic, isolationLevel: 'read_uncommitted' })
+      expect(everything.records.map((r) => (r.value ?? Buffer.alloc(0)).toString()).filter((v) => v.startsWith('aborted'))).toHaveLength(3)
+    } finally {
+      await kafka.close()
+    }
+  }, 120_000)
 })
