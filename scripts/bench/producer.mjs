@@ -135,9 +135,8 @@ async function runClientChild({ client, brokers, topic, size, acks, compression,
     if (client === 'samsa') {
       result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
     } else {
-      const each = recordsInFlight
-      result = await measure(client, warmupRecords, records, 1, each, () => producer.send({ topic, messages: [{ value }] }), profilePath)
-      settings.recordsInFlight = each
+      result = await measure(client, warmupRecords, records, 1, recordsInFlight, () => producer.send({ topic, messages: [makeMessage()] }), profilePath)
+      settings.recordsInFlight = recordsInFlight
     }
     await producer.close()
     return { ...result, settings }
