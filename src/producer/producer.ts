@@ -158,7 +158,9 @@ export class Producer {
   readonly #logger: Logger
   readonly #options: ResolvedProducerOptions
   readonly #sticky = new StickyPartitionCache()
-  readonly #partitions = new Map<string, PartitionState>()
+  /** Every partition this producer has written to, for the sender's sweeps. */
+  readonly #partitions: PartitionState[] = []
+  readonly #statesByTopic = new Map<string, Array<PartitionState | undefined>>()
   readonly #transactions: TransactionManager
   #bufferUsed = 0
   readonly #memoryWaiters: Array<{ bytes: number; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = []
@@ -216,30 +218,39 @@ export class Producer {
 
   /** Sends records to one topic; resolves with each record's partition and offset once acknowledged. */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    return this.sendBatch([record]).then((results) => results)
+    return this.sendBatch([record])
   }
 
   /** Sends records to several topics; resolves in input order once every record is acknowledged. */
-  async sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
-    if (this.#closed) throw new ProducerClosedError()
-    if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
-    this.#transactions.checkCanSend()
+  sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    try {
+      if (this.#closed) throw new ProducerClosedError()
+      if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
+      this.#transactions.checkCanSend()
+    } catch (error) {
+      return Promise.reject(error)
+    }
     let total = 0
     for (const r of records) total += r.messages.length
-    if (total === 0) return []
+    if (total === 0) return Promise.resolve([])
     const generation = this.#transactionGeneration
     this.#pendingAppends++
-    try {
-      await this.#transactions.ensureProducerId()
-    } catch (error) {
-      this.#appendDone()
-      throw error
-    }
+    // The common case appends every record synchronously inside the executor: no await, no extra promise. Waiting
+    // (for the producer id, topic metadata or buffer memory) continues from where the loop stopped.
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const group = new SendGroup(total, resolve, reject)
-      this.#appendAll(records, group, generation)
-        .catch((error: unknown) => group.fail(asError(error)))
-        .finally(() => this.#appendDone())
+      let waiting: Promise<void> | null
+      try {
+        waiting = this.#transactions.needsProducerId()
+          ? this.#transactions.ensureProducerId().then(() => this.#appendFrom(records, group, generation, 0, 0, 0) ?? undefined)
+          : this.#appendFrom(records, group, generation, 0, 0, 0)
+      } catch (error) {
+        group.fail(asError(error))
+        this.#appendDone()
+        return
+      }
+      if (waiting === null) this.#appendDone()
+      else waiting.catch((error: unknown) => group.fail(asError(error))).finally(() => this.#appendDone())
     })
   }
 
@@ -261,7 +272,7 @@ export class Producer {
   /** Sends everything buffered now, and resolves when all of it is acknowledged or failed. */
   async flush(): Promise<void> {
     const pending: Array<Promise<void>> = []
-    for (const state of this.#partitions.values()) for (const batch of state.queue) pending.push(batch.done)
+    for (const state of this.#partitions) for (const batch of state.queue) pending.push(batch.done)
     if (pending.length === 0 && this.#inFlightBatches === 0) return
     this.#flushing++
     try {
@@ -300,7 +311,7 @@ export class Producer {
   async initTransactions(): Promise<void> {
     await this.#transactions.initTransactions()
     // A new producer id or epoch: every partition's sequence starts again at 0.
-    for (const state of this.#partitions.values()) this.#resetSequences(state)
+    for (const state of this.#partitions) this.#resetSequences(state)
   }
 
   beginTransaction(): void {
@@ -333,7 +344,7 @@ export class Producer {
       // Records not yet sent are dropped: they belong to the aborted transaction. Sends still appending fail too:
       // written after the abort, they would carry an epoch the coordinator has already moved past.
       this.#transactionGeneration++
-      this.#failUnsent(new KafkaError('The transaction was aborted'))
+      this.#failUnsent(new TransactionError('The transaction was aborted before these records were sent', 'abortable'))
       await this.#appendsSettled()
       await this.flush().catch(() => undefined)
       await this.#transactions.abortTransaction()
@@ -359,27 +370,45 @@ export class Producer {
 
   #afterTransactionEnd(): void {
     // Transaction v2 bumps the epoch at every commit/abort; sequences restart with it.
-    if (this.#transactions.epochChanged()) for (const state of this.#partitions.values()) this.#resetSequences(state)
+    if (this.#transactions.epochChanged()) for (const state of this.#partitions) this.#resetSequences(state)
   }
 
   // ---- appending ----
 
-  async #appendAll(records: ProducerRecord[], group: SendGroup, generation: number): Promise<void> {
-    let index = 0
-    for (const record of records) {
+  /**
+   * Appends records from `records[recordIndex].messages[messageIndex]` on. Returns null when everything was appended
+   * synchronously, or a promise for the rest when it had to wait (metadata, buffer memory).
+   */
+  #appendFrom(records: ProducerRecord[], group: SendGroup, generation: number, recordIndex: number, messageIndex: number, index: number): Promise<void> | null {
+    for (; recordIndex < records.length; recordIndex++, messageIndex = 0) {
+      const record = records[recordIndex]!
       const topic = record.topic
-      let info = this.#cluster.topic(topic)
-      if (!info) info = (await this.#cluster.topics([topic], { signal: AbortSignal.timeout(this.#options.maxBlockMs) }))[0]!
+      const info = this.#cluster.topic(topic)
+      if (!info) {
+        const at = recordIndex
+        const from = index
+        return this.#cluster
+          .topics([topic], { signal: AbortSignal.timeout(this.#options.maxBlockMs) })
+          .then(() => this.#appendFrom(records, group, generation, at, messageIndex, from) ?? undefined)
+      }
+      const states = this.#topicStates(topic)
       const messages = record.messages
-      for (let i = 0; i < messages.length; i++, index++) {
-        if (group.settled) return
+      for (; messageIndex < messages.length; messageIndex++, index++) {
+        if (group.settled) return null
         this.#checkGeneration(generation)
-        const message = messages[i]!
+        const message = messages[messageIndex]!
         const partition = this.#choosePartition(topic, info, message)
-        const wait = this.#append(topic, partition, message, group, index, info, generation)
-        if (wait) await wait
+        const state = states[partition] ?? this.#newPartitionState(states, topic, partition)
+        const wait = this.#append(state, message, group, index, info, generation)
+        if (wait) {
+          const at = recordIndex
+          const next = messageIndex + 1
+          const from = index + 1
+          return wait.then(() => this.#appendFrom(records, group, generation, at, next, from) ?? undefined)
+        }
       }
     }
+    return null
   }
 
   #choosePartition(topic: string, info: TopicInfo, message: ProducerMessage): number {
@@ -404,15 +433,13 @@ export class Producer {
   }
 
   /** Appends one record; returns a promise only when the caller must wait for buffer memory. */
-  #append(topic: string, partition: number, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo, generation: number): Promise<void> | null {
-    const state = this.#partitionState(topic, partition)
-    const now = Date.now()
-    const timestamp = message.timestamp === undefined ? now : Number(message.timestamp)
-    const open = state.queue.length > 0 ? state.queue[state.queue.length - 1]! : null
+  #append(state: PartitionState, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo, generation: number): Promise<void> | null {
+    const timestamp = message.timestamp === undefined ? Date.now() : Number(message.timestamp)
+    const queue = state.queue
+    const open = queue.length > 0 ? queue[queue.length - 1]! : null
     if (open && !open.full && open.sealed === null) {
-      const size = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, timestamp - open.createdAt, open.recordCount)
-      if (open.builder.sizeInBytes + size <= this.#options.batchSize || open.recordCount === 0) {
-        this.#addRecord(open, message, timestamp, group, index)
+      if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, this.#options.batchSize) >= 0) {
+        this.#recordOwner(open, timestamp, group, index)
         if (open.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(open, info)
         return null
       }
@@ -420,7 +447,7 @@ export class Producer {
     }
     const recordSize = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, 0, 0) + 61
     if (recordSize > this.#options.maxRequestSize) {
-      throw errorFromCode(RECORD_LIST_TOO_LARGE, `${topic}-${partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
+      throw errorFromCode(RECORD_LIST_TOO_LARGE, `${state.topic}-${state.partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
     }
     const reserve = Math.max(this.#options.batchSize, recordSize)
     if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {
@@ -443,13 +470,13 @@ export class Producer {
     const batch = new ProducerBatch(state, Date.now(), reserve, this.#options, this.#transactions.isTransactional)
     state.queue.push(batch)
     this.#transactions.onPartitionUsed(state.topic, state.partition)
-    this.#addRecord(batch, message, timestamp, group, index)
+    batch.builder.tryAppend(message.key, message.value, message.headers, timestamp, Infinity)
+    this.#recordOwner(batch, timestamp, group, index)
     if (batch.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(batch, info)
     else this.#scheduleDrain(this.#options.lingerMs)
   }
 
-  #addRecord(batch: ProducerBatch, message: ProducerMessage, timestamp: number, group: SendGroup, index: number): void {
-    batch.builder.append(message.key, message.value, message.headers, timestamp)
+  #recordOwner(batch: ProducerBatch, timestamp: number, group: SendGroup, index: number): void {
     batch.owners.push(group)
     batch.ownerIndexes.push(index)
     batch.timestamps.push(timestamp)
@@ -492,15 +519,23 @@ export class Producer {
     }
   }
 
-  #partitionState(topic: string, partition: number): PartitionState {
-    const key = `${topic}\u0000${partition}`
-    let state = this.#partitions.get(key)
-    if (!state) {
-      state = new PartitionState(topic, partition)
-      this.#partitions.set(key, state)
+  /** Partition states of a topic, indexed by partition: one Map lookup per send, not one per record. */
+  #topicStates(topic: string): Array<PartitionState | undefined> {
+    let states = this.#statesByTopic.get(topic)
+    if (!states) {
+      states = []
+      this.#statesByTopic.set(topic, states)
     }
+    return states
+  }
+
+  #newPartitionState(states: Array<PartitionState | undefined>, topic: string, partition: number): PartitionState {
+    const state = new PartitionState(topic, partition)
+    states[partition] = state
+    this.#partitions.push(state)
     return state
   }
+
 
   // ---- draining ----
 
@@ -538,7 +573,7 @@ export class Producer {
     const perNode = new Map<number, ProducerBatch[][]>()
     let wakeAt = Infinity
     let needMetadata = false
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#partitions) {
       if (state.queue.length === 0) continue
       this.#expireQueued(state, now)
       if (state.retrying && state.inFlight > 0) continue
@@ -875,13 +910,13 @@ export class Producer {
   }
 
   #failUnsent(error: Error): void {
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#partitions) {
       for (const batch of [...state.queue]) if (!batch.inFlight && batch.sealed === null) this.#failBatch(batch, error)
     }
   }
 
   #failEverything(error: Error): void {
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#partitions) {
       for (const batch of [...state.queue]) this.#failBatch(batch, error)
     }
   }
@@ -917,7 +952,7 @@ export class Producer {
       this.#needsEpochBump = false
       await this.#transactions.bumpEpoch()
       const { producerId, producerEpoch } = this.#transactions
-      for (const state of this.#partitions.values()) {
+      for (const state of this.#partitions) {
         state.retrying = false
         const pending = state.queue.some((b) => b.sealed !== null)
         if (!state.resetOnEpochBump) {

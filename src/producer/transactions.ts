@@ -95,6 +95,11 @@ export class TransactionManager {
     if (this.#state !== 'in-transaction') throw new TransactionError('send() outside a transaction: call beginTransaction() first', 'fatal')
   }
 
+  /** True until an idempotent producer has its producer id (sends then wait for `ensureProducerId`). */
+  needsProducerId(): boolean {
+    return this.#options.idempotent && this.producerId < 0n
+  }
+
   /** An idempotent producer gets its id lazily, on the first send. */
   async ensureProducerId(): Promise<void> {
     if (!this.#options.idempotent || this.producerId >= 0n) return

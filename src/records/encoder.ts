@@ -255,6 +255,33 @@ export class RecordBatchBuilder {
     return delta
   }
 
+  /**
+   * Appends the record only if the batch stays within `limit` bytes (a first record always fits); returns its
+   * offset delta, or -1 when it did not fit. One size computation for both the check and the write: the
+   * producer's accumulator calls this for every record.
+   */
+  tryAppend(key: RecordData | undefined, value: RecordData, headers: HeaderInput | undefined, timestamp: number, limit: number): number {
+    if (this.closed) throw new Error('RecordBatchBuilder is closed')
+    const first = this.recordCount === 0
+    const delta = this.lastOffsetDelta + 1
+    const entries = headerEntries(headers)
+    const keyLength = dataLength(key)
+    const valueLength = dataLength(value)
+    const timestampDelta = first ? 0 : timestamp - this.baseTimestamp
+    const body = bodySize(keyLength, valueLength, entries, timestampDelta, delta)
+    const end = this.pos + body + varuintSize(body * 2)
+    if (!first && end > limit) return -1
+    if (first) {
+      this.baseTimestamp = timestamp
+      this.maxTimestamp = timestamp
+    } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
+    if (end > this.buf.length) this.grow(end)
+    this.pos = writeRecord(this.buf, this.pos, body, key, keyLength, value, valueLength, entries, timestampDelta, delta)
+    this.recordCount++
+    this.lastOffsetDelta = delta
+    return delta
+  }
+
   private grow(needed: number): void {
     let capacity = this.buf.length * 2
     while (capacity < needed) capacity *= 2
