@@ -20,6 +20,8 @@ const MEMBER_ID_REQUIRED = 79
 const FENCED_INSTANCE_ID = 82
 
 const SUBSCRIPTION_VERSION = 3
+/** A classic member re-checks its pattern's matches and (as leader) partition counts every this many heartbeats. */
+const SUBSCRIPTION_CHECK_HEARTBEATS = 10
 const ASSIGNMENT_VERSION = 3
 
 export function encodeSubscription(topics: string[], owned: TopicPartition[], generation: number, rack: string | null): Buffer {
@@ -96,6 +98,10 @@ export class ClassicMembership implements Membership {
   #loop: Promise<void> | null = null
   #wake: (() => void) | null = null
   #abort = new AbortController()
+  #joinedTopics = ''
+  #lastSubscriptionCheck = 0
+  /** Partition counts the last assignment (as leader) was computed from. */
+  #assignedCounts: Map<string, number> | null = null
 
   constructor(host: MembershipHost, strategy: AssignorName[]) {
     this.#host = host
@@ -147,6 +153,7 @@ export class ClassicMembership implements Membership {
         await this.#pause(this.#host.heartbeatIntervalMs)
         if (!this.#running || this.#rejoin) continue
         await this.#heartbeat()
+        if (Date.now() - this.#lastSubscriptionCheck >= this.#host.heartbeatIntervalMs * SUBSCRIPTION_CHECK_HEARTBEATS) await this.#checkSubscription()
       } catch (error) {
         if (!this.#running) break
         const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
@@ -205,6 +212,8 @@ export class ClassicMembership implements Membership {
     if (!this.#cooperative && this.#host.owned().length > 0) await host.revoke(host.owned())
     const topics = await this.#subscribedTopics()
     if (topics.length > 0) await host.cluster.topics(topics)
+    this.#joinedTopics = topics.join('\u0000')
+    this.#lastSubscriptionCheck = Date.now()
     const owned = this.#cooperative ? host.owned() : []
     const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
     const joined = await request(host.cluster, this.#target(), ApiKeys.JoinGroup,
@@ -228,6 +237,7 @@ export class ClassicMembership implements Membership {
     this.generationId = joined.generationId
     this.#protocolName = joined.protocolName ?? null
     let assignments: Array<{ memberId: string; assignment: Buffer }> = []
+    this.#assignedCounts = null
     if (joined.leader === joined.memberId) {
       const assignor = this.#assignors.find((a) => a.name === joined.protocolName)
       if (!assignor) throw new KafkaError(`Group chose assignor "${joined.protocolName}" which this member does not have`)
@@ -238,6 +248,7 @@ export class ClassicMembership implements Membership {
       const allTopics = [...new Set(members.flatMap((m) => m.topics))]
       const infos = allTopics.length > 0 ? await host.cluster.topics(allTopics).catch(() => []) : []
       const counts = new Map(infos.map((t) => [t.name, t.partitions.length]))
+      this.#assignedCounts = counts
       const result = assignor.assign(members, counts)
       assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
     }
@@ -266,6 +277,30 @@ export class ClassicMembership implements Membership {
     // Cooperative: what we gave up goes to its new owner in the follow-up rebalance we trigger now.
     if (this.#cooperative && revoked.length > 0) this.#rejoin = true
     else host.stable()
+  }
+
+  /**
+   * The classic protocol has no server-side view of the subscription: a pattern that now matches other topics, or
+   * a topic that gained partitions (noticed by the leader), needs a rejoin so the assignment covers them.
+   */
+  async #checkSubscription(): Promise<void> {
+    this.#lastSubscriptionCheck = Date.now()
+    const topics = await this.#subscribedTopics()
+    if (topics.join('\u0000') !== this.#joinedTopics) {
+      this.#host.logger.info({ groupId: this.#host.groupId }, 'subscribed topics changed; rejoining')
+      this.#rejoin = true
+      return
+    }
+    if (this.#assignedCounts === null || topics.length === 0) return
+    await this.#host.cluster.refreshMetadata(topics)
+    for (const name of topics) {
+      const count = this.#host.cluster.topic(name)?.partitions.length
+      if (count !== undefined && count !== this.#assignedCounts.get(name)) {
+        this.#host.logger.info({ groupId: this.#host.groupId, topic: name }, 'partition count changed; rejoining')
+        this.#rejoin = true
+        return
+      }
+    }
   }
 
   async #heartbeat(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from '../../src/network/cluster.js'
 import type { RebalanceEvent } from '../../src/consumer/types.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { createTopic, newCluster, newConsumer, produce, uniqueName, values, waitFor } from './consumer-support.js'
 
 describe('consumer commits and runner', () => {
@@ -174,4 +175,23 @@ describe('consumer commits and runner', () => {
     await other.close()
     await stuck.close()
   }, 60_000)
+
+  it('classic protocol: a RegExp subscription picks up a topic created later, and a topic that grows partitions is reassigned', async () => {
+    const prefix = uniqueName('classic-re')
+    await createTopic(cluster, `${prefix}-one`, 1)
+    await produce(cluster, `${prefix}-one`, 0, values(3, 'one'))
+    const consumer = newConsumer(cluster, { groupId: uniqueName('g'), groupProtocol: 'classic', autoOffsetReset: 'earliest', heartbeatIntervalMs: 200, sessionTimeoutMs: 6000 })
+    await consumer.subscribe(new RegExp(`^${prefix.replace(/[-]/g, '\\-')}-.*`))
+    await waitFor(() => consumer.assignment().length === 1, 30_000, 'the first topic')
+    await createTopic(cluster, `${prefix}-two`, 2)
+    await waitFor(() => consumer.assignment().length === 3, 30_000, 'the new topic to be assigned')
+    const response = (await cluster.send({ kind: 'controller' }, apis[ApiKeys.CreatePartitions] as never, {
+      topics: [{ name: `${prefix}-one`, count: 2, assignments: null }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    } as never)) as { results: Array<{ errorCode: number }> }
+    expect(response.results[0]!.errorCode).toBe(0)
+    await waitFor(() => consumer.assignment().length === 4, 30_000, 'the added partition to be assigned')
+    await consumer.close()
+  }, 90_000)
 })
