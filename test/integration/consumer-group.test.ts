@@ -154,3 +154,43 @@ describe('incremental cooperative rebalancing (classic protocol)', () => {
     await Promise.all(loops)
   }, 120_000)
 })
+
+describe('network blips', () => {
+  it.each(['consumer', 'classic'] as const)('%s protocol: every connection dropped three times mid-consumption; the member reconnects, keeps its group and skips nothing', async (groupProtocol) => {
+    const cluster = newCluster()
+    const topic = uniqueName(`blip-${groupProtocol}`)
+    await createTopic(cluster, topic, 6)
+    const consumerCluster = newCluster()
+    const consumer = newConsumer(consumerCluster, { groupId: uniqueName('g'), groupProtocol, autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 })
+    const seen = new Map<number, Set<bigint>>()
+    let failure: unknown = null
+    await consumer.subscribe([topic])
+    const loop = (async () => {
+      try {
+        for await (const m of consumer) {
+          let set = seen.get(m.partition)
+          if (!set) seen.set(m.partition, (set = new Set()))
+          set.add(m.offset)
+        }
+      } catch (error) {
+        failure = error
+      }
+    })()
+    const count = (): number => [...seen.values()].reduce((n, s) => n + s.size, 0)
+    for (let round = 1; round <= 3; round++) {
+      for (let p = 0; p < 6; p++) await produce(cluster, topic, p, values(100, `r${round}`, p))
+      await waitFor(() => count() >= round * 300 || failure !== null, 60_000, `round ${round} under way`)
+      consumerCluster.pool.closeAll()
+    }
+    // Produced after the last blip: only a reconnected consumer sees these.
+    for (let p = 0; p < 6; p++) await produce(cluster, topic, p, values(100, 'after', p))
+    await waitFor(() => count() === 2400 || failure !== null, 90_000, `all 2400 records (have ${count()})`)
+    expect(failure).toBeNull()
+    for (let p = 0; p < 6; p++) for (let o = 0n; o < 400n; o++) expect(seen.get(p)!.has(o)).toBe(true)
+    expect(consumer.assignment().length).toBe(6)
+    await consumer.close()
+    await loop
+    consumerCluster.close()
+    cluster.close()
+  }, 150_000)
+})
