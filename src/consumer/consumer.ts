@@ -900,6 +900,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     const timer = setTimeout(() => controller.abort(new KafkaError('close() timed out')), timeoutMs)
     try {
       this.#fetcher.stop()
+      const sessionsClosed = this.#fetcher.closeSessions()
       if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
       if (this.#pollTimer) clearInterval(this.#pollTimer)
       if (this.#leftForPollTimeout) await this.#leftForPollTimeout
@@ -918,6 +919,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         }
         await this.#membership.stop(!this.options.groupInstanceId || this.#membership.protocol === 'consumer', controller.signal)
       }
+      await sessionsClosed
     } finally {
       clearTimeout(timer)
       this.#closed = true

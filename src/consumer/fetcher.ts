@@ -222,6 +222,27 @@ export class Fetcher {
     if (this.#retryTimer) clearTimeout(this.#retryTimer)
   }
 
+  /** Closes the broker-side fetch sessions (KIP-227 final epoch) so brokers free them at once. Best effort. */
+  async closeSessions(timeoutMs = 2000): Promise<void> {
+    const sessions = [...this.#sessions].filter(([, session]) => session.id !== 0)
+    this.#sessions.clear()
+    await Promise.all(
+      sessions.map(async ([node, session]) => {
+        try {
+          const connection = await this.#cluster.connectionToNode(node, this.#options.purpose)
+          const version = connection.versions.require(ApiKeys.Fetch, 7)
+          await connection.send(
+            apis[ApiKeys.Fetch],
+            { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, isolationLevel: this.#options.isolationLevel, sessionId: session.id, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' },
+            { version, timeoutMs },
+          )
+        } catch (error) {
+          this.#logger.debug({ node, error }, 'closing the fetch session failed')
+        }
+      }),
+    )
+  }
+
   start(): void {
     this.#stopped = false
     this.schedule()
