@@ -329,13 +329,18 @@ export class Cluster {
     return names.map((n) => this.#topics.get(n)!)
   }
 
-  /** Applies a leader hint from a Produce/Fetch error response (KIP-951) without a full metadata refresh. */
-  applyLeaderHint(topic: string, partition: number, leaderId: number, leaderEpoch: number, endpoint?: BrokerInfo): void {
+  /**
+   * Applies a leader hint from a Produce/Fetch error response (KIP-951): the new leader (and its endpoint when the
+   * response carries it) replaces the cached one at once, with no metadata round trip. Returns whether the cache
+   * now names a newer leader, in which case the caller can retry without refreshing metadata.
+   */
+  applyLeaderHint(topic: string, partition: number, leaderId: number, leaderEpoch: number, endpoint?: BrokerInfo): boolean {
     if (endpoint && !this.#brokers.has(endpoint.nodeId)) this.#brokers.set(endpoint.nodeId, endpoint)
     const info = this.#topics.get(topic)?.partitions[partition]
-    if (!info || leaderId < 0 || leaderEpoch <= info.leaderEpoch) return
+    if (!info || leaderId < 0 || leaderEpoch <= info.leaderEpoch || !this.#brokers.has(leaderId)) return false
     info.leader = leaderId
     info.leaderEpoch = leaderEpoch
+    return true
   }
 
   /** The broker leading `topic`/`partition`, refreshing metadata when it is unknown. */

@@ -741,17 +741,19 @@ export class Producer {
   #onResponse(nodeId: number, batches: ProducerBatch[], response: ProduceResponseShape | null, error: Error | null): void {
     this.#nodeInFlight.set(nodeId, Math.max(0, (this.#nodeInFlight.get(nodeId) ?? 1) - 1))
     const results = new Map<string, ProducePartitionResponseShape>()
+    // Partitions whose new leader the response named (KIP-951): retried there without a metadata refresh.
+    let hinted: Set<string> | undefined
     if (response) {
       for (const topic of response.responses) {
         const name = topic.name || (topic.topicId ? this.#cluster.topicNameById(topic.topicId) : undefined) || ''
         for (const p of topic.partitionResponses) results.set(`${name}\u0000${p.index}`, p)
-        if (response.nodeEndpoints?.length) {
-          for (const p of topic.partitionResponses) {
-            const hint = p.currentLeader
-            if (hint && hint.leaderId >= 0) {
-              const endpoint = response.nodeEndpoints.find((n) => n.nodeId === hint.leaderId)
-              this.#cluster.applyLeaderHint(name, p.index, hint.leaderId, hint.leaderEpoch, endpoint && { ...endpoint, rack: endpoint.rack ?? null })
-            }
+        for (const p of topic.partitionResponses) {
+          const hint = p.currentLeader
+          if (p.errorCode === 0 || !hint || hint.leaderId < 0) continue
+          const endpoint = response.nodeEndpoints?.find((n) => n.nodeId === hint.leaderId)
+          if (this.#cluster.applyLeaderHint(name, p.index, hint.leaderId, hint.leaderEpoch, endpoint && { ...endpoint, rack: endpoint.rack ?? null })) {
+            hinted ??= new Set()
+            hinted.add(`${name}\u0000${p.index}`)
           }
         }
       }
@@ -780,13 +782,13 @@ export class Producer {
         continue
       }
       const protocolError = errorFromCode(code, `${state.topic}-${state.partition}`, result.errorMessage ?? null)!
-      this.#handleBatchError(batch, protocolError)
+      this.#handleBatchError(batch, protocolError, hinted?.has(`${state.topic}\u0000${state.partition}`) ?? false)
     }
     if (this.#inFlightBatches === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter()
     this.#scheduleDrain(0)
   }
 
-  #handleBatchError(batch: ProducerBatch, error: KafkaProtocolError): void {
+  #handleBatchError(batch: ProducerBatch, error: KafkaProtocolError, leaderHinted: boolean): void {
     const state = batch.partitionState
     const code = error.code
     if (this.#options.idempotent && (code === OUT_OF_ORDER_SEQUENCE_NUMBER || code === UNKNOWN_PRODUCER_ID)) {
@@ -827,6 +829,11 @@ export class Producer {
     }
     if (code === MESSAGE_TOO_LARGE) {
       this.#failBatch(batch, error)
+      return
+    }
+    if (leaderHinted && isRetriable(error) && Date.now() < batch.deadline && !this.#closed) {
+      // The response named the new leader and the cache already has it: resend there at once, no metadata refresh.
+      this.#requeue(batch)
       return
     }
     this.#retryOrFail(batch, error)

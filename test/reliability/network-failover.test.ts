@@ -82,4 +82,54 @@ describe('broker failures on a three-node cluster', () => {
     const response = await describe
     expect(response.brokers.map((b) => b.brokerId).sort()).toEqual(instance.nodes.map((n) => n.id).sort())
   }, 180_000)
+
+  it('a Produce answered NOT_LEADER_OR_FOLLOWER with the new leader (KIP-951) is resent there without a metadata refresh', async () => {
+    const { Kafka } = await import('../../src/kafka.js')
+    const diagnostics = await import('node:diagnostics_channel')
+    const kafka = new Kafka({ brokers: instance.bootstrap, clientId: 'samsa-kip951-test', logger: false })
+    const admin = kafka.admin()
+    const producer = kafka.producer()
+    const hintTopic = `kip951-${Date.now()}`
+    try {
+      await admin.createTopics([{ name: hintTopic, numPartitions: 1, replicationFactor: 3 }])
+      await producer.send({ topic: hintTopic, messages: [{ value: 'before', partition: 0 }] })
+      const before = { ...kafka.cluster.topic(hintTopic)!.partitions[0]! }
+      // Move leadership to another live replica (the old leader stays up and answers with a hint).
+      const target = before.replicas.find((id) => id !== before.leader)!
+      const reordered = [target, ...before.replicas.filter((id) => id !== target)]
+      const [reassigned] = await admin.alterPartitionReassignments([{ topic: hintTopic, partition: 0, replicas: reordered }])
+      expect(reassigned!.error).toBeNull()
+      for (let attempt = 0; ; attempt++) {
+        const [elected] = await admin.electLeaders('preferred', { partitions: [{ topic: hintTopic, partition: 0 }] })
+        if (elected!.error === null) break
+        if (attempt > 50) throw elected!.error
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      const metadataRequests: string[] = []
+      const produceRequests: string[] = []
+      const onStart = (message: unknown): void => {
+        const event = message as { apiName: string; broker: string }
+        if (event.apiName === 'Metadata') metadataRequests.push(event.broker)
+        if (event.apiName === 'Produce') produceRequests.push(event.broker)
+      }
+      diagnostics.subscribe('samsa:request:start', onStart)
+      try {
+        const [result] = await producer.send({ topic: hintTopic, messages: [{ value: 'after', partition: 0 }] })
+        expect(result!.offset).toBe(1n)
+      } finally {
+        diagnostics.unsubscribe('samsa:request:start', onStart)
+      }
+      const after = kafka.cluster.topic(hintTopic)!.partitions[0]!
+      expect(after.leader).toBe(target)
+      expect(after.leaderEpoch).toBeGreaterThan(before.leaderEpoch)
+      expect(metadataRequests).toEqual([])
+      // The cache still named the old leader: the first attempt went there, the resend to the hinted one.
+      const address = (id: number) => `${kafka.cluster.broker(id)!.host}:${kafka.cluster.broker(id)!.port}`
+      expect(produceRequests).toEqual([address(before.leader), address(target)])
+    } finally {
+      await producer.close()
+      await admin.close()
+      await kafka.close()
+    }
+  }, 120_000)
 })
