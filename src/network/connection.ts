@@ -16,7 +16,17 @@
 import { isIP, Socket, connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
-import { type AnyApiCodec, type ApiCodec, apis, ApiKeys, decodeResponseFrame, encodeRequestFrame, errorFromCode, peekCorrelationId } from '../protocol/index.js'
+import {
+  type AnyApiCodec,
+  type ApiCodec,
+  apis,
+  ApiKeys,
+  decodeResponseFrame,
+  encodeRequestFrame,
+  encodeRequestFrameParts,
+  errorFromCode,
+  peekCorrelationId,
+} from '../protocol/index.js'
 import { AbortedError } from './abort.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
@@ -56,6 +66,11 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Produce with acks=0: the broker sends nothing back, the promise resolves once the bytes are written. */
   expectResponse?: boolean
+  /**
+   * Buffers of the body (sealed record batches) to write as they are instead of copying them into the frame; they
+   * must not change until the request settles.
+   */
+  zeroCopy?: ReadonlySet<Buffer>
 }
 
 type Settle = { resolve(value: unknown): void; reject(error: Error): void }
@@ -76,6 +91,7 @@ interface PendingRequest extends Settle {
   abandoned: boolean
   /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
   internal: boolean
+  zeroCopy: ReadonlySet<Buffer> | undefined
 }
 
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
@@ -215,6 +231,7 @@ export class Connection {
         startedAt: 0,
         abandoned: false,
         internal,
+        zeroCopy: options.zeroCopy,
       }
       if (signal) {
         request.onAbort = () => this.#abort(request)
@@ -470,15 +487,23 @@ export class Connection {
     if (request.abandoned) return
     const correlationId = this.#correlationId
     this.#correlationId = correlationId === 0x7fffffff ? 0 : correlationId + 1
-    let frame: Buffer
+    let frame: Buffer | Buffer[]
+    let bytesOut = 0
     try {
-      frame = encodeRequestFrame(request.api, request.version, correlationId, this.#options.clientId ?? null, request.body)
+      const clientId = this.#options.clientId ?? null
+      if (request.zeroCopy) {
+        frame = encodeRequestFrameParts(request.api, request.version, correlationId, clientId, request.body, request.zeroCopy)
+        for (const part of frame) bytesOut += part.length
+      } else {
+        frame = encodeRequestFrame(request.api, request.version, correlationId, clientId, request.body)
+        bytesOut = frame.length
+      }
     } catch (error) {
       this.#settle(request, error instanceof Error ? error : new KafkaError(String(error)))
       return
     }
     request.correlationId = correlationId
-    request.bytesOut = frame.length
+    request.bytesOut = bytesOut
     request.startedAt = performance.now()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish(this.#requestEvent(request))
     if (!this.#corked) {
@@ -493,9 +518,9 @@ export class Connection {
     this.#lastUsed = Date.now()
     if (request.expectResponse) {
       this.#inFlight.push(request)
-      if (!socket.write(frame)) this.#socketFull = true
+      if (!writeFrame(socket, frame)) this.#socketFull = true
     } else {
-      const written = socket.write(frame, (error) => this.#settle(request, error ?? null, undefined))
+      const written = writeFrame(socket, frame, (error) => this.#settle(request, error ?? null, undefined))
       if (!written) this.#socketFull = true
     }
   }
@@ -678,6 +703,17 @@ export class Connection {
       bytesOut: request.bytesOut,
     }
   }
+}
+
+/** Writes a frame or its parts (one writev while the socket is corked); `done` follows the last part. */
+function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Error | null) => void): boolean {
+  if (!Array.isArray(frame)) return done ? socket.write(frame, done) : socket.write(frame)
+  let ok = true
+  for (let i = 0; i < frame.length; i++) {
+    const last = i === frame.length - 1
+    ok = (last && done ? socket.write(frame[i]!, done) : socket.write(frame[i]!)) && ok
+  }
+  return ok
 }
 
 const UNSUPPORTED_VERSION = 35

@@ -713,11 +713,14 @@ export class Producer {
   #dispatch(connection: Connection, batches: ProducerBatch[]): { response: Promise<ProduceResponseShape | null> } {
     const version = connection.versions.require(ApiKeys.Produce, 3)
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>()
+    // Sealed batches go to the socket as they are (one writev), not copied into the request frame.
+    const zeroCopy = new Set<Buffer>()
     for (const batch of batches) {
       const state = batch.partitionState
       let list = byTopic.get(state.topic)
       if (!list) byTopic.set(state.topic, (list = []))
       list.push({ index: state.partition, records: batch.sealed! })
+      zeroCopy.add(batch.sealed!)
     }
     const topicData = [...byTopic].map(([name, partitionData]) => {
       const topicId = this.#cluster.topic(name)?.topicId
@@ -734,6 +737,7 @@ export class Producer {
       version,
       expectResponse,
       timeoutMs: this.#options.requestTimeoutMs,
+      zeroCopy,
     }) as Promise<ProduceResponseShape | undefined>
     return { response: response.then((r) => r ?? null) }
   }

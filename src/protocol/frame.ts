@@ -31,6 +31,34 @@ export function encodeRequestFrame<ReqIn>(
   return w.buf
 }
 
+/**
+ * Like `encodeRequestFrame`, but the buffers in `external` (e.g. sealed record batches) are not copied into the
+ * frame: the result is the frame as parts, in order, for one vectored write. Saves a copy of every payload byte
+ * and the allocation of a frame as large as the payload.
+ */
+export function encodeRequestFrameParts<ReqIn>(
+  api: ApiCodec<unknown, unknown, ReqIn, unknown>,
+  version: number,
+  correlationId: number,
+  clientId: string | null,
+  body: ReqIn,
+  external: ReadonlySet<Buffer>,
+): Buffer[] {
+  const headerVersion = api.requestHeaderVersion(version)
+  const header = { requestApiKey: api.apiKey, requestApiVersion: version, correlationId, clientId }
+  const w = new Writer(version)
+  const headerSize = RequestHeaderCodec.size(w, headerVersion, header)
+  const bodySize = api.request.size(w, version, body)
+  let externalSize = 0
+  for (const b of external) externalSize += b.length
+  w.allocate(4 + headerSize + bodySize - externalSize)
+  w.external = external
+  w.int32(headerSize + bodySize)
+  RequestHeaderCodec.write(w, headerVersion, header)
+  api.request.write(w, version, body)
+  return w.vectored()
+}
+
 /** A decoded response frame. */
 export interface ResponseFrame<Res> {
   correlationId: number

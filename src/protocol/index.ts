@@ -15,6 +15,7 @@ export {
 } from './codec.js'
 export {
   encodeRequestFrame,
+  encodeRequestFrameParts,
   decodeResponseFrame,
   encodeResponseFrame,
   decodeRequestFrame,

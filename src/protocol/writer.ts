@@ -16,6 +16,13 @@ export class Writer {
   lengthIndex: number
   /** Version being written, for error messages. */
   version: number
+  /**
+   * Buffers that `raw` must not copy (record batches a producer already sealed): the write pass leaves them out of
+   * `buf` and notes where they belong, and `vectored()` returns the frame as parts for one writev.
+   */
+  external: ReadonlySet<Buffer> | null
+  /** Positions in `buf` where external buffers go, each followed by the buffer. */
+  #splits: Array<number | Buffer> | null
 
   constructor(version = 0) {
     this.buf = EMPTY
@@ -23,6 +30,8 @@ export class Writer {
     this.lengths = []
     this.lengthIndex = 0
     this.version = version
+    this.external = null
+    this.#splits = null
   }
 
   /** Allocates the output (exactly `size` bytes, as the size pass computed) and rewinds the length queue. */
@@ -212,8 +221,28 @@ export class Writer {
   }
 
   raw(b: Buffer): void {
+    if (this.external !== null && this.external.has(b)) {
+      ;(this.#splits ??= []).push(this.pos, b)
+      return
+    }
     b.copy(this.buf, this.pos)
     this.pos += b.length
+  }
+
+  /** The written frame as parts: slices of `buf` around the external buffers, in order (after a write pass). */
+  vectored(): Buffer[] {
+    const splits = this.#splits
+    if (splits === null) return [this.buf.subarray(0, this.pos)]
+    const parts: Buffer[] = []
+    let from = 0
+    for (let i = 0; i < splits.length; i += 2) {
+      const at = splits[i] as number
+      if (at > from) parts.push(this.buf.subarray(from, at))
+      parts.push(splits[i + 1] as Buffer)
+      from = at
+    }
+    if (this.pos > from) parts.push(this.buf.subarray(from, this.pos))
+    return parts
   }
 
   bytes(b: Buffer): void {
