@@ -365,3 +365,34 @@ describeReauth('re-authentication (KIP-368)', () => {
     }
   }, 30_000)
 })
+
+describe('topic ids (KIP-516)', () => {
+  it('a topic deleted and created again under the same name is seen with its new id, and the old id is forgotten', async () => {
+    const { Kafka } = await import('../../src/kafka.js')
+    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-topic-id-test', logger: false })
+    const admin = kafka.admin()
+    const name = topicName('recreated')
+    try {
+      await admin.createTopics([{ name, numPartitions: 2, replicationFactor: 1 }])
+      const [first] = await kafka.cluster.topics([name])
+      const oldId = first!.topicId
+      expect(kafka.cluster.topicNameById(oldId)).toBe(name)
+      await admin.deleteTopics([name])
+      for (let attempt = 0; ; attempt++) {
+        const [created] = await admin.createTopics([{ name, numPartitions: 3, replicationFactor: 1 }])
+        if (created!.error === null) break
+        if (attempt > 50) throw created!.error // the deletion may still be in progress: TOPIC_ALREADY_EXISTS
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      await kafka.cluster.refreshMetadata([name])
+      const again = kafka.cluster.topic(name)!
+      expect(again.topicId).not.toBe(oldId)
+      expect(again.partitions).toHaveLength(3)
+      expect(kafka.cluster.topicNameById(again.topicId)).toBe(name)
+      expect(kafka.cluster.topicNameById(oldId)).toBeUndefined()
+    } finally {
+      await admin.close()
+      await kafka.close()
+    }
+  })
+})
