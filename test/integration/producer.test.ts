@@ -178,3 +178,36 @@ describe('Producer', () => {
     await producer.close()
   }, 120_000)
 })
+
+describe('transactional fencing', () => {
+  it('a second producer with the same transactionalId fences the first, which fails with a fatal TransactionError', async () => {
+    const { TransactionError } = await import('../../src/producer/transactions.js')
+    const kafka = new Kafka({ brokers, clientId: 'samsa-fencing-test', logger: false })
+    const topic = `producer-fenced-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const transactionalId = `fenced-${Date.now()}`
+    const first = kafka.producer({ transactionalId })
+    const second = kafka.producer({ transactionalId })
+    try {
+      await first.initTransactions()
+      first.beginTransaction()
+      await first.send({ topic, messages: [{ value: 'from the first producer' }] })
+      // The newcomer bumps the epoch: the first producer's open transaction is aborted by the coordinator.
+      await second.initTransactions()
+      const commit = first.commitTransaction()
+      await expect(commit).rejects.toBeInstanceOf(TransactionError)
+      await expect(commit).rejects.toMatchObject({ kind: 'fatal' })
+      await expect(first.send({ topic, messages: [{ value: 'x' }] })).rejects.toBeInstanceOf(TransactionError)
+      // The newcomer carries on.
+      await second.transaction(async (tx) => {
+        await tx.send({ topic, messages: [{ value: 'from the second producer' }] })
+      })
+      const stored = await fetchAll(kafka.cluster, topic, 0)
+      expect(stored.map((r) => r.value?.toString()).filter((v) => v?.startsWith('from'))).toContain('from the second producer')
+    } finally {
+      await first.close({ timeoutMs: 1000 }).catch(() => undefined)
+      await second.close()
+      await kafka.close()
+    }
+  })
+})
