@@ -860,11 +860,10 @@ export class Producer {
         ? new TimeoutError(`Records for ${batch.partitionState.topic}-${batch.partitionState.partition} were not acknowledged within deliveryTimeoutMs`, { cause: error, retriable: false })
         : error
     this.#failBatch(batch, reason)
-    // A sealed idempotent batch that failed leaves a hole in the sequence: later batches need a new epoch.
-    if (this.#options.idempotent && batch.baseSequence >= 0 && !this.#transactions.isTransactional) {
-      batch.partitionState.resetOnEpochBump = true
-      this.#needsEpochBump = true
-    }
+    // A sealed idempotent batch that failed for good is unresolved: it may have been written (only its answer was
+    // lost). Nothing is renumbered on a guess: the partition carries on with the next sequences. If the batch was
+    // written they are in order; if not, the broker refuses the next batch with OUT_OF_ORDER_SEQUENCE_NUMBER, which
+    // proves the gap and triggers the epoch bump in #handleBatchError (renumbering only refused batches).
     if (this.#transactions.isTransactional) this.#transactions.markAbortable(reason)
   }
 
