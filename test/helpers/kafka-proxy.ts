@@ -1,0 +1,118 @@
+/**
+ * A man-in-the-middle between samsa and a real broker, for faults a healthy broker cannot be made to produce:
+ * one loopback listener per broker; Metadata (and FindCoordinator) answers are rewritten so that clients keep
+ * talking through the proxy; Produce answers can be swallowed after the broker has acted on the request (a write
+ * whose acknowledgement is lost).
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { apis, ApiKeys, decodeRequestFrame, decodeResponseFrame, encodeResponseFrame } from '../../src/protocol/index.js'
+
+interface Route {
+  nodeId: number
+  host: string
+  port: number
+  server: Server
+  listenPort: number
+}
+
+export class KafkaProxy {
+  /** While true, every Produce response is dropped (the broker has written the records; the client never hears). */
+  dropProduceResponses = false
+  droppedProduceResponses = 0
+  readonly #routes = new Map<string, Route>()
+  readonly #sockets = new Set<Socket>()
+
+  /** Starts a listener for the bootstrap broker; others are added as Metadata answers name them. */
+  static async start(bootstrap: { host: string; port: number }): Promise<KafkaProxy> {
+    const proxy = new KafkaProxy()
+    await proxy.#route(-1, bootstrap.host, bootstrap.port)
+    return proxy
+  }
+
+  /** The bootstrap address to give the client. */
+  get bootstrap(): string {
+    const first = [...this.#routes.values()][0]!
+    return `127.0.0.1:${first.listenPort}`
+  }
+
+  async #route(nodeId: number, host: string, port: number): Promise<Route> {
+    const key = `${host}:${port}`
+    const existing = this.#routes.get(key)
+    if (existing) return existing
+    const server = createServer((client) => this.#pipe(client, host, port))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const route = { nodeId, host, port, server, listenPort: (server.address() as { port: number }).port }
+    this.#routes.set(key, route)
+    return route
+  }
+
+  #pipe(client: Socket, host: string, port: number): void {
+    const upstream = connect(port, host)
+    this.#sockets.add(client).add(upstream)
+    const requests = new Map<number, { apiKey: number; apiVersion: number }>()
+    const close = (): void => {
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
+    frames(client, (frame) => {
+      const request = decodeRequestFrame(frame)
+      requests.set(request.correlationId, { apiKey: request.apiKey, apiVersion: request.apiVersion })
+      upstream.write(withSize(frame))
+    })
+    // Answers go back in order even when one is rewritten asynchronously (a new route has to start listening).
+    let answers = Promise.resolve()
+    frames(upstream, (frame) => {
+      const correlationId = frame.readInt32BE(0)
+      const request = requests.get(correlationId)
+      requests.delete(correlationId)
+      if (request?.apiKey === ApiKeys.Produce && this.dropProduceResponses) {
+        this.droppedProduceResponses++
+        return
+      }
+      const copy = Buffer.from(frame)
+      answers = answers.then(async () => {
+        const out = request?.apiKey === ApiKeys.Metadata ? await this.#rewriteMetadata(request.apiVersion, copy) : withSize(copy)
+        if (!client.destroyed) client.write(out)
+      })
+    })
+  }
+
+  async #rewriteMetadata(version: number, frame: Buffer): Promise<Buffer> {
+    const api = apis[ApiKeys.Metadata]
+    const { correlationId, body } = decodeResponseFrame(api, version, frame)
+    for (const broker of body.brokers) {
+      const route = await this.#route(broker.nodeId, broker.host, broker.port)
+      broker.host = '127.0.0.1'
+      broker.port = route.listenPort
+    }
+    return encodeResponseFrame(api, version, correlationId, body)
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy()
+    await Promise.all([...this.#routes.values()].map((r) => new Promise((resolve) => r.server.close(resolve))))
+  }
+}
+
+function withSize(frame: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(frame.length + 4)
+  out.writeInt32BE(frame.length, 0)
+  frame.copy(out, 4)
+  return out
+}
+
+/** Calls `onFrame` with each size-prefixed frame (without its prefix) read from `socket`. */
+function frames(socket: Socket, onFrame: (frame: Buffer) => void): void {
+  let buffered = Buffer.alloc(0)
+  socket.on('data', (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+    while (buffered.length >= 4) {
+      const size = buffered.readInt32BE(0)
+      if (buffered.length < 4 + size) break
+      onFrame(buffered.subarray(4, 4 + size))
+      buffered = buffered.subarray(4 + size)
+    }
+  })
+}
