@@ -46,7 +46,9 @@ import type {
   RunOptions,
   TopicPartition,
   TopicPartitionOffset,
+  TruncationEvent,
 } from './types.js'
+import { LogTruncationError } from './errors.js'
 
 export const CONSUMER_DEFAULTS = {
   groupProtocol: 'consumer',
@@ -87,7 +89,7 @@ type Resolved = Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | '
 export declare interface Consumer {
   on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this
   on(event: 'error', listener: (error: KafkaError) => void): this
-  on(event: 'truncation', listener: (event: TopicPartition & { offset: bigint; epoch: number }) => void): this
+  on(event: 'truncation', listener: (event: TruncationEvent) => void): this
 }
 
 export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMessage> {
@@ -155,7 +157,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         partitions: () => this.#states.values(),
         deliver: (chunk) => this.#deliver(chunk),
         resetOffset: (state) => void this.#resetPositions([state]),
-        truncated: (state, endOffset, epoch) => this.#truncated(state, endOffset, epoch),
+        truncated: (state, endOffset, epoch, detectedBy) => this.#truncated(state, endOffset, epoch, detectedBy),
         fatal: (error) => this.#fail(error),
         bufferedBytes: () => this.#bufferedBytes,
       },
@@ -358,13 +360,20 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     this.#fetcher.schedule()
   }
 
-  #truncated(state: PartitionState, endOffset: bigint, epoch: number): void {
+  #truncated(state: PartitionState, endOffset: bigint, epoch: number, detectedBy: 'fetch' | 'validation'): void {
     const from = state.fetchPosition
+    if (this.options.autoOffsetReset === 'none' && state.position !== null && endOffset < state.position) {
+      // Records the application already has are gone from the log: only the application can decide where to go.
+      state.error = new LogTruncationError(state.topic, state.partition, state.position, endOffset, epoch)
+      state.generation++
+      this.#fail(state.error)
+      return
+    }
     const target = state.position !== null && endOffset < state.position ? endOffset : (state.position ?? endOffset)
     this.#logger.warn({ topic: state.topic, partition: state.partition, from, to: target, epoch }, 'log truncation detected (KIP-320): moving back')
     state.setPosition(target, epoch)
     if (state.processed !== null && state.processed > target) state.processed = target
-    this.emit('truncation', { topic: state.topic, partition: state.partition, offset: target, epoch })
+    this.emit('truncation', { topic: state.topic, partition: state.partition, offset: target, epoch, from: from ?? target, detectedBy } satisfies TruncationEvent)
   }
 
   // ---- delivery ----
@@ -879,8 +888,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   }
 
   /** Fetch statistics (for tests and benchmarks). */
-  get fetchStats(): { fetches: number; incrementalFetches: number } {
-    return { fetches: this.#fetcher.fetchCount, incrementalFetches: this.#fetcher.incrementalFetchCount }
+  get fetchStats(): { fetches: number; incrementalFetches: number; validations: number } {
+    return { fetches: this.#fetcher.fetchCount, incrementalFetches: this.#fetcher.incrementalFetchCount, validations: this.#fetcher.validationCount }
   }
 
   // ---- closing ----

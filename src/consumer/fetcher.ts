@@ -13,6 +13,7 @@ import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
 import { decodeRecordBatchAt } from '../records/index.js'
 import type { KafkaRecord } from '../records/types.js'
+import { request } from './request.js'
 
 export interface FetcherOptions {
   fetchMinBytes: number
@@ -66,6 +67,13 @@ export class PartitionState {
   /** When fetching this partition started failing without a success since (0: not failing). */
   failingSince = 0
   lastFetchError: KafkaError | null = null
+  /**
+   * The partition leader's epoch (from metadata) the fetch position is known to be consistent with. A newer epoch
+   * in metadata means a leader change: the position is validated with OffsetForLeaderEpoch before fetching again.
+   */
+  validatedLeaderEpoch = -1
+  /** An OffsetForLeaderEpoch validation is out for this partition (KIP-320); no fetching until it answers. */
+  awaitingValidation = false
 
   constructor(topic: string, partition: number) {
     this.topic = topic
@@ -73,7 +81,7 @@ export class PartitionState {
   }
 
   get fetchable(): boolean {
-    return !this.revoked && !this.paused && !this.needsPosition && this.fetchPosition !== null && this.error === null
+    return !this.revoked && !this.paused && !this.needsPosition && !this.awaitingValidation && this.fetchPosition !== null && this.error === null
   }
 
   /** Moves both positions (seek, reset, committed offset), forgetting anything buffered. */
@@ -84,6 +92,7 @@ export class PartitionState {
     this.positionEpoch = leaderEpoch
     this.fetchEpoch = leaderEpoch
     this.needsPosition = false
+    this.awaitingValidation = false
     this.error = null
     this.preferredReplica = -1
   }
@@ -179,6 +188,7 @@ const FETCH_SESSION_ID_NOT_FOUND = 70
 const INVALID_FETCH_SESSION_EPOCH = 71
 const FETCH_SESSION_TOPIC_ID_ERROR = 106
 const INCONSISTENT_TOPIC_ID = 103
+const UNDEFINED_EPOCH = -1
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 export interface FetcherHost {
@@ -188,8 +198,11 @@ export interface FetcherHost {
   deliver(chunk: FetchedChunk): void
   /** OFFSET_OUT_OF_RANGE: the consumer applies its reset policy. */
   resetOffset(state: PartitionState): void
-  /** Truncation detected via a diverging epoch (KIP-320): the consumer moves the position back. */
-  truncated(state: PartitionState, endOffset: bigint, epoch: number): void
+  /**
+   * Truncation detected (KIP-320), by Fetch's diverging epoch or by OffsetForLeaderEpoch validation after a leader
+   * change: the new leader's log for `epoch` ends at `endOffset`, below the fetch position.
+   */
+  truncated(state: PartitionState, endOffset: bigint, epoch: number, detectedBy: 'fetch' | 'validation'): void
   /** An error that stops consumption: the iterator throws it. */
   fatal(error: KafkaError): void
   /** Total bytes waiting for the application. */
@@ -209,6 +222,8 @@ export class Fetcher {
   /** Fetch responses received, for tests and stats. */
   fetchCount = 0
   incrementalFetchCount = 0
+  /** OffsetForLeaderEpoch validations sent (per partition), for tests and stats. */
+  validationCount = 0
 
   constructor(cluster: Cluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
     this.#cluster = cluster
@@ -254,6 +269,7 @@ export class Fetcher {
     if (this.#host.bufferedBytes() >= this.#options.fetchMaxBytes) return
     const now = Date.now()
     const byNode = new Map<number, PartitionState[]>()
+    const toValidate = new Map<number, Array<{ state: PartitionState; leaderEpoch: number }>>()
     let waitingForBackoff = Infinity
     for (const state of this.#host.partitions()) {
       if (!state.fetchable || state.bufferedChunks > 1) continue
@@ -270,12 +286,29 @@ export class Fetcher {
         void this.#cluster.refreshMetadata([state.topic]).catch(() => undefined)
         continue
       }
+      const leaderEpoch = this.#cluster.topic(state.topic)?.partitions[state.partition]?.leaderEpoch ?? -1
+      if (leaderEpoch > state.validatedLeaderEpoch) {
+        // Nothing fetched yet (no epoch to check) or the first leader seen: nothing to validate against.
+        if (state.validatedLeaderEpoch < 0 || state.fetchEpoch < 0) {
+          state.validatedLeaderEpoch = leaderEpoch
+        } else {
+          const leader = this.#leaderOf(state)
+          if (leader >= 0) {
+            state.awaitingValidation = true
+            let pending = toValidate.get(leader)
+            if (!pending) toValidate.set(leader, (pending = []))
+            pending.push({ state, leaderEpoch })
+            continue
+          }
+        }
+      }
       if (this.#inFlight.has(node)) continue
       let list = byNode.get(node)
       if (!list) byNode.set(node, (list = []))
       list.push(state)
     }
     for (const [node, states] of byNode) void this.#fetch(node, states)
+    for (const [node, pending] of toValidate) void this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = null
@@ -420,6 +453,80 @@ export class Fetcher {
     }
   }
 
+  /**
+   * KIP-320 validation after a leader change, as the Java consumer does: asks the new leader where the epoch of the
+   * last fetched batch ends in its log. An end below the fetch position means the log was truncated under us (an
+   * unclean election); the host moves back (or stops, with autoOffsetReset 'none'). Buffered data is left alone:
+   * a move bumps the partition's generation, which discards it.
+   */
+  async #validate(node: number, pending: Array<{ state: PartitionState; leaderEpoch: number }>): Promise<void> {
+    const sent = pending.map((p) => ({ ...p, generation: p.state.generation, fetchPosition: p.state.fetchPosition!, fetchEpoch: p.state.fetchEpoch }))
+    this.validationCount += sent.length
+    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>()
+    for (const p of sent) {
+      let list = byTopic.get(p.state.topic)
+      if (!list) byTopic.set(p.state.topic, (list = []))
+      list.push({ partition: p.state.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: p.fetchEpoch })
+    }
+    const retryLater = (p: (typeof sent)[number], error: KafkaError): void => {
+      p.state.awaitingValidation = false
+      p.state.backoffUntil = Date.now() + 200
+      this.#failed(p.state, error)
+    }
+    try {
+      const response = await request(
+        this.#cluster,
+        { kind: 'node', nodeId: node },
+        ApiKeys.OffsetForLeaderEpoch,
+        { replicaId: -1, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
+        { purpose: 'default', retry: { retries: 0 } },
+      )
+      const answers = new Map<string, { errorCode: number; leaderEpoch: number; endOffset: bigint }>()
+      for (const t of response.topics) for (const p of t.partitions) answers.set(partitionKey(t.topic, p.partition), { errorCode: p.errorCode, leaderEpoch: p.leaderEpoch ?? UNDEFINED_EPOCH, endOffset: p.endOffset })
+      for (const p of sent) {
+        const state = p.state
+        // Moved while the request was out (seek, reset, revoke): the new position needs no check against the old.
+        if (state.revoked || state.generation !== p.generation || !state.awaitingValidation) continue
+        const answer = answers.get(partitionKey(state.topic, state.partition))
+        if (!answer) {
+          retryLater(p, new KafkaError(`OffsetForLeaderEpoch: no answer for ${state.topic}-${state.partition}`, { retriable: true }))
+          continue
+        }
+        if (answer.errorCode !== 0) {
+          const error = errorFromCode(answer.errorCode, `OffsetForLeaderEpoch ${state.topic}-${state.partition}`)!
+          if (!error.retriable) {
+            state.awaitingValidation = false
+            state.error = error
+            this.#host.fatal(error)
+            continue
+          }
+          // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH / NOT_LEADER: our metadata or the broker's is behind.
+          this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
+          retryLater(p, error)
+          continue
+        }
+        state.awaitingValidation = false
+        state.validatedLeaderEpoch = p.leaderEpoch
+        state.failingSince = 0
+        if (answer.leaderEpoch === UNDEFINED_EPOCH || answer.endOffset < 0n) {
+          // The leader has no record of our epoch (older than its log start): where we are cannot be checked.
+          this.#logger.warn({ topic: state.topic, partition: state.partition, epoch: p.fetchEpoch }, 'leader epoch unknown to the new leader; applying autoOffsetReset')
+          this.#host.resetOffset(state)
+        } else if (answer.endOffset < p.fetchPosition) {
+          this.#sessions.get(node)?.partitions.delete(partitionKey(state.topic, state.partition))
+          this.#host.truncated(state, answer.endOffset, answer.leaderEpoch, 'validation')
+        }
+      }
+    } catch (error) {
+      const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+      this.#logger.debug({ node, error: kafkaError }, 'offset validation failed; retrying after a metadata refresh')
+      for (const p of sent) if (p.state.generation === p.generation) retryLater(p, kafkaError)
+      void this.#cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined)
+    } finally {
+      this.schedule()
+    }
+  }
+
   #handlePartition(
     node: number,
     session: FetchSession,
@@ -471,7 +578,7 @@ export class Fetcher {
     if (p.logStartOffset !== undefined && p.logStartOffset >= 0n) state.logStartOffset = p.logStartOffset
     if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) {
       session.partitions.delete(partitionKey(state.topic, state.partition))
-      this.#host.truncated(state, p.divergingEpoch.endOffset, p.divergingEpoch.epoch)
+      this.#host.truncated(state, p.divergingEpoch.endOffset, p.divergingEpoch.epoch, 'fetch')
       return
     }
     if (p.preferredReadReplica !== undefined && p.preferredReadReplica >= 0 && p.preferredReadReplica !== state.preferredReplica) {

@@ -1,4 +1,5 @@
 export { Consumer, CONSUMER_DEFAULTS } from './consumer.js'
+export { LogTruncationError } from './errors.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember } from './assignors.js'
 export type {
   GroupProtocol,
@@ -9,6 +10,7 @@ export type {
   ConsumerMessage,
   ConsumerBatch,
   RebalanceEvent,
+  TruncationEvent,
   RebalanceListener,
   PartitionLag,
   EachMessagePayload,

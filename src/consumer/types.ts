@@ -94,6 +94,18 @@ export interface RebalanceEvent {
   partitions: TopicPartition[]
 }
 
+/** The log was truncated under the consumer (KIP-320, e.g. an unclean leader election) and it moved back. */
+export interface TruncationEvent extends TopicPartition {
+  /** The new position: the new leader's end offset for the diverging epoch (or the position, if that is lower). */
+  offset: bigint
+  /** The leader epoch the new leader's log diverges in. */
+  epoch: number
+  /** The fetch position before the move. */
+  from: bigint
+  /** Found by Fetch's diverging epoch, or by OffsetForLeaderEpoch validation after a leader change. */
+  detectedBy: 'fetch' | 'validation'
+}
+
 export interface RebalanceListener {
   /** After new partitions are assigned, before they are fetched. */
   onAssigned?(partitions: TopicPartition[]): void | Promise<void>

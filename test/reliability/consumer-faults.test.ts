@@ -1,11 +1,15 @@
 /**
  * The consumer on a three-node cluster while brokers die: the leader of a partition is SIGKILLed during
  * consumption, then the group coordinator. The consumer keeps going by itself (metadata refresh, new leader,
- * coordinator rediscovery, rejoin) and delivers every offset of every partition — nothing skipped.
+ * coordinator rediscovery, rejoin) and delivers every offset of every partition — nothing skipped. Last, an unclean
+ * leader election truncates a log under two consumers: both notice through OffsetForLeaderEpoch validation (KIP-320).
  */
 import { KafkaError } from '../../src/errors.js'
 import type { Cluster } from '../../src/network/cluster.js'
-import { type HarnessInstance, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+import { type HarnessInstance, kafkaStatus, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+import { LogTruncationError } from '../../src/consumer/errors.js'
+import type { ConsumerMessage, TruncationEvent } from '../../src/consumer/types.js'
+import { eventually, openAdmin, produceValues } from '../integration/admin-support.js'
 import { createTopic, newCluster, newConsumer, produce, uniqueName, values, waitFor } from '../integration/consumer-support.js'
 
 const PARTITIONS = 6
@@ -111,5 +115,124 @@ describe('consumer under broker failures (three nodes)', () => {
     await consumer.close()
     await loop
     consumerCluster.close()
+  }, 400_000)
+
+  it('detects log truncation after an unclean election by validating the position with the new leader (KIP-320)', async () => {
+    // The admin test's recipe: replicas [3, 2], leader 3; node 2 is down while ~10 MB go to 3 alone, comes back
+    // held behind by a follower throttle, then 3 dies and 2 is elected uncleanly with a shorter log. At most one
+    // node is down at a time, so the controller quorum stays up.
+    const t = openAdmin(instance!.bootstrap.split(','))
+    const topic = uniqueName('truncation')
+    const [created] = await t.admin.createTopics([
+      { name: topic, assignments: [[3, 2]], configs: { 'min.insync.replicas': '1', 'follower.replication.throttled.replicas': '0:2' } },
+    ])
+    expect(created!.error).toBeNull()
+    const [throttled] = await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', set: { 'follower.replication.throttled.rate': '1' } }])
+    expect(throttled!.error).toBeNull()
+    await eventually(async () => {
+      const p = (await t.admin.describeTopics([topic]))[0]!.partitions[0]!
+      expect(p.leader).toBe(3)
+      expect(p.isr.sort()).toEqual([2, 3])
+    })
+    const shared = ['shared-0', 'shared-1', 'shared-2', 'shared-3', 'shared-4']
+    await produceValues(t.cluster, topic, 0, shared)
+    await eventually(async () => {
+      const [dirs] = await t.admin.describeLogDirs([2])
+      expect(dirs!.logDirs.flatMap((d) => d.replicas).find((r) => r.topic === topic)?.size).toBeGreaterThan(0n)
+    })
+
+    // Two consumers read everything leader 3 has: one resets on truncation ('earliest'), one must stop ('none').
+    const consumerCluster = newCluster(instance!.bootstrap.split(','))
+    const resetting = newConsumer(consumerCluster, { autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
+    // 'none' needs a starting point that is not a reset: a committed offset of its group.
+    const strict = newConsumer(consumerCluster, { groupId: uniqueName('g'), autoOffsetReset: 'none', enableAutoCommit: false, fetchMaxWaitMs: 200 })
+    await strict.commit({ offsets: [{ topic, partition: 0, offset: 0n }] })
+    await resetting.assign([{ topic, partition: 0 }])
+    await strict.assign([{ topic, partition: 0 }])
+    const received: Array<Pick<ConsumerMessage, 'offset'> & { value: string }> = []
+    const strictOffsets: bigint[] = []
+    const truncations: TruncationEvent[] = []
+    let receivedAtTruncation = -1
+    resetting.on('truncation', (event) => {
+      truncations.push(event)
+      receivedAtTruncation = received.length
+    })
+    let resettingFailure: unknown = null
+    let strictFailure: unknown = null
+    const resettingLoop = (async () => {
+      try {
+        for await (const m of resetting) received.push({ offset: m.offset, value: m.value!.toString() })
+      } catch (error) {
+        resettingFailure = error
+      }
+    })()
+    const strictLoop = (async () => {
+      try {
+        for await (const m of strict) strictOffsets.push(m.offset)
+      } catch (error) {
+        strictFailure = error
+      }
+    })()
+
+    const chunks = 24
+    const written = BigInt(shared.length + chunks)
+    try {
+      await killKafkaNode(instance!.name, 2)
+      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.isr).toEqual([3]), 60_000)
+      const chunk = 'u'.repeat(400_000)
+      for (let i = 0; i < chunks; i++) await produceValues(t.cluster, topic, 0, [chunk])
+      await waitFor(() => (received.length === Number(written) && strictOffsets.length === Number(written)) || resettingFailure !== null || strictFailure !== null, 60_000, 'both consumers to read all of leader 3')
+      expect([resettingFailure, strictFailure]).toEqual([null, null])
+      expect(received.map((m) => m.offset)).toEqual(Array.from({ length: Number(written) }, (_, i) => BigInt(i)))
+      const validationsBefore = resetting.fetchStats.validations
+
+      await restartKafkaNode(instance!.name, 2)
+      await eventually(async () => {
+        const described = await t.admin.describeCluster({ includeFencedBrokers: true })
+        expect(described.nodes.find((n) => n.nodeId === 2)).toMatchObject({ isFenced: false })
+      }, 60_000)
+      expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]).toMatchObject({ leader: 3, isr: [3] })
+      await killKafkaNode(instance!.name, 3)
+      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.leader).toBeNull(), 60_000)
+      const [unclean] = await t.admin.electLeaders('unclean', { partitions: [{ topic, partition: 0 }] })
+      expect(unclean).toEqual({ topic, partition: 0, error: null })
+      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]).toMatchObject({ leader: 2, isr: [2] }), 30_000)
+      const [end] = await t.admin.listOffsets([{ topic, partition: 0, spec: 'latest' }])
+      const newEnd = end!.offset
+      expect(newEnd).toBeGreaterThanOrEqual(BigInt(shared.length))
+      expect(newEnd).toBeLessThan(written)
+
+      // The resetting consumer moves back to the new leader's end, found by validation before any fetch there.
+      await waitFor(() => truncations.length > 0 || resettingFailure !== null, 90_000, 'the truncation to be detected')
+      expect(resettingFailure).toBeNull()
+      expect(truncations).toHaveLength(1)
+      expect(truncations[0]).toMatchObject({ topic, partition: 0, offset: newEnd, from: written, detectedBy: 'validation' })
+      expect(resetting.fetchStats.validations).toBeGreaterThan(validationsBefore)
+      expect(await resetting.position({ topic, partition: 0 })).toBe(newEnd)
+
+      // The strict consumer stops with the typed error, naming where the logs diverge.
+      await waitFor(() => strictFailure !== null, 90_000, 'the strict consumer to stop')
+      expect(strictFailure).toBeInstanceOf(LogTruncationError)
+      expect(strictFailure).toMatchObject({ topic, partition: 0, position: written, divergentOffset: newEnd })
+
+      // Records written to the new leader arrive from the truncation point on: nothing after it is skipped.
+      await produceValues(t.cluster, topic, 0, ['after-0', 'after-1', 'after-2'])
+      await waitFor(() => received.length >= receivedAtTruncation + 3 || resettingFailure !== null, 60_000, 'records from the new leader')
+      expect(resettingFailure).toBeNull()
+      expect(received.slice(receivedAtTruncation)).toEqual([
+        { offset: newEnd, value: 'after-0' },
+        { offset: newEnd + 1n, value: 'after-1' },
+        { offset: newEnd + 2n, value: 'after-2' },
+      ])
+    } finally {
+      await resetting.close().catch(() => undefined)
+      await strict.close().catch(() => undefined)
+      await Promise.all([resettingLoop, strictLoop])
+      consumerCluster.close()
+      await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', delete: ['follower.replication.throttled.rate'] }]).catch(() => undefined)
+      const status = await kafkaStatus(instance!.name)
+      for (const node of status.nodes.filter((n) => !n.alive)) await restartKafkaNode(instance!.name, node.id)
+      await t.close()
+    }
   }, 400_000)
 })
