@@ -487,7 +487,10 @@ export class Producer {
     batch.full = true
     const state = batch.partitionState
     this.#sticky.onNewBatch(state.topic, info.partitions.length, availablePartitions(info), state.partition)
-    this.#scheduleDrain(0)
+    // With requests already in flight to this partition's leader, the next response sweeps every ready batch into
+    // one request; draining now would send this batch alone and use up an in-flight slot.
+    const leader = info.partitions[state.partition]?.leader ?? -1
+    if ((this.#nodeInFlight.get(leader) ?? 0) === 0) this.#scheduleDrain(0)
   }
 
   #waitForMemory(bytes: number): Promise<void> {
