@@ -87,36 +87,6 @@ describe('consumer under broker failures (three nodes)', () => {
     consumerCluster.close()
   }, 400_000)
 
-  it('waits out a restart of the whole cluster and resumes by itself', async () => {
-    const topic = uniqueName('restart')
-    const groupId = uniqueName('g')
-    await createTopic(cluster, topic, 3, {}, 3)
-    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'before', p))
-    const consumerCluster = newCluster(instance!.bootstrap.split(','))
-    const consumer = newConsumer(consumerCluster, { groupId, autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
-    const seen = new Set<string>()
-    let failure: unknown = null
-    await consumer.subscribe([topic])
-    const loop = (async () => {
-      try {
-        for await (const m of consumer) seen.add(m.value!.toString())
-      } catch (error) {
-        failure = error
-      }
-    })()
-    await waitFor(() => seen.size === 150, 60_000, 'the first records')
-    const nodes = instance!.nodes.map((n) => n.id)
-    for (const node of nodes) await killKafkaNode(instance!.name, node)
-    await new Promise((r) => setTimeout(r, 3000))
-    await Promise.all(nodes.map((node) => restartKafkaNode(instance!.name, node)))
-    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'after', p))
-    await waitFor(() => seen.size === 300 || failure !== null, 180_000, 'records produced after the restart')
-    expect(failure).toBeNull()
-    await consumer.close()
-    await loop
-    consumerCluster.close()
-  }, 400_000)
-
   it('detects log truncation after an unclean election by validating the position with the new leader (KIP-320)', async () => {
     // The admin test's recipe: replicas [3, 2], leader 3; node 2 is down while ~10 MB go to 3 alone, comes back
     // held behind by a follower throttle, then 3 dies and 2 is elected uncleanly with a shorter log. At most one
@@ -234,5 +204,35 @@ describe('consumer under broker failures (three nodes)', () => {
       for (const node of status.nodes.filter((n) => !n.alive)) await restartKafkaNode(instance!.name, node.id)
       await t.close()
     }
+  }, 400_000)
+
+  it('waits out a restart of the whole cluster and resumes by itself', async () => {
+    const topic = uniqueName('restart')
+    const groupId = uniqueName('g')
+    await createTopic(cluster, topic, 3, {}, 3)
+    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'before', p))
+    const consumerCluster = newCluster(instance!.bootstrap.split(','))
+    const consumer = newConsumer(consumerCluster, { groupId, autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
+    const seen = new Set<string>()
+    let failure: unknown = null
+    await consumer.subscribe([topic])
+    const loop = (async () => {
+      try {
+        for await (const m of consumer) seen.add(m.value!.toString())
+      } catch (error) {
+        failure = error
+      }
+    })()
+    await waitFor(() => seen.size === 150, 60_000, 'the first records')
+    const nodes = instance!.nodes.map((n) => n.id)
+    for (const node of nodes) await killKafkaNode(instance!.name, node)
+    await new Promise((r) => setTimeout(r, 3000))
+    await Promise.all(nodes.map((node) => restartKafkaNode(instance!.name, node)))
+    for (let p = 0; p < 3; p++) await produce(cluster, topic, p, values(50, 'after', p))
+    await waitFor(() => seen.size === 300 || failure !== null, 180_000, 'records produced after the restart')
+    expect(failure).toBeNull()
+    await consumer.close()
+    await loop
+    consumerCluster.close()
   }, 400_000)
 })
