@@ -3,6 +3,7 @@
 //
 //   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,kafkajs,platformatic,java]
 //                                   [--json out.json] [--markdown]
+//   Node flags given to this script reach the clients' child processes too (e.g. `node --cpu-prof --cpu-prof-dir=prof ...`).
 //
 // Uses the cluster in KAFKA_BROKERS, else starts a harness instance named "bench-consumer" (stopped afterwards).
 // Each client runs in its own child process, subscribes with a fresh consumer group (auto-commit off) from the
@@ -259,7 +260,7 @@ for (let round = 0; round < ROUNDS; round++) {
     let result
     if (client === 'java') result = runJava(round)
     else {
-      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue

@@ -436,6 +436,12 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           const record = current.records[current.index++]!
           return { state: current.chunk.state, record, leaderEpoch: current.leaderEpoch }
         }
+        // Decoding a batch (up to maxPartitionFetchBytes of records) is the biggest single step of delivery: start
+        // it on a fresh slice rather than at the end of a spent one, so one turn holds at most one slice plus one batch.
+        if (performance.now() - this.#sliceStart > SLICE_MS / 2) {
+          this.#yieldDue = true
+          return null
+        }
         let next: ReturnType<FetchedChunk['nextBatch']>
         try {
           next = current.chunk.nextBatch(this.options.checkCrcs)
@@ -558,14 +564,15 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       }
       const taken = this.#take()
       if (taken !== null) return this.#handOut(taken)
+      if (this.#yieldDue) continue
       try {
         await this.#waitForData(signal)
       } catch (error) {
         if (error instanceof AbortedError) return null
         throw error
       }
-      this.#yieldDue = false
-      this.#sliceStart = performance.now()
+      // The data arrived in the turn that assembled and decoded the fetch response: deliver from the next one.
+      this.#yieldDue = true
     }
   }
 
