@@ -417,14 +417,15 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       p.state.processed = p.next
       p.state.processedEpoch = p.epoch
     }
-    this.#inProcess = []
+    // Reused, not replaced: this runs once per message. (eachBatch swaps the array out before handing it on.)
+    list.length = 0
   }
 
   /**
    * The next record (and its partition) from the buffer, or null when nothing is buffered. Decodes one batch at a
    * time. Skips stale chunks (seek, revoke, pause happened after they were fetched).
    */
-  #take(): { state: PartitionState; record: KafkaRecord; leaderEpoch: number } | null {
+  #take(): KafkaRecord | null {
     for (;;) {
       const current = this.#current
       if (current !== null) {
@@ -433,8 +434,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           continue
         }
         if (current.index < current.records.length) {
-          const record = current.records[current.index++]!
-          return { state: current.chunk.state, record, leaderEpoch: current.leaderEpoch }
+          // The caller reads partition and epoch from #current: no per-message tuple for the GC.
+          return current.records[current.index++]!
         }
         // Decoding a batch (up to maxPartitionFetchBytes of records) is the biggest single step of delivery: start
         // it on a fresh slice rather than at the end of a spent one, so one turn holds at most one slice plus one batch.
@@ -595,9 +596,10 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     this.#appBusy = false
   }
 
-  #handOut(taken: { state: PartitionState; record: KafkaRecord; leaderEpoch: number }): ConsumerMessage {
+  #handOut(record: KafkaRecord): ConsumerMessage {
     this.#appBusy = true
-    return this.#toMessage(taken.state, taken.record, taken.leaderEpoch)
+    const current = this.#current!
+    return this.#toMessage(current.chunk.state, record, current.leaderEpoch)
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ConsumerMessage> {
