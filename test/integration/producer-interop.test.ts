@@ -150,16 +150,24 @@ async function storedCodecs(topic: string, partitions: number): Promise<Set<stri
   const [info] = await kafka.cluster.topics([topic])
   const codecs = new Set<string>()
   for (let partition = 0; partition < partitions; partition++) {
-    const response = await kafka.cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Fetch], {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 50_000_000,
-      isolationLevel: 0,
-      topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 50_000_000 }] }],
-    }, { purpose: 'fetch' })
-    const records = response.responses?.[0]?.partitions?.[0]?.records
-    for (const batch of decodeRecordBatches(records ?? Buffer.alloc(0)).batches) codecs.add(batch.compression)
+    // A fetch that races the broker's own bookkeeping can come back empty once (seen under load in parallel runs):
+    // ask again, briefly, rather than conclude nothing is stored.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const response = await kafka.cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Fetch], {
+        replicaId: -1,
+        maxWaitMs: 100,
+        minBytes: 1,
+        maxBytes: 50_000_000,
+        isolationLevel: 0,
+        topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 50_000_000 }] }],
+      }, { purpose: 'fetch' })
+      const result = response.responses?.[0]?.partitions?.[0]
+      expect(result?.errorCode ?? -1).toBe(0)
+      const batches = decodeRecordBatches(result?.records ?? Buffer.alloc(0)).batches
+      for (const batch of batches) codecs.add(batch.compression)
+      if (batches.length > 0 || (result?.highWatermark ?? 0n) === 0n) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
   return codecs
 }
