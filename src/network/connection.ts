@@ -97,6 +97,8 @@ interface PendingRequest extends Settle {
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
 
 const SIZE_PREFIX = 4
+/** Frames at least this large are assembled chunk by chunk as they arrive (a Fetch response can be 50 MiB). */
+const INCREMENTAL_FRAME_BYTES = 256 * 1024
 const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 
 export class Connection {
@@ -127,6 +129,9 @@ export class Connection {
   #chunks: Buffer[] = []
   #buffered = 0
   #frameSize = -1
+  /** A large frame under assembly (see #onData), and how much of it has arrived. */
+  #partial: Buffer | null = null
+  #partialFilled = 0
 
   #timer: NodeJS.Timeout | null = null
   #timerAt = Infinity
@@ -261,6 +266,7 @@ export class Connection {
     }
     this.#chunks = []
     this.#buffered = 0
+    this.#partial = null
     const failed = [...this.#inFlight.slice(this.#inFlightHead), ...this.#pending.slice(this.#pendingHead)]
     this.#inFlight.length = this.#pending.length = 0
     this.#inFlightHead = this.#pendingHead = 0
@@ -528,9 +534,24 @@ export class Connection {
   // ---- reading ----
 
   #onData(chunk: Buffer): void {
-    this.#chunks.push(chunk)
-    this.#buffered += chunk.length
     try {
+      if (this.#partial !== null) {
+        // A large frame is being assembled: copy this chunk into it now rather than all chunks at the end, so no
+        // single turn copies a multi-megabyte response.
+        const partial = this.#partial
+        const count = Math.min(partial.length - this.#partialFilled, chunk.length)
+        chunk.copy(partial, this.#partialFilled, 0, count)
+        this.#partialFilled += count
+        if (this.#partialFilled < partial.length) return
+        this.#partial = null
+        this.#partialFilled = 0
+        this.#frameSize = -1
+        this.#onFrame(partial)
+        if (count === chunk.length) return
+        chunk = chunk.subarray(count)
+      }
+      this.#chunks.push(chunk)
+      this.#buffered += chunk.length
       while (this.#state !== 'closed') {
         if (this.#frameSize < 0) {
           if (this.#buffered < SIZE_PREFIX) return
@@ -541,7 +562,10 @@ export class Connection {
           }
           this.#frameSize = size
         }
-        if (this.#buffered < this.#frameSize) return
+        if (this.#buffered < this.#frameSize) {
+          if (this.#frameSize >= INCREMENTAL_FRAME_BYTES) this.#startPartial()
+          return
+        }
         const frame = this.#take(this.#frameSize)
         this.#frameSize = -1
         this.#onFrame(frame)
@@ -549,6 +573,20 @@ export class Connection {
     } catch (error) {
       this.close(error instanceof Error ? error : new ConnectionError(String(error), { broker: this.broker }))
     }
+  }
+
+  /** Moves the buffered start of a large frame into its own buffer, which later chunks fill as they arrive. */
+  #startPartial(): void {
+    const partial = Buffer.allocUnsafe(this.#frameSize)
+    let filled = 0
+    for (const buffered of this.#chunks) {
+      buffered.copy(partial, filled)
+      filled += buffered.length
+    }
+    this.#chunks = []
+    this.#buffered = 0
+    this.#partial = partial
+    this.#partialFilled = filled
   }
 
   #readSizePrefix(): number {

@@ -396,3 +396,38 @@ describe('topic ids (KIP-516)', () => {
     }
   })
 })
+
+describe('large responses', () => {
+  it('a multi-megabyte Fetch response is assembled chunk by chunk and decodes whole', async () => {
+    const { Kafka } = await import('../../src/kafka.js')
+    const { decodeRecordBatches } = await import('../../src/records/index.js')
+    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-large-frame-test', logger: false })
+    const admin = kafka.admin()
+    const topic = topicName('large')
+    try {
+      await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
+      const producer = kafka.producer({ batchSize: 256 * 1024, lingerMs: 10 })
+      const value = Buffer.alloc(10_000, 7)
+      await producer.send({ topic, messages: Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value })) })
+      await producer.close()
+      const [info] = await kafka.cluster.topics([topic])
+      const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, 'large-fetch')
+      const response = await connection.send(apis[ApiKeys.Fetch], {
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 5_000_000,
+        maxBytes: 20_000_000,
+        topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 20_000_000 }] }],
+      })
+      const records = response.responses[0]!.partitions[0]!.records!
+      expect(records.length).toBeGreaterThan(5_000_000)
+      const decoded = decodeRecordBatches(records).batches.flatMap((b) => b.records)
+      expect(decoded).toHaveLength(600)
+      expect(decoded[599]!.key!.toString()).toBe('k599')
+      expect(decoded.every((r) => r.value!.length === 10_000 && r.value![9_999] === 7)).toBe(true)
+    } finally {
+      await admin.close()
+      await kafka.close()
+    }
+  }, 60_000)
+})
