@@ -86,14 +86,23 @@ async function createTopic(name: string, configs: Record<string, string> = {}): 
 /** Produce v13 addresses topics by id, earlier versions by name: fill both, the codec writes what the version has. */
 async function produce(topic: string, topicId: string, records: Buffer): Promise<bigint> {
   const api = apis[ApiKeys.Produce]
-  const response = await connection.send(api, version(ApiKeys.Produce), {
-    acks: -1,
-    timeoutMs: 30_000,
-    topicData: [{ name: topic, topicId, partitionData: [{ index: 0, records }] }],
-  })
-  const partition = response.responses[0]!.partitionResponses[0]!
-  expect(errorName(partition.errorCode)).toBe('NONE')
-  return partition.baseOffset
+  // A topic created a moment ago may not have its leader in place yet on the broker that answers: wait that out
+  // (these retriable errors only), the rest must be NONE.
+  for (let attempt = 0; ; attempt++) {
+    const response = await connection.send(api, version(ApiKeys.Produce), {
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ name: topic, topicId, partitionData: [{ index: 0, records }] }],
+    })
+    const partition = response.responses[0]!.partitionResponses[0]!
+    const name = errorName(partition.errorCode)
+    if (attempt < 50 && (name === 'NOT_LEADER_OR_FOLLOWER' || name === 'LEADER_NOT_AVAILABLE' || name === 'UNKNOWN_TOPIC_OR_PARTITION' || name === 'UNKNOWN_TOPIC_ID')) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      continue
+    }
+    expect(name).toBe('NONE')
+    return partition.baseOffset
+  }
 }
 
 async function fetchRecords(topic: string, topicId: string, fetchOffset: bigint, partitionMaxBytes = 8 * 1024 * 1024): Promise<Buffer> {
