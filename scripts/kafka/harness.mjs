@@ -3,7 +3,7 @@
 // (server.properties, data/, server.log) and, for the single-node shape, the TLS material.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -185,10 +185,23 @@ function launchNode(state, node, classpath) {
   node.pid = child.pid ?? null
 }
 
-async function waitUntilReady(state, node, deadline) {
+/** A node that dies during start-up is launched again (same config and data) this many times before giving up. */
+const START_RELAUNCHES = 2
+
+async function waitUntilReady(state, node, deadline, relaunch = null) {
   let lastError = null
+  let relaunches = 0
   while (Date.now() < deadline) {
     if (!isNodeAlive(state, node)) {
+      // KRaft nodes starting together occasionally hit a transient quorum race and stop ("inconsistent with current
+      // leader" in the raft IO thread); the same node started again joins normally.
+      if (relaunch && relaunches < START_RELAUNCHES) {
+        relaunches++
+        appendFileSync(node.logFile, `\n[samsa harness] node ${node.id} exited during start-up; launching it again (${relaunches}/${START_RELAUNCHES})\n`)
+        relaunch(node)
+        await sleep(500)
+        continue
+      }
       throw new Error(`Kafka node ${node.id} of '${state.name}' exited during start-up. Log ${node.logFile}:\n${logTail(node.logFile)}`)
     }
     try {
@@ -343,7 +356,11 @@ async function startOnce({
     for (const node of nodes) launchNode(state, node, jars.classpath)
     writeState(state)
     const deadline = began + timeoutMs
-    await Promise.all(nodes.map((node) => waitUntilReady(state, node, deadline)))
+    const relaunch = (node) => {
+      launchNode(state, node, jars.classpath)
+      writeState(state)
+    }
+    await Promise.all(nodes.map((node) => waitUntilReady(state, node, deadline, relaunch)))
   } catch (error) {
     // Leave the folder (logs) for inspection, but not the processes.
     await terminate(nodes.map((n) => n.pid).filter(Boolean), processMarker(state), { graceMs: 2000 }).catch(() => {})
@@ -422,7 +439,11 @@ export async function restartNode(name, nodeId, { timeoutMs = 180_000, graceMs =
   for (const node of targets) launchNode(state, node, jars.classpath)
   state.phase = 'running'
   writeState(state)
-  await Promise.all(targets.map((node) => waitUntilReady(state, node, began + timeoutMs)))
+  const relaunch = (node) => {
+    launchNode(state, node, jars.classpath)
+    writeState(state)
+  }
+  await Promise.all(targets.map((node) => waitUntilReady(state, node, began + timeoutMs, relaunch)))
   log(`kafka '${name}': node(s) ${targets.map((n) => n.id).join(', ')} ready in ${((Date.now() - began) / 1000).toFixed(1)} s`)
   return describeInstance(state)
 }
