@@ -90,6 +90,7 @@ export interface MemberIdentity {
   groupInstanceId: string | null
 }
 
+const STALE_MEMBER_EPOCH = 113
 const UNSTABLE_OFFSET_COMMIT = 88
 
 /** OffsetFetch for `partitions` of `groupId` (requireStable, so pending transactional commits are waited out). */
@@ -126,7 +127,16 @@ export async function fetchCommitted(
         {
           purpose,
           signal,
-          errorCode: (r: { errorCode?: number; groups?: Array<{ errorCode: number }> }) => r.groups?.[0]?.errorCode ?? r.errorCode ?? 0,
+          errorCode: (r: { errorCode?: number; groups?: Array<{ errorCode: number }> }) => {
+            const code = r.groups?.[0]?.errorCode ?? r.errorCode ?? 0
+            if (code === STALE_MEMBER_EPOCH && member !== null) {
+              // A rebalance made the member epoch stale between heartbeats; reading committed offsets does not need
+              // membership, so the retry asks as a non-member.
+              member = null
+              throw new KafkaError('OffsetFetch: member epoch went stale during a rebalance; asking again as a non-member', { retriable: true })
+            }
+            return code
+          },
         },
       )
       const out: CommittedOffset[] = []
