@@ -10,7 +10,7 @@ export const USERS = {
 }
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']
 /** Session lifetime (KIP-368) of SCRAM-SHA-256 on the SASL_SSL listener. */
-export const REAUTH_TEST_SESSION_MS = 2000
+export const REAUTH_TEST_SESSION_MS = 5000
 export const SUPER_USERS = ['User:ANONYMOUS', 'User:admin']
 
 /** Listener names clients use, by the key they have in the instance state. */
@@ -136,7 +136,7 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     lines['authorizer.class.name'] = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
     lines['allow.everyone.if.no.acl.found'] = true
     lines['super.users'] = SUPER_USERS.join(';')
-    // KIP-368: sessions of SCRAM-SHA-256 over SASL_SSL expire after 2 s, so re-authentication is exercised; the
+    // KIP-368: sessions of SCRAM-SHA-256 over SASL_SSL expire after 5 s, so re-authentication is exercised; the
     // other listener/mechanism pairs keep sessions for the connection's lifetime.
     lines['listener.name.sasl_ssl.scram-sha-256.connections.max.reauth.ms'] = REAUTH_TEST_SESSION_MS
     // Delegation tokens are only served when a secret is configured; the secret only has to be shared by the

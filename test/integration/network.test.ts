@@ -346,12 +346,14 @@ describeReauth('re-authentication (KIP-368)', () => {
       clientId: 'samsa-reauth-test',
       tls: { ca: readFileSync(caFile!) },
       sasl: saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' }),
+      // A broker that refuses a late re-authentication shows up as an error here, not as a test timeout.
+      requestTimeoutMs: 10_000,
     })
     try {
       const afterLogin = authentications
-      // The harness sets a 2 s session for SCRAM-SHA-256 on SASL_SSL; a connection that did not re-authenticate
+      // The harness sets a 5 s session for SCRAM-SHA-256 on SASL_SSL; a connection that did not re-authenticate
       // would be closed by the broker at its first request after that.
-      const deadline = Date.now() + 7000
+      const deadline = Date.now() + 12_000
       while (Date.now() < deadline) {
         const response = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
         expect(response.brokers.length).toBeGreaterThan(0)
@@ -363,7 +365,7 @@ describeReauth('re-authentication (KIP-368)', () => {
       diagnostics.unsubscribe('samsa:request:start', onStart)
       connection.close()
     }
-  }, 30_000)
+  }, 60_000)
 })
 
 describe('topic ids (KIP-516)', () => {
