@@ -6,6 +6,7 @@
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
 import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import { decodeVersioned } from '../protocol/versioned.js'
 import {
   type AclOperation,
   type AdminCallOptions,
@@ -191,12 +192,8 @@ export async function listGroups(ctx: AdminContext, options: ListGroupsOptions =
 export function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
   // The assignment of a Kafka consumer is a versioned ConsumerProtocolAssignment; other protocol types
   // (connect…) are opaque to us and left empty. Malformed bytes are reported as no assignment, not a failure.
-  if (bytes.length < 2) return []
-  const codec = messageCodecs.ConsumerProtocolAssignment
-  const version = Math.min(bytes.readInt16BE(0), codec.maxVersion)
-  if (version < codec.minVersion) return []
   try {
-    return codec.decode(version, bytes.subarray(2)).assignedPartitions.map((a) => ({ topic: a.topic, partitions: a.partitions }))
+    return decodeVersioned(messageCodecs.ConsumerProtocolAssignment, bytes).assignedPartitions.map((a) => ({ topic: a.topic, partitions: a.partitions }))
   } catch {
     return []
   }
@@ -204,12 +201,8 @@ export function decodeClassicAssignment(bytes: Buffer): MemberAssignment[] {
 
 /** Exported for tests: decodes a classic consumer member's subscription bytes (topics), never throwing. */
 export function decodeClassicSubscription(bytes: Buffer): string[] {
-  if (bytes.length < 2) return []
-  const codec = messageCodecs.ConsumerProtocolSubscription
-  const version = Math.min(bytes.readInt16BE(0), codec.maxVersion)
-  if (version < codec.minVersion) return []
   try {
-    return codec.decode(version, bytes.subarray(2)).topics
+    return decodeVersioned(messageCodecs.ConsumerProtocolSubscription, bytes).topics
   } catch {
     return []
   }

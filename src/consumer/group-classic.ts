@@ -6,6 +6,7 @@
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
 import { request } from './request.js'
 import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
 import type { Membership, MembershipHost } from './membership.js'
@@ -31,19 +32,17 @@ export function encodeSubscription(topics: string[], owned: TopicPartition[], ge
     if (!list) byTopic.set(tp.topic, (list = []))
     list.push(tp.partition)
   }
-  const body = messageCodecs.ConsumerProtocolSubscription.encode(SUBSCRIPTION_VERSION, {
+  return encodeVersioned(messageCodecs.ConsumerProtocolSubscription, SUBSCRIPTION_VERSION, {
     topics,
     userData: null,
     ownedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
     generationId: generation,
     rackId: rack,
   })
-  return withVersion(SUBSCRIPTION_VERSION, body)
 }
 
 export function decodeSubscription(bytes: Buffer): { topics: string[]; owned: TopicPartition[]; generation: number } {
-  const version = Math.min(readVersion(bytes), SUBSCRIPTION_VERSION)
-  const s = messageCodecs.ConsumerProtocolSubscription.decode(version, bytes.subarray(2))
+  const s = decodeVersioned(messageCodecs.ConsumerProtocolSubscription, bytes, SUBSCRIPTION_VERSION)
   return {
     topics: s.topics,
     owned: (s.ownedPartitions ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
@@ -58,32 +57,16 @@ export function encodeAssignment(partitions: TopicPartition[]): Buffer {
     if (!list) byTopic.set(tp.topic, (list = []))
     list.push(tp.partition)
   }
-  const body = messageCodecs.ConsumerProtocolAssignment.encode(ASSIGNMENT_VERSION, {
+  return encodeVersioned(messageCodecs.ConsumerProtocolAssignment, ASSIGNMENT_VERSION, {
     assignedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
     userData: null,
   })
-  return withVersion(ASSIGNMENT_VERSION, body)
 }
 
 export function decodeAssignment(bytes: Buffer): TopicPartition[] {
   if (bytes.length === 0) return []
-  const version = Math.min(readVersion(bytes), ASSIGNMENT_VERSION)
-  const a = messageCodecs.ConsumerProtocolAssignment.decode(version, bytes.subarray(2))
+  const a = decodeVersioned(messageCodecs.ConsumerProtocolAssignment, bytes, ASSIGNMENT_VERSION)
   return a.assignedPartitions.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })))
-}
-
-function withVersion(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length + 2)
-  out.writeInt16BE(version, 0)
-  body.copy(out, 2)
-  return out
-}
-
-function readVersion(bytes: Buffer): number {
-  if (bytes.length < 2) throw new KafkaError('Consumer protocol metadata is shorter than its version field')
-  const version = bytes.readInt16BE(0)
-  if (version < 0) throw new KafkaError(`Consumer protocol metadata has version ${version}`)
-  return version
 }
 
 export class ClassicMembership implements Membership {
