@@ -139,6 +139,29 @@ async function perDestination<T extends ConfigResource, R>(items: T[], sendGroup
   return items.map((i) => answers.get(resourceKey(RESOURCE_TYPE_CODES[i.type], i.name)))
 }
 
+interface ResourceOutcome {
+  resourceType: number
+  resourceName: string
+  errorCode: number
+  errorMessage: string | null
+}
+
+/** Both alter APIs (incremental and legacy) answer with one error per resource and nothing else. */
+async function alterPerDestination<T extends ConfigResource>(
+  items: T[],
+  sendGroup: (target: Target, group: T[]) => Promise<{ responses: ResourceOutcome[] }>,
+): Promise<AlterConfigsResult[]> {
+  const answers = await perDestination(items, async (target, group) => {
+    const response = await sendGroup(target, group)
+    return new Map(response.responses.map((r) => [resourceKey(r.resourceType, r.resourceName), itemError(r.errorCode, r.resourceName, r.errorMessage)]))
+  })
+  return items.map((r, i) => ({
+    type: r.type,
+    name: r.name,
+    error: answers[i] === undefined ? itemError(-1, r.name, 'no result for this resource') : answers[i]!,
+  }))
+}
+
 export async function describeConfigs(
   ctx: AdminContext,
   resources: DescribeConfigsRequestItem[],
@@ -192,8 +215,8 @@ export async function incrementalAlterConfigs(
   resources: AlterConfigsRequestItem[],
   options: AlterConfigsOptions = {},
 ): Promise<AlterConfigsResult[]> {
-  const answers = await perDestination(resources, async (target, group) => {
-    const response = await send(
+  return alterPerDestination(resources, (target, group) =>
+    send(
       ctx,
       target,
       ApiKeys.IncrementalAlterConfigs,
@@ -211,14 +234,8 @@ export async function incrementalAlterConfigs(
         validateOnly: options.validateOnly ?? false,
       },
       { signal: options.signal },
-    )
-    return new Map(response.responses.map((r) => [resourceKey(r.resourceType, r.resourceName), itemError(r.errorCode, r.resourceName, r.errorMessage)]))
-  })
-  return resources.map((r, i) => ({
-    type: r.type,
-    name: r.name,
-    error: answers[i] === undefined ? itemError(-1, r.name, 'no result for this resource') : answers[i]!,
-  }))
+    ),
+  )
 }
 
 const RESOURCE_TYPE_NAMES = new Map(Object.entries(RESOURCE_TYPE_CODES).map(([name, code]) => [code, name as ConfigResourceType]))
@@ -257,8 +274,8 @@ export interface ReplaceConfigsRequestItem extends ConfigResource {
  * resource. Prefer `incrementalAlterConfigs`, which changes only the keys it names.
  */
 export async function alterConfigs(ctx: AdminContext, resources: ReplaceConfigsRequestItem[], options: AlterConfigsOptions = {}): Promise<AlterConfigsResult[]> {
-  const answers = await perDestination(resources, async (target, group) => {
-    const response = await send(
+  return alterPerDestination(resources, (target, group) =>
+    send(
       ctx,
       target,
       ApiKeys.AlterConfigs,
@@ -271,12 +288,6 @@ export async function alterConfigs(ctx: AdminContext, resources: ReplaceConfigsR
         validateOnly: options.validateOnly ?? false,
       },
       { signal: options.signal },
-    )
-    return new Map(response.responses.map((r) => [resourceKey(r.resourceType, r.resourceName), itemError(r.errorCode, r.resourceName, r.errorMessage)]))
-  })
-  return resources.map((r, i) => ({
-    type: r.type,
-    name: r.name,
-    error: answers[i] === undefined ? itemError(-1, r.name, 'no result for this resource') : answers[i]!,
-  }))
+    ),
+  )
 }

@@ -17,6 +17,7 @@ import {
   capVersion,
   itemError,
   partitionKey,
+  type ResponseOf,
   send,
   sendToCoordinators,
   type TopicPartition,
@@ -273,6 +274,56 @@ function emptyDescription(groupId: string, error: KafkaProtocolError | null): Co
   return { groupId, type: 'classic', state: 'Unknown', protocolType: '', assignor: '', groupEpoch: -1, assignmentEpoch: -1, members: [], authorizedOperations: null, error }
 }
 
+type GroupDescribeApi = typeof ApiKeys.ConsumerGroupDescribe | typeof ApiKeys.ShareGroupDescribe | typeof ApiKeys.StreamsGroupDescribe
+type DescribedGroupOf<K extends GroupDescribeApi> = ResponseOf<K> extends { groups: Array<infer G> } ? G : never
+
+/** What every group description carries, whatever the group's type. */
+interface GroupOutcome {
+  groupId: string
+  authorizedOperations: AclOperation[] | null
+  error: KafkaProtocolError | null
+}
+
+/**
+ * The describe APIs of the newer group types (consumer, share, streams) take the same request and report the same
+ * per-group id, error and authorized operations; only the group's own fields differ, which `describe` maps.
+ * `unknown` stands in for a group whose coordinator could not be reached.
+ */
+async function describeOnCoordinators<K extends GroupDescribeApi, D extends GroupOutcome>(
+  ctx: AdminContext,
+  api: K,
+  groupIds: string[],
+  options: DescribeGroupsOptions,
+  describe: (group: DescribedGroupOf<K>) => Omit<D, keyof GroupOutcome>,
+  unknown: (groupId: string, error: KafkaProtocolError) => D,
+): Promise<D[]> {
+  const includeAuthorizedOperations = options.includeAuthorizedOperations ?? false
+  return sendToCoordinators(
+    ctx,
+    'group',
+    groupIds,
+    async (nodeId, batch) => {
+      // Sent as the union of the three APIs, whose request and common group fields TypeScript can check; `describe`
+      // gets each group back as the one API's own type.
+      const anyOfThem: GroupDescribeApi = api
+      const response = await send(ctx, { kind: 'node', nodeId }, anyOfThem, { groupIds: batch, includeAuthorizedOperations }, { signal: options.signal, purpose: 'group' })
+      return new Map(
+        response.groups.map((g) => [
+          g.groupId,
+          {
+            groupId: g.groupId,
+            ...describe(g as DescribedGroupOf<K>),
+            authorizedOperations: includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
+            error: itemError(g.errorCode, g.groupId, g.errorMessage),
+          } as D,
+        ]),
+      )
+    },
+    unknown,
+    options.signal,
+  )
+}
+
 /**
  * Describes consumer groups of both protocols: ConsumerGroupDescribe first, then DescribeGroups for the groups it
  * says are not KIP-848 groups (or for every group on brokers without ConsumerGroupDescribe).
@@ -281,50 +332,33 @@ export async function describeConsumerGroups(ctx: AdminContext, groupIds: string
   if (groupIds.length === 0) return []
   const connection = await ctx.cluster.anyConnection('default', options.signal)
   if (connection.versions.get(ApiKeys.ConsumerGroupDescribe) === null) return describeClassicGroups(ctx, groupIds, options)
-  const modern = await sendToCoordinators(
+  const modern = await describeOnCoordinators(
     ctx,
-    'group',
+    ApiKeys.ConsumerGroupDescribe,
     groupIds,
-    async (nodeId, batch) => {
-      const response = await send(
-        ctx,
-        { kind: 'node', nodeId },
-        ApiKeys.ConsumerGroupDescribe,
-        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
-        { signal: options.signal, purpose: 'group' },
-      )
-      return new Map(
-        response.groups.map((g) => [
-          g.groupId,
-          {
-            groupId: g.groupId,
-            type: 'consumer' as const,
-            state: g.groupState,
-            protocolType: 'consumer',
-            assignor: g.assignorName,
-            groupEpoch: g.groupEpoch,
-            assignmentEpoch: g.assignmentEpoch,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              groupInstanceId: m.instanceId,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              rackId: m.rackId,
-              memberEpoch: m.memberEpoch,
-              assignment: assignmentFrom(m.assignment),
-              targetAssignment: assignmentFrom(m.targetAssignment),
-              subscribedTopics: m.subscribedTopicNames,
-              subscribedTopicRegex: m.subscribedTopicRegex,
-              memberType: m.memberType === 0 ? ('classic' as const) : m.memberType === 1 ? ('consumer' as const) : null,
-            })),
-            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
-            error: itemError(g.errorCode, g.groupId, g.errorMessage),
-          },
-        ]),
-      )
-    },
-    (groupId, error) => emptyDescription(groupId, error),
-    options.signal,
+    options,
+    (g): Omit<ConsumerGroupDescription, keyof GroupOutcome> => ({
+      type: 'consumer',
+      state: g.groupState,
+      protocolType: 'consumer',
+      assignor: g.assignorName,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        assignment: assignmentFrom(m.assignment),
+        targetAssignment: assignmentFrom(m.targetAssignment),
+        subscribedTopics: m.subscribedTopicNames,
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        memberType: m.memberType === 0 ? 'classic' : m.memberType === 1 ? 'consumer' : null,
+      })),
+    }),
+    emptyDescription,
   )
   const classicIds = modern.filter((d) => d.error && (d.error.code === GROUP_ID_NOT_FOUND || d.error.code === UNSUPPORTED_VERSION)).map((d) => d.groupId)
   if (classicIds.length === 0) return modern
@@ -333,44 +367,27 @@ export async function describeConsumerGroups(ctx: AdminContext, groupIds: string
 }
 
 export async function describeShareGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<ShareGroupDescription[]> {
-  return sendToCoordinators(
+  return describeOnCoordinators(
     ctx,
-    'group',
+    ApiKeys.ShareGroupDescribe,
     groupIds,
-    async (nodeId, batch) => {
-      const response = await send(
-        ctx,
-        { kind: 'node', nodeId },
-        ApiKeys.ShareGroupDescribe,
-        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
-        { signal: options.signal, purpose: 'group' },
-      )
-      return new Map(
-        response.groups.map((g) => [
-          g.groupId,
-          {
-            groupId: g.groupId,
-            state: g.groupState,
-            groupEpoch: g.groupEpoch,
-            assignmentEpoch: g.assignmentEpoch,
-            assignor: g.assignorName,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              rackId: m.rackId,
-              memberEpoch: m.memberEpoch,
-              subscribedTopics: m.subscribedTopicNames,
-              assignment: assignmentFrom(m.assignment),
-            })),
-            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
-            error: itemError(g.errorCode, g.groupId, g.errorMessage),
-          },
-        ]),
-      )
-    },
+    options,
+    (g): Omit<ShareGroupDescription, keyof GroupOutcome> => ({
+      state: g.groupState,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      assignor: g.assignorName,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        subscribedTopics: m.subscribedTopicNames,
+        assignment: assignmentFrom(m.assignment),
+      })),
+    }),
     (groupId, error) => ({ groupId, state: 'Unknown', groupEpoch: -1, assignmentEpoch: -1, assignor: '', members: [], authorizedOperations: null, error }),
-    options.signal,
   )
 }
 
@@ -782,60 +799,43 @@ function streamsAssignment(a: { activeTasks: StreamsTasks[]; standbyTasks: Strea
 }
 
 export async function describeStreamsGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<StreamsGroupDescription[]> {
-  return sendToCoordinators(
+  return describeOnCoordinators(
     ctx,
-    'group',
+    ApiKeys.StreamsGroupDescribe,
     groupIds,
-    async (nodeId, batch) => {
-      const response = await send(
-        ctx,
-        { kind: 'node', nodeId },
-        ApiKeys.StreamsGroupDescribe,
-        { groupIds: batch, includeAuthorizedOperations: options.includeAuthorizedOperations ?? false },
-        { signal: options.signal, purpose: 'group' },
-      )
-      return new Map(
-        response.groups.map((g) => [
-          g.groupId,
-          {
-            groupId: g.groupId,
-            state: g.groupState,
-            groupEpoch: g.groupEpoch,
-            assignmentEpoch: g.assignmentEpoch,
-            topology: g.topology
-              ? {
-                  epoch: g.topology.epoch,
-                  subtopologies: (g.topology.subtopologies ?? []).map((s) => ({
-                    subtopologyId: s.subtopologyId,
-                    sourceTopics: s.sourceTopics,
-                    repartitionSinkTopics: s.repartitionSinkTopics,
-                    stateChangelogTopics: s.stateChangelogTopics.map((t) => t.name),
-                    repartitionSourceTopics: s.repartitionSourceTopics.map((t) => t.name),
-                  })),
-                }
-              : null,
-            members: g.members.map((m) => ({
-              memberId: m.memberId,
-              memberEpoch: m.memberEpoch,
-              instanceId: m.instanceId,
-              rackId: m.rackId,
-              clientId: m.clientId,
-              clientHost: m.clientHost,
-              topologyEpoch: m.topologyEpoch,
-              processId: m.processId,
-              userEndpoint: m.userEndpoint ? { host: m.userEndpoint.host, port: m.userEndpoint.port } : null,
-              clientTags: Object.fromEntries(m.clientTags.map((kv) => [kv.key, kv.value])),
-              isClassic: m.isClassic,
-              assignment: streamsAssignment(m.assignment),
-              targetAssignment: streamsAssignment(m.targetAssignment),
+    options,
+    (g): Omit<StreamsGroupDescription, keyof GroupOutcome> => ({
+      state: g.groupState,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      topology: g.topology
+        ? {
+            epoch: g.topology.epoch,
+            subtopologies: (g.topology.subtopologies ?? []).map((s) => ({
+              subtopologyId: s.subtopologyId,
+              sourceTopics: s.sourceTopics,
+              repartitionSinkTopics: s.repartitionSinkTopics,
+              stateChangelogTopics: s.stateChangelogTopics.map((t) => t.name),
+              repartitionSourceTopics: s.repartitionSourceTopics.map((t) => t.name),
             })),
-            authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
-            error: itemError(g.errorCode, g.groupId, g.errorMessage),
-          },
-        ]),
-      )
-    },
+          }
+        : null,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        memberEpoch: m.memberEpoch,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        topologyEpoch: m.topologyEpoch,
+        processId: m.processId,
+        userEndpoint: m.userEndpoint ? { host: m.userEndpoint.host, port: m.userEndpoint.port } : null,
+        clientTags: Object.fromEntries(m.clientTags.map((kv) => [kv.key, kv.value])),
+        isClassic: m.isClassic,
+        assignment: streamsAssignment(m.assignment),
+        targetAssignment: streamsAssignment(m.targetAssignment),
+      })),
+    }),
     (groupId, error) => ({ groupId, state: 'Unknown', groupEpoch: -1, assignmentEpoch: -1, topology: null, members: [], authorizedOperations: null, error }),
-    options.signal,
   )
 }
