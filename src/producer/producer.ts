@@ -22,7 +22,8 @@ import type { Connection } from '../network/connection.js'
 import type { Logger } from '../network/instrumentation.js'
 import { isRetriable } from '../network/retry.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
-import { RecordBatchBuilder, type HeaderInput, type RecordData } from '../records/index.js'
+import { decodeRecordBatches, RecordBatchBuilder, type HeaderInput, type KafkaRecord, type RecordData } from '../records/index.js'
+import { RECORDS } from '../records/layout.js'
 import { resealRecordBatch } from '../records/reseal.js'
 import type { ClientContext } from '../kafka.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
@@ -97,7 +98,8 @@ class ProducerBatch {
   constructor(
     readonly partitionState: PartitionState,
     readonly createdAt: number,
-    readonly reservedBytes: number,
+    /** Buffer memory this batch holds until settled; a split hands it on to the pieces. */
+    public reservedBytes: number,
     options: ResolvedProducerOptions,
     transactional: boolean,
   ) {
@@ -131,10 +133,20 @@ class PartitionState {
   awaitingPreviousIdentity = false
   /** A batch must be resent: nothing new goes out until every in-flight batch has come back. */
   retrying = false
+  /**
+   * Uncompressed size at which new batches close: batchSize, or less after the broker refused a batch as
+   * MESSAGE_TOO_LARGE (the topic's max.message.bytes is below batchSize), so that later batches are not refused and
+   * split one by one. Back to batchSize at batchLimitRelaxAt, in case the topic's limit was raised meanwhile.
+   */
+  batchLimit: number
+  batchLimitRelaxAt = 0
   constructor(
     readonly topic: string,
     readonly partition: number,
-  ) {}
+    readonly batchSize: number,
+  ) {
+    this.batchLimit = batchSize
+  }
 }
 
 const DUPLICATE_SEQUENCE_NUMBER = 46
@@ -145,6 +157,8 @@ const PRODUCER_FENCED = 90
 const RECORD_LIST_TOO_LARGE = 18
 const MESSAGE_TOO_LARGE = 10
 const MAX_SEQUENCE = 0x7fffffff
+/** How long a batch size learned from a MESSAGE_TOO_LARGE refusal holds before batchSize is tried again. */
+const LEARNED_BATCH_LIMIT_MS = 5 * 60_000
 
 export class ProducerClosedError extends KafkaError {
   constructor(message = 'The producer is closed') {
@@ -438,9 +452,9 @@ export class Producer {
     const queue = state.queue
     const open = queue.length > 0 ? queue[queue.length - 1]! : null
     if (open && !open.full && open.sealed === null) {
-      if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, this.#options.batchSize) >= 0) {
+      if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, state.batchLimit) >= 0) {
         this.#recordOwner(open, timestamp, group, index)
-        if (open.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(open, info)
+        if (open.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(open, info)
         return null
       }
       this.#closeBatch(open, info)
@@ -467,12 +481,14 @@ export class Producer {
   }
 
   #openBatchWith(state: PartitionState, message: ProducerMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo): void {
-    const batch = new ProducerBatch(state, Date.now(), reserve, this.#options, this.#transactions.isTransactional)
+    const now = Date.now()
+    if (state.batchLimit < state.batchSize && now >= state.batchLimitRelaxAt) state.batchLimit = state.batchSize
+    const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional)
     state.queue.push(batch)
     this.#transactions.onPartitionUsed(state.topic, state.partition)
     batch.builder.tryAppend(message.key, message.value, message.headers, timestamp, Infinity)
     this.#recordOwner(batch, timestamp, group, index)
-    if (batch.builder.sizeInBytes >= this.#options.batchSize) this.#closeBatch(batch, info)
+    if (batch.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(batch, info)
     else this.#scheduleDrain(this.#options.lingerMs)
   }
 
@@ -533,7 +549,7 @@ export class Producer {
   }
 
   #newPartitionState(states: Array<PartitionState | undefined>, topic: string, partition: number): PartitionState {
-    const state = new PartitionState(topic, partition)
+    const state = new PartitionState(topic, partition, this.#options.batchSize)
     states[partition] = state
     this.#partitions.push(state)
     return state
@@ -835,7 +851,10 @@ export class Producer {
       return
     }
     if (code === MESSAGE_TOO_LARGE) {
+      if (batch.recordCount > 1 && this.#splitAndRequeue(batch, error)) return
       this.#failBatch(batch, error)
+      // As in Java, a transaction that lost records must not commit: the application has to abort it.
+      if (this.#transactions.isTransactional) this.#transactions.markAbortable(error)
       return
     }
     if (leaderHinted && isRetriable(error) && Date.now() < batch.deadline && !this.#closed) {
@@ -844,6 +863,97 @@ export class Producer {
       return
     }
     this.#retryOrFail(batch, error)
+  }
+
+  /**
+   * KIP-126, as the Java producer does: a batch of several records that the broker refused as MESSAGE_TOO_LARGE (the
+   * topic's max.message.bytes is below batchSize, was lowered, or compression did not shrink the records) is cut into
+   * batches of at most half its size, which take its place in the partition's queue, and the partition's later
+   * batches are made that small too. A piece that is still too large is split again; a single record that is too
+   * large fails alone.
+   *
+   * The broker refused the batch, so none of it is written and its sequence numbers are still the next the broker
+   * expects. The pieces take over that range in order (the first piece the batch's base sequence, each next one
+   * after the previous piece's last record), so batches already numbered after it stay valid: those in flight come
+   * back OUT_OF_ORDER_SEQUENCE_NUMBER and are requeued behind the pieces (#handleBatchError). The pieces are sealed
+   * here with that numbering, and sealed batches are sent one at a time in sequence order, like resends.
+   */
+  #splitAndRequeue(batch: ProducerBatch, error: KafkaProtocolError): boolean {
+    if (batch.settled || batch.sealed === null) return false
+    let records: KafkaRecord[]
+    try {
+      records = decodeRecordBatches(batch.sealed, { verifyCrc: false }).batches[0]?.records ?? []
+    } catch {
+      return false
+    }
+    if (records.length !== batch.recordCount) return false
+    const state = batch.partitionState
+    // Half the records plus a batch header each: every refusal at least halves what is retried, so splitting ends.
+    // A limit already learned from an earlier refusal on this partition saves the refusals in between.
+    const halfSize = RECORDS + Math.ceil((batch.builder.sizeInBytes - RECORDS) / 2)
+    const pieceLimit = Math.min(halfSize, state.batchLimit)
+    const transactional = this.#transactions.isTransactional
+    const pieces: ProducerBatch[] = []
+    let piece: ProducerBatch | null = null
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!
+      const timestamp = batch.timestamps[i]!
+      if (piece === null || piece.builder.tryAppend(record.key, record.value, record.headers, timestamp, pieceLimit) < 0) {
+        piece = new ProducerBatch(state, batch.createdAt, pieceLimit, this.#options, transactional)
+        piece.builder.tryAppend(record.key, record.value, record.headers, timestamp, Infinity)
+        piece.full = true
+        pieces.push(piece)
+      }
+      this.#recordOwner(piece, timestamp, batch.owners[i]!, batch.ownerIndexes[i]!)
+    }
+
+    // The refused batch's buffer memory passes to the pieces, and it counts as done (for flush and commit) only
+    // once every piece is settled.
+    const share = Math.floor(batch.reservedBytes / pieces.length)
+    for (const p of pieces) p.reservedBytes = share
+    pieces[0]!.reservedBytes += batch.reservedBytes - share * pieces.length
+    batch.settled = true
+    void Promise.all(pieces.map((p) => p.done)).then(() => batch.resolveDone())
+
+    let sequence = batch.baseSequence
+    if (sequence >= 0) {
+      for (const p of pieces) {
+        p.baseSequence = sequence
+        p.producerId = batch.producerId
+        p.producerEpoch = batch.producerEpoch
+        // Synchronous compression: splitting is rare, and an unsealed piece would be numbered anew when sent.
+        p.sealed = p.builder.close({ producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: sequence })
+        sequence = (sequence + p.recordCount) % (MAX_SEQUENCE + 1)
+      }
+    }
+    const queue = state.queue
+    const at = queue.indexOf(batch)
+    if (at >= 0) queue.splice(at, 1)
+    let insertAt = 0
+    while (insertAt < queue.length && queue[insertAt]!.sealed !== null && sequenceBefore(queue[insertAt]!, pieces[0]!)) insertAt++
+    queue.splice(insertAt, 0, ...pieces)
+    if (this.#options.idempotent) state.retrying = true
+
+    const relaxAt = Date.now() + LEARNED_BATCH_LIMIT_MS
+    for (const other of this.#statesByTopic.get(state.topic) ?? []) {
+      if (!other || other.batchLimit <= pieceLimit) continue
+      other.batchLimit = pieceLimit
+      other.batchLimitRelaxAt = relaxAt
+    }
+    this.#logger.warn(
+      {
+        topic: state.topic,
+        partition: state.partition,
+        records: batch.recordCount,
+        bytes: batch.sealed.length,
+        pieces: pieces.length,
+        pieceLimit,
+        baseSequence: batch.baseSequence,
+        error: error.message,
+      },
+      'splitting a batch the broker refused as too large',
+    )
+    return true
   }
 
   #retryOrFail(batch: ProducerBatch, error: Error): void {
