@@ -6,6 +6,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { apis, ApiKeys, decodeRequestFrame, decodeResponseFrame, encodeResponseFrame } from '../../src/protocol/index.js'
+import { onSizePrefixedFrames, sizePrefixed } from './frames.js'
 
 interface Route {
   nodeId: number
@@ -56,14 +57,14 @@ export class KafkaProxy {
     }
     client.on('error', close).on('close', close)
     upstream.on('error', close).on('close', close)
-    frames(client, (frame) => {
+    onSizePrefixedFrames(client, (frame) => {
       const request = decodeRequestFrame(frame)
       requests.set(request.correlationId, { apiKey: request.apiKey, apiVersion: request.apiVersion })
-      upstream.write(withSize(frame))
+      upstream.write(sizePrefixed(frame))
     })
     // Answers go back in order even when one is rewritten asynchronously (a new route has to start listening).
     let answers = Promise.resolve()
-    frames(upstream, (frame) => {
+    onSizePrefixedFrames(upstream, (frame) => {
       const correlationId = frame.readInt32BE(0)
       const request = requests.get(correlationId)
       requests.delete(correlationId)
@@ -73,7 +74,7 @@ export class KafkaProxy {
       }
       const copy = Buffer.from(frame)
       answers = answers.then(async () => {
-        const out = request?.apiKey === ApiKeys.Metadata ? await this.#rewriteMetadata(request.apiVersion, copy) : withSize(copy)
+        const out = request?.apiKey === ApiKeys.Metadata ? await this.#rewriteMetadata(request.apiVersion, copy) : sizePrefixed(copy)
         if (!client.destroyed) client.write(out)
       })
     })
@@ -94,25 +95,4 @@ export class KafkaProxy {
     for (const socket of this.#sockets) socket.destroy()
     await Promise.all([...this.#routes.values()].map((r) => new Promise((resolve) => r.server.close(resolve))))
   }
-}
-
-function withSize(frame: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(frame.length + 4)
-  out.writeInt32BE(frame.length, 0)
-  frame.copy(out, 4)
-  return out
-}
-
-/** Calls `onFrame` with each size-prefixed frame (without its prefix) read from `socket`. */
-function frames(socket: Socket, onFrame: (frame: Buffer) => void): void {
-  let buffered = Buffer.alloc(0)
-  socket.on('data', (chunk: Buffer) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
-    while (buffered.length >= 4) {
-      const size = buffered.readInt32BE(0)
-      if (buffered.length < 4 + size) break
-      onFrame(buffered.subarray(4, 4 + size))
-      buffered = buffered.subarray(4 + size)
-    }
-  })
 }

@@ -7,6 +7,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { Cluster, parseHostPort } from '../../src/network/cluster.js'
 import { apis, ApiKeys, decodeRequestFrame, encodeResponseFrame } from '../../src/protocol/index.js'
+import { onSizePrefixedFrames } from '../helpers/frames.js'
 
 const broker = parseHostPort((process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!)
 
@@ -19,35 +20,29 @@ async function unusedPort(): Promise<number> {
 }
 
 function fakeVanishedCluster(client: Socket, deadPort: number): void {
-  let buffered = Buffer.alloc(0)
-  client.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk])
-    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-      const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0))
-      buffered = buffered.subarray(4 + frame.length)
-      const request = decodeRequestFrame(frame)
-      if (request.apiKey === ApiKeys.ApiVersions) {
-        client.write(
-          encodeResponseFrame(apis[ApiKeys.ApiVersions], request.apiVersion, request.correlationId, {
-            errorCode: 0,
-            apiKeys: [
-              { apiKey: ApiKeys.ApiVersions, minVersion: 0, maxVersion: 4 },
-              { apiKey: ApiKeys.Metadata, minVersion: 1, maxVersion: 12 },
-            ],
-          }),
-        )
-      } else if (request.apiKey === ApiKeys.Metadata) {
-        client.write(
-          encodeResponseFrame(apis[ApiKeys.Metadata], request.apiVersion, request.correlationId, {
-            brokers: [{ nodeId: 7, host: '127.0.0.1', port: deadPort, rack: null }],
-            clusterId: 'vanished-cluster-id-00',
-            controllerId: 7,
-            topics: [],
-          }),
-        )
-      } else {
-        client.destroy()
-      }
+  onSizePrefixedFrames(client, (frame) => {
+    const request = decodeRequestFrame(frame)
+    if (request.apiKey === ApiKeys.ApiVersions) {
+      client.write(
+        encodeResponseFrame(apis[ApiKeys.ApiVersions], request.apiVersion, request.correlationId, {
+          errorCode: 0,
+          apiKeys: [
+            { apiKey: ApiKeys.ApiVersions, minVersion: 0, maxVersion: 4 },
+            { apiKey: ApiKeys.Metadata, minVersion: 1, maxVersion: 12 },
+          ],
+        }),
+      )
+    } else if (request.apiKey === ApiKeys.Metadata) {
+      client.write(
+        encodeResponseFrame(apis[ApiKeys.Metadata], request.apiVersion, request.correlationId, {
+          brokers: [{ nodeId: 7, host: '127.0.0.1', port: deadPort, rack: null }],
+          clusterId: 'vanished-cluster-id-00',
+          controllerId: 7,
+          topics: [],
+        }),
+      )
+    } else {
+      client.destroy()
     }
   })
 }

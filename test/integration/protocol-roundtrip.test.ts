@@ -3,67 +3,12 @@
  * global setup), over a bare `net` socket: only the generated codecs and frame.ts are under test, not the
  * network layer. Each API is asked at the highest version both sides support.
  */
-import { Socket, connect } from 'node:net'
-import {
-  type AnyApiCodec,
-  type ApiCodec,
-  ApiKeys,
-  apis,
-  decodeResponseFrame,
-  encodeRequestFrame,
-  errorName,
-  isRetriableCode,
-  peekCorrelationId,
-} from '../../src/protocol/index.js'
+import { type AnyApiCodec, ApiKeys, apis, errorName, isRetriableCode } from '../../src/protocol/index.js'
+import { firstBroker, RawKafkaConnection } from '../helpers/raw-kafka-connection.js'
 
-const [host, portText] = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!.split(':')
-const port = Number(portText)
+const broker = firstBroker()
 
-/** A minimal request/response channel: frames are matched to requests by correlation id. */
-class RawConnection {
-  private buffered = Buffer.alloc(0)
-  private nextCorrelationId = 1
-  private readonly waiting = new Map<number, (frame: Buffer) => void>()
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk])
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0)
-        if (this.buffered.length < 4 + size) break
-        const frame = this.buffered.subarray(4, 4 + size)
-        this.buffered = this.buffered.subarray(4 + size)
-        const resolve = this.waiting.get(peekCorrelationId(frame))
-        this.waiting.delete(peekCorrelationId(frame))
-        resolve?.(frame)
-      }
-    })
-  }
-
-  static open(): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => resolve(new RawConnection(socket)))
-      socket.once('error', reject)
-    })
-  }
-
-  async send<Res, ReqIn>(api: ApiCodec<unknown, Res, ReqIn, unknown>, version: number, body: ReqIn): Promise<Res> {
-    const correlationId = this.nextCorrelationId++
-    const frame = await new Promise<Buffer>((resolve, reject) => {
-      this.waiting.set(correlationId, resolve)
-      this.socket.write(encodeRequestFrame(api, version, correlationId, 'samsa-protocol-test', body), (err) => err && reject(err))
-    })
-    const decoded = decodeResponseFrame(api, version, frame)
-    expect(decoded.correlationId).toBe(correlationId)
-    return decoded.body
-  }
-
-  close(): void {
-    this.socket.destroy()
-  }
-}
-
-let connection: RawConnection
+let connection: RawKafkaConnection
 const brokerVersions = new Map<number, { minVersion: number; maxVersion: number }>()
 
 /** The highest version of `api` that both the broker and the generated code support. */
@@ -77,7 +22,7 @@ const topic = `protocol-roundtrip-${process.pid}-${Date.now()}`
 const PARTITIONS = 3
 
 beforeAll(async () => {
-  connection = await RawConnection.open()
+  connection = await RawKafkaConnection.open(broker, 'samsa-protocol-test')
 })
 
 afterAll(() => connection?.close())
@@ -101,7 +46,7 @@ describe('generated codecs against a real broker', () => {
     const response = await connection.send(api, negotiated(api), { includeClusterAuthorizedOperations: false })
     expect(errorName(response.errorCode)).toBe('NONE')
     expect(response.clusterId.length).toBeGreaterThan(0)
-    expect(response.brokers.some((b) => b.host.length > 0 && b.port === port)).toBe(true)
+    expect(response.brokers.some((b) => b.host.length > 0 && b.port === broker.port)).toBe(true)
     expect(response.brokers.map((b) => b.brokerId)).toContain(response.controllerId)
   })
 

@@ -4,66 +4,13 @@
  * generated Produce/Fetch codecs and frame.ts) is exercised. Also checks what the broker itself rewrites: a topic
  * with compression.type=gzip recompresses our batches, and a LogAppendTime topic restamps them.
  */
-import { Socket, connect } from 'node:net'
-import {
-  type ApiCodec,
-  ApiKeys,
-  apis,
-  decodeResponseFrame,
-  encodeRequestFrame,
-  errorName,
-  peekCorrelationId,
-} from '../../src/protocol/index.js'
+import { ApiKeys, apis, errorName } from '../../src/protocol/index.js'
+import { firstBroker, RawKafkaConnection } from '../helpers/raw-kafka-connection.js'
 import { decodeRecordBatches, encodeRecordBatch, type CompressionCodec, type RecordInput } from '../../src/records/index.js'
-
-const [host, portText] = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!.split(':')
-const port = Number(portText)
-
-class RawConnection {
-  private buffered = Buffer.alloc(0)
-  private nextCorrelationId = 1
-  private readonly waiting = new Map<number, (frame: Buffer) => void>()
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk])
-      while (this.buffered.length >= 4) {
-        const size = this.buffered.readInt32BE(0)
-        if (this.buffered.length < 4 + size) break
-        const frame = this.buffered.subarray(4, 4 + size)
-        this.buffered = this.buffered.subarray(4 + size)
-        const id = peekCorrelationId(frame)
-        const resolve = this.waiting.get(id)
-        this.waiting.delete(id)
-        resolve?.(frame)
-      }
-    })
-  }
-
-  static open(): Promise<RawConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => resolve(new RawConnection(socket)))
-      socket.once('error', reject)
-    })
-  }
-
-  async send<Res, ReqIn>(api: ApiCodec<unknown, Res, ReqIn, unknown>, version: number, body: ReqIn): Promise<Res> {
-    const correlationId = this.nextCorrelationId++
-    const frame = await new Promise<Buffer>((resolve, reject) => {
-      this.waiting.set(correlationId, resolve)
-      this.socket.write(encodeRequestFrame(api, version, correlationId, 'samsa-records-test', body), (err) => err && reject(err))
-    })
-    return decodeResponseFrame(api, version, frame).body
-  }
-
-  close(): void {
-    this.socket.destroy()
-  }
-}
 
 const CODECS: CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 const T0 = Date.now() - 60_000
-let connection: RawConnection
+let connection: RawKafkaConnection
 const versions = new Map<number, number>()
 
 function version(apiKey: number): number {
@@ -144,7 +91,7 @@ function expectSameRecords(decoded: ReturnType<typeof decodeRecordBatches>['batc
 }
 
 beforeAll(async () => {
-  connection = await RawConnection.open()
+  connection = await RawKafkaConnection.open(firstBroker(), 'samsa-records-test')
   const api = apis[ApiKeys.ApiVersions]
   const response = await connection.send(api, api.highestVersion(), { clientSoftwareName: 'samsa', clientSoftwareVersion: '0.1.0' })
   for (const k of response.apiKeys) versions.set(k.apiKey, k.maxVersion)
