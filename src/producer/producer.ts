@@ -853,6 +853,7 @@ export class Producer {
     if (code === MESSAGE_TOO_LARGE) {
       if (batch.recordCount > 1 && this.#splitAndRequeue(batch, error)) return
       this.#failBatch(batch, error)
+      this.#closeSequenceGap(batch)
       // As in Java, a transaction that lost records must not commit: the application has to abort it.
       if (this.#transactions.isTransactional) this.#transactions.markAbortable(error)
       return
@@ -954,6 +955,27 @@ export class Producer {
       'splitting a batch the broker refused as too large',
     )
     return true
+  }
+
+  /**
+   * The broker refused `failed` without writing any of it, so its sequence numbers are a gap the broker would never
+   * see filled: the partition's later batches move down to close it, as the Java producer does, and need no epoch
+   * bump. Only while none of them is on the wire (a batch being sent cannot be renumbered) and all carry the current
+   * producer identity; otherwise the broker refuses them as out of order and #handleBatchError bumps the epoch.
+   * Splitting sends its pieces one at a time, so a piece that is a single oversized record always closes its gap here.
+   */
+  #closeSequenceGap(failed: ProducerBatch): void {
+    const { producerId, producerEpoch } = this.#transactions
+    if (failed.baseSequence < 0 || failed.producerId !== producerId || failed.producerEpoch !== producerEpoch) return
+    const state = failed.partitionState
+    const later = state.queue.filter((b) => b.sealed !== null && sequenceBefore(failed, b))
+    if (later.some((b) => b.inFlight || b.producerId !== producerId || b.producerEpoch !== producerEpoch)) return
+    const gap = failed.recordCount
+    for (const batch of later) {
+      batch.baseSequence = (batch.baseSequence - gap + MAX_SEQUENCE + 1) % (MAX_SEQUENCE + 1)
+      resealRecordBatch(batch.sealed!, producerId, producerEpoch, batch.baseSequence)
+    }
+    state.nextSequence = (state.nextSequence - gap + MAX_SEQUENCE + 1) % (MAX_SEQUENCE + 1)
   }
 
   #retryOrFail(batch: ProducerBatch, error: Error): void {

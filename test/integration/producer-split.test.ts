@@ -28,11 +28,14 @@ interface SplitLog {
 }
 
 const splits: SplitLog[] = []
+/** Topics on which the producer had to bump its epoch to get past a sequence gap. */
+const epochBumps: string[] = []
 const logger: Logger = {
   debug: () => undefined,
   info: () => undefined,
   warn: (fields, message) => {
     if (message.startsWith('splitting a batch')) splits.push(fields as SplitLog)
+    if (message.startsWith('resetting producer sequence')) epochBumps.push((fields as { topic: string }).topic)
   },
   error: () => undefined,
 }
@@ -197,6 +200,41 @@ describe('Producer batch splitting (MESSAGE_TOO_LARGE)', () => {
       await producer.close()
     }
     // The oversized record arrived in a batch with others, which the broker refused and the producer split.
+    expect(splitsOf(topic).length).toBeGreaterThan(0)
+    // Its sequence numbers were handed on to the records behind it rather than left as a gap for an epoch bump.
+    expect(epochBumps.filter((t) => t === topic)).toEqual([])
+  }, 180_000)
+
+  it('in a transaction, a single record above the limit fails and makes the transaction abortable; the abort leaves nothing visible', async () => {
+    const topic = `split-txn-single-${RUN}`
+    await createTopic(topic, { 'max.message.bytes': String(TOPIC_LIMIT) })
+    const producer = kafka.producer({ ...SPLITTING, transactionalId: `split-txn-single-${RUN}` })
+    try {
+      await producer.initTransactions()
+      producer.beginTransaction()
+      const small = sendInChunks(producer, topic, numberedMessages(300, () => Buffer.alloc(200, 's')), 30)
+      const tooLarge = producer.send({ topic, messages: [{ key: 'huge', value: Buffer.alloc(3 * TOPIC_LIMIT, 'h') }] })
+      await expect(tooLarge).rejects.toMatchObject({ code: 10, errorName: 'MESSAGE_TOO_LARGE' })
+      await small
+      await expect(producer.commitTransaction()).rejects.toThrow()
+      await producer.abortTransaction()
+      expect(await readBack(topic, 'read_committed')).toEqual([])
+    } finally {
+      await producer.close()
+    }
+  }, 180_000)
+
+  it('without idempotence (acks 1, one request in flight): split pieces keep their place, every record lands once, in order', async () => {
+    const topic = `split-acks1-${RUN}`
+    await createTopic(topic, { 'max.message.bytes': String(TOPIC_LIMIT) })
+    const producer = kafka.producer({ ...SPLITTING, acks: 1, idempotent: false, maxInFlightRequestsPerConnection: 1 })
+    const messages = numberedMessages(2000, () => Buffer.alloc(300, 'n'))
+    try {
+      const results = await sendInChunks(producer, topic, messages, 50)
+      expectStoredExactlyOnceInOrder(messages, results, await readBack(topic))
+    } finally {
+      await producer.close()
+    }
     expect(splitsOf(topic).length).toBeGreaterThan(0)
   }, 180_000)
 
