@@ -914,7 +914,8 @@ export class Producer {
     for (const p of pieces) p.reservedBytes = share
     pieces[0]!.reservedBytes += batch.reservedBytes - share * pieces.length
     batch.settled = true
-    void Promise.all(pieces.map((p) => p.done)).then(() => batch.resolveDone())
+    const refusedDone = batch.resolveDone // not the batch itself: its buffers can go while the pieces are out
+    void Promise.all(pieces.map((p) => p.done)).then(refusedDone)
 
     let sequence = batch.baseSequence
     if (sequence >= 0) {
