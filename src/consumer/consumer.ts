@@ -341,15 +341,20 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
         this.options.isolationLevel === 'read_committed' ? 1 : 0,
       )
+      // A seek while the offsets were being listed wins over the reset it makes unnecessary.
+      const stillResetting = (l: ListedOffset): PartitionState | undefined => {
+        const state = this.#states.get(partitionKey(l.topic, l.partition))
+        return state?.needsPosition ? state : undefined
+      }
       let missing: ListedOffset[] = []
       for (const l of listed) {
         if (l.offset < 0n) missing.push(l)
-        else this.#states.get(partitionKey(l.topic, l.partition))?.setPosition(l.offset)
+        else stillResetting(l)?.setPosition(l.offset)
       }
       // by_duration with nothing that recent: start at the end, as Java does.
       if (missing.length > 0) {
         const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0)
-        for (const l of latest) this.#states.get(partitionKey(l.topic, l.partition))?.setPosition(l.offset)
+        for (const l of latest) stillResetting(l)?.setPosition(l.offset)
         missing = []
       }
     } catch (error) {
@@ -371,7 +376,10 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     }
     const target = state.position !== null && endOffset < state.position ? endOffset : (state.position ?? endOffset)
     this.#logger.warn({ topic: state.topic, partition: state.partition, from, to: target, epoch }, 'log truncation detected (KIP-320): moving back')
+    const validatedLeaderEpoch = state.validatedLeaderEpoch
     state.setPosition(target, epoch)
+    // The new position is where the leader says the logs diverge: it needs no check of its own.
+    state.validatedLeaderEpoch = validatedLeaderEpoch
     if (state.processed !== null && state.processed > target) state.processed = target
     this.emit('truncation', { topic: state.topic, partition: state.partition, offset: target, epoch, from: from ?? target, detectedBy } satisfies TruncationEvent)
   }
@@ -716,10 +724,14 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
 
   // ---- positions ----
 
-  /** Moves the next offset to read. Buffered messages of the partition are dropped. */
-  seek({ topic, partition, offset }: TopicPartition & { offset: bigint }): void {
+  /**
+   * Moves the next offset to read. Buffered messages of the partition are dropped. With the `leaderEpoch` of the
+   * record before `offset` (as `committed()` returns it), the position is first checked against the leader's log
+   * (KIP-320), so a seek past a truncation is caught instead of skipping records.
+   */
+  seek({ topic, partition, offset, leaderEpoch }: TopicPartition & { offset: bigint; leaderEpoch?: number }): void {
     const state = this.#stateOf(topic, partition)
-    state.setPosition(offset)
+    state.setPosition(offset, leaderEpoch ?? -1)
     state.processed = null
     this.#fetcher.schedule()
   }

@@ -95,6 +95,8 @@ export class PartitionState {
     this.awaitingValidation = false
     this.error = null
     this.preferredReplica = -1
+    // A position that carries an epoch came from elsewhere (a commit, a seek): it is checked with the leader first.
+    if (leaderEpoch >= 0) this.validatedLeaderEpoch = -1
   }
 }
 
@@ -288,8 +290,10 @@ export class Fetcher {
       }
       const leaderEpoch = this.#cluster.topic(state.topic)?.partitions[state.partition]?.leaderEpoch ?? -1
       if (leaderEpoch > state.validatedLeaderEpoch) {
-        // Nothing fetched yet (no epoch to check) or the first leader seen: nothing to validate against.
-        if (state.validatedLeaderEpoch < 0 || state.fetchEpoch < 0) {
+        // A position without an epoch (a reset, or a seek to a bare offset) has nothing to be checked against. One
+        // with an epoch is checked even on first assignment: a committed offset (or a seek to one) may point past
+        // a log that an unclean election has since truncated and refilled, and fetching there would skip records.
+        if (state.fetchEpoch < 0) {
           state.validatedLeaderEpoch = leaderEpoch
         } else {
           const leader = this.#leaderOf(state)

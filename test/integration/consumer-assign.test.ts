@@ -96,6 +96,26 @@ describe('consumer assign()', () => {
     await consumer.close()
   })
 
+  it('a seek carrying a leader epoch is validated with the leader (KIP-320) before fetching from it', async () => {
+    const topic = uniqueName('seek-epoch')
+    await createTopic(cluster, topic, 1)
+    await produce(cluster, topic, 0, values(100, 'e', 0))
+    const consumer = newConsumer(cluster, { autoOffsetReset: 'earliest', fetchMaxWaitMs: 50 })
+    await consumer.assign([{ topic, partition: 0 }])
+    const first = await consumer.messages().next()
+    expect(first.value).toMatchObject({ offset: 0n, leaderEpoch: 0 })
+    const validationsBefore = consumer.fetchStats.validations
+    consumer.seek({ topic, partition: 0, offset: 95n, leaderEpoch: first.value!.leaderEpoch })
+    const got: bigint[] = []
+    for await (const m of consumer) {
+      got.push(m.offset)
+      if (got.length === 5) break
+    }
+    expect(got).toEqual([95n, 96n, 97n, 98n, 99n])
+    expect(consumer.fetchStats.validations).toBe(validationsBefore + 1)
+    await consumer.close()
+  })
+
   it('batches() yields per-partition batches with lag', async () => {
     const topic = uniqueName('batches')
     await createTopic(cluster, topic, 1)
