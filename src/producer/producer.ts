@@ -869,9 +869,9 @@ export class Producer {
   /**
    * KIP-126, as the Java producer does: a batch of several records that the broker refused as MESSAGE_TOO_LARGE (the
    * topic's max.message.bytes is below batchSize, was lowered, or compression did not shrink the records) is cut into
-   * batches of at most half its size, which take its place in the partition's queue, and the partition's later
-   * batches are made that small too. A piece that is still too large is split again; a single record that is too
-   * large fails alone.
+   * batches of at most half its size, which take its place in the partition's queue, and the topic's later batches
+   * close at that size too (PartitionState.batchLimit). A piece that is still too large is split again; a single
+   * record that is too large fails alone (#closeSequenceGap).
    *
    * The broker refused the batch, so none of it is written and its sequence numbers are still the next the broker
    * expects. The pieces take over that range in order (the first piece the batch's base sequence, each next one
@@ -890,7 +890,7 @@ export class Producer {
     if (records.length !== batch.recordCount) return false
     const state = batch.partitionState
     // Half the records plus a batch header each: every refusal at least halves what is retried, so splitting ends.
-    // A limit already learned from an earlier refusal on this partition saves the refusals in between.
+    // A limit already learned from an earlier refusal on this topic saves the refusals in between.
     const halfSize = RECORDS + Math.ceil((batch.builder.sizeInBytes - RECORDS) / 2)
     const pieceLimit = Math.min(halfSize, state.batchLimit)
     const transactional = this.#transactions.isTransactional
