@@ -134,15 +134,19 @@ describe('Producer batch splitting (MESSAGE_TOO_LARGE)', () => {
     await createTopic(topic, { 'max.message.bytes': String(TOPIC_LIMIT) })
     const producer = kafka.producer({ ...SPLITTING, acks: 'all', idempotent: true })
     const messages = numberedMessages(3000, () => Buffer.alloc(300, 'p'))
+    const later = numberedMessages(1000, () => Buffer.alloc(300, 'q')).map((m, i) => ({ ...m, headers: [['index', String(3000 + i)]] as Array<[string, string]> }))
     try {
       const results = await sendInChunks(producer, topic, messages, 50)
-      expectStoredExactlyOnceInOrder(messages, results, await readBack(topic))
+      const logged = splitsOf(topic)
+      expect(logged.length).toBeGreaterThan(0)
+      expect(logged.every((s) => s.pieces >= 2 && s.records >= 2)).toBe(true)
+      // Batches formed after the refusals close at the size that was accepted: no further split.
+      const laterResults = await sendInChunks(producer, topic, later, 50)
+      expect(splitsOf(topic)).toHaveLength(logged.length)
+      expectStoredExactlyOnceInOrder([...messages, ...later], [...results, ...laterResults], await readBack(topic))
     } finally {
       await producer.close()
     }
-    const logged = splitsOf(topic)
-    expect(logged.length).toBeGreaterThan(0)
-    expect(logged.every((s) => s.pieces >= 2 && s.records >= 2)).toBe(true)
   }, 180_000)
 
   it.each(['gzip', 'zstd'] as const)('%s with incompressible values: compressed batches above the limit are split and recompressed', async (compression) => {
