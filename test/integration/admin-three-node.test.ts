@@ -3,7 +3,8 @@
  * PLAINTEXT). One file for all of them: a three-node cluster is expensive on a small machine. The broker
  * unregistration runs last because it kills a node.
  */
-import { type HarnessInstance, kafkaStatus, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+import { type HarnessInstance, killKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+import { UncleanElection } from '../helpers/unclean-election.js'
 import { eventually, openAdmin, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
 
 describe('Admin on a three-node cluster', () => {
@@ -112,70 +113,26 @@ describe('Admin on a three-node cluster', () => {
   }, 60_000)
 
   it('unclean election makes an out-of-sync replica leader when the only in-sync replica is down', async () => {
-    // Replicas [3, 2], leader 3. Node 2 is killed, records are written to 3 alone, node 2 comes back but is held
-    // out of sync by a follower replication throttle, then node 3 dies: the partition has no in-sync (and, with
-    // KIP-966 on, no live eligible) replica, and only an unclean election can give it a leader. One node is down
-    // at a time, so two of the three controllers always form the quorum.
     const topic = uniqueName('unclean')
-    const [created] = await t.admin.createTopics([
-      // Only replica 2 of partition 0 is throttled, and only while it is out of the ISR (Kafka never throttles
-      // in-sync followers), so the throttle is inert until node 2 falls behind.
-      { name: topic, assignments: [[3, 2]], configs: { 'min.insync.replicas': '1', 'follower.replication.throttled.replicas': '0:2' } },
-    ])
-    expect(created!.error).toBeNull()
-    // 1 byte/s for throttled replicas on every broker (the cluster default, so a restarted node 2 has it).
-    const [throttled] = await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', set: { 'follower.replication.throttled.rate': '1' } }])
-    expect(throttled!.error).toBeNull()
-    await eventually(async () => {
-      const p = (await t.admin.describeTopics([topic]))[0]!.partitions[0]!
-      expect(p.leader).toBe(3)
-      expect(p.isr.sort()).toEqual([2, 3])
-    })
-    await produceValues(t.cluster, topic, 0, ['seen by both replicas'])
-    await eventually(async () => {
-      const [dirs] = await t.admin.describeLogDirs([2])
-      const replica = dirs!.logDirs.flatMap((d) => d.replicas).find((r) => r.topic === topic)
-      expect(replica?.size).toBeGreaterThan(0n)
-    })
-
+    const election = await UncleanElection.prepare(t, instance!.name, topic, ['seen by both replicas'])
     try {
-      await killKafkaNode(instance!.name, 2)
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.isr).toEqual([3]), 60_000)
-      // ~10 MB while node 2 is away. A throttled follower still gets one fetch (up to replica.fetch.max.bytes,
-      // 1 MB) each time the quota's 11 s window empties, so catching up would take minutes, far longer than
-      // the restart-kill-elect sequence below.
-      const chunk = 'u'.repeat(400_000)
-      const chunks = 24
-      for (let i = 0; i < chunks; i++) await produceValues(t.cluster, topic, 0, [chunk])
-      const written = BigInt(chunks + 1)
+      await election.writeWhileFollowerDown()
+      const written = BigInt(UncleanElection.CHUNKS + 1)
       expect((await t.admin.listOffsets([{ topic, partition: 0, spec: 'latest' }]))[0]!.offset).toBe(written)
 
-      await restartKafkaNode(instance!.name, 2)
-      await eventually(async () => {
-        const cluster = await t.admin.describeCluster({ includeFencedBrokers: true })
-        expect(cluster.nodes.find((n) => n.nodeId === 2)).toMatchObject({ isFenced: false })
-      }, 60_000)
-      const [beforeKill] = await t.admin.describeTopics([topic])
-      expect(beforeKill!.partitions[0]).toMatchObject({ leader: 3, isr: [3] })
-
-      await killKafkaNode(instance!.name, 3)
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.leader).toBeNull(), 60_000)
+      await election.leaveOnlyTheLaggingReplica()
       // A preferred election cannot help: replica 3 is down and 2 is not in sync.
       const [preferred] = await t.admin.electLeaders('preferred', { partitions: [{ topic, partition: 0 }] })
       expect(preferred!.error).not.toBeNull()
 
-      const [unclean] = await t.admin.electLeaders('unclean', { partitions: [{ topic, partition: 0 }] })
-      expect(unclean).toEqual({ topic, partition: 0, error: null })
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]).toMatchObject({ leader: 2, isr: [2] }), 30_000)
+      await election.electUncleanly()
       // The new leader only has what it replicated before it fell behind: the unclean election lost records.
       const [after] = await t.admin.listOffsets([{ topic, partition: 0, spec: 'latest' }])
       expect(after!.error).toBeNull()
       expect(after!.offset).toBeGreaterThanOrEqual(1n)
       expect(after!.offset).toBeLessThan(written)
     } finally {
-      await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', delete: ['follower.replication.throttled.rate'] }]).catch(() => undefined)
-      const status = await kafkaStatus(instance!.name)
-      for (const node of status.nodes.filter((n) => !n.alive)) await restartKafkaNode(instance!.name, node.id)
+      await election.restore()
     }
     await eventually(async () => {
       const cluster = await t.admin.describeCluster({ includeFencedBrokers: true })

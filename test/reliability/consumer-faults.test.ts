@@ -6,10 +6,11 @@
  */
 import { KafkaError } from '../../src/errors.js'
 import type { Cluster } from '../../src/network/cluster.js'
-import { type HarnessInstance, kafkaStatus, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
+import { type HarnessInstance, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
 import { LogTruncationError } from '../../src/consumer/errors.js'
 import type { ConsumerMessage, TruncationEvent } from '../../src/consumer/types.js'
-import { eventually, openAdmin, produceValues } from '../integration/admin-support.js'
+import { UncleanElection } from '../helpers/unclean-election.js'
+import { openAdmin, produceValues } from '../integration/admin-support.js'
 import { createTopic, newCluster, newConsumer, produce, uniqueName, values, waitFor } from '../integration/consumer-support.js'
 
 const PARTITIONS = 6
@@ -88,28 +89,11 @@ describe('consumer under broker failures (three nodes)', () => {
   }, 400_000)
 
   it('detects log truncation after an unclean election by validating the position with the new leader (KIP-320)', async () => {
-    // The admin test's recipe: replicas [3, 2], leader 3; node 2 is down while ~10 MB go to 3 alone, comes back
-    // held behind by a follower throttle, then 3 dies and 2 is elected uncleanly with a shorter log. At most one
-    // node is down at a time, so the controller quorum stays up.
+    // Replicas [3, 2], leader 3; node 2 misses ~10 MB, then 3 dies and 2 is elected uncleanly with a shorter log.
     const t = openAdmin(instance!.bootstrap.split(','))
     const topic = uniqueName('truncation')
-    const [created] = await t.admin.createTopics([
-      { name: topic, assignments: [[3, 2]], configs: { 'min.insync.replicas': '1', 'follower.replication.throttled.replicas': '0:2' } },
-    ])
-    expect(created!.error).toBeNull()
-    const [throttled] = await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', set: { 'follower.replication.throttled.rate': '1' } }])
-    expect(throttled!.error).toBeNull()
-    await eventually(async () => {
-      const p = (await t.admin.describeTopics([topic]))[0]!.partitions[0]!
-      expect(p.leader).toBe(3)
-      expect(p.isr.sort()).toEqual([2, 3])
-    })
     const shared = ['shared-0', 'shared-1', 'shared-2', 'shared-3', 'shared-4']
-    await produceValues(t.cluster, topic, 0, shared)
-    await eventually(async () => {
-      const [dirs] = await t.admin.describeLogDirs([2])
-      expect(dirs!.logDirs.flatMap((d) => d.replicas).find((r) => r.topic === topic)?.size).toBeGreaterThan(0n)
-    })
+    const election = await UncleanElection.prepare(t, instance!.name, topic, shared)
 
     // Two consumers read everything leader 3 has: one resets on truncation ('earliest'), one must stop ('none').
     const consumerCluster = newCluster(instance!.bootstrap.split(','))
@@ -144,29 +128,16 @@ describe('consumer under broker failures (three nodes)', () => {
       }
     })()
 
-    const chunks = 24
-    const written = BigInt(shared.length + chunks)
+    const written = BigInt(shared.length + UncleanElection.CHUNKS)
     try {
-      await killKafkaNode(instance!.name, 2)
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.isr).toEqual([3]), 60_000)
-      const chunk = 'u'.repeat(400_000)
-      for (let i = 0; i < chunks; i++) await produceValues(t.cluster, topic, 0, [chunk])
+      await election.writeWhileFollowerDown()
       await waitFor(() => (received.length === Number(written) && strictOffsets.length === Number(written)) || resettingFailure !== null || strictFailure !== null, 60_000, 'both consumers to read all of leader 3')
       expect([resettingFailure, strictFailure]).toEqual([null, null])
       expect(received.map((m) => m.offset)).toEqual(Array.from({ length: Number(written) }, (_, i) => BigInt(i)))
       const validationsBefore = resetting.fetchStats.validations
 
-      await restartKafkaNode(instance!.name, 2)
-      await eventually(async () => {
-        const described = await t.admin.describeCluster({ includeFencedBrokers: true })
-        expect(described.nodes.find((n) => n.nodeId === 2)).toMatchObject({ isFenced: false })
-      }, 60_000)
-      expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]).toMatchObject({ leader: 3, isr: [3] })
-      await killKafkaNode(instance!.name, 3)
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]!.leader).toBeNull(), 60_000)
-      const [unclean] = await t.admin.electLeaders('unclean', { partitions: [{ topic, partition: 0 }] })
-      expect(unclean).toEqual({ topic, partition: 0, error: null })
-      await eventually(async () => expect((await t.admin.describeTopics([topic]))[0]!.partitions[0]).toMatchObject({ leader: 2, isr: [2] }), 30_000)
+      await election.leaveOnlyTheLaggingReplica()
+      await election.electUncleanly()
       const [end] = await t.admin.listOffsets([{ topic, partition: 0, spec: 'latest' }])
       const newEnd = end!.offset
       expect(newEnd).toBeGreaterThanOrEqual(BigInt(shared.length))
@@ -199,9 +170,7 @@ describe('consumer under broker failures (three nodes)', () => {
       await strict.close().catch(() => undefined)
       await Promise.all([resettingLoop, strictLoop])
       consumerCluster.close()
-      await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', delete: ['follower.replication.throttled.rate'] }]).catch(() => undefined)
-      const status = await kafkaStatus(instance!.name)
-      for (const node of status.nodes.filter((n) => !n.alive)) await restartKafkaNode(instance!.name, node.id)
+      await election.restore()
       await t.close()
     }
   }, 400_000)
