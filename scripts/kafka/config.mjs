@@ -60,6 +60,11 @@ export function logDirsOf(dataDir) {
   return [`${dataDir}/logs-a`, `${dataDir}/logs-b`]
 }
 
+/** The rack of a harness node (`broker.rack`): every node is alone in its own rack. */
+export function rackOf(nodeId) {
+  return `rack-${nodeId}`
+}
+
 /** Delegation tokens (single-node broker): a short default expiry so a renewal visibly extends it. */
 export const DELEGATION_TOKEN_EXPIRY_MS = 60_000
 export const DELEGATION_TOKEN_MAX_LIFETIME_MS = 600_000
@@ -113,6 +118,11 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     // would make every crash test wait that long. Heartbeats stay well inside the shorter session.
     'broker.session.timeout.ms': 5000,
     'broker.heartbeat.interval.ms': 1000,
+    // One rack per node, so follower fetching (KIP-392) can be tested: a consumer that names a rack is sent to
+    // the replica there. Rack-aware replica placement with one node per rack spreads replicas exactly as
+    // rack-unaware placement does, so nothing else changes.
+    'broker.rack': rackOf(node.id),
+    'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector',
   }
   if (majorVersion(kafkaVersion) >= 4) {
     // Share groups and the KIP-848 consumer protocol are on by default in 4.4; only the state topic is sized.
