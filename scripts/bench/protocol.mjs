@@ -5,50 +5,18 @@
 //
 // Prints JSON (one object) and a human table. Each case runs for --seconds per round after a warm-up; the best
 // round is reported (the machine is shared, so the best is the least disturbed). Single-threaded, no I/O.
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { flag, numberOption } from './lib/args.mjs'
+import { importPart, repoRoot } from './lib/samsa.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const SECONDS = numberOption('seconds', 1)
+const ROUNDS = numberOption('rounds', 3)
+const JSON_ONLY = flag('json-only')
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i === -1 ? fallback : process.argv[i + 1]
-}
-const SECONDS = Number(arg('seconds', 1))
-const ROUNDS = Number(arg('rounds', 3))
-const JSON_ONLY = process.argv.includes('--json-only')
-
-function newestMtime(dir) {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
-
-/** dist/esm when it is at least as new as src/protocol; otherwise a private transpile of src/protocol. */
-function loadProtocol() {
-  const dist = join(root, 'dist', 'esm', 'protocol', 'index.js')
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(root, 'src', 'protocol'))) return { path: dist, origin: 'dist/esm' }
-  const out = join(root, 'node_modules', '.cache', 'samsa-bench-protocol')
-  mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  execFileSync(
-    process.execPath,
-    [tsc, '--outDir', out, '--rootDir', join(root, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-      '--skipLibCheck', '--types', 'node', join(root, 'src', 'protocol', 'index.ts')],
-    { stdio: 'inherit', cwd: root },
-  )
-  return { path: join(out, 'protocol', 'index.js'), origin: 'transpiled src/protocol (dist/ missing or stale)' }
-}
-
-const loaded = loadProtocol()
-const protocol = await import(pathToFileURL(loaded.path).href)
+const { module: protocol, origin } = await importPart('protocol')
 const { apis, ApiKeys, messageCodecs, encodeRequestFrame, decodeResponseFrame, Reader } = protocol
 
 // ---- inputs
@@ -162,13 +130,13 @@ const cases = [
 
 // ---- the same MetadataResponse decoded by other pure-JS clients (their own parsers, same bytes), for scale.
 import { createRequire } from 'node:module'
-const require = createRequire(join(root, 'package.json'))
+const require = createRequire(join(repoRoot, 'package.json'))
 const comparisons = []
 try {
-  const pfDist = join(root, 'node_modules', '@platformatic', 'kafka', 'dist')
+  const pfDist = join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'dist')
   const pfMetadata = await import(pathToFileURL(join(pfDist, 'apis', 'metadata', 'metadata-v12.js')).href)
   const { Reader: PfReader } = await import(pathToFileURL(join(pfDist, 'protocol', 'reader.js')).href)
-  const pfVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version
+  const pfVersion = JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version
   const v12Body = metadataApi.response.encode(12, metadataResponse)
   comparisons.push(
     { name: `MetadataResponse v12 decode body: samsa`, run: () => (sink += metadataApi.response.decode(12, v12Body).topics.length) },
@@ -242,7 +210,7 @@ const report = {
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
   cpus: cpus().length,
-  source: loaded.origin,
+  source: origin,
   secondsPerRound: SECONDS,
   rounds: ROUNDS,
   results,
@@ -255,5 +223,5 @@ if (!JSON_ONLY) {
   for (const r of results) {
     process.stdout.write(`${r.case.padEnd(width)}  ${r.opsPerSecond.toLocaleString('en-US').padStart(12)}  ${r.microsecondsPerOp.toFixed(3).padStart(10)}\n`)
   }
-  process.stdout.write(`\nNode ${process.version}, ${report.cpu} (${report.cpus} cores, shared), best of ${ROUNDS} x ${SECONDS}s, from ${loaded.origin}\n`)
+  process.stdout.write(`\nNode ${process.version}, ${report.cpu} (${report.cpus} cores, shared), best of ${ROUNDS} x ${SECONDS}s, from ${origin}\n`)
 }

@@ -4,13 +4,12 @@
 //
 // Every library encodes the same prepared inputs (Buffers for key, value and one header) and decodes the same
 // bytes, and every decode touches key, value and headers of every record. Reports the best of `--rounds` runs.
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+import { listOption, numberOption } from './lib/args.mjs'
+import { importPart, repoRoot } from './lib/samsa.mjs'
 
 // Each library is measured with only its own inputs alive and after a full GC, so one library's garbage or retained
 // inputs don't slow the next one down: re-run with --expose-gc to be able to collect between measurements.
@@ -18,43 +17,19 @@ if (typeof globalThis.gc !== 'function') {
   const { status } = (await import('node:child_process')).spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
   process.exit(status ?? 1)
 }
-const require = createRequire(join(root, 'package.json'))
+const require = createRequire(join(repoRoot, 'package.json'))
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i === -1 ? fallback : process.argv[i + 1]
-}
-const TOTAL = Number(arg('records', 1_000_000))
-const BATCH = Number(arg('batch', 1000))
-const ROUNDS = Number(arg('rounds', 3))
-const CODECS = arg('codecs', 'none,gzip,snappy,lz4,zstd').split(',')
+const TOTAL = numberOption('records', 1_000_000)
+const BATCH = numberOption('batch', 1000)
+const ROUNDS = numberOption('rounds', 3)
+const CODECS = listOption('codecs', ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
 const BATCHES_PER_FETCH = 10
 
-/** The built dist/ when it is at least as new as src/records; otherwise a private transpile of src/records. */
-function loadSamsa() {
-  const dist = join(root, 'dist', 'esm', 'records', 'index.js')
-  const newestSource = Math.max(...readdirSync(join(root, 'src', 'records')).map((f) => statSync(join(root, 'src', 'records', f)).mtimeMs))
-  if (existsSync(dist) && statSync(dist).mtimeMs >= newestSource) return { path: dist, origin: 'dist/esm' }
-  // Inside node_modules so the transpiled files resolve lz4-napi & co. from the project's node_modules.
-  const out = join(root, 'node_modules', '.cache', 'samsa-bench')
-  mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  execFileSync(
-    process.execPath,
-    [tsc, '--outDir', out, '--rootDir', join(root, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-      '--skipLibCheck', '--types', 'node', join(root, 'src', 'records', 'index.ts')],
-    { stdio: 'inherit', cwd: root },
-  )
-  return { path: join(out, 'records', 'index.js'), origin: 'transpiled src/records (dist/ missing or stale)' }
-}
-
-const samsaModule = loadSamsa()
-const samsa = await import(pathToFileURL(samsaModule.path).href)
-const pfDist = join(root, 'node_modules', '@platformatic', 'kafka', 'dist', 'protocol')
+const { module: samsa, origin: samsaOrigin } = await importPart('records')
+const pfDist = join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'dist', 'protocol')
 const pf = await import(pathToFileURL(join(pfDist, 'records.js')).href)
 const { Reader: PfReader } = await import(pathToFileURL(join(pfDist, 'reader.js')).href)
-const pfVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version
+const pfVersion = JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version
 const { RecordBatch: KafkaJSRecordBatch } = require('kafkajs/src/protocol/recordBatch/v0')
 const KafkaJSRecord = require('kafkajs/src/protocol/recordBatch/record/v0')
 const KafkaJSDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder')
@@ -239,7 +214,7 @@ const environment = {
   batchSize: BATCH,
   valueBytes: 100,
   rounds: ROUNDS,
-  samsa: samsaModule.origin,
+  samsa: samsaOrigin,
   kafkajs: kafkajsVersion,
   platformatic: pfVersion,
 }

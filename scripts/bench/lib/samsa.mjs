@@ -2,6 +2,7 @@
 // node_modules/.cache first: other work in the same checkout may rebuild dist/ (which deletes it) while a long
 // benchmark runs, and a half-deleted dist/ would crash or mix two builds. Inside node_modules, the snapshot still
 // resolves samsa's native dependencies (lz4-napi, zstd-napi …) from the project's node_modules.
+// The in-process codec benchmarks (protocol, records) need no build: importPart transpiles what dist/ lacks.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -51,4 +52,29 @@ export function snapshotDist({ label, build = 'missing', log = (line) => process
 /** Imports a module of a snapshot made by snapshotDist, e.g. `importSnapshot(dir, 'index.js')`. */
 export function importSnapshot(snapshotDir, path = 'index.js') {
   return import(pathToFileURL(join(snapshotDir, path)).href)
+}
+
+/**
+ * One subpath of samsa (`protocol`, `records`) for the in-process codec benchmarks, which need no broker and no
+ * full build: dist/esm/<part> when it is at least as new as src/<part>, otherwise a private transpile of src/<part>,
+ * so the numbers are always those of the current sources. Returns the module and where it came from.
+ * @param {string} part
+ */
+export async function importPart(part) {
+  const dist = join(repoRoot, 'dist', 'esm', part, 'index.js')
+  if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoRoot, 'src', part))) {
+    return { module: await import(pathToFileURL(dist).href), origin: 'dist/esm' }
+  }
+  // Inside node_modules so the transpiled files resolve lz4-napi & co. from the project's node_modules.
+  const out = join(repoRoot, 'node_modules', '.cache', `samsa-bench-src-${part}`)
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+  execFileSync(
+    process.execPath,
+    [tsc, '--outDir', out, '--rootDir', join(repoRoot, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
+      '--skipLibCheck', '--types', 'node', join(repoRoot, 'src', part, 'index.ts')],
+    { stdio: 'inherit', cwd: repoRoot },
+  )
+  return { module: await import(pathToFileURL(join(out, part, 'index.js')).href), origin: `transpiled src/${part} (dist/ missing or stale)` }
 }
