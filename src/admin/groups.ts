@@ -465,6 +465,27 @@ export async function listConsumerGroupOffsets(
   )
 }
 
+interface GroupAnswer<A> {
+  error: KafkaProtocolError | null
+  answers: A
+}
+
+/**
+ * Sends a request about one group to the group's coordinator, looking the coordinator up again while it moves or
+ * loads. Resolves to what `sendOnce` made of the response, or to `noAnswers` with the error when no coordinator
+ * could be reached.
+ */
+async function onGroupCoordinator<A>(
+  ctx: AdminContext,
+  groupId: string,
+  sendOnce: (nodeId: number) => Promise<GroupAnswer<A>>,
+  noAnswers: A,
+  signal: AbortSignal | undefined,
+): Promise<GroupAnswer<A>> {
+  const [result] = await sendToCoordinators(ctx, 'group', [groupId], async (nodeId) => new Map([[groupId, await sendOnce(nodeId)]]), (_, error) => ({ error, answers: noAnswers }), signal)
+  return result!
+}
+
 /** Sets committed offsets of a group that has no active members (the coordinator refuses otherwise). */
 export async function alterConsumerGroupOffsets(
   ctx: AdminContext,
@@ -473,10 +494,9 @@ export async function alterConsumerGroupOffsets(
   options: AdminCallOptions = {},
 ): Promise<PartitionResult[]> {
   if (offsets.length === 0) return []
-  const [result] = await sendToCoordinators(
+  const result = await onGroupCoordinator(
     ctx,
-    'group',
-    [groupId],
+    groupId,
     async (nodeId) => {
       const response = await send(
         ctx,
@@ -507,13 +527,13 @@ export async function alterConsumerGroupOffsets(
       }
       // One group-level outcome: the first coordinator error, so a moved coordinator is retried as a whole.
       const coordinatorError = [...answers.values()].find((a) => a.error && [14, 15, 16].includes(a.error.code))?.error ?? null
-      return new Map([[groupId, { error: coordinatorError, answers }]])
+      return { error: coordinatorError, answers }
     },
-    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    new Map<string, PartitionResult>(),
     options.signal,
   )
   return offsets.map(
-    (o) => result!.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: result!.error ?? itemError(-1, groupId, 'no result for this partition') },
+    (o) => result.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: result.error ?? itemError(-1, groupId, 'no result for this partition') },
   )
 }
 
@@ -524,10 +544,9 @@ export async function deleteConsumerGroupOffsets(
   partitions: TopicPartition[],
   options: AdminCallOptions = {},
 ): Promise<PartitionResult[]> {
-  const [result] = await sendToCoordinators(
+  const result = await onGroupCoordinator(
     ctx,
-    'group',
-    [groupId],
+    groupId,
     async (nodeId) => {
       const response = await send(
         ctx,
@@ -542,13 +561,13 @@ export async function deleteConsumerGroupOffsets(
           answers.set(partitionKey(t.name, p.partitionIndex), { topic: t.name, partition: p.partitionIndex, error: itemError(p.errorCode, `${groupId} ${t.name}-${p.partitionIndex}`) })
         }
       }
-      return new Map([[groupId, { error: itemError(response.errorCode, groupId), answers }]])
+      return { error: itemError(response.errorCode, groupId), answers }
     },
-    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    new Map<string, PartitionResult>(),
     options.signal,
   )
-  if (result!.error) throw result!.error
-  return partitions.map((p) => result!.answers.get(partitionKey(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, error: itemError(-1, groupId, 'no result for this partition') })
+  if (result.error) throw result.error
+  return partitions.map((p) => result.answers.get(partitionKey(p.topic, p.partition)) ?? { topic: p.topic, partition: p.partition, error: itemError(-1, groupId, 'no result for this partition') })
 }
 
 /**
@@ -573,10 +592,9 @@ export async function removeMembersFromConsumerGroup(
     groupInstanceId: m.groupInstanceId ?? null,
     reason: m.reason ?? 'removed by an admin client',
   }))
-  const [result] = await sendToCoordinators(
+  const result = await onGroupCoordinator(
     ctx,
-    'group',
-    [groupId],
+    groupId,
     async (nodeId) => {
       const response = await send(ctx, { kind: 'node', nodeId }, ApiKeys.LeaveGroup, { groupId, members: identities }, {
         signal: options.signal,
@@ -586,14 +604,14 @@ export async function removeMembersFromConsumerGroup(
           return negotiated
         },
       })
-      return new Map([[groupId, { error: itemError(response.errorCode, groupId), members: response.members ?? [] }]])
+      return { error: itemError(response.errorCode, groupId), answers: response.members ?? [] }
     },
-    (_, error) => ({ error, members: [] }),
+    [],
     options.signal,
   )
-  if (result!.error) throw result!.error
+  if (result.error) throw result.error
   return identities.map((m) => {
-    const answer = result!.members.find((r) => (m.groupInstanceId ? r.groupInstanceId === m.groupInstanceId : r.memberId === m.memberId))
+    const answer = result.answers.find((r) => (m.groupInstanceId ? r.groupInstanceId === m.groupInstanceId : r.memberId === m.memberId))
     return {
       memberId: answer?.memberId ?? m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -689,10 +707,9 @@ export async function listShareGroupOffsets(
 /** Sets share-partition start offsets of a share group with no active members. Group-level errors throw. */
 export async function alterShareGroupOffsets(ctx: AdminContext, groupId: string, offsets: ShareOffsetToSet[], options: AdminCallOptions = {}): Promise<PartitionResult[]> {
   if (offsets.length === 0) return []
-  const [result] = await sendToCoordinators(
+  const result = await onGroupCoordinator(
     ctx,
-    'group',
-    [groupId],
+    groupId,
     async (nodeId) => {
       const response = await send(
         ctx,
@@ -714,22 +731,21 @@ export async function alterShareGroupOffsets(ctx: AdminContext, groupId: string,
           })
         }
       }
-      return new Map([[groupId, { error: itemError(response.errorCode, groupId, response.errorMessage), answers }]])
+      return { error: itemError(response.errorCode, groupId, response.errorMessage), answers }
     },
-    (_, error) => ({ error, answers: new Map<string, PartitionResult>() }),
+    new Map<string, PartitionResult>(),
     options.signal,
   )
-  if (result!.error) throw result!.error
-  return offsets.map((o) => result!.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: itemError(-1, groupId, 'no result for this partition') })
+  if (result.error) throw result.error
+  return offsets.map((o) => result.answers.get(partitionKey(o.topic, o.partition)) ?? { topic: o.topic, partition: o.partition, error: itemError(-1, groupId, 'no result for this partition') })
 }
 
 /** Deletes a share group's state for whole topics. Group-level errors throw; per-topic errors are returned. */
 export async function deleteShareGroupOffsets(ctx: AdminContext, groupId: string, topics: string[], options: AdminCallOptions = {}): Promise<TopicResult[]> {
   if (topics.length === 0) return []
-  const [result] = await sendToCoordinators(
+  const result = await onGroupCoordinator(
     ctx,
-    'group',
-    [groupId],
+    groupId,
     async (nodeId) => {
       const response = await send(
         ctx,
@@ -739,13 +755,13 @@ export async function deleteShareGroupOffsets(ctx: AdminContext, groupId: string
         { signal: options.signal, purpose: 'group' },
       )
       const answers = new Map(response.responses.map((t) => [t.topicName, itemError(t.errorCode, `${groupId} ${t.topicName}`, t.errorMessage)]))
-      return new Map([[groupId, { error: itemError(response.errorCode, groupId, response.errorMessage), answers }]])
+      return { error: itemError(response.errorCode, groupId, response.errorMessage), answers }
     },
-    (_, error) => ({ error, answers: new Map<string, KafkaProtocolError | null>() }),
+    new Map<string, KafkaProtocolError | null>(),
     options.signal,
   )
-  if (result!.error) throw result!.error
-  return topics.map((topic) => ({ topic, error: result!.answers.has(topic) ? result!.answers.get(topic)! : itemError(-1, groupId, 'no result for this topic') }))
+  if (result.error) throw result.error
+  return topics.map((topic) => ({ topic, error: result.answers.has(topic) ? result.answers.get(topic)! : itemError(-1, groupId, 'no result for this topic') }))
 }
 
 // ---- streams groups (KIP-1071) ----
