@@ -3,7 +3,7 @@
  * records codec + Produce (so these tests do not depend on the producer client).
  */
 import { Cluster } from '../../src/network/cluster.js'
-import { silentLogger } from '../../src/network/instrumentation.js'
+import { type Logger, silentLogger } from '../../src/network/instrumentation.js'
 import type { ClientContext } from '../../src/kafka.js'
 import { Consumer } from '../../src/consumer/consumer.js'
 import type { ConsumerOptions } from '../../src/consumer/types.js'
@@ -17,12 +17,22 @@ export function uniqueName(label: string): string {
   return `consumer-${label}-${process.pid}-${Date.now()}-${counter++}`
 }
 
+/** `SAMSA_TEST_LOG=debug` (or `warn`) writes the clients' logs to stderr, for a test that fails or hangs. */
+const testLogger: Logger = (() => {
+  const level = process.env.SAMSA_TEST_LOG
+  if (!level) return silentLogger
+  const write = (name: string) => (fields: object, message: string) => {
+    process.stderr.write(`${new Date().toISOString()} ${name} ${message} ${JSON.stringify(fields, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v))}\n`)
+  }
+  return { debug: level === 'debug' ? write('debug') : silentLogger.debug, info: write('info'), warn: write('warn'), error: write('error') }
+})()
+
 export function newCluster(bootstrap: string[] = brokers): Cluster {
-  return new Cluster({ brokers: bootstrap, clientId: 'samsa-consumer-test', logger: silentLogger })
+  return new Cluster({ brokers: bootstrap, clientId: 'samsa-consumer-test', logger: testLogger })
 }
 
 export function contextFor(cluster: Cluster): ClientContext {
-  return { cluster, clientId: 'samsa-consumer-test', logger: silentLogger, release: () => undefined }
+  return { cluster, clientId: 'samsa-consumer-test', logger: testLogger, release: () => undefined }
 }
 
 export function newConsumer(cluster: Cluster, options: ConsumerOptions = {}): Consumer {

@@ -2,7 +2,8 @@
  * The consumer on a three-node cluster while brokers die: the leader of a partition is SIGKILLed during
  * consumption, then the group coordinator. The consumer keeps going by itself (metadata refresh, new leader,
  * coordinator rediscovery, rejoin) and delivers every offset of every partition — nothing skipped. Last, an unclean
- * leader election truncates a log under two consumers: both notice through OffsetForLeaderEpoch validation (KIP-320).
+ * leader election truncates a log under two consumers: both notice through OffsetForLeaderEpoch validation (KIP-320),
+ * and so do members that join later from an offset committed before the election.
  */
 import { KafkaError } from '../../src/errors.js'
 import type { Cluster } from '../../src/network/cluster.js'
@@ -97,6 +98,7 @@ describe('consumer under broker failures (three nodes)', () => {
 
     // Two consumers read everything leader 3 has: one resets on truncation ('earliest'), one must stop ('none').
     const consumerCluster = newCluster(instance!.bootstrap.split(','))
+    const committedGroup = uniqueName('g')
     const resetting = newConsumer(consumerCluster, { autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
     // 'none' needs a starting point that is not a reset: a committed offset of its group.
     const strict = newConsumer(consumerCluster, { groupId: uniqueName('g'), autoOffsetReset: 'none', enableAutoCommit: false, fetchMaxWaitMs: 200 })
@@ -111,11 +113,15 @@ describe('consumer under broker failures (three nodes)', () => {
       truncations.push(event)
       receivedAtTruncation = received.length
     })
+    let lastEpoch = -1
     let resettingFailure: unknown = null
     let strictFailure: unknown = null
     const resettingLoop = (async () => {
       try {
-        for await (const m of resetting) received.push({ offset: m.offset, value: m.value!.toString() })
+        for await (const m of resetting) {
+          received.push({ offset: m.offset, value: m.value!.toString() })
+          lastEpoch = m.leaderEpoch
+        }
       } catch (error) {
         resettingFailure = error
       }
@@ -135,6 +141,13 @@ describe('consumer under broker failures (three nodes)', () => {
       expect([resettingFailure, strictFailure]).toEqual([null, null])
       expect(received.map((m) => m.offset)).toEqual(Array.from({ length: Number(written) }, (_, i) => BigInt(i)))
       const validationsBefore = resetting.fetchStats.validations
+      // A group that finished everything leader 3 had commits its end, with the epoch of the last record read.
+      const committedEpoch = lastEpoch
+      expect(committedEpoch).toBeGreaterThanOrEqual(0)
+      const committer = newConsumer(consumerCluster, { groupId: committedGroup, enableAutoCommit: false })
+      await committer.commit({ offsets: [{ topic, partition: 0, offset: written, leaderEpoch: committedEpoch }] })
+      expect(await committer.committed([{ topic, partition: 0 }])).toMatchObject([{ offset: written, leaderEpoch: committedEpoch }])
+      await committer.close()
 
       await election.leaveOnlyTheLaggingReplica()
       await election.electUncleanly()
@@ -165,6 +178,51 @@ describe('consumer under broker failures (three nodes)', () => {
         { offset: newEnd + 1n, value: 'after-1' },
         { offset: newEnd + 2n, value: 'after-2' },
       ])
+
+      // New members of the committed group start at the committed offset, which the new leader's refilled log now
+      // also has. Fetching there would silently skip after-0..2; the committed epoch is validated first (KIP-320).
+      // Without that check this consumer would not even see a truncation: its fetch at `written` is out of range
+      // and 'earliest' would restart it at 0.
+      const joiner = newConsumer(consumerCluster, { groupId: committedGroup, autoOffsetReset: 'earliest', enableAutoCommit: false, fetchMaxWaitMs: 200 })
+      const joinerTruncations: TruncationEvent[] = []
+      joiner.on('truncation', (event) => joinerTruncations.push(event))
+      await joiner.assign([{ topic, partition: 0 }])
+      const joined: Array<Pick<ConsumerMessage, 'offset'> & { value: string }> = []
+      // Bounded: a consumer that silently stops delivering fails the assertions below instead of hanging the test.
+      for await (const m of joiner.messages({ signal: AbortSignal.timeout(60_000) })) {
+        joined.push({ offset: m.offset, value: m.value!.toString() })
+        if (joined.length === 3) break
+      }
+      await joiner.close()
+      expect(joinerTruncations).toEqual([expect.objectContaining({ topic, partition: 0, offset: newEnd, from: written, detectedBy: 'validation' })])
+      expect(joined).toEqual(received.slice(receivedAtTruncation))
+      const strictJoiner = newConsumer(consumerCluster, { groupId: committedGroup, autoOffsetReset: 'none', enableAutoCommit: false, fetchMaxWaitMs: 200 })
+      await strictJoiner.assign([{ topic, partition: 0 }])
+      let strictJoinerFailure: unknown = null
+      try {
+        for await (const m of strictJoiner.messages({ signal: AbortSignal.timeout(60_000) })) throw new Error(`read ${m.offset} past a truncation`)
+      } catch (error) {
+        strictJoinerFailure = error
+      }
+      await strictJoiner.close()
+      expect(strictJoinerFailure).toBeInstanceOf(LogTruncationError)
+      expect(strictJoinerFailure).toMatchObject({ topic, partition: 0, position: written, divergentOffset: newEnd })
+
+      // A seek that carries the epoch (as committed() returns it) is checked the same way.
+      const seeker = newConsumer(consumerCluster, { autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 })
+      const seekerTruncations: TruncationEvent[] = []
+      seeker.on('truncation', (event) => seekerTruncations.push(event))
+      await seeker.assign([{ topic, partition: 0 }])
+      seeker.seek({ topic, partition: 0, offset: written, leaderEpoch: committedEpoch })
+      const sought: Array<Pick<ConsumerMessage, 'offset'> & { value: string }> = []
+      // Bounded: a consumer that silently stops delivering fails the assertions below instead of hanging the test.
+      for await (const m of seeker.messages({ signal: AbortSignal.timeout(60_000) })) {
+        sought.push({ offset: m.offset, value: m.value!.toString() })
+        if (sought.length === 3) break
+      }
+      await seeker.close()
+      expect(seekerTruncations).toEqual([expect.objectContaining({ offset: newEnd, from: written, detectedBy: 'validation' })])
+      expect(sought).toEqual(received.slice(receivedAtTruncation))
     } finally {
       await resetting.close().catch(() => undefined)
       await strict.close().catch(() => undefined)
