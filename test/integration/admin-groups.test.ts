@@ -3,8 +3,6 @@
  * for empty classic groups, JoinGroup/SyncGroup for a classic member, ConsumerGroupHeartbeat for a KIP-848 member,
  * ShareGroupHeartbeat for a share member), so these tests do not depend on the consumer client.
  */
-import { encodeRecordBatch } from '../../src/records/index.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
 import {
   commitOffsets,
   eventually,
@@ -14,6 +12,7 @@ import {
   joinStreamsGroup,
   leaveShareGroup,
   openAdmin,
+  produceRecords,
   produceValues,
   type TestAdmin,
   uniqueName,
@@ -37,18 +36,13 @@ describe('Admin: offsets and records', () => {
     await createTopic(t, topic, 2)
     const base = 1_700_000_000_000
     // Timestamps out of order, so max-timestamp is not simply the last record.
-    const records = encodeRecordBatch({
-      records: [
-        { value: 'a', timestamp: base + 1000 },
-        { value: 'b', timestamp: base + 5000 },
-        { value: 'c', timestamp: base + 3000 },
-      ],
-    })
-    await t.cluster.send({ kind: 'leader', topic, partition: 0 }, apis[ApiKeys.Produce] as never, {
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
-    } as never, { version: (v: number) => Math.min(v, 12) } as never)
+    // Checked and retried (a just-created partition may not have its leader yet): an unchecked Produce left the
+    // partition empty now and then.
+    await produceRecords(t.cluster, topic, 0, [
+      { value: 'a', timestamp: base + 1000 },
+      { value: 'b', timestamp: base + 5000 },
+      { value: 'c', timestamp: base + 3000 },
+    ])
 
     const results = await t.admin.listOffsets([
       { topic, partition: 0, spec: 'earliest' },

@@ -8,7 +8,7 @@ import { Admin } from '../../src/admin/admin.js'
 import { Cluster } from '../../src/network/cluster.js'
 import { saslMechanismFrom, type SaslConfig } from '../../src/network/sasl/index.js'
 import { apis, ApiKeys, messageCodecs } from '../../src/protocol/index.js'
-import { encodeRecordBatch } from '../../src/records/index.js'
+import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
 
 export function bootstrapList(value = process.env.KAFKA_BROKERS): string[] {
   if (!value) throw new Error('KAFKA_BROKERS is not set: run through jest (global setup starts a broker)')
@@ -46,8 +46,13 @@ export function uniqueName(label: string): string {
 }
 
 /** Appends `values` to one partition with a raw Produce at the leader; returns the base offset. */
-export async function produceValues(cluster: Cluster, topic: string, partition: number, values: string[]): Promise<bigint> {
-  const records = encodeRecordBatch({ records: values.map((value, i) => ({ key: `k${i}`, value })) })
+export function produceValues(cluster: Cluster, topic: string, partition: number, values: string[]): Promise<bigint> {
+  return produceRecords(cluster, topic, partition, values.map((value, i) => ({ key: `k${i}`, value })))
+}
+
+/** Writes one batch of `input` with a raw Produce (acks=all); returns its base offset. */
+export async function produceRecords(cluster: Cluster, topic: string, partition: number, input: RecordInput[]): Promise<bigint> {
+  const records = encodeRecordBatch({ records: input })
   const response = await cluster.send(
     { kind: 'leader', topic, partition },
     apis[ApiKeys.Produce] as never,

@@ -58,7 +58,11 @@ async function transaction(cluster: Cluster, txn: Txn, topic: string, partition:
     acks: -1,
     timeoutMs: 30_000,
     topicData: [{ ...(version >= 13 ? { topicId: cluster.topic(topic)!.topicId } : { name: topic }), partitionData: [{ index: partition, records: batch }] }],
-  }) as never, { version: (v: number) => Math.min(v, 11) })) as { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
+  }) as never, {
+    version: (v: number) => Math.min(v, 11),
+    // A just-created partition may not have its leader yet: the partition's code makes the request path retry.
+    errorCode: (r: { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }) => r.responses[0]!.partitionResponses[0]!.errorCode,
+  } as never)) as { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
   expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0)
   await cluster.send(target, apis[ApiKeys.EndTxn] as never, { transactionalId: txn.transactionalId, producerId: txn.producerId, producerEpoch: txn.producerEpoch, committed: commit } as never, {
     version: (v: number) => Math.min(v, 4),
