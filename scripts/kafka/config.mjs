@@ -123,6 +123,17 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     // rack-unaware placement does, so nothing else changes.
     'broker.rack': rackOf(node.id),
     'replica.selector.class': 'org.apache.kafka.common.replica.RackAwareReplicaSelector',
+    // KIP-848 consumer groups (4.4, and the 3.9 preview) take heartbeat interval and session timeout from the
+    // broker, 5 s and 45 s by default, so every test where a member dies without leaving waited 45 s, and
+    // assignment changes reached members only every 5 s. 10 s of silence is still far more than a member's
+    // 1 s heartbeat interval can miss on a loaded 2-core machine (a GC pause, a busy event loop, a coordinator
+    // move, which restarts session timers). The minimums are lowered with them; the maximums stay (the group-level
+    // consumer.session.timeout.ms must stay inside [min, max]). Share groups keep their 45 s: tests join share
+    // members by hand and expect them to last, and none waits for one to expire.
+    'group.consumer.heartbeat.interval.ms': 1000,
+    'group.consumer.min.heartbeat.interval.ms': 500,
+    'group.consumer.session.timeout.ms': 10_000,
+    'group.consumer.min.session.timeout.ms': 6000,
   }
   if (majorVersion(kafkaVersion) >= 4) {
     // Share groups and the KIP-848 consumer protocol are on by default in 4.4; only the state topic is sized.
