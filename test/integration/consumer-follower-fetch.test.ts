@@ -88,7 +88,7 @@ describe('follower fetching (KIP-392) on a three-node cluster', () => {
     return { topic, leader: partition.leader, follower, produced }
   }
 
-  it('the leader sends a consumer in a follower’s rack to that follower after one Fetch; every record arrives once, in order', async () => {
+  it("the leader sends a consumer in a follower's rack to that follower after one Fetch; every record arrives once, in order", async () => {
     const { topic, leader, follower, produced } = await replicatedTopic('follower', 3000)
     // The rack the brokers advertise is the one the harness gave them: the client rack below names the follower's.
     expect(kafka.cluster.broker(follower)?.rack).toBe(`rack-${follower}`)
@@ -118,6 +118,28 @@ describe('follower fetching (KIP-392) on a three-node cluster', () => {
     expect(watch.fetches[0]!.failed).toBe(false)
     expect(watch.fetches[0]!.bytesIn).toBeLessThan(EMPTY_FETCH_RESPONSE_BYTES)
     expect(watch.fetches.filter((f) => f.node === follower && !f.failed && (f.bytesIn ?? 0) > EMPTY_FETCH_RESPONSE_BYTES).length).toBeGreaterThan(5)
+  }, 120_000)
+
+  it("without a client rack, or in the leader's rack, every Fetch goes to the leader", async () => {
+    const { topic, leader, produced } = await replicatedTopic('leader-only', 500)
+    for (const clientRack of [undefined, `rack-${leader}`]) {
+      const watch = watchFetches(nodeByPort)
+      const consumer = kafka.consumer({ ...(clientRack ? { clientRack } : {}), autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, maxPartitionFetchBytes: 4096 })
+      const delivered: ConsumerMessage[] = []
+      try {
+        await consumer.assign([{ topic, partition: 0 }])
+        for await (const message of consumer) {
+          delivered.push(message)
+          if (delivered.length === produced.size) break
+        }
+      } finally {
+        watch.stop()
+        await consumer.close()
+      }
+      expectExactlyOnceInOrder(delivered, produced)
+      expect(watch.fetches.length).toBeGreaterThan(1)
+      expect(watch.fetches.filter((f) => f.node !== leader)).toEqual([])
+    }
   }, 120_000)
 
   it('when the follower dies mid-consumption, fetching falls back to the leader and nothing is skipped or repeated', async () => {
