@@ -19,6 +19,7 @@ import { AbortedError } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import type { KafkaRecord } from '../records/types.js'
+import type { RecordSource } from '../records/index.js'
 import { Fetcher, type FetchedChunk, PartitionState, partitionKey } from './fetcher.js'
 import { ClassicMembership } from './group-classic.js'
 import { ConsumerProtocolMembership } from './group-consumer-protocol.js'
@@ -103,8 +104,9 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   readonly #ready: FetchedChunk[] = []
   #readyHead = 0
   #bufferedBytes = 0
-  #current: { chunk: FetchedChunk; records: KafkaRecord[]; index: number; leaderEpoch: number } | null = null
+  #current: { chunk: FetchedChunk; records: RecordSource | null; from: bigint | null; leaderEpoch: number } | null = null
   #inProcess: InProcess[] = []
+  #spareInProcess: InProcess | null = null
   #waiter: (() => void) | null = null
   #fatal: KafkaError | null = null
   #closed = false
@@ -425,6 +427,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       p.state.processed = p.next
       p.state.processedEpoch = p.epoch
     }
+    if (list.length === 1) this.#spareInProcess = list[0]!
     // Reused, not replaced: this runs once per message. (eachBatch swaps the array out before handing it on.)
     list.length = 0
   }
@@ -441,12 +444,23 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           this.#finishCurrent()
           continue
         }
-        if (current.index < current.records.length) {
-          // The caller reads partition and epoch from #current: no per-message tuple for the GC.
-          return current.records[current.index++]!
+        if (current.records !== null) {
+          let record: KafkaRecord | null
+          try {
+            record = current.records.next()
+          } catch (error) {
+            this.#finishCurrent()
+            throw error
+          }
+          if (record !== null) {
+            if (current.from !== null && record.offset < current.from) continue
+            // The caller reads partition and epoch from #current: no per-message tuple for the GC.
+            return record
+          }
+          current.records = null
         }
-        // Decoding a batch (up to maxPartitionFetchBytes of records) is the biggest single step of delivery: start
-        // it on a fresh slice rather than at the end of a spent one, so one turn holds at most one slice plus one batch.
+        // Opening a batch checks its CRC and decompresses it: start that on a fresh slice rather than at the end of a
+        // spent one. Records are decoded one by one as they are taken, so no turn decodes a whole batch.
         if (performance.now() - this.#sliceStart > SLICE_MS / 2) {
           this.#yieldDue = true
           return null
@@ -463,7 +477,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
           continue
         }
         current.records = next.records
-        current.index = 0
+        current.from = next.from
         current.leaderEpoch = next.leaderEpoch
         continue
       }
@@ -477,7 +491,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         this.#releaseChunk(chunk)
         continue
       }
-      this.#current = { chunk, records: [], index: 0, leaderEpoch: -1 }
+      this.#current = { chunk, records: null, from: null, leaderEpoch: -1 }
     }
   }
 
@@ -492,7 +506,25 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     const next = record.offset + 1n
     state.position = next
     state.positionEpoch = leaderEpoch
-    this.#inProcess.push({ state, generation: state.generation, next, epoch: leaderEpoch })
+    const list = this.#inProcess
+    const generation = state.generation
+    const last = list.length > 0 ? list[list.length - 1]! : null
+    if (last !== null && last.state === state && last.generation === generation) {
+      // Messages of one partition in a row (a batch): the last one decides what counts as processed.
+      last.next = next
+      last.epoch = leaderEpoch
+    } else {
+      // One message at a time is the common case: its bookkeeping object is recycled, not left to the GC.
+      const entry = this.#spareInProcess
+      if (entry !== null) {
+        this.#spareInProcess = null
+        entry.state = state
+        entry.generation = generation
+        entry.next = next
+        entry.epoch = leaderEpoch
+        list.push(entry)
+      } else list.push({ state, generation, next, epoch: leaderEpoch })
+    }
     return {
       topic: state.topic,
       partition: state.partition,
@@ -666,8 +698,19 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     // Stay within the current decoded batch of the same partition: no extra decoding, no partition mixing.
     while (messages.length < limit) {
       const current = this.#current
-      if (!current || current.chunk.state !== state || current.index >= current.records.length || current.chunk.stale) break
-      const record = current.records[current.index++]!
+      if (!current || current.chunk.state !== state || current.records === null || current.chunk.stale) break
+      let record: KafkaRecord | null
+      try {
+        record = current.records.next()
+      } catch {
+        // Deliver what was read; the next take meets the same error (the cursor repeats it) and reports it.
+        break
+      }
+      if (record === null) {
+        current.records = null
+        break
+      }
+      if (current.from !== null && record.offset < current.from) continue
       messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
     }
     const s = this.#states.get(partitionKey(first.topic, first.partition))

@@ -11,7 +11,7 @@ import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
-import { decodeRecordBatchAt } from '../records/index.js'
+import { openRecordBatchAt, type RecordSource } from '../records/index.js'
 import type { KafkaRecord } from '../records/types.js'
 import { request } from './request.js'
 
@@ -141,18 +141,19 @@ export class FetchedChunk {
   }
 
   /**
-   * The deliverable records of the next batch (control batches, aborted transactions and records before the
-   * position dropped), or null when the chunk is exhausted. May return an empty array for a skipped batch.
+   * The next batch's records, decoded as they are read, or null when the chunk is exhausted. Control batches and
+   * aborted transactions come back empty. `from` is set when the batch starts before the position (compressed
+   * batches and compaction can hand back records that were delivered already): records below it are not delivered.
    */
-  nextBatch(checkCrcs: boolean): { records: KafkaRecord[]; leaderEpoch: number } | null {
+  nextBatch(checkCrcs: boolean): { records: RecordSource; leaderEpoch: number; from: bigint | null } | null {
     if (this.pos >= this.size) return null
-    const decoded = decodeRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
-    if (decoded === null) {
+    const opened = openRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
+    if (opened === null) {
       this.pos = this.size
       return null
     }
-    this.pos = decoded.next
-    const batch = decoded.batch
+    this.pos = opened.next
+    const batch = opened.batch
     if (this.aborted !== null) {
       while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= batch.lastOffset) this.abortedProducers!.add(this.aborted.shift()!.producerId)
       if (batch.isControl) {
@@ -163,14 +164,12 @@ export class FetchedChunk {
     }
     if (batch.isControl) return this.#skip(batch.lastOffset)
     const position = this.state.position ?? 0n
-    let records = batch.records
-    // Compressed batches and compaction can hand back records before the position; they were delivered already.
-    if (batch.baseOffset < position) records = records.filter((r) => r.offset >= position)
-    return { records, leaderEpoch: batch.partitionLeaderEpoch }
+    return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from: batch.baseOffset < position ? position : null }
   }
 }
 
-const EMPTY_BATCH = { records: [] as KafkaRecord[], leaderEpoch: -1 }
+const NO_RECORDS: RecordSource = { next: () => null }
+const EMPTY_BATCH: { records: RecordSource; leaderEpoch: number; from: bigint | null } = { records: NO_RECORDS, leaderEpoch: -1, from: null }
 
 interface SessionPartition {
   fetchOffset: bigint

@@ -198,23 +198,57 @@ function readInt64Number(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4)
 }
 
-function readRecords(
-  reader: RecordReader,
-  header: BatchHeader,
-  logAppendTime: boolean,
-): KafkaRecord[] {
-  const count = header.recordCount
-  const records: KafkaRecord[] = new Array<KafkaRecord>(count)
-  const baseOffset = header.baseOffset
-  const baseOffsetNumber = Number(baseOffset)
-  const offsetsAsNumbers = baseOffsetNumber >= 0 && baseOffsetNumber <= MAX_SAFE_BASE
-  const baseTimestamp = logAppendTime ? header.maxTimestamp : header.baseTimestamp
-  const baseTimestampNumber = Number(baseTimestamp)
-  const timestampsAsNumbers = Math.abs(baseTimestampNumber) <= MAX_SAFE_BASE
-  // Records of one batch very often share a timestamp: reuse the BigInt instead of allocating one per record.
-  let lastTimestampDelta = 0
-  let lastTimestamp = baseTimestamp
-  for (let i = 0; i < count; i++) {
+/**
+ * The records of one v2 batch, decoded one at a time on request. A consumer that hands records out as they are
+ * decoded keeps only the current record alive (young-generation GC stays cheap) and never spends a whole batch's
+ * decode in one event-loop turn. Every record is bounds-checked as it is read; once the last one is read, bytes
+ * left over in the batch are an error too.
+ */
+export class RecordCursor implements RecordSource {
+  readonly count: number
+  private readonly reader: RecordReader
+  private index = 0
+  private readonly baseOffset: bigint
+  private readonly baseOffsetNumber: number
+  private readonly offsetsAsNumbers: boolean
+  private readonly baseTimestamp: bigint
+  private readonly baseTimestampNumber: number
+  private readonly timestampsAsNumbers: boolean
+  private readonly logAppendTime: boolean
+  // Records of one batch very often share a timestamp: the BigInt is reused instead of allocated per record.
+  private lastTimestampDelta = 0
+  private lastTimestamp: bigint
+  private failure: unknown = null
+
+  constructor(reader: RecordReader, header: BatchHeader, logAppendTime: boolean) {
+    this.reader = reader
+    this.count = header.recordCount
+    this.baseOffset = header.baseOffset
+    this.baseOffsetNumber = Number(header.baseOffset)
+    this.offsetsAsNumbers = this.baseOffsetNumber >= 0 && this.baseOffsetNumber <= MAX_SAFE_BASE
+    this.baseTimestamp = logAppendTime ? header.maxTimestamp : header.baseTimestamp
+    this.baseTimestampNumber = Number(this.baseTimestamp)
+    this.timestampsAsNumbers = Math.abs(this.baseTimestampNumber) <= MAX_SAFE_BASE
+    this.logAppendTime = logAppendTime
+    this.lastTimestamp = this.baseTimestamp
+    if (this.count === 0) this.checkEnd()
+  }
+
+  /** The next record, or null after the last. After a decode error, every call throws that error again. */
+  next(): KafkaRecord | null {
+    if (this.failure !== null) throw this.failure
+    const i = this.index
+    if (i >= this.count) return null
+    try {
+      return this.read(i)
+    } catch (error) {
+      this.failure = error
+      throw error
+    }
+  }
+
+  private read(i: number): KafkaRecord {
+    const reader = this.reader
     const length = reader.varint()
     const recordStart = reader.pos
     if (length < MIN_RECORD_SIZE - 1 || length > reader.end - recordStart) {
@@ -237,23 +271,39 @@ function readRecords(
     reader.end = batchEnd
 
     let timestamp: bigint
-    if (logAppendTime) timestamp = baseTimestamp
-    else if (timestampDelta === lastTimestampDelta) timestamp = lastTimestamp
+    if (this.logAppendTime) timestamp = this.baseTimestamp
+    else if (timestampDelta === this.lastTimestampDelta) timestamp = this.lastTimestamp
     else {
       timestamp =
-        timestampsAsNumbers && Math.abs(timestampDelta) <= TWO_32
-          ? BigInt(baseTimestampNumber + timestampDelta)
-          : baseTimestamp + BigInt(timestampDelta)
-      lastTimestampDelta = timestampDelta
-      lastTimestamp = timestamp
+        this.timestampsAsNumbers && Math.abs(timestampDelta) <= TWO_32
+          ? BigInt(this.baseTimestampNumber + timestampDelta)
+          : this.baseTimestamp + BigInt(timestampDelta)
+      this.lastTimestampDelta = timestampDelta
+      this.lastTimestamp = timestamp
     }
-    const offset = offsetsAsNumbers ? BigInt(baseOffsetNumber + offsetDelta) : baseOffset + BigInt(offsetDelta)
-    records[i] = { offset, timestamp, key, value, headers }
+    const offset = this.offsetsAsNumbers ? BigInt(this.baseOffsetNumber + offsetDelta) : this.baseOffset + BigInt(offsetDelta)
+    this.index = i + 1
+    if (i + 1 === this.count) this.checkEnd()
+    return { offset, timestamp, key, value, headers }
   }
-  if (reader.pos !== reader.end) {
-    fail(`batch has ${reader.end - reader.pos} bytes after its ${count} records`, reader.at)
+
+  private checkEnd(): void {
+    const reader = this.reader
+    if (reader.pos !== reader.end) fail(`batch has ${reader.end - reader.pos} bytes after its ${this.count} records`, reader.at)
   }
-  return records
+}
+
+/** Records handed out one at a time: lazily decoded (RecordCursor) or already decoded (legacy, control batches). */
+export interface RecordSource {
+  next(): KafkaRecord | null
+}
+
+class DecodedRecords implements RecordSource {
+  private index = 0
+  constructor(private readonly records: KafkaRecord[]) {}
+  next(): KafkaRecord | null {
+    return this.index < this.records.length ? this.records[this.index++] : null
+  }
 }
 
 function readControl(records: KafkaRecord[], at: number): ControlRecord | null {
@@ -303,6 +353,10 @@ function codecOf(attributes: number, at: number): CompressionCodec {
 }
 
 function finishBatch(header: BatchHeader, records: KafkaRecord[], codec: CompressionCodec): RecordBatch {
+  return batchOf(header, codec, records, (header.attributes & CONTROL_FLAG) !== 0 ? readControl(records, header.start) : null)
+}
+
+function batchOf<R>(header: BatchHeader, codec: CompressionCodec, records: R, control: ControlRecord | null): BatchOf<R> {
   const attributes = header.attributes
   const isControl = (attributes & CONTROL_FLAG) !== 0
   return {
@@ -325,25 +379,44 @@ function finishBatch(header: BatchHeader, records: KafkaRecord[], codec: Compres
     baseSequence: header.baseSequence,
     recordCount: header.recordCount,
     records,
-    control: isControl ? readControl(records, header.start) : null,
+    control,
   }
 }
 
-function recordsOfPlainBatch(buf: Buffer, header: BatchHeader): KafkaRecord[] {
+type BatchOf<R> = Omit<RecordBatch, 'records'> & { records: R }
+
+/** A batch whose records are read one at a time (openRecordBatchAt). */
+export type LazyRecordBatch = BatchOf<RecordSource>
+
+function cursorOfPlainBatch(buf: Buffer, header: BatchHeader): RecordCursor {
   const start = header.start + RECORDS
   if (header.recordCount > (header.end - start) / MIN_RECORD_SIZE) {
     fail(`record count ${header.recordCount} cannot fit in ${header.end - start} bytes`, header.start)
   }
   const reader = new RecordReader(buf, start, header.end, header.start)
-  return readRecords(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
+  return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
 }
 
-function recordsOfDecompressed(data: Buffer, header: BatchHeader): KafkaRecord[] {
+function cursorOfDecompressed(data: Buffer, header: BatchHeader): RecordCursor {
   if (header.recordCount > data.length / MIN_RECORD_SIZE) {
     fail(`record count ${header.recordCount} cannot fit in ${data.length} decompressed bytes`, header.start)
   }
   const reader = new RecordReader(data, 0, data.length, header.start)
-  return readRecords(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
+  return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
+}
+
+function recordsOfPlainBatch(buf: Buffer, header: BatchHeader): KafkaRecord[] {
+  return drain(cursorOfPlainBatch(buf, header))
+}
+
+function recordsOfDecompressed(data: Buffer, header: BatchHeader): KafkaRecord[] {
+  return drain(cursorOfDecompressed(data, header))
+}
+
+function drain(cursor: RecordCursor): KafkaRecord[] {
+  const records: KafkaRecord[] = new Array<KafkaRecord>(cursor.count)
+  for (let i = 0; i < records.length; i++) records[i] = cursor.next()!
+  return records
 }
 
 type Frame =
@@ -469,6 +542,39 @@ export function decodeRecordBatchAt(
       ? recordsOfPlainBatch(buf, header)
       : recordsOfDecompressed(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
   return { batch: finishBatch(header, records, codec), next: header.end }
+}
+
+/**
+ * Like decodeRecordBatchAt, but the records are decoded as they are read (`records.next()`), so a consumer holds
+ * one record at a time instead of a whole batch. The batch header (and its CRC, and decompression) is checked here;
+ * each record when it is read. Control batches and legacy messages come decoded (they are small).
+ */
+export function openRecordBatchAt(
+  input: Uint8Array,
+  pos: number,
+  options?: DecodeOptions,
+): { batch: LazyRecordBatch; next: number } | null {
+  const buf = asBuffer(input)
+  const { verifyCrc, maxDecompressedBytes } = resolveOptions(options)
+  if (pos >= buf.length) return null
+  const frame = frameAt(buf, pos, verifyCrc)
+  if (frame.kind === 'incomplete') return null
+  if (frame.kind === 'legacy') {
+    const out: RecordBatch[] = []
+    decodeLegacyMessage(buf, pos, frame.end, verifyCrc, maxDecompressedBytes, out)
+    const batch = out[0]
+    return { batch: { ...batch, records: new DecodedRecords(batch.records) }, next: frame.end }
+  }
+  const { header, codec } = frame
+  const cursor =
+    codec === 'none'
+      ? cursorOfPlainBatch(buf, header)
+      : cursorOfDecompressed(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
+  if ((header.attributes & CONTROL_FLAG) !== 0) {
+    const records = drain(cursor)
+    return { batch: batchOf(header, codec, new DecodedRecords(records), readControl(records, header.start)), next: header.end }
+  }
+  return { batch: batchOf<RecordSource>(header, codec, cursor, null), next: header.end }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

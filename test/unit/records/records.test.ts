@@ -3,6 +3,7 @@ import {
   RecordsDecodeError,
   decodeRecordBatchAt,
   decodeRecordBatches,
+  openRecordBatchAt,
   decodeRecordBatchesAsync,
   encodeControlBatch,
   encodeRecordBatch,
@@ -224,6 +225,40 @@ describe('fetch payload framing', () => {
     const second = decodeRecordBatchAt(input, first.next)!
     expect([first.batch.baseOffset, second.batch.baseOffset]).toEqual([0n, 2n])
     expect(decodeRecordBatchAt(input, second.next)).toBeNull()
+  })
+
+  test('openRecordBatchAt reads records one at a time, equal to the eager decode, for every codec', () => {
+    for (const compression of CODECS) {
+      const input = encodeRecordBatch({ records: sampleRecords(5), baseOffset: 10n, compression })
+      const opened = openRecordBatchAt(input, 0)!
+      const lazy = []
+      for (let r = opened.batch.records.next(); r !== null; r = opened.batch.records.next()) lazy.push(r)
+      expect(lazy).toEqual(decodeRecordBatchAt(input, 0)!.batch.records)
+      expect(opened.batch.records.next()).toBeNull()
+      expect(opened.next).toBe(input.length)
+    }
+  })
+
+  test('a lazily read batch delivers the records before a corrupt one, then throws on every later call', () => {
+    const input = encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })
+    // The last byte is the last record's header count (0): claiming one header makes that record overrun.
+    input[input.length - 1] = 0x02
+    const opened = openRecordBatchAt(input, 0, { verifyCrc: false })!
+    expect(opened.batch.records.next()!.value!.toString()).toBe('a')
+    expect(opened.batch.records.next()!.value!.toString()).toBe('b')
+    expect(() => opened.batch.records.next()).toThrow(RecordsDecodeError)
+    expect(() => opened.batch.records.next()).toThrow(RecordsDecodeError)
+    // With the CRC checked (the default), nothing of the batch is handed out.
+    expect(() => openRecordBatchAt(input, 0)).toThrow(RecordsDecodeError)
+  })
+
+  test('a lazily read batch with bytes after its last record fails at that record', () => {
+    const batch = encodeRecordBatch({ records: [{ value: 'a' }] })
+    // One record declared, but the record count field says 1 while the batch claims 3 more bytes.
+    const padded = Buffer.concat([batch, Buffer.from([0, 0, 0])])
+    padded.writeInt32BE(padded.readInt32BE(8) + 3, 8)
+    const opened = openRecordBatchAt(padded, 0, { verifyCrc: false })!
+    expect(() => opened.batch.records.next()).toThrow(/bytes after its 1 records/)
   })
 
   test('an empty input decodes to no batches', () => {
