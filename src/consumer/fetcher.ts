@@ -56,6 +56,8 @@ export class PartitionState {
   /** Bumped by seek and by resets, so that chunks fetched before them are discarded. */
   generation = 0
   preferredReplica = -1
+  /** When the leader's advice to read from preferredReplica lapses and the leader is asked again (as Java does). */
+  preferredReplicaUntil = 0
   bufferedChunks = 0
   bufferedBytes = 0
   /** When the fetch position must be found (committed offset or reset policy) before fetching. */
@@ -322,7 +324,12 @@ export class Fetcher {
   }
 
   #nodeFor(state: PartitionState): number {
-    if (state.preferredReplica >= 0 && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
+    if (state.preferredReplica >= 0) {
+      // A follower that stays up but stops replicating would otherwise keep this consumer forever: the advice lapses
+      // after metadataMaxAgeMs, and the leader (which only names in-sync replicas) is asked again.
+      if (Date.now() < state.preferredReplicaUntil && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
+      state.preferredReplica = -1
+    }
     const info = this.#cluster.topic(state.topic)?.partitions[state.partition]
     if (!info || info.leader < 0 || !this.#cluster.broker(info.leader)) return -1
     return info.leader
@@ -586,6 +593,7 @@ export class Fetcher {
     }
     if (p.preferredReadReplica !== undefined && p.preferredReadReplica >= 0 && p.preferredReadReplica !== state.preferredReplica) {
       state.preferredReplica = p.preferredReadReplica
+      state.preferredReplicaUntil = Date.now() + this.#cluster.metadataMaxAgeMs
     }
     const records = p.records
     if (records === null || records.length === 0) return

@@ -167,6 +167,11 @@ export class Cluster {
     return this.#controllerId
   }
 
+  /** How long metadata (and anything derived from it, like a preferred read replica) is trusted. */
+  get metadataMaxAgeMs(): number {
+    return this.#metadataMaxAgeMs
+  }
+
   get retryOptions(): RetryOptions {
     return this.#retry
   }

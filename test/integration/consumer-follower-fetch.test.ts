@@ -142,6 +142,30 @@ describe('follower fetching (KIP-392) on a three-node cluster', () => {
     }
   }, 120_000)
 
+  it("the leader's advice lapses after metadataMaxAgeMs: the consumer asks the leader again, and goes back to the follower", async () => {
+    const { topic, leader, follower } = await replicatedTopic('follower-expiry', 10)
+    const shortLived = new Kafka({ brokers: instance!.bootstrap.split(','), clientId: 'samsa-follower-expiry-test', logger: false, metadataMaxAgeMs: 1500 })
+    const watch = watchFetches(nodeByPort)
+    const consumer = shortLived.consumer({ clientRack: `rack-${follower}`, autoOffsetReset: 'earliest', fetchMaxWaitMs: 100 })
+    const delivered: ConsumerMessage[] = []
+    try {
+      await consumer.assign([{ topic, partition: 0 }])
+      // Reading for ~5 s (empty fetches every 100 ms once caught up) spans three lapses of the advice.
+      for await (const message of consumer.messages({ signal: AbortSignal.timeout(5000) })) delivered.push(message)
+    } finally {
+      watch.stop()
+      await consumer.close()
+      await shortLived.close()
+    }
+    expect(delivered.map((m) => m.offset)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i)))
+    const targets = watch.fetches.filter((f) => !f.failed).map((f) => f.node)
+    expect(targets[0]).toBe(leader)
+    // Runs of fetches: leader, follower…, leader, follower…: every return to the leader is followed by the follower.
+    const runs = targets.filter((node, i) => i === 0 || node !== targets[i - 1])
+    expect(runs.filter((node) => node === leader).length).toBeGreaterThanOrEqual(3)
+    expect(runs.every((node, i) => node === (i % 2 === 0 ? leader : follower))).toBe(true)
+  }, 120_000)
+
   it('when the follower dies mid-consumption, fetching falls back to the leader and nothing is skipped or repeated', async () => {
     const { topic, leader, follower, produced } = await replicatedTopic('follower-kill', 2000)
     const watch = watchFetches(nodeByPort)
