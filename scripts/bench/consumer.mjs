@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -73,6 +73,9 @@ async function samsaModules() {
 // ---------------------------------------------------------------------------------------------------------------
 // Child: one client consumes the topic and prints one JSON line.
 
+/** `PerformanceEntry.detail.kind` of 'gc' entries (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
+
 async function runChild(client, brokers, topic, total) {
   const groupId = `bench-${client}-${process.pid}-${Date.now()}`
   let first = 0
@@ -93,6 +96,14 @@ async function runChild(client, brokers, topic, total) {
     let cpuStart = process.cpuUsage()
     let longestBusyGapMs = 0
     let busyGapsOver10Ms = 0
+    // Long gaps and GC pauses on one timeline, so a long gap can be told apart: GC (pauses of the main thread the
+    // observer reports), descheduling (wall time without CPU) and the rest, which is the library's own work.
+    const longGaps = []
+    const gcPauses = []
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, end: entry.startTime + entry.duration, kind: GC_KINDS[entry.detail?.kind] ?? String(entry.detail?.kind) })
+    })
+    gcObserver.observe({ entryTypes: ['gc'] })
     const probe = setInterval(() => {
       const now = performance.now()
       const cpu = process.cpuUsage()
@@ -100,6 +111,7 @@ async function runChild(client, brokers, topic, total) {
       if (count > 0) {
         if (busy > longestBusyGapMs) longestBusyGapMs = busy
         if (busy > 10) busyGapsOver10Ms++
+        if (now - gapStart > 10) longGaps.push({ start: gapStart, end: now, busy })
       }
       gapStart = now
       cpuStart = cpu
@@ -117,6 +129,15 @@ async function runChild(client, brokers, topic, total) {
     delay.disable()
     clearInterval(probe)
     await consumer.close()
+    await new Promise((resolve) => setImmediate(resolve))
+    gcObserver.disconnect()
+    const overlap = (gap, p) => Math.max(0, Math.min(gap.end, p.end) - Math.max(gap.start, p.start))
+    const attributed = longGaps.map((gap) => {
+      const pauses = gcPauses.filter((p) => overlap(gap, p) > 0)
+      const gcMs = pauses.reduce((sum, p) => sum + overlap(gap, p), 0)
+      return { atMs: gap.start - first, wallMs: gap.end - gap.start, gcMs, gcKinds: [...new Set(pauses.map((p) => p.kind))].join('+'), otherBusyMs: Math.max(0, gap.busy - gcMs) }
+    })
+    const gcLongest = (kind) => gcPauses.filter((p) => p.kind === kind).reduce((max, p) => Math.max(max, p.end - p.start), 0)
     return {
       client,
       count,
@@ -126,6 +147,12 @@ async function runChild(client, brokers, topic, total) {
       eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
       longestBusyGapMs,
       busyGapsOver10Ms,
+      // Gaps of the 1 ms probe over 10 ms wall time: how much of each was GC, and how much CPU outside GC.
+      gapsOver10Ms: attributed.length,
+      gapsOver10MsMostlyGc: attributed.filter((g) => g.gcMs >= g.wallMs / 2).length,
+      longestBusyGapOutsideGcMs: attributed.reduce((max, g) => Math.max(max, g.otherBusyMs), 0),
+      longestGapsMs: attributed.sort((a, b) => b.wallMs - a.wallMs).slice(0, 5).map((g) => ({ at: +g.atMs.toFixed(0), wall: +g.wallMs.toFixed(1), gc: +g.gcMs.toFixed(1), gcKinds: g.gcKinds, otherBusy: +g.otherBusyMs.toFixed(1) })),
+      gcPauses: Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, { count: gcPauses.filter((p) => p.kind === kind).length, longestMs: +gcLongest(kind).toFixed(1) }])),
     }
   }
   if (client === 'kafkajs') {
@@ -270,7 +297,7 @@ for (let round = 0; round < ROUNDS; round++) {
     result.recordsPerSec = Math.round((result.count / result.ms) * 1000)
     result.mbPerSec = Number(((result.bytes / 1024 / 1024 / result.ms) * 1000).toFixed(1))
     result.round = round
-    log(`${client}: ${result.count} records in ${result.ms.toFixed(0)} ms = ${result.recordsPerSec} rec/s, ${result.mbPerSec} MB/s${result.eventLoopDelayMaxMs !== undefined ? `, event-loop delay max ${result.eventLoopDelayMaxMs.toFixed(1)} ms p99 ${result.eventLoopDelayP99Ms.toFixed(1)} ms, longest CPU-busy gap ${result.longestBusyGapMs.toFixed(1)} ms (${result.busyGapsOver10Ms} over 10 ms)` : ''}`)
+    log(`${client}: ${result.count} records in ${result.ms.toFixed(0)} ms = ${result.recordsPerSec} rec/s, ${result.mbPerSec} MB/s${result.eventLoopDelayMaxMs !== undefined ? `, event-loop delay max ${result.eventLoopDelayMaxMs.toFixed(1)} ms p99 ${result.eventLoopDelayP99Ms.toFixed(1)} ms, longest CPU-busy gap ${result.longestBusyGapMs.toFixed(1)} ms (${result.busyGapsOver10Ms} over 10 ms); gaps over 10 ms: ${result.gapsOver10Ms} (${result.gapsOver10MsMostlyGc} mostly GC), longest CPU-busy outside GC ${result.longestBusyGapOutsideGcMs.toFixed(1)} ms, longest ${JSON.stringify(result.longestGapsMs)}` : ''}`)
     results.push(result)
   }
 }
