@@ -55,9 +55,50 @@ export interface RequestFinishEvent extends RequestStartEvent {
   error?: Error
 }
 
+/** A produce batch settled: acknowledged (`baseOffset`) or failed for good (`error`). */
+export interface ProduceChannelEvent {
+  clientId: string
+  topic: string
+  partition: number
+  records: number
+  /** Encoded batch size as sent. */
+  bytes: number
+  /** From the batch's first append to its settlement, retries included. */
+  durationMs: number
+  baseOffset?: bigint
+  error?: Error
+}
+
+/** One Fetch response handled by a consumer (or a failed Fetch). */
+export interface FetchChannelEvent {
+  clientId: string
+  groupId: string | null
+  nodeId: number
+  partitions: number
+  /** Record bytes received, summed over partitions. */
+  bytes: number
+  durationMs: number
+  error?: Error
+}
+
+/** A consumer's assignment changed. */
+export interface RebalanceChannelEvent {
+  clientId: string
+  groupId: string | null
+  memberId: string | null
+  type: 'assigned' | 'revoked' | 'lost'
+  partitions: Array<{ topic: string; partition: number }>
+}
+
 export const channels = {
   connect: diagnosticsChannel.channel('samsa:connection:connect'),
   close: diagnosticsChannel.channel('samsa:connection:close'),
   requestStart: diagnosticsChannel.channel('samsa:request:start'),
   requestFinish: diagnosticsChannel.channel('samsa:request:finish'),
+  /** ProduceChannelEvent, per batch. */
+  produce: diagnosticsChannel.channel('samsa:produce'),
+  /** FetchChannelEvent, per Fetch response. */
+  fetch: diagnosticsChannel.channel('samsa:fetch'),
+  /** RebalanceChannelEvent, per assignment change. */
+  rebalance: diagnosticsChannel.channel('samsa:rebalance'),
 } as const
