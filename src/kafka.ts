@@ -11,8 +11,9 @@ import type { RetryOptions } from './network/retry.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
 import type { ProducerOptions } from './producer/options.js'
 import { Producer } from './producer/producer.js'
+import type { SerializerInput, SerializerOption } from './producer/serializers.js'
 import { Consumer } from './consumer/consumer.js'
-import type { ConsumerOptions } from './consumer/types.js'
+import type { ConsumerOptions, DeserializedOutput, DeserializerOption } from './consumer/types.js'
 import { Admin, type AdminOptions } from './admin/admin.js'
 
 export interface KafkaConfig {
@@ -98,12 +99,18 @@ export class Kafka {
     return new Admin(this.context(), options)
   }
 
-  producer(options: ProducerOptions = {}): Producer {
-    return new Producer(this.context(), options)
+  /** `K` and `V`, the key and value types `send` accepts, follow from `keySerializer` / `valueSerializer`. */
+  producer<KS extends SerializerOption | undefined, VS extends SerializerOption | undefined>(
+    options: ProducerOptions & { keySerializer?: KS; valueSerializer?: VS } = {},
+  ): Producer<SerializerInput<KS>, SerializerInput<VS>> {
+    return new Producer<SerializerInput<KS>, SerializerInput<VS>>(this.context(), options)
   }
 
-  consumer(options: ConsumerOptions = {}): Consumer {
-    return new Consumer(this.context(), options)
+  /** `K` and `V`, what messages' key and value hold, follow from `keyDeserializer` / `valueDeserializer`. */
+  consumer<KD extends DeserializerOption | undefined = undefined, VD extends DeserializerOption | undefined = undefined>(
+    options: ConsumerOptions & { keyDeserializer?: KD; valueDeserializer?: VD } = {},
+  ): Consumer<DeserializedOutput<KD>, DeserializedOutput<VD>> {
+    return new Consumer<DeserializedOutput<KD>, DeserializedOutput<VD>>(this.context(), options)
   }
 
   /** Closes every connection. Clients still open fail their pending work with a connection error. */

@@ -2,6 +2,7 @@
 import { KafkaError } from '../errors.js'
 import type { CompressionCodec } from '../records/index.js'
 import type { Partitioner } from './partitioner.js'
+import type { SerializerOption } from './serializers.js'
 
 export type Acks = 0 | 1 | -1 | 'all'
 
@@ -43,6 +44,10 @@ export interface ProducerOptions {
   transactionTimeoutMs?: number
   /** Batches at least this large are compressed on libuv's thread pool instead of the event loop. Default 65 536. */
   asyncCompressionMinBytes?: number
+  /** Turns each message's key into bytes before partitioning: `'string'`, `'json'` or a function. Default: none (keys are `Buffer | string | null`). */
+  keySerializer?: SerializerOption
+  /** Turns each message's value into bytes: `'string'`, `'json'` or a function. Default: none (values are `Buffer | string | null`). */
+  valueSerializer?: SerializerOption
 }
 
 export interface ResolvedProducerOptions {

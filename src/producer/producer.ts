@@ -19,7 +19,7 @@ import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster, TopicInfo } from '../network/cluster.js'
 import type { Connection } from '../network/connection.js'
-import type { Logger } from '../network/instrumentation.js'
+import { channels, type Logger, type ProduceChannelEvent } from '../network/instrumentation.js'
 import { isRetriable } from '../network/retry.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 import { decodeRecordBatches, RecordBatchBuilder, type HeaderInput, type KafkaRecord, type RecordData } from '../records/index.js'
@@ -28,11 +28,16 @@ import { resealRecordBatch } from '../records/reseal.js'
 import type { ClientContext } from '../kafka.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { partitionForKey, StickyPartitionCache } from './partitioner.js'
+import { resolveSerializer, type ResolvedSerializer } from './serializers.js'
 import { TransactionError, TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
 
-export interface ProducerMessage {
-  key?: RecordData
-  value: RecordData
+/**
+ * One record to send. `K` and `V` are what the producer's key and value serializers take (`Buffer | string | null`
+ * without serializers); `null` and an absent key are never serialized: no key, or a tombstone value.
+ */
+export interface ProducerMessage<K = RecordData, V = RecordData> {
+  key?: K | null
+  value: V | null
   headers?: HeaderInput
   /** Send to this partition instead of letting the partitioner choose. */
   partition?: number
@@ -40,9 +45,27 @@ export interface ProducerMessage {
   timestamp?: number | bigint
 }
 
-export interface ProducerRecord {
+export interface ProducerRecord<K = RecordData, V = RecordData> {
   topic: string
-  messages: ProducerMessage[]
+  messages: Array<ProducerMessage<K, V>>
+}
+
+/** What `transaction(work)` hands to `work`: sending inside the transaction, valid until `work` settles. */
+export interface Transaction<K = RecordData, V = RecordData> {
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]>
+  sendBatch(records: Array<ProducerRecord<K, V>>): Promise<RecordMetadata[]>
+  /**
+   * Commits `offsets` for `consumer`'s group with the transaction (consume–transform–produce, exactly once). The
+   * offsets are the next ones to consume (last processed + 1) of the partitions this transaction's output came from.
+   */
+  sendOffsets(options: { consumer: TransactionConsumer; offsets: TopicPartitionOffset[] }): Promise<void>
+  /** The same, given the group metadata directly. */
+  sendOffsetsToTransaction(offsets: TopicPartitionOffset[], groupMetadata: GroupMetadata): Promise<void>
+}
+
+/** Anything that can say which group (generation, member) it consumes for: a samsa `Consumer` qualifies. */
+export interface TransactionConsumer {
+  groupMetadata(): GroupMetadata
 }
 
 export interface RecordMetadata {
@@ -166,7 +189,7 @@ export class ProducerClosedError extends KafkaError {
   }
 }
 
-export class Producer {
+export class Producer<K = RecordData, V = RecordData> {
   readonly #context: ClientContext
   readonly #cluster: Cluster
   readonly #logger: Logger
@@ -198,12 +221,17 @@ export class Producer {
   readonly #appendWaiters: Array<() => void> = []
   #transactionGeneration = 0
   #endingTransaction = false
+  readonly #keySerializer: ResolvedSerializer | null
+  readonly #valueSerializer: ResolvedSerializer | null
 
+  /** Normally created with `kafka.producer(options)`, which infers `K` and `V` from the serializers. */
   constructor(context: ClientContext, options: ProducerOptions = {}) {
     this.#context = context
     this.#cluster = context.cluster
     this.#logger = context.logger
     this.#options = resolveProducerOptions(options)
+    this.#keySerializer = resolveSerializer(options.keySerializer, 'key')
+    this.#valueSerializer = resolveSerializer(options.valueSerializer, 'value')
     this.#transactions = new TransactionManager(this.#cluster, this.#options, this.#logger)
     this.#transactions.setOnPartitionsAdded(() => this.#scheduleDrain(0))
   }
@@ -231,16 +259,19 @@ export class Producer {
   // ---- public API ----
 
   /** Sends records to one topic; resolves with each record's partition and offset once acknowledged. */
-  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
     return this.sendBatch([record])
   }
 
   /** Sends records to several topics; resolves in input order once every record is acknowledged. */
-  sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+  sendBatch(input: Array<ProducerRecord<K, V>>): Promise<RecordMetadata[]> {
+    let records: WireRecord[]
     try {
       if (this.#closed) throw new ProducerClosedError()
       if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
       this.#transactions.checkCanSend()
+      // Without serializers K and V are RecordData: the records go on as they are, no copy.
+      records = this.#keySerializer === null && this.#valueSerializer === null ? (input as unknown as WireRecord[]) : this.#serialize(input)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -266,6 +297,31 @@ export class Producer {
       if (waiting === null) this.#appendDone()
       else waiting.catch((error: unknown) => group.fail(asError(error))).finally(() => this.#appendDone())
     })
+  }
+
+  /** Copies of the records with serialized keys and values; a serializer's error fails the whole call before anything is appended. */
+  #serialize(input: Array<ProducerRecord<K, V>>): WireRecord[] {
+    const keySerializer = this.#keySerializer
+    const valueSerializer = this.#valueSerializer
+    const out: WireRecord[] = new Array(input.length)
+    for (let r = 0; r < input.length; r++) {
+      const { topic, messages } = input[r]!
+      const serialized: ProducerMessage[] = new Array(messages.length)
+      for (let m = 0; m < messages.length; m++) {
+        const message = messages[m]!
+        const key = message.key
+        const value = message.value
+        serialized[m] = {
+          key: key === undefined || key === null || keySerializer === null ? (key as RecordData | undefined) : keySerializer(key, topic),
+          value: value === null || value === undefined || valueSerializer === null ? ((value ?? null) as RecordData) : valueSerializer(value, topic),
+          headers: message.headers,
+          partition: message.partition,
+          timestamp: message.timestamp,
+        }
+      }
+      out[r] = { topic, messages: serialized }
+    }
+    return out
   }
 
   #appendDone(): void {
@@ -368,18 +424,57 @@ export class Producer {
     this.#afterTransactionEnd()
   }
 
-  /** Runs `work` in a transaction: commits when it returns, aborts when it throws (and rethrows). */
-  async transaction<T>(work: (producer: Producer) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction and returns its result: begins, commits when `work` returns, aborts when it throws
+   * and rethrows its error. A commit that fails is aborted too (when the transaction can still be aborted) and its
+   * error thrown. An abort that fails is logged; the error that caused it is the one thrown. The `Transaction`
+   * handed to `work` refuses calls once `work` has settled, so a stray late send cannot land in a later transaction.
+   */
+  async transaction<T>(work: (transaction: Transaction<K, V>) => Promise<T>): Promise<T> {
     this.beginTransaction()
+    let open = true
+    const guard = (): void => {
+      if (!open) throw guardError()
+    }
+    const transaction: Transaction<K, V> = {
+      send: (record) => (open ? this.send(record) : Promise.reject(guardError())),
+      sendBatch: (records) => (open ? this.sendBatch(records) : Promise.reject(guardError())),
+      sendOffsets: async ({ consumer, offsets }) => {
+        guard()
+        if (!Array.isArray(offsets)) throw new KafkaError('sendOffsets() needs the offsets to commit (the next offset to consume per partition)')
+        await this.sendOffsetsToTransaction(offsets, consumer.groupMetadata())
+      },
+      sendOffsetsToTransaction: async (offsets, groupMetadata) => {
+        guard()
+        await this.sendOffsetsToTransaction(offsets, groupMetadata)
+      },
+    }
     let result: T
     try {
-      result = await work(this)
+      result = await work(transaction)
     } catch (error) {
-      if (this.#transactions.canAbort()) await this.abortTransaction()
+      open = false
+      await this.#abortAfter(error)
       throw error
     }
-    await this.commitTransaction()
+    open = false
+    try {
+      await this.commitTransaction()
+    } catch (error) {
+      await this.#abortAfter(error)
+      throw error
+    }
     return result
+  }
+
+  /** Aborts after `cause` ended the transaction, when it can still be aborted; an abort failure is logged, not thrown. */
+  async #abortAfter(cause: unknown): Promise<void> {
+    if (!this.#transactions.canAbort()) return
+    try {
+      await this.abortTransaction()
+    } catch (abortError) {
+      this.#logger.error({ error: abortError, cause }, 'aborting the transaction failed; the transaction coordinator aborts it after transactionTimeoutMs')
+    }
   }
 
   #afterTransactionEnd(): void {
@@ -1021,7 +1116,7 @@ export class Producer {
     if (at >= 0) state.queue.splice(at, 1)
     if (batch.baseSequence >= 0) state.lastAckedSequence = (batch.baseSequence + batch.recordCount - 1) % (MAX_SEQUENCE + 1)
     this.#maybeAdoptNewIdentity(state)
-    this.#settleBatch(batch)
+    if (this.#settleBatch(batch) && channels.produce.hasSubscribers) this.#publishSettled(batch, baseOffset, undefined)
     const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1
     for (let i = 0; i < batch.owners.length; i++) {
       const group = batch.owners[i]!
@@ -1044,15 +1139,32 @@ export class Producer {
     const at = state.queue.indexOf(batch)
     if (at >= 0) state.queue.splice(at, 1)
     this.#maybeAdoptNewIdentity(state)
-    this.#settleBatch(batch)
+    if (this.#settleBatch(batch) && channels.produce.hasSubscribers) this.#publishSettled(batch, undefined, error)
     for (const group of batch.owners) group.fail(error)
   }
 
-  #settleBatch(batch: ProducerBatch): void {
-    if (batch.settled) return
+  /** True when this call settled the batch (a batch settles once, however many paths reach it). */
+  #settleBatch(batch: ProducerBatch): boolean {
+    if (batch.settled) return false
     batch.settled = true
     this.#releaseMemory(batch.reservedBytes)
     batch.resolveDone()
+    return true
+  }
+
+  #publishSettled(batch: ProducerBatch, baseOffset: bigint | undefined, error: Error | undefined): void {
+    const state = batch.partitionState
+    const event: ProduceChannelEvent = {
+      clientId: this.#context.clientId,
+      topic: state.topic,
+      partition: state.partition,
+      records: batch.recordCount,
+      bytes: batch.sealed?.length ?? batch.builder.sizeInBytes,
+      durationMs: Date.now() - batch.createdAt,
+    }
+    if (baseOffset !== undefined) event.baseOffset = baseOffset
+    if (error !== undefined) event.error = error
+    channels.produce.publish(event)
   }
 
   #failUnsent(error: Error): void {
@@ -1154,6 +1266,12 @@ function availablePartitions(info: TopicInfo): number[] {
   const out: number[] = []
   for (const p of info.partitions) if (p.leader >= 0) out.push(p.partition)
   return out
+}
+
+type WireRecord = ProducerRecord<RecordData, RecordData>
+
+function guardError(): KafkaError {
+  return new KafkaError('This Transaction is over: its transaction() callback has already settled')
 }
 
 function asError(error: unknown): Error {
