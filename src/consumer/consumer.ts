@@ -7,6 +7,11 @@
  * resolves. A partition revoked while a message is in process is dropped from the bookkeeping first, so that
  * message's offset is never committed by this member.
  *
+ * Deserializers run as a message is handed out, never on the way without one (the default path has no extra
+ * branch beyond a null check). A deserializer that throws holds the consumer at that record: it is not handed out,
+ * its position is not passed, and every later request for a message retries it until it deserializes or a seek,
+ * revoke or pause makes it stale.
+ *
  * Event-loop fairness: a `for await` loop over buffered messages never returns to the event loop by itself (each
  * step is a resolved promise, i.e. a microtask). Delivery therefore yields with setImmediate once it has run for
  * SLICE_MS without a break, so heartbeats, socket reads and the application's own timers keep running.
@@ -17,7 +22,7 @@ import { KafkaError, KafkaProtocolError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
 import { AbortedError } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
 import type { KafkaRecord } from '../records/types.js'
 import type { RecordSource } from '../records/index.js'
 import { Fetcher, type FetchedChunk, PartitionState, partitionKey } from './fetcher.js'
@@ -41,6 +46,8 @@ import type {
   ConsumerGroupMetadata,
   ConsumerMessage,
   ConsumerOptions,
+  Deserializer,
+  DeserializerOption,
   PartitionLag,
   RebalanceEvent,
   RebalanceListener,
@@ -49,7 +56,7 @@ import type {
   TopicPartitionOffset,
   TruncationEvent,
 } from './types.js'
-import { LogTruncationError } from './errors.js'
+import { DeserializationError, LogTruncationError } from './errors.js'
 
 export const CONSUMER_DEFAULTS = {
   groupProtocol: 'consumer',
@@ -85,17 +92,38 @@ interface InProcess {
   epoch: number
 }
 
-type Resolved = Required<Omit<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack'>>
+type OptionalOptions = 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack' | 'keyDeserializer' | 'valueDeserializer'
+type Resolved = Required<Omit<ConsumerOptions, OptionalOptions>>
 
-export declare interface Consumer {
+function deserializeString(bytes: Buffer): string {
+  return bytes.toString('utf8')
+}
+
+function deserializeJson(bytes: Buffer): unknown {
+  return JSON.parse(bytes.toString('utf8'))
+}
+
+function resolveDeserializer(option: DeserializerOption | undefined, which: string): Deserializer<unknown> | null {
+  if (option === undefined) return null
+  if (option === 'string') return deserializeString
+  if (option === 'json') return deserializeJson
+  if (typeof option === 'function') return option
+  throw new KafkaError(`${which} must be 'string', 'json' or a function, not ${JSON.stringify(option)}`)
+}
+
+export declare interface Consumer<K = Buffer | null, V = Buffer | null> {
   on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this
   on(event: 'error', listener: (error: KafkaError) => void): this
   on(event: 'truncation', listener: (event: TruncationEvent) => void): this
 }
 
-export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMessage> {
+/**
+ * K and V are what `message.key` and `message.value` hold: `Buffer | null` without deserializers. `kafka.consumer()`
+ * infers them from `keyDeserializer` / `valueDeserializer`.
+ */
+export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter implements AsyncIterable<ConsumerMessage<K, V>> {
   readonly groupId: string | null
-  readonly options: Resolved & Pick<ConsumerOptions, 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack'>
+  readonly options: Resolved & Pick<ConsumerOptions, OptionalOptions>
   readonly #context: ClientContext
   readonly #cluster: Cluster
   readonly #logger: Logger
@@ -105,6 +133,11 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   #readyHead = 0
   #bufferedBytes = 0
   #current: { chunk: FetchedChunk; records: RecordSource | null; from: bigint | null; leaderEpoch: number } | null = null
+  readonly #keyDeserializer: Deserializer<unknown> | null
+  readonly #valueDeserializer: Deserializer<unknown> | null
+  readonly #deserializing: boolean
+  /** A record whose deserializer threw: handed out once it deserializes, dropped once stale. */
+  #held: { chunk: FetchedChunk; record: KafkaRecord; leaderEpoch: number } | null = null
   #inProcess: InProcess[] = []
   #spareInProcess: InProcess | null = null
   #waiter: (() => void) | null = null
@@ -137,6 +170,9 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     this.groupId = options.groupId ?? null
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
     this.options = { ...CONSUMER_DEFAULTS, ...defined } as Consumer['options']
+    this.#keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
+    this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
+    this.#deserializing = this.#keyDeserializer !== null || this.#valueDeserializer !== null
     const reset = this.options.autoOffsetReset
     if (!['earliest', 'latest', 'none'].includes(reset)) {
       if (!reset.startsWith('by_duration:')) throw new KafkaError(`autoOffsetReset "${reset}" is not earliest, latest, none or by_duration:<ISO-8601>`)
@@ -153,6 +189,8 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         clientRack: this.options.clientRack ?? null,
         checkCrcs: this.options.checkCrcs,
         purpose: `fetch:${this.#instance}`,
+        clientId: context.clientId,
+        groupId: this.groupId,
         stallTimeoutMs: Math.max(this.options.defaultApiTimeoutMs * 4, this.options.fetchMaxWaitMs * 10),
       },
       {
@@ -266,6 +304,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         this.#logger.error({ error }, 'onAssigned threw')
       }
       this.emit('rebalance', { type: 'assigned', partitions } satisfies RebalanceEvent)
+      if (channels.rebalance.hasSubscribers) this.#publishRebalance('assigned', partitions)
     }
     await this.#initPositions(added)
     this.#fetcher.schedule()
@@ -293,7 +332,20 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       state.revoked = true
       this.#states.delete(partitionKey(state.topic, state.partition))
     }
-    if (reason) this.emit('rebalance', { type: reason, partitions } satisfies RebalanceEvent)
+    if (reason) {
+      this.emit('rebalance', { type: reason, partitions } satisfies RebalanceEvent)
+      if (channels.rebalance.hasSubscribers) this.#publishRebalance(reason, partitions)
+    }
+  }
+
+  #publishRebalance(type: RebalanceEvent['type'], partitions: TopicPartition[]): void {
+    channels.rebalance.publish({
+      clientId: this.#context.clientId,
+      groupId: this.groupId,
+      memberId: this.#membership?.identity()?.memberId || null,
+      type,
+      partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+    } satisfies RebalanceChannelEvent)
   }
 
   /** Committed offsets for a group member, else the reset policy. */
@@ -502,7 +554,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     this.#releaseChunk(current.chunk)
   }
 
-  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage {
+  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
     const next = record.offset + 1n
     state.position = next
     state.positionEpoch = leaderEpoch
@@ -530,11 +582,47 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
       partition: state.partition,
       offset: record.offset,
       timestamp: Number(record.timestamp),
-      key: record.key,
-      value: record.value,
+      // Without deserializers K and V are Buffer | null (kafka.consumer() infers them from the options).
+      key: record.key as K,
+      value: record.value as V,
       headers: record.headers,
       leaderEpoch,
     }
+  }
+
+  /**
+   * The message with key and value deserialized. Runs the deserializers before any bookkeeping, so that a throw
+   * leaves the record unprocessed and the position at it; the record is held and retried by the next request.
+   */
+  #deserialized(chunk: FetchedChunk, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+    const state = chunk.state
+    let field: 'key' | 'value' = 'key'
+    let key: unknown = record.key
+    let value: unknown = record.value
+    try {
+      if (record.key !== null && this.#keyDeserializer !== null) key = this.#keyDeserializer(record.key, state.topic)
+      field = 'value'
+      if (record.value !== null && this.#valueDeserializer !== null) value = this.#valueDeserializer(record.value, state.topic)
+    } catch (cause) {
+      this.#held = { chunk, record, leaderEpoch }
+      throw new DeserializationError(state.topic, state.partition, record.offset, field, cause)
+    }
+    this.#held = null
+    this.#appBusy = true
+    const message = this.#toMessage(state, record, leaderEpoch)
+    message.key = key as K
+    message.value = value as V
+    return message
+  }
+
+  /** The held record's message; null when it went stale (seek, revoke, pause) and delivery goes on from the buffer. */
+  #retryHeld(): ConsumerMessage<K, V> | null {
+    const held = this.#held!
+    if (held.chunk.stale || this.#current?.chunk !== held.chunk) {
+      this.#held = null
+      return null
+    }
+    return this.#deserialized(held.chunk, held.record, held.leaderEpoch)
   }
 
   /** Whether delivery has run long enough that the event loop should get a turn. */
@@ -590,7 +678,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   }
 
   /** Next message, or null once closed/aborted. The previous one counts as processed. */
-  async #nextMessage(signal: AbortSignal | undefined): Promise<ConsumerMessage | null> {
+  async #nextMessage(signal: AbortSignal | undefined): Promise<ConsumerMessage<K, V> | null> {
     this.#startPoll()
     if (this.#leftForPollTimeout) await this.#rejoinAfterPollTimeout()
     for (;;) {
@@ -601,6 +689,12 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         await yieldToEventLoop()
         this.#yieldDue = false
         this.#sliceStart = performance.now()
+        continue
+      }
+      // After the slice check: an application retrying a failing record in a loop still lets the event loop turn.
+      if (this.#held !== null) {
+        const message = this.#retryHeld()
+        if (message !== null) return message
         continue
       }
       const taken = this.#take()
@@ -621,10 +715,10 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
    * The common case without a promise of our own: a message is buffered and no yield is due. `undefined` means
    * "take the slow path" (nothing buffered, a yield is due, an error to throw, a rejoin to do).
    */
-  #nextMessageSync(signal: AbortSignal | undefined): ConsumerMessage | null | undefined {
+  #nextMessageSync(signal: AbortSignal | undefined): ConsumerMessage<K, V> | null | undefined {
     this.#startPoll()
     if (this.#closed || signal?.aborted) return null
-    if (this.#fatal || this.#leftForPollTimeout || this.#sliceExpired()) return undefined
+    if (this.#fatal || this.#held !== null || this.#leftForPollTimeout || this.#sliceExpired()) return undefined
     const taken = this.#take()
     return taken === null ? undefined : this.#handOut(taken)
   }
@@ -636,23 +730,24 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     this.#appBusy = false
   }
 
-  #handOut(record: KafkaRecord): ConsumerMessage {
-    this.#appBusy = true
+  #handOut(record: KafkaRecord): ConsumerMessage<K, V> {
     const current = this.#current!
+    if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch)
+    this.#appBusy = true
     return this.#toMessage(current.chunk.state, record, current.leaderEpoch)
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ConsumerMessage> {
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerMessage<K, V>> {
     return this.messages()
   }
 
   /** Messages one by one. `signal` ends the iteration cleanly (done), as does close(). */
-  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerMessage> {
+  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerMessage<K, V>> {
     const signal = options.signal
-    const done: IteratorResult<ConsumerMessage> = { value: undefined, done: true }
-    const iterator: AsyncIterableIterator<ConsumerMessage> = {
+    const done: IteratorResult<ConsumerMessage<K, V>> = { value: undefined, done: true }
+    const iterator: AsyncIterableIterator<ConsumerMessage<K, V>> = {
       next: () => {
-        let fast: ConsumerMessage | null | undefined
+        let fast: ConsumerMessage<K, V> | null | undefined
         try {
           fast = this.#nextMessageSync(signal)
         } catch (error) {
@@ -672,10 +767,10 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
   }
 
   /** Batches of up to maxPollRecords messages of one partition. A batch counts as processed when the next is asked for. */
-  batches(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerBatch> {
+  batches(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ConsumerBatch<K, V>> {
     const signal = options.signal
-    const done: IteratorResult<ConsumerBatch> = { value: undefined, done: true }
-    const iterator: AsyncIterableIterator<ConsumerBatch> = {
+    const done: IteratorResult<ConsumerBatch<K, V>> = { value: undefined, done: true }
+    const iterator: AsyncIterableIterator<ConsumerBatch<K, V>> = {
       next: async () => {
         const batch = await this.#nextBatch(signal)
         return batch === null ? done : { value: batch, done: false }
@@ -689,7 +784,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
     return iterator
   }
 
-  async #nextBatch(signal: AbortSignal | undefined): Promise<ConsumerBatch | null> {
+  async #nextBatch(signal: AbortSignal | undefined): Promise<ConsumerBatch<K, V> | null> {
     const first = await this.#nextMessage(signal)
     if (first === null) return null
     const state = this.#current?.chunk.state
@@ -711,7 +806,14 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
         break
       }
       if (current.from !== null && record.offset < current.from) continue
-      messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
+      if (this.#deserializing) {
+        try {
+          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch))
+        } catch {
+          // Deliver what deserialized; the record is held and the next request reports it.
+          break
+        }
+      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
     }
     const s = this.#states.get(partitionKey(first.topic, first.partition))
     const highWatermark = s?.highWatermark ?? -1n
@@ -723,7 +825,7 @@ export class Consumer extends EventEmitter implements AsyncIterable<ConsumerMess
    * KafkaJS-style runner: calls `eachMessage` (or `eachBatch`) until `stop()`/`close()`/the signal; a handler
    * error stops the runner and rejects the returned promise (the message is not committed).
    */
-  async run(options: RunOptions): Promise<void> {
+  async run(options: RunOptions<K, V>): Promise<void> {
     const { eachMessage, eachBatch, signal } = options
     if (!eachMessage === !eachBatch) throw new KafkaError('run() takes exactly one of eachMessage or eachBatch')
     const heartbeat = (): Promise<void> => this.#membership?.heartbeatNow() ?? Promise.resolve()

@@ -24,3 +24,26 @@ export class LogTruncationError extends KafkaError {
     this.leaderEpoch = leaderEpoch
   }
 }
+
+/**
+ * A key or value deserializer threw. The record is not handed out and does not count as processed (a commit
+ * never passes it); the consumer stays at it, so asking for the next message runs the deserializer on the same
+ * record again (a deserializer that failed for a passing reason can succeed). To skip the record, `seek()` to
+ * `offset + 1n`. The deserializer's own error is the `cause`.
+ */
+export class DeserializationError extends KafkaError {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  /** Which part of the record failed to deserialize. */
+  readonly field: 'key' | 'value'
+
+  constructor(topic: string, partition: number, offset: bigint, field: 'key' | 'value', cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`${topic}-${partition} offset ${offset}: the ${field} deserializer threw: ${reason}`, { cause })
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.field = field
+  }
+}

@@ -6,9 +6,10 @@
  * whole batch by reading batch headers only. Batches are decoded one at a time as the application reads, so a
  * large response never blocks the event loop in one piece and memory stays bounded by what was fetched.
  */
+import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
@@ -25,6 +26,9 @@ export interface FetcherOptions {
   checkCrcs: boolean
   /** Connection purpose: per consumer, so one consumer's long poll never delays another's fetch. */
   purpose: string
+  /** For samsa:fetch events. */
+  clientId: string
+  groupId: string | null
   /**
    * A partition whose fetches have failed without a single success for this long stops the consumer with a typed
    * error instead of retrying unseen forever.
@@ -342,6 +346,9 @@ export class Fetcher {
 
   async #fetch(node: number, states: PartitionState[]): Promise<void> {
     this.#inFlight.add(node)
+    const startedAt = channels.fetch.hasSubscribers ? performance.now() : -1
+    let received: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null = null
+    let failure: KafkaError | undefined
     let session = this.#sessions.get(node)
     if (!session) {
       session = { id: 0, epoch: 0, partitions: new Map(), topicIds: new Map() }
@@ -408,6 +415,7 @@ export class Fetcher {
       }
       const timeoutMs = this.#options.fetchMaxWaitMs + 30_000
       const response = await connection.send(apis[ApiKeys.Fetch], request, { version, timeoutMs })
+      received = response
       this.fetchCount++
       if (incremental) this.incrementalFetchCount++
       if (response.errorCode && response.errorCode !== 0) {
@@ -415,6 +423,7 @@ export class Fetcher {
         this.#resetSession(node)
         if (code === FETCH_SESSION_ID_NOT_FOUND || code === INVALID_FETCH_SESSION_EPOCH || code === FETCH_SESSION_TOPIC_ID_ERROR) {
           this.#logger.debug({ node, code }, 'fetch session reset')
+          failure = errorFromCode(code, `Fetch from node ${node}`) ?? undefined
           return
         }
         throw errorFromCode(code, `Fetch from node ${node}`)!
@@ -443,6 +452,7 @@ export class Fetcher {
     } catch (error) {
       this.#resetSession(node)
       const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+      failure = kafkaError
       if (!this.#stopped) {
         if (kafkaError.retriable || !(kafkaError instanceof KafkaProtocolError)) {
           this.#logger.debug({ node, error: kafkaError }, 'fetch failed; backing off and refreshing metadata')
@@ -459,8 +469,41 @@ export class Fetcher {
       }
     } finally {
       this.#inFlight.delete(node)
+      // Published before the next fetch starts, so events of one node never appear out of order.
+      if (startedAt >= 0 && channels.fetch.hasSubscribers) this.#publishFetch(node, startedAt, states.length, received, failure)
       this.schedule()
     }
+  }
+
+  /**
+   * One samsa:fetch event. `partitions` counts the partitions the response carried (an incremental response leaves
+   * out those with nothing new); a fetch that failed before a response counts those it asked for.
+   */
+  #publishFetch(
+    node: number,
+    startedAt: number,
+    requested: number,
+    response: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null,
+    error: KafkaError | undefined,
+  ): void {
+    let partitions = 0
+    let bytes = 0
+    if (response !== null) {
+      for (const topic of response.responses) {
+        partitions += topic.partitions.length
+        for (const p of topic.partitions) bytes += p.records?.length ?? 0
+      }
+    } else partitions = requested
+    const event: FetchChannelEvent = {
+      clientId: this.#options.clientId,
+      groupId: this.#options.groupId,
+      nodeId: node,
+      partitions,
+      bytes,
+      durationMs: performance.now() - startedAt,
+    }
+    if (error !== undefined) event.error = error
+    channels.fetch.publish(event)
   }
 
   /**

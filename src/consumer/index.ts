@@ -1,5 +1,5 @@
 export { Consumer, CONSUMER_DEFAULTS } from './consumer.js'
-export { LogTruncationError } from './errors.js'
+export { DeserializationError, LogTruncationError } from './errors.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember } from './assignors.js'
 export type {
   GroupProtocol,
@@ -7,6 +7,9 @@ export type {
   AutoOffsetReset,
   IsolationLevel,
   ConsumerOptions,
+  Deserializer,
+  DeserializerOption,
+  DeserializedOutput,
   ConsumerMessage,
   ConsumerBatch,
   RebalanceEvent,

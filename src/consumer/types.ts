@@ -66,24 +66,48 @@ export interface ConsumerOptions {
   closeTimeoutMs?: number
   /** Default 30 000. */
   defaultApiTimeoutMs?: number
+  /** Turns each non-null key into what `message.key` holds. Default: none (the raw bytes). See DeserializerOption. */
+  keyDeserializer?: DeserializerOption
+  /** Turns each non-null value into what `message.value` holds. Default: none (the raw bytes). See DeserializerOption. */
+  valueDeserializer?: DeserializerOption
 }
 
-export interface ConsumerMessage {
+/**
+ * Turns a record's key or value bytes into an application value. `bytes` is a view on the fetch response, valid
+ * only during the call: copy it (`Buffer.from(bytes)`) to keep raw bytes. Never called for null (a record without
+ * key, a tombstone): null stays null. Throwing stops delivery at that record with a `DeserializationError`.
+ */
+export type Deserializer<T> = (bytes: Buffer, topic: string) => T
+
+/** `'string'`: UTF-8 text. `'json'`: `JSON.parse` of the UTF-8 text. A function: your own. */
+export type DeserializerOption = 'string' | 'json' | Deserializer<unknown>
+
+/**
+ * What `message.key` / `message.value` holds for a deserializer option: `string | null` for `'string'`, `unknown`
+ * for `'json'` (check or cast it), `T | null` for a function returning T, and `Buffer | null` without one. An
+ * option typed as the whole `DeserializerOption` union also gives `unknown`.
+ */
+export type DeserializedOutput<D> = [Exclude<D, undefined>] extends [never] ? Buffer | null : OutputOf<Exclude<D, undefined>>
+
+type OutputOf<D> = D extends 'string' ? string | null : D extends 'json' ? unknown : D extends Deserializer<infer T> ? T | null : Buffer | null
+
+/** A consumed record. K and V are `Buffer | null` unless the consumer has deserializers. */
+export interface ConsumerMessage<K = Buffer | null, V = Buffer | null> {
   topic: string
   partition: number
   offset: bigint
   /** Milliseconds since the epoch. */
   timestamp: number
-  key: Buffer | null
-  value: Buffer | null
+  key: K
+  value: V
   headers: Header[]
   leaderEpoch: number
 }
 
-export interface ConsumerBatch {
+export interface ConsumerBatch<K = Buffer | null, V = Buffer | null> {
   topic: string
   partition: number
-  messages: ConsumerMessage[]
+  messages: Array<ConsumerMessage<K, V>>
   highWatermark: bigint
   /** Records after this batch that the broker already has (highWatermark minus the next offset). */
   lag: bigint
@@ -123,16 +147,16 @@ export interface PartitionLag extends TopicPartition {
   lag: bigint | null
 }
 
-export interface EachMessagePayload {
+export interface EachMessagePayload<K = Buffer | null, V = Buffer | null> {
   topic: string
   partition: number
-  message: ConsumerMessage
+  message: ConsumerMessage<K, V>
   heartbeat(): Promise<void>
   pause(): () => void
 }
 
-export interface EachBatchPayload {
-  batch: ConsumerBatch
+export interface EachBatchPayload<K = Buffer | null, V = Buffer | null> {
+  batch: ConsumerBatch<K, V>
   /** Marks `offset` processed (its successor is what auto-commit will commit). */
   resolveOffset(offset: bigint): void
   heartbeat(): Promise<void>
@@ -141,9 +165,9 @@ export interface EachBatchPayload {
   isStale(): boolean
 }
 
-export interface RunOptions {
-  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void
-  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void
+export interface RunOptions<K = Buffer | null, V = Buffer | null> {
+  eachMessage?: (payload: EachMessagePayload<K, V>) => Promise<void> | void
+  eachBatch?: (payload: EachBatchPayload<K, V>) => Promise<void> | void
   /** Stops the runner. */
   signal?: AbortSignal
 }
