@@ -470,20 +470,10 @@ export function decodeRecordBatches(input: Uint8Array, options?: DecodeOptions):
   const batches: RecordBatch[] = []
   let pos = 0
   while (pos < buf.length) {
-    const frame = frameAt(buf, pos, verifyCrc)
-    if (frame.kind === 'incomplete') return { batches, incomplete: true, bytesConsumed: pos }
-    if (frame.kind === 'legacy') {
-      decodeLegacyMessage(buf, pos, frame.end, verifyCrc, maxDecompressedBytes, batches)
-      pos = frame.end
-      continue
-    }
-    const { header, codec } = frame
-    const records =
-      codec === 'none'
-        ? recordsOfPlainBatch(buf, header)
-        : recordsOfDecompressed(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
-    batches.push(finishBatch(header, records, codec))
-    pos = header.end
+    const step = stepAt(buf, pos, verifyCrc, maxDecompressedBytes)
+    if (step.kind === 'incomplete') return { batches, incomplete: true, bytesConsumed: pos }
+    batches.push(step.kind === 'decoded' ? step.batch : inflated(step, decompressSync(step.codec, step.payload, { maxDecompressedBytes, at: pos })))
+    pos = step.next
   }
   return { batches, incomplete: false, bytesConsumed: pos }
 }
@@ -495,23 +485,10 @@ export async function decodeRecordBatchesAsync(input: Uint8Array, options?: Deco
   const batches: RecordBatch[] = []
   let pos = 0
   while (pos < buf.length) {
-    const frame = frameAt(buf, pos, verifyCrc)
-    if (frame.kind === 'incomplete') return { batches, incomplete: true, bytesConsumed: pos }
-    if (frame.kind === 'legacy') {
-      decodeLegacyMessage(buf, pos, frame.end, verifyCrc, maxDecompressedBytes, batches)
-      pos = frame.end
-      continue
-    }
-    const { header, codec } = frame
-    const records =
-      codec === 'none'
-        ? recordsOfPlainBatch(buf, header)
-        : recordsOfDecompressed(
-            await decompressAsync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }),
-            header,
-          )
-    batches.push(finishBatch(header, records, codec))
-    pos = header.end
+    const step = stepAt(buf, pos, verifyCrc, maxDecompressedBytes)
+    if (step.kind === 'incomplete') return { batches, incomplete: true, bytesConsumed: pos }
+    batches.push(step.kind === 'decoded' ? step.batch : inflated(step, await decompressAsync(step.codec, step.payload, { maxDecompressedBytes, at: pos })))
+    pos = step.next
   }
   return { batches, incomplete: false, bytesConsumed: pos }
 }
@@ -529,19 +506,36 @@ export function decodeRecordBatchAt(
   const buf = asBuffer(input)
   const { verifyCrc, maxDecompressedBytes } = resolveOptions(options)
   if (pos >= buf.length) return null
+  const step = stepAt(buf, pos, verifyCrc, maxDecompressedBytes)
+  if (step.kind === 'incomplete') return null
+  if (step.kind === 'decoded') return { batch: step.batch, next: step.next }
+  return { batch: inflated(step, decompressSync(step.codec, step.payload, { maxDecompressedBytes, at: pos })), next: step.next }
+}
+
+/**
+ * One step of a walk over record data: a whole batch decoded (uncompressed v2, or a legacy message), a compressed
+ * v2 batch whose payload the caller decompresses (synchronously or not), or the start of a partial batch.
+ */
+type Step =
+  | { kind: 'incomplete' }
+  | { kind: 'decoded'; batch: RecordBatch; next: number }
+  | { kind: 'compressed'; header: BatchHeader; codec: CompressionCodec; payload: Buffer; next: number }
+
+function stepAt(buf: Buffer, pos: number, verifyCrc: boolean, maxDecompressedBytes: number): Step {
   const frame = frameAt(buf, pos, verifyCrc)
-  if (frame.kind === 'incomplete') return null
+  if (frame.kind === 'incomplete') return frame
   if (frame.kind === 'legacy') {
     const out: RecordBatch[] = []
     decodeLegacyMessage(buf, pos, frame.end, verifyCrc, maxDecompressedBytes, out)
-    return { batch: out[0], next: frame.end }
+    return { kind: 'decoded', batch: out[0], next: frame.end }
   }
   const { header, codec } = frame
-  const records =
-    codec === 'none'
-      ? recordsOfPlainBatch(buf, header)
-      : recordsOfDecompressed(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
-  return { batch: finishBatch(header, records, codec), next: header.end }
+  if (codec === 'none') return { kind: 'decoded', batch: finishBatch(header, recordsOfPlainBatch(buf, header), codec), next: header.end }
+  return { kind: 'compressed', header, codec, payload: buf.subarray(pos + RECORDS, header.end), next: header.end }
+}
+
+function inflated(step: { header: BatchHeader; codec: CompressionCodec }, data: Buffer): RecordBatch {
+  return finishBatch(step.header, recordsOfDecompressed(data, step.header), step.codec)
 }
 
 /**
