@@ -67,9 +67,11 @@ function serializeJson(value: unknown, topic: string): RecordData {
 }
 
 function fromCustom(serializer: Serializer<unknown>, role: 'key' | 'value'): ResolvedSerializer {
-  return (value, topic) => {
+  return (value, topic): RecordData => {
     const out = serializer(value, topic)
-    if (out === null || typeof out === 'string' || Buffer.isBuffer(out)) return out
+    if (out === null) return null
+    if (typeof out === 'string') return out
+    if (Buffer.isBuffer(out)) return out
     // A plain Uint8Array (TextEncoder, protobuf libraries) is wrapped without copying.
     if (out instanceof Uint8Array) return Buffer.from(out.buffer, out.byteOffset, out.byteLength)
     throw new KafkaError(`The ${role} serializer returned a ${describe(out)} for topic ${topic}; it must return a Buffer, Uint8Array, string or null`)
