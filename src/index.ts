@@ -9,7 +9,16 @@ export {
   AuthenticationError,
 } from './errors.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
-export { Producer, ProducerClosedError, type ProducerMessage, type ProducerRecord, type RecordMetadata } from './producer/producer.js'
+export {
+  Producer,
+  ProducerClosedError,
+  type ProducerMessage,
+  type ProducerRecord,
+  type RecordMetadata,
+  type Transaction,
+  type TransactionConsumer,
+} from './producer/producer.js'
+export type { Serializer, SerializerOption, SerializerInput, StringSerializable } from './producer/serializers.js'
 export type { ProducerOptions, Acks } from './producer/options.js'
 export { TransactionError, type TransactionErrorKind, type TopicPartitionOffset, type GroupMetadata } from './producer/transactions.js'
 export type { Partitioner, PartitionerContext } from './producer/partitioner.js'

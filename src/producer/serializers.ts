@@ -68,7 +68,12 @@ function serializeJson(value: unknown, topic: string): RecordData {
 
 function fromCustom(serializer: Serializer<unknown>, role: 'key' | 'value'): ResolvedSerializer {
   return (value, topic): RecordData => {
-    const out = serializer(value, topic)
+    let out: ReturnType<Serializer<unknown>>
+    try {
+      out = serializer(value, topic)
+    } catch (error) {
+      throw new KafkaError(`The ${role} serializer failed for topic ${topic}: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    }
     if (out === null) return null
     if (typeof out === 'string') return out
     if (Buffer.isBuffer(out)) return out

@@ -165,6 +165,14 @@ describe('serializers', () => {
     const json = kafka.producer({ valueSerializer: 'json', lingerMs: 2 })
     const stringKeys = kafka.producer({ keySerializer: 'string', lingerMs: 2 })
     const badFunction = kafka.producer({ valueSerializer: (n: number) => n as unknown as string, lingerMs: 2 })
+    const validation = new RangeError('negative amounts are not accepted')
+    const throwing = kafka.producer({
+      valueSerializer: (amount: number) => {
+        if (amount < 0) throw validation
+        return String(amount)
+      },
+      lingerMs: 2,
+    })
     try {
       const cyclic: { self?: unknown } = {}
       cyclic.self = cyclic
@@ -174,6 +182,9 @@ describe('serializers', () => {
       await expect(json.send({ topic, messages: [{ value: () => 1 }] })).rejects.toThrow(/no JSON form/)
       await expect(stringKeys.send({ topic, messages: [{ key: { id: 1 } as unknown as string, value: 'v' }] })).rejects.toThrow(/'string' serializer/)
       await expect(badFunction.send({ topic, messages: [{ value: 5 }] })).rejects.toThrow(/must return a Buffer, Uint8Array, string or null/)
+      const thrown = await throwing.send({ topic, messages: [{ value: 1 }, { value: -1 }] }).catch((error: unknown) => error)
+      expect(thrown).toBeInstanceOf(KafkaError)
+      expect((thrown as KafkaError).cause).toBe(validation)
       // The producers still work after a refused call, and only the tombstone and these records reach the log.
       await json.send({ topic, messages: [{ value: { after: 'errors' } }] })
       const stored = await fetchAll(topic, 0)
@@ -182,6 +193,7 @@ describe('serializers', () => {
       await json.close()
       await stringKeys.close()
       await badFunction.close()
+      await throwing.close()
     }
   })
 
