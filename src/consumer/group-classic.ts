@@ -7,9 +7,9 @@
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys, messageCodecs } from '../protocol/index.js'
 import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
-import { request } from './request.js'
 import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
 import type { Membership, MembershipHost } from './membership.js'
+import { diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 import type { AssignorName, TopicPartition } from './types.js'
 import { listTopicNames } from './offsets.js'
@@ -24,18 +24,24 @@ const SUBSCRIPTION_VERSION = 3
 /** A classic member re-checks its pattern's matches and (as leader) partition counts every this many heartbeats. */
 const SUBSCRIPTION_CHECK_HEARTBEATS = 10
 const ASSIGNMENT_VERSION = 3
+/** Pause before retrying a failed join or heartbeat. */
+const RETRY_BACKOFF_MS = 500
 
-export function encodeSubscription(topics: string[], owned: TopicPartition[], generation: number, rack: string | null): Buffer {
+function groupByTopic(partitions: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
   const byTopic = new Map<string, number[]>()
-  for (const tp of owned) {
+  for (const tp of partitions) {
     let list = byTopic.get(tp.topic)
     if (!list) byTopic.set(tp.topic, (list = []))
     list.push(tp.partition)
   }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+}
+
+export function encodeSubscription(topics: string[], owned: TopicPartition[], generation: number, rack: string | null): Buffer {
   return encodeVersioned(messageCodecs.ConsumerProtocolSubscription, SUBSCRIPTION_VERSION, {
     topics,
     userData: null,
-    ownedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    ownedPartitions: groupByTopic(owned),
     generationId: generation,
     rackId: rack,
   })
@@ -51,14 +57,8 @@ export function decodeSubscription(bytes: Buffer): { topics: string[]; owned: To
 }
 
 export function encodeAssignment(partitions: TopicPartition[]): Buffer {
-  const byTopic = new Map<string, number[]>()
-  for (const tp of partitions) {
-    let list = byTopic.get(tp.topic)
-    if (!list) byTopic.set(tp.topic, (list = []))
-    list.push(tp.partition)
-  }
   return encodeVersioned(messageCodecs.ConsumerProtocolAssignment, ASSIGNMENT_VERSION, {
-    assignedPartitions: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    assignedPartitions: groupByTopic(partitions),
     userData: null,
   })
 }
@@ -76,11 +76,8 @@ export class ClassicMembership implements Membership {
   memberId = ''
   generationId = -1
   #protocolName: string | null = null
-  #running = false
+  readonly #loop: MembershipLoop
   #rejoin = true
-  #loop: Promise<void> | null = null
-  #wake: (() => void) | null = null
-  #abort = new AbortController()
   #joinedTopics = ''
   #lastSubscriptionCheck = 0
   /** Partition counts the last assignment (as leader) was computed from. */
@@ -92,6 +89,11 @@ export class ClassicMembership implements Membership {
       const assignor = ASSIGNORS[name]
       if (!assignor) throw new KafkaError(`Unknown partition assignor "${name}"`)
       return assignor
+    })
+    this.#loop = new MembershipLoop(host, {
+      round: () => this.#round(),
+      failed: (error) => this.#failed(error),
+      retryBackoffMs: () => RETRY_BACKOFF_MS,
     })
   }
 
@@ -106,82 +108,48 @@ export class ClassicMembership implements Membership {
   }
 
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#abort = new AbortController()
-    this.#loop = this.#run()
+    this.#loop.start()
   }
 
   subscriptionChanged(): void {
     this.#rejoin = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   commitFenced(error: KafkaError): void {
     if (error instanceof KafkaProtocolError && error.code === REBALANCE_IN_PROGRESS) this.#rejoin = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   async heartbeatNow(): Promise<void> {
     // The heartbeat timer is independent of the application; nothing to do here.
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        if (this.#rejoin) {
-          await this.#join()
-          continue
-        }
-        await this.#pause(this.#host.heartbeatIntervalMs)
-        if (!this.#running || this.#rejoin) continue
-        await this.#heartbeat()
-        if (Date.now() - this.#lastSubscriptionCheck >= this.#host.heartbeatIntervalMs * SUBSCRIPTION_CHECK_HEARTBEATS) await this.#checkSubscription()
-      } catch (error) {
-        if (!this.#running) break
-        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-        if (kafkaError instanceof KafkaProtocolError) {
-          const code = kafkaError.code
-          if (code === REBALANCE_IN_PROGRESS) {
-            this.#rejoin = true
-            continue
-          }
-          if (code === ILLEGAL_GENERATION || code === UNKNOWN_MEMBER_ID) {
-            this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'member fenced; rejoining')
-            await this.#host.lose(this.#host.owned())
-            if (code === UNKNOWN_MEMBER_ID) this.memberId = ''
-            this.generationId = -1
-            this.#rejoin = true
-            continue
-          }
-          if (code === FENCED_INSTANCE_ID || !kafkaError.retriable) {
-            this.#running = false
-            this.#host.fatal(kafkaError)
-            return
-          }
-        }
-        this.#host.logger.debug({ error: kafkaError }, 'group request failed; retrying')
-        await this.#pause(500)
-      }
+  async #round(): Promise<void> {
+    if (this.#rejoin) return this.#join()
+    await this.#loop.pause(this.#host.heartbeatIntervalMs)
+    if (!this.#loop.running || this.#rejoin) return
+    await this.#heartbeat()
+    if (Date.now() - this.#lastSubscriptionCheck >= this.#host.heartbeatIntervalMs * SUBSCRIPTION_CHECK_HEARTBEATS) await this.#checkSubscription()
+  }
+
+  async #failed(error: KafkaError): Promise<RoundFailure> {
+    if (!(error instanceof KafkaProtocolError)) return 'retry'
+    if (error.code === REBALANCE_IN_PROGRESS) {
+      this.#rejoin = true
+      return 'rejoin'
     }
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done(): void {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.#wake = () => {
-        this.#wake = null
-        done()
-      }
-    })
-  }
-
-  #target(): { kind: 'coordinator'; type: 'group'; key: string } {
-    return { kind: 'coordinator', type: 'group', key: this.#host.groupId }
+    if (error.code === ILLEGAL_GENERATION || error.code === UNKNOWN_MEMBER_ID) {
+      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'member fenced; rejoining')
+      await this.#host.lose(this.#host.owned())
+      if (error.code === UNKNOWN_MEMBER_ID) this.memberId = ''
+      this.generationId = -1
+      this.#rejoin = true
+      return 'rejoin'
+    }
+    // A newer member has taken our group.instance.id: this one must not take it back.
+    if (error.code === FENCED_INSTANCE_ID) return 'fatal'
+    return 'retry'
   }
 
   async #subscribedTopics(): Promise<string[]> {
@@ -199,7 +167,7 @@ export class ClassicMembership implements Membership {
     this.#lastSubscriptionCheck = Date.now()
     const owned = this.#cooperative ? host.owned() : []
     const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
-    const joined = await request(host.cluster, this.#target(), ApiKeys.JoinGroup,
+    const joined = await groupRequest(host, ApiKeys.JoinGroup,
       {
         groupId: host.groupId,
         sessionTimeoutMs: host.sessionTimeoutMs,
@@ -210,7 +178,7 @@ export class ClassicMembership implements Membership {
         protocols: this.#assignors.map((a) => ({ name: a.name, metadata })),
         reason: null,
       },
-      { purpose: host.groupPurpose, signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
+      { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
     )
     if (joined.errorCode === MEMBER_ID_REQUIRED) {
       this.memberId = joined.memberId
@@ -235,7 +203,7 @@ export class ClassicMembership implements Membership {
       const result = assignor.assign(members, counts)
       assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
     }
-    const synced = await request(host.cluster, this.#target(), ApiKeys.SyncGroup,
+    const synced = await groupRequest(host, ApiKeys.SyncGroup,
       {
         groupId: host.groupId,
         generationId: this.generationId,
@@ -245,16 +213,11 @@ export class ClassicMembership implements Membership {
         protocolName: this.#protocolName,
         assignments,
       },
-      { purpose: host.groupPurpose, signal: this.#abort.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000 },
     )
     const assigned = decodeAssignment(synced.assignment)
     this.#rejoin = false
-    const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
-    const nowOwned = host.owned()
-    const assignedKeys = new Set(assigned.map(key))
-    const ownedKeys = new Set(nowOwned.map(key))
-    const revoked = nowOwned.filter((tp) => !assignedKeys.has(key(tp)))
-    const added = assigned.filter((tp) => !ownedKeys.has(key(tp)))
+    const { revoked, added } = diffAssignment(host.owned(), assigned)
     if (revoked.length > 0) await host.revoke(revoked)
     if (added.length > 0) await host.assign(added)
     // Cooperative: what we gave up goes to its new owner in the follow-up rebalance we trigger now.
@@ -288,29 +251,26 @@ export class ClassicMembership implements Membership {
 
   async #heartbeat(): Promise<void> {
     const host = this.#host
-    await request(host.cluster, this.#target(), ApiKeys.Heartbeat,
+    await groupRequest(host, ApiKeys.Heartbeat,
       { groupId: host.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: host.groupInstanceId },
-      { purpose: host.groupPurpose, signal: this.#abort.signal, retry: { retries: 1 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { signal: this.#loop.signal, retry: { retries: 1 } },
     )
   }
 
   async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
-    this.#running = false
-    this.#wake?.()
-    this.#abort.abort()
-    await this.#loop?.catch(() => undefined)
+    await this.#loop.halt()
     if (!leave || !this.memberId) {
       this.#rejoin = true
       return
     }
     const host = this.#host
     try {
-      await request(host.cluster, this.#target(), ApiKeys.LeaveGroup,
+      await groupRequest(host, ApiKeys.LeaveGroup,
         (version) =>
           version >= 3
             ? { groupId: host.groupId, members: [{ memberId: this.memberId, groupInstanceId: host.groupInstanceId, reason: 'the consumer is closing' }] }
             : { groupId: host.groupId, memberId: this.memberId },
-        { purpose: host.groupPurpose, signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+        { signal, retry: { retries: 2 } },
       )
     } catch (error) {
       host.logger.debug({ error }, 'LeaveGroup failed (the session timeout will expire the member)')

@@ -6,10 +6,10 @@
  * id is generated here (KIP-1082) and kept across fencing, so the broker sees one member rejoining.
  */
 import { randomUUID } from 'node:crypto'
-import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys } from '../protocol/index.js'
-import { request } from './request.js'
 import type { Membership, MembershipHost } from './membership.js'
+import { diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 import type { TopicPartition } from './types.js'
 
@@ -30,10 +30,7 @@ export class ConsumerProtocolMembership implements Membership {
   readonly memberId = newMemberId()
   memberEpoch = 0
   #intervalMs: number
-  #running = false
-  #loop: Promise<void> | null = null
-  #wake: (() => void) | null = null
-  #abort = new AbortController()
+  readonly #loop: MembershipLoop
   /** Set when the reported state changed (assignment reconciled, subscription changed): heartbeat without waiting. */
   #urgent = true
   #sentSubscription: string | null = null
@@ -43,6 +40,11 @@ export class ConsumerProtocolMembership implements Membership {
     this.#host = host
     this.#intervalMs = host.heartbeatIntervalMs
     this.#onUnsupported = onUnsupported
+    this.#loop = new MembershipLoop(host, {
+      round: () => this.#round(),
+      failed: (error) => this.#failed(error),
+      retryBackoffMs: () => Math.min(this.#intervalMs, 1000),
+    })
   }
 
   identity(): MemberIdentity | null {
@@ -51,72 +53,45 @@ export class ConsumerProtocolMembership implements Membership {
   }
 
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#abort = new AbortController()
-    this.#loop = this.#run()
+    this.#loop.start()
   }
 
   subscriptionChanged(): void {
     this.#urgent = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   commitFenced(): void {
     this.#urgent = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
   async heartbeatNow(): Promise<void> {
     // Heartbeats run on their own timer; nothing the application does can delay them, so this is a no-op.
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.#heartbeat()
-      } catch (error) {
-        if (!this.#running) break
-        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-        if (kafkaError instanceof KafkaProtocolError && (kafkaError.code === UNKNOWN_MEMBER_ID || kafkaError.code === FENCED_MEMBER_EPOCH)) {
-          this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'fenced; rejoining with epoch 0')
-          const lost = this.#host.owned()
-          this.memberEpoch = 0
-          this.#sentSubscription = null
-          await this.#host.lose(lost)
-          this.#urgent = true
-          continue
-        }
-        if (kafkaError instanceof KafkaProtocolError && kafkaError.code === UNSUPPORTED_VERSION && this.memberEpoch === 0 && this.#onUnsupported) {
-          this.#running = false
-          this.#onUnsupported()
-          return
-        }
-        if (!kafkaError.retriable && kafkaError instanceof KafkaProtocolError) {
-          this.#running = false
-          this.#host.fatal(kafkaError)
-          return
-        }
-        this.#host.logger.debug({ error: kafkaError }, 'heartbeat failed; retrying')
-        await this.#pause(Math.min(this.#intervalMs, 1000))
-        continue
-      }
-      if (!this.#urgent) await this.#pause(this.#intervalMs)
-    }
+  async #round(): Promise<void> {
+    await this.#heartbeat()
+    if (!this.#urgent) await this.#loop.pause(this.#intervalMs)
   }
 
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done(): void {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.#wake = () => {
-        this.#wake = null
-        done()
-      }
-    })
+  async #failed(error: KafkaError): Promise<RoundFailure> {
+    if (!(error instanceof KafkaProtocolError)) return 'retry'
+    if (error.code === UNKNOWN_MEMBER_ID || error.code === FENCED_MEMBER_EPOCH) {
+      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'fenced; rejoining with epoch 0')
+      const lost = this.#host.owned()
+      this.memberEpoch = 0
+      this.#sentSubscription = null
+      await this.#host.lose(lost)
+      this.#urgent = true
+      return 'rejoin'
+    }
+    // Before this member has joined, UNSUPPORTED_VERSION means the broker has no KIP-848 groups: hand over to classic.
+    if (error.code === UNSUPPORTED_VERSION && this.memberEpoch === 0 && this.#onUnsupported) {
+      this.#onUnsupported()
+      return 'stop'
+    }
+    return 'retry'
   }
 
   async #heartbeat(): Promise<void> {
@@ -136,7 +111,7 @@ export class ConsumerProtocolMembership implements Membership {
       list.push(tp.partition)
     }
     const epochSent = this.memberEpoch
-    const response = await request(host.cluster, { kind: 'coordinator', type: 'group', key: host.groupId }, ApiKeys.ConsumerGroupHeartbeat,
+    const response = await groupRequest(host, ApiKeys.ConsumerGroupHeartbeat,
       (version) => ({
         groupId: host.groupId,
         memberId: this.memberId,
@@ -149,9 +124,9 @@ export class ConsumerProtocolMembership implements Membership {
         serverAssignor: full ? (host.groupRemoteAssignor ?? null) : null,
         topicPartitions: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
       }),
-      { purpose: host.groupPurpose, signal: this.#abort.signal, errorCode: (r: { errorCode: number }) => r.errorCode },
+      { signal: this.#loop.signal },
     )
-    if (!this.#running) return
+    if (!this.#loop.running) return
     this.#sentSubscription = subscriptionKey
     this.memberEpoch = response.memberEpoch
     if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
@@ -171,38 +146,24 @@ export class ConsumerProtocolMembership implements Membership {
         host.cluster.addInterest([name])
         for (const partition of t.partitions) target.push({ topic: name, partition })
       }
-      await this.#reconcile(target)
+      const { revoked, added } = diffAssignment(host.owned(), target)
+      if (revoked.length > 0) await host.revoke(revoked)
+      if (added.length > 0) await host.assign(added)
       if (unknown) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
       this.#urgent = true
-    } else if (this.memberEpoch > 0 && epochSent !== this.memberEpoch) {
-      this.#host.stable()
     } else if (this.memberEpoch > 0) {
-      this.#host.stable()
+      host.stable()
     }
   }
 
-  async #reconcile(target: TopicPartition[]): Promise<void> {
-    const owned = this.#host.owned()
-    const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
-    const targetKeys = new Set(target.map(key))
-    const ownedKeys = new Set(owned.map(key))
-    const revoked = owned.filter((tp) => !targetKeys.has(key(tp)))
-    const added = target.filter((tp) => !ownedKeys.has(key(tp)))
-    if (revoked.length > 0) await this.#host.revoke(revoked)
-    if (added.length > 0) await this.#host.assign(added)
-  }
-
   async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
-    if (!this.#running && this.memberEpoch === 0) return
-    this.#running = false
-    this.#wake?.()
-    this.#abort.abort()
-    await this.#loop?.catch(() => undefined)
+    if (!this.#loop.running && this.memberEpoch === 0) return
+    await this.#loop.halt()
     if (!leave || this.memberEpoch === 0) return
     const host = this.#host
     const epoch = host.groupInstanceId ? STATIC_LEAVE_EPOCH : LEAVE_EPOCH
     try {
-      await request(host.cluster, { kind: 'coordinator', type: 'group', key: host.groupId }, ApiKeys.ConsumerGroupHeartbeat,
+      await groupRequest(host, ApiKeys.ConsumerGroupHeartbeat,
         {
           groupId: host.groupId,
           memberId: this.memberId,
@@ -215,7 +176,7 @@ export class ConsumerProtocolMembership implements Membership {
           serverAssignor: null,
           topicPartitions: null,
         },
-        { purpose: host.groupPurpose, signal, retry: { retries: 2 }, errorCode: (r: { errorCode: number }) => r.errorCode },
+        { signal, retry: { retries: 2 } },
       )
     } catch (error) {
       host.logger.debug({ error }, 'leaving the group failed (the session timeout will expire the member)')

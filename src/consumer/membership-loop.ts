@@ -1,0 +1,145 @@
+/**
+ * What the classic and KIP-848 memberships share: the loop that keeps a member alive on its own timer (so no
+ * fetch or application code can delay a heartbeat), the coordinator requests on the member's own connection, and
+ * the owned-versus-target comparison both protocols reconcile with. Each protocol supplies one round (join or
+ * heartbeat, and the wait before the next) and the meaning of its own error codes.
+ */
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import type { SendOptions } from '../network/cluster.js'
+import type { Apis } from '../protocol/index.js'
+import type { MembershipHost } from './membership.js'
+import { request, type RequestInputOf, type ResponseOf } from './request.js'
+import type { TopicPartition } from './types.js'
+
+/**
+ * What a protocol makes of a failed round. `rejoin`: it has reset its state (fenced, rebalance) and the next
+ * round runs at once. `fatal`: the application gets the error and the loop ends. `stop`: the protocol has
+ * already handed over (to the other protocol) and the loop just ends. `retry`: the common rule applies — a
+ * broker error that is not retriable is fatal, anything else is retried after `retryBackoffMs()`.
+ */
+export type RoundFailure = 'rejoin' | 'fatal' | 'stop' | 'retry'
+
+export interface MembershipRounds {
+  /** One join or heartbeat, including the wait before the next one (which `MembershipLoop.wake` cuts short). */
+  round(): Promise<void>
+  failed(error: KafkaError): Promise<RoundFailure> | RoundFailure
+  retryBackoffMs(): number
+}
+
+export class MembershipLoop {
+  readonly #host: MembershipHost
+  readonly #rounds: MembershipRounds
+  #running = false
+  #loop: Promise<void> | null = null
+  #wake: (() => void) | null = null
+  #abort = new AbortController()
+
+  constructor(host: MembershipHost, rounds: MembershipRounds) {
+    this.#host = host
+    this.#rounds = rounds
+  }
+
+  get running(): boolean {
+    return this.#running
+  }
+
+  /** For the round's requests: `halt()` aborts it, so stopping never waits out a JoinGroup held by the broker. */
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#abort = new AbortController()
+    this.#loop = this.#run()
+  }
+
+  /** Ends the wait between rounds now, because the state the member reports has changed. */
+  wake(): void {
+    this.#wake?.()
+  }
+
+  /** A wait that `wake()` or `halt()` ends early; none once halted, so a stop never sits out a heartbeat interval. */
+  pause(ms: number): Promise<void> {
+    if (!this.#running) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#wake = () => {
+        this.#wake = null
+        done()
+      }
+    })
+  }
+
+  /** Stops the loop and waits for it, so the protocol's leave cannot race a round still in flight. */
+  async halt(): Promise<void> {
+    this.#running = false
+    this.#wake?.()
+    this.#abort.abort()
+    await this.#loop?.catch(() => undefined)
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#rounds.round()
+      } catch (error) {
+        if (!this.#running) break
+        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        let outcome = await this.#rounds.failed(kafkaError)
+        if (outcome === 'retry' && kafkaError instanceof KafkaProtocolError && !kafkaError.retriable) outcome = 'fatal'
+        if (outcome === 'fatal') {
+          this.#running = false
+          this.#host.fatal(kafkaError)
+          return
+        }
+        if (outcome === 'stop') {
+          this.#running = false
+          return
+        }
+        if (outcome === 'retry') {
+          this.#host.logger.debug({ error: kafkaError }, 'group request failed; retrying')
+          await this.pause(this.#rounds.retryBackoffMs())
+        }
+      }
+    }
+  }
+}
+
+type GroupApiKey = Extract<keyof Apis, number>
+
+const topLevelErrorCode = (response: { errorCode: number }): number => response.errorCode
+
+/**
+ * A request to the group's coordinator on this member's connection; finding the coordinator, and finding it
+ * again after NOT_COORDINATOR, is the cluster's job. The response's top-level error code is raised unless
+ * `options.errorCode` says otherwise.
+ */
+export function groupRequest<K extends GroupApiKey>(
+  host: MembershipHost,
+  apiKey: K,
+  body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),
+  options: SendOptions = {},
+): Promise<ResponseOf<K>> {
+  return request(host.cluster, { kind: 'coordinator', type: 'group', key: host.groupId }, apiKey, body, {
+    purpose: host.groupPurpose,
+    errorCode: topLevelErrorCode,
+    ...options,
+  })
+}
+
+/** What to give up (owned, no longer in the target) and what to take (in the target, not yet owned). */
+export function diffAssignment(owned: TopicPartition[], target: TopicPartition[]): { revoked: TopicPartition[]; added: TopicPartition[] } {
+  const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
+  const targetKeys = new Set(target.map(key))
+  const ownedKeys = new Set(owned.map(key))
+  return {
+    revoked: owned.filter((tp) => !targetKeys.has(key(tp))),
+    added: target.filter((tp) => !ownedKeys.has(key(tp))),
+  }
+}
