@@ -1,0 +1,690 @@
+/**
+ * The share-group consumer (KIP-932, "queues for Kafka"). Members of a share group may all be assigned the same
+ * partition; the partition leader hands out records one acquisition at a time (ShareFetch), each with a delivery
+ * count, and takes them back when the member acknowledges (ACCEPT / RELEASE / REJECT), when the acquisition lock
+ * times out, or when the member's share session ends. Fetching is pulled by the application: nothing is acquired
+ * ahead of what the iterator asks for, so records do not sit locked in a buffer nobody reads.
+ *
+ * Acknowledgement follows the Java client: in `implicit` mode (the default) a delivered message is ACCEPTed when
+ * the application asks for the next one, or at `commit()`; in `explicit` mode the application acknowledges each
+ * message. Acknowledgements ride on the next ShareFetch to the partition's leader, or go in a ShareAcknowledge at
+ * `commit()` and `close()`. Like Java's close, `close()` sends only the acknowledgements already made: a message the
+ * application has in hand, and records acquired but not yet handed out, go back to the group (released by the
+ * broker when the share session ends), to be delivered again with a higher delivery count.
+ */
+import { KafkaError, KafkaProtocolError, ProtocolDecodeError } from '../errors.js'
+import type { Cluster } from '../network/cluster.js'
+import type { Logger } from '../network/instrumentation.js'
+import { ApiKeys, errorFromCode } from '../protocol/index.js'
+import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../protocol/generated/ShareFetchResponse.js'
+import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
+import { DeserializationError } from './errors.js'
+import { request } from './request.js'
+import { ShareMembership } from './share-membership.js'
+import type { Deserializer, DeserializerOption, TopicPartition } from './types.js'
+
+export type ShareAcknowledgeType = 'accept' | 'release' | 'reject'
+export type ShareAcknowledgementMode = 'implicit' | 'explicit'
+
+export interface ShareConsumerOptions {
+  groupId: string
+  /** Java's share.acknowledgement.mode. Default 'implicit'. */
+  acknowledgementMode?: ShareAcknowledgementMode
+  /** Most records one ShareFetch acquires per partition leader (Java's max.poll.records). Default 500. */
+  maxPollRecords?: number
+  /** How long the leader may hold a ShareFetch waiting for records (Java's fetch.max.wait.ms). Default 500. */
+  fetchMaxWaitMs?: number
+  /** Default 1. */
+  fetchMinBytes?: number
+  /** Default 52 428 800. */
+  fetchMaxBytes?: number
+  clientRack?: string | null
+  /** Check record batch CRCs. Default true. */
+  checkCrcs?: boolean
+  keyDeserializer?: DeserializerOption
+  valueDeserializer?: DeserializerOption
+}
+
+export const SHARE_CONSUMER_DEFAULTS = {
+  acknowledgementMode: 'implicit' as ShareAcknowledgementMode,
+  maxPollRecords: 500,
+  fetchMaxWaitMs: 500,
+  fetchMinBytes: 1,
+  fetchMaxBytes: 52_428_800,
+  checkCrcs: true,
+}
+
+/** What one `commit()` achieved for a partition: `error` is null when the leader took every acknowledgement. */
+export interface ShareAcknowledgementResult {
+  topic: string
+  partition: number
+  error: KafkaProtocolError | null
+}
+
+/** What the client needs from `Kafka` (structurally the entry's ClientContext). */
+export interface ShareConsumerContext {
+  cluster: Cluster
+  clientId: string
+  logger: Logger
+  release(): void
+}
+
+const ACK_GAP = 0
+const ACK_CODES: Record<ShareAcknowledgeType, number> = { accept: 1, release: 2, reject: 3 }
+
+const SHARE_SESSION_NOT_FOUND = 122
+const INVALID_SHARE_SESSION_EPOCH = 123
+const INITIAL_EPOCH = 0
+const FINAL_EPOCH = -1
+const MAX_EPOCH = 2 ** 31 - 1
+
+type MessageState = 'buffered' | 'delivered' | 'acknowledged'
+
+/**
+ * One delivered record. `acknowledge` is a method on the prototype (not a closure per record); it needs the
+ * consumer's `explicit` mode.
+ */
+export class ShareConsumerMessage<K = Buffer | null, V = Buffer | null> {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number
+  key: K
+  value: V
+  readonly headers: Header[]
+  /** How many times the group has handed this record out, this delivery included (1 on the first). */
+  readonly deliveryCount: number
+  /** @internal */
+  state: MessageState = 'buffered'
+  readonly #owner: ShareConsumer<K, V>
+
+  constructor(owner: ShareConsumer<K, V>, topic: string, partition: number, offset: bigint, timestamp: number, key: K, value: V, headers: Header[], deliveryCount: number) {
+    this.#owner = owner
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.timestamp = timestamp
+    this.key = key
+    this.value = value
+    this.headers = headers
+    this.deliveryCount = deliveryCount
+  }
+
+  /** Explicit mode: records the outcome; it reaches the broker with the next fetch, `commit()` or `close()`. */
+  acknowledge(type: ShareAcknowledgeType = 'accept'): void {
+    this.#owner.acknowledge(this, type)
+  }
+}
+
+interface AckRange {
+  first: bigint
+  last: bigint
+  type: number
+}
+
+interface PendingAcks {
+  topic: string
+  partition: number
+  ranges: AckRange[]
+}
+
+interface SessionPartition {
+  topic: string
+  topicId: string
+  partition: number
+}
+
+/** One share session per partition leader: the epoch orders this member's requests to that broker. */
+interface ShareSession {
+  nodeId: number
+  epoch: number
+  /** Partitions the broker holds in the session (what a full request listed plus later additions). */
+  partitions: Map<string, SessionPartition>
+  /** Requests on one session run one at a time, or their epochs would cross. */
+  lock: Promise<void>
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+const nextEpoch = (epoch: number): number => (epoch >= MAX_EPOCH ? 1 : epoch + 1)
+
+function deserializeString(bytes: Buffer): string {
+  return bytes.toString('utf8')
+}
+
+function deserializeJson(bytes: Buffer): unknown {
+  return JSON.parse(bytes.toString('utf8'))
+}
+
+function resolveDeserializer(option: DeserializerOption | undefined, which: string): Deserializer<unknown> | null {
+  if (option === undefined) return null
+  if (option === 'string') return deserializeString
+  if (option === 'json') return deserializeJson
+  if (typeof option === 'function') return option
+  throw new KafkaError(`${which} must be 'string', 'json' or a function, not ${JSON.stringify(option)}`)
+}
+
+/** Adjacent ranges of one type become one acknowledgement batch, so a run of accepts costs one entry. */
+function mergeRanges(ranges: AckRange[]): Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> {
+  const sorted = [...ranges].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0))
+  const out: Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> = []
+  for (const r of sorted) {
+    const last = out[out.length - 1]
+    if (last && last.acknowledgeTypes[0] === r.type && last.lastOffset + 1n === r.first) last.lastOffset = r.last
+    else out.push({ firstOffset: r.first, lastOffset: r.last, acknowledgeTypes: [r.type] })
+  }
+  return out
+}
+
+export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<ShareConsumerMessage<K, V>> {
+  readonly groupId: string
+  readonly #context: ShareConsumerContext
+  readonly #cluster: Cluster
+  readonly #logger: Logger
+  readonly #mode: ShareAcknowledgementMode
+  readonly #maxPollRecords: number
+  readonly #fetchMaxWaitMs: number
+  readonly #fetchMinBytes: number
+  readonly #fetchMaxBytes: number
+  readonly #checkCrcs: boolean
+  readonly #keyDeserializer: Deserializer<unknown> | null
+  readonly #valueDeserializer: Deserializer<unknown> | null
+  readonly #membership: ShareMembership
+  readonly #purpose: string
+  #topics: string[] = []
+  #assignment: TopicPartition[] = []
+  #assignmentWaiters: Array<() => void> = []
+  readonly #sessions = new Map<number, ShareSession>()
+  readonly #pending = new Map<string, PendingAcks>()
+  #buffer: Array<ShareConsumerMessage<K, V>> = []
+  #bufferHead = 0
+  /** Delivered and not yet acknowledged: in implicit mode at most the last message handed out. */
+  readonly #inHand = new Set<ShareConsumerMessage<K, V>>()
+  #fatal: KafkaError | null = null
+  #closed = false
+  #round: Promise<void> | null = null
+  #idleWake: (() => void) | null = null
+  static #instances = 0
+
+  constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
+    if (!options || typeof options.groupId !== 'string' || options.groupId.length === 0) throw new KafkaError('shareConsumer: `groupId` is required')
+    const mode = options.acknowledgementMode ?? SHARE_CONSUMER_DEFAULTS.acknowledgementMode
+    if (mode !== 'implicit' && mode !== 'explicit') throw new KafkaError(`shareConsumer: acknowledgementMode must be 'implicit' or 'explicit', not ${JSON.stringify(mode)}`)
+    this.groupId = options.groupId
+    this.#context = context
+    this.#cluster = context.cluster
+    this.#logger = context.logger
+    this.#mode = mode
+    this.#maxPollRecords = options.maxPollRecords ?? SHARE_CONSUMER_DEFAULTS.maxPollRecords
+    this.#fetchMaxWaitMs = options.fetchMaxWaitMs ?? SHARE_CONSUMER_DEFAULTS.fetchMaxWaitMs
+    this.#fetchMinBytes = options.fetchMinBytes ?? SHARE_CONSUMER_DEFAULTS.fetchMinBytes
+    this.#fetchMaxBytes = options.fetchMaxBytes ?? SHARE_CONSUMER_DEFAULTS.fetchMaxBytes
+    this.#checkCrcs = options.checkCrcs ?? SHARE_CONSUMER_DEFAULTS.checkCrcs
+    this.#keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
+    this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
+    if (!Number.isInteger(this.#maxPollRecords) || this.#maxPollRecords < 1) throw new KafkaError('shareConsumer: maxPollRecords must be a positive integer')
+    const instance = ShareConsumer.#instances++
+    // Own connections per consumer: the broker answers a connection's requests in order, so one member's
+    // long-polling ShareFetch must not hold up another's (or its own heartbeat).
+    this.#purpose = `share-${instance}`
+    this.#membership = new ShareMembership({
+      cluster: this.#cluster,
+      logger: this.#logger,
+      groupId: this.groupId,
+      clientRack: options.clientRack ?? null,
+      purpose: `share-group-${instance}`,
+      subscription: () => this.#topics,
+      assigned: (partitions) => this.#assigned(partitions),
+      fatal: (error) => this.#fail(error),
+    })
+  }
+
+  /** The member id this client generated and the group knows it by. */
+  get memberId(): string {
+    return this.#membership.memberId
+  }
+
+  get memberEpoch(): number {
+    return this.#membership.memberEpoch
+  }
+
+  /** The partitions the broker last assigned to this member (shared with other members). */
+  assignment(): TopicPartition[] {
+    return this.#assignment.map((tp) => ({ ...tp }))
+  }
+
+  /** Joins the group (or changes the subscription). Records arrive through iteration. */
+  async subscribe(topics: string[]): Promise<void> {
+    this.#ensureOpen()
+    if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t.length === 0)) {
+      throw new KafkaError('shareConsumer.subscribe: give a non-empty list of topic names')
+    }
+    this.#topics = [...new Set(topics)]
+    this.#cluster.addInterest(this.#topics)
+    if (this.#membership.running) this.#membership.subscriptionChanged()
+    else this.#membership.start()
+  }
+
+  /** Explicit mode: records the outcome of a delivered message (also `message.acknowledge(type)`). */
+  acknowledge(message: ShareConsumerMessage<K, V>, type: ShareAcknowledgeType = 'accept'): void {
+    if (this.#mode !== 'explicit') throw new KafkaError("acknowledge() needs acknowledgementMode 'explicit'; in implicit mode moving to the next message accepts the last one")
+    const code = ACK_CODES[type]
+    if (code === undefined) throw new KafkaError(`acknowledge type must be 'accept', 'release' or 'reject', not ${JSON.stringify(type)}`)
+    if (!this.#inHand.has(message)) {
+      throw new KafkaError(message.state === 'acknowledged'
+        ? `${message.topic}-${message.partition} offset ${message.offset} is already acknowledged`
+        : `${message.topic}-${message.partition} offset ${message.offset} was not delivered by this consumer`)
+    }
+    this.#inHand.delete(message)
+    message.state = 'acknowledged'
+    this.#addAck(message.topic, message.partition, message.offset, message.offset, code)
+  }
+
+  /**
+   * Sends every acknowledgement made so far (in implicit mode, first accepts the messages handed out) with
+   * ShareAcknowledge, and resolves with one result per partition that had acknowledgements.
+   */
+  async commit(): Promise<ShareAcknowledgementResult[]> {
+    this.#ensureOpen()
+    if (this.#mode === 'implicit') this.#acceptInHand()
+    return this.#sendAcknowledgements(false)
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ShareConsumerMessage<K, V>> {
+    return {
+      next: () => this.#next(),
+      return: async () => ({ done: true, value: undefined }),
+    }
+  }
+
+  /**
+   * Sends the acknowledgements already made and closes each share session (so the broker frees this member's
+   * other acquired records at once), then leaves the group. A pending iteration ends.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#idleWake?.()
+    for (const wake of this.#assignmentWaiters.splice(0)) wake()
+    try {
+      await this.#round?.catch(() => undefined)
+      await this.#sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: closing the share sessions failed'))
+      await this.#membership.stop(true)
+    } finally {
+      this.#buffer = []
+      this.#bufferHead = 0
+      this.#inHand.clear()
+      this.#context.release()
+    }
+  }
+
+  // ---- iteration ----
+
+  async #next(): Promise<IteratorResult<ShareConsumerMessage<K, V>>> {
+    if (this.#mode === 'implicit') this.#acceptInHand()
+    for (;;) {
+      if (this.#fatal) {
+        const error = this.#fatal
+        throw error
+      }
+      if (this.#closed) return { done: true, value: undefined }
+      if (this.#bufferHead < this.#buffer.length) {
+        const message = this.#buffer[this.#bufferHead]!
+        this.#buffer[this.#bufferHead++] = undefined as never
+        if (this.#bufferHead === this.#buffer.length) {
+          this.#buffer = []
+          this.#bufferHead = 0
+        }
+        this.#deserialize(message)
+        message.state = 'delivered'
+        this.#inHand.add(message)
+        return { done: false, value: message }
+      }
+      this.#round = this.#fetchRound()
+      try {
+        await this.#round
+      } finally {
+        this.#round = null
+      }
+    }
+  }
+
+  #deserialize(message: ShareConsumerMessage<K, V>): void {
+    let field: 'key' | 'value' = 'key'
+    try {
+      if (this.#keyDeserializer && message.key !== null) message.key = this.#keyDeserializer(message.key as Buffer, message.topic) as K
+      field = 'value'
+      if (this.#valueDeserializer && message.value !== null) message.value = this.#valueDeserializer(message.value as Buffer, message.topic) as V
+    } catch (cause) {
+      // Redelivering a record its deserializer cannot read would fail the same way each time: reject it (it stays
+      // in the log, archived for this group) and let the application see why.
+      message.state = 'acknowledged'
+      this.#addAck(message.topic, message.partition, message.offset, message.offset, ACK_CODES.reject)
+      throw new DeserializationError(message.topic, message.partition, message.offset, field, cause)
+    }
+  }
+
+  #acceptInHand(): void {
+    for (const message of this.#inHand) {
+      message.state = 'acknowledged'
+      this.#addAck(message.topic, message.partition, message.offset, message.offset, ACK_CODES.accept)
+    }
+    this.#inHand.clear()
+  }
+
+  #addAck(topic: string, partition: number, first: bigint, last: bigint, type: number): void {
+    const key = tpKey(topic, partition)
+    let pending = this.#pending.get(key)
+    if (!pending) this.#pending.set(key, (pending = { topic, partition, ranges: [] }))
+    pending.ranges.push({ first, last, type })
+  }
+
+  #takeAcks(key: string): PendingAcks | undefined {
+    const pending = this.#pending.get(key)
+    this.#pending.delete(key)
+    return pending
+  }
+
+  #restoreAcks(acks: PendingAcks[]): void {
+    for (const a of acks) for (const r of a.ranges) this.#addAck(a.topic, a.partition, r.first, r.last, r.type)
+  }
+
+  #assigned(partitions: TopicPartition[]): void {
+    this.#assignment = partitions
+    this.#idleWake?.()
+    for (const wake of this.#assignmentWaiters.splice(0)) wake()
+  }
+
+  #fail(error: KafkaError): void {
+    this.#fatal ??= error
+    this.#idleWake?.()
+  }
+
+  #ensureOpen(): void {
+    if (this.#closed) throw new KafkaError('the share consumer is closed')
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      const self = this
+      this.#idleWake = done
+      function done(): void {
+        clearTimeout(timer)
+        if (self.#idleWake === done) self.#idleWake = null
+        resolve()
+      }
+    })
+  }
+
+  // ---- fetching ----
+
+  /** One ShareFetch to each leader of an assigned partition (and each leader owed acknowledgements). */
+  async #fetchRound(): Promise<void> {
+    if (this.#assignment.length === 0) {
+      await this.#sendAcknowledgements(false).catch(() => undefined)
+      if (!this.#closed && !this.#fatal) await this.#sleep(this.#fetchMaxWaitMs)
+      return
+    }
+    const byNode = new Map<number, SessionPartition[]>()
+    for (const tp of this.#assignment) {
+      try {
+        const leader = await this.#cluster.leaderFor(tp.topic, tp.partition)
+        const topicId = this.#cluster.topic(tp.topic)?.topicId
+        if (!topicId) continue
+        let list = byNode.get(leader.nodeId)
+        if (!list) byNode.set(leader.nodeId, (list = []))
+        list.push({ topic: tp.topic, topicId, partition: tp.partition })
+      } catch (error) {
+        this.#logger.debug({ error, topic: tp.topic, partition: tp.partition }, 'share consumer: no leader yet')
+      }
+    }
+    // Sessions on brokers that no longer lead anything of ours still have partitions to forget.
+    for (const nodeId of this.#sessions.keys()) if (!byNode.has(nodeId)) byNode.set(nodeId, [])
+    if (byNode.size === 0) {
+      await this.#sleep(Math.min(this.#fetchMaxWaitMs, 200))
+      return
+    }
+    const results = await Promise.allSettled([...byNode].map(([nodeId, wanted]) => this.#fetchFrom(this.#session(nodeId), wanted)))
+    let failed = false
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        failed = true
+        const error = r.reason instanceof KafkaError ? r.reason : new KafkaError(String(r.reason), { cause: r.reason })
+        if (error instanceof KafkaProtocolError && !error.retriable) this.#fail(error)
+        else this.#logger.debug({ error }, 'share fetch failed; retrying')
+      }
+    }
+    if (failed && !this.#closed && !this.#fatal) await this.#sleep(100)
+  }
+
+  #session(nodeId: number): ShareSession {
+    let session = this.#sessions.get(nodeId)
+    if (!session) this.#sessions.set(nodeId, (session = { nodeId, epoch: INITIAL_EPOCH, partitions: new Map(), lock: Promise.resolve() }))
+    return session
+  }
+
+  #locked<T>(session: ShareSession, fn: () => Promise<T>): Promise<T> {
+    const run = session.lock.then(fn)
+    session.lock = run.then(() => undefined, () => undefined)
+    return run
+  }
+
+  #resetSession(session: ShareSession): void {
+    session.epoch = INITIAL_EPOCH
+    session.partitions.clear()
+  }
+
+  #fetchFrom(session: ShareSession, wanted: SessionPartition[]): Promise<void> {
+    return this.#locked(session, async () => {
+      if (this.#closed) return
+      const wantedKeys = new Map(wanted.map((p) => [tpKey(p.topic, p.partition), p]))
+      // Acknowledgements for partitions this session will not fetch (no longer assigned here) go on their own.
+      if (session.epoch !== INITIAL_EPOCH) {
+        const elsewhere = [...this.#pending.keys()].filter((k) => !wantedKeys.has(k) && session.partitions.has(k))
+        if (elsewhere.length > 0) await this.#acknowledgeOn(session, elsewhere, false)
+      }
+      const full = session.epoch === INITIAL_EPOCH
+      // A new session cannot carry acknowledgements (the broker refuses them at epoch 0): they wait for the next request.
+      const acks: PendingAcks[] = []
+      const listed = new Map<string, { partition: SessionPartition; acks: PendingAcks | undefined }>()
+      for (const [key, p] of wantedKeys) {
+        const pending = full ? undefined : this.#takeAcks(key)
+        if (pending) acks.push(pending)
+        if (full || pending || !session.partitions.has(key)) listed.set(key, { partition: p, acks: pending })
+      }
+      const forgotten = full ? [] : [...session.partitions].filter(([key]) => !wantedKeys.has(key)).map(([, p]) => p)
+      if (listed.size === 0 && forgotten.length === 0 && session.partitions.size === 0) return
+      const topics = new Map<string, Array<{ partitionIndex: number; acknowledgementBatches: ReturnType<typeof mergeRanges> }>>()
+      for (const { partition, acks: pending } of listed.values()) {
+        let list = topics.get(partition.topicId)
+        if (!list) topics.set(partition.topicId, (list = []))
+        list.push({ partitionIndex: partition.partition, acknowledgementBatches: pending ? mergeRanges(pending.ranges) : [] })
+      }
+      const forgottenByTopic = new Map<string, number[]>()
+      for (const p of forgotten) {
+        let list = forgottenByTopic.get(p.topicId)
+        if (!list) forgottenByTopic.set(p.topicId, (list = []))
+        list.push(p.partition)
+      }
+      const epochSent = session.epoch
+      let response: ShareFetchResponse
+      try {
+        response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareFetch, {
+          groupId: this.groupId,
+          memberId: this.#membership.memberId,
+          shareSessionEpoch: epochSent,
+          maxWaitMs: this.#fetchMaxWaitMs,
+          minBytes: this.#fetchMinBytes,
+          maxBytes: this.#fetchMaxBytes,
+          maxRecords: this.#maxPollRecords,
+          batchSize: this.#maxPollRecords,
+          topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+          forgottenTopicsData: [...forgottenByTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+        }, { purpose: this.#purpose, retry: { retries: 0 } })
+      } catch (error) {
+        // The request may or may not have reached the broker: start a new session rather than guess the epoch.
+        this.#restoreAcks(acks)
+        this.#resetSession(session)
+        throw error
+      }
+      if (response.errorCode !== 0) {
+        this.#restoreAcks(acks)
+        if (response.errorCode === SHARE_SESSION_NOT_FOUND || response.errorCode === INVALID_SHARE_SESSION_EPOCH) {
+          this.#logger.info({ nodeId: session.nodeId, error: response.errorCode }, 'share session lost; opening a new one')
+          this.#resetSession(session)
+          return
+        }
+        throw errorFromCode(response.errorCode, 'ShareFetch', response.errorMessage) ?? new KafkaError(`ShareFetch failed with ${response.errorCode}`)
+      }
+      session.epoch = nextEpoch(epochSent)
+      for (const { partition } of listed.values()) session.partitions.set(tpKey(partition.topic, partition.partition), partition)
+      for (const p of forgotten) session.partitions.delete(tpKey(p.topic, p.partition))
+      await this.#handleFetchResponse(session, response)
+    })
+  }
+
+  async #handleFetchResponse(session: ShareSession, response: ShareFetchResponse): Promise<void> {
+    let fatal: KafkaError | null = null
+    for (const t of response.responses) {
+      const topic = this.#cluster.topicNameById(t.topicId)
+      if (topic === undefined) continue
+      for (const p of t.partitions) {
+        if (p.acknowledgeErrorCode !== 0) {
+          this.#logger.warn({ topic, partition: p.partitionIndex, error: p.acknowledgeErrorCode }, 'share acknowledgement refused by the leader')
+        }
+        if (p.errorCode !== 0) {
+          const error = errorFromCode(p.errorCode, `${topic}-${p.partitionIndex}`, p.errorMessage) ?? new KafkaError(`ShareFetch ${topic}-${p.partitionIndex} failed with ${p.errorCode}`)
+          if (!error.retriable) {
+            fatal ??= error
+            continue
+          }
+          // Leadership moved (or the partition is not ready): refresh routing and fetch it from its new leader.
+          const moved = p.currentLeader.leaderId >= 0 && this.#cluster.applyLeaderHint(topic, p.partitionIndex, p.currentLeader.leaderId, p.currentLeader.leaderEpoch)
+          if (!moved) this.#cluster.handleRetriableError(error, { kind: 'leader', topic, partition: p.partitionIndex })
+          session.partitions.delete(tpKey(topic, p.partitionIndex))
+          continue
+        }
+        if (p.acquiredRecords.length > 0) await this.#deliver(topic, p)
+      }
+    }
+    if (fatal) throw fatal
+  }
+
+  /** Buffers the records inside the acquired ranges; acquired offsets with no record (control, compacted) are gaps. */
+  async #deliver(topic: string, data: ShareFetchResponsePartitionData): Promise<void> {
+    const ranges = [...data.acquiredRecords].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
+    let previousLast = -1n
+    for (const r of ranges) {
+      if (r.firstOffset < 0n || r.lastOffset < r.firstOffset || r.firstOffset <= previousLast || r.deliveryCount < 1) {
+        throw new ProtocolDecodeError(`ShareFetch ${topic}-${data.partitionIndex}: invalid acquired range ${r.firstOffset}..${r.lastOffset} (delivery count ${r.deliveryCount})`, { apiName: 'ShareFetch', fieldPath: 'AcquiredRecords', offset: 0 })
+      }
+      previousLast = r.lastOffset
+    }
+    const { batches } = await decodeRecordBatchesAsync(data.records, { verifyCrc: this.#checkCrcs })
+    let rangeIndex = 0
+    let covered = ranges[0]!.firstOffset // next acquired offset not yet accounted for
+    const partition = data.partitionIndex
+    for (const batch of batches) {
+      if (batch.isControl) continue
+      for (const record of batch.records) {
+        while (rangeIndex < ranges.length && record.offset > ranges[rangeIndex]!.lastOffset) {
+          const range = ranges[rangeIndex]!
+          if (covered <= range.lastOffset) this.#addAck(topic, partition, covered, range.lastOffset, ACK_GAP)
+          rangeIndex++
+          if (rangeIndex < ranges.length) covered = ranges[rangeIndex]!.firstOffset
+        }
+        if (rangeIndex >= ranges.length) break
+        const range = ranges[rangeIndex]!
+        // Before the range (the batch started earlier) or a repeated offset: not ours to deliver.
+        if (record.offset < covered) continue
+        if (record.offset > covered) this.#addAck(topic, partition, covered, record.offset - 1n, ACK_GAP)
+        covered = record.offset + 1n
+        this.#buffer.push(new ShareConsumerMessage<K, V>(this, topic, partition, record.offset, Number(batch.timestampType === 'log-append' ? batch.maxTimestamp : record.timestamp), record.key as K, record.value as V, record.headers, range.deliveryCount))
+      }
+    }
+    for (; rangeIndex < ranges.length; rangeIndex++) {
+      const range = ranges[rangeIndex]!
+      if (covered <= range.lastOffset) this.#addAck(topic, partition, covered, range.lastOffset, ACK_GAP)
+      if (rangeIndex + 1 < ranges.length) covered = ranges[rangeIndex + 1]!.firstOffset
+    }
+  }
+
+  // ---- acknowledging ----
+
+  /** ShareAcknowledge to each leader owed acknowledgements; `closing` also ends every open session (epoch -1). */
+  async #sendAcknowledgements(closing: boolean): Promise<ShareAcknowledgementResult[]> {
+    const byNode = new Map<number, string[]>()
+    const results: ShareAcknowledgementResult[] = []
+    for (const [key, pending] of this.#pending) {
+      let nodeId: number | undefined
+      for (const s of this.#sessions.values()) if (s.partitions.has(key) && s.epoch !== INITIAL_EPOCH) nodeId = s.nodeId
+      if (nodeId === undefined) {
+        // No open session holds the partition: the records were acquired in a session that is gone, and the broker
+        // released them when it ended.
+        this.#pending.delete(key)
+        results.push({ topic: pending.topic, partition: pending.partition, error: errorFromCode(SHARE_SESSION_NOT_FOUND, `${pending.topic}-${pending.partition}`)! })
+        continue
+      }
+      let list = byNode.get(nodeId)
+      if (!list) byNode.set(nodeId, (list = []))
+      list.push(key)
+    }
+    if (closing) for (const s of this.#sessions.values()) if (s.epoch !== INITIAL_EPOCH && !byNode.has(s.nodeId)) byNode.set(s.nodeId, [])
+    const perNode = await Promise.all([...byNode].map(([nodeId, keys]) => this.#locked(this.#session(nodeId), () => this.#acknowledgeOn(this.#session(nodeId), keys, closing))))
+    for (const r of perNode) results.push(...r)
+    return results
+  }
+
+  /** Must run under the session's lock. */
+  async #acknowledgeOn(session: ShareSession, keys: string[], closing: boolean): Promise<ShareAcknowledgementResult[]> {
+    const acks: PendingAcks[] = []
+    for (const key of keys) {
+      const pending = this.#takeAcks(key)
+      if (pending) acks.push(pending)
+    }
+    if (session.epoch === INITIAL_EPOCH) {
+      return acks.map((a) => ({ topic: a.topic, partition: a.partition, error: errorFromCode(SHARE_SESSION_NOT_FOUND, `${a.topic}-${a.partition}`)! }))
+    }
+    if (acks.length === 0 && !closing) return []
+    const topics = new Map<string, Array<{ partitionIndex: number; acknowledgementBatches: ReturnType<typeof mergeRanges> }>>()
+    for (const a of acks) {
+      const topicId = this.#cluster.topic(a.topic)?.topicId
+      if (!topicId) continue
+      let list = topics.get(topicId)
+      if (!list) topics.set(topicId, (list = []))
+      list.push({ partitionIndex: a.partition, acknowledgementBatches: mergeRanges(a.ranges) })
+    }
+    const epochSent = closing ? FINAL_EPOCH : session.epoch
+    const failAll = (error: KafkaProtocolError): ShareAcknowledgementResult[] => acks.map((a) => ({ topic: a.topic, partition: a.partition, error }))
+    let response
+    try {
+      response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareAcknowledge, {
+        groupId: this.groupId,
+        memberId: this.#membership.memberId,
+        shareSessionEpoch: epochSent,
+        topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+      }, { purpose: this.#purpose, retry: { retries: 0 } })
+    } catch (error) {
+      this.#resetSession(session)
+      if (error instanceof KafkaProtocolError) return failAll(error)
+      throw error
+    }
+    if (closing) this.#resetSession(session)
+    if (response.errorCode !== 0) {
+      const error = errorFromCode(response.errorCode, 'ShareAcknowledge', response.errorMessage)!
+      if (response.errorCode === SHARE_SESSION_NOT_FOUND || response.errorCode === INVALID_SHARE_SESSION_EPOCH) this.#resetSession(session)
+      return failAll(error)
+    }
+    if (!closing) session.epoch = nextEpoch(epochSent)
+    const results: ShareAcknowledgementResult[] = []
+    for (const t of response.responses) {
+      const topic = this.#cluster.topicNameById(t.topicId)
+      if (topic === undefined) continue
+      for (const p of t.partitions) {
+        results.push({ topic, partition: p.partitionIndex, error: p.errorCode === 0 ? null : errorFromCode(p.errorCode, `${topic}-${p.partitionIndex}`, p.errorMessage) })
+      }
+    }
+    return results
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Share-group membership (KIP-932): ShareGroupHeartbeat carries the subscription and the broker answers with the
+ * member epoch, the heartbeat interval and, when it changed, the whole assignment. There is nothing to reconcile or
+ * revoke: several members may be assigned the same partition and records are handed out one acquisition at a time,
+ * so a new assignment simply replaces the old one. The member id is generated here (as KIP-1082 does for consumer
+ * groups) and kept across fencing, so the broker sees one member rejoining.
+ */
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import type { Cluster } from '../network/cluster.js'
+import type { Logger } from '../network/instrumentation.js'
+import { ApiKeys } from '../protocol/index.js'
+import { newMemberId } from './group-consumer-protocol.js'
+import { request } from './request.js'
+import type { TopicPartition } from './types.js'
+
+const UNKNOWN_MEMBER_ID = 25
+const FENCED_MEMBER_EPOCH = 110
+const LEAVE_EPOCH = -1
+/** Until the broker says otherwise (its share.heartbeat.interval.ms default). */
+const INITIAL_HEARTBEAT_INTERVAL_MS = 5000
+
+export interface ShareMembershipHost {
+  readonly cluster: Cluster
+  readonly logger: Logger
+  readonly groupId: string
+  readonly clientRack: string | null
+  /** Connection purpose for the heartbeats, so a long ShareFetch poll never delays one. */
+  readonly purpose: string
+  subscription(): string[]
+  /** The whole assignment the broker gave this member (empty when fenced or left). */
+  assigned(partitions: TopicPartition[]): void
+  /** The membership cannot continue; the application must see this error. */
+  fatal(error: KafkaError): void
+}
+
+export class ShareMembership {
+  readonly memberId = newMemberId()
+  memberEpoch = 0
+  readonly #host: ShareMembershipHost
+  #intervalMs = INITIAL_HEARTBEAT_INTERVAL_MS
+  #sentSubscription: string | null = null
+  #running = false
+  #loop: Promise<void> | null = null
+  #abort = new AbortController()
+  #wake: (() => void) | null = null
+  #urgent = true
+
+  constructor(host: ShareMembershipHost) {
+    this.#host = host
+  }
+
+  get running(): boolean {
+    return this.#running
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#abort = new AbortController()
+    this.#loop = this.#run()
+  }
+
+  subscriptionChanged(): void {
+    this.#urgent = true
+    this.#wake?.()
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#heartbeat()
+        if (!this.#urgent) await this.#pause(this.#intervalMs)
+      } catch (error) {
+        if (!this.#running) break
+        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        if (kafkaError instanceof KafkaProtocolError && (kafkaError.code === UNKNOWN_MEMBER_ID || kafkaError.code === FENCED_MEMBER_EPOCH)) {
+          this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'share member fenced; rejoining with epoch 0')
+          this.memberEpoch = 0
+          this.#sentSubscription = null
+          this.#urgent = true
+          this.#host.assigned([])
+          continue
+        }
+        if (kafkaError instanceof KafkaProtocolError && !kafkaError.retriable) {
+          this.#running = false
+          this.#host.fatal(kafkaError)
+          return
+        }
+        this.#host.logger.debug({ error: kafkaError }, 'share group heartbeat failed; retrying')
+        await this.#pause(Math.min(this.#intervalMs, 1000))
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    if (!this.#running) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      const wake = (): void => done()
+      this.#wake = wake
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  async #heartbeat(): Promise<void> {
+    this.#urgent = false
+    const host = this.#host
+    const topics = host.subscription()
+    const subscriptionKey = [...topics].sort().join(',')
+    const full = this.memberEpoch === 0 || this.#sentSubscription !== subscriptionKey
+    // Topic ids in the assignment are resolved through the metadata cache, so make sure it knows the topics.
+    if (full && topics.length > 0) await host.cluster.topics(topics).catch(() => undefined)
+    const response = await request(
+      host.cluster,
+      { kind: 'coordinator', type: 'group', key: host.groupId },
+      ApiKeys.ShareGroupHeartbeat,
+      {
+        groupId: host.groupId,
+        memberId: this.memberId,
+        memberEpoch: this.memberEpoch,
+        rackId: full ? host.clientRack : null,
+        subscribedTopicNames: full ? topics : null,
+      },
+      { purpose: host.purpose, errorCode: (r: { errorCode: number }) => r.errorCode, signal: this.#abort.signal },
+    )
+    if (!this.#running) return
+    this.#sentSubscription = subscriptionKey
+    this.memberEpoch = response.memberEpoch
+    if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
+    if (!response.assignment) return
+    const target: TopicPartition[] = []
+    for (const t of response.assignment.topicPartitions) {
+      let name = host.cluster.topicNameById(t.topicId)
+      if (name === undefined) {
+        await host.cluster.refreshMetadata('all')
+        name = host.cluster.topicNameById(t.topicId)
+      }
+      if (name === undefined) {
+        host.logger.warn({ groupId: host.groupId, topicId: t.topicId }, 'share assignment names a topic id this client cannot resolve yet')
+        // Ask again soon: the next full heartbeat brings the assignment back once metadata knows the topic.
+        this.#sentSubscription = null
+        continue
+      }
+      host.cluster.addInterest([name])
+      for (const partition of t.partitions) target.push({ topic: name, partition })
+    }
+    host.assigned(target)
+  }
+
+  /** Stops heartbeating; with `leave`, tells the coordinator (epoch -1) so the member's records are freed now. */
+  async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
+    if (!this.#running && this.memberEpoch === 0) return
+    this.#running = false
+    this.#wake?.()
+    this.#abort.abort()
+    await this.#loop?.catch(() => undefined)
+    if (!leave || this.memberEpoch === 0) return
+    const host = this.#host
+    try {
+      await request(
+        host.cluster,
+        { kind: 'coordinator', type: 'group', key: host.groupId },
+        ApiKeys.ShareGroupHeartbeat,
+        { groupId: host.groupId, memberId: this.memberId, memberEpoch: LEAVE_EPOCH, rackId: null, subscribedTopicNames: null },
+        { purpose: host.purpose, signal, retry: { retries: 2 } },
+      )
+    } catch (error) {
+      host.logger.debug({ error }, 'leaving the share group failed (the session timeout will expire the member)')
+    } finally {
+      this.memberEpoch = 0
+    }
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The share-group consumer (KIP-932) on the real broker: several members reading one partition, explicit
+ * release/reject, what close() gives back in implicit mode (as Java: only what was acknowledged stays consumed),
+ * and the group as the admin client describes it. Records are produced with raw Produce requests
+ * (consumer-support); "all acknowledged" is checked through the share-partition start offset the broker reports.
+ */
+import { Admin } from '../../src/admin/admin.js'
+import type { Cluster } from '../../src/network/cluster.js'
+import { ShareConsumer, type ShareConsumerMessage, type ShareConsumerOptions } from '../../src/consumer/share-consumer.js'
+import { contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
+
+jest.setTimeout(120_000)
+
+let cluster: Cluster
+let admin: Admin
+const open: ShareConsumer[] = []
+
+beforeAll(() => {
+  cluster = newCluster()
+  admin = new Admin(contextFor(cluster))
+})
+
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.close().catch(() => undefined)))
+  await admin.close()
+  cluster.close()
+})
+
+function shareConsumer(options: ShareConsumerOptions): ShareConsumer {
+  const consumer = new ShareConsumer(contextFor(cluster), options)
+  open.push(consumer)
+  return consumer
+}
+
+/** Without it a new share group starts at the log end, and these tests produce before the members fetch. */
+async function readFromEarliest(groupId: string): Promise<void> {
+  const [result] = await admin.incrementalAlterConfigs([{ type: 'group', name: groupId, set: { 'share.auto.offset.reset': 'earliest' } }])
+  expect(result!.error).toBeNull()
+}
+
+/**
+ * The share-partition start offset and lag (KIP-1226) as the broker's persisted share state reports them. The lag
+ * counts records not yet in a final state (accepted, rejected, gap); the start offset only says that everything
+ * below it is final (the broker may leave it at the first offset of a fully acknowledged in-flight batch).
+ */
+async function shareState(groupId: string, topic: string): Promise<{ startOffset: bigint; lag: bigint }> {
+  const [result] = await admin.listShareGroupOffsets([{ groupId, partitions: [{ topic, partition: 0 }] }])
+  const entry = result!.offsets.find((o) => o.topic === topic && o.partition === 0)
+  return { startOffset: entry?.startOffset ?? -1n, lag: entry?.lag ?? -1n }
+}
+
+/** Acknowledgements reach the broker with the next ShareFetch, so "all acknowledged" is waited for. */
+async function waitForLag(groupId: string, topic: string, expected: bigint): Promise<void> {
+  const deadline = Date.now() + 60_000
+  let last = { startOffset: -1n, lag: -1n }
+  while (Date.now() < deadline) {
+    last = await shareState(groupId, topic)
+    if (last.lag === expected) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`share-partition lag stayed at ${last.lag} (start offset ${last.startOffset}), expected ${expected}`)
+}
+
+interface Delivery {
+  member: number
+  offset: bigint
+  deliveryCount: number
+  value: string
+}
+
+function record(deliveries: Delivery[], member: number, message: ShareConsumerMessage): void {
+  deliveries.push({ member, offset: message.offset, deliveryCount: message.deliveryCount, value: message.value!.toString() })
+}
+
+/** Delivery counts per offset, in delivery order. */
+function countsByOffset(deliveries: Delivery[]): Map<bigint, number[]> {
+  const byOffset = new Map<bigint, number[]>()
+  for (const d of deliveries) {
+    let list = byOffset.get(d.offset)
+    if (!list) byOffset.set(d.offset, (list = []))
+    list.push(d.deliveryCount)
+  }
+  return byOffset
+}
+
+async function bothAssigned(consumers: ShareConsumer[], topic: string): Promise<void> {
+  await waitFor(() => consumers.every((c) => c.assignment().some((tp) => tp.topic === topic && tp.partition === 0)), 30_000, 'share assignment')
+}
+
+describe('ShareConsumer (KIP-932)', () => {
+  it('two members read one partition: each of 2000 records is delivered exactly once, all accepted', async () => {
+    const topic = uniqueName('share-two')
+    const groupId = uniqueName('share-two-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(2000, 'v'))
+
+    const members = [shareConsumer({ groupId, maxPollRecords: 100 }), shareConsumer({ groupId, maxPollRecords: 100 })]
+    for (const m of members) await m.subscribe([topic])
+    await bothAssigned(members, topic)
+
+    const deliveries: Delivery[] = []
+    const loops = members.map(async (consumer, member) => {
+      for await (const message of consumer) record(deliveries, member, message)
+    })
+    await waitFor(() => deliveries.length >= 2000, 60_000, '2000 deliveries')
+    // Both loops are back in next(), so both accepted what they had; the next ShareFetch carries it.
+    await waitForLag(groupId, topic, 0n)
+    for (const m of members) await m.close()
+    await Promise.all(loops)
+
+    expect(deliveries).toHaveLength(2000)
+    const byOffset = countsByOffset(deliveries)
+    expect([...byOffset.keys()].sort((a, b) => (a < b ? -1 : 1))).toEqual(Array.from({ length: 2000 }, (_, i) => BigInt(i)))
+    expect([...byOffset.values()].every((counts) => counts.length === 1 && counts[0] === 1)).toBe(true)
+    for (const d of deliveries) expect(d.value).toBe(`v-0-${d.offset}`)
+    // Shared, not split by partition: both members got records from the one partition.
+    expect(deliveries.filter((d) => d.member === 0).length).toBeGreaterThan(0)
+    expect(deliveries.filter((d) => d.member === 1).length).toBeGreaterThan(0)
+    expect((await shareState(groupId, topic)).lag).toBe(0n)
+  })
+
+  it('explicit mode: a released record comes back with delivery count 2, a rejected one never does', async () => {
+    const topic = uniqueName('share-explicit')
+    const groupId = uniqueName('share-explicit-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(10, 'e'))
+
+    const members = [
+      shareConsumer({ groupId, acknowledgementMode: 'explicit', maxPollRecords: 3 }),
+      shareConsumer({ groupId, acknowledgementMode: 'explicit', maxPollRecords: 3 }),
+    ]
+    for (const m of members) await m.subscribe([topic])
+    await bothAssigned(members, topic)
+
+    const deliveries: Delivery[] = []
+    let commitResults: unknown = null
+    const loops = members.map(async (consumer, member) => {
+      for await (const message of consumer) {
+        record(deliveries, member, message)
+        if (message.offset === 3n && message.deliveryCount === 1) message.acknowledge('release')
+        else if (message.offset === 5n) {
+          consumer.acknowledge(message, 'reject')
+          commitResults = await consumer.commit()
+        } else message.acknowledge('accept')
+      }
+    })
+    await waitForLag(groupId, topic, 0n)
+    for (const m of members) await m.close()
+    await Promise.all(loops)
+
+    const byOffset = countsByOffset(deliveries)
+    expect(byOffset.get(3n)).toEqual([1, 2])
+    expect(byOffset.get(5n)).toEqual([1])
+    for (const offset of [0n, 1n, 2n, 4n, 6n, 7n, 8n, 9n]) expect(byOffset.get(offset)).toEqual([1])
+    expect(deliveries).toHaveLength(11)
+    expect(commitResults).toEqual([{ topic, partition: 0, error: null }])
+  })
+
+  it('an acknowledgement is final: acknowledging twice, or in implicit mode, throws', async () => {
+    const topic = uniqueName('share-twice')
+    const groupId = uniqueName('share-twice-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(2, 't'))
+
+    const explicit = shareConsumer({ groupId, acknowledgementMode: 'explicit' })
+    await explicit.subscribe([topic])
+    const iterator = explicit[Symbol.asyncIterator]()
+    const first = (await iterator.next()).value as ShareConsumerMessage
+    expect(first.offset).toBe(0n)
+    first.acknowledge('accept')
+    expect(() => first.acknowledge('reject')).toThrow(/already acknowledged/)
+    const second = (await iterator.next()).value as ShareConsumerMessage
+    second.acknowledge()
+    expect(await explicit.commit()).toEqual([{ topic, partition: 0, error: null }])
+    await waitForLag(groupId, topic, 0n)
+    await explicit.close()
+
+    const implicit = shareConsumer({ groupId: uniqueName('share-implicit-group') })
+    expect(() => implicit.acknowledge(first)).toThrow(/explicit/)
+    await implicit.close()
+  })
+
+  it('implicit mode, closed mid-stream: what the loop moved past stays consumed; the rest comes back to the group', async () => {
+    const topic = uniqueName('share-close')
+    const groupId = uniqueName('share-close-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(10, 'c'))
+
+    // A fetches all ten (one ShareFetch acquires up to maxPollRecords), hands out four and is closed while the
+    // fourth is in hand. As in Java, close() sends only acknowledgements already made: 0..2 (moved past) are
+    // accepted; offset 3 (in hand) and 4..9 (acquired, never handed out) go back when A's share session ends.
+    const a = shareConsumer({ groupId })
+    await a.subscribe([topic])
+    const seenByA: Delivery[] = []
+    for await (const message of a) {
+      record(seenByA, 0, message)
+      if (seenByA.length === 4) break
+    }
+    await a.close()
+    expect(seenByA.map((d) => [d.offset, d.deliveryCount])).toEqual([[0n, 1], [1n, 1], [2n, 1], [3n, 1]])
+    expect(await shareState(groupId, topic)).toEqual({ startOffset: 3n, lag: 7n })
+
+    const b = shareConsumer({ groupId })
+    await b.subscribe([topic])
+    const seenByB: Delivery[] = []
+    const loop = (async () => {
+      for await (const message of b) record(seenByB, 1, message)
+    })()
+    await waitForLag(groupId, topic, 0n)
+    await b.close()
+    await loop
+    // Every record A acquired and did not acknowledge was delivered once before: delivery count 2.
+    expect(seenByB.map((d) => [d.offset, d.deliveryCount])).toEqual([3n, 4n, 5n, 6n, 7n, 8n, 9n].map((o) => [o, 2]))
+  })
+
+  it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
+    const topic = uniqueName('share-describe')
+    const groupId = uniqueName('share-describe-group')
+    await createTopic(cluster, topic, 1)
+    const members = [shareConsumer({ groupId }), shareConsumer({ groupId })]
+    for (const m of members) await m.subscribe([topic])
+    await bothAssigned(members, topic)
+
+    const [described] = await admin.describeShareGroups([groupId])
+    expect(described).toMatchObject({ groupId, state: 'Stable', error: null })
+    const byId = (x: { memberId: string }, y: { memberId: string }): number => (x.memberId < y.memberId ? -1 : 1)
+    expect([...described!.members].sort(byId)).toEqual(
+      members
+        .map((m) => expect.objectContaining({ memberId: m.memberId, clientId: 'samsa-consumer-test', subscribedTopics: [topic], assignment: [{ topic, partitions: [0] }] }))
+        .map((matcher, i) => ({ matcher, memberId: members[i]!.memberId }))
+        .sort(byId)
+        .map(({ matcher }) => matcher),
+    )
+    for (const m of members) expect(m.memberEpoch).toBeGreaterThan(0)
+
+    for (const m of members) await m.close()
+    const [after] = await admin.describeShareGroups([groupId])
+    expect(after!.members).toEqual([])
+    expect(after!.state).toBe('Empty')
+  })
+})
