@@ -6,6 +6,7 @@
  */
 import { Admin } from '../../src/admin/admin.js'
 import type { Cluster } from '../../src/network/cluster.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { ShareConsumer, type ShareConsumerMessage, type ShareConsumerOptions } from '../../src/consumer/share-consumer.js'
 import { contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
 
@@ -215,6 +216,54 @@ describe('ShareConsumer (KIP-932)', () => {
     await loop
     // Every record A acquired and did not acknowledge was delivered once before: delivery count 2.
     expect(seenByB.map((d) => [d.offset, d.deliveryCount])).toEqual([3n, 4n, 5n, 6n, 7n, 8n, 9n].map((o) => [o, 2]))
+  })
+
+  it('a share session the broker no longer knows is opened again, and nothing is lost or delivered twice', async () => {
+    const topic = uniqueName('share-session')
+    const groupId = uniqueName('share-session-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(20, 's'), 5)
+
+    const logged: Array<{ message: string; error: unknown }> = []
+    const base = contextFor(cluster)
+    const capture = (message: string, fields: object): void => {
+      logged.push({ message, error: (fields as { error?: unknown }).error })
+    }
+    const logger = { ...base.logger, info: (fields: object, message: string) => capture(message, fields) }
+    const consumer = new ShareConsumer({ ...base, logger }, { groupId, maxPollRecords: 5 })
+    open.push(consumer)
+    await consumer.subscribe([topic])
+    const deliveries: Delivery[] = []
+    const iterator = consumer[Symbol.asyncIterator]()
+    for (let i = 0; i < 5; i++) record(deliveries, 0, (await iterator.next()).value as ShareConsumerMessage)
+    // ShareFetches under this member id from elsewhere replace the consumer's session on the broker: epoch 0 opens
+    // a new one and epoch 1 moves it on, so the broker expects 2 while the consumer sends 1
+    // (INVALID_SHARE_SESSION_EPOCH). The consumer must open a new session and carry on.
+    const leader = await cluster.leaderFor(topic, 0)
+    for (const shareSessionEpoch of [0, 1]) {
+      const hijack = await cluster.send({ kind: 'node', nodeId: leader.nodeId }, apis[ApiKeys.ShareFetch] as never, {
+        groupId, memberId: consumer.memberId, shareSessionEpoch, maxWaitMs: 0, minBytes: 1, maxBytes: 1024, maxRecords: 1, batchSize: 1,
+        topics: [], forgottenTopicsData: [],
+      } as never) as { errorCode: number }
+      expect(hijack.errorCode).toBe(0)
+    }
+
+    const loop = (async () => {
+      for (;;) {
+        const next = await iterator.next()
+        if (next.done) return
+        record(deliveries, 0, next.value)
+      }
+    })()
+    await waitFor(() => deliveries.length >= 20, 60_000, '20 deliveries')
+    await waitForLag(groupId, topic, 0n)
+    await consumer.close()
+    await loop
+    expect(logged.filter((l) => l.message === 'share session lost; opening a new one')).toEqual([{ message: 'share session lost; opening a new one', error: 123 }])
+    // The broker keeps records acquired by the member across its sessions, so the acknowledgements held back
+    // through the reset still applied: every record once, none redelivered.
+    expect(deliveries.map((d) => [d.offset, d.deliveryCount])).toEqual(Array.from({ length: 20 }, (_, i) => [BigInt(i), 1]))
   })
 
   it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
