@@ -15,6 +15,7 @@ import type { SerializerInput, SerializerOption } from './producer/serializers.j
 import { Consumer } from './consumer/consumer.js'
 import type { ConsumerOptions, DeserializedOutput, DeserializerOption } from './consumer/types.js'
 import { Admin, type AdminOptions } from './admin/admin.js'
+import { ShareConsumer, type ShareConsumerKey, type ShareConsumerOptions, type ShareConsumerValue } from './consumer/share-consumer.js'
 
 export interface KafkaConfig {
   /** Bootstrap servers: `['host:port', …]` or a comma-separated string. */
@@ -97,6 +98,14 @@ export class Kafka {
 
   admin(options: AdminOptions = {}): Admin {
     return new Admin(this.context(), options)
+  }
+
+  /**
+   * A share-group consumer (KIP-932, queues): members of the group share partitions and acknowledge records one by
+   * one. What messages' key and value hold follows from `keyDeserializer` / `valueDeserializer`.
+   */
+  shareConsumer<O extends ShareConsumerOptions>(options: O): ShareConsumer<ShareConsumerKey<O>, ShareConsumerValue<O>> {
+    return new ShareConsumer<ShareConsumerKey<O>, ShareConsumerValue<O>>(this.context(), options)
   }
 
   /** `K` and `V`, the key and value types `send` accepts, follow from `keySerializer` / `valueSerializer`. */

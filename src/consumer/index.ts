@@ -1,5 +1,14 @@
 export { Consumer, CONSUMER_DEFAULTS } from './consumer.js'
 export { DeserializationError, LogTruncationError } from './errors.js'
+export { ShareConsumer, ShareConsumerMessage, SHARE_CONSUMER_DEFAULTS } from './share-consumer.js'
+export type {
+  ShareConsumerOptions,
+  ShareAcknowledgeType,
+  ShareAcknowledgementMode,
+  ShareAcknowledgementResult,
+  ShareConsumerKey,
+  ShareConsumerValue,
+} from './share-consumer.js'
 export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember } from './assignors.js'
 export type {
   GroupProtocol,

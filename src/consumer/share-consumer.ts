@@ -21,7 +21,7 @@ import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
 import { DeserializationError } from './errors.js'
 import { request } from './request.js'
 import { ShareMembership } from './share-membership.js'
-import type { Deserializer, DeserializerOption, TopicPartition } from './types.js'
+import type { DeserializedOutput, Deserializer, DeserializerOption, TopicPartition } from './types.js'
 
 export type ShareAcknowledgeType = 'accept' | 'release' | 'reject'
 export type ShareAcknowledgementMode = 'implicit' | 'explicit'
@@ -44,6 +44,11 @@ export interface ShareConsumerOptions {
   keyDeserializer?: DeserializerOption
   valueDeserializer?: DeserializerOption
 }
+
+/** What `message.key` holds for a share consumer made with options of type O (`Buffer | null` without a deserializer). */
+export type ShareConsumerKey<O> = DeserializedOutput<O extends { keyDeserializer?: infer D } ? D : undefined>
+/** What `message.value` holds for a share consumer made with options of type O. */
+export type ShareConsumerValue<O> = DeserializedOutput<O extends { valueDeserializer?: infer D } ? D : undefined>
 
 export const SHARE_CONSUMER_DEFAULTS = {
   acknowledgementMode: 'implicit' as ShareAcknowledgementMode,
@@ -404,16 +409,16 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     if (this.#closed) throw new KafkaError('the share consumer is closed')
   }
 
+  /** A wait that a new assignment, a fatal error or close() ends early. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const self = this
-      this.#idleWake = done
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer)
-        if (self.#idleWake === done) self.#idleWake = null
+        if (this.#idleWake === done) this.#idleWake = null
         resolve()
       }
+      const timer = setTimeout(done, ms)
+      this.#idleWake = done
     })
   }
 

@@ -5,10 +5,11 @@
  * (consumer-support); "all acknowledged" is checked through the share-partition start offset the broker reports.
  */
 import { Admin } from '../../src/admin/admin.js'
+import { Kafka } from '../../src/kafka.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { ShareConsumer, type ShareConsumerMessage, type ShareConsumerOptions } from '../../src/consumer/share-consumer.js'
-import { contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
+import { brokers, contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
 
 jest.setTimeout(120_000)
 
@@ -264,6 +265,33 @@ describe('ShareConsumer (KIP-932)', () => {
     // The broker keeps records acquired by the member across its sessions, so the acknowledgements held back
     // through the reset still applied: every record once, none redelivered.
     expect(deliveries.map((d) => [d.offset, d.deliveryCount])).toEqual(Array.from({ length: 20 }, (_, i) => [BigInt(i), 1]))
+  })
+
+  it('kafka.shareConsumer(): the entry point, with deserializers typing the message', async () => {
+    const topic = uniqueName('share-entry')
+    const groupId = uniqueName('share-entry-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, [{ key: 'a', value: '{"n":1}' }, { key: 'b', value: '{"n":2}' }])
+
+    const kafka = new Kafka({ brokers, clientId: uniqueName('share-entry-client'), logger: false })
+    const consumer = kafka.shareConsumer({ groupId, keyDeserializer: 'string', valueDeserializer: 'json' })
+    try {
+      await consumer.subscribe([topic])
+      const received: Array<[string | null, unknown, number]> = []
+      for await (const message of consumer) {
+        const key: string | null = message.key
+        received.push([key, message.value, message.deliveryCount])
+        if (received.length === 2) break
+      }
+      expect(received).toEqual([['a', { n: 1 }, 1], ['b', { n: 2 }, 1]])
+      // Implicit mode: commit() accepts the message still in hand as well.
+      expect(await consumer.commit()).toEqual([{ topic, partition: 0, error: null }])
+      await waitForLag(groupId, topic, 0n)
+    } finally {
+      await consumer.close()
+      await kafka.close()
+    }
   })
 
   it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
