@@ -294,6 +294,26 @@ describe('ShareConsumer (KIP-932)', () => {
     }
   })
 
+  it('a record its deserializer cannot read is rejected: the iterator throws DeserializationError once, then goes on', async () => {
+    const topic = uniqueName('share-deser')
+    const groupId = uniqueName('share-deser-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, [{ value: 'not json' }, { value: '{"ok":1}' }])
+
+    const consumer = new ShareConsumer(contextFor(cluster), { groupId, valueDeserializer: 'json' })
+    open.push(consumer)
+    await consumer.subscribe([topic])
+    const iterator = consumer[Symbol.asyncIterator]()
+    await expect(iterator.next()).rejects.toMatchObject({ name: 'DeserializationError', topic, partition: 0, offset: 0n, field: 'value' })
+    const next = await iterator.next()
+    expect([next.value?.offset, next.value?.value, next.value?.deliveryCount]).toEqual([1n, { ok: 1 }, 1])
+    expect(await consumer.commit()).toEqual([{ topic, partition: 0, error: null }])
+    // Offset 0 rejected and offset 1 accepted: nothing is left to deliver.
+    await waitForLag(groupId, topic, 0n)
+    await consumer.close()
+  })
+
   it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
     const topic = uniqueName('share-describe')
     const groupId = uniqueName('share-describe-group')
