@@ -77,6 +77,7 @@ export interface ShareConsumerContext {
 const ACK_GAP = 0
 const ACK_CODES: Record<ShareAcknowledgeType, number> = { accept: 1, release: 2, reject: 3 }
 
+const UNKNOWN_MEMBER_ID = 25
 const SHARE_SESSION_NOT_FOUND = 122
 const INVALID_SHARE_SESSION_EPOCH = 123
 const INITIAL_EPOCH = 0
@@ -451,16 +452,17 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       return
     }
     const results = await Promise.allSettled([...byNode].map(([nodeId, wanted]) => this.#fetchFrom(this.#session(nodeId), wanted)))
-    let failed = false
+    let backOff = false
     for (const r of results) {
-      if (r.status === 'rejected') {
-        failed = true
+      if (r.status === 'fulfilled') backOff ||= r.value
+      else {
+        backOff = true
         const error = r.reason instanceof KafkaError ? r.reason : new KafkaError(String(r.reason), { cause: r.reason })
         if (error instanceof KafkaProtocolError && !error.retriable) this.#fail(error)
         else this.#logger.debug({ error }, 'share fetch failed; retrying')
       }
     }
-    if (failed && !this.#closed && !this.#fatal) await this.#sleep(100)
+    if (backOff && !this.#closed && !this.#fatal) await this.#sleep(100)
   }
 
   #session(nodeId: number): ShareSession {
@@ -480,9 +482,10 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     session.partitions.clear()
   }
 
-  #fetchFrom(session: ShareSession, wanted: SessionPartition[]): Promise<void> {
+  /** Resolves true when the caller should back off before the next round. */
+  #fetchFrom(session: ShareSession, wanted: SessionPartition[]): Promise<boolean> {
     return this.#locked(session, async () => {
-      if (this.#closed) return
+      if (this.#closed) return false
       const wantedKeys = new Map(wanted.map((p) => [tpKey(p.topic, p.partition), p]))
       // Acknowledgements for partitions this session will not fetch (no longer assigned here) go on their own.
       if (session.epoch !== INITIAL_EPOCH) {
@@ -499,7 +502,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         if (full || pending || !session.partitions.has(key)) listed.set(key, { partition: p, acks: pending })
       }
       const forgotten = full ? [] : [...session.partitions].filter(([key]) => !wantedKeys.has(key)).map(([, p]) => p)
-      if (listed.size === 0 && forgotten.length === 0 && session.partitions.size === 0) return
+      if (listed.size === 0 && forgotten.length === 0 && session.partitions.size === 0) return false
       const topics = new Map<string, Array<{ partitionIndex: number; acknowledgementBatches: ReturnType<typeof mergeRanges> }>>()
       for (const { partition, acks: pending } of listed.values()) {
         let list = topics.get(partition.topicId)
@@ -538,7 +541,14 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         if (response.errorCode === SHARE_SESSION_NOT_FOUND || response.errorCode === INVALID_SHARE_SESSION_EPOCH) {
           this.#logger.info({ nodeId: session.nodeId, error: response.errorCode }, 'share session lost; opening a new one')
           this.#resetSession(session)
-          return
+          return false
+        }
+        // The member was removed from the group between heartbeats: the heartbeat loop rejoins under the same id,
+        // and the next session is opened for the new membership. Not the application's problem.
+        if (response.errorCode === UNKNOWN_MEMBER_ID) {
+          this.#logger.info({ nodeId: session.nodeId }, 'share fetch: member unknown to the leader; waiting for the rejoin')
+          this.#resetSession(session)
+          return true
         }
         throw errorFromCode(response.errorCode, 'ShareFetch', response.errorMessage) ?? new KafkaError(`ShareFetch failed with ${response.errorCode}`)
       }
@@ -546,6 +556,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       for (const { partition } of listed.values()) session.partitions.set(tpKey(partition.topic, partition.partition), partition)
       for (const p of forgotten) session.partitions.delete(tpKey(p.topic, p.partition))
       await this.#handleFetchResponse(session, response)
+      return false
     })
   }
 
