@@ -13,7 +13,7 @@ import type { ProducerOptions } from './producer/options.js'
 import { Producer } from './producer/producer.js'
 import type { SerializerInput, SerializerOption } from './producer/serializers.js'
 import { Consumer } from './consumer/consumer.js'
-import type { ConsumerOptions, DeserializedOutput, DeserializerOption } from './consumer/types.js'
+import type { ConsumerKey, ConsumerOptions, ConsumerValue } from './consumer/types.js'
 import { Admin, type AdminOptions } from './admin/admin.js'
 import { ShareConsumer, type ShareConsumerKey, type ShareConsumerOptions, type ShareConsumerValue } from './consumer/share-consumer.js'
 
@@ -115,11 +115,14 @@ export class Kafka {
     return new Producer<SerializerInput<KS>, SerializerInput<VS>>(this.context(), options)
   }
 
-  /** `K` and `V`, what messages' key and value hold, follow from `keyDeserializer` / `valueDeserializer`. */
-  consumer<KD extends DeserializerOption | undefined = undefined, VD extends DeserializerOption | undefined = undefined>(
-    options: ConsumerOptions & { keyDeserializer?: KD; valueDeserializer?: VD } = {},
-  ): Consumer<DeserializedOutput<KD>, DeserializedOutput<VD>> {
-    return new Consumer<DeserializedOutput<KD>, DeserializedOutput<VD>>(this.context(), options)
+  /**
+   * What messages' key and value hold follows from `keyDeserializer` / `valueDeserializer` (`Buffer | null` without).
+   * Two signatures because a defaulted type parameter would stop an inline deserializer's parameters being typed.
+   */
+  consumer(): Consumer
+  consumer<O extends ConsumerOptions>(options: O): Consumer<ConsumerKey<O>, ConsumerValue<O>>
+  consumer(options: ConsumerOptions = {}): Consumer<unknown, unknown> {
+    return new Consumer<unknown, unknown>(this.context(), options)
   }
 
   /** Closes every connection. Clients still open fail their pending work with a connection error. */

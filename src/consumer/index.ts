@@ -19,6 +19,8 @@ export type {
   Deserializer,
   DeserializerOption,
   DeserializedOutput,
+  ConsumerKey,
+  ConsumerValue,
   ConsumerMessage,
   ConsumerBatch,
   RebalanceEvent,

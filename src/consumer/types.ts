@@ -91,6 +91,11 @@ export type DeserializedOutput<D> = [Exclude<D, undefined>] extends [never] ? Bu
 
 type OutputOf<D> = D extends 'string' ? string | null : D extends 'json' ? unknown : D extends Deserializer<infer T> ? T | null : Buffer | null
 
+/** What `message.key` holds for a consumer made with options of type O (see DeserializedOutput). */
+export type ConsumerKey<O> = DeserializedOutput<O extends { keyDeserializer?: infer D } ? D : undefined>
+/** What `message.value` holds for a consumer made with options of type O (see DeserializedOutput). */
+export type ConsumerValue<O> = DeserializedOutput<O extends { valueDeserializer?: infer D } ? D : undefined>
+
 /** A consumed record. K and V are `Buffer | null` unless the consumer has deserializers. */
 export interface ConsumerMessage<K = Buffer | null, V = Buffer | null> {
   topic: string

@@ -1,0 +1,351 @@
+/**
+ * The consumer's API surface on the real broker: key/value deserializers through every delivery path, a
+ * deserializer that throws (typed error, record not committed, skipped only by a seek), and the samsa:fetch /
+ * samsa:rebalance diagnostics channels. Records are produced with raw Produce requests (consumer-support), and
+ * consumers are made through the public entry point, `new Kafka().consumer()`.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel'
+import { Kafka } from '../../src/kafka.js'
+import type { Cluster } from '../../src/network/cluster.js'
+import type { FetchChannelEvent, RebalanceChannelEvent } from '../../src/network/instrumentation.js'
+import { DeserializationError } from '../../src/consumer/errors.js'
+import type { Consumer } from '../../src/consumer/consumer.js'
+import type { GroupProtocol, RebalanceEvent } from '../../src/consumer/types.js'
+import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+import { brokers, createTopic, newCluster, newConsumer, produce, uniqueName, waitFor } from './consumer-support.js'
+
+function kafkaFor(label: string): Kafka {
+  return new Kafka({ brokers, clientId: uniqueName(label), logger: false })
+}
+
+/** Collects a channel's messages while a test runs; `stop()` unsubscribes. */
+function listen<T>(name: string): { events: T[]; stop(): void } {
+  const events: T[] = []
+  const onMessage = (message: unknown): void => {
+    events.push(message as T)
+  }
+  diagnosticsChannel.subscribe(name, onMessage)
+  return { events, stop: () => diagnosticsChannel.unsubscribe(name, onMessage) }
+}
+
+async function take<T>(iterable: AsyncIterable<T>, count: number): Promise<T[]> {
+  const out: T[] = []
+  if (count === 0) return out
+  for await (const item of iterable) {
+    out.push(item)
+    if (out.length === count) break
+  }
+  return out
+}
+
+describe('consumer API', () => {
+  let cluster: Cluster
+  beforeAll(() => {
+    cluster = newCluster()
+  })
+  afterAll(() => cluster.close())
+
+  describe('deserializers', () => {
+    const orders = [
+      { key: 'c-1', value: { id: 1, items: ['a'] } },
+      { key: null, value: { id: 2, items: [] } },
+      { key: 'c-3', value: null },
+      { key: 'ключ-4', value: { id: 4, note: 'ünïcödé' } },
+    ]
+    const records: RecordInput[] = orders.map((o) => ({ key: o.key, value: o.value === null ? null : JSON.stringify(o.value) }))
+
+    it("'string' keys and 'json' values through for await; null keys and tombstones stay null", async () => {
+      const topic = uniqueName('deser-string-json')
+      await createTopic(cluster, topic, 1)
+      await produce(cluster, topic, 0, records)
+      const kafka = kafkaFor('deser')
+      const consumer = kafka.consumer({ keyDeserializer: 'string', valueDeserializer: 'json' })
+      await consumer.assign([{ topic, partition: 0 }])
+      consumer.seek({ topic, partition: 0, offset: 0n })
+      const messages = await take(consumer, orders.length)
+      expect(messages.map((m) => ({ key: m.key, value: m.value }))).toEqual(orders)
+      expect(messages.map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n])
+      expect(typeof messages[0]!.key).toBe('string')
+      await consumer.close()
+      await kafka.close()
+    })
+
+    it('a function deserializer gets the bytes and the topic, through messages(), batches(), run(eachMessage) and run(eachBatch)', async () => {
+      const topic = uniqueName('deser-fn')
+      await createTopic(cluster, topic, 1)
+      await produce(cluster, topic, 0, records)
+      const kafka = kafkaFor('deser-fn')
+      const seenTopics = new Set<string>()
+      const make = (): Consumer<Buffer | null, { topic: string; length: number; text: string } | null> =>
+        kafka.consumer({
+          valueDeserializer: (bytes: Buffer, from: string) => {
+            seenTopics.add(from)
+            return { topic: from, length: bytes.length, text: bytes.toString('utf8') }
+          },
+        })
+      const expected = records.map((r) => (r.value === null ? null : { topic, length: Buffer.byteLength(r.value as string), text: r.value as string }))
+      const expectedKeys = records.map((r) => (r.key === null ? null : Buffer.from(r.key as string)))
+      const start = async (consumer: Consumer<Buffer | null, unknown>): Promise<void> => {
+        await consumer.assign([{ topic, partition: 0 }])
+        consumer.seek({ topic, partition: 0, offset: 0n })
+      }
+
+      const viaMessages = make()
+      await start(viaMessages)
+      const fromMessages = await take(viaMessages.messages(), records.length)
+      expect(fromMessages.map((m) => m.value)).toEqual(expected)
+      // No key deserializer: keys stay raw bytes.
+      expect(fromMessages.map((m) => m.key)).toEqual(expectedKeys)
+      await viaMessages.close()
+
+      const viaBatches = make()
+      await start(viaBatches)
+      const fromBatches: unknown[] = []
+      for await (const batch of viaBatches.batches()) {
+        fromBatches.push(...batch.messages.map((m) => m.value))
+        if (fromBatches.length >= records.length) break
+      }
+      expect(fromBatches).toEqual(expected)
+      await viaBatches.close()
+
+      const viaEachMessage = make()
+      await start(viaEachMessage)
+      const fromEachMessage: unknown[] = []
+      const stopMessages = new AbortController()
+      await viaEachMessage.run({
+        signal: stopMessages.signal,
+        eachMessage: ({ message }) => {
+          fromEachMessage.push(message.value)
+          if (fromEachMessage.length === records.length) stopMessages.abort()
+        },
+      })
+      expect(fromEachMessage).toEqual(expected)
+      await viaEachMessage.close()
+
+      const viaEachBatch = make()
+      await start(viaEachBatch)
+      const fromEachBatch: unknown[] = []
+      const stopBatches = new AbortController()
+      await viaEachBatch.run({
+        signal: stopBatches.signal,
+        eachBatch: ({ batch }) => {
+          fromEachBatch.push(...batch.messages.map((m) => m.value))
+          if (fromEachBatch.length >= records.length) stopBatches.abort()
+        },
+      })
+      expect(fromEachBatch).toEqual(expected)
+      await viaEachBatch.close()
+
+      expect([...seenTopics]).toEqual([topic])
+      await kafka.close()
+    })
+
+    it('a throwing deserializer: DeserializationError at that record, which is not committed, retried on the next request, skipped by a seek', async () => {
+      const topic = uniqueName('deser-throw')
+      const groupId = uniqueName('g')
+      await createTopic(cluster, topic, 1)
+      const good = (i: number): RecordInput => ({ key: `k${i}`, value: JSON.stringify({ i }) })
+      // Offset 5 is not JSON.
+      await produce(cluster, topic, 0, [0, 1, 2, 3, 4].map(good).concat([{ key: 'k5', value: '{not json' }], [6, 7, 8, 9].map(good)))
+      const kafka = kafkaFor('deser-throw')
+      const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', autoCommitIntervalMs: 100, valueDeserializer: 'json' })
+      await consumer.subscribe([topic])
+
+      const seen: bigint[] = []
+      let thrown: unknown
+      try {
+        for await (const m of consumer) seen.push(m.offset)
+      } catch (error) {
+        thrown = error
+      }
+      expect(seen).toEqual([0n, 1n, 2n, 3n, 4n])
+      expect(thrown).toBeInstanceOf(DeserializationError)
+      const error = thrown as DeserializationError
+      expect([error.topic, error.partition, error.offset, error.field]).toEqual([topic, 0, 5n, 'value'])
+      expect(error.cause).toBeInstanceOf(SyntaxError)
+
+      // Auto-commit runs every 100 ms: it commits 0..4 and never the record that failed.
+      await new Promise((r) => setTimeout(r, 400))
+      await consumer.commit()
+      const [afterFailure] = await consumer.committed([{ topic, partition: 0 }])
+      expect(afterFailure!.offset).toBe(5n)
+
+      // The consumer stays at the record: the next request (any delivery path) meets it again.
+      await expect(take(consumer.batches(), 1)).rejects.toMatchObject({ name: 'DeserializationError', offset: 5n })
+      await expect(consumer.run({ eachMessage: () => undefined })).rejects.toMatchObject({ name: 'DeserializationError', offset: 5n })
+      await consumer.commit()
+      const [stillAtFive] = await consumer.committed([{ topic, partition: 0 }])
+      expect(stillAtFive!.offset).toBe(5n)
+
+      consumer.seek({ topic, partition: 0, offset: error.offset + 1n })
+      const rest = await take(consumer, 4)
+      expect(rest.map((m) => [m.offset, m.value])).toEqual([6, 7, 8, 9].map((i) => [BigInt(i), { i }]))
+      await consumer.close()
+      await kafka.close()
+      const reader = newConsumer(cluster, { groupId })
+      const [afterClose] = await reader.committed([{ topic, partition: 0 }])
+      // close() commits what the loop finished: `take` broke out while 9 was in process, so 9 is the next to read.
+      expect(afterClose!.offset).toBe(9n)
+      await reader.close()
+    })
+
+    it('batches() delivers the records before a failing one, then reports it', async () => {
+      const topic = uniqueName('deser-batch')
+      await createTopic(cluster, topic, 1)
+      await produce(cluster, topic, 0, [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+        { key: 'c', value: 'oops' },
+        { key: 'd', value: '4' },
+      ])
+      const kafka = kafkaFor('deser-batch')
+      const consumer = kafka.consumer({
+        keyDeserializer: 'string',
+        valueDeserializer: (bytes: Buffer) => {
+          const n = Number(bytes.toString('utf8'))
+          if (Number.isNaN(n)) throw new RangeError(`not a number: ${bytes.toString('utf8')}`)
+          return n
+        },
+      })
+      await consumer.assign([{ topic, partition: 0 }])
+      consumer.seek({ topic, partition: 0, offset: 0n })
+      const iterator = consumer.batches()
+      const first = await iterator.next()
+      if (first.done) throw new Error('batches() ended')
+      expect(first.value.messages.map((m) => [m.key, m.value])).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ])
+      const failure = await iterator.next().then(
+        () => null,
+        (error: unknown) => error,
+      )
+      expect(failure).toBeInstanceOf(DeserializationError)
+      expect((failure as DeserializationError).offset).toBe(2n)
+      expect((failure as DeserializationError).cause).toBeInstanceOf(RangeError)
+      expect((await consumer.position({ topic, partition: 0 }))).toBe(2n)
+      await consumer.close()
+      await kafka.close()
+    })
+
+    it('rejects an unknown deserializer name', () => {
+      const kafka = kafkaFor('deser-bad')
+      expect(() => kafka.consumer({ valueDeserializer: 'avro' as never })).toThrow(/valueDeserializer must be 'string', 'json' or a function/)
+    })
+  })
+
+  describe('diagnostics channels', () => {
+    it('samsa:fetch: one event per Fetch response, carrying every record byte the broker sent', async () => {
+      const topic = uniqueName('fetch-channel')
+      await createTopic(cluster, topic, 2)
+      // Fixed timestamps, so the batches encoded here to count bytes are the ones the broker stores.
+      const batch = (partition: number, from: number): RecordInput[] =>
+        Array.from({ length: 200 }, (_, i) => ({ key: `k${from + i}`, value: `value-${partition}-${from + i}-${'x'.repeat(64)}`, timestamp: 1_700_000_000_000 + i }))
+      let producedBytes = 0
+      for (const partition of [0, 1]) {
+        for (const from of [0, 200, 400]) {
+          const records = batch(partition, from)
+          producedBytes += encodeRecordBatch({ records }).length
+          await produce(cluster, topic, partition, records, records.length)
+        }
+      }
+      const channel = listen<FetchChannelEvent>('samsa:fetch')
+      const kafka = kafkaFor('fetch-channel')
+      const groupId = uniqueName('g')
+      const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', fetchMaxWaitMs: 100, enableAutoCommit: false })
+      try {
+        await consumer.subscribe([topic])
+        const messages = await take(consumer, 1200)
+        expect(messages).toHaveLength(1200)
+        // A few more polls with nothing new: each answered Fetch is still one event.
+        await new Promise((r) => setTimeout(r, 500))
+        const mine = (): FetchChannelEvent[] => channel.events.filter((e) => e.clientId === kafka.clientId)
+        const answered = (): FetchChannelEvent[] => mine().filter((e) => e.error === undefined)
+        // The event comes after the response is handled, so the count can trail the fetcher's by one for a moment.
+        await waitFor(() => answered().length === consumer.fetchStats.fetches, 5000, 'one event per Fetch response')
+        expect(answered().length).toBeGreaterThan(1)
+        const bytes = answered().reduce((sum, e) => sum + e.bytes, 0)
+        // Every byte fetched once: the batches fit the response limits, so nothing was cut and fetched again.
+        expect(bytes).toBe(producedBytes)
+        const node = (await cluster.topics([topic]))[0]!.partitions[0]!.leader
+        for (const event of mine()) {
+          expect(event.groupId).toBe(groupId)
+          expect(event.nodeId).toBe(node)
+          expect(event.durationMs).toBeGreaterThanOrEqual(0)
+          expect(event.partitions).toBeGreaterThanOrEqual(0)
+          expect(event.partitions).toBeLessThanOrEqual(2)
+        }
+        expect(answered()[0]!.partitions).toBeGreaterThanOrEqual(1)
+        expect(answered().filter((e) => e.bytes > 0).every((e) => e.partitions > 0)).toBe(true)
+      } finally {
+        channel.stop()
+        await consumer.close()
+        await kafka.close()
+      }
+    })
+
+    describe.each(['consumer', 'classic'] as GroupProtocol[])('samsa:rebalance (%s protocol)', (groupProtocol) => {
+      it('a member joins, then a second one: assigned and revoked events that replay to each assignment, as the rebalance event says', async () => {
+        const topic = uniqueName(`rebalance-channel-${groupProtocol}`)
+        const groupId = uniqueName('g')
+        await createTopic(cluster, topic, 4)
+        const channel = listen<RebalanceChannelEvent>('samsa:rebalance')
+        const members: Array<{ kafka: Kafka; consumer: Consumer; emitted: RebalanceEvent[] }> = []
+        const join = async (label: string): Promise<(typeof members)[number]> => {
+          const kafka = kafkaFor(label)
+          const consumer = kafka.consumer({ groupId, groupProtocol, sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, autoOffsetReset: 'earliest' })
+          const member = { kafka, consumer, emitted: [] as RebalanceEvent[] }
+          consumer.on('rebalance', (event) => member.emitted.push(event))
+          members.push(member)
+          await consumer.subscribe([topic])
+          return member
+        }
+        const eventsOf = (kafka: Kafka): RebalanceChannelEvent[] => channel.events.filter((e) => e.clientId === kafka.clientId)
+        const replay = (events: RebalanceChannelEvent[]): string[] => {
+          const owned = new Set<string>()
+          for (const e of events) for (const p of e.partitions) e.type === 'assigned' ? owned.add(`${p.topic}:${p.partition}`) : owned.delete(`${p.topic}:${p.partition}`)
+          return [...owned].sort()
+        }
+        const owned = (consumer: Consumer): string[] => consumer.assignment().map((p) => `${p.topic}:${p.partition}`).sort()
+        try {
+          const a = await join('rebalance-a')
+          await waitFor(() => a.consumer.assignment().length === 4, 30_000, 'the first member to own all 4 partitions')
+          await waitFor(() => eventsOf(a.kafka).length >= 1, 5000, 'the first assigned event')
+          const [firstEvent] = eventsOf(a.kafka)
+          expect(firstEvent).toMatchObject({ type: 'assigned', groupId })
+          expect(firstEvent!.partitions.map((p) => `${p.topic}:${p.partition}`).sort()).toEqual(owned(a.consumer))
+
+          const b = await join('rebalance-b')
+          await waitFor(() => a.consumer.assignment().length === 2 && b.consumer.assignment().length === 2, 30_000, 'two members with 2 partitions each')
+          // Let the last events of the rebalance land (the group may still be settling when the counts first match).
+          await waitFor(() => replay(eventsOf(a.kafka)).join() === owned(a.consumer).join() && replay(eventsOf(b.kafka)).join() === owned(b.consumer).join(), 10_000, 'events to replay to the assignments')
+
+          const aEvents = eventsOf(a.kafka)
+          const bEvents = eventsOf(b.kafka)
+          expect(aEvents.some((e) => e.type === 'revoked' && e.partitions.length > 0)).toBe(true)
+          expect(bEvents.length).toBeGreaterThan(0)
+          expect(bEvents.every((e) => e.type === 'assigned')).toBe(true)
+          for (const member of [a, b]) {
+            const events = eventsOf(member.kafka)
+            // The channel carries exactly what the EventEmitter event says, at the same points.
+            expect(events.map((e) => ({ type: e.type, partitions: e.partitions }))).toEqual(member.emitted.map((e) => ({ type: e.type, partitions: e.partitions })))
+            for (const e of events) {
+              expect(e.groupId).toBe(groupId)
+              expect(typeof e.memberId).toBe('string')
+              expect(e.memberId!.length).toBeGreaterThan(0)
+            }
+            // One member id for the whole test, the group's own.
+            expect(new Set(events.map((e) => e.memberId))).toEqual(new Set([member.consumer.groupMetadata().memberId]))
+          }
+          expect(aEvents[0]!.memberId).not.toBe(bEvents[0]!.memberId)
+        } finally {
+          channel.stop()
+          for (const m of members) {
+            await m.consumer.close()
+            await m.kafka.close()
+          }
+        }
+      })
+    })
+  })
+})
