@@ -26,15 +26,18 @@ export interface MembershipRounds {
   retryBackoffMs(): number
 }
 
+/** The loop needs only somewhere to log and someone to tell when the member cannot go on. */
+export type MembershipLoopHost = Pick<MembershipHost, 'logger' | 'fatal'>
+
 export class MembershipLoop {
-  readonly #host: MembershipHost
+  readonly #host: MembershipLoopHost
   readonly #rounds: MembershipRounds
   #running = false
   #loop: Promise<void> | null = null
   #wake: (() => void) | null = null
   #abort = new AbortController()
 
-  constructor(host: MembershipHost, rounds: MembershipRounds) {
+  constructor(host: MembershipLoopHost, rounds: MembershipRounds) {
     this.#host = host
     this.#rounds = rounds
   }
