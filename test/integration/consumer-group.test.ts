@@ -134,6 +134,9 @@ describe('incremental cooperative rebalancing (classic protocol)', () => {
     const a = await start(true)
     const b = await start(true)
     await waitFor(() => a.assignment().length === 6 && b.assignment().length === 6, 60_000, 'two members with 6 partitions each')
+    // Only the third member's join is measured: whether the first member had a generation alone before the second
+    // joined (and revoked for it) depends on timing.
+    revoked.length = 0
     // A steady stream while the third member joins.
     let producing = true
     const producer = (async () => {
