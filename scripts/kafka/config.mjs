@@ -128,8 +128,9 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
     // assignment changes reached members only every 5 s. 10 s of silence is still far more than a member's
     // 1 s heartbeat interval can miss on a loaded 2-core machine (a GC pause, a busy event loop, a coordinator
     // move, which restarts session timers). The minimums are lowered with them; the maximums stay (the group-level
-    // consumer.session.timeout.ms must stay inside [min, max]). Share groups keep their 45 s: tests join share
-    // members by hand and expect them to last, and none waits for one to expire.
+    // consumer.session.timeout.ms must stay inside [min, max]). Share groups keep their 45 s session: tests join
+    // share members by hand and expect them to last, and none waits for one to expire (their heartbeat interval
+    // is shortened below, on 4.x where share groups exist).
     'group.consumer.heartbeat.interval.ms': 1000,
     'group.consumer.min.heartbeat.interval.ms': 500,
     'group.consumer.session.timeout.ms': 10_000,
@@ -138,6 +139,9 @@ export function serverProperties({ kafkaVersion, cluster, node, nodes, tls }) {
   if (majorVersion(kafkaVersion) >= 4) {
     // Share groups and the KIP-848 consumer protocol are on by default in 4.4; only the state topic is sized.
     Object.assign(lines, {
+      // A share member gets its first assignment with its second heartbeat: 5 s by default, per test.
+      'group.share.heartbeat.interval.ms': 1000,
+      'group.share.min.heartbeat.interval.ms': 500,
       'share.coordinator.state.topic.replication.factor': replication,
       'share.coordinator.state.topic.min.isr': minIsr,
       'share.coordinator.state.topic.num.partitions': 3,
