@@ -1,8 +1,8 @@
 /**
- * What the classic and KIP-848 memberships share: the loop that keeps a member alive on its own timer (so no
- * fetch or application code can delay a heartbeat), the coordinator requests on the member's own connection, and
- * the owned-versus-target comparison both protocols reconcile with. Each protocol supplies one round (join or
- * heartbeat, and the wait before the next) and the meaning of its own error codes.
+ * What the group memberships (classic, KIP-848, KIP-932 share groups) share: the loop that keeps a member alive on
+ * its own timer (so no fetch or application code can delay a heartbeat), the coordinator requests on the member's
+ * own connection, and the owned-versus-target comparison classic and KIP-848 reconcile with. Each protocol supplies
+ * one round (join or heartbeat, and the wait before the next) and the meaning of its own error codes.
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import type { SendOptions } from '../network/cluster.js'
@@ -118,13 +118,16 @@ type GroupApiKey = Extract<keyof Apis, number>
 
 const topLevelErrorCode = (response: { errorCode: number }): number => response.errorCode
 
+/** Where a member's coordinator requests go: its group, on its own connection. */
+export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose'>
+
 /**
  * A request to the group's coordinator on this member's connection; finding the coordinator, and finding it
  * again after NOT_COORDINATOR, is the cluster's job. The response's top-level error code is raised unless
  * `options.errorCode` says otherwise.
  */
 export function groupRequest<K extends GroupApiKey>(
-  host: MembershipHost,
+  host: GroupRequestHost,
   apiKey: K,
   body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),
   options: SendOptions = {},

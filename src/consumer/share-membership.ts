@@ -5,12 +5,12 @@
  * so a new assignment simply replaces the old one. The member id is generated here (as KIP-1082 does for consumer
  * groups) and kept across fencing, so the broker sees one member rejoining.
  */
-import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { ApiKeys } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
-import { request } from './request.js'
+import { type GroupRequestHost, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
 import type { TopicPartition } from './types.js'
 
 const UNKNOWN_MEMBER_ID = 25
@@ -18,6 +18,11 @@ const FENCED_MEMBER_EPOCH = 110
 const LEAVE_EPOCH = -1
 /** Until the broker says otherwise (its share.heartbeat.interval.ms default). */
 const INITIAL_HEARTBEAT_INTERVAL_MS = 5000
+/**
+ * The leave's answer is not checked: whatever the coordinator says, the member is gone from this client's side,
+ * and the session timeout removes it from the broker's.
+ */
+const ignoreLeaveErrorCode = (): number => 0
 
 export interface ShareMembershipHost {
   readonly cluster: Cluster
@@ -37,72 +42,51 @@ export class ShareMembership {
   readonly memberId = newMemberId()
   memberEpoch = 0
   readonly #host: ShareMembershipHost
+  readonly #coordinator: GroupRequestHost
+  readonly #loop: MembershipLoop
   #intervalMs = INITIAL_HEARTBEAT_INTERVAL_MS
   #sentSubscription: string | null = null
-  #running = false
-  #loop: Promise<void> | null = null
-  #abort = new AbortController()
-  #wake: (() => void) | null = null
+  /** Set when the subscription changed (or the member was fenced): heartbeat without waiting. */
   #urgent = true
 
   constructor(host: ShareMembershipHost) {
     this.#host = host
+    this.#coordinator = { cluster: host.cluster, groupId: host.groupId, groupPurpose: host.purpose }
+    this.#loop = new MembershipLoop(host, {
+      round: () => this.#round(),
+      failed: (error) => this.#failed(error),
+      retryBackoffMs: () => Math.min(this.#intervalMs, 1000),
+    })
   }
 
   get running(): boolean {
-    return this.#running
+    return this.#loop.running
   }
 
   start(): void {
-    if (this.#running) return
-    this.#running = true
-    this.#abort = new AbortController()
-    this.#loop = this.#run()
+    this.#loop.start()
   }
 
   subscriptionChanged(): void {
     this.#urgent = true
-    this.#wake?.()
+    this.#loop.wake()
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.#heartbeat()
-        if (!this.#urgent) await this.#pause(this.#intervalMs)
-      } catch (error) {
-        if (!this.#running) break
-        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-        if (kafkaError instanceof KafkaProtocolError && (kafkaError.code === UNKNOWN_MEMBER_ID || kafkaError.code === FENCED_MEMBER_EPOCH)) {
-          this.#host.logger.info({ groupId: this.#host.groupId, error: kafkaError.errorName }, 'share member fenced; rejoining with epoch 0')
-          this.memberEpoch = 0
-          this.#sentSubscription = null
-          this.#urgent = true
-          this.#host.assigned([])
-          continue
-        }
-        if (kafkaError instanceof KafkaProtocolError && !kafkaError.retriable) {
-          this.#running = false
-          this.#host.fatal(kafkaError)
-          return
-        }
-        this.#host.logger.debug({ error: kafkaError }, 'share group heartbeat failed; retrying')
-        await this.#pause(Math.min(this.#intervalMs, 1000))
-      }
+  async #round(): Promise<void> {
+    await this.#heartbeat()
+    if (!this.#urgent) await this.#loop.pause(this.#intervalMs)
+  }
+
+  #failed(error: KafkaError): RoundFailure {
+    if (error instanceof KafkaProtocolError && (error.code === UNKNOWN_MEMBER_ID || error.code === FENCED_MEMBER_EPOCH)) {
+      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'share member fenced; rejoining with epoch 0')
+      this.memberEpoch = 0
+      this.#sentSubscription = null
+      this.#urgent = true
+      this.#host.assigned([])
+      return 'rejoin'
     }
-  }
-
-  #pause(ms: number): Promise<void> {
-    if (!this.#running) return Promise.resolve()
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      const wake = (): void => done()
-      this.#wake = wake
-      function done(): void {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
+    return 'retry'
   }
 
   async #heartbeat(): Promise<void> {
@@ -113,10 +97,7 @@ export class ShareMembership {
     const full = this.memberEpoch === 0 || this.#sentSubscription !== subscriptionKey
     // Topic ids in the assignment are resolved through the metadata cache, so make sure it knows the topics.
     if (full && topics.length > 0) await host.cluster.topics(topics).catch(() => undefined)
-    const response = await request(
-      host.cluster,
-      { kind: 'coordinator', type: 'group', key: host.groupId },
-      ApiKeys.ShareGroupHeartbeat,
+    const response = await groupRequest(this.#coordinator, ApiKeys.ShareGroupHeartbeat,
       {
         groupId: host.groupId,
         memberId: this.memberId,
@@ -124,9 +105,9 @@ export class ShareMembership {
         rackId: full ? host.clientRack : null,
         subscribedTopicNames: full ? topics : null,
       },
-      { purpose: host.purpose, errorCode: (r: { errorCode: number }) => r.errorCode, signal: this.#abort.signal },
+      { signal: this.#loop.signal },
     )
-    if (!this.#running) return
+    if (!this.#loop.running) return
     this.#sentSubscription = subscriptionKey
     this.memberEpoch = response.memberEpoch
     if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
@@ -152,23 +133,16 @@ export class ShareMembership {
 
   /** Stops heartbeating; with `leave`, tells the coordinator (epoch -1) so the member's records are freed now. */
   async stop(leave: boolean, signal?: AbortSignal): Promise<void> {
-    if (!this.#running && this.memberEpoch === 0) return
-    this.#running = false
-    this.#wake?.()
-    this.#abort.abort()
-    await this.#loop?.catch(() => undefined)
+    if (!this.#loop.running && this.memberEpoch === 0) return
+    await this.#loop.halt()
     if (!leave || this.memberEpoch === 0) return
-    const host = this.#host
     try {
-      await request(
-        host.cluster,
-        { kind: 'coordinator', type: 'group', key: host.groupId },
-        ApiKeys.ShareGroupHeartbeat,
-        { groupId: host.groupId, memberId: this.memberId, memberEpoch: LEAVE_EPOCH, rackId: null, subscribedTopicNames: null },
-        { purpose: host.purpose, signal, retry: { retries: 2 } },
+      await groupRequest(this.#coordinator, ApiKeys.ShareGroupHeartbeat,
+        { groupId: this.#host.groupId, memberId: this.memberId, memberEpoch: LEAVE_EPOCH, rackId: null, subscribedTopicNames: null },
+        { signal, retry: { retries: 2 }, errorCode: ignoreLeaveErrorCode },
       )
     } catch (error) {
-      host.logger.debug({ error }, 'leaving the share group failed (the session timeout will expire the member)')
+      this.#host.logger.debug({ error }, 'leaving the share group failed (the session timeout will expire the member)')
     } finally {
       this.memberEpoch = 0
     }
