@@ -7,6 +7,7 @@
 import { Admin } from '../../src/admin/admin.js'
 import { Kafka } from '../../src/kafka.js'
 import type { Cluster } from '../../src/network/cluster.js'
+import type { Logger } from '../../src/network/instrumentation.js'
 import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { ShareConsumer, type ShareConsumerMessage, type ShareConsumerOptions } from '../../src/consumer/share-consumer.js'
 import { brokers, contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
@@ -312,6 +313,42 @@ describe('ShareConsumer (KIP-932)', () => {
     // Offset 0 rejected and offset 1 accepted: nothing is left to deliver.
     await waitForLag(groupId, topic, 0n)
     await consumer.close()
+  })
+
+  it('a member the broker forgets (fenced) rejoins under the same member id and reads on, nothing delivered twice', async () => {
+    const topic = uniqueName('share-fence')
+    const groupId = uniqueName('share-fence-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(10, 'a'))
+    const infos: string[] = []
+    const logger: Logger = { debug: () => undefined, info: (_fields, message) => void infos.push(message), warn: () => undefined, error: () => undefined }
+    const consumer = new ShareConsumer({ ...contextFor(cluster), logger }, { groupId })
+    open.push(consumer)
+    await consumer.subscribe([topic])
+    const seen: string[] = []
+    const loop = (async () => {
+      for await (const m of consumer) seen.push(m.value!.toString())
+    })()
+    await waitFor(() => seen.length >= 10, 30_000, 'the first 10 records')
+    const memberId = consumer.memberId
+    expect(consumer.memberEpoch).toBeGreaterThan(0)
+    // Another client leaves on this member's behalf: the broker removes the member, its next heartbeat is fenced.
+    await cluster.send({ kind: 'coordinator', type: 'group', key: groupId }, apis[ApiKeys.ShareGroupHeartbeat] as never, {
+      groupId,
+      memberId,
+      memberEpoch: -1,
+      rackId: null,
+      subscribedTopicNames: null,
+    } as never)
+    await waitFor(() => infos.includes('share member fenced; rejoining with epoch 0'), 30_000, 'the member to be fenced')
+    await waitFor(() => consumer.memberEpoch > 0 && consumer.assignment().length === 1, 30_000, 'the member to rejoin')
+    expect(consumer.memberId).toBe(memberId)
+    await produce(cluster, topic, 0, values(10, 'b'))
+    await waitFor(() => seen.length >= 20, 30_000, 'the next 10 records')
+    await consumer.close()
+    await loop
+    expect(seen.sort()).toEqual([...values(10, 'a'), ...values(10, 'b')].map((r) => String(r.value)).sort())
   })
 
   it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
