@@ -18,11 +18,6 @@ const FENCED_MEMBER_EPOCH = 110
 const LEAVE_EPOCH = -1
 /** Until the broker says otherwise (its share.heartbeat.interval.ms default). */
 const INITIAL_HEARTBEAT_INTERVAL_MS = 5000
-/**
- * The leave's answer is not checked: whatever the coordinator says, the member is gone from this client's side,
- * and the session timeout removes it from the broker's.
- */
-const ignoreLeaveErrorCode = (): number => 0
 
 export interface ShareMembershipHost {
   readonly cluster: Cluster
@@ -139,7 +134,8 @@ export class ShareMembership {
     try {
       await groupRequest(this.#coordinator, ApiKeys.ShareGroupHeartbeat,
         { groupId: this.#host.groupId, memberId: this.memberId, memberEpoch: LEAVE_EPOCH, rackId: null, subscribedTopicNames: null },
-        { signal, retry: { retries: 2 }, errorCode: ignoreLeaveErrorCode },
+        // A moved or loading coordinator is retried, as the KIP-848 leave is; anything else is only logged below.
+        { signal, retry: { retries: 2 } },
       )
     } catch (error) {
       this.#host.logger.debug({ error }, 'leaving the share group failed (the session timeout will expire the member)')
