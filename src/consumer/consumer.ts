@@ -1021,6 +1021,20 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#autoCommitTimer.unref?.()
   }
 
+  /**
+   * Per owned partition whose position is known: the offset after the last message handed out (with its leader
+   * epoch) — what a consume–transform–produce transaction commits for the messages it has consumed, the message in
+   * hand included (`t.sendOffsets({ consumer })` uses it). Java users pass `consumer.position()` for the same.
+   */
+  currentOffsets(): Array<TopicPartition & { offset: bigint; leaderEpoch: number }> {
+    const out: Array<TopicPartition & { offset: bigint; leaderEpoch: number }> = []
+    for (const state of this.#states.values()) {
+      if (state.revoked || state.needsPosition || state.position === null) continue
+      out.push({ topic: state.topic, partition: state.partition, offset: state.position, leaderEpoch: state.positionEpoch })
+    }
+    return out
+  }
+
   /** The group identity for `producer.sendOffsetsToTransaction` (exactly-once pipelines). */
   groupMetadata(): ConsumerGroupMetadata {
     if (!this.groupId) throw new KafkaError('groupMetadata() needs a groupId')

@@ -56,9 +56,11 @@ export interface Transaction<K = RecordData, V = RecordData> {
   sendBatch(records: Array<ProducerRecord<K, V>>): Promise<RecordMetadata[]>
   /**
    * Commits `offsets` for `consumer`'s group with the transaction (consume–transform–produce, exactly once). The
-   * offsets are the next ones to consume (last processed + 1) of the partitions this transaction's output came from.
+   * offsets are the next ones to consume (last processed + 1) of the partitions this transaction's output came from;
+   * without them, `consumer.currentOffsets()` (a samsa consumer: everything it has handed out, the message in hand
+   * included).
    */
-  sendOffsets(options: { consumer: TransactionConsumer; offsets: TopicPartitionOffset[] }): Promise<void>
+  sendOffsets(options: { consumer: TransactionConsumer; offsets?: TopicPartitionOffset[] }): Promise<void>
   /** The same, given the group metadata directly. */
   sendOffsetsToTransaction(offsets: TopicPartitionOffset[], groupMetadata: GroupMetadata): Promise<void>
 }
@@ -66,6 +68,11 @@ export interface Transaction<K = RecordData, V = RecordData> {
 /** Anything that can say which group (generation, member) it consumes for: a samsa `Consumer` qualifies. */
 export interface TransactionConsumer {
   groupMetadata(): GroupMetadata
+  /**
+   * Per owned partition, the offset after the last message handed to the application (what a transaction commits
+   * when `sendOffsets` is given no offsets). A samsa `Consumer` has it.
+   */
+  currentOffsets?(): TopicPartitionOffset[]
 }
 
 export interface RecordMetadata {
@@ -441,8 +448,9 @@ export class Producer<K = RecordData, V = RecordData> {
       sendBatch: (records) => (open ? this.sendBatch(records) : Promise.reject(guardError())),
       sendOffsets: async ({ consumer, offsets }) => {
         guard()
-        if (!Array.isArray(offsets)) throw new KafkaError('sendOffsets() needs the offsets to commit (the next offset to consume per partition)')
-        await this.sendOffsetsToTransaction(offsets, consumer.groupMetadata())
+        const toCommit = offsets ?? consumer.currentOffsets?.()
+        if (!Array.isArray(toCommit)) throw new KafkaError('sendOffsets() needs the offsets to commit (the next offset to consume per partition), or a consumer with currentOffsets()')
+        await this.sendOffsetsToTransaction(toCommit, consumer.groupMetadata())
       },
       sendOffsetsToTransaction: async (offsets, groupMetadata) => {
         guard()

@@ -96,4 +96,43 @@ describe('exactly-once pipeline', () => {
     await second.kafka.close()
     await Promise.race([run, new Promise((r) => setTimeout(r, 100))])
   }, 120_000)
+
+  it('producer.transaction() with t.sendOffsets({ consumer }): the consumer supplies the offsets of what it handed out', async () => {
+    const input = uniqueName('eos-tx-in')
+    const output = uniqueName('eos-tx-out')
+    const groupId = uniqueName('eos-tx-g')
+    await createTopic(cluster, input, PARTITIONS)
+    await createTopic(cluster, output, PARTITIONS)
+    for (let p = 0; p < PARTITIONS; p++) await produce(cluster, input, p, values(PER_PARTITION, 'in', p))
+    const kafka = new Kafka({ brokers, logger: false })
+    const producer = kafka.producer({ transactionalId: uniqueName('eos-tx') })
+    await producer.initTransactions()
+    const consumer = kafka.consumer({ groupId, isolationLevel: 'read_committed', enableAutoCommit: false, autoOffsetReset: 'earliest', maxPollRecords: 50 })
+    await consumer.subscribe([input])
+    let transformed = 0
+    for await (const batch of consumer.batches()) {
+      await producer.transaction(async (t) => {
+        await t.send({ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: `out:${m.value!.toString()}`, partition: m.partition })) })
+        // The batch's partition is at its last offset + 1; the others at what earlier transactions committed.
+        expect(consumer.currentOffsets()).toContainEqual(expect.objectContaining({ topic: batch.topic, partition: batch.partition, offset: batch.messages.at(-1)!.offset + 1n }))
+        await t.sendOffsets({ consumer })
+      })
+      transformed += batch.messages.length
+      if (transformed === PARTITIONS * PER_PARTITION) break
+    }
+    const committed = await consumer.committed(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: input, partition })))
+    expect(committed.map((c) => c.offset)).toEqual(Array.from({ length: PARTITIONS }, () => BigInt(PER_PARTITION)))
+    const reader = newConsumer(cluster, { isolationLevel: 'read_committed', autoOffsetReset: 'earliest', fetchMaxWaitMs: 100 })
+    await reader.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: output, partition })))
+    const seen: string[] = []
+    for await (const m of reader.messages({ signal: AbortSignal.timeout(30_000) })) {
+      seen.push(m.value!.toString())
+      if (seen.length === PARTITIONS * PER_PARTITION) break
+    }
+    expect(new Set(seen).size).toBe(PARTITIONS * PER_PARTITION)
+    await reader.close()
+    await consumer.close()
+    await producer.close()
+    await kafka.close()
+  }, 120_000)
 })
