@@ -5,6 +5,7 @@ export type {
   ShareConsumerOptions,
   ShareAcknowledgeType,
   ShareAcknowledgementMode,
+  ShareAcquireMode,
   ShareAcknowledgementResult,
   ShareConsumerKey,
   ShareConsumerValue,

@@ -23,15 +23,29 @@ import { request } from './request.js'
 import { ShareMembership } from './share-membership.js'
 import type { DeserializedOutput, Deserializer, DeserializerOption, TopicPartition } from './types.js'
 
-export type ShareAcknowledgeType = 'accept' | 'release' | 'reject'
+/**
+ * `accept`, `release` and `reject` settle a record; `renew` (KIP-1222, Kafka 4.2+) only restarts its acquisition lock,
+ * so the application keeps holding it and settles it later.
+ */
+export type ShareAcknowledgeType = 'accept' | 'release' | 'reject' | 'renew'
 export type ShareAcknowledgementMode = 'implicit' | 'explicit'
+/**
+ * Java's share.acquire.mode (KIP-1206). `batch_optimized` lets the leader hand out whole record batches, so one
+ * ShareFetch may acquire more than `maxPollRecords`; `record_limit` (Kafka 4.2+) makes `maxPollRecords` a hard limit.
+ */
+export type ShareAcquireMode = 'batch_optimized' | 'record_limit'
 
 export interface ShareConsumerOptions {
   groupId: string
   /** Java's share.acknowledgement.mode. Default 'implicit'. */
   acknowledgementMode?: ShareAcknowledgementMode
-  /** Most records one ShareFetch acquires per partition leader (Java's max.poll.records). Default 500. */
+  /**
+   * Most records one ShareFetch acquires (Java's max.poll.records). Default 500. A limit the leader may exceed to
+   * hand out whole batches in `batch_optimized` mode; strict in `record_limit` mode.
+   */
   maxPollRecords?: number
+  /** Java's share.acquire.mode. Default 'batch_optimized'. */
+  shareAcquireMode?: ShareAcquireMode
   /** How long the leader may hold a ShareFetch waiting for records (Java's fetch.max.wait.ms). Default 500. */
   fetchMaxWaitMs?: number
   /** Default 1. */
@@ -53,6 +67,7 @@ export type ShareConsumerValue<O> = DeserializedOutput<O extends { valueDeserial
 export const SHARE_CONSUMER_DEFAULTS = {
   acknowledgementMode: 'implicit' as ShareAcknowledgementMode,
   maxPollRecords: 500,
+  shareAcquireMode: 'batch_optimized' as ShareAcquireMode,
   fetchMaxWaitMs: 500,
   fetchMinBytes: 1,
   fetchMaxBytes: 52_428_800,
@@ -75,8 +90,13 @@ export interface ShareConsumerContext {
 }
 
 const ACK_GAP = 0
-const ACK_CODES: Record<ShareAcknowledgeType, number> = { accept: 1, release: 2, reject: 3 }
+const ACK_RENEW = 4
+const ACK_CODES: Record<ShareAcknowledgeType, number> = { accept: 1, release: 2, reject: 3, renew: ACK_RENEW }
+const ACQUIRE_MODE_CODES: Record<ShareAcquireMode, number> = { batch_optimized: 0, record_limit: 1 }
+/** ShareFetch / ShareAcknowledge v2 (Kafka 4.2) brought the acquire mode and renew acknowledgements. */
+const RENEW_AND_ACQUIRE_MODE_VERSION = 2
 
+const UNSUPPORTED_VERSION = 35
 const UNKNOWN_MEMBER_ID = 25
 const SHARE_SESSION_NOT_FOUND = 122
 const INVALID_SHARE_SESSION_EPOCH = 123
@@ -117,7 +137,10 @@ export class ShareConsumerMessage<K = Buffer | null, V = Buffer | null> {
     this.deliveryCount = deliveryCount
   }
 
-  /** Explicit mode: records the outcome; it reaches the broker with the next fetch, `commit()` or `close()`. */
+  /**
+   * Explicit mode: records the outcome; it reaches the broker with the next fetch, `commit()` or `close()`. `renew`
+   * is sent at once (the application is busy with the record, not fetching) and the record stays held.
+   */
   acknowledge(type: ShareAcknowledgeType = 'accept'): void {
     this.#owner.acknowledge(this, type)
   }
@@ -189,6 +212,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   readonly #logger: Logger
   readonly #mode: ShareAcknowledgementMode
   readonly #maxPollRecords: number
+  readonly #acquireMode: ShareAcquireMode
   readonly #fetchMaxWaitMs: number
   readonly #fetchMinBytes: number
   readonly #fetchMaxBytes: number
@@ -210,6 +234,10 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #closed = false
   #round: Promise<void> | null = null
   #idleWake: (() => void) | null = null
+  #renewalScheduled = false
+  /** record_limit mode fetches from one leader per round; this picks whose turn it is. */
+  #recordLimitTurn = 0
+  #acquisitionLockTimeoutMs: number | null = null
   static #instances = 0
 
   constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
@@ -222,6 +250,9 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     this.#logger = context.logger
     this.#mode = mode
     this.#maxPollRecords = options.maxPollRecords ?? SHARE_CONSUMER_DEFAULTS.maxPollRecords
+    const acquireMode = options.shareAcquireMode ?? SHARE_CONSUMER_DEFAULTS.shareAcquireMode
+    if (ACQUIRE_MODE_CODES[acquireMode] === undefined) throw new KafkaError(`shareConsumer: shareAcquireMode must be 'batch_optimized' or 'record_limit', not ${JSON.stringify(acquireMode)}`)
+    this.#acquireMode = acquireMode
     this.#fetchMaxWaitMs = options.fetchMaxWaitMs ?? SHARE_CONSUMER_DEFAULTS.fetchMaxWaitMs
     this.#fetchMinBytes = options.fetchMinBytes ?? SHARE_CONSUMER_DEFAULTS.fetchMinBytes
     this.#fetchMaxBytes = options.fetchMaxBytes ?? SHARE_CONSUMER_DEFAULTS.fetchMaxBytes
@@ -254,6 +285,15 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     return this.#membership.memberEpoch
   }
 
+  /**
+   * How long the leaders lock the records they hand out, as the last ShareFetch or ShareAcknowledge answer said
+   * (the group's `share.record.lock.duration.ms`); null before the first answer. A record held longer than this
+   * goes back to the group unless it is renewed (`acknowledge('renew')`) in time.
+   */
+  get acquisitionLockTimeoutMs(): number | null {
+    return this.#acquisitionLockTimeoutMs
+  }
+
   /** The partitions the broker last assigned to this member (shared with other members). */
   assignment(): TopicPartition[] {
     return this.#assignment.map((tp) => ({ ...tp }))
@@ -271,15 +311,25 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     else this.#membership.start()
   }
 
-  /** Explicit mode: records the outcome of a delivered message (also `message.acknowledge(type)`). */
+  /**
+   * Explicit mode: records the outcome of a delivered message (also `message.acknowledge(type)`). `renew` restarts
+   * the record's acquisition lock and may be repeated; it is sent in the background right away (`await commit()`
+   * to wait for it and see whether the leader took it), and the message still needs a final accept, release or
+   * reject.
+   */
   acknowledge(message: ShareConsumerMessage<K, V>, type: ShareAcknowledgeType = 'accept'): void {
     if (this.#mode !== 'explicit') throw new KafkaError("acknowledge() needs acknowledgementMode 'explicit'; in implicit mode moving to the next message accepts the last one")
     const code = ACK_CODES[type]
-    if (code === undefined) throw new KafkaError(`acknowledge type must be 'accept', 'release' or 'reject', not ${JSON.stringify(type)}`)
+    if (code === undefined) throw new KafkaError(`acknowledge type must be 'accept', 'release', 'reject' or 'renew', not ${JSON.stringify(type)}`)
     if (!this.#inHand.has(message)) {
       throw new KafkaError(message.state === 'acknowledged'
         ? `${message.topic}-${message.partition} offset ${message.offset} is already acknowledged`
         : `${message.topic}-${message.partition} offset ${message.offset} was not delivered by this consumer`)
+    }
+    if (code === ACK_RENEW) {
+      this.#addAck(message.topic, message.partition, message.offset, message.offset, ACK_RENEW)
+      this.#scheduleRenewal()
+      return
     }
     this.#inHand.delete(message)
     message.state = 'acknowledged'
@@ -382,7 +432,40 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     const key = tpKey(topic, partition)
     let pending = this.#pending.get(key)
     if (!pending) this.#pending.set(key, (pending = { topic, partition, ranges: [] }))
+    // Renewals are single offsets. One not sent yet is superseded by a final acknowledgement of the same record (two
+    // outcomes for one offset in a request would be refused) and is pointless to send twice.
+    if (first === last) {
+      const unsentRenewal = pending.ranges.findIndex((r) => r.type === ACK_RENEW && r.first === first)
+      if (unsentRenewal >= 0) {
+        if (type === ACK_RENEW) return
+        pending.ranges.splice(unsentRenewal, 1)
+      }
+    }
     pending.ranges.push({ first, last, type })
+  }
+
+  /** Coalesces the renewals made in one turn of the event loop into one ShareAcknowledge per leader. */
+  #scheduleRenewal(): void {
+    if (this.#renewalScheduled) return
+    this.#renewalScheduled = true
+    setImmediate(() => {
+      this.#renewalScheduled = false
+      if (this.#closed) return
+      this.#sendAcknowledgements(false).then(
+        (results) => {
+          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement (renewal) refused by the leader')
+        },
+        (error: unknown) => this.#logger.warn({ error }, 'share consumer: sending renewals failed'),
+      )
+    })
+  }
+
+  #hasRenewal(key: string): boolean {
+    return this.#pending.get(key)?.ranges.some((r) => r.type === ACK_RENEW) ?? false
+  }
+
+  #noteLockTimeout(ms: number | undefined): void {
+    if (ms !== undefined && ms > 0) this.#acquisitionLockTimeoutMs = ms
   }
 
   #takeAcks(key: string): PendingAcks | undefined {
@@ -451,7 +534,13 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       await this.#sleep(Math.min(this.#fetchMaxWaitMs, 200))
       return
     }
-    const results = await Promise.allSettled([...byNode].map(([nodeId, wanted]) => this.#fetchFrom(this.#session(nodeId), wanted)))
+    const fetchingNode = this.#recordLimitNode(byNode)
+    const results = await Promise.allSettled([...byNode].map(([nodeId, wanted]) => {
+      const session = this.#session(nodeId)
+      // record_limit promises at most maxPollRecords per round, so the other leaders only get their acknowledgements.
+      if (fetchingNode !== null && nodeId !== fetchingNode && wanted.length > 0) return this.#acknowledgeOnly(session).then(() => false)
+      return this.#fetchFrom(session, wanted)
+    }))
     let backOff = false
     for (const r of results) {
       if (r.status === 'fulfilled') backOff ||= r.value
@@ -463,6 +552,26 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       }
     }
     if (backOff && !this.#closed && !this.#fatal) await this.#sleep(100)
+  }
+
+  /** In record_limit mode, the one leader (of those with partitions to fetch) this round fetches from, in turn. */
+  #recordLimitNode(byNode: Map<number, SessionPartition[]>): number | null {
+    if (this.#acquireMode !== 'record_limit') return null
+    const candidates = [...byNode].filter(([, wanted]) => wanted.length > 0).map(([nodeId]) => nodeId).sort((a, b) => a - b)
+    if (candidates.length <= 1) return null
+    return candidates[this.#recordLimitTurn++ % candidates.length]!
+  }
+
+  /** ShareAcknowledge for whatever this session's partitions owe, without fetching. */
+  #acknowledgeOnly(session: ShareSession): Promise<void> {
+    return this.#locked(session, async () => {
+      if (this.#closed || session.epoch === INITIAL_EPOCH) return
+      const owed = [...this.#pending.keys()].filter((k) => session.partitions.has(k))
+      if (owed.length === 0) return
+      for (const r of await this.#acknowledgeOn(session, owed, false)) {
+        if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement refused by the leader')
+      }
+    })
   }
 
   #session(nodeId: number): ShareSession {
@@ -487,10 +596,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     return this.#locked(session, async () => {
       if (this.#closed) return false
       const wantedKeys = new Map(wanted.map((p) => [tpKey(p.topic, p.partition), p]))
-      // Acknowledgements for partitions this session will not fetch (no longer assigned here) go on their own.
+      // Acknowledgements for partitions this session will not fetch (no longer assigned here) go on their own, and so
+      // do renewals: a ShareFetch carrying one must not fetch (the broker skips the fetch and wants its limits at 0).
       if (session.epoch !== INITIAL_EPOCH) {
-        const elsewhere = [...this.#pending.keys()].filter((k) => !wantedKeys.has(k) && session.partitions.has(k))
-        if (elsewhere.length > 0) await this.#acknowledgeOn(session, elsewhere, false)
+        const separately = [...this.#pending.keys()].filter((k) => session.partitions.has(k) && (!wantedKeys.has(k) || this.#hasRenewal(k)))
+        if (separately.length > 0) await this.#acknowledgeOn(session, separately, false)
       }
       const full = session.epoch === INITIAL_EPOCH
       // A new session cannot carry acknowledgements (the broker refuses them at epoch 0): they wait for the next request.
@@ -516,19 +626,26 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         list.push(p.partition)
       }
       const epochSent = session.epoch
+      const acquireMode = this.#acquireMode
       let response: ShareFetchResponse
       try {
-        response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareFetch, {
-          groupId: this.groupId,
-          memberId: this.#membership.memberId,
-          shareSessionEpoch: epochSent,
-          maxWaitMs: this.#fetchMaxWaitMs,
-          minBytes: this.#fetchMinBytes,
-          maxBytes: this.#fetchMaxBytes,
-          maxRecords: this.#maxPollRecords,
-          batchSize: this.#maxPollRecords,
-          topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
-          forgottenTopicsData: [...forgottenByTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+        response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareFetch, (version) => {
+          if (acquireMode === 'record_limit' && version < RENEW_AND_ACQUIRE_MODE_VERSION) {
+            throw errorFromCode(UNSUPPORTED_VERSION, 'ShareFetch', `shareAcquireMode 'record_limit' needs ShareFetch v2 (Kafka 4.2+); broker ${session.nodeId} speaks v${version}`)!
+          }
+          return {
+            groupId: this.groupId,
+            memberId: this.#membership.memberId,
+            shareSessionEpoch: epochSent,
+            maxWaitMs: this.#fetchMaxWaitMs,
+            minBytes: this.#fetchMinBytes,
+            maxBytes: this.#fetchMaxBytes,
+            maxRecords: this.#maxPollRecords,
+            batchSize: this.#maxPollRecords,
+            shareAcquireMode: ACQUIRE_MODE_CODES[acquireMode],
+            topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+            forgottenTopicsData: [...forgottenByTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+          }
         }, { purpose: this.#purpose, retry: { retries: 0 } })
       } catch (error) {
         // The request may or may not have reached the broker: start a new session rather than guess the epoch.
@@ -553,6 +670,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         throw errorFromCode(response.errorCode, 'ShareFetch', response.errorMessage) ?? new KafkaError(`ShareFetch failed with ${response.errorCode}`)
       }
       session.epoch = nextEpoch(epochSent)
+      this.#noteLockTimeout(response.acquisitionLockTimeoutMs)
       for (const { partition } of listed.values()) session.partitions.set(tpKey(partition.topic, partition.partition), partition)
       for (const p of forgotten) session.partitions.delete(tpKey(p.topic, p.partition))
       await this.#handleFetchResponse(session, response)
@@ -657,7 +775,9 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     const acks: PendingAcks[] = []
     for (const key of keys) {
       const pending = this.#takeAcks(key)
-      if (pending) acks.push(pending)
+      // A closing session gives every held record back, renewed or not: renewing them first would be pointless.
+      if (pending && closing) pending.ranges = pending.ranges.filter((r) => r.type !== ACK_RENEW)
+      if (pending && pending.ranges.length > 0) acks.push(pending)
     }
     if (session.epoch === INITIAL_EPOCH) {
       return acks.map((a) => ({ topic: a.topic, partition: a.partition, error: errorFromCode(SHARE_SESSION_NOT_FOUND, `${a.topic}-${a.partition}`)! }))
@@ -673,15 +793,30 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     }
     const epochSent = closing ? FINAL_EPOCH : session.epoch
     const failAll = (error: KafkaProtocolError): ShareAcknowledgementResult[] => acks.map((a) => ({ topic: a.topic, partition: a.partition, error }))
+    const renewing = acks.some((a) => a.ranges.some((r) => r.type === ACK_RENEW))
+    let refusedBeforeSending: KafkaProtocolError | null = null
     let response
     try {
-      response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareAcknowledge, {
-        groupId: this.groupId,
-        memberId: this.#membership.memberId,
-        shareSessionEpoch: epochSent,
-        topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+      response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareAcknowledge, (version) => {
+        if (renewing && version < RENEW_AND_ACQUIRE_MODE_VERSION) {
+          throw (refusedBeforeSending = errorFromCode(UNSUPPORTED_VERSION, 'ShareAcknowledge', `renew acknowledgements need ShareAcknowledge v2 (Kafka 4.2+); broker ${session.nodeId} speaks v${version}`)!)
+        }
+        return {
+          groupId: this.groupId,
+          memberId: this.#membership.memberId,
+          shareSessionEpoch: epochSent,
+          isRenewAck: renewing,
+          topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })),
+        }
       }, { purpose: this.#purpose, retry: { retries: 0 } })
     } catch (error) {
+      // Nothing reached the broker, so the session and its epoch are still good: only the renewals fail, the other
+      // acknowledgements wait for the next request.
+      if (refusedBeforeSending !== null && error === refusedBeforeSending) {
+        const renewed = acks.filter((a) => a.ranges.some((r) => r.type === ACK_RENEW))
+        this.#restoreAcks(acks.map((a) => ({ ...a, ranges: a.ranges.filter((r) => r.type !== ACK_RENEW) })))
+        return renewed.map((a) => ({ topic: a.topic, partition: a.partition, error: error as KafkaProtocolError }))
+      }
       this.#resetSession(session)
       if (error instanceof KafkaProtocolError) return failAll(error)
       throw error
@@ -693,6 +828,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       return failAll(error)
     }
     if (!closing) session.epoch = nextEpoch(epochSent)
+    this.#noteLockTimeout(response.acquisitionLockTimeoutMs)
     const results: ShareAcknowledgementResult[] = []
     for (const t of response.responses) {
       const topic = this.#cluster.topicNameById(t.topicId)

@@ -7,7 +7,8 @@
 import { Admin } from '../../src/admin/admin.js'
 import { Kafka } from '../../src/kafka.js'
 import type { Cluster } from '../../src/network/cluster.js'
-import type { Logger } from '../../src/network/instrumentation.js'
+import diagnosticsChannel from 'node:diagnostics_channel'
+import type { Logger, RequestFinishEvent } from '../../src/network/instrumentation.js'
 import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { ShareConsumer, type ShareConsumerMessage, type ShareConsumerOptions } from '../../src/consumer/share-consumer.js'
 import { brokers, contextFor, createTopic, newCluster, produce, uniqueName, values, waitFor } from './consumer-support.js'
@@ -349,6 +350,135 @@ describe('ShareConsumer (KIP-932)', () => {
     await consumer.close()
     await loop
     expect(seen.sort()).toEqual([...values(10, 'a'), ...values(10, 'b')].map((r) => String(r.value)).sort())
+  })
+
+  it('renew (KIP-1222): a record renewed while held past its lock is accepted and delivered once; one not renewed comes back with delivery count 2', async () => {
+    const topic = uniqueName('share-renew')
+    const groupId = uniqueName('share-renew-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    // The shortest lock a group may ask for without changing broker configs (group.share.min.record.lock.duration.ms).
+    const lockMs = 15_000
+    const [lock] = await admin.incrementalAlterConfigs([{ type: 'group', name: groupId, set: { 'share.record.lock.duration.ms': String(lockMs) } }])
+    expect(lock!.error).toBeNull()
+    await produce(cluster, topic, 0, values(2, 'r'))
+
+    const consumer = shareConsumer({ groupId, acknowledgementMode: 'explicit' })
+    await consumer.subscribe([topic])
+    const iterator = consumer[Symbol.asyncIterator]()
+    const renewed = (await iterator.next()).value as ShareConsumerMessage
+    const neglected = (await iterator.next()).value as ShareConsumerMessage
+    expect([renewed.offset, renewed.deliveryCount, neglected.offset, neglected.deliveryCount]).toEqual([0n, 1, 1n, 1])
+    expect(consumer.acquisitionLockTimeoutMs).toBe(lockMs)
+
+    // Hold both for longer than the lock; renew only offset 0, a few times, each renewal confirmed by the leader.
+    const holdUntil = Date.now() + lockMs + 5_000
+    let renewals = 0
+    while (Date.now() < holdUntil) {
+      await new Promise((resolve) => setTimeout(resolve, lockMs / 4))
+      renewed.acknowledge('renew')
+      expect(await consumer.commit()).toEqual([{ topic, partition: 0, error: null }])
+      renewals++
+    }
+    expect(renewals).toBeGreaterThanOrEqual(5)
+    // Still this member's: the accept is taken (an expired lock would answer INVALID_RECORD_STATE).
+    renewed.acknowledge('accept')
+    expect(() => renewed.acknowledge('renew')).toThrow(/already acknowledged/)
+    expect(await consumer.commit()).toEqual([{ topic, partition: 0, error: null }])
+    // The negative control: offset 1 was held just as long without renewal, so it went back to the group.
+    expect(() => neglected.acknowledge('accept')).not.toThrow()
+    const [late] = await consumer.commit()
+    expect(late).toMatchObject({ topic, partition: 0, error: { errorName: 'INVALID_RECORD_STATE' } })
+
+    const again = (await iterator.next()).value as ShareConsumerMessage
+    expect([again.offset, again.deliveryCount, again.value!.toString()]).toEqual([1n, 2, 'r-0-1'])
+    again.acknowledge('accept')
+    expect(await consumer.commit()).toEqual([{ topic, partition: 0, error: null }])
+    await waitForLag(groupId, topic, 0n)
+    await consumer.close()
+  }, 90_000)
+
+  it("renew needs explicit mode, and a renewed message is still in hand: close() gives it back to the group", async () => {
+    const topic = uniqueName('share-renew-close')
+    const groupId = uniqueName('share-renew-close-group')
+    await createTopic(cluster, topic, 1)
+    await readFromEarliest(groupId)
+    await produce(cluster, topic, 0, values(1, 'c'))
+
+    const implicit = shareConsumer({ groupId })
+    await implicit.subscribe([topic])
+    const first = (await implicit[Symbol.asyncIterator]().next()).value as ShareConsumerMessage
+    expect(() => first.acknowledge('renew')).toThrow(/explicit/)
+    await implicit.close()
+
+    const explicit = shareConsumer({ groupId, acknowledgementMode: 'explicit' })
+    await explicit.subscribe([topic])
+    const iterator = explicit[Symbol.asyncIterator]()
+    const held = (await iterator.next()).value as ShareConsumerMessage
+    expect([held.offset, held.deliveryCount]).toEqual([0n, 2])
+    held.acknowledge('renew')
+    held.acknowledge('renew')
+    expect(await explicit.commit()).toEqual([{ topic, partition: 0, error: null }])
+    await explicit.close()
+
+    const last = shareConsumer({ groupId, acknowledgementMode: 'explicit' })
+    await last.subscribe([topic])
+    const back = (await last[Symbol.asyncIterator]().next()).value as ShareConsumerMessage
+    expect([back.offset, back.deliveryCount]).toEqual([0n, 3])
+    back.acknowledge('accept')
+    expect(await last.commit()).toEqual([{ topic, partition: 0, error: null }])
+    await waitForLag(groupId, topic, 0n)
+    await last.close()
+  })
+
+  it("record_limit (KIP-1206): with maxPollRecords 5 no ShareFetch acquires more than 5 records; batch_optimized hands out the whole batch", async () => {
+    const topic = uniqueName('share-limit')
+    await createTopic(cluster, topic, 1)
+    // One 50-record batch: batch_optimized acquires whole batches, record_limit must cut inside it.
+    await produce(cluster, topic, 0, values(50, 'l'))
+
+    /** Records handed out after each ShareFetch answer: the iterator fetches again only once they are all out. */
+    const readAll = async (shareAcquireMode: 'batch_optimized' | 'record_limit'): Promise<{ perFetch: number[]; versions: Set<number>; offsets: bigint[] }> => {
+      const groupId = uniqueName(`share-limit-${shareAcquireMode}`)
+      await readFromEarliest(groupId)
+      const perFetch: number[] = []
+      const versions = new Set<number>()
+      const onFinish = (event: unknown): void => {
+        const e = event as RequestFinishEvent
+        if (e.apiName !== 'ShareFetch' || e.error) return
+        versions.add(e.apiVersion)
+        perFetch.push(0)
+      }
+      diagnosticsChannel.subscribe('samsa:request:finish', onFinish)
+      const consumer = shareConsumer({ groupId, maxPollRecords: 5, shareAcquireMode })
+      const offsets: bigint[] = []
+      try {
+        await consumer.subscribe([topic])
+        for await (const message of consumer) {
+          perFetch[perFetch.length - 1]!++
+          offsets.push(message.offset)
+          if (offsets.length === 50) break
+        }
+        await consumer.commit()
+        await waitForLag(groupId, topic, 0n)
+      } finally {
+        diagnosticsChannel.unsubscribe('samsa:request:finish', onFinish)
+        await consumer.close()
+      }
+      return { perFetch: perFetch.filter((n) => n > 0), versions, offsets }
+    }
+
+    const limited = await readAll('record_limit')
+    expect(limited.versions).toEqual(new Set([2]))
+    expect(limited.offsets).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i)))
+    expect(Math.max(...limited.perFetch)).toBeLessThanOrEqual(5)
+    expect(limited.perFetch.reduce((a, b) => a + b, 0)).toBe(50)
+    expect(limited.perFetch.length).toBeGreaterThanOrEqual(10)
+
+    // The control: the same limit in batch_optimized mode is exceeded to keep the batch whole.
+    const batched = await readAll('batch_optimized')
+    expect(batched.offsets).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i)))
+    expect(Math.max(...batched.perFetch)).toBeGreaterThan(5)
   })
 
   it('admin describeShareGroups shows both members sharing the partition, and none after they close', async () => {
