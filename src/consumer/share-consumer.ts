@@ -535,22 +535,31 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       return
     }
     const fetchingNode = this.#recordLimitNode(byNode)
-    const results = await Promise.allSettled([...byNode].map(([nodeId, wanted]) => {
+    const targets = [...byNode]
+    const results = await Promise.allSettled(targets.map(([nodeId, wanted]) => {
       const session = this.#session(nodeId)
       // record_limit promises at most maxPollRecords per round, so the other leaders only get their acknowledgements.
       if (fetchingNode !== null && nodeId !== fetchingNode && wanted.length > 0) return this.#acknowledgeOnly(session).then(() => false)
       return this.#fetchFrom(session, wanted)
     }))
     let backOff = false
-    for (const r of results) {
-      if (r.status === 'fulfilled') backOff ||= r.value
-      else {
-        backOff = true
-        const error = r.reason instanceof KafkaError ? r.reason : new KafkaError(String(r.reason), { cause: r.reason })
-        if (error instanceof KafkaProtocolError && !error.retriable) this.#fail(error)
-        else this.#logger.debug({ error }, 'share fetch failed; retrying')
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        backOff ||= r.value
+        return
       }
-    }
+      backOff = true
+      const error = r.reason instanceof KafkaError ? r.reason : new KafkaError(String(r.reason), { cause: r.reason })
+      if (error instanceof KafkaProtocolError && !error.retriable) {
+        this.#fail(error)
+        return
+      }
+      this.#logger.debug({ error }, 'share fetch failed; retrying')
+      // A leader that cannot be reached (killed, partitioned) stays the cached leader until metadata says otherwise:
+      // ask, or every round would go back to the dead broker.
+      const [, wanted] = targets[i]!
+      for (const topic of new Set(wanted.map((p) => p.topic))) this.#cluster.handleRetriableError(error, { kind: 'leader', topic, partition: wanted.find((p) => p.topic === topic)!.partition })
+    })
     if (backOff && !this.#closed && !this.#fatal) await this.#sleep(100)
   }
 
