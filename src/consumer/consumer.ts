@@ -47,7 +47,6 @@ import type {
   ConsumerMessage,
   ConsumerOptions,
   Deserializer,
-  DeserializerOption,
   PartitionLag,
   RebalanceEvent,
   RebalanceListener,
@@ -56,6 +55,7 @@ import type {
   TopicPartitionOffset,
   TruncationEvent,
 } from './types.js'
+import { resolveDeserializer } from './deserializers.js'
 import { DeserializationError, LogTruncationError } from './errors.js'
 
 export const CONSUMER_DEFAULTS = {
@@ -94,22 +94,6 @@ interface InProcess {
 
 type OptionalOptions = 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack' | 'keyDeserializer' | 'valueDeserializer'
 type Resolved = Required<Omit<ConsumerOptions, OptionalOptions>>
-
-function deserializeString(bytes: Buffer): string {
-  return bytes.toString('utf8')
-}
-
-function deserializeJson(bytes: Buffer): unknown {
-  return JSON.parse(bytes.toString('utf8'))
-}
-
-function resolveDeserializer(option: DeserializerOption | undefined, which: string): Deserializer<unknown> | null {
-  if (option === undefined) return null
-  if (option === 'string') return deserializeString
-  if (option === 'json') return deserializeJson
-  if (typeof option === 'function') return option
-  throw new KafkaError(`${which} must be 'string', 'json' or a function, not ${JSON.stringify(option)}`)
-}
 
 export declare interface Consumer<K = Buffer | null, V = Buffer | null> {
   on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this

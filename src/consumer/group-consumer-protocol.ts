@@ -9,9 +9,8 @@ import { randomUUID } from 'node:crypto'
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys } from '../protocol/index.js'
 import type { Membership, MembershipHost } from './membership.js'
-import { diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
+import { assignmentByName, diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
-import type { TopicPartition } from './types.js'
 
 const UNKNOWN_MEMBER_ID = 25
 const FENCED_MEMBER_EPOCH = 110
@@ -131,25 +130,11 @@ export class ConsumerProtocolMembership implements Membership {
     this.memberEpoch = response.memberEpoch
     if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
     if (response.assignment) {
-      const target: TopicPartition[] = []
-      let unknown = false
-      for (const t of response.assignment.topicPartitions) {
-        let name = host.cluster.topicNameById(t.topicId)
-        if (name === undefined) {
-          await host.cluster.refreshMetadata('all')
-          name = host.cluster.topicNameById(t.topicId)
-        }
-        if (name === undefined) {
-          unknown = true
-          continue
-        }
-        host.cluster.addInterest([name])
-        for (const partition of t.partitions) target.push({ topic: name, partition })
-      }
+      const { partitions: target, unknownTopicIds } = await assignmentByName(host.cluster, response.assignment.topicPartitions)
       const { revoked, added } = diffAssignment(host.owned(), target)
       if (revoked.length > 0) await host.revoke(revoked)
       if (added.length > 0) await host.assign(added)
-      if (unknown) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
+      if (unknownTopicIds.length > 0) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
       this.#urgent = true
     } else if (this.memberEpoch > 0) {
       host.stable()

@@ -5,7 +5,7 @@
  * one round (join or heartbeat, and the wait before the next) and the meaning of its own error codes.
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
-import type { SendOptions } from '../network/cluster.js'
+import type { Cluster, SendOptions } from '../network/cluster.js'
 import type { Apis } from '../protocol/index.js'
 import type { MembershipHost } from './membership.js'
 import { request, type RequestInputOf, type ResponseOf } from './request.js'
@@ -148,4 +148,31 @@ export function diffAssignment(owned: TopicPartition[], target: TopicPartition[]
     revoked: owned.filter((tp) => !targetKeys.has(key(tp))),
     added: target.filter((tp) => !ownedKeys.has(key(tp))),
   }
+}
+
+/**
+ * A server-side assignment (KIP-848, KIP-932) by topic name: ids metadata does not know yet trigger one refresh
+ * each; topics still unknown after it are returned apart, for the caller to ask again. Assigned topics are added to
+ * the metadata the cluster keeps fresh.
+ */
+export async function assignmentByName(
+  cluster: Cluster,
+  topicPartitions: Array<{ topicId: string; partitions: number[] }>,
+): Promise<{ partitions: TopicPartition[]; unknownTopicIds: string[] }> {
+  const partitions: TopicPartition[] = []
+  const unknownTopicIds: string[] = []
+  for (const t of topicPartitions) {
+    let name = cluster.topicNameById(t.topicId)
+    if (name === undefined) {
+      await cluster.refreshMetadata('all')
+      name = cluster.topicNameById(t.topicId)
+    }
+    if (name === undefined) {
+      unknownTopicIds.push(t.topicId)
+      continue
+    }
+    cluster.addInterest([name])
+    for (const partition of t.partitions) partitions.push({ topic: name, partition })
+  }
+  return { partitions, unknownTopicIds }
 }

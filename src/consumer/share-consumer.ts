@@ -18,6 +18,8 @@ import type { Logger } from '../network/instrumentation.js'
 import { ApiKeys, errorFromCode } from '../protocol/index.js'
 import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../protocol/generated/ShareFetchResponse.js'
 import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
+import { resolveDeserializer } from './deserializers.js'
+import { partitionKey } from './fetcher.js'
 import { DeserializationError } from './errors.js'
 import { request } from './request.js'
 import { ShareMembership } from './share-membership.js'
@@ -174,24 +176,7 @@ interface ShareSession {
   lock: Promise<void>
 }
 
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 const nextEpoch = (epoch: number): number => (epoch >= MAX_EPOCH ? 1 : epoch + 1)
-
-function deserializeString(bytes: Buffer): string {
-  return bytes.toString('utf8')
-}
-
-function deserializeJson(bytes: Buffer): unknown {
-  return JSON.parse(bytes.toString('utf8'))
-}
-
-function resolveDeserializer(option: DeserializerOption | undefined, which: string): Deserializer<unknown> | null {
-  if (option === undefined) return null
-  if (option === 'string') return deserializeString
-  if (option === 'json') return deserializeJson
-  if (typeof option === 'function') return option
-  throw new KafkaError(`${which} must be 'string', 'json' or a function, not ${JSON.stringify(option)}`)
-}
 
 /** Adjacent ranges of one type become one acknowledgement batch, so a run of accepts costs one entry. */
 function mergeRanges(ranges: AckRange[]): Array<{ firstOffset: bigint; lastOffset: bigint; acknowledgeTypes: number[] }> {
@@ -429,7 +414,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   }
 
   #addAck(topic: string, partition: number, first: bigint, last: bigint, type: number): void {
-    const key = tpKey(topic, partition)
+    const key = partitionKey(topic, partition)
     let pending = this.#pending.get(key)
     if (!pending) this.#pending.set(key, (pending = { topic, partition, ranges: [] }))
     // Renewals are single offsets. One not sent yet is superseded by a final acknowledgement of the same record (two
@@ -604,7 +589,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #fetchFrom(session: ShareSession, wanted: SessionPartition[]): Promise<boolean> {
     return this.#locked(session, async () => {
       if (this.#closed) return false
-      const wantedKeys = new Map(wanted.map((p) => [tpKey(p.topic, p.partition), p]))
+      const wantedKeys = new Map(wanted.map((p) => [partitionKey(p.topic, p.partition), p]))
       // Acknowledgements for partitions this session will not fetch (no longer assigned here) go on their own, and so
       // do renewals: a ShareFetch carrying one must not fetch (the broker skips the fetch and wants its limits at 0).
       if (session.epoch !== INITIAL_EPOCH) {
@@ -680,8 +665,8 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       }
       session.epoch = nextEpoch(epochSent)
       this.#noteLockTimeout(response.acquisitionLockTimeoutMs)
-      for (const { partition } of listed.values()) session.partitions.set(tpKey(partition.topic, partition.partition), partition)
-      for (const p of forgotten) session.partitions.delete(tpKey(p.topic, p.partition))
+      for (const { partition } of listed.values()) session.partitions.set(partitionKey(partition.topic, partition.partition), partition)
+      for (const p of forgotten) session.partitions.delete(partitionKey(p.topic, p.partition))
       await this.#handleFetchResponse(session, response)
       return false
     })
@@ -705,7 +690,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
           // Leadership moved (or the partition is not ready): refresh routing and fetch it from its new leader.
           const moved = p.currentLeader.leaderId >= 0 && this.#cluster.applyLeaderHint(topic, p.partitionIndex, p.currentLeader.leaderId, p.currentLeader.leaderEpoch)
           if (!moved) this.#cluster.handleRetriableError(error, { kind: 'leader', topic, partition: p.partitionIndex })
-          session.partitions.delete(tpKey(topic, p.partitionIndex))
+          session.partitions.delete(partitionKey(topic, p.partitionIndex))
           continue
         }
         if (p.acquiredRecords.length > 0) await this.#deliver(topic, p)

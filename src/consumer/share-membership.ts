@@ -10,7 +10,7 @@ import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { ApiKeys } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
-import { type GroupRequestHost, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
+import { assignmentByName, type GroupRequestHost, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
 import type { TopicPartition } from './types.js'
 
 const UNKNOWN_MEMBER_ID = 25
@@ -107,23 +107,13 @@ export class ShareMembership {
     this.memberEpoch = response.memberEpoch
     if (response.heartbeatIntervalMs > 0) this.#intervalMs = response.heartbeatIntervalMs
     if (!response.assignment) return
-    const target: TopicPartition[] = []
-    for (const t of response.assignment.topicPartitions) {
-      let name = host.cluster.topicNameById(t.topicId)
-      if (name === undefined) {
-        await host.cluster.refreshMetadata('all')
-        name = host.cluster.topicNameById(t.topicId)
-      }
-      if (name === undefined) {
-        host.logger.warn({ groupId: host.groupId, topicId: t.topicId }, 'share assignment names a topic id this client cannot resolve yet')
-        // Ask again soon: the next full heartbeat brings the assignment back once metadata knows the topic.
-        this.#sentSubscription = null
-        continue
-      }
-      host.cluster.addInterest([name])
-      for (const partition of t.partitions) target.push({ topic: name, partition })
+    const { partitions, unknownTopicIds } = await assignmentByName(host.cluster, response.assignment.topicPartitions)
+    for (const topicId of unknownTopicIds) {
+      host.logger.warn({ groupId: host.groupId, topicId }, 'share assignment names a topic id this client cannot resolve yet')
+      // Ask again soon: the next full heartbeat brings the assignment back once metadata knows the topic.
+      this.#sentSubscription = null
     }
-    host.assigned(target)
+    host.assigned(partitions)
   }
 
   /** Stops heartbeating; with `leave`, tells the coordinator (epoch -1) so the member's records are freed now. */
