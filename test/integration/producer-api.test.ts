@@ -14,12 +14,12 @@ import { Kafka } from '../../src/kafka.js'
 import type { Admin } from '../../src/admin/admin.js'
 import { KafkaError, KafkaProtocolError } from '../../src/errors.js'
 import type { ProduceChannelEvent } from '../../src/network/instrumentation.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
-import { decodeRecordBatches, type KafkaRecord } from '../../src/records/index.js'
+import type { KafkaRecord } from '../../src/records/index.js'
 import { partitionForKey } from '../../src/producer/partitioner.js'
 import type { Transaction } from '../../src/producer/producer.js'
 import { readTopicWithJava } from '../helpers/java-clients.js'
 import { testBrokers } from '../helpers/kafka.js'
+import { fetchAllRecords } from '../helpers/raw-records.js'
 
 const bootstrap = testBrokers()
   .plaintext.map((b) => `${b.host}:${b.port}`)
@@ -45,33 +45,6 @@ async function createTopic(name: string, partitions: number, configs: Record<str
   const [result] = await admin.createTopics([{ name, numPartitions: partitions, replicationFactor: 1, configs }])
   if (result!.error) throw result!.error
   await kafka.cluster.topics([name])
-}
-
-/** Every record of one partition, read with raw Fetch requests (read_uncommitted) and decoded. */
-async function fetchAll(topic: string, partition: number): Promise<KafkaRecord[]> {
-  const [info] = await kafka.cluster.topics([topic])
-  const leader = await kafka.cluster.leaderFor(topic, partition)
-  const connection = await kafka.cluster.pool.get(leader, 'fetch')
-  const records: KafkaRecord[] = []
-  let offset = 0n
-  for (;;) {
-    const response = await connection.send(apis[ApiKeys.Fetch], {
-      replicaId: -1,
-      maxWaitMs: 100,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 10_000_000 }] }],
-    })
-    const p = response.responses[0]!.partitions[0]!
-    expect(p.errorCode).toBe(0)
-    if (offset >= p.highWatermark) break
-    const batch = decodeRecordBatches(p.records ?? Buffer.alloc(0)).batches.flatMap((b) => b.records)
-    if (batch.length === 0) break
-    records.push(...batch)
-    offset = batch[batch.length - 1]!.offset + 1n
-  }
-  return records
 }
 
 const text = (data: Buffer | null): string | null => (data === null ? null : data.toString())
@@ -100,7 +73,7 @@ describe('serializers', () => {
 
       const stored = new Map<string, KafkaRecord>()
       for (let partition = 0; partition < 3; partition++) {
-        for (const record of await fetchAll(topic, partition)) stored.set(`${partition}:${record.offset}`, record)
+        for (const record of await fetchAllRecords(kafka.cluster, topic, partition)) stored.set(`${partition}:${record.offset}`, record)
       }
       const at = (r: { partition: number; offset: bigint }): KafkaRecord => stored.get(`${r.partition}:${r.offset}`)!
       expect(stored.size).toBe(6)
@@ -145,7 +118,7 @@ describe('serializers', () => {
         { key: 70_000, value: { sensor: 'east', celsius: 0 } },
       ]
       const results = await producer.send({ topic, messages: readings })
-      const stored = [...(await fetchAll(topic, 0)), ...(await fetchAll(topic, 1))]
+      const stored = [...(await fetchAllRecords(kafka.cluster, topic, 0)), ...(await fetchAllRecords(kafka.cluster, topic, 1))]
       expect(stored).toHaveLength(3)
       results.forEach((result, i) => {
         const record = stored.find((s) => s.offset === result.offset && s.key!.readUInt32BE(0) === readings[i]!.key)
@@ -187,7 +160,7 @@ describe('serializers', () => {
       expect((thrown as KafkaError).cause).toBe(validation)
       // The producers still work after a refused call, and only the tombstone and these records reach the log.
       await json.send({ topic, messages: [{ value: { after: 'errors' } }] })
-      const stored = await fetchAll(topic, 0)
+      const stored = await fetchAllRecords(kafka.cluster, topic, 0)
       expect(stored.map((s) => text(s.value))).toEqual([null, '{"after":"errors"}'])
     } finally {
       await json.close()

@@ -14,6 +14,7 @@ import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { decodeRecordBatches, type CompressionCodec } from '../../src/records/index.js'
 import { JavaClientReference, type JavaConsumedRecord, javaClientsClasspath, readTopicWithJava } from '../helpers/java-clients.js'
 import { testBrokers } from '../helpers/kafka.js'
+import { seededBytes } from '../helpers/raw-records.js'
 
 const bootstrap = testBrokers()
   .plaintext.map((b) => `${b.host}:${b.port}`)
@@ -39,23 +40,6 @@ async function createTopic(name: string, numPartitions: number): Promise<void> {
   const [result] = await admin.createTopics([{ name, numPartitions, replicationFactor: 1 }])
   if (result!.error) throw result!.error
   await kafka.cluster.topics([name])
-}
-
-/** A deterministic pseudo-random byte source (xorshift32), so a failing key can be reproduced. */
-function seededBytes(seed: number): (length: number) => Buffer {
-  let state = seed >>> 0 || 1
-  return (length) => {
-    const out = Buffer.alloc(length)
-    for (let i = 0; i < length; i++) {
-      state ^= state << 13
-      state >>>= 0
-      state ^= state >>> 17
-      state ^= state << 5
-      state >>>= 0
-      out[i] = state & 0xff
-    }
-    return out
-  }
 }
 
 function asBuffer(data: Buffer | string | null | undefined): Buffer | null {

@@ -11,6 +11,7 @@ import type { Logger } from '../../src/network/instrumentation.js'
 import type { Producer, ProducerMessage, ProducerOptions, RecordMetadata } from '../../src/producer/producer.js'
 import { javaClientsClasspath, readTopicWithJava, type IsolationLevel, type JavaConsumedRecord } from '../helpers/java-clients.js'
 import { testBrokers } from '../helpers/kafka.js'
+import { seededBytes } from '../helpers/raw-records.js'
 
 const bootstrap = testBrokers()
   .plaintext.map((b) => `${b.host}:${b.port}`)
@@ -58,23 +59,6 @@ async function createTopic(name: string, configs: Record<string, string>): Promi
   const [result] = await admin.createTopics([{ name, numPartitions: PARTITIONS, replicationFactor: 1, configs }])
   if (result!.error) throw result!.error
   await kafka.cluster.topics([name])
-}
-
-/** A deterministic pseudo-random byte source (xorshift32): incompressible values that a failure can reproduce. */
-function seededBytes(seed: number): (length: number) => Buffer {
-  let state = seed >>> 0 || 1
-  return (length) => {
-    const out = Buffer.alloc(length)
-    for (let i = 0; i < length; i++) {
-      state ^= state << 13
-      state >>>= 0
-      state ^= state >>> 17
-      state ^= state << 5
-      state >>>= 0
-      out[i] = state & 0xff
-    }
-    return out
-  }
 }
 
 /** Keyed records (so each lands on a known partition) whose values name their index. */

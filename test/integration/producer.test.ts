@@ -3,10 +3,10 @@
  */
 import { Kafka } from '../../src/kafka.js'
 import { apis, ApiKeys } from '../../src/protocol/index.js'
-import { decodeRecordBatches } from '../../src/records/index.js'
 import { partitionForKey } from '../../src/producer/partitioner.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { KafkaProtocolError, TimeoutError } from '../../src/errors.js'
+import { fetchAllRecords } from '../helpers/raw-records.js'
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 
@@ -18,33 +18,6 @@ async function createTopic(cluster: Cluster, name: string, numPartitions: number
     { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
   )
   await cluster.topics([name])
-}
-
-async function fetchAll(cluster: Cluster, topic: string, partition: number) {
-  const [info] = await cluster.topics([topic])
-  const leader = await cluster.leaderFor(topic, partition)
-  const connection = await cluster.pool.get(leader, 'fetch')
-  const records = []
-  let offset = 0n
-  for (;;) {
-    const response = await connection.send(apis[ApiKeys.Fetch], {
-      replicaId: -1,
-      maxWaitMs: 100,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      topics: [{ topic, topicId: info!.topicId, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 10_000_000 }] }],
-    })
-    const p = response.responses[0]!.partitions[0]!
-    expect(p.errorCode).toBe(0)
-    const decoded = decodeRecordBatches(p.records ?? Buffer.alloc(0))
-    const batchRecords = decoded.batches.flatMap((b) => b.records)
-    if (batchRecords.length === 0) break
-    records.push(...batchRecords)
-    offset = batchRecords[batchRecords.length - 1]!.offset + 1n
-    if (offset >= p.highWatermark) break
-  }
-  return records
 }
 
 describe('Producer', () => {
@@ -72,7 +45,7 @@ describe('Producer', () => {
       expect(r.timestamp).toBe(1_700_000_000_000 + i)
     })
     for (let partition = 0; partition < 3; partition++) {
-      const stored = await fetchAll(kafka.cluster, topic, partition)
+      const stored = await fetchAllRecords(kafka.cluster, topic, partition)
       const expected = results.map((r, i) => ({ r, i })).filter(({ r }) => r.partition === partition)
       expect(stored.map((s) => s.value!.toString())).toEqual(expected.map(({ i }) => `value-${i}`))
       expect(stored.map((s) => s.offset)).toEqual(expected.map(({ r }) => r.offset))
@@ -93,7 +66,7 @@ describe('Producer', () => {
     const value = Buffer.alloc(1000, 'x')
     const results = await producer.send({ topic, messages: Array.from({ length: 500 }, (_, i) => ({ key: null, value: Buffer.concat([Buffer.from(`${i}:`), value]) })) })
     expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 500 }, (_, i) => BigInt(i)))
-    const stored = await fetchAll(kafka.cluster, topic, 0)
+    const stored = await fetchAllRecords(kafka.cluster, topic, 0)
     expect(stored).toHaveLength(500)
     expect(stored[499]!.value!.subarray(0, 4).toString()).toBe('499:')
     await producer.close()
@@ -130,10 +103,10 @@ describe('Producer', () => {
     await fireAndForget.flush()
     // acks=0 has no response: poll until the record is visible.
     for (let i = 0; i < 50; i++) {
-      if ((await fetchAll(kafka.cluster, b, 0)).length === 2) break
+      if ((await fetchAllRecords(kafka.cluster, b, 0)).length === 2) break
       await new Promise((r) => setTimeout(r, 100))
     }
-    expect((await fetchAll(kafka.cluster, b, 0)).map((r) => r.value!.toString())).toEqual(['b1', 'b2'])
+    expect((await fetchAllRecords(kafka.cluster, b, 0)).map((r) => r.value!.toString())).toEqual(['b1', 'b2'])
     await producer.close()
     await fireAndForget.close()
   })
@@ -202,7 +175,7 @@ describe('transactional fencing', () => {
       await second.transaction(async (tx) => {
         await tx.send({ topic, messages: [{ value: 'from the second producer' }] })
       })
-      const stored = await fetchAll(kafka.cluster, topic, 0)
+      const stored = await fetchAllRecords(kafka.cluster, topic, 0)
       expect(stored.map((r) => r.value?.toString()).filter((v) => v?.startsWith('from'))).toContain('from the second producer')
     } finally {
       await first.close({ timeoutMs: 1000 }).catch(() => undefined)
