@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from '../../src/network/instrumentation.js'
 import type { ClientContext } from '../../src/kafka.js'
 import { Consumer } from '../../src/consumer/consumer.js'
 import type { ConsumerOptions } from '../../src/consumer/types.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { apis, ApiKeys, isRetriableCode } from '../../src/protocol/index.js'
 import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
@@ -73,8 +73,9 @@ export async function produce(cluster: Cluster, topic: string, partition: number
     }
     const code = response.responses[0]!.partitionResponses[0]!.errorCode
     if (code === 0) continue
-    // A topic just created may not have its leader everywhere yet.
-    if ((code === 6 || code === 3 || code === 5 || code === 19 || code === 20 || code === 7) && attempt++ < 100) {
+    // A topic just created may not have its leader everywhere yet; after a leader kill the new leader may not know
+    // the topic id for a moment (UNKNOWN_TOPIC_ID): every error Kafka calls retriable is waited out.
+    if (isRetriableCode(code) && attempt++ < 100) {
       await new Promise((r) => setTimeout(r, 200))
       await cluster.refreshMetadata([topic])
       i -= batchSize
