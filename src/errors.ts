@@ -108,3 +108,22 @@ export class AuthenticationError extends KafkaError {
     super(message, { cause: options.cause, retriable: false })
   }
 }
+
+/**
+ * An operation was cancelled through the `AbortSignal` passed to it. Shaped like Node's own AbortError (`name`
+ * `'AbortError'`, `code` `'ABORT_ERR'`, the signal's `reason` as `cause`), and a `KafkaError` like every error samsa
+ * throws. Never retriable: the caller asked to stop.
+ */
+export class AbortError extends KafkaError {
+  readonly code = 'ABORT_ERR' as const
+
+  constructor(reason?: unknown, message = 'The operation was aborted') {
+    super(message, { cause: reason, retriable: false })
+    this.name = 'AbortError'
+  }
+}
+
+/** @deprecated Renamed `AbortError`, Node's name for it; this alias is the same class. */
+export const AbortedError = AbortError
+/** @deprecated Renamed `AbortError`. */
+export type AbortedError = AbortError

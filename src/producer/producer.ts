@@ -15,7 +15,8 @@
  * - A batch's outcome is settled exactly once; records are acknowledged to the application only after the broker
  *   confirmed them with the configured acks.
  */
-import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { AbortError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { abortable, anySignal } from '../network/abort.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster, TopicInfo } from '../network/cluster.js'
 import type { Connection } from '../network/connection.js'
@@ -50,10 +51,20 @@ export interface ProducerRecord<K = RecordData, V = RecordData> {
   messages: Array<ProducerMessage<K, V>>
 }
 
+/** Options of `send` and `sendBatch`. */
+export interface SendOptions {
+  /**
+   * Cancels the call: its promise rejects with `AbortError` at once. Records not yet appended to a batch (the call
+   * was waiting for topic metadata, the producer id or buffer memory) are not sent; records already in a batch may
+   * still be written, as with the Java producer.
+   */
+  signal?: AbortSignal
+}
+
 /** What `transaction(work)` hands to `work`: sending inside the transaction, valid until `work` settles. */
 export interface Transaction<K = RecordData, V = RecordData> {
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]>
-  sendBatch(records: Array<ProducerRecord<K, V>>): Promise<RecordMetadata[]>
+  send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata[]>
+  sendBatch(records: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]>
   /**
    * Commits `offsets` for `consumer`'s group with the transaction (consume–transform–produce, exactly once). The
    * offsets are the next ones to consume (last processed + 1) of the partitions this transaction's output came from;
@@ -265,15 +276,26 @@ export class Producer<K = RecordData, V = RecordData> {
 
   // ---- public API ----
 
-  /** Sends records to one topic; resolves with each record's partition and offset once acknowledged. */
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata[]> {
-    return this.sendBatch([record])
+  /**
+   * Sends records to one topic; resolves with each record's partition and offset once acknowledged.
+   *
+   * `options.signal` cancels the call: its promise rejects with `AbortError` at once. Records still waiting to be
+   * appended to a batch (for topic metadata, the producer id or buffer memory) are then not sent; records already
+   * appended to a batch may still be delivered, since a batch is sent whole (as in Java's and Node's clients).
+   */
+  send(record: ProducerRecord<K, V>, options?: SendOptions): Promise<RecordMetadata[]> {
+    return this.sendBatch([record], options)
   }
 
-  /** Sends records to several topics; resolves in input order once every record is acknowledged. */
-  sendBatch(input: Array<ProducerRecord<K, V>>): Promise<RecordMetadata[]> {
+  /**
+   * Sends records to several topics; resolves in input order once every record is acknowledged. `options.signal`
+   * cancels the call as with `send`: records not yet appended are not sent, records already in a batch may be.
+   */
+  sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
+    const signal = options?.signal
     let records: WireRecord[]
     try {
+      if (signal?.aborted) throw new AbortError(signal.reason)
       if (this.#closed) throw new ProducerClosedError()
       if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
       this.#transactions.checkCanSend()
@@ -290,12 +312,13 @@ export class Producer<K = RecordData, V = RecordData> {
     // The common case appends every record synchronously inside the executor: no await, no extra promise. Waiting
     // (for the producer id, topic metadata or buffer memory) continues from where the loop stopped.
     return new Promise<RecordMetadata[]>((resolve, reject) => {
-      const group = new SendGroup(total, resolve, reject)
+      // Only a call with a signal pays for the abort listener; without one, no closure per call.
+      const group = signal === undefined ? new SendGroup(total, resolve, reject) : abortableSendGroup(total, resolve, reject, signal)
       let waiting: Promise<void> | null
       try {
         waiting = this.#transactions.needsProducerId()
-          ? this.#transactions.ensureProducerId().then(() => this.#appendFrom(records, group, generation, 0, 0, 0) ?? undefined)
-          : this.#appendFrom(records, group, generation, 0, 0, 0)
+          ? abortable(this.#transactions.ensureProducerId(), signal).then(() => this.#appendFrom(records, group, generation, 0, 0, 0, signal) ?? undefined)
+          : this.#appendFrom(records, group, generation, 0, 0, 0, signal)
       } catch (error) {
         group.fail(asError(error))
         this.#appendDone()
@@ -346,16 +369,21 @@ export class Producer<K = RecordData, V = RecordData> {
     }
   }
 
-  /** Sends everything buffered now, and resolves when all of it is acknowledged or failed. */
-  async flush(): Promise<void> {
+  /**
+   * Sends everything buffered now, and resolves when all of it is acknowledged or failed. `options.signal` stops the
+   * waiting (rejecting with `AbortError`); the records go on being sent.
+   */
+  async flush(options?: { signal?: AbortSignal }): Promise<void> {
+    const signal = options?.signal
+    if (signal?.aborted) throw new AbortError(signal.reason)
     const pending: Array<Promise<void>> = []
     for (const state of this.#partitions) for (const batch of state.queue) pending.push(batch.done)
     if (pending.length === 0 && this.#inFlightBatches === 0) return
     this.#flushing++
     try {
       this.#scheduleDrain(0)
-      await Promise.all(pending)
-      if (this.#inFlightBatches > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+      await abortable(Promise.all(pending), signal)
+      if (this.#inFlightBatches > 0) await abortable(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), signal)
     } finally {
       this.#flushing--
     }
@@ -363,23 +391,41 @@ export class Producer<K = RecordData, V = RecordData> {
 
   /**
    * Flushes within `timeoutMs` (default 30 000), then fails whatever is left with ProducerClosedError and releases
-   * the connections this producer used.
+   * the connections this producer used. `options.signal` ends the wait early: the producer closes at once as after
+   * the timeout (records not yet acknowledged fail with ProducerClosedError) and the call rejects with `AbortError`.
    */
-  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+  async close(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.#closed) return
-    const timeoutMs = options.timeoutMs ?? 30_000
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))
-    const outcome = await Promise.race([this.flush().then(() => 'flushed' as const), timedOut])
-    clearTimeout(timer)
+    const signal = options.signal
+    let outcome: 'flushed' | 'timeout' | 'aborted' = 'aborted'
+    if (!signal?.aborted) {
+      const timeoutMs = options.timeoutMs ?? 30_000
+      let timer: NodeJS.Timeout | undefined
+      let onAbort: (() => void) | undefined
+      const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs)
+        if (signal) signal.addEventListener('abort', (onAbort = () => resolve('aborted')), { once: true })
+      })
+      outcome = await Promise.race([this.flush().then(() => 'flushed' as const), stopped])
+      clearTimeout(timer)
+      if (onAbort) signal!.removeEventListener('abort', onAbort)
+      // A concurrent close() finished while this one waited.
+      if (this.#closed) return
+    }
     this.#closed = true
-    if (outcome === 'timeout') this.#failEverything(new ProducerClosedError('The producer closed before these records were acknowledged'))
+    if (outcome !== 'flushed') this.#failEverything(new ProducerClosedError('The producer closed before these records were acknowledged'))
     if (this.#drainTimer) clearTimeout(this.#drainTimer)
     for (const waiter of this.#memoryWaiters.splice(0)) {
       clearTimeout(waiter.timer)
       waiter.reject(new ProducerClosedError())
     }
     this.#context.release()
+    if (outcome === 'aborted') throw new AbortError(signal!.reason)
+  }
+
+  /** `await using producer = kafka.producer()`: closes the producer (as `close()`) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 
   // ---- transactions (delegated; see transactions.ts) ----
@@ -444,8 +490,8 @@ export class Producer<K = RecordData, V = RecordData> {
       if (!open) throw guardError()
     }
     const transaction: Transaction<K, V> = {
-      send: (record) => (open ? this.send(record) : Promise.reject(guardError())),
-      sendBatch: (records) => (open ? this.sendBatch(records) : Promise.reject(guardError())),
+      send: (record, options) => (open ? this.send(record, options) : Promise.reject(guardError())),
+      sendBatch: (records, options) => (open ? this.sendBatch(records, options) : Promise.reject(guardError())),
       sendOffsets: async ({ consumer, offsets }) => {
         guard()
         const toCommit = offsets ?? consumer.currentOffsets?.()
@@ -496,17 +542,28 @@ export class Producer<K = RecordData, V = RecordData> {
    * Appends records from `records[recordIndex].messages[messageIndex]` on. Returns null when everything was appended
    * synchronously, or a promise for the rest when it had to wait (metadata, buffer memory).
    */
-  #appendFrom(records: ProducerRecord[], group: SendGroup, generation: number, recordIndex: number, messageIndex: number, index: number): Promise<void> | null {
+  #appendFrom(
+    records: ProducerRecord[],
+    group: SendGroup,
+    generation: number,
+    recordIndex: number,
+    messageIndex: number,
+    index: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | null {
     for (; recordIndex < records.length; recordIndex++, messageIndex = 0) {
+      // Failed or aborted meanwhile (after a wait): nothing more of this call is appended.
+      if (group.settled) return null
       const record = records[recordIndex]!
       const topic = record.topic
       const info = this.#cluster.topic(topic)
       if (!info) {
         const at = recordIndex
         const from = index
+        const maxBlock = AbortSignal.timeout(this.#options.maxBlockMs)
         return this.#cluster
-          .topics([topic], { signal: AbortSignal.timeout(this.#options.maxBlockMs) })
-          .then(() => this.#appendFrom(records, group, generation, at, messageIndex, from) ?? undefined)
+          .topics([topic], { signal: signal === undefined ? maxBlock : anySignal([signal, maxBlock]) })
+          .then(() => this.#appendFrom(records, group, generation, at, messageIndex, from, signal) ?? undefined)
       }
       const states = this.#topicStates(topic)
       const messages = record.messages
@@ -516,12 +573,12 @@ export class Producer<K = RecordData, V = RecordData> {
         const message = messages[messageIndex]!
         const partition = this.#choosePartition(topic, info, message)
         const state = states[partition] ?? this.#newPartitionState(states, topic, partition)
-        const wait = this.#append(state, message, group, index, info, generation)
+        const wait = this.#append(state, message, group, index, info, generation, signal)
         if (wait) {
           const at = recordIndex
           const next = messageIndex + 1
           const from = index + 1
-          return wait.then(() => this.#appendFrom(records, group, generation, at, next, from) ?? undefined)
+          return wait.then(() => this.#appendFrom(records, group, generation, at, next, from, signal) ?? undefined)
         }
       }
     }
@@ -550,7 +607,15 @@ export class Producer<K = RecordData, V = RecordData> {
   }
 
   /** Appends one record; returns a promise only when the caller must wait for buffer memory. */
-  #append(state: PartitionState, message: ProducerMessage, group: SendGroup, index: number, info: TopicInfo, generation: number): Promise<void> | null {
+  #append(
+    state: PartitionState,
+    message: ProducerMessage,
+    group: SendGroup,
+    index: number,
+    info: TopicInfo,
+    generation: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | null {
     const timestamp = message.timestamp === undefined ? Date.now() : Number(message.timestamp)
     const queue = state.queue
     const open = queue.length > 0 ? queue[queue.length - 1]! : null
@@ -568,7 +633,12 @@ export class Producer<K = RecordData, V = RecordData> {
     }
     const reserve = Math.max(this.#options.batchSize, recordSize)
     if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {
-      return this.#waitForMemory(reserve).then(() => {
+      return this.#waitForMemory(reserve, signal).then(() => {
+        if (group.settled) {
+          // The call failed or was aborted while this record waited: it is not appended.
+          this.#releaseMemory(reserve)
+          return
+        }
         try {
           this.#checkGeneration(generation)
         } catch (error) {
@@ -612,7 +682,8 @@ export class Producer<K = RecordData, V = RecordData> {
     if ((this.#nodeInFlight.get(leader) ?? 0) === 0) this.#scheduleDrain(0)
   }
 
-  #waitForMemory(bytes: number): Promise<void> {
+  #waitForMemory(bytes: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
     this.#scheduleDrain(0)
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -622,8 +693,27 @@ export class Producer<K = RecordData, V = RecordData> {
         timer: setTimeout(() => {
           const i = this.#memoryWaiters.indexOf(waiter)
           if (i >= 0) this.#memoryWaiters.splice(i, 1)
-          reject(new TimeoutError(`Could not allocate ${bytes} bytes of bufferMemory within maxBlockMs (${this.#options.maxBlockMs} ms)`, { retriable: false }))
+          waiter.reject(new TimeoutError(`Could not allocate ${bytes} bytes of bufferMemory within maxBlockMs (${this.#options.maxBlockMs} ms)`, { retriable: false }))
         }, this.#options.maxBlockMs),
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          clearTimeout(waiter.timer)
+          const i = this.#memoryWaiters.indexOf(waiter)
+          if (i >= 0) this.#memoryWaiters.splice(i, 1)
+          reject(new AbortError(signal.reason))
+          // The waiters behind this one may fit now.
+          this.#releaseMemory(0)
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        waiter.resolve = () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        waiter.reject = (error: Error) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        }
       }
       this.#memoryWaiters.push(waiter)
     })
@@ -1277,6 +1367,29 @@ function availablePartitions(info: TopicInfo): number[] {
 }
 
 type WireRecord = ProducerRecord<RecordData, RecordData>
+
+/** A SendGroup that fails with AbortError when `signal` fires, and stops listening once settled. */
+function abortableSendGroup(
+  count: number,
+  resolve: (results: RecordMetadata[]) => void,
+  reject: (error: Error) => void,
+  signal: AbortSignal,
+): SendGroup {
+  const onAbort = (): void => group.fail(new AbortError(signal.reason))
+  const group = new SendGroup(
+    count,
+    (results) => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(results)
+    },
+    (error) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(error)
+    },
+  )
+  signal.addEventListener('abort', onAbort, { once: true })
+  return group
+}
 
 function guardError(): KafkaError {
   return new KafkaError('This Transaction is over: its transaction() callback has already settled')
