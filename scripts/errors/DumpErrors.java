@@ -1,5 +1,6 @@
 // Prints Kafka's error table (org.apache.kafka.common.protocol.Errors) as JSON, one object per error:
-// code, name, whether its exception class is retriable, and the default message.
+// code, name, whether its exception class is retriable, its exception class and superclasses (simple names, most
+// specific first: how the Java client decides what an error makes stale), and the default message.
 // Run by scripts/generate/error-codes.mjs with the kafka-clients jar (and its runtime deps) on the class path.
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -14,9 +15,16 @@ public class DumpErrors {
             ApiException ex = e.exception();
             boolean retriable = ex instanceof RetriableException;
             String message = ex == null ? null : ex.getMessage();
+            StringBuilder classes = new StringBuilder("[");
+            for (Class<?> c = ex == null ? null : ex.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+                if (classes.length() > 1) classes.append(", ");
+                classes.append(quote(c.getSimpleName()));
+            }
+            classes.append("]");
             out.append("  {\"code\": ").append(e.code())
                 .append(", \"name\": ").append(quote(e.name()))
                 .append(", \"retriable\": ").append(retriable)
+                .append(", \"classes\": ").append(classes)
                 .append(", \"message\": ").append(message == null ? "null" : quote(message))
                 .append(i + 1 < all.length ? "},\n" : "}\n");
         }

@@ -8,7 +8,7 @@ import { cacheRoot, resolveArtifacts } from '../lib/maven.mjs'
 import { KAFKA_VERSION } from '../lib/versions.mjs'
 import { GENERATED_BANNER } from './emit-module.mjs'
 
-/** @returns {Array<{ code: number, name: string, retriable: boolean, message: string | null }>} */
+/** @returns {Array<{ code: number, name: string, retriable: boolean, classes: string[], message: string | null }>} */
 export function loadErrorTable(root) {
   const program = join(root, 'scripts', 'errors', 'DumpErrors.java')
   const programHash = createHash('sha256').update(readFileSync(program)).digest('hex').slice(0, 16)
@@ -38,15 +38,26 @@ export function loadErrorTable(root) {
   return table
 }
 
+/**
+ * What an error proves stale, by its exception class as the Java client reads it: an InvalidMetadataException
+ * (not leader, unknown topic, fenced epoch …) makes the client refresh metadata; NOT_COORDINATOR and
+ * COORDINATOR_NOT_AVAILABLE make it look the coordinator up again (a coordinator that is loading stays known).
+ */
+function refreshOf(error) {
+  if (error.classes.includes('InvalidMetadataException')) return 'metadata'
+  if (error.classes.includes('NotCoordinatorException') || error.classes.includes('CoordinatorNotAvailableException')) return 'coordinator'
+  return null
+}
+
 export function errorCodesSource(table) {
   const sorted = [...table].sort((a, b) => a.code - b.code)
   const out = [GENERATED_BANNER]
   out.push(`/** One row of Kafka's error table. */\n`)
-  out.push(`export interface ErrorCodeInfo {\n  readonly code: number\n  readonly name: string\n  readonly retriable: boolean\n  readonly message: string | null\n}\n\n`)
+  out.push(`export interface ErrorCodeInfo {\n  readonly code: number\n  readonly name: string\n  readonly retriable: boolean\n  /** What the error proves stale: cached metadata (leaders, topics) or a coordinator. */\n  readonly refresh: 'metadata' | 'coordinator' | null\n  readonly message: string | null\n}\n\n`)
   out.push(`/** Kafka ${KAFKA_VERSION}'s error codes (org.apache.kafka.common.protocol.Errors), keyed by code. */\n`)
   out.push(`export const errorCodes: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, ErrorCodeInfo>([\n`)
   for (const e of sorted) {
-    out.push(`  [${e.code}, { code: ${e.code}, name: ${JSON.stringify(e.name)}, retriable: ${e.retriable}, message: ${JSON.stringify(e.message)} }],\n`)
+    out.push(`  [${e.code}, { code: ${e.code}, name: ${JSON.stringify(e.name)}, retriable: ${e.retriable}, refresh: ${JSON.stringify(refreshOf(e))}, message: ${JSON.stringify(e.message)} }],\n`)
   }
   out.push(`])\n\n`)
   out.push(`/** Error name → code. */\n`)
