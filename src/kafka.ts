@@ -7,7 +7,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { KafkaError } from './errors.js'
 import { Cluster } from './network/cluster.js'
 import { type Logger, resolveLogger } from './network/instrumentation.js'
-import type { RetryOptions } from './network/retry.js'
+import type { RetryOptions } from './network/policy.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
 import type { ProducerOptions } from './producer/options.js'
 import { Producer } from './producer/producer.js'
@@ -24,11 +24,21 @@ export interface KafkaConfig {
   /** `true` for TLS with the system CAs; or node:tls options (`ca`, `cert`, `key`, `servername`…). Certificates are verified unless `rejectUnauthorized: false`. */
   ssl?: boolean | TlsConnectionOptions
   sasl?: SaslConfig
-  /** Default 10 000. */
+  /** How long a TCP connect plus TLS handshake may take. Default 10 000. */
   connectTimeoutMs?: number
-  /** Default 30 000. */
+  /** How long any single request may wait for its response (ApiVersions, SASL and Metadata included). Default 30 000. */
   requestTimeoutMs?: number
-  /** Retries of retriable errors. Default `{ retries: 5, initialBackoffMs: 100, maxBackoffMs: 1000 }`. */
+  /**
+   * How long an admin call, or a consumer call that talks to the cluster (`committed`, `position`, `commit`,
+   * `offsetsForTimes` …), may take in all, retries included, unless the call names its own `timeoutMs`. Default
+   * 60 000 (Java's default.api.timeout.ms).
+   */
+  defaultApiTimeoutMs?: number
+  /**
+   * Retries of retriable errors, per call: a failing call makes at most `retries + 1` attempts, waiting an
+   * exponential backoff with jitter between them (KIP-580), and never outlives its deadline. Default
+   * `{ retries: 5, initialBackoffMs: 100, maxBackoffMs: 1000 }`.
+   */
   retry?: Partial<RetryOptions>
   /** Default 300 000 (Java's metadata.max.age.ms). */
   metadataMaxAgeMs?: number
@@ -71,6 +81,7 @@ export class Kafka {
       connectTimeoutMs: config.connectTimeoutMs,
       requestTimeoutMs: config.requestTimeoutMs,
       retry: config.retry,
+      defaultApiTimeoutMs: config.defaultApiTimeoutMs,
       metadataMaxAgeMs: config.metadataMaxAgeMs,
       connectionsMaxIdleMs: config.connectionsMaxIdleMs,
       reconnectBackoffMs: config.reconnectBackoffMs,
@@ -128,5 +139,10 @@ export class Kafka {
   /** Closes every connection. Clients still open fail their pending work with a connection error. */
   async close(): Promise<void> {
     this.cluster.close()
+  }
+
+  /** `await using kafka = new Kafka(config)`: closes every connection (as `close()`) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 }

@@ -4,7 +4,7 @@
  * the metadata names as controller (a broker that forwards in KRaft), like the Java admin.
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { ApiKeys } from '../protocol/index.js'
+import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import type { PartitionResult } from './groups.js'
 import {
   type AclOperation,
@@ -14,7 +14,6 @@ import {
   authorizedOperations,
   byTopic,
   itemError,
-  NOT_CONTROLLER,
   partitionKey,
   send,
   type TopicPartition,
@@ -209,7 +208,7 @@ export async function updateFeatures(ctx: AdminContext, updates: FeatureUpdate[]
       }),
       validateOnly: options.validateOnly ?? false,
     }),
-    { signal: options.signal, timeoutMs: clientTimeoutMs, errorCode: (r) => (r.errorCode === NOT_CONTROLLER ? NOT_CONTROLLER : 0) },
+    { signal: options.signal, timeoutMs: clientTimeoutMs, errorCode: (r) => (r.errorCode === ErrorCodes.NOT_CONTROLLER ? ErrorCodes.NOT_CONTROLLER : 0) },
   )
   // v2 answers with the top-level code only: it then stands for every update of the request.
   const topLevel = itemError(response.errorCode, 'UpdateFeatures', response.errorMessage)
@@ -314,7 +313,7 @@ export async function removeRaftVoter(ctx: AdminContext, voter: RaftVoter, optio
 
 /** Log directories of the given brokers (every broker when left out), asked of each broker itself. */
 export async function describeLogDirs(ctx: AdminContext, brokerIds?: number[], options: AdminCallOptions = {}): Promise<BrokerLogDirs[]> {
-  const ids = brokerIds ?? (await allBrokerIds(ctx, options.signal))
+  const ids = brokerIds ?? (await allBrokerIds(ctx))
   return Promise.all(
     ids.map(async (brokerId): Promise<BrokerLogDirs> => {
       try {

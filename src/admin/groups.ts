@@ -5,7 +5,7 @@
  * several groups per coordinator in one request where the API takes several.
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import { ApiKeys, ErrorCodes, messageCodecs } from '../protocol/index.js'
 import { decodeVersioned } from '../protocol/versioned.js'
 import {
   type AclOperation,
@@ -22,6 +22,9 @@ import {
   sendToCoordinators,
   type TopicPartition,
 } from './internal.js'
+
+/** Per-partition OffsetCommit codes that are about the coordinator, not the partition: the group is retried whole. */
+const COORDINATOR_ERRORS = new Set<number>([ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ErrorCodes.COORDINATOR_NOT_AVAILABLE, ErrorCodes.NOT_COORDINATOR])
 
 export type GroupType = 'classic' | 'consumer' | 'share' | 'streams'
 
@@ -155,7 +158,7 @@ const UNSUPPORTED_VERSION = 35
 
 /** Groups live on every broker's share of `__consumer_offsets`: ask each broker and merge. */
 export async function listGroups(ctx: AdminContext, options: ListGroupsOptions = {}): Promise<GroupListing[]> {
-  const nodes = await allBrokerIds(ctx, options.signal)
+  const nodes = await allBrokerIds(ctx)
   const perNode = await Promise.all(
     nodes.map((nodeId) =>
       send(
@@ -266,7 +269,6 @@ export async function describeClassicGroups(
       )
     },
     (groupId, error) => emptyDescription(groupId, error),
-    options.signal,
   )
 }
 
@@ -320,7 +322,6 @@ async function describeOnCoordinators<K extends GroupDescribeApi, D extends Grou
       )
     },
     unknown,
-    options.signal,
   )
 }
 
@@ -330,7 +331,7 @@ async function describeOnCoordinators<K extends GroupDescribeApi, D extends Grou
  */
 export async function describeConsumerGroups(ctx: AdminContext, groupIds: string[], options: DescribeGroupsOptions = {}): Promise<ConsumerGroupDescription[]> {
   if (groupIds.length === 0) return []
-  const connection = await ctx.cluster.anyConnection('default', options.signal)
+  const connection = await ctx.cluster.anyConnection('default', ctx.budget.signal)
   if (connection.versions.get(ApiKeys.ConsumerGroupDescribe) === null) return describeClassicGroups(ctx, groupIds, options)
   const modern = await describeOnCoordinators(
     ctx,
@@ -401,7 +402,6 @@ export async function deleteGroups(ctx: AdminContext, groupIds: string[], option
       return new Map(response.results.map((r) => [r.groupId, { groupId: r.groupId, error: itemError(r.errorCode, r.groupId, r.errorMessage) }]))
     },
     (groupId, error) => ({ groupId, error }),
-    options.signal,
   )
 }
 
@@ -422,7 +422,7 @@ export async function listConsumerGroupOffsets(
         return partitions ? byTopic(partitions).map(({ topic, items }) => ({ name: topic, partitionIndexes: items.map((i) => i.partition) })) : null
       }
       const answers = new Map<string, ListGroupOffsetsResult>()
-      const connection = await ctx.cluster.connectionToNode(nodeId, 'group', options.signal)
+      const connection = await ctx.cluster.connectionToNode(nodeId, 'group', ctx.budget.signal)
       const batched = (connection.versions.get(ApiKeys.OffsetFetch) ?? 0) >= 8
       // Brokers before OffsetFetch v8 take one group per request.
       for (const group of batched ? [batch] : batch.map((g) => [g])) {
@@ -461,7 +461,6 @@ export async function listConsumerGroupOffsets(
       return answers
     },
     (groupId, error) => ({ groupId, offsets: [], error }),
-    options.signal,
   )
 }
 
@@ -482,7 +481,7 @@ async function onGroupCoordinator<A>(
   noAnswers: A,
   signal: AbortSignal | undefined,
 ): Promise<GroupAnswer<A>> {
-  const [result] = await sendToCoordinators(ctx, 'group', [groupId], async (nodeId) => new Map([[groupId, await sendOnce(nodeId)]]), (_, error) => ({ error, answers: noAnswers }), signal)
+  const [result] = await sendToCoordinators(ctx, 'group', [groupId], async (nodeId) => new Map([[groupId, await sendOnce(nodeId)]]), (_, error) => ({ error, answers: noAnswers }))
   return result!
 }
 
@@ -526,7 +525,7 @@ export async function alterConsumerGroupOffsets(
         }
       }
       // One group-level outcome: the first coordinator error, so a moved coordinator is retried as a whole.
-      const coordinatorError = [...answers.values()].find((a) => a.error && [14, 15, 16].includes(a.error.code))?.error ?? null
+      const coordinatorError = [...answers.values()].find((a) => a.error && COORDINATOR_ERRORS.has(a.error.code))?.error ?? null
       return { error: coordinatorError, answers }
     },
     new Map<string, PartitionResult>(),
@@ -700,7 +699,6 @@ export async function listShareGroupOffsets(
       )
     },
     (groupId, error) => ({ groupId, offsets: [], error }),
-    options.signal,
   )
 }
 

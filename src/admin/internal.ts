@@ -4,23 +4,29 @@
  * error says our routing was stale. Everything else about retries (connections, top-level codes) is the
  * cluster's.
  */
-import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { sleep } from '../network/abort.js'
-import { backoffDelayMs } from '../network/backoff.js'
-import { isRetriable } from '../network/retry.js'
-import type { Cluster, SendOptions, Target } from '../network/cluster.js'
-import { type ApiCodec, type Apis, apis, ApiKeys, errorFromCode } from '../protocol/index.js'
+import { KafkaError, KafkaProtocolError } from '../errors.js'
+import type { Cluster, SendOptions, Target, TopicInfo } from '../network/cluster.js'
+import type { Budget } from '../network/policy.js'
+import { sendSharded } from '../network/sharded.js'
+import { type ApiCodec, type Apis, apis, ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
 
 export interface AdminContext {
   cluster: Cluster
-  /** Broker-side timeout put in requests that carry one (CreateTopics, DeleteRecords…). */
+  /** Broker-side timeout put in requests that carry one (CreateTopics, DeleteRecords…), at most. */
   defaultTimeoutMs: number
+  /** The call's one budget: every request of the call counts against it. */
+  budget: Budget
 }
 
 /** Options every admin method accepts. */
 export interface AdminCallOptions {
+  /** Cancels the call: it rejects with an AbortError. */
   signal?: AbortSignal
-  /** For requests with a broker-side timeout (topic creation, deletion, elections…): how long the broker may take. */
+  /**
+   * How long the whole call may take, retries included (default: the client's `defaultApiTimeoutMs`, 60 000). For
+   * requests with a broker-side timeout (topic creation, deletion, elections…) it is also how long the broker may
+   * take, at most.
+   */
   timeoutMs?: number
 }
 
@@ -32,25 +38,12 @@ export interface TopicPartition {
 type RequestOf<K extends keyof Apis> = Apis[K] extends ApiCodec<infer _Req, infer _Res, infer In, infer _ResIn> ? In : never
 export type ResponseOf<K extends keyof Apis> = Apis[K] extends ApiCodec<infer _Req, infer Res, infer _In, infer _ResIn> ? Res : never
 
-export const NOT_CONTROLLER = 41
-const COORDINATOR_LOAD_IN_PROGRESS = 14
-const COORDINATOR_NOT_AVAILABLE = 15
-const NOT_COORDINATOR = 16
-const UNKNOWN_TOPIC_OR_PARTITION = 3
-const LEADER_NOT_AVAILABLE = 5
-const NOT_LEADER_OR_FOLLOWER = 6
-const REQUEST_TIMED_OUT = 7
-const FENCED_LEADER_EPOCH = 74
-const UNKNOWN_LEADER_EPOCH = 75
-
-/** Per-partition codes that mean "ask the current leader again". */
-const LEADER_STALE = new Set([LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_OR_PARTITION])
-/** Per-key codes that mean "look the coordinator up again". */
-const COORDINATOR_STALE = new Set([COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR])
-
-/** The timeout the broker gets, and the one the client waits: a little longer, so the broker's answer wins. */
+/**
+ * The timeout the broker gets, and the one the client waits for that request: a little longer, so the broker's
+ * answer wins. Neither outlives the call's budget.
+ */
 export function timeouts(ctx: AdminContext, options: AdminCallOptions): { brokerTimeoutMs: number; clientTimeoutMs: number } {
-  const brokerTimeoutMs = options.timeoutMs ?? ctx.defaultTimeoutMs
+  const brokerTimeoutMs = Math.max(1, Math.min(options.timeoutMs ?? ctx.defaultTimeoutMs, ctx.budget.remainingMs()))
   return { brokerTimeoutMs, clientTimeoutMs: brokerTimeoutMs + 5_000 }
 }
 
@@ -63,7 +56,7 @@ export function send<K extends keyof Apis>(
   options: Omit<SendOptions, 'errorCode'> & { errorCode?: (response: ResponseOf<K>) => number } = {},
 ): Promise<ResponseOf<K>> {
   const api = apis[key] as unknown as ApiCodec<RequestOf<K>, ResponseOf<K>>
-  return ctx.cluster.send(target, api, body, options as SendOptions)
+  return ctx.cluster.send(target, api, body, { budget: ctx.budget, ...options } as SendOptions)
 }
 
 export function itemError(code: number, context: string, message?: string | null): KafkaProtocolError | null {
@@ -96,96 +89,69 @@ export function byTopic<T extends TopicPartition>(items: T[]): Array<{ topic: st
   return [...groupBy(items, (i) => i.topic)].map(([topic, list]) => ({ topic, items: list }))
 }
 
-async function waitBeforeRetry(ctx: AdminContext, attempt: number, signal?: AbortSignal): Promise<void> {
-  await sleep(backoffDelayMs(attempt, ctx.cluster.retryOptions), signal)
-}
-
 /**
  * Sends partition-level requests to the partitions' leaders, one request per leader, and retries the partitions
- * whose answer says the leader moved. `sendBatch` returns one result per partition it was given, each with `error`.
- * `failed` builds the result of a partition that cannot be routed (unknown topic, no leader after the retries).
+ * whose answer is retriable (the leader moved, a timeout…) under the call's budget. `sendBatch` returns one result
+ * per partition it was given, each with `error`. `failed` builds the result of a partition that cannot be routed
+ * (unknown topic, no leader after the retries).
  */
 export async function sendToLeaders<T extends TopicPartition, R extends { error: KafkaProtocolError | null }>(
   ctx: AdminContext,
   items: T[],
   sendBatch: (nodeId: number, batch: T[]) => Promise<Map<string, R>>,
   failed: (item: T, error: KafkaProtocolError) => R,
-  signal?: AbortSignal,
 ): Promise<R[]> {
   const { cluster } = ctx
-  const results = new Map<string, R>()
-  let pending = items
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    const lastAttempt = attempt >= cluster.retryOptions.retries
-    const topics = [...new Set(pending.map((i) => i.topic))]
-    const metadata = new Map<string, Awaited<ReturnType<Cluster['topics']>>[number] | KafkaProtocolError>()
-    await Promise.all(
-      topics.map(async (topic) => {
-        try {
-          metadata.set(topic, (await cluster.topics([topic], { signal }))[0]!)
-        } catch (error) {
-          if (!isProtocolError(error)) throw error
-          metadata.set(topic, error)
-        }
-      }),
-    )
-    const byLeader = new Map<number, T[]>()
-    const retry: T[] = []
-    for (const item of pending) {
-      const info = metadata.get(item.topic)!
-      const key = partitionKey(item.topic, item.partition)
-      if (isProtocolError(info)) {
-        results.set(key, failed(item, info))
-        continue
-      }
-      const partition = info.partitions[item.partition]
-      if (!partition) {
-        results.set(key, failed(item, itemError(UNKNOWN_TOPIC_OR_PARTITION, key.replace('\u0000', '-'))!))
-      } else if (partition.leader < 0 || !cluster.broker(partition.leader)) {
-        if (lastAttempt) results.set(key, failed(item, itemError(LEADER_NOT_AVAILABLE, `${item.topic}-${item.partition}`)!))
-        else retry.push(item)
-      } else {
-        const list = byLeader.get(partition.leader)
-        if (list) list.push(item)
-        else byLeader.set(partition.leader, [item])
-      }
-    }
-    await Promise.all(
-      [...byLeader].map(async ([nodeId, batch]) => {
-        let answers: Map<string, R>
-        try {
-          answers = await sendBatch(nodeId, batch)
-        } catch (error) {
-          // The leader went away (after the request path's own retries on that node): route again from fresh metadata.
-          if (lastAttempt || !isRetriable(error)) throw error
-          retry.push(...batch)
-          return
-        }
-        for (const item of batch) {
-          const key = partitionKey(item.topic, item.partition)
-          const answer = answers.get(key)
-          if (!answer) {
-            results.set(key, failed(item, itemError(UNKNOWN_TOPIC_OR_PARTITION, `${item.topic}-${item.partition}`, 'the broker did not answer for this partition')!))
-          } else if (answer.error && (LEADER_STALE.has(answer.error.code) || answer.error.code === REQUEST_TIMED_OUT) && !lastAttempt) {
-            retry.push(item)
-          } else {
-            results.set(key, answer)
+  return sendSharded(ctx.budget, {
+    items,
+    keyOf: (item) => partitionKey(item.topic, item.partition),
+    failed,
+    send: (nodeId, batch) => sendBatch(nodeId, batch),
+    stale: (item, error) => cluster.handleRetriableError(error, { kind: 'leader', topic: item.topic, partition: item.partition }),
+    route: async (pending, budget) => {
+      const byNode = new Map<number, T[]>()
+      const unroutable: Array<[T, KafkaError]> = []
+      const metadata = new Map<string, TopicInfo | KafkaError>()
+      await Promise.all(
+        [...new Set(pending.map((i) => i.topic))].map(async (topic) => {
+          try {
+            metadata.set(topic, (await cluster.topics([topic], { budget }))[0]!)
+          } catch (error) {
+            if (!(error instanceof KafkaProtocolError) || budget.signal.aborted) throw error
+            metadata.set(topic, error)
           }
+        }),
+      )
+      for (const item of pending) {
+        const info = metadata.get(item.topic)!
+        if (info instanceof KafkaError) {
+          unroutable.push([item, info])
+          continue
         }
-      }),
-    )
-    pending = retry
-    if (pending.length > 0) {
-      await cluster.refreshMetadata([...new Set(pending.map((i) => i.topic))], { signal })
-      await waitBeforeRetry(ctx, attempt, signal)
-    }
-  }
-  return items.map((i) => results.get(partitionKey(i.topic, i.partition))!)
+        const partition = info.partitions[item.partition]
+        const where = `${item.topic}-${item.partition}`
+        if (!partition) unroutable.push([item, nonRetriable(itemError(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, where)!)])
+        else if (partition.leader < 0 || !cluster.broker(partition.leader)) unroutable.push([item, itemError(ErrorCodes.LEADER_NOT_AVAILABLE, where)!])
+        else {
+          const list = byNode.get(partition.leader)
+          if (list) list.push(item)
+          else byNode.set(partition.leader, [item])
+        }
+      }
+      return { byNode, unroutable }
+    },
+  })
+}
+
+/** A partition the topic does not have will not appear by asking again. */
+function nonRetriable(error: KafkaProtocolError): KafkaProtocolError {
+  return new KafkaProtocolError(error.code, error.errorName, false, { context: error.message })
 }
 
 /**
  * Finds the coordinators of `keys` (FindCoordinator v4+ batches them in one request), sends one request per
- * coordinator with its keys, and retries the keys whose answer says the coordinator moved or is loading.
+ * coordinator with its keys, and retries the keys whose answer is retriable (the coordinator moved or is loading)
+ * under the call's budget.
  */
 export async function sendToCoordinators<R extends { error: KafkaProtocolError | null }>(
   ctx: AdminContext,
@@ -193,92 +159,79 @@ export async function sendToCoordinators<R extends { error: KafkaProtocolError |
   keys: string[],
   sendBatch: (nodeId: number, batch: string[]) => Promise<Map<string, R>>,
   failed: (key: string, error: KafkaProtocolError) => R,
-  signal?: AbortSignal,
 ): Promise<R[]> {
-  const results = new Map<string, R>()
-  let pending = [...new Set(keys)]
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    const lastAttempt = attempt >= ctx.cluster.retryOptions.retries
-    const coordinators = await findCoordinators(ctx, type, pending, signal)
-    const byNode = new Map<number, string[]>()
-    const retry: string[] = []
-    for (const key of pending) {
-      const found = coordinators.get(key)!
-      if (typeof found === 'number') {
+  const { cluster } = ctx
+  return sendSharded(ctx.budget, {
+    items: [...new Set(keys)],
+    keyOf: (key) => key,
+    failed,
+    send: (nodeId, batch) => sendBatch(nodeId, batch),
+    stale: (key, error) => cluster.handleRetriableError(error, { kind: 'coordinator', type, key }),
+    route: async (pending, budget) => {
+      const coordinators = await findCoordinators(ctx, type, pending, budget)
+      const byNode = new Map<number, string[]>()
+      const unroutable: Array<[string, KafkaError]> = []
+      for (const key of pending) {
+        const found = coordinators.get(key)!
+        if (typeof found !== 'number') {
+          unroutable.push([key, found])
+          continue
+        }
         const list = byNode.get(found)
         if (list) list.push(key)
         else byNode.set(found, [key])
-      } else if (COORDINATOR_STALE.has(found.code) && !lastAttempt) {
-        retry.push(key)
-      } else {
-        results.set(key, failed(key, found))
       }
-    }
-    await Promise.all(
-      [...byNode].map(async ([nodeId, batch]) => {
-        let answers: Map<string, R>
-        try {
-          answers = await sendBatch(nodeId, batch)
-        } catch (error) {
-          // The coordinator went away (after the request path's own retries on that node): look it up again.
-          if (lastAttempt || !isRetriable(error)) throw error
-          retry.push(...batch)
-          return
-        }
-        for (const key of batch) {
-          const answer = answers.get(key)
-          if (answer?.error && COORDINATOR_STALE.has(answer.error.code) && !lastAttempt) retry.push(key)
-          else results.set(key, answer ?? failed(key, itemError(COORDINATOR_NOT_AVAILABLE, key, 'the coordinator did not answer for this key')!))
-        }
-      }),
-    )
-    pending = retry
-    if (pending.length > 0) await waitBeforeRetry(ctx, attempt, signal)
-  }
-  return keys.map((k) => results.get(k)!)
+      return { byNode, unroutable }
+    },
+  }).then((results) => keys.map((key) => results[[...new Set(keys)].indexOf(key)]!))
 }
 
 const KEY_TYPES = { group: 0, transaction: 1 } as const
 
-/** Coordinator node id per key, or the key's error. */
+/** Coordinator node id per key, or the key's error (one FindCoordinator attempt). */
 async function findCoordinators(
   ctx: AdminContext,
   type: 'group' | 'transaction',
   keys: string[],
-  signal?: AbortSignal,
+  budget: Budget,
 ): Promise<Map<string, number | KafkaProtocolError>> {
   const found = new Map<string, number | KafkaProtocolError>()
-  const response = await send(
-    ctx,
+  const response = await ctx.cluster.sendOnce(
     { kind: 'any' },
-    ApiKeys.FindCoordinator,
-    (version) => (version >= 4 ? { keyType: KEY_TYPES[type], coordinatorKeys: keys } : { keyType: KEY_TYPES[type], key: keys[0]! }),
-    // Brokers before FindCoordinator v4 look up one key per request: the rest are asked one by one below.
-    { signal, errorCode: (r) => r.errorCode ?? 0 },
+    apis[ApiKeys.FindCoordinator] as ApiCodec<unknown, ResponseOf<typeof ApiKeys.FindCoordinator>>,
+    (version: number) => (version >= 4 ? { keyType: KEY_TYPES[type], coordinatorKeys: keys } : { keyType: KEY_TYPES[type], key: keys[0]! }),
+    budget,
+    { errorCode: (r: ResponseOf<typeof ApiKeys.FindCoordinator>) => r.errorCode ?? 0 },
   )
   if (response.coordinators && response.coordinators.length > 0) {
     for (const c of response.coordinators) {
-      found.set(c.key, c.errorCode === 0 ? c.nodeId : itemError(c.errorCode, `${type} coordinator for ${c.key}`, c.errorMessage)!)
+      if (c.errorCode === 0) {
+        found.set(c.key, c.nodeId)
+        ctx.cluster.rememberCoordinator(type, c.key, { nodeId: c.nodeId, host: c.host, port: c.port })
+      } else {
+        found.set(c.key, itemError(c.errorCode, `${type} coordinator for ${c.key}`, c.errorMessage)!)
+      }
     }
   } else {
+    // Brokers before FindCoordinator v4 look up one key per request: the rest are asked one by one.
     found.set(keys[0]!, response.nodeId ?? -1)
     for (const key of keys.slice(1)) {
-      const address = await ctx.cluster.coordinator(type, key, signal)
+      const address = await ctx.cluster.coordinator(type, key, budget.signal)
       found.set(key, address.nodeId ?? -1)
     }
   }
   for (const key of keys) {
-    if (!found.has(key)) found.set(key, itemError(COORDINATOR_NOT_AVAILABLE, `${type} coordinator for ${key}`)!)
+    if (!found.has(key)) found.set(key, itemError(ErrorCodes.COORDINATOR_NOT_AVAILABLE, `${type} coordinator for ${key}`)!)
   }
   // A coordinator we have no address for yet needs fresh metadata before we can connect to it.
   const unknown = [...found.values()].some((v) => typeof v === 'number' && !ctx.cluster.broker(v))
-  if (unknown) await ctx.cluster.refreshMetadata([], { signal })
+  if (unknown) await ctx.cluster.refreshMetadata([], { signal: budget.signal })
   return found
 }
 
 /** Node ids of every broker in the cluster, from fresh metadata. */
-export async function allBrokerIds(ctx: AdminContext, signal?: AbortSignal): Promise<number[]> {
-  await ctx.cluster.refreshMetadata([], { signal })
+export async function allBrokerIds(ctx: AdminContext): Promise<number[]> {
+  await ctx.cluster.refreshMetadata([], { signal: ctx.budget.signal })
   return ctx.cluster.brokers().map((b) => b.nodeId).sort((a, b) => a - b)
 }
 

@@ -130,7 +130,6 @@ async function listOffsetsOnce(ctx: AdminContext, items: ListOffsetsRequestItem[
       return answers
     },
     (item, error) => ({ topic: item.topic, partition: item.partition, offset: -1n, timestamp: -1, leaderEpoch: -1, error }),
-    options.signal,
   )
 }
 
@@ -168,6 +167,5 @@ export async function deleteRecords(ctx: AdminContext, items: DeleteRecordsReque
       return answers
     },
     (item, error) => ({ topic: item.topic, partition: item.partition, lowWatermark: -1n, error }),
-    options.signal,
   )
 }

@@ -4,8 +4,8 @@
  * admin does; describe uses the paginated DescribeTopicPartitions (KIP-966) where the broker has it.
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { sleep } from '../network/abort.js'
-import { ApiKeys } from '../protocol/index.js'
+import { sleep } from '../network/policy.js'
+import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { type ConfigSource, configSourceName } from './configs.js'
 import {
   type AclOperation,
@@ -13,7 +13,6 @@ import {
   type AdminContext,
   authorizedOperations,
   itemError,
-  NOT_CONTROLLER,
   type ResponseOf,
   send,
   timeouts,
@@ -156,7 +155,7 @@ export async function createTopics(ctx: AdminContext, topics: NewTopic[], option
       signal: options.signal,
       timeoutMs: clientTimeoutMs,
       // A controller change mid-request is answered per topic; retrying the whole request is what Java does too.
-      errorCode: (r) => (r.topics.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+      errorCode: (r) => (r.topics.some((t) => t.errorCode === ErrorCodes.NOT_CONTROLLER) ? ErrorCodes.NOT_CONTROLLER : 0),
     },
   )
   const byName = new Map(response.topics.map((t) => [t.name, t]))
@@ -197,7 +196,8 @@ async function waitForLeaders(ctx: AdminContext, topics: Array<{ name: string; p
       const complete = t.partitions < 0 ? d.partitions.length > 0 : d.partitions.length === t.partitions
       return d.error !== null || !complete || d.partitions.some((p) => p.leader === null)
     })
-    if (pending.length > 0) await sleep(50, signal)
+    // A poll of the broker's own progress, not a retry: bounded by the broker timeout and the call's budget.
+    if (pending.length > 0) await sleep(50, ctx.budget.signal)
   }
 }
 
@@ -227,7 +227,7 @@ export async function deleteTopics(
     {
       signal: options.signal,
       timeoutMs: clientTimeoutMs,
-      errorCode: (r) => (r.responses.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+      errorCode: (r) => (r.responses.some((t) => t.errorCode === ErrorCodes.NOT_CONTROLLER) ? ErrorCodes.NOT_CONTROLLER : 0),
     },
   )
   return topics.map((t) => {
@@ -268,7 +268,7 @@ export async function describeTopics(
   if (topics.length === 0) return []
   const names = topics.filter((t): t is string => typeof t === 'string')
   const ids = topics.filter((t): t is { topicId: string } => typeof t !== 'string').map((t) => t.topicId)
-  const connection = await ctx.cluster.anyConnection('default', options.signal)
+  const connection = await ctx.cluster.anyConnection('default', ctx.budget.signal)
   const byName =
     names.length === 0
       ? new Map<string, TopicDescription>()
@@ -283,9 +283,9 @@ export async function describeTopics(
   }
   return topics.map((t) => {
     if (typeof t === 'string') {
-      return byName.get(t) ?? { name: t, topicId: null, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(3, t, 'the broker did not describe this topic') }
+      return byName.get(t) ?? { name: t, topicId: null, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION, t, 'the broker did not describe this topic') }
     }
-    return byId.get(t.topicId) ?? { name: '', topicId: t.topicId, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(100, t.topicId, 'the broker did not describe this topic id') }
+    return byId.get(t.topicId) ?? { name: '', topicId: t.topicId, isInternal: false, partitions: [], authorizedOperations: null, error: itemError(ErrorCodes.UNKNOWN_TOPIC_ID, t.topicId, 'the broker did not describe this topic id') }
   })
 }
 
@@ -412,7 +412,7 @@ export async function createPartitions(
     {
       signal: options.signal,
       timeoutMs: clientTimeoutMs,
-      errorCode: (r) => (r.results.some((t) => t.errorCode === NOT_CONTROLLER) ? NOT_CONTROLLER : 0),
+      errorCode: (r) => (r.results.some((t) => t.errorCode === ErrorCodes.NOT_CONTROLLER) ? ErrorCodes.NOT_CONTROLLER : 0),
     },
   )
   const byName = new Map(response.results.map((r) => [r.name, r]))

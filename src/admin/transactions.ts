@@ -119,13 +119,12 @@ export async function describeProducers(ctx: AdminContext, partitions: TopicPart
       return answers
     },
     (item, error) => ({ topic: item.topic, partition: item.partition, activeProducers: [], error }),
-    options.signal,
   )
 }
 
 /** Transactions known to any coordinator: every broker is asked, the answers merged. */
 export async function listTransactions(ctx: AdminContext, options: ListTransactionsOptions = {}): Promise<TransactionListing[]> {
-  const nodes = await allBrokerIds(ctx, options.signal)
+  const nodes = await allBrokerIds(ctx)
   const perNode = await Promise.all(
     nodes.map((nodeId) =>
       send(
@@ -180,7 +179,6 @@ export async function describeTransactions(ctx: AdminContext, transactionalIds: 
       )
     },
     (transactionalId, error) => ({ transactionalId, state: 'Unknown', timeoutMs: -1, startTimeMs: -1, producerId: -1n, producerEpoch: -1, topicPartitions: [], error }),
-    options.signal,
   )
 }
 
@@ -217,7 +215,6 @@ export async function abortTransaction(ctx: AdminContext, spec: AbortTransaction
       return answers
     },
     (_, error) => ({ error }),
-    options.signal,
   )
   if (result!.error) throw result!.error
 }
@@ -254,6 +251,5 @@ export async function fenceProducers(ctx: AdminContext, transactionalIds: string
       return answers
     },
     (transactionalId, error) => ({ transactionalId, producerId: -1n, producerEpoch: -1, error }),
-    options.signal,
   )
 }

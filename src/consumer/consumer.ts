@@ -18,8 +18,10 @@
  */
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
+import { sleep } from '../network/policy.js'
+import { ErrorCodes } from '../protocol/index.js'
 import { AbortedError } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
@@ -36,6 +38,7 @@ import {
   LATEST_TIMESTAMP,
   listOffsets,
   type CommittedOffset,
+  type CallOptions,
   type ListedOffset,
   parseIsoDurationMs,
 } from './offsets.js'
@@ -75,7 +78,6 @@ export const CONSUMER_DEFAULTS = {
   checkCrcs: true,
   maxPollRecords: 500,
   closeTimeoutMs: 30_000,
-  defaultApiTimeoutMs: 30_000,
 } as const
 
 /** How long delivery may run before it lets the event loop turn. */
@@ -83,7 +85,13 @@ const SLICE_MS = 2
 
 let nextInstance = 0
 
-const FENCING_CODES = new Set([22 /* ILLEGAL_GENERATION */, 25 /* UNKNOWN_MEMBER_ID */, 110 /* FENCED_MEMBER_EPOCH */, 113 /* STALE_MEMBER_EPOCH */, 27 /* REBALANCE_IN_PROGRESS */])
+const FENCING_CODES = new Set<number>([
+  ErrorCodes.ILLEGAL_GENERATION,
+  ErrorCodes.UNKNOWN_MEMBER_ID,
+  ErrorCodes.FENCED_MEMBER_EPOCH,
+  ErrorCodes.STALE_MEMBER_EPOCH,
+  ErrorCodes.REBALANCE_IN_PROGRESS,
+])
 
 interface InProcess {
   state: PartitionState
@@ -128,6 +136,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   #fatal: KafkaError | null = null
   #closed = false
   #closing: Promise<void> | null = null
+  #positionsTimer: NodeJS.Timeout | null = null
+  /** Look-ups of positions that spent a whole budget in vain, in a row. */
+  #positionFailures = 0
   #subscription: { topics: string[]; pattern: RegExp | null } | null = null
   #manual = false
   #membership: Membership | null = null
@@ -153,7 +164,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#logger = context.logger
     this.groupId = options.groupId ?? null
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
-    this.options = { ...CONSUMER_DEFAULTS, ...defined } as Consumer['options']
+    this.options = { ...CONSUMER_DEFAULTS, defaultApiTimeoutMs: context.cluster.defaultApiTimeoutMs, ...defined } as Consumer['options']
     this.#keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
     this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     this.#deserializing = this.#keyDeserializer !== null || this.#valueDeserializer !== null
@@ -237,6 +248,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       rebalanceTimeoutMs: this.options.maxPollIntervalMs,
+      unreachableTimeoutMs: this.options.defaultApiTimeoutMs,
       subscription: () => this.#subscription ?? { topics: [], pattern: null },
       owned: () => [...this.#states.values()].map((s) => ({ topic: s.topic, partition: s.partition })),
       assign: (partitions) => self.#addPartitions(partitions, true),
@@ -304,7 +316,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         this.#logger.error({ error }, 'onRevoked threw')
       }
       // In-process messages of these partitions stay uncommitted: their handlers have not finished.
-      if (this.groupId && this.options.enableAutoCommit) await this.#commitStates(states).catch((error: unknown) => this.#logger.warn({ error }, 'commit on revoke failed'))
+      if (this.groupId && this.options.enableAutoCommit) await this.#commitStates(states, this.#call({})).catch((error: unknown) => this.#logger.warn({ error }, 'commit on revoke failed'))
     } else if (reason === 'lost') {
       try {
         await this.#listener.onLost?.(partitions)
@@ -332,16 +344,37 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     } satisfies RebalanceChannelEvent)
   }
 
+  /**
+   * Each look-up above already ran under a full budget (defaultApiTimeoutMs, the configured retries). A retriable
+   * failure is tried again once more after a pause — the assignment still needs positions — while a failure that
+   * cannot heal, or a second whole budget spent in vain, ends iteration with the error instead of a silent hang.
+   */
+  #positionsFailed(error: unknown, what: string, again: () => Promise<void>): void {
+    const err = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+    if (this.#closing) return
+    const retriable = err.retriable && !(err instanceof TimeoutError && this.#positionFailures > 0)
+    if (!retriable) {
+      this.#fail(err)
+      return
+    }
+    this.#positionFailures++
+    this.#logger.warn({ error: err.message }, `${what}; trying again`)
+    if (this.#positionsTimer) clearTimeout(this.#positionsTimer)
+    this.#positionsTimer = setTimeout(() => {
+      this.#positionsTimer = null
+      if (!this.#closed && !this.#closing) void again().then(() => (this.#positionFailures = 0))
+    }, this.#cluster.retryOptions.maxBackoffMs)
+  }
+
   /** Committed offsets for a group member, else the reset policy. */
   async #initPositions(states: PartitionState[]): Promise<void> {
     if (states.length === 0) return
     let committed: CommittedOffset[] = []
     if (this.groupId) {
       try {
-        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null, undefined, `group:${this.#instance}`)
+        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null, this.#call({}), `group:${this.#instance}`)
       } catch (error) {
-        this.#logger.warn({ error }, 'could not read committed offsets; retrying')
-        setTimeout(() => void this.#initPositions(states.filter((s) => !s.revoked && s.needsPosition)), 500).unref?.()
+        this.#positionsFailed(error, 'could not read committed offsets', () => this.#initPositions(states.filter((s) => !s.revoked && s.needsPosition)))
         return
       }
     }
@@ -378,6 +411,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         this.#cluster,
         states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
         this.options.isolationLevel === 'read_committed' ? 1 : 0,
+        this.#call({}),
       )
       // A seek while the offsets were being listed wins over the reset it makes unnecessary.
       const stillResetting = (l: ListedOffset): PartitionState | undefined => {
@@ -391,13 +425,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       }
       // by_duration with nothing that recent: start at the end, as Java does.
       if (missing.length > 0) {
-        const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0)
+        const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0, this.#call({}))
         for (const l of latest) stillResetting(l)?.setPosition(l.offset)
         missing = []
       }
     } catch (error) {
-      this.#logger.warn({ error }, 'offset reset failed; retrying')
-      setTimeout(() => void this.#resetPositions(states.filter((s) => !s.revoked && s.needsPosition)), 500).unref?.()
+      this.#positionsFailed(error, 'offset reset failed', () => this.#resetPositions(states.filter((s) => !s.revoked && s.needsPosition)))
       return
     }
     this.#fetcher.schedule()
@@ -892,39 +925,50 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   /** The next offset the application will see, waiting for it to be known (committed offset or reset). */
-  async position({ topic, partition }: TopicPartition, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<bigint> {
+  /**
+   * The next offset the application will see, waiting for it to be known (committed offset or reset), at most
+   * `timeoutMs` (default defaultApiTimeoutMs).
+   */
+  async position({ topic, partition }: TopicPartition, options: CallOptions = {}): Promise<bigint> {
     const state = this.#stateOf(topic, partition)
-    const deadline = Date.now() + (options.timeoutMs ?? this.options.defaultApiTimeoutMs)
-    while (state.needsPosition || state.position === null) {
-      if (state.error) throw state.error
-      if (Date.now() > deadline) throw new KafkaError(`No position for ${topic}-${partition} yet`)
-      await new Promise((r) => setTimeout(r, 20))
-    }
-    return state.position
+    return this.#cluster.withBudget(this.#call(options), async (budget) => {
+      while (state.needsPosition || state.position === null) {
+        if (state.error) throw state.error
+        // Waits on the consumer's own progress (positions are fetched in the background), not a retry.
+        await sleep(20, budget.signal)
+      }
+      return state.position
+    })
   }
 
-  /** Committed offsets of the group for these partitions (null where none). */
-  async committed(partitions: TopicPartition[], options: { signal?: AbortSignal } = {}): Promise<CommittedOffset[]> {
+  /** Committed offsets of the group for these partitions (null where none), within `timeoutMs`. */
+  async committed(partitions: TopicPartition[], options: CallOptions = {}): Promise<CommittedOffset[]> {
     if (!this.groupId) throw new KafkaError('committed() needs a groupId')
-    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, options.signal, `group:${this.#instance}`)
+    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, this.#call(options), `group:${this.#instance}`)
   }
 
   /** The earliest offset whose timestamp is at or after each given timestamp (offset -1n when none). */
-  async offsetsForTimes(partitions: Array<TopicPartition & { timestamp: number }>, options: { signal?: AbortSignal } = {}): Promise<ListedOffset[]> {
+  async offsetsForTimes(partitions: Array<TopicPartition & { timestamp: number }>, options: CallOptions = {}): Promise<ListedOffset[]> {
     return listOffsets(
       this.#cluster,
       partitions.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: BigInt(p.timestamp) })),
       this.options.isolationLevel === 'read_committed' ? 1 : 0,
-      options.signal,
+      this.#call(options),
     )
   }
 
-  async beginningOffsets(partitions: TopicPartition[]): Promise<ListedOffset[]> {
-    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0)
+  async beginningOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0, this.#call(options))
   }
 
-  async endOffsets(partitions: TopicPartition[]): Promise<ListedOffset[]> {
-    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0)
+  async endOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
+    const isolation = this.options.isolationLevel === 'read_committed' ? 1 : 0
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), isolation, this.#call(options))
+  }
+
+  /** A call's bounds: its own `timeoutMs`, else this consumer's defaultApiTimeoutMs. */
+  #call(options: CallOptions): CallOptions {
+    return { signal: options.signal, timeoutMs: options.timeoutMs ?? this.options.defaultApiTimeoutMs }
   }
 
   /** Lag per assigned partition from the last fetch response's high watermark (no request). */
@@ -955,7 +999,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     if (!this.groupId) throw new KafkaError('commit() needs a groupId')
-    const work = options.offsets ? this.#commitList(options.offsets, options.signal) : this.#commitStates([...this.#states.values()], options.signal)
+    const call = this.#call(options)
+    const work = options.offsets ? this.#commitList(options.offsets, call) : this.#commitStates([...this.#states.values()], call)
     if (options.sync === false) {
       work.catch((error: unknown) => this.#logger.warn({ error }, 'async commit failed'))
       return
@@ -963,44 +1008,51 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     await work
   }
 
-  async #commitStates(states: PartitionState[], signal?: AbortSignal): Promise<void> {
+  async #commitStates(states: PartitionState[], call: CallOptions): Promise<void> {
     const list: Array<TopicPartitionOffset & { state: PartitionState }> = []
     for (const s of states) {
       if (s.processed !== null && s.processed !== s.lastCommitted) list.push({ topic: s.topic, partition: s.partition, offset: s.processed, leaderEpoch: s.processedEpoch, state: s })
     }
     if (list.length === 0) return
-    await this.#commitList(list, signal)
+    await this.#commitList(list, call)
     for (const item of list) item.state.lastCommitted = item.offset
   }
 
-  async #commitList(offsets: TopicPartitionOffset[], signal?: AbortSignal): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      // Without a membership (assign() or no subscription) commits are standalone: no generation, no member id.
-      const identity = this.#membership ? this.#membership.identity() : { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null }
-      if (identity === null) {
-        if (attempt > 50) throw new KafkaError('Cannot commit: not a member of the group')
-        await new Promise((r) => setTimeout(r, 100))
-        continue
-      }
-      try {
-        await commitOffsets(this.#cluster, this.groupId!, offsets, identity, signal, `group:${this.#instance}`)
-        return
-      } catch (error) {
-        if (error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && attempt < 3 && this.#membership) {
-          // STALE_MEMBER_EPOCH: the epoch moved on while the commit was out; the next heartbeat brings it.
-          this.#membership?.commitFenced(error)
-          await new Promise((r) => setTimeout(r, 200))
-          continue
-        }
-        throw error
-      }
-    }
+  /**
+   * One commit under one budget: each attempt commits once with the member's current identity; while the member
+   * has none (joining) or the coordinator says its epoch moved on (the next heartbeat brings the new one), the
+   * budget backs off and tries again.
+   */
+  async #commitList(offsets: TopicPartitionOffset[], call: CallOptions): Promise<void> {
+    const target = { kind: 'coordinator', type: 'group', key: this.groupId! } as const
+    await this.#cluster.withBudget(call, (budget) =>
+      budget.run(
+        async () => {
+          // Without a membership (assign() or no subscription) commits are standalone: no generation, no member id.
+          const identityNow = () => (this.#membership ? this.#membership.identity() : { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null })
+          let identity = identityNow()
+          // A member still joining has no identity yet: wait for it (not an attempt), as long as the budget allows.
+          while (identity === null) {
+            await sleep(100, budget.signal)
+            identity = identityNow()
+          }
+          try {
+            await commitOffsets(this.#cluster, this.groupId!, offsets, identity, { budget }, `group:${this.#instance}`)
+          } catch (error) {
+            if (!(error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && this.#membership)) throw error
+            this.#membership.commitFenced(error)
+            throw new KafkaError(`Commit fenced (${error.errorName}): retrying with the member's next epoch`, { retriable: true, cause: error })
+          }
+        },
+        (error) => this.#cluster.handleRetriableError(error, target),
+      ),
+    )
   }
 
   #startAutoCommit(): void {
     if (!this.groupId || !this.options.enableAutoCommit || this.#autoCommitTimer) return
     this.#autoCommitTimer = setInterval(() => {
-      void this.#commitStates([...this.#states.values()]).catch((error: unknown) => this.#logger.warn({ error }, 'auto-commit failed'))
+      void this.#commitStates([...this.#states.values()], this.#call({})).catch((error: unknown) => this.#logger.warn({ error }, 'auto-commit failed'))
     }, this.options.autoCommitIntervalMs)
     this.#autoCommitTimer.unref?.()
   }
@@ -1076,10 +1128,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       const sessionsClosed = this.#fetcher.closeSessions()
       if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
       if (this.#pollTimer) clearInterval(this.#pollTimer)
+      if (this.#positionsTimer) clearTimeout(this.#positionsTimer)
       if (this.#leftForPollTimeout) await this.#leftForPollTimeout
       this.#inProcess = this.#inProcess.slice(0, 0)
       if (this.groupId && this.options.enableAutoCommit && this.#membership?.identity()) {
-        await this.#commitStates([...this.#states.values()], controller.signal).catch((error: unknown) => this.#logger.warn({ error }, 'final commit failed'))
+        await this.#commitStates([...this.#states.values()], { signal: controller.signal, timeoutMs: this.options.closeTimeoutMs }).catch((error: unknown) => this.#logger.warn({ error }, 'final commit failed'))
       }
       if (this.#membership) {
         const owned = this.assignment()
@@ -1126,6 +1179,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
 
   #checkOpen(): void {
     if (this.#closed || this.#closing) throw new KafkaError('The consumer is closed')
+  }
+
+  /** `await using consumer = kafka.consumer(options)`: closes the consumer (as `close()`) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 }
 

@@ -4,7 +4,7 @@
  * own connection, and the owned-versus-target comparison classic and KIP-848 reconcile with. Each protocol supplies
  * one round (join or heartbeat, and the wait before the next) and the meaning of its own error codes.
  */
-import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { Cluster, SendOptions } from '../network/cluster.js'
 import type { Apis } from '../protocol/index.js'
 import type { MembershipHost } from './membership.js'
@@ -27,7 +27,7 @@ export interface MembershipRounds {
 }
 
 /** The loop needs only somewhere to log and someone to tell when the member cannot go on. */
-export type MembershipLoopHost = Pick<MembershipHost, 'logger' | 'fatal'>
+export type MembershipLoopHost = Pick<MembershipHost, 'logger' | 'fatal' | 'unreachableTimeoutMs'>
 
 export class MembershipLoop {
   readonly #host: MembershipLoopHost
@@ -36,6 +36,8 @@ export class MembershipLoop {
   #loop: Promise<void> | null = null
   #wake: (() => void) | null = null
   #abort = new AbortController()
+  /** When the current run of failed rounds began (null after a round that worked). */
+  #failingSince: number | null = null
 
   constructor(host: MembershipLoopHost, rounds: MembershipRounds) {
     this.#host = host
@@ -91,11 +93,21 @@ export class MembershipLoop {
     while (this.#running) {
       try {
         await this.#rounds.round()
+        this.#failingSince = null
       } catch (error) {
         if (!this.#running) break
-        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        let kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
         let outcome = await this.#rounds.failed(kafkaError)
         if (outcome === 'retry' && kafkaError instanceof KafkaProtocolError && !kafkaError.retriable) outcome = 'fatal'
+        const since = (this.#failingSince ??= Date.now())
+        const limit = this.#host.unreachableTimeoutMs ?? Infinity
+        if (outcome === 'retry' && Date.now() - since >= limit) {
+          kafkaError = new TimeoutError(`The group coordinator could not be reached for ${limit} ms (defaultApiTimeoutMs): ${kafkaError.message}`, {
+            cause: kafkaError,
+            retriable: false,
+          })
+          outcome = 'fatal'
+        }
         if (outcome === 'fatal') {
           this.#running = false
           this.#host.fatal(kafkaError)

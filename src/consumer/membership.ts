@@ -31,6 +31,11 @@ export interface MembershipHost {
   revoke(partitions: TopicPartition[]): Promise<void>
   /** Partitions already taken away (fenced, session lost): drop without committing, call onLost. */
   lose(partitions: TopicPartition[]): Promise<void>
+  /**
+   * How long the member may fail every round in a row (coordinator unreachable, not answering) before the failure
+   * is fatal: iteration then ends with the error instead of waiting forever. Default: no limit.
+   */
+  readonly unreachableTimeoutMs?: number
   /** The membership cannot continue: the application must see this error. */
   fatal(error: KafkaError): void
   /** The group reached a stable assignment (for waiters). */

@@ -3,10 +3,11 @@
  * OffsetCommit against the group coordinator, by topic id where the broker offers it (KIP-516, OffsetCommit v10 /
  * OffsetFetch v10). Per-partition errors become typed errors; stale-routing errors refresh metadata and retry.
  */
-import { KafkaError } from '../errors.js'
-import type { Cluster } from '../network/cluster.js'
-import { withRetry } from '../network/retry.js'
-import { ApiKeys, errorFromCode } from '../protocol/index.js'
+import { KafkaError, type KafkaProtocolError } from '../errors.js'
+import type { Cluster, Target } from '../network/cluster.js'
+import type { Budget } from '../network/policy.js'
+import { sendSharded } from '../network/sharded.js'
+import { ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
 import { request } from './request.js'
 import type { TopicPartition, TopicPartitionOffset } from './types.js'
 
@@ -20,60 +21,97 @@ export interface ListedOffset extends TopicPartition {
   leaderEpoch: number
 }
 
-/** ListOffsets for each partition at `timestamp` (or EARLIEST/LATEST), one request per leader, retried as a whole. */
+/**
+ * Bounds and cancels one consumer call (default: the client's defaultApiTimeoutMs), or makes it part of a call
+ * that already has a budget.
+ */
+export interface CallOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+  budget?: Budget
+}
+
+/**
+ * Runs `attempt` under the call's budget: retried by it, or once when a loop already owns that budget (the caller
+ * retries), so retries never nest.
+ */
+function underBudget<T>(cluster: Cluster, call: CallOptions, target: Target, attempt: (budget: Budget) => Promise<T>): Promise<T> {
+  const run = (budget: Budget): Promise<T> =>
+    budget.looping ? attempt(budget) : budget.run(() => attempt(budget), (error) => cluster.handleRetriableError(error, target))
+  return call.budget ? run(call.budget) : cluster.withBudget(call, run)
+}
+
+/**
+ * ListOffsets for each partition at `timestamp` (or EARLIEST/LATEST), one request per leader; partitions whose
+ * answer is retriable are asked again (at their new leader) under the call's one budget.
+ */
 export async function listOffsets(
   cluster: Cluster,
   requests: Array<TopicPartition & { timestamp: bigint }>,
   isolationLevel: number,
-  signal?: AbortSignal,
+  call: CallOptions = {},
 ): Promise<ListedOffset[]> {
   if (requests.length === 0) return []
-  return withRetry(
-    async () => {
-      const byLeader = new Map<number, Array<TopicPartition & { timestamp: bigint }>>()
-      for (const r of requests) {
-        const leader = await cluster.leaderFor(r.topic, r.partition, signal)
-        let list = byLeader.get(leader.nodeId)
-        if (!list) byLeader.set(leader.nodeId, (list = []))
-        list.push(r)
-      }
-      const results = await Promise.all(
-        [...byLeader].map(async ([nodeId, items]) => {
-          const topics = new Map<string, Array<{ partitionIndex: number; timestamp: bigint; currentLeaderEpoch: number }>>()
-          for (const item of items) {
-            let parts = topics.get(item.topic)
-            if (!parts) topics.set(item.topic, (parts = []))
-            const epoch = cluster.topic(item.topic)?.partitions[item.partition]?.leaderEpoch ?? -1
-            parts.push({ partitionIndex: item.partition, timestamp: item.timestamp, currentLeaderEpoch: epoch })
+  type Item = TopicPartition & { timestamp: bigint }
+  type Answer = { error: KafkaProtocolError | null; listed?: ListedOffset }
+  const shard = (budget: Budget): Promise<Answer[]> =>
+    sendSharded<Item, Answer>(budget, {
+      items: requests,
+      keyOf: (r) => `${r.topic}\u0000${r.partition}`,
+      failed: (_, error) => ({ error }),
+      stale: (r, error) => cluster.handleRetriableError(error, { kind: 'leader', topic: r.topic, partition: r.partition }),
+      route: async (pending) => {
+        const byNode = new Map<number, Item[]>()
+        const unroutable: Array<[Item, KafkaError]> = []
+        for (const r of pending) {
+          try {
+            const leader = await cluster.leaderFor(r.topic, r.partition, budget)
+            let list = byNode.get(leader.nodeId)
+            if (!list) byNode.set(leader.nodeId, (list = []))
+            list.push(r)
+          } catch (error) {
+            if (!(error instanceof KafkaError) || budget.signal.aborted) throw error
+            unroutable.push([r, error])
           }
-          const response = await request(cluster, { kind: 'node', nodeId }, ApiKeys.ListOffsets,
-            {
-              replicaId: -1,
-              isolationLevel,
-              timeoutMs: 30_000,
-              topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-            },
-            { signal },
-          )
-          const out: ListedOffset[] = []
-          for (const t of response.topics) {
-            for (const p of t.partitions) {
-              if (p.errorCode !== 0) {
-                const error = errorFromCode(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`)!
-                if (error.retriable) cluster.handleRetriableError(error, { kind: 'leader', topic: t.name, partition: p.partitionIndex })
-                throw error
-              }
-              out.push({ topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch ?? -1 })
-            }
+        }
+        return { byNode, unroutable }
+      },
+      send: async (nodeId, items) => {
+        const topics = new Map<string, Array<{ partitionIndex: number; timestamp: bigint; currentLeaderEpoch: number }>>()
+        for (const item of items) {
+          let parts = topics.get(item.topic)
+          if (!parts) topics.set(item.topic, (parts = []))
+          const epoch = cluster.topic(item.topic)?.partitions[item.partition]?.leaderEpoch ?? -1
+          parts.push({ partitionIndex: item.partition, timestamp: item.timestamp, currentLeaderEpoch: epoch })
+        }
+        const response = await request(cluster, { kind: 'node', nodeId }, ApiKeys.ListOffsets,
+          {
+            replicaId: -1,
+            isolationLevel,
+            timeoutMs: budget.requestTimeout(30_000),
+            topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+          },
+          { budget },
+        )
+        const out = new Map<string, Answer>()
+        for (const t of response.topics) {
+          for (const p of t.partitions) {
+            const error = errorFromCode(p.errorCode, `ListOffsets ${t.name}-${p.partitionIndex}`)
+            out.set(`${t.name}\u0000${p.partitionIndex}`, error
+              ? { error }
+              : { error: null, listed: { topic: t.name, partition: p.partitionIndex, offset: p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch ?? -1 } })
           }
-          return out
-        }),
-      )
-      return results.flat()
-    },
-    cluster.retryOptions,
-    { signal },
-  )
+        }
+        return out
+      },
+    })
+  const answers = await (call.budget ? shard(call.budget) : cluster.withBudget(call, shard))
+  const listed: ListedOffset[] = []
+  for (const answer of answers) {
+    if (answer.error) throw answer.error
+    listed.push(answer.listed!)
+  }
+  return listed
 }
 
 export interface CommittedOffset extends TopicPartition {
@@ -90,8 +128,7 @@ export interface MemberIdentity {
   groupInstanceId: string | null
 }
 
-const STALE_MEMBER_EPOCH = 113
-const UNSTABLE_OFFSET_COMMIT = 88
+const { STALE_MEMBER_EPOCH } = ErrorCodes
 
 /** OffsetFetch for `partitions` of `groupId` (requireStable, so pending transactional commits are waited out). */
 export async function fetchCommitted(
@@ -99,15 +136,15 @@ export async function fetchCommitted(
   groupId: string,
   partitions: TopicPartition[],
   member: MemberIdentity | null,
-  signal?: AbortSignal,
+  call: CallOptions = {},
   purpose = 'group',
 ): Promise<CommittedOffset[]> {
   if (partitions.length === 0) return []
   const topics = groupByTopic(partitions)
-  await cluster.topics([...topics.keys()], { signal })
-  return withRetry(
-    async () => {
-      const response = await request(cluster, { kind: 'coordinator', type: 'group', key: groupId }, ApiKeys.OffsetFetch,
+  const target = { kind: 'coordinator', type: 'group', key: groupId } as const
+  return underBudget(cluster, call, target, async (budget) => {
+      await cluster.topics([...topics.keys()], { budget })
+      const response = await request(cluster, target, ApiKeys.OffsetFetch,
         (version) => {
           if (version < 8) return { groupId, requireStable: true, topics: [...topics].map(([name, partitionIndexes]) => ({ name, partitionIndexes })) }
           return {
@@ -126,7 +163,7 @@ export async function fetchCommitted(
         },
         {
           purpose,
-          signal,
+          budget,
           errorCode: (r: { errorCode?: number; groups?: Array<{ errorCode: number }> }) => {
             const code = r.groups?.[0]?.errorCode ?? r.errorCode ?? 0
             if (code === STALE_MEMBER_EPOCH && member !== null) {
@@ -146,11 +183,8 @@ export async function fetchCommitted(
       for (const t of rows) {
         if (t.name === undefined) continue
         for (const p of t.partitions) {
-          if (p.errorCode !== 0) {
-            const error = errorFromCode(p.errorCode, `OffsetFetch ${t.name}-${p.partitionIndex}`)!
-            if (p.errorCode === UNSTABLE_OFFSET_COMMIT || error.retriable) throw error
-            throw error
-          }
+          // UNSTABLE_OFFSET_COMMIT (a transactional commit pending) is retriable: the budget asks again.
+          if (p.errorCode !== 0) throw errorFromCode(p.errorCode, `OffsetFetch ${t.name}-${p.partitionIndex}`)!
           out.push({
             topic: t.name,
             partition: p.partitionIndex,
@@ -161,10 +195,7 @@ export async function fetchCommitted(
         }
       }
       return out
-    },
-    cluster.retryOptions,
-    { signal },
-  )
+    })
 }
 
 /**
@@ -177,7 +208,7 @@ export async function commitOffsets(
   groupId: string,
   offsets: TopicPartitionOffset[],
   member: MemberIdentity,
-  signal?: AbortSignal,
+  call: CallOptions = {},
   purpose = 'group',
 ): Promise<void> {
   if (offsets.length === 0) return
@@ -187,10 +218,10 @@ export async function commitOffsets(
     if (!list) topics.set(o.topic, (list = []))
     list.push(o)
   }
-  await cluster.topics([...topics.keys()], { signal })
-  await withRetry(
-    async () => {
-      const response = await request(cluster, { kind: 'coordinator', type: 'group', key: groupId }, ApiKeys.OffsetCommit,
+  const target = { kind: 'coordinator', type: 'group', key: groupId } as const
+  await underBudget(cluster, call, target, async (budget) => {
+      await cluster.topics([...topics.keys()], { budget })
+      const response = await request(cluster, target, ApiKeys.OffsetCommit,
         (version) => ({
           groupId,
           generationIdOrMemberEpoch: member.generationIdOrMemberEpoch,
@@ -207,21 +238,16 @@ export async function commitOffsets(
             })),
           })),
         }),
-        { purpose, signal },
+        { purpose, budget },
       )
       for (const t of response.topics) {
         const name = t.name ?? (t.topicId ? cluster.topicNameById(t.topicId) : undefined) ?? '?'
         for (const p of t.partitions) {
           if (p.errorCode === 0) continue
-          const error = errorFromCode(p.errorCode, `OffsetCommit ${name}-${p.partitionIndex}`)!
-          if (error.retriable) cluster.handleRetriableError(error, { kind: 'coordinator', type: 'group', key: groupId })
-          throw error
+          throw errorFromCode(p.errorCode, `OffsetCommit ${name}-${p.partitionIndex}`)!
         }
       }
-    },
-    cluster.retryOptions,
-    { signal },
-  )
+    })
 }
 
 export function groupByTopic(partitions: TopicPartition[]): Map<string, number[]> {

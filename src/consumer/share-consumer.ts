@@ -257,6 +257,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       purpose: `share-group-${instance}`,
       subscription: () => this.#topics,
       assigned: (partitions) => this.#assigned(partitions),
+      unreachableTimeoutMs: this.#cluster.defaultApiTimeoutMs,
       fatal: (error) => this.#fail(error),
     })
   }
@@ -832,5 +833,10 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       }
     }
     return results
+  }
+
+  /** `await using consumer = kafka.shareConsumer(options)`: closes the consumer (as `close()`) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
   }
 }

@@ -29,6 +29,8 @@ export interface ShareMembershipHost {
   subscription(): string[]
   /** The whole assignment the broker gave this member (empty when fenced or left). */
   assigned(partitions: TopicPartition[]): void
+  /** How long every heartbeat may fail in a row before that is fatal (see MembershipHost). */
+  readonly unreachableTimeoutMs?: number
   /** The membership cannot continue; the application must see this error. */
   fatal(error: KafkaError): void
 }

@@ -64,7 +64,12 @@ export interface ConsumerOptions {
   maxPollRecords?: number
   /** How long `close()` may take (commit + leave). Default 30 000. */
   closeTimeoutMs?: number
-  /** Default 30 000. */
+  /**
+   * How long a call that talks to the cluster (`committed`, `position`, `commit`, `offsetsForTimes`,
+   * `beginningOffsets`, `endOffsets`) may take, retries included, unless it names its own `timeoutMs`; and how long
+   * the group coordinator or the committed offsets may stay unreachable before iteration fails with the error.
+   * Default: the client's `defaultApiTimeoutMs` (60 000).
+   */
   defaultApiTimeoutMs?: number
   /** Turns each non-null key into what `message.key` holds. Default: none (the raw bytes). See DeserializerOption. */
   keyDeserializer?: DeserializerOption

@@ -2,19 +2,23 @@
  * The cluster as the clients see it: a metadata cache (brokers, topics with their ids, partitions, leaders and
  * leader epochs), coordinator lookups, and the one request path every client uses:
  * build → route (any broker, a node, the controller, a coordinator, a partition leader) → send → classify errors
- * → refresh what the error says is stale → retry with backoff, or surface a typed error.
+ * → refresh what the error says is stale → retry with backoff under the call's budget, or surface a typed error.
+ *
+ * Only `send` (and `topics` when called without a budget) retries. Routing steps (metadata, coordinator look-ups,
+ * connecting) make one attempt each, bounded by the request timeout and the caller's signal; the caller's budget
+ * decides whether to try again.
  *
  * Metadata refreshes are coalesced: callers that ask while one is running share it when it covers their topics,
- * otherwise they share the single next one. Partition leader epochs only move forward, so a response from a broker
- * with older metadata cannot send us back to a previous leader (KIP-320).
+ * otherwise they share the single next one. Each caller waits on the shared refresh only as long as its own signal
+ * allows. Partition leader epochs only move forward, so a response from a broker with older metadata cannot send us
+ * back to a previous leader (KIP-320).
  */
-import { ConnectionError, KafkaError, KafkaProtocolError } from '../errors.js'
-import { type ApiCodec, apis, ApiKeys, errorFromCode } from '../protocol/index.js'
-import { throwIfAborted } from './abort.js'
+import { ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { type ApiCodec, apis, ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
 import type { Connection, RequestOptions } from './connection.js'
 import { type Logger, silentLogger } from './instrumentation.js'
+import { Budget, DEFAULT_RETRY, type RetryOptions, staleness, throwIfAborted, untilAborted } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
-import { DEFAULT_RETRY, type RetryOptions, withRetry } from './retry.js'
 
 export interface ClusterOptions extends PoolOptions {
   /** Bootstrap servers, `host:port`. */
@@ -22,6 +26,8 @@ export interface ClusterOptions extends PoolOptions {
   /** Refresh metadata at least this often even without errors (Java's metadata.max.age.ms). */
   metadataMaxAgeMs?: number
   retry?: Partial<RetryOptions>
+  /** Bounds a call that names no deadline of its own (Java's default.api.timeout.ms). Default 60 000. */
+  defaultApiTimeoutMs?: number
 }
 
 export interface BrokerInfo {
@@ -63,8 +69,13 @@ export type Target =
 export interface SendOptions extends Omit<RequestOptions, 'version'> {
   /** Connection purpose (`default`, `fetch`, `group`, `produce`…): separates long polls from control traffic. */
   purpose?: string
+  /**
+   * The call this request belongs to: its attempts, deadline and signal. Without one, `send` makes a budget of its
+   * own from `retry`, `deadline` and `signal`, bounded by `defaultApiTimeoutMs`.
+   */
+  budget?: Budget
   retry?: Partial<RetryOptions>
-  /** Absolute deadline for all attempts together. */
+  /** Absolute deadline (Date.now() ms) for all attempts together. */
   deadline?: number
   /** Returns the error code the response carries at the top level (0 for none), so it is classified and retried. */
   errorCode?: (response: never) => number
@@ -72,27 +83,7 @@ export interface SendOptions extends Omit<RequestOptions, 'version'> {
   version?: number | ((negotiated: number) => number)
 }
 
-const UNKNOWN_TOPIC_OR_PARTITION = 3
-const LEADER_NOT_AVAILABLE = 5
-const NOT_LEADER_OR_FOLLOWER = 6
-const COORDINATOR_NOT_AVAILABLE = 15
-const NOT_COORDINATOR = 16
-const NOT_CONTROLLER = 41
-const FENCED_LEADER_EPOCH = 74
-const UNKNOWN_LEADER_EPOCH = 75
-const UNKNOWN_TOPIC_ID = 100
-const REBOOTSTRAP_REQUIRED = 129
-
-/** Error codes that mean our idea of who leads what is stale. */
-const METADATA_STALE = new Set([
-  UNKNOWN_TOPIC_OR_PARTITION,
-  LEADER_NOT_AVAILABLE,
-  NOT_LEADER_OR_FOLLOWER,
-  FENCED_LEADER_EPOCH,
-  UNKNOWN_LEADER_EPOCH,
-  UNKNOWN_TOPIC_ID,
-  NOT_CONTROLLER,
-])
+const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, COORDINATOR_NOT_AVAILABLE, NOT_CONTROLLER, UNKNOWN_TOPIC_ID, REBOOTSTRAP_REQUIRED } = ErrorCodes
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
@@ -135,6 +126,8 @@ export class Cluster {
   readonly #logger: Logger
   readonly #retry: RetryOptions
   readonly #metadataMaxAgeMs: number
+  readonly #defaultApiTimeoutMs: number
+  readonly #requestTimeoutMs: number
   readonly #brokers = new Map<number, BrokerInfo>()
   readonly #topics = new Map<string, TopicInfo>()
   readonly #topicNamesById = new Map<string, string>()
@@ -156,6 +149,8 @@ export class Cluster {
     this.#logger = options.logger ?? silentLogger
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000
+    this.#defaultApiTimeoutMs = options.defaultApiTimeoutMs ?? 60_000
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.pool = new ConnectionPool(options)
   }
 
@@ -174,6 +169,32 @@ export class Cluster {
 
   get retryOptions(): RetryOptions {
     return this.#retry
+  }
+
+  get defaultApiTimeoutMs(): number {
+    return this.#defaultApiTimeoutMs
+  }
+
+  /**
+   * A budget for one call: `timeoutMs` (else `defaultApiTimeoutMs`, or the setting named by `bound`), the caller's
+   * signal, and the configured retries unless `retry` says otherwise. End it when the call settles.
+   */
+  budget(options: { timeoutMs?: number; signal?: AbortSignal; retry?: Partial<RetryOptions>; bound?: string } = {}): Budget {
+    return Budget.for(options, {
+      timeoutMs: this.#defaultApiTimeoutMs,
+      bound: 'defaultApiTimeoutMs',
+      retry: this.#retry,
+    })
+  }
+
+  /** Runs `call` under a budget of its own (see `budget`), ended when it settles. */
+  async withBudget<T>(options: { timeoutMs?: number; signal?: AbortSignal; retry?: Partial<RetryOptions>; bound?: string }, call: (budget: Budget) => Promise<T>): Promise<T> {
+    const budget = this.budget(options)
+    try {
+      return await call(budget)
+    } finally {
+      budget.end()
+    }
   }
 
   brokers(): BrokerInfo[] {
@@ -204,10 +225,18 @@ export class Cluster {
    * share requests.
    */
   refreshMetadata(topics: Iterable<string> | 'all' = [], options: { signal?: AbortSignal } = {}): Promise<void> {
+    return untilAborted(this.#sharedRefresh(topics), options.signal)
+  }
+
+  /**
+   * One Metadata request (one attempt) shared by every caller it covers. It runs on no caller's signal, since one
+   * caller giving up must not fail the others; the pool's close ends it, and the request timeout bounds it.
+   */
+  #sharedRefresh(topics: Iterable<string> | 'all'): Promise<void> {
     const wanted: Set<string> | 'all' = topics === 'all' ? 'all' : new Set([...this.#interest, ...topics])
     const current = this.#current
     if (current && covers(current.topics, wanted)) return current.promise
-    if (!current) return this.#startRefresh(wanted, options.signal).promise
+    if (!current) return this.#startRefresh(wanted).promise
     if (this.#next) {
       this.#next.topics = merge(this.#next.topics, wanted)
       return this.#next.promise
@@ -216,7 +245,7 @@ export class Cluster {
     const next = {
       topics: wanted,
       promise: new Promise<void>((resolve, reject) => {
-        start = () => this.#startRefresh(next.topics, options.signal).promise.then(resolve, reject)
+        start = () => this.#startRefresh(next.topics).promise.then(resolve, reject)
       }),
       start: () => start(),
     }
@@ -224,10 +253,10 @@ export class Cluster {
     return next.promise
   }
 
-  #startRefresh(topics: Set<string> | 'all', signal?: AbortSignal): Refresh {
+  #startRefresh(topics: Set<string> | 'all'): Refresh {
     const refresh: Refresh = {
       topics,
-      promise: withRetry(() => this.#fetchMetadata(topics, signal), this.#retry, { signal }).finally(() => {
+      promise: this.#fetchMetadata(topics, this.pool.signal).finally(() => {
         this.#current = null
         const next = this.#next
         this.#next = null
@@ -250,7 +279,7 @@ export class Cluster {
       allowAutoTopicCreation: false,
       includeTopicAuthorizedOperations: false,
     }
-    const response = await connection.send(api, request, { version, signal })
+    const response = await connection.send(api, request, { version, signal, timeoutMs: this.#requestTimeoutMs })
     if (response.errorCode === REBOOTSTRAP_REQUIRED) {
       this.#rebootstrap()
       throw errorFromCode(REBOOTSTRAP_REQUIRED, 'Metadata') ?? new ConnectionError('Rebootstrap required')
@@ -312,26 +341,33 @@ export class Cluster {
 
   /**
    * Metadata for each topic, refreshing when unknown or older than metadataMaxAgeMs. A topic that does not exist
-   * fails with UNKNOWN_TOPIC_OR_PARTITION (after the retries: a topic just created takes a moment to appear).
+   * fails with UNKNOWN_TOPIC_OR_PARTITION (retriable: a topic just created takes a moment to appear). With a
+   * `budget` this is one attempt of the caller's call; without one it retries under a budget of its own
+   * (`timeoutMs`, else defaultApiTimeoutMs).
    */
-  async topics(names: string[], options: { signal?: AbortSignal } = {}): Promise<TopicInfo[]> {
+  async topics(names: string[], options: { signal?: AbortSignal; budget?: Budget; timeoutMs?: number; bound?: string } = {}): Promise<TopicInfo[]> {
     this.addInterest(names)
-    const stale = Date.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs
-    if (stale || names.some((n) => !this.#topics.has(n))) {
-      await withRetry(
-        async () => {
-          await this.refreshMetadata(names, options)
-          const missing = names.find((n) => !this.#topics.has(n))
-          if (missing !== undefined) {
-            const code = this.#topicErrors.get(missing) ?? UNKNOWN_TOPIC_OR_PARTITION
-            throw errorFromCode(code, missing) ?? new KafkaError(`Topic ${missing} has no metadata`)
-          }
-        },
-        this.#retry,
-        options,
-      )
+    if (!this.#needsRefresh(names)) return names.map((n) => this.#topics.get(n)!)
+    if (options.budget) {
+      await this.#topicsOnce(names, options.budget.signal)
+    } else {
+      await this.withBudget(options, (budget) => budget.run(() => this.#topicsOnce(names, budget.signal)))
     }
     return names.map((n) => this.#topics.get(n)!)
+  }
+
+  #needsRefresh(names: string[]): boolean {
+    return Date.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs || names.some((n) => !this.#topics.has(n))
+  }
+
+  async #topicsOnce(names: string[], signal: AbortSignal): Promise<void> {
+    if (!this.#needsRefresh(names)) return
+    await this.refreshMetadata(names, { signal })
+    const missing = names.find((n) => !this.#topics.has(n))
+    if (missing !== undefined) {
+      const code = this.#topicErrors.get(missing) ?? UNKNOWN_TOPIC_OR_PARTITION
+      throw errorFromCode(code, missing) ?? new KafkaError(`Topic ${missing} has no metadata`)
+    }
   }
 
   /**
@@ -348,9 +384,9 @@ export class Cluster {
     return true
   }
 
-  /** The broker leading `topic`/`partition`, refreshing metadata when it is unknown. */
-  async leaderFor(topic: string, partition: number, signal?: AbortSignal): Promise<BrokerInfo> {
-    const [info] = await this.topics([topic], { signal })
+  /** The broker leading `topic`/`partition`, refreshing metadata when it is unknown (one attempt with a budget). */
+  async leaderFor(topic: string, partition: number, signal?: AbortSignal | Budget): Promise<BrokerInfo> {
+    const [info] = await this.topics([topic], signal instanceof Budget ? { budget: signal } : { signal })
     const p = info!.partitions[partition]
     if (!p) throw errorFromCode(UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`)!
     const leader = this.#brokers.get(p.leader)
@@ -405,19 +441,25 @@ export class Cluster {
     this.pool.expectedClusterId = null
   }
 
-  /** The node a coordinator lookup returned for `type`/`key`, looked up (FindCoordinator) when not cached. */
+  /**
+   * The node a coordinator lookup returned for `type`/`key`, looked up (one FindCoordinator, shared by concurrent
+   * callers) when not cached. Retrying a failed look-up is the caller's budget's business.
+   */
   coordinator(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<BrokerAddress> {
     const cacheKey = `${type}:${key}`
     const cached = this.#coordinators.get(cacheKey)
     if (cached) return Promise.resolve(cached)
     let lookup = this.#coordinatorLookups.get(cacheKey)
     if (!lookup) {
-      lookup = withRetry(() => this.#findCoordinator(type, key, signal), this.#retry, { signal }).finally(() =>
-        this.#coordinatorLookups.delete(cacheKey),
-      )
+      lookup = this.#findCoordinator(type, key, this.pool.signal).finally(() => this.#coordinatorLookups.delete(cacheKey))
       this.#coordinatorLookups.set(cacheKey, lookup)
     }
-    return lookup
+    return untilAborted(lookup, signal)
+  }
+
+  /** Caches a coordinator found by a batched look-up (admin's FindCoordinator v4 for many keys). */
+  rememberCoordinator(type: CoordinatorType, key: string, address: BrokerAddress): void {
+    this.#coordinators.set(`${type}:${key}`, address)
   }
 
   invalidateCoordinator(type: CoordinatorType, key: string): void {
@@ -430,7 +472,7 @@ export class Cluster {
     const version = connection.versions.require(ApiKeys.FindCoordinator)
     const keyType = COORDINATOR_KEY_TYPE[type]
     const request = version >= 4 ? { keyType, coordinatorKeys: [key] } : { key, keyType }
-    const response = await connection.send(api, request, { version, signal })
+    const response = await connection.send(api, request, { version, signal, timeoutMs: this.#requestTimeoutMs })
     const entry =
       version >= 4
         ? response.coordinators?.find((c) => c.key === key)
@@ -463,45 +505,69 @@ export class Cluster {
 
   /**
    * The one request path: route, send at the negotiated version, classify the response's top-level error code and
-   * retry what is retriable after refreshing whatever the error says is stale.
+   * retry what is retriable, after refreshing whatever the error proves stale, under one budget: the caller's
+   * (`options.budget`, whose attempts this call then counts against) or one made from `retry`, `deadline` and
+   * `signal`, bounded by defaultApiTimeoutMs. Inside a loop that already owns the caller's budget (a sharded call,
+   * `budget.run`) this is one attempt: retries never nest.
    */
   async send<Req, Res>(target: Target, api: ApiCodec<Req, Res>, body: Req | ((version: number) => Req), options: SendOptions = {}): Promise<Res> {
-    const retry = { ...this.#retry, ...options.retry }
-    return withRetry(
-      async () => {
-        const connection = await this.connectionFor(target, options.purpose ?? 'default', options.signal)
-        const negotiated = connection.versions.require(api.apiKey)
-        const version = typeof options.version === 'function' ? options.version(negotiated) : (options.version ?? negotiated)
-        const request = typeof body === 'function' ? (body as (v: number) => Req)(version) : body
-        const response = await connection.send(api, request, {
-          version,
-          timeoutMs: options.timeoutMs,
-          signal: options.signal,
-          expectResponse: options.expectResponse,
-        })
-        const code = options.errorCode ? options.errorCode(response as never) : 0
-        if (code !== 0) throw errorFromCode(code, api.name, errorMessageOf(response)) ?? new KafkaError(`${api.name} failed with ${code}`)
-        return response
-      },
-      retry,
-      {
+    if (options.budget?.looping) return this.sendOnce(target, api, body, options.budget, options)
+    const own = options.budget === undefined
+    const budget =
+      options.budget ??
+      this.budget({
         signal: options.signal,
-        deadline: options.deadline,
-        onRetriableError: (error) => this.handleRetriableError(error, target),
-      },
-    )
+        retry: options.retry,
+        timeoutMs: options.deadline === undefined ? undefined : options.deadline - Date.now(),
+      })
+    try {
+      return await budget.run(
+        () => this.sendOnce(target, api, body, budget, options),
+        (error) => this.handleRetriableError(error, target),
+      )
+    } finally {
+      if (own) budget.end()
+    }
   }
 
-  /** Drops whatever cached routing `error` proves stale. Clients call this for per-partition errors too. */
+  /** One attempt of `send`: route, send, check the top-level error code. Retrying is the caller's. */
+  async sendOnce<Req, Res>(
+    target: Target,
+    api: ApiCodec<Req, Res>,
+    body: Req | ((version: number) => Req),
+    budget: Budget,
+    options: Omit<SendOptions, 'budget' | 'retry' | 'deadline' | 'signal'> = {},
+  ): Promise<Res> {
+    const connection = await this.connectionFor(target, options.purpose ?? 'default', budget.signal)
+    const negotiated = connection.versions.require(api.apiKey)
+    const version = typeof options.version === 'function' ? options.version(negotiated) : (options.version ?? negotiated)
+    const request = typeof body === 'function' ? (body as (v: number) => Req)(version) : body
+    const response = await connection.send(api, request, {
+      version,
+      timeoutMs: budget.requestTimeout(options.timeoutMs ?? this.#requestTimeoutMs),
+      signal: budget.signal,
+      expectResponse: options.expectResponse,
+      zeroCopy: options.zeroCopy,
+    })
+    const code = options.errorCode ? options.errorCode(response as never) : 0
+    if (code !== 0) throw errorFromCode(code, api.name, errorMessageOf(response)) ?? new KafkaError(`${api.name} failed with ${code}`)
+    return response
+  }
+
+  /**
+   * Drops whatever cached routing `error` proves stale, by its class in Kafka's error table: metadata (leaders,
+   * topics) or the target's coordinator. A lost connection or a timeout proves both suspect. Clients call this for
+   * per-partition errors too.
+   */
   handleRetriableError(error: KafkaError, target?: Target): void {
     const code = error instanceof KafkaProtocolError ? error.code : -1
-    if (target?.kind === 'coordinator' && (code === NOT_COORDINATOR || code === COORDINATOR_NOT_AVAILABLE || code === -1)) {
-      this.invalidateCoordinator(target.type, target.key)
-    }
+    const lost = error instanceof ConnectionError || error instanceof TimeoutError
+    const stale = staleness(error)
+    if (target?.kind === 'coordinator' && (stale === 'coordinator' || lost)) this.invalidateCoordinator(target.type, target.key)
     if (code === REBOOTSTRAP_REQUIRED) this.#rebootstrap()
-    if (METADATA_STALE.has(code) || error instanceof ConnectionError || code === -1) {
+    if (stale === 'metadata' || lost || code === NOT_CONTROLLER || code === REBOOTSTRAP_REQUIRED) {
       const topics = target?.kind === 'leader' ? [target.topic] : []
-      void this.refreshMetadata(topics).catch((refreshError: unknown) =>
+      void this.#sharedRefresh(topics).catch((refreshError: unknown) =>
         this.#logger.debug({ error: refreshError }, 'metadata refresh after a retriable error failed'),
       )
     }

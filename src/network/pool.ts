@@ -8,9 +8,9 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError, KafkaError } from '../errors.js'
-import { sleep } from './abort.js'
+import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from './backoff.js'
+import { ownAbortReason, sleep, untilAborted } from './policy.js'
 import { Connection } from './connection.js'
 import { type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
@@ -36,6 +36,8 @@ export interface PoolOptions {
   logger?: Logger
 }
 
+const WARN_INTERVAL_MS = 30_000
+
 interface BrokerHealth {
   failures: number
   retryAt: number
@@ -49,17 +51,35 @@ export class ConnectionPool {
   readonly #health = new Map<string, BrokerHealth>()
   #idleTimer: NodeJS.Timeout | null = null
   #closed = false
+  #closing = new AbortController()
+  readonly #idleMs: number
+  /** Per broker: when a failure was last reported at warn, and how many failures were not reported since. */
+  readonly #warned = new Map<string, { at: number; suppressed: number }>()
   /** Set by the cluster once metadata names the cluster; connections to known nodes then verify it (KIP-1242). */
   expectedClusterId: string | null = null
 
   constructor(options: PoolOptions) {
     this.#options = options
     this.#logger = options.logger ?? silentLogger
-    const idleMs = options.connectionsMaxIdleMs ?? 540_000
-    if (idleMs > 0) {
-      this.#idleTimer = setInterval(() => this.closeIdle(idleMs), Math.min(idleMs, 30_000))
-      this.#idleTimer.unref()
-    }
+    this.#idleMs = options.connectionsMaxIdleMs ?? 540_000
+  }
+
+  /** The idle sweep runs only while connections exist, so an unused pool holds no timer. */
+  #startIdleSweep(): void {
+    if (this.#idleTimer || this.#idleMs <= 0) return
+    const idleMs = this.#idleMs
+    this.#idleTimer = setInterval(() => this.closeIdle(idleMs), Math.min(idleMs, 30_000))
+    this.#idleTimer.unref()
+  }
+
+  #stopIdleSweep(): void {
+    if (this.#idleTimer) clearInterval(this.#idleTimer)
+    this.#idleTimer = null
+  }
+
+  /** Fires when the pool closes: work that no caller owns (shared refreshes, look-ups) stops with it. */
+  get signal(): AbortSignal {
+    return this.#closing.signal
   }
 
   /** An open connection to `broker` for `purpose`, opening one if needed. */
@@ -70,10 +90,12 @@ export class ConnectionPool {
     if (existing && !existing.isClosed) return existing
     let opening = this.#opening.get(key)
     if (!opening) {
-      opening = this.#open(broker, purpose, key, signal).finally(() => this.#opening.delete(key))
+      // The attempt is shared, so it runs on the pool's signal, not the first caller's; each caller waits on it as
+      // long as its own signal allows. The connect timeout bounds it.
+      opening = this.#open(broker, purpose, key, this.#closing.signal).finally(() => this.#opening.delete(key))
       this.#opening.set(key, opening)
     }
-    return opening
+    return untilAborted(opening, signal)
   }
 
   /** A connection that is already open to `broker` for `purpose`, without opening one. */
@@ -95,9 +117,12 @@ export class ConnectionPool {
     try {
       const connection = await this.#connectAnyAddress(broker, purpose, signal)
       this.#health.delete(hostKey)
+      this.#warned.delete(hostKey)
       this.#connections.set(key, connection)
-      connection.onClose(() => {
+      this.#startIdleSweep()
+      connection.onClose((error) => {
         if (this.#connections.get(key) === connection) this.#connections.delete(key)
+        if (error instanceof ConnectionError && error.cause instanceof TimeoutError) this.#warn(hostKey, error)
       })
       if (this.#closed) connection.close()
       return connection
@@ -110,6 +135,7 @@ export class ConnectionPool {
         })
         this.#health.set(hostKey, { failures, retryAt: Date.now() + delay })
       }
+      if (!signal?.aborted) this.#warn(hostKey, error)
       throw error
     }
   }
@@ -151,6 +177,24 @@ export class ConnectionPool {
     throw lastError
   }
 
+  /**
+   * A broker that keeps refusing or timing out is worth a warning a person can act on, but not one per attempt:
+   * at most one line per broker every WARN_INTERVAL_MS, with how many failures it stands for. Errors carry no
+   * secrets (see errors.ts), so the cause is logged as it is.
+   */
+  #warn(hostKey: string, error: unknown): void {
+    const now = Date.now()
+    const last = this.#warned.get(hostKey)
+    if (last && now - last.at < WARN_INTERVAL_MS) {
+      last.suppressed++
+      return
+    }
+    this.#warned.set(hostKey, { at: now, suppressed: 0 })
+    const cause = error instanceof Error ? error.message : String(error)
+    const more = last && last.suppressed > 0 ? ` (${last.suppressed} more failure(s) since the last warning)` : ''
+    this.#logger.warn({ broker: hostKey, error: cause }, `broker ${hostKey} is unreachable or not answering: ${cause}${more}`)
+  }
+
   #tlsFor(host: string): TlsConnectionOptions | boolean | null {
     const tls = this.#options.tls
     if (!tls) return null
@@ -172,16 +216,21 @@ export class ConnectionPool {
     return [...this.#connections.values()]
   }
 
-  /** Closes every open connection; the pool stays usable and reconnects on the next request. */
+  /**
+   * Closes every open connection and stops connection attempts and shared look-ups in progress; the pool stays
+   * usable and reconnects on the next request.
+   */
   closeAll(): void {
+    const closing = this.#closing
+    this.#closing = new AbortController()
+    closing.abort(ownAbortReason(new ConnectionError('The client is closed', { retriable: false })))
+    this.#stopIdleSweep()
     for (const connection of this.#connections.values()) connection.close()
     this.#connections.clear()
   }
 
   close(): void {
     this.#closed = true
-    if (this.#idleTimer) clearInterval(this.#idleTimer)
-    for (const connection of this.#connections.values()) connection.close()
-    this.#connections.clear()
+    this.closeAll()
   }
 }

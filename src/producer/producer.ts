@@ -21,7 +21,7 @@ import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster, TopicInfo } from '../network/cluster.js'
 import type { Connection } from '../network/connection.js'
 import { channels, type Logger, type ProduceChannelEvent } from '../network/instrumentation.js'
-import { isRetriable } from '../network/retry.js'
+import { isRetriable } from '../network/policy.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
 import { decodeRecordBatches, RecordBatchBuilder, type HeaderInput, type KafkaRecord, type RecordData } from '../records/index.js'
 import { RECORDS } from '../records/layout.js'
@@ -560,9 +560,8 @@ export class Producer<K = RecordData, V = RecordData> {
       if (!info) {
         const at = recordIndex
         const from = index
-        const maxBlock = AbortSignal.timeout(this.#options.maxBlockMs)
         return this.#cluster
-          .topics([topic], { signal: signal === undefined ? maxBlock : anySignal([signal, maxBlock]) })
+          .topics([topic], { signal, timeoutMs: this.#options.maxBlockMs, bound: 'maxBlockMs' })
           .then(() => this.#appendFrom(records, group, generation, at, messageIndex, from, signal) ?? undefined)
       }
       const states = this.#topicStates(topic)

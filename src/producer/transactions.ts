@@ -9,10 +9,9 @@
  * application-recoverable (re-create the producer / re-run initTransactions).
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
-import type { Cluster } from '../network/cluster.js'
+import type { Cluster, SendOptions, Target } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
-import { withRetry } from '../network/retry.js'
-import { apis, ApiKeys } from '../protocol/index.js'
+import { type ApiCodec, apis, ApiKeys, ErrorCodes } from '../protocol/index.js'
 import type { ResolvedProducerOptions } from './options.js'
 
 export type TransactionErrorKind = 'retriable' | 'abortable' | 'fatal' | 'application-recoverable'
@@ -44,9 +43,15 @@ export interface GroupMetadata {
 
 type State = 'uninitialized' | 'ready' | 'in-transaction' | 'committing' | 'aborting' | 'abortable-error' | 'fatal-error'
 
-const FATAL_CODES = new Set([47 /* INVALID_PRODUCER_EPOCH */, 90 /* PRODUCER_FENCED */, 53 /* TRANSACTIONAL_ID_AUTHORIZATION_FAILED */, 48 /* INVALID_TXN_STATE */])
-const CONCURRENT_TRANSACTIONS = 51
-const TRANSACTION_ABORTABLE = 120
+const FATAL_CODES = new Set<number>([
+  ErrorCodes.INVALID_PRODUCER_EPOCH,
+  ErrorCodes.PRODUCER_FENCED,
+  ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  ErrorCodes.INVALID_TXN_STATE,
+])
+const { CONCURRENT_TRANSACTIONS, TRANSACTION_ABORTABLE } = ErrorCodes
+/** Transactional control requests back off at most this long: CONCURRENT_TRANSACTIONS clears within milliseconds. */
+const TRANSACTION_MAX_BACKOFF_MS = 200
 
 export class TransactionManager {
   readonly #cluster: Cluster
@@ -95,6 +100,19 @@ export class TransactionManager {
     if (this.#state !== 'in-transaction') throw new TransactionError('send() outside a transaction: call beginTransaction() first', 'fatal')
   }
 
+  /**
+   * A transactional control request (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn)
+   * under one budget of `maxBlockMs`, as Java bounds them: the coordinator answers CONCURRENT_TRANSACTIONS or
+   * COORDINATOR_LOAD_IN_PROGRESS until the previous transaction's markers are written or the log is loaded, so these
+   * are retried for as long as that budget lasts rather than a fixed number of times, with a short backoff.
+   */
+  async #control<Req, Res>(target: Target, api: ApiCodec<Req, Res>, body: Req | ((version: number) => Req), options: Omit<SendOptions, 'budget' | 'retry' | 'deadline'> = {}): Promise<Res> {
+    return this.#cluster.withBudget(
+      { timeoutMs: this.#options.maxBlockMs, bound: 'maxBlockMs', retry: { retries: Number.POSITIVE_INFINITY, maxBackoffMs: TRANSACTION_MAX_BACKOFF_MS } },
+      (budget) => this.#cluster.send(target, api, body, { ...options, budget }),
+    )
+  }
+
   /** True until an idempotent producer has its producer id (sends then wait for `ensureProducerId`). */
   needsProducerId(): boolean {
     return this.#options.idempotent && this.producerId < 0n
@@ -111,7 +129,7 @@ export class TransactionManager {
 
   async #initProducerId(transactionalId: string | null, bump?: { producerId: bigint; producerEpoch: number }): Promise<void> {
     const target = transactionalId === null ? ({ kind: 'any' } as const) : ({ kind: 'coordinator', type: 'transaction', key: transactionalId } as const)
-    const response = await this.#cluster.send(
+    const response = await this.#control(
       target,
       apis[ApiKeys.InitProducerId],
       {
@@ -122,7 +140,6 @@ export class TransactionManager {
       },
       {
         errorCode: (r: { errorCode: number }) => r.errorCode,
-        retry: { retries: 20 },
         // KIP-360 bumps need v3+; a plain id works on any version.
         version: (negotiated) => (bump && negotiated < 3 ? failTooOld('InitProducerId v3 (epoch bump)') : negotiated),
       },
@@ -226,17 +243,14 @@ export class TransactionManager {
     }
     const topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }))
     const transactionalId = this.transactionalId!
-    await this.#cluster.send(
+    await this.#control(
       { kind: 'coordinator', type: 'transaction', key: transactionalId },
       apis[ApiKeys.AddPartitionsToTxn],
       (version: number) =>
         version >= 4
           ? { transactions: [{ transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, verifyOnly: false, topics }] }
           : { v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: this.producerId, v3AndBelowProducerEpoch: this.producerEpoch, v3AndBelowTopics: topics },
-      {
-        retry: { retries: 50, maxBackoffMs: 200 },
-        errorCode: (r: AddPartitionsResponseShape) => firstAddPartitionsError(r),
-      },
+      { errorCode: (r: AddPartitionsResponseShape) => firstAddPartitionsError(r) },
     )
   }
 
@@ -244,11 +258,11 @@ export class TransactionManager {
     this.checkCanSend()
     const transactionalId = this.transactionalId!
     if (!this.#transactionV2) {
-      await this.#cluster.send(
+      await this.#control(
         { kind: 'coordinator', type: 'transaction', key: transactionalId },
         apis[ApiKeys.AddOffsetsToTxn],
         { transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: group.groupId },
-        { errorCode: (r: { errorCode: number }) => r.errorCode, retry: { retries: 50, maxBackoffMs: 200 } },
+        { errorCode: (r: { errorCode: number }) => r.errorCode },
       ).catch((error: unknown) => this.#classify(error))
     }
     const byTopic = new Map<string, TopicPartitionOffset[]>()
@@ -257,8 +271,8 @@ export class TransactionManager {
       if (!list) byTopic.set(o.topic, (list = []))
       list.push(o)
     }
-    await this.#cluster
-      .send(
+    await this
+      .#control(
         { kind: 'coordinator', type: 'group', key: group.groupId },
         apis[ApiKeys.TxnOffsetCommit],
         (version: number) => ({
@@ -281,7 +295,6 @@ export class TransactionManager {
         }),
         {
           purpose: 'group',
-          retry: { retries: 50, maxBackoffMs: 200 },
           errorCode: (r: { topics: Array<{ partitions: Array<{ errorCode: number }> }> }) =>
             r.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode ?? 0,
         },
@@ -311,15 +324,11 @@ export class TransactionManager {
     if (!nothingWritten) {
       const transactionalId = this.transactionalId!
       try {
-        const response = await withRetry(
-          () =>
-            this.#cluster.send(
-              { kind: 'coordinator', type: 'transaction', key: transactionalId },
-              apis[ApiKeys.EndTxn],
-              { transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, committed: commit },
-              { errorCode: (r: { errorCode: number }) => r.errorCode, retry: { retries: 50, maxBackoffMs: 200 } },
-            ),
-          { retries: 3, initialBackoffMs: 100, maxBackoffMs: 1000 },
+        const response = await this.#control(
+          { kind: 'coordinator', type: 'transaction', key: transactionalId },
+          apis[ApiKeys.EndTxn],
+          { transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, committed: commit },
+          { errorCode: (r: { errorCode: number }) => r.errorCode },
         )
         if (response.producerId !== undefined && response.producerId >= 0n) {
           if (response.producerId !== this.producerId || response.producerEpoch !== this.producerEpoch) this.#epochChanged = true

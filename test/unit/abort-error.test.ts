@@ -1,7 +1,7 @@
 /** AbortError follows Node's convention (name, code, cause) while staying a non-retriable KafkaError. */
 import { AbortError, AbortedError, KafkaError } from '../../src/errors.js'
 import { abortable, anySignal, sleep, throwIfAborted } from '../../src/network/abort.js'
-import { isRetriable } from '../../src/network/retry.js'
+import { isRetriable } from '../../src/network/policy.js'
 
 describe('AbortError', () => {
   it("has Node's shape: name 'AbortError', code 'ABORT_ERR', the reason as cause; a KafkaError that is not retriable", () => {
