@@ -30,6 +30,7 @@ export type {
   ConnectEvent,
   RequestStartEvent,
   RequestFinishEvent,
+  ThrottleEvent,
   ProduceChannelEvent,
   FetchChannelEvent,
   RebalanceChannelEvent,

@@ -55,6 +55,15 @@ export interface RequestFinishEvent extends RequestStartEvent {
   error?: Error
 }
 
+/** A response asked the client to back off (KIP-219 quota throttling); the connection sends nothing for that long. */
+export interface ThrottleEvent {
+  broker: string
+  nodeId: number | null
+  apiName: string
+  apiKey: number
+  throttleTimeMs: number
+}
+
 /** A produce batch settled: acknowledged (`baseOffset`) or failed for good (`error`). */
 export interface ProduceChannelEvent {
   clientId: string
@@ -95,6 +104,8 @@ export const channels = {
   close: diagnosticsChannel.channel('samsa:connection:close'),
   requestStart: diagnosticsChannel.channel('samsa:request:start'),
   requestFinish: diagnosticsChannel.channel('samsa:request:finish'),
+  /** ThrottleEvent, per response with throttleTimeMs > 0. */
+  throttle: diagnosticsChannel.channel('samsa:throttle'),
   /** ProduceChannelEvent, per batch. */
   produce: diagnosticsChannel.channel('samsa:produce'),
   /** FetchChannelEvent, per Fetch response. */
