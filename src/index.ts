@@ -7,11 +7,16 @@ export {
   ConnectionError,
   TimeoutError,
   AuthenticationError,
+  AbortError,
+  AbortedError,
 } from './errors.js'
+export { UnsupportedVersionError } from './network/versions.js'
+export { EncodeError } from './protocol/writer.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
 export {
   Producer,
   ProducerClosedError,
+  type SendOptions,
   type ProducerMessage,
   type ProducerRecord,
   type RecordMetadata,

@@ -15,7 +15,7 @@
  */
 import { isIP, Socket, connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, ProtocolDecodeError, TimeoutError } from '../errors.js'
 import {
   type AnyApiCodec,
   type ApiCodec,
@@ -27,7 +27,7 @@ import {
   errorFromCode,
   peekCorrelationId,
 } from '../protocol/index.js'
-import { AbortedError } from './abort.js'
+import { abortError } from './policy.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'
@@ -138,6 +138,14 @@ export class Connection {
   #reauthTimer: NodeJS.Timeout | null = null
   readonly #closeListeners: Array<(error: Error) => void> = []
   #lastUsed = Date.now()
+  /** The opener's signal, for the handshake requests (ApiVersions, SASL) only. */
+  #openSignal: AbortSignal | undefined = undefined
+
+  // KIP-219 throttling: while #unmuteTimer is set #flush writes nothing; it fires at #mutedUntil and flushes.
+  #mutedUntil = 0
+  #unmuteTimer: NodeJS.Timeout | null = null
+  #throttledMs = 0
+  #throttleCount = 0
 
   private constructor(options: ConnectionOptions) {
     this.#options = options
@@ -155,6 +163,7 @@ export class Connection {
   static async open(options: ConnectionOptions & { signal?: AbortSignal }): Promise<Connection> {
     const connection = new Connection(options)
     const started = performance.now()
+    connection.#openSignal = options.signal
     try {
       await connection.#connect(options.signal)
       await connection.#negotiate()
@@ -163,6 +172,7 @@ export class Connection {
         await connection.#authenticate(options.sasl)
       }
       connection.#state = 'ready'
+      connection.#openSignal = undefined
       connection.#flush()
       if (channels.connect.hasSubscribers) channels.connect.publish(connection.#connectEvent(started))
       return connection
@@ -200,6 +210,16 @@ export class Connection {
     return this.#pending.length - this.#pendingHead
   }
 
+  /** Milliseconds of throttling (KIP-219) the broker has asked of this connection, summed over its responses. */
+  get throttledMs(): number {
+    return this.#throttledMs
+  }
+
+  /** Responses that asked this connection to back off (throttleTimeMs > 0). */
+  get throttleCount(): number {
+    return this.#throttleCount
+  }
+
   /** Milliseconds since a request was last sent or answered. */
   idleMs(now = Date.now()): number {
     return this.inFlightCount + this.pendingCount > 0 ? 0 : now - this.#lastUsed
@@ -219,7 +239,9 @@ export class Connection {
 
   #enqueue(api: AnyApiCodec, version: number, body: unknown, options: RequestOptions, internal: boolean): Promise<unknown> {
     const signal = options.signal
-    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason))
+    if (signal?.aborted) return Promise.reject(abortError(signal))
+    // A closed connection never writes or times out anything again: fail now rather than queue forever.
+    if (this.#state === 'closed') return Promise.reject(this.#closedError())
     return new Promise((resolve, reject) => {
       const request: PendingRequest = {
         api,
@@ -256,7 +278,8 @@ export class Connection {
     this.#closeError = reason
     if (this.#timer) clearTimeout(this.#timer)
     if (this.#reauthTimer) clearTimeout(this.#reauthTimer)
-    this.#timer = this.#reauthTimer = null
+    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
+    this.#timer = this.#reauthTimer = this.#unmuteTimer = null
     const socket = this.#socket
     if (socket) {
       socket.removeAllListeners('data')
@@ -314,7 +337,7 @@ export class Connection {
           fail(new ConnectionError(`Cannot connect: ${error.code ?? error.message}`, { broker: `${host}:${port}`, cause: error }))
         }
       }
-      const onAbort = (): void => fail(new AbortedError(signal?.reason))
+      const onAbort = (): void => fail(abortError(signal!))
       const timer = setTimeout(
         () => fail(new ConnectionError(`Connect timed out after ${timeoutMs} ms`, { broker: `${host}:${port}` })),
         timeoutMs,
@@ -358,11 +381,12 @@ export class Connection {
         ? { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION, clusterId: expectedClusterId, nodeId: this.nodeId }
         : { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const response = (await this.#enqueue(api as ApiCodec<unknown, unknown>, version, request, {}, true).catch(
+      const response = (await this.#enqueue(api as ApiCodec<unknown, unknown>, version, request, { signal: this.#openSignal }, true).catch(
         (error: unknown) => {
           // A broker that does not know this ApiVersions version answers in the v0 layout; decoding at our
-          // version then fails. Fall back to v0 to learn the broker's range.
-          if (version > 0 && error instanceof KafkaError && !(error instanceof ConnectionError)) return null
+          // version then fails. Fall back to v0 to learn the broker's range. Anything else (a timeout, a lost or
+          // closed connection, an abort) is the answer.
+          if (version > 0 && error instanceof ProtocolDecodeError) return null
           throw error
         },
       )) as ApiVersionsResponseShape | null
@@ -400,7 +424,7 @@ export class Connection {
     >
     const handshakeVersion = versions.require(ApiKeys.SaslHandshake)
     if (handshakeVersion < 1) throw new AuthenticationError(`Broker ${this.broker} does not support SaslAuthenticate`)
-    const handshake = (await this.#enqueue(handshakeApi as ApiCodec<unknown, unknown>, handshakeVersion, { mechanism: mechanism.mechanism }, {}, true)) as {
+    const handshake = (await this.#enqueue(handshakeApi as ApiCodec<unknown, unknown>, handshakeVersion, { mechanism: mechanism.mechanism }, { signal: this.#openSignal }, true)) as {
       errorCode: number
       mechanisms: string[]
     }
@@ -413,7 +437,7 @@ export class Connection {
     let sessionLifetimeMs = 0n
     await mechanism.authenticate(
       async (authBytes) => {
-        const response = (await this.#enqueue(authApi as ApiCodec<unknown, unknown>, authVersion, { authBytes }, {}, true)) as {
+        const response = (await this.#enqueue(authApi as ApiCodec<unknown, unknown>, authVersion, { authBytes }, { signal: this.#openSignal }, true)) as {
           errorCode: number
           errorMessage: string | null
           authBytes: Buffer
@@ -472,7 +496,7 @@ export class Connection {
 
   #flush(): void {
     const socket = this.#socket
-    if (!socket || this.#state === 'closed') return
+    if (!socket || this.#state === 'closed' || this.#unmuteTimer !== null) return
     while (this.#pendingHead < this.#pending.length && !this.#socketFull) {
       const request = this.#pending[this.#pendingHead]!
       const gated = this.#state !== 'ready' && !request.internal
@@ -652,7 +676,44 @@ export class Connection {
       } catch (decodeError) {
         error = decodeError instanceof Error ? decodeError : new KafkaError(String(decodeError))
       }
+      // Mute before settling, so that whatever the caller sends in reaction waits out the throttle too.
+      const throttleTimeMs = (body as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs
+      if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#throttle(request, throttleTimeMs)
       this.#settle(request, error, body, frame.length)
+    }
+    this.#flush()
+  }
+
+  /**
+   * KIP-219: a broker over a client's quota answers at once with throttleTimeMs and then mutes its side of the
+   * channel for that long. A client that keeps writing only piles requests up in the broker's socket buffer, where
+   * their deadlines run while nobody reads them; held here instead they still time out, abort and fail over cleanly.
+   * This holds for the request versions Kafka 2.0 introduced; with older ones the broker delayed the response itself
+   * and a client that also waited would back off twice. samsa negotiates the highest version both sides know, and
+   * every broker it supports (Kafka 3.9, 4.x) knows the 2.0 versions, so each throttleTimeMs read here asks for it.
+   */
+  #throttle(request: PendingRequest, throttleTimeMs: number): void {
+    this.#throttledMs += throttleTimeMs
+    this.#throttleCount++
+    if (channels.throttle.hasSubscribers) {
+      channels.throttle.publish({ broker: this.broker, nodeId: this.nodeId, apiName: request.api.name, apiKey: request.api.apiKey, throttleTimeMs })
+    }
+    const until = Date.now() + throttleTimeMs
+    if (until <= this.#mutedUntil) return
+    this.#mutedUntil = until
+    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
+    this.#unmuteTimer = setTimeout(() => this.#unmute(), throttleTimeMs)
+    this.#unmuteTimer.unref()
+  }
+
+  #unmute(): void {
+    this.#unmuteTimer = null
+    // A timer may fire a millisecond early; never write before the broker's deadline.
+    const left = this.#mutedUntil - Date.now()
+    if (left > 0) {
+      this.#unmuteTimer = setTimeout(() => this.#unmute(), left)
+      this.#unmuteTimer.unref()
+      return
     }
     this.#flush()
   }
@@ -678,7 +739,7 @@ export class Connection {
 
   #abort(request: PendingRequest): void {
     // Stays queued/in flight as a placeholder; #write skips abandoned requests, #onFrame drops their response.
-    this.#settle(request, new AbortedError(request.signal?.reason))
+    this.#settle(request, abortError(request.signal!))
   }
 
   // ---- deadlines ----
