@@ -211,7 +211,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#subscription = topics instanceof RegExp ? { topics: [], pattern: topics } : { topics: typeof topics === 'string' ? [topics] : [...topics], pattern: null }
     if (this.#subscription.pattern === null) {
       this.#cluster.addInterest(this.#subscription.topics)
-      await this.#cluster.topics(this.#subscription.topics).catch((error: unknown) => this.#logger.debug({ error }, 'subscribed topic has no metadata yet'))
+      // Warms the metadata the membership needs, without holding subscribe() on an unreachable cluster: the
+      // membership's own rounds (bounded by defaultApiTimeoutMs) are what report that.
+      void this.#cluster.topics(this.#subscription.topics).catch((error: unknown) => this.#logger.debug({ error }, 'subscribed topic has no metadata yet'))
     }
     if (this.#membership) {
       this.#membership.subscriptionChanged()

@@ -36,8 +36,11 @@ export class MembershipLoop {
   #loop: Promise<void> | null = null
   #wake: (() => void) | null = null
   #abort = new AbortController()
-  /** When the current run of failed rounds began (null after a round that worked). */
+  /** When the first of the current run of failed rounds began (null after a round that worked). */
   #failingSince: number | null = null
+  /** Ends the member when failures have gone on for `unreachableTimeoutMs`, even in the middle of a round. */
+  #unreachableTimer: NodeJS.Timeout | null = null
+  #lastError: KafkaError | null = null
 
   constructor(host: MembershipLoopHost, rounds: MembershipRounds) {
     this.#host = host
@@ -57,6 +60,9 @@ export class MembershipLoop {
     if (this.#running) return
     this.#running = true
     this.#abort = new AbortController()
+    // Until the first round works, the member has not reached its coordinator: that too is bounded.
+    this.#failingSince = Date.now()
+    this.#armUnreachable()
     this.#loop = this.#run()
   }
 
@@ -89,25 +95,66 @@ export class MembershipLoop {
     await this.#loop?.catch(() => undefined)
   }
 
+  /**
+   * Rounds keep failing (coordinator unreachable, silent, loading): retrying is right for a while, but a member
+   * that has not reached its coordinator for `unreachableTimeoutMs` since the first failing round began (or since
+   * it started, before its first round worked) ends with a TimeoutError the application sees, instead of an
+   * iterator that waits forever. The timer also cuts short a round still hanging at that moment.
+   */
+  #failing(roundStartedAt: number, error: KafkaError): void {
+    this.#lastError = error
+    this.#failingSince ??= roundStartedAt
+    this.#armUnreachable()
+  }
+
+  #armUnreachable(): void {
+    const limit = this.#host.unreachableTimeoutMs
+    const since = this.#failingSince
+    if (limit === undefined || since === null || this.#unreachableTimer) return
+    this.#unreachableTimer = setTimeout(() => {
+      this.#unreachableTimer = null
+      if (!this.#running) return
+      this.#running = false
+      this.#wake?.()
+      this.#abort.abort()
+      const last = this.#lastError
+      this.#host.fatal(
+        new TimeoutError(`The group coordinator could not be reached for ${limit} ms (defaultApiTimeoutMs)${last ? `: ${last.message}` : ''}`, {
+          cause: last,
+          retriable: false,
+        }),
+      )
+    }, Math.max(0, since + limit - Date.now()))
+  }
+
+  #clearUnreachable(): void {
+    if (this.#unreachableTimer) clearTimeout(this.#unreachableTimer)
+    this.#unreachableTimer = null
+    this.#lastError = null
+  }
+
   async #run(): Promise<void> {
+    try {
+      await this.#loopRounds()
+    } finally {
+      this.#clearUnreachable()
+    }
+  }
+
+  async #loopRounds(): Promise<void> {
     while (this.#running) {
+      const roundStartedAt = Date.now()
       try {
         await this.#rounds.round()
         this.#failingSince = null
+        this.#clearUnreachable()
       } catch (error) {
         if (!this.#running) break
-        let kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
+        const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
         let outcome = await this.#rounds.failed(kafkaError)
         if (outcome === 'retry' && kafkaError instanceof KafkaProtocolError && !kafkaError.retriable) outcome = 'fatal'
-        const since = (this.#failingSince ??= Date.now())
-        const limit = this.#host.unreachableTimeoutMs ?? Infinity
-        if (outcome === 'retry' && Date.now() - since >= limit) {
-          kafkaError = new TimeoutError(`The group coordinator could not be reached for ${limit} ms (defaultApiTimeoutMs): ${kafkaError.message}`, {
-            cause: kafkaError,
-            retriable: false,
-          })
-          outcome = 'fatal'
-        }
+        if (!this.#running) break
+        if (outcome === 'retry') this.#failing(roundStartedAt, kafkaError)
         if (outcome === 'fatal') {
           this.#running = false
           this.#host.fatal(kafkaError)
