@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError } from '../errors.js'
+import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
@@ -72,6 +73,8 @@ export class PartitionState {
   backoffUntil = 0
   /** When fetching this partition started failing without a success since (0: not failing). */
   failingSince = 0
+  /** Fetches or validations that failed in a row (the backoff grows with them, KIP-580). */
+  failures = 0
   lastFetchError: KafkaError | null = null
   /**
    * The partition leader's epoch (from metadata) the fetch position is known to be consistent with. A newer epoch
@@ -286,9 +289,7 @@ export class Fetcher {
       }
       const node = this.#nodeFor(state)
       if (node < 0) {
-        if (state.failingSince === 0) state.failingSince = now
-        else if (now - state.failingSince > this.#options.stallTimeoutMs) this.#failed(state, new KafkaError(`${state.topic}-${state.partition} has no leader`, { retriable: true }))
-        state.backoffUntil = now + 100
+        this.#failed(state, new KafkaError(`${state.topic}-${state.partition} has no leader`, { retriable: true }))
         waitingForBackoff = Math.min(waitingForBackoff, state.backoffUntil)
         void this.#cluster.refreshMetadata([state.topic]).catch(() => undefined)
         continue
@@ -456,9 +457,7 @@ export class Fetcher {
       if (!this.#stopped) {
         if (kafkaError.retriable || !(kafkaError instanceof KafkaProtocolError)) {
           this.#logger.debug({ node, error: kafkaError }, 'fetch failed; backing off and refreshing metadata')
-          const until = Date.now() + 200
           for (const state of states) {
-            state.backoffUntil = until
             state.preferredReplica = -1
             this.#failed(state, kafkaError)
           }
@@ -523,7 +522,6 @@ export class Fetcher {
     }
     const retryLater = (p: (typeof sent)[number], error: KafkaError): void => {
       p.state.awaitingValidation = false
-      p.state.backoffUntil = Date.now() + 200
       this.#failed(p.state, error)
     }
     try {
@@ -561,6 +559,7 @@ export class Fetcher {
         state.awaitingValidation = false
         state.validatedLeaderEpoch = p.leaderEpoch
         state.failingSince = 0
+        state.failures = 0
         if (answer.leaderEpoch === UNDEFINED_EPOCH || answer.endOffset < 0n) {
           // The leader has no record of our epoch (older than its log start): where we are cannot be checked.
           this.#logger.warn({ topic: state.topic, partition: state.partition, epoch: p.fetchEpoch }, 'leader epoch unknown to the new leader; applying autoOffsetReset')
@@ -616,7 +615,6 @@ export class Fetcher {
       if (error.retriable || p.errorCode === INCONSISTENT_TOPIC_ID) {
         if (p.currentLeader && p.currentLeader.leaderId >= 0) this.#cluster.applyLeaderHint(state.topic, state.partition, p.currentLeader.leaderId, p.currentLeader.leaderEpoch)
         this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
-        state.backoffUntil = Date.now() + 100
         this.#failed(state, error)
         return
       }
@@ -625,6 +623,7 @@ export class Fetcher {
       return
     }
     state.failingSince = 0
+    state.failures = 0
     state.lastFetchError = null
     state.highWatermark = p.highWatermark
     state.lastStableOffset = p.lastStableOffset >= 0n ? p.lastStableOffset : state.lastStableOffset
@@ -655,10 +654,14 @@ export class Fetcher {
     this.#host.deliver(chunk)
   }
 
-  /** Records a failed fetch; past stallTimeoutMs of nothing but failures the consumer stops with the last error. */
+  /**
+   * Records a failed fetch and backs the partition off (exponential with jitter, as the request policy); past
+   * stallTimeoutMs of nothing but failures the consumer stops with the last error.
+   */
   #failed(state: PartitionState, error: KafkaError): void {
     const now = Date.now()
     if (state.failingSince === 0) state.failingSince = now
+    state.backoffUntil = now + backoffDelayMs(state.failures++, this.#cluster.retryOptions)
     state.lastFetchError = error
     if (now - state.failingSince > this.#options.stallTimeoutMs) {
       this.#host.fatal(

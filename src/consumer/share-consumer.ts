@@ -13,8 +13,10 @@
  * broker when the share session ends), to be delivered again with a higher delivery count.
  */
 import { KafkaError, KafkaProtocolError, ProtocolDecodeError } from '../errors.js'
+import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
+import { untilAborted } from '../network/policy.js'
 import { ApiKeys, errorFromCode } from '../protocol/index.js'
 import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../protocol/generated/ShareFetchResponse.js'
 import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
@@ -112,6 +114,9 @@ type MessageState = 'buffered' | 'delivered' | 'acknowledged'
  * One delivered record. `acknowledge` is a method on the prototype (not a closure per record); it needs the
  * consumer's `explicit` mode.
  */
+/** Java's ShareConsumer.close() default. */
+const CLOSE_TIMEOUT_MS = 30_000
+
 export class ShareConsumerMessage<K = Buffer | null, V = Buffer | null> {
   readonly topic: string
   readonly partition: number
@@ -218,6 +223,8 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #fatal: KafkaError | null = null
   #closed = false
   #round: Promise<void> | null = null
+  /** Fetch rounds that failed in a row (for the backoff). */
+  #failedRounds = 0
   #idleWake: (() => void) | null = null
   #renewalScheduled = false
   /** record_limit mode fetches from one leader per round; this picks whose turn it is. */
@@ -326,32 +333,53 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
    * Sends every acknowledgement made so far (in implicit mode, first accepts the messages handed out) with
    * ShareAcknowledge, and resolves with one result per partition that had acknowledgements.
    */
-  async commit(): Promise<ShareAcknowledgementResult[]> {
+  async commit(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ShareAcknowledgementResult[]> {
     this.#ensureOpen()
     if (this.#mode === 'implicit') this.#acceptInHand()
-    return this.#sendAcknowledgements(false)
+    // A ShareAcknowledge moves the session epoch, so it is never cut off mid-request: the caller stops waiting at
+    // its deadline or signal, and the request (bounded by requestTimeoutMs) finishes in the background.
+    const sending = this.#sendAcknowledgements(false)
+    return this.#cluster.withBudget(options, (budget) => untilAborted(sending, budget.signal))
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ShareConsumerMessage<K, V>> {
-    return {
-      next: () => this.#next(),
+    return this.messages()
+  }
+
+  /**
+   * Messages one by one. `signal` ends the iteration (done) as close() does; a fetch in flight then finishes in the
+   * background and its records wait in the buffer for the next iteration, so none is lost or acknowledged unseen.
+   */
+  messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShareConsumerMessage<K, V>> {
+    const signal = options.signal
+    const iterator: AsyncIterableIterator<ShareConsumerMessage<K, V>> = {
+      next: () => this.#next(signal),
       return: async () => ({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => iterator,
     }
+    return iterator
   }
 
   /**
    * Sends the acknowledgements already made and closes each share session (so the broker frees this member's
    * other acquired records at once), then leaves the group. A pending iteration ends.
    */
-  async close(): Promise<void> {
+  async close(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#idleWake?.()
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
-    try {
+    const closing = async (): Promise<void> => {
       await this.#round?.catch(() => undefined)
       await this.#sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: closing the share sessions failed'))
       await this.#membership.stop(true)
+    }
+    try {
+      // Past the deadline (or on abort) the connections are closed anyway: the broker then frees the records this
+      // member held when their acquisition locks expire, and drops the member after its session timeout.
+      await this.#cluster.withBudget({ timeoutMs: options.timeoutMs ?? CLOSE_TIMEOUT_MS, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
+        untilAborted(closing(), budget.signal),
+      ).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: close did not finish in time; closing the connections'))
     } finally {
       this.#buffer = []
       this.#bufferHead = 0
@@ -362,14 +390,14 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
 
   // ---- iteration ----
 
-  async #next(): Promise<IteratorResult<ShareConsumerMessage<K, V>>> {
+  async #next(signal?: AbortSignal): Promise<IteratorResult<ShareConsumerMessage<K, V>>> {
     if (this.#mode === 'implicit') this.#acceptInHand()
     for (;;) {
       if (this.#fatal) {
         const error = this.#fatal
         throw error
       }
-      if (this.#closed) return { done: true, value: undefined }
+      if (this.#closed || signal?.aborted) return { done: true, value: undefined }
       if (this.#bufferHead < this.#buffer.length) {
         const message = this.#buffer[this.#bufferHead]!
         this.#buffer[this.#bufferHead++] = undefined as never
@@ -382,11 +410,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         this.#inHand.add(message)
         return { done: false, value: message }
       }
-      this.#round = this.#fetchRound()
-      try {
-        await this.#round
-      } finally {
-        this.#round = null
+      // One fetch round at a time, whichever iteration asked for it.
+      const round = (this.#round ??= this.#fetchRound().finally(() => (this.#round = null)))
+      if (!signal) await round
+      else if (await untilAborted(round, signal).then(() => false, (error: unknown) => (signal.aborted ? true : Promise.reject(error)))) {
+        return { done: true, value: undefined }
       }
     }
   }
@@ -546,7 +574,10 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       const [, wanted] = targets[i]!
       for (const topic of new Set(wanted.map((p) => p.topic))) this.#cluster.handleRetriableError(error, { kind: 'leader', topic, partition: wanted.find((p) => p.topic === topic)!.partition })
     })
-    if (backOff && !this.#closed && !this.#fatal) await this.#sleep(100)
+    // KIP-580 backoff, as the request policy's: grows while rounds keep failing, back to the start after one works.
+    if (backOff) this.#failedRounds++
+    else this.#failedRounds = 0
+    if (backOff && !this.#closed && !this.#fatal) await this.#sleep(backoffDelayMs(this.#failedRounds - 1, this.#cluster.retryOptions))
   }
 
   /** In record_limit mode, the one leader (of those with partitions to fetch) this round fetches from, in turn. */
