@@ -9,7 +9,7 @@ import { ApiKeys, messageCodecs } from '../protocol/index.js'
 import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
 import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
 import type { Membership, MembershipHost } from './membership.js'
-import { diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
+import { diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 import type { AssignorName, TopicPartition } from './types.js'
 import { listTopicNames } from './offsets.js'
@@ -162,12 +162,12 @@ export class ClassicMembership implements Membership {
     const host = this.#host
     if (!this.#cooperative && this.#host.owned().length > 0) await host.revoke(host.owned())
     const topics = await this.#subscribedTopics()
-    if (topics.length > 0) await host.cluster.topics(topics)
+    if (topics.length > 0) await host.cluster.topicsOnce(topics, this.#loop.signal)
     this.#joinedTopics = topics.join('\u0000')
     this.#lastSubscriptionCheck = Date.now()
     const owned = this.#cooperative ? host.owned() : []
     const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
-    const joined = await groupRequest(host, ApiKeys.JoinGroup,
+    const joined = await roundRequest(host, ApiKeys.JoinGroup,
       {
         groupId: host.groupId,
         sessionTimeoutMs: host.sessionTimeoutMs,
@@ -178,7 +178,7 @@ export class ClassicMembership implements Membership {
         protocols: this.#assignors.map((a) => ({ name: a.name, metadata })),
         reason: null,
       },
-      { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, retry: { retries: 10 }, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
+      { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
     )
     if (joined.errorCode === MEMBER_ID_REQUIRED) {
       this.memberId = joined.memberId
@@ -197,13 +197,13 @@ export class ClassicMembership implements Membership {
         return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, topics: s.topics, ownedPartitions: s.owned, generation: s.generation }
       })
       const allTopics = [...new Set(members.flatMap((m) => m.topics))]
-      const infos = allTopics.length > 0 ? await host.cluster.topics(allTopics).catch(() => []) : []
+      const infos = allTopics.length > 0 ? await host.cluster.topicsOnce(allTopics, this.#loop.signal).catch(() => []) : []
       const counts = new Map(infos.map((t) => [t.name, t.partitions.length]))
       this.#assignedCounts = counts
       const result = assignor.assign(members, counts)
       assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
     }
-    const synced = await groupRequest(host, ApiKeys.SyncGroup,
+    const synced = await roundRequest(host, ApiKeys.SyncGroup,
       {
         groupId: host.groupId,
         generationId: this.generationId,
@@ -251,9 +251,9 @@ export class ClassicMembership implements Membership {
 
   async #heartbeat(): Promise<void> {
     const host = this.#host
-    await groupRequest(host, ApiKeys.Heartbeat,
+    await roundRequest(host, ApiKeys.Heartbeat,
       { groupId: host.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: host.groupInstanceId },
-      { signal: this.#loop.signal, retry: { retries: 1 } },
+      { signal: this.#loop.signal },
     )
   }
 

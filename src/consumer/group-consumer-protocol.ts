@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys } from '../protocol/index.js'
 import type { Membership, MembershipHost } from './membership.js'
-import { assignmentByName, diffAssignment, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
+import { assignmentByName, diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 
 const UNKNOWN_MEMBER_ID = 25
@@ -100,7 +100,7 @@ export class ConsumerProtocolMembership implements Membership {
     const subscriptionKey = pattern ? `re:${pattern.source}` : `names:${[...topics].sort().join(',')}`
     const full = this.memberEpoch === 0 || this.#sentSubscription !== subscriptionKey
     const owned = host.owned()
-    if (pattern === null && topics.length > 0) await host.cluster.topics(topics).catch(() => undefined)
+    if (pattern === null && topics.length > 0) await host.cluster.topicsOnce(topics, this.#loop.signal).catch(() => undefined)
     const byTopic = new Map<string, number[]>()
     for (const tp of owned) {
       const id = host.cluster.topic(tp.topic)?.topicId
@@ -110,7 +110,7 @@ export class ConsumerProtocolMembership implements Membership {
       list.push(tp.partition)
     }
     const epochSent = this.memberEpoch
-    const response = await groupRequest(host, ApiKeys.ConsumerGroupHeartbeat,
+    const response = await roundRequest(host, ApiKeys.ConsumerGroupHeartbeat,
       (version) => ({
         groupId: host.groupId,
         memberId: this.memberId,

@@ -5,6 +5,7 @@
  * one round (join or heartbeat, and the wait before the next) and the meaning of its own error codes.
  */
 import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster, SendOptions } from '../network/cluster.js'
 import type { Apis } from '../protocol/index.js'
 import type { MembershipHost } from './membership.js'
@@ -17,6 +18,9 @@ import type { TopicPartition } from './types.js'
  * already handed over (to the other protocol) and the loop just ends. `retry`: the common rule applies — a
  * broker error that is not retriable is fatal, anything else is retried after `retryBackoffMs()`.
  */
+/** Failed rounds back off at most this long (Java's retry.backoff.max.ms). */
+const MAX_RETRY_BACKOFF_MS = 1000
+
 export type RoundFailure = 'rejoin' | 'fatal' | 'stop' | 'retry'
 
 export interface MembershipRounds {
@@ -41,6 +45,7 @@ export class MembershipLoop {
   /** Ends the member when failures have gone on for `unreachableTimeoutMs`, even in the middle of a round. */
   #unreachableTimer: NodeJS.Timeout | null = null
   #lastError: KafkaError | null = null
+  #failedRounds = 0
 
   constructor(host: MembershipLoopHost, rounds: MembershipRounds) {
     this.#host = host
@@ -147,6 +152,7 @@ export class MembershipLoop {
       try {
         await this.#rounds.round()
         this.#failingSince = null
+        this.#failedRounds = 0
         this.#clearUnreachable()
       } catch (error) {
         if (!this.#running) break
@@ -166,7 +172,9 @@ export class MembershipLoop {
         }
         if (outcome === 'retry') {
           this.#host.logger.debug({ error: kafkaError }, 'group request failed; retrying')
-          await this.pause(this.#rounds.retryBackoffMs())
+          // KIP-580, as the request policy: from the protocol's base, doubling while rounds keep failing.
+          const base = this.#rounds.retryBackoffMs()
+          await this.pause(backoffDelayMs(this.#failedRounds++, { initialBackoffMs: base, maxBackoffMs: Math.max(base, MAX_RETRY_BACKOFF_MS) }))
         }
       }
     }
@@ -181,9 +189,9 @@ const topLevelErrorCode = (response: { errorCode: number }): number => response.
 export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose'>
 
 /**
- * A request to the group's coordinator on this member's connection; finding the coordinator, and finding it
- * again after NOT_COORDINATOR, is the cluster's job. The response's top-level error code is raised unless
- * `options.errorCode` says otherwise.
+ * A request to the group's coordinator on this member's connection, retried under its own budget (for calls
+ * outside the loop, such as leaving); finding the coordinator, and finding it again after NOT_COORDINATOR, is the
+ * cluster's job. The response's top-level error code is raised unless `options.errorCode` says otherwise.
  */
 export function groupRequest<K extends GroupApiKey>(
   host: GroupRequestHost,
@@ -196,6 +204,27 @@ export function groupRequest<K extends GroupApiKey>(
     errorCode: topLevelErrorCode,
     ...options,
   })
+}
+
+/**
+ * One attempt of a round's request (join, sync, heartbeat): the membership loop is what retries, with its backoff,
+ * so the request itself never does. What a retriable failure proves stale (the coordinator, metadata) is dropped
+ * before the loop's next round.
+ */
+export async function roundRequest<K extends GroupApiKey>(
+  host: GroupRequestHost,
+  apiKey: K,
+  body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),
+  options: Omit<SendOptions, 'retry'> = {},
+): Promise<ResponseOf<K>> {
+  try {
+    return await groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
+  } catch (error) {
+    if (error instanceof KafkaError && error.retriable) {
+      host.cluster.handleRetriableError(error, { kind: 'coordinator', type: 'group', key: host.groupId })
+    }
+    throw error
+  }
 }
 
 /** What to give up (owned, no longer in the target) and what to take (in the target, not yet owned). */

@@ -10,7 +10,7 @@ import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { ApiKeys } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
-import { assignmentByName, type GroupRequestHost, groupRequest, MembershipLoop, type RoundFailure } from './membership-loop.js'
+import { assignmentByName, type GroupRequestHost, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { TopicPartition } from './types.js'
 
 const UNKNOWN_MEMBER_ID = 25
@@ -93,8 +93,8 @@ export class ShareMembership {
     const subscriptionKey = [...topics].sort().join(',')
     const full = this.memberEpoch === 0 || this.#sentSubscription !== subscriptionKey
     // Topic ids in the assignment are resolved through the metadata cache, so make sure it knows the topics.
-    if (full && topics.length > 0) await host.cluster.topics(topics).catch(() => undefined)
-    const response = await groupRequest(this.#coordinator, ApiKeys.ShareGroupHeartbeat,
+    if (full && topics.length > 0) await host.cluster.topicsOnce(topics, this.#loop.signal).catch(() => undefined)
+    const response = await roundRequest(this.#coordinator, ApiKeys.ShareGroupHeartbeat,
       {
         groupId: host.groupId,
         memberId: this.memberId,

@@ -356,11 +356,21 @@ export class Cluster {
     return names.map((n) => this.#topics.get(n)!)
   }
 
+  /**
+   * One attempt at metadata for `names` (a refresh when unknown or stale; the topic's error when still missing):
+   * for loops that retry on their own, such as a group member's rounds.
+   */
+  async topicsOnce(names: string[], signal?: AbortSignal): Promise<TopicInfo[]> {
+    this.addInterest(names)
+    await this.#topicsOnce(names, signal)
+    return names.map((n) => this.#topics.get(n)!)
+  }
+
   #needsRefresh(names: string[]): boolean {
     return Date.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs || names.some((n) => !this.#topics.has(n))
   }
 
-  async #topicsOnce(names: string[], signal: AbortSignal): Promise<void> {
+  async #topicsOnce(names: string[], signal: AbortSignal | undefined): Promise<void> {
     if (!this.#needsRefresh(names)) return
     await this.refreshMetadata(names, { signal })
     const missing = names.find((n) => !this.#topics.has(n))
