@@ -23,6 +23,8 @@ import {
   type TopicPartition,
 } from './internal.js'
 
+const { GROUP_ID_NOT_FOUND, UNSUPPORTED_VERSION } = ErrorCodes
+
 /** Per-partition OffsetCommit codes that are about the coordinator, not the partition: the group is retried whole. */
 const COORDINATOR_ERRORS = new Set<number>([ErrorCodes.COORDINATOR_LOAD_IN_PROGRESS, ErrorCodes.COORDINATOR_NOT_AVAILABLE, ErrorCodes.NOT_COORDINATOR])
 
@@ -153,8 +155,6 @@ export interface RemoveMemberResult {
   error: KafkaProtocolError | null
 }
 
-const GROUP_ID_NOT_FOUND = 69
-const UNSUPPORTED_VERSION = 35
 
 /** Groups live on every broker's share of `__consumer_offsets`: ask each broker and merge. */
 export async function listGroups(ctx: AdminContext, options: ListGroupsOptions = {}): Promise<GroupListing[]> {

@@ -5,8 +5,10 @@
  */
 import { pbkdf2, randomBytes } from 'node:crypto'
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { ApiKeys } from '../protocol/index.js'
+import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { ACL_OPERATIONS, type AclOperation, type AdminCallOptions, type AdminContext, itemError, send, throwIfError } from './internal.js'
+
+const { INVALID_REQUEST } = ErrorCodes
 
 export type AclResourceType = 'unknown' | 'any' | 'topic' | 'group' | 'cluster' | 'transactional-id' | 'delegation-token' | 'user'
 export type AclPatternType = 'unknown' | 'any' | 'match' | 'literal' | 'prefixed'
@@ -94,7 +96,6 @@ function described(a: {
   }
 }
 
-const INVALID_REQUEST = 42
 
 /** Why a binding cannot be created (a filter-only value where a concrete one is needed), or null. */
 function invalidBinding(b: AclBinding): string | null {

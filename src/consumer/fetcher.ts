@@ -11,11 +11,13 @@ import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
-import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
+import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
 import type { KafkaRecord } from '../records/types.js'
 import { request } from './request.js'
+
+const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR, INCONSISTENT_TOPIC_ID } = ErrorCodes
 
 export interface FetcherOptions {
   fetchMinBytes: number
@@ -193,11 +195,6 @@ interface FetchSession {
   topicIds: Map<string, string>
 }
 
-const OFFSET_OUT_OF_RANGE = 1
-const FETCH_SESSION_ID_NOT_FOUND = 70
-const INVALID_FETCH_SESSION_EPOCH = 71
-const FETCH_SESSION_TOPIC_ID_ERROR = 106
-const INCONSISTENT_TOPIC_ID = 103
 const UNDEFINED_EPOCH = -1
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 

@@ -5,7 +5,7 @@
  * away, and rejoins at once when it revoked something so the partitions reach their new owner.
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
-import { ApiKeys, messageCodecs } from '../protocol/index.js'
+import { ApiKeys, messageCodecs, ErrorCodes } from '../protocol/index.js'
 import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
 import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
 import type { Membership, MembershipHost } from './membership.js'
@@ -14,11 +14,8 @@ import type { MemberIdentity } from './offsets.js'
 import type { AssignorName, TopicPartition } from './types.js'
 import { listTopicNames } from './offsets.js'
 
-const ILLEGAL_GENERATION = 22
-const UNKNOWN_MEMBER_ID = 25
-const REBALANCE_IN_PROGRESS = 27
-const MEMBER_ID_REQUIRED = 79
-const FENCED_INSTANCE_ID = 82
+const { ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, MEMBER_ID_REQUIRED, FENCED_INSTANCE_ID } = ErrorCodes
+
 
 const SUBSCRIPTION_VERSION = 3
 /** A classic member re-checks its pattern's matches and (as leader) partition counts every this many heartbeats. */

@@ -7,14 +7,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
-import { ApiKeys } from '../protocol/index.js'
+import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import type { Membership, MembershipHost } from './membership.js'
 import { assignmentByName, diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 
-const UNKNOWN_MEMBER_ID = 25
-const FENCED_MEMBER_EPOCH = 110
-const UNSUPPORTED_VERSION = 35
+const { UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, UNSUPPORTED_VERSION } = ErrorCodes
+
 const LEAVE_EPOCH = -1
 const STATIC_LEAVE_EPOCH = -2
 

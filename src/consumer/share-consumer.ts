@@ -17,7 +17,7 @@ import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { untilAborted } from '../network/policy.js'
-import { ApiKeys, errorFromCode } from '../protocol/index.js'
+import { ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../protocol/generated/ShareFetchResponse.js'
 import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
@@ -26,6 +26,8 @@ import { DeserializationError } from './errors.js'
 import { request } from './request.js'
 import { ShareMembership } from './share-membership.js'
 import type { DeserializedOutput, Deserializer, DeserializerOption, TopicPartition } from './types.js'
+
+const { UNSUPPORTED_VERSION, UNKNOWN_MEMBER_ID, SHARE_SESSION_NOT_FOUND, INVALID_SHARE_SESSION_EPOCH } = ErrorCodes
 
 /**
  * `accept`, `release` and `reject` settle a record; `renew` (KIP-1222, Kafka 4.2+) only restarts its acquisition lock,
@@ -100,10 +102,6 @@ const ACQUIRE_MODE_CODES: Record<ShareAcquireMode, number> = { batch_optimized: 
 /** ShareFetch / ShareAcknowledge v2 (Kafka 4.2) brought the acquire mode and renew acknowledgements. */
 const RENEW_AND_ACQUIRE_MODE_VERSION = 2
 
-const UNSUPPORTED_VERSION = 35
-const UNKNOWN_MEMBER_ID = 25
-const SHARE_SESSION_NOT_FOUND = 122
-const INVALID_SHARE_SESSION_EPOCH = 123
 const INITIAL_EPOCH = 0
 const FINAL_EPOCH = -1
 const MAX_EPOCH = 2 ** 31 - 1

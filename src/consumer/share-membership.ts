@@ -8,13 +8,13 @@
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
-import { ApiKeys } from '../protocol/index.js'
+import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
 import { assignmentByName, type GroupRequestHost, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { TopicPartition } from './types.js'
 
-const UNKNOWN_MEMBER_ID = 25
-const FENCED_MEMBER_EPOCH = 110
+const { UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH } = ErrorCodes
+
 const LEAVE_EPOCH = -1
 /** Until the broker says otherwise (its share.heartbeat.interval.ms default). */
 const INITIAL_HEARTBEAT_INTERVAL_MS = 5000

@@ -26,11 +26,14 @@ import {
   encodeRequestFrameParts,
   errorFromCode,
   peekCorrelationId,
+  ErrorCodes,
 } from '../protocol/index.js'
 import { abortError } from './policy.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'
+
+const { UNSUPPORTED_VERSION, REBOOTSTRAP_REQUIRED } = ErrorCodes
 
 export interface ConnectionOptions {
   host: string
@@ -815,8 +818,6 @@ function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Er
   return ok
 }
 
-const UNSUPPORTED_VERSION = 35
-const REBOOTSTRAP_REQUIRED = 129
 /** Reported to brokers in ApiVersions (KIP-511). */
 const SOFTWARE_VERSION = '0.1.0'
 

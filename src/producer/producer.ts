@@ -22,7 +22,7 @@ import type { Cluster, TopicInfo } from '../network/cluster.js'
 import type { Connection } from '../network/connection.js'
 import { channels, type Logger, type ProduceChannelEvent } from '../network/instrumentation.js'
 import { isRetriable } from '../network/policy.js'
-import { apis, ApiKeys, errorFromCode } from '../protocol/index.js'
+import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { decodeRecordBatches, RecordBatchBuilder, type HeaderInput, type KafkaRecord, type RecordData } from '../records/index.js'
 import { RECORDS } from '../records/layout.js'
 import { resealRecordBatch } from '../records/reseal.js'
@@ -31,6 +31,8 @@ import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOpti
 import { partitionForKey, StickyPartitionCache } from './partitioner.js'
 import { resolveSerializer, type ResolvedSerializer } from './serializers.js'
 import { TransactionError, TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
+
+const { DUPLICATE_SEQUENCE_NUMBER, OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE } = ErrorCodes
 
 /**
  * One record to send. `K` and `V` are what the producer's key and value serializers take (`Buffer | string | null`
@@ -190,13 +192,6 @@ class PartitionState {
   }
 }
 
-const DUPLICATE_SEQUENCE_NUMBER = 46
-const OUT_OF_ORDER_SEQUENCE_NUMBER = 45
-const UNKNOWN_PRODUCER_ID = 59
-const INVALID_PRODUCER_EPOCH = 47
-const PRODUCER_FENCED = 90
-const RECORD_LIST_TOO_LARGE = 18
-const MESSAGE_TOO_LARGE = 10
 const MAX_SEQUENCE = 0x7fffffff
 /** How long a batch size learned from a MESSAGE_TOO_LARGE refusal holds before batchSize is tried again. */
 const LEARNED_BATCH_LIMIT_MS = 5 * 60_000
