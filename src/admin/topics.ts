@@ -4,7 +4,7 @@
  * admin does; describe uses the paginated DescribeTopicPartitions (KIP-966) where the broker has it.
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
-import { sleep } from '../network/policy.js'
+import { sleep } from '../network/abort.js'
 import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { type ConfigSource, configSourceName } from './configs.js'
 import {

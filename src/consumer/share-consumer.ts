@@ -16,7 +16,7 @@ import { KafkaError, KafkaProtocolError, ProtocolDecodeError } from '../errors.j
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
-import { untilAborted } from '../network/policy.js'
+import { abortable } from '../network/abort.js'
 import { ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../protocol/generated/ShareFetchResponse.js'
 import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
@@ -337,7 +337,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     // A ShareAcknowledge moves the session epoch, so it is never cut off mid-request: the caller stops waiting at
     // its deadline or signal, and the request (bounded by requestTimeoutMs) finishes in the background.
     const sending = this.#sendAcknowledgements(false)
-    return this.#cluster.withBudget(options, (budget) => untilAborted(sending, budget.signal))
+    return this.#cluster.withBudget(options, (budget) => abortable(sending, budget.signal))
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ShareConsumerMessage<K, V>> {
@@ -376,7 +376,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       // Past the deadline (or on abort) the connections are closed anyway: the broker then frees the records this
       // member held when their acquisition locks expire, and drops the member after its session timeout.
       await this.#cluster.withBudget({ timeoutMs: options.timeoutMs ?? CLOSE_TIMEOUT_MS, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
-        untilAborted(closing(), budget.signal),
+        abortable(closing(), budget.signal),
       ).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: close did not finish in time; closing the connections'))
     } finally {
       this.#buffer = []
@@ -411,7 +411,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       // One fetch round at a time, whichever iteration asked for it.
       const round = (this.#round ??= this.#fetchRound().finally(() => (this.#round = null)))
       if (!signal) await round
-      else if (await untilAborted(round, signal).then(() => false, (error: unknown) => (signal.aborted ? true : Promise.reject(error)))) {
+      else if (await abortable(round, signal).then(() => false, (error: unknown) => (signal.aborted ? true : Promise.reject(error)))) {
         return { done: true, value: undefined }
       }
     }

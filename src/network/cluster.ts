@@ -17,7 +17,8 @@ import { ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '.
 import { type ApiCodec, apis, ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
 import type { Connection, RequestOptions } from './connection.js'
 import { type Logger, silentLogger } from './instrumentation.js'
-import { Budget, DEFAULT_RETRY, type RetryOptions, staleness, throwIfAborted, untilAborted } from './policy.js'
+import { abortable, throwIfAborted } from './abort.js'
+import { Budget, DEFAULT_RETRY, type RetryOptions, staleness } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
 
 export interface ClusterOptions extends PoolOptions {
@@ -225,7 +226,7 @@ export class Cluster {
    * share requests.
    */
   refreshMetadata(topics: Iterable<string> | 'all' = [], options: { signal?: AbortSignal } = {}): Promise<void> {
-    return untilAborted(this.#sharedRefresh(topics), options.signal)
+    return abortable(this.#sharedRefresh(topics), options.signal)
   }
 
   /**
@@ -464,7 +465,7 @@ export class Cluster {
       lookup = this.#findCoordinator(type, key, this.pool.signal).finally(() => this.#coordinatorLookups.delete(cacheKey))
       this.#coordinatorLookups.set(cacheKey, lookup)
     }
-    return untilAborted(lookup, signal)
+    return abortable(lookup, signal)
   }
 
   /** Caches a coordinator found by a batched look-up (admin's FindCoordinator v4 for many keys). */

@@ -28,7 +28,7 @@ import {
   peekCorrelationId,
   ErrorCodes,
 } from '../protocol/index.js'
-import { abortError } from './policy.js'
+import { abortError } from './abort.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'

@@ -9,7 +9,7 @@
  */
 import { AuthenticationError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { errorCodes } from '../protocol/index.js'
-import { AbortedError } from './abort.js'
+import { abortError, ownAbortReason, sleep } from './abort.js'
 import { backoffDelayMs } from './backoff.js'
 
 export interface RetryOptions {
@@ -29,67 +29,6 @@ export function isRetriable(error: unknown): error is KafkaError {
 export function staleness(error: unknown): 'metadata' | 'coordinator' | null {
   if (error instanceof KafkaProtocolError) return errorCodes.get(error.code)?.refresh ?? null
   return null
-}
-
-/** Errors samsa itself aborts with (a deadline passing, a client closing): they reach the caller as they are. */
-const ownReasons = new WeakSet<object>()
-
-/** Marks `error` as the reason of one of samsa's own aborts (see `abortError`). */
-export function ownAbortReason<E extends KafkaError>(error: E): E {
-  ownReasons.add(error)
-  return error
-}
-
-/**
- * The error a fired signal stands for: samsa's own reasons (a deadline's TimeoutError, a closed client) as they
- * are, a caller's abort as an AbortError carrying the caller's reason.
- */
-export function abortError(signal: AbortSignal): KafkaError {
-  const reason: unknown = signal.reason
-  return typeof reason === 'object' && reason !== null && ownReasons.has(reason) ? (reason as KafkaError) : new AbortedError(reason)
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal)
-}
-
-/** Waits `ms`, ending early (rejecting) when `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortError(signal))
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(abortError(signal!))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/**
- * `promise`, or its signal's error if that fires first. For waits shared by several callers (a metadata refresh, a
- * coordinator look-up): one caller giving up leaves the shared work running for the others.
- */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise
-  if (signal.aborted) return Promise.reject(abortError(signal))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 export interface BudgetOptions {

@@ -10,7 +10,7 @@ import { isIP } from 'node:net'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from './backoff.js'
-import { ownAbortReason, sleep, untilAborted } from './policy.js'
+import { abortable, ownAbortReason, sleep } from './abort.js'
 import { Connection } from './connection.js'
 import { type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
@@ -95,7 +95,7 @@ export class ConnectionPool {
       opening = this.#open(broker, purpose, key, this.#closing.signal).finally(() => this.#opening.delete(key))
       this.#opening.set(key, opening)
     }
-    return untilAborted(opening, signal)
+    return abortable(opening, signal)
   }
 
   /** A connection that is already open to `broker` for `purpose`, without opening one. */
