@@ -5,6 +5,7 @@
  * whole request failed (unreachable cluster, a top-level error code, an unsupported broker).
  */
 import { KafkaError } from '../errors.js'
+import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
 import * as clusterOps from './cluster.js'
 import * as configs from './configs.js'
@@ -30,6 +31,7 @@ export class Admin {
   readonly #client: AdminClientContext
   readonly #ctx: Omit<AdminContext, 'budget'>
   #closed = false
+  readonly #closing = new AbortController()
 
   constructor(client: AdminClientContext, options: AdminOptions = {}) {
     this.#client = client
@@ -345,18 +347,22 @@ export class Admin {
     return this.#call(options, (ctx) => transactions.fenceProducers(ctx, transactionalIds, options))
   }
 
-  /** Runs one admin call under one budget: `options.timeoutMs` (else defaultApiTimeoutMs) and `options.signal`. */
+  /**
+   * Runs one admin call under one budget: `options.timeoutMs` (else defaultApiTimeoutMs), `options.signal`, and the
+   * client's closing, which ends every call still running.
+   */
   async #call<T>(options: AdminCallOptions | undefined, call: (ctx: AdminContext) => Promise<T>): Promise<T> {
     if (this.#closed) throw new KafkaError('The admin client is closed')
-    return this.#client.cluster.withBudget({ timeoutMs: options?.timeoutMs, signal: options?.signal }, (budget) =>
-      call({ ...this.#ctx, budget }),
-    )
+    const closing = this.#closing.signal
+    const signal = options?.signal ? anySignal([options.signal, closing]) : closing
+    return this.#client.cluster.withBudget({ timeoutMs: options?.timeoutMs, signal }, (budget) => call({ ...this.#ctx, budget }))
   }
 
-  /** Releases this client's hold on the shared connections. */
+  /** Releases this client's hold on the shared connections; calls still running reject with a KafkaError. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#closing.abort(ownAbortReason(new KafkaError('The admin client is closed')))
     this.#client.release()
   }
 

@@ -20,9 +20,8 @@ import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
-import { sleep } from '../network/abort.js'
 import { ErrorCodes } from '../protocol/index.js'
-import { AbortedError } from '../network/abort.js'
+import { AbortedError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
 import type { KafkaRecord } from '../records/types.js'
@@ -136,6 +135,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   #fatal: KafkaError | null = null
   #closed = false
   #closing: Promise<void> | null = null
+  /** Fired by close(): ends the application's calls still running (committed, position, commit …). */
+  readonly #closingCalls = new AbortController()
   #positionsTimer: NodeJS.Timeout | null = null
   /** Look-ups of positions that spent a whole budget in vain, in a row. */
   #positionFailures = 0
@@ -374,7 +375,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     let committed: CommittedOffset[] = []
     if (this.groupId) {
       try {
-        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null, this.#call({}), `group:${this.#instance}`)
+        committed = await fetchCommitted(this.#cluster, this.groupId, states, this.#membership?.identity() ?? null, this.#userCall({}), `group:${this.#instance}`)
       } catch (error) {
         this.#positionsFailed(error, 'could not read committed offsets', () => this.#initPositions(states.filter((s) => !s.revoked && s.needsPosition)))
         return
@@ -413,7 +414,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         this.#cluster,
         states.map((s) => ({ topic: s.topic, partition: s.partition, timestamp })),
         this.options.isolationLevel === 'read_committed' ? 1 : 0,
-        this.#call({}),
+        this.#userCall({}),
       )
       // A seek while the offsets were being listed wins over the reset it makes unnecessary.
       const stillResetting = (l: ListedOffset): PartitionState | undefined => {
@@ -427,7 +428,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       }
       // by_duration with nothing that recent: start at the end, as Java does.
       if (missing.length > 0) {
-        const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0, this.#call({}))
+        const latest = await listOffsets(this.#cluster, missing.map((m) => ({ ...m, timestamp: LATEST_TIMESTAMP })), this.options.isolationLevel === 'read_committed' ? 1 : 0, this.#userCall({}))
         for (const l of latest) stillResetting(l)?.setPosition(l.offset)
         missing = []
       }
@@ -933,7 +934,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   async position({ topic, partition }: TopicPartition, options: CallOptions = {}): Promise<bigint> {
     const state = this.#stateOf(topic, partition)
-    return this.#cluster.withBudget(this.#call(options), async (budget) => {
+    return this.#cluster.withBudget(this.#userCall(options), async (budget) => {
       while (state.needsPosition || state.position === null) {
         if (state.error) throw state.error
         // Waits on the consumer's own progress (positions are fetched in the background), not a retry.
@@ -946,7 +947,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   /** Committed offsets of the group for these partitions (null where none), within `timeoutMs`. */
   async committed(partitions: TopicPartition[], options: CallOptions = {}): Promise<CommittedOffset[]> {
     if (!this.groupId) throw new KafkaError('committed() needs a groupId')
-    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, this.#call(options), `group:${this.#instance}`)
+    return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, this.#userCall(options), `group:${this.#instance}`)
   }
 
   /** The earliest offset whose timestamp is at or after each given timestamp (offset -1n when none). */
@@ -955,22 +956,31 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       this.#cluster,
       partitions.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: BigInt(p.timestamp) })),
       this.options.isolationLevel === 'read_committed' ? 1 : 0,
-      this.#call(options),
+      this.#userCall(options),
     )
   }
 
   async beginningOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
-    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0, this.#call(options))
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0, this.#userCall(options))
   }
 
   async endOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
     const isolation = this.options.isolationLevel === 'read_committed' ? 1 : 0
-    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), isolation, this.#call(options))
+    return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), isolation, this.#userCall(options))
   }
 
   /** A call's bounds: its own `timeoutMs`, else this consumer's defaultApiTimeoutMs. */
   #call(options: CallOptions): CallOptions {
     return { signal: options.signal, timeoutMs: options.timeoutMs ?? this.options.defaultApiTimeoutMs }
+  }
+
+  /**
+   * An application's call, or a look-up of positions: also ended by close(), so no promise of this consumer stays
+   * pending, and no request goes out, after it. (Commits made while closing use `#call`.)
+   */
+  #userCall(options: CallOptions): CallOptions {
+    const closing = this.#closingCalls.signal
+    return { signal: options.signal ? anySignal([options.signal, closing]) : closing, timeoutMs: options.timeoutMs ?? this.options.defaultApiTimeoutMs }
   }
 
   /** Lag per assigned partition from the last fetch response's high watermark (no request). */
@@ -1001,7 +1011,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   async commit(options: CommitOptions = {}): Promise<void> {
     if (!this.groupId) throw new KafkaError('commit() needs a groupId')
-    const call = this.#call(options)
+    const call = this.#userCall(options)
     const work = options.offsets ? this.#commitList(options.offsets, call) : this.#commitStates([...this.#states.values()], call)
     if (options.sync === false) {
       work.catch((error: unknown) => this.#logger.warn({ error }, 'async commit failed'))
@@ -1118,6 +1128,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closing) return this.#closing
+    this.#closingCalls.abort(ownAbortReason(new KafkaError('The consumer is closed')))
     this.#closing = this.#close(options.timeoutMs ?? this.options.closeTimeoutMs)
     return this.#closing
   }
