@@ -196,6 +196,14 @@ async function findCoordinators(
   budget: Budget,
 ): Promise<Map<string, number | KafkaProtocolError>> {
   const found = new Map<string, number | KafkaProtocolError>()
+  // One cache for every client: keys whose coordinator is known are not looked up again (a stale one is dropped by
+  // the error that proves it, before the next round).
+  for (const key of keys) {
+    const cached = ctx.cluster.cachedCoordinator(type, key)
+    if (cached?.nodeId != null) found.set(key, cached.nodeId)
+  }
+  keys = keys.filter((key) => !found.has(key))
+  if (keys.length === 0) return found
   const response = await ctx.cluster.sendOnce(
     { kind: 'any' },
     apis[ApiKeys.FindCoordinator] as ApiCodec<unknown, ResponseOf<typeof ApiKeys.FindCoordinator>>,

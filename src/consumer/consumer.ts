@@ -22,6 +22,7 @@ import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
 import { ErrorCodes } from '../protocol/index.js'
 import { AbortedError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
+import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
 import type { KafkaRecord } from '../records/types.js'
@@ -366,7 +367,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#positionsTimer = setTimeout(() => {
       this.#positionsTimer = null
       if (!this.#closed && !this.#closing) void again().then(() => (this.#positionFailures = 0))
-    }, this.#cluster.retryOptions.maxBackoffMs)
+    }, backoffDelayMs(this.#positionFailures - 1, this.#cluster.retryOptions))
   }
 
   /** Committed offsets for a group member, else the reset policy. */

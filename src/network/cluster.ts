@@ -468,6 +468,11 @@ export class Cluster {
     return abortable(lookup, signal)
   }
 
+  /** The cached coordinator of `type`/`key`, if one is known (no look-up). */
+  cachedCoordinator(type: CoordinatorType, key: string): BrokerAddress | undefined {
+    return this.#coordinators.get(`${type}:${key}`)
+  }
+
   /** Caches a coordinator found by a batched look-up (admin's FindCoordinator v4 for many keys). */
   rememberCoordinator(type: CoordinatorType, key: string, address: BrokerAddress): void {
     this.#coordinators.set(`${type}:${key}`, address)
