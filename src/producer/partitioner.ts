@@ -2,8 +2,8 @@
  * Partitioning that places records exactly where the Java producer would:
  * - an explicit partition wins;
  * - a keyed record goes to toPositive(murmur2(keyBytes)) % partitionCount (Java's BuiltInPartitioner);
- * - an unkeyed record sticks to one partition until that partition's batch is full or sent (KIP-480 "sticky"),
- *   then moves on, spreading load without splitting small batches.
+ * - an unkeyed record sticks to one partition until about a batch's worth of bytes has gone there (KIP-794),
+ *   then moves on, spreading load without splitting batches.
  */
 
 /** Kafka's murmur2 (the Java client's Utils.murmur2): 32-bit, seed 0x9747b28c, little-endian 4-byte blocks. */
@@ -54,29 +54,55 @@ export interface PartitionerContext {
 /** A custom partitioner returns a partition index, or undefined to fall back to the default behaviour. */
 export type Partitioner = (context: PartitionerContext) => number | undefined
 
-/** Per-topic sticky partition for unkeyed records; the accumulator calls `onNewBatch` when that batch closes. */
+/**
+ * Per-topic sticky partition for unkeyed records, as Java's BuiltInPartitioner (KIP-794): the producer reports the
+ * bytes each sticky record added (`onAppended`), and the partition moves on after `batchSize` bytes once its batches
+ * are full, or after 2 × `batchSize` bytes in any case. The next partition is drawn uniformly from those with a
+ * leader (or from all when none has), and may be the same one again, as in Java.
+ */
 export class StickyPartitionCache {
-  readonly #current = new Map<string, number>()
+  readonly #current = new Map<string, { partition: number; producedBytes: number }>()
+  readonly #random: () => number
+
+  constructor(random: () => number = Math.random) {
+    this.#random = random
+  }
 
   partition(topic: string, partitionCount: number, available: readonly number[]): number {
     const current = this.#current.get(topic)
-    if (current !== undefined && current < partitionCount) return current
-    return this.#next(topic, partitionCount, available, -1)
+    if (current !== undefined && current.partition < partitionCount) return current.partition
+    return this.#next(topic, partitionCount, available)
   }
 
-  /** The sticky partition's batch was completed: pick another partition (never the same one when there is a choice). */
-  onNewBatch(topic: string, partitionCount: number, available: readonly number[], previous: number): void {
-    if (this.#current.get(topic) !== previous) return
-    this.#next(topic, partitionCount, available, previous)
+  /** Before appending to a partition with no open batch: moves on when batchSize bytes already went there. */
+  beforeAppend(topic: string, batchSize: number, partitionCount: number, available: readonly number[]): number {
+    const current = this.#current.get(topic)
+    if (current === undefined || current.partition >= partitionCount) return this.#next(topic, partitionCount, available)
+    if (current.producedBytes >= batchSize) return this.#next(topic, partitionCount, available)
+    return current.partition
   }
 
-  #next(topic: string, partitionCount: number, available: readonly number[], previous: number): number {
-    const candidates = available.length > 0 ? available : Array.from({ length: partitionCount }, (_, i) => i)
-    let choice = candidates[Math.floor(Math.random() * candidates.length)]!
-    if (candidates.length > 1) {
-      while (choice === previous) choice = candidates[Math.floor(Math.random() * candidates.length)]!
+  onAppended(
+    topic: string,
+    partition: number,
+    appendedBytes: number,
+    batchSize: number,
+    batchesFull: boolean,
+    partitionCount: number,
+    available: readonly number[],
+  ): void {
+    const current = this.#current.get(topic)
+    if (current === undefined || current.partition !== partition) return
+    current.producedBytes += appendedBytes
+    if ((current.producedBytes >= batchSize && batchesFull) || current.producedBytes >= 2 * batchSize) {
+      this.#next(topic, partitionCount, available)
     }
-    this.#current.set(topic, choice)
+  }
+
+  #next(topic: string, partitionCount: number, available: readonly number[]): number {
+    const choice =
+      available.length > 0 ? available[Math.floor(this.#random() * available.length)]! : Math.floor(this.#random() * partitionCount)
+    this.#current.set(topic, { partition: choice, producedBytes: 0 })
     return choice
   }
 }

@@ -196,6 +196,12 @@ const MAX_SEQUENCE = 0x7fffffff
 /** How long a batch size learned from a MESSAGE_TOO_LARGE refusal holds before batchSize is tried again. */
 const LEARNED_BATCH_LIMIT_MS = 5 * 60_000
 
+/** No batch of the partition is still taking records: the last one is full or already sealed for sending, or none. */
+function batchesFull(queue: readonly ProducerBatch[] | undefined): boolean {
+  const last = queue === undefined || queue.length === 0 ? null : queue[queue.length - 1]!
+  return last === null || last.full || last.sealed !== null
+}
+
 export class ProducerClosedError extends KafkaError {
   constructor(message = 'The producer is closed') {
     super(message)
@@ -208,6 +214,8 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #logger: Logger
   readonly #options: ResolvedProducerOptions
   readonly #sticky = new StickyPartitionCache()
+  /** Whether the last #choosePartition left the choice to the sticky partitioner (KIP-794 counts only those). */
+  #stickyChoice = false
   /** Every partition this producer has written to, for the sender's sweeps. */
   readonly #partitions: PartitionState[] = []
   readonly #statesByTopic = new Map<string, Array<PartitionState | undefined>>()
@@ -565,9 +573,14 @@ export class Producer<K = RecordData, V = RecordData> {
         if (group.settled) return null
         this.#checkGeneration(generation)
         const message = messages[messageIndex]!
-        const partition = this.#choosePartition(topic, info, message)
+        let partition = this.#choosePartition(topic, info, message)
+        // As Java checks before appending: a sticky partition whose batches are all full or gone (sent) moves on
+        // once batchSize bytes went to it, so records sent one at a time switch at batchSize too.
+        if (this.#stickyChoice && batchesFull(states[partition]?.queue)) {
+          partition = this.#sticky.beforeAppend(topic, this.#options.batchSize, info.partitions.length, availablePartitions(info))
+        }
         const state = states[partition] ?? this.#newPartitionState(states, topic, partition)
-        const wait = this.#append(state, message, group, index, info, generation, signal)
+        const wait = this.#append(state, message, group, index, info, generation, signal, this.#stickyChoice)
         if (wait) {
           const at = recordIndex
           const next = messageIndex + 1
@@ -580,6 +593,7 @@ export class Producer<K = RecordData, V = RecordData> {
   }
 
   #choosePartition(topic: string, info: TopicInfo, message: ProducerMessage): number {
+    this.#stickyChoice = false
     const count = info.partitions.length
     if (message.partition !== undefined) {
       if (!Number.isInteger(message.partition) || message.partition < 0 || message.partition >= count) {
@@ -597,6 +611,7 @@ export class Producer<K = RecordData, V = RecordData> {
       }
     }
     if (key !== null) return partitionForKey(key, count)
+    this.#stickyChoice = true
     return this.#sticky.partition(topic, count, availablePartitions(info))
   }
 
@@ -609,14 +624,17 @@ export class Producer<K = RecordData, V = RecordData> {
     info: TopicInfo,
     generation: number,
     signal: AbortSignal | undefined,
+    sticky: boolean,
   ): Promise<void> | null {
     const timestamp = message.timestamp === undefined ? Date.now() : Number(message.timestamp)
     const queue = state.queue
     const open = queue.length > 0 ? queue[queue.length - 1]! : null
     if (open && !open.full && open.sealed === null) {
+      const before = open.builder.sizeInBytes
       if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, state.batchLimit) >= 0) {
         this.#recordOwner(open, timestamp, group, index)
         if (open.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(open, info)
+        if (sticky) this.#stickyAppended(state, open.builder.sizeInBytes - before, info)
         return null
       }
       this.#closeBatch(open, info)
@@ -639,15 +657,24 @@ export class Producer<K = RecordData, V = RecordData> {
           this.#releaseMemory(reserve)
           throw error
         }
-        this.#openBatchWith(state, message, timestamp, group, index, reserve, info)
+        this.#openBatchWith(state, message, timestamp, group, index, reserve, info, sticky)
       })
     }
     this.#bufferUsed += reserve
-    this.#openBatchWith(state, message, timestamp, group, index, reserve, info)
+    this.#openBatchWith(state, message, timestamp, group, index, reserve, info, sticky)
     return null
   }
 
-  #openBatchWith(state: PartitionState, message: ProducerMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo): void {
+  /**
+   * KIP-794, as Java's BuiltInPartitioner: the sticky partition of unkeyed records moves on once `batchSize` bytes
+   * have been produced to it and no batch of it is still open (the last one full, sent or none), or once
+   * 2 × `batchSize` bytes have been produced whatever the batches.
+   */
+  #stickyAppended(state: PartitionState, appendedBytes: number, info: TopicInfo): void {
+    this.#sticky.onAppended(state.topic, state.partition, appendedBytes, this.#options.batchSize, batchesFull(state.queue), info.partitions.length, availablePartitions(info))
+  }
+
+  #openBatchWith(state: PartitionState, message: ProducerMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo, sticky: boolean): void {
     const now = Date.now()
     if (state.batchLimit < state.batchSize && now >= state.batchLimitRelaxAt) state.batchLimit = state.batchSize
     const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional)
@@ -657,6 +684,8 @@ export class Producer<K = RecordData, V = RecordData> {
     this.#recordOwner(batch, timestamp, group, index)
     if (batch.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(batch, info)
     else this.#scheduleDrain(this.#options.lingerMs)
+    // As Java counts a new batch: the record with the batch's header.
+    if (sticky) this.#stickyAppended(state, batch.builder.sizeInBytes, info)
   }
 
   #recordOwner(batch: ProducerBatch, timestamp: number, group: SendGroup, index: number): void {
@@ -669,7 +698,6 @@ export class Producer<K = RecordData, V = RecordData> {
     if (batch.full) return
     batch.full = true
     const state = batch.partitionState
-    this.#sticky.onNewBatch(state.topic, info.partitions.length, availablePartitions(info), state.partition)
     // With requests already in flight to this partition's leader, the next response sweeps every ready batch into
     // one request; draining now would send this batch alone and use up an in-flight slot.
     const leader = info.partitions[state.partition]?.leader ?? -1

@@ -210,6 +210,24 @@ export class JavaClientReference {
     return rows
   }
 
+  /**
+   * The Java producer sends `count` unkeyed records of `valueBytes` one at a time (each waited for) with its default
+   * partitioner; the partition of each, in order.
+   */
+  async produceUnkeyed(options: { bootstrap: string; topic: string; count: number; valueBytes: number; lingerMs: number; batchSize: number }): Promise<number[]> {
+    const answer = await this.#jvm.request({
+      op: 'produceUnkeyed',
+      bootstrap: options.bootstrap,
+      topic: options.topic,
+      count: new JsonNumber(String(options.count)),
+      valueBytes: new JsonNumber(String(options.valueBytes)),
+      lingerMs: new JsonNumber(String(options.lingerMs)),
+      batchSize: new JsonNumber(String(options.batchSize)),
+    })
+    if (answer.ok !== true) throw new Error(`ClientReference produceUnkeyed failed: ${String(answer.error)}`)
+    return (answer.partitions as JsonValue[]).map((value) => (value as JsonNumber).toNumber())
+  }
+
   close(): Promise<void> {
     return this.#jvm.close()
   }

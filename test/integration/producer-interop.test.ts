@@ -340,4 +340,48 @@ describe('keyed partitioning matches the Java producer', () => {
     expect(wrong).toEqual([])
     expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1)
   })
+
+  it('unkeyed records sent one at a time move partition as the Java producer does (KIP-794)', async () => {
+    // 300 records of 1 000 bytes, each send awaited, lingerMs 5, batchSize 16 384, 6 partitions: every batch leaves
+    // by linger with one record, so only the bytes produced to the sticky partition decide when it moves on.
+    const settings = { count: 300, valueBytes: 1000, lingerMs: 5, batchSize: 16_384 }
+    const javaTopic = `interop-unkeyed-java-${RUN}`
+    const samsaTopic = `interop-unkeyed-samsa-${RUN}`
+    await createTopic(javaTopic, 6)
+    await createTopic(samsaTopic, 6)
+    const javaPartitions = await java.produceUnkeyed({ bootstrap, topic: javaTopic, ...settings })
+    const producer = kafka.producer({ lingerMs: settings.lingerMs, batchSize: settings.batchSize })
+    const samsaPartitions: number[] = []
+    try {
+      const value = Buffer.alloc(settings.valueBytes)
+      for (let i = 0; i < settings.count; i++) {
+        const [metadata] = await producer.send({ topic: samsaTopic, messages: [{ value }] })
+        samsaPartitions.push(metadata!.partition)
+      }
+    } finally {
+      await producer.close()
+    }
+    // Where a partition is left: the stretches between moves. A move may draw the same partition again (Java's
+    // draw allows it), which joins two stretches, so the shortest complete stretch is the one to compare.
+    const stretches = (partitions: number[]): number[] => {
+      const lengths: number[] = []
+      let run = 1
+      for (let i = 1; i < partitions.length; i++) {
+        if (partitions[i] === partitions[i - 1]) run++
+        else {
+          lengths.push(run)
+          run = 1
+        }
+      }
+      return lengths // the last, unfinished stretch is left out
+    }
+    const javaStretches = stretches(javaPartitions)
+    const samsaStretches = stretches(samsaPartitions)
+    const summary = `Java ${JSON.stringify(javaStretches)}, samsa ${JSON.stringify(samsaStretches)}`
+    expect(javaStretches.length).toBeGreaterThanOrEqual(3)
+    expect({ summary, moves: samsaStretches.length >= 3 }).toEqual({ summary, moves: true })
+    // Same switching point: 2 x batchSize bytes of ~1 KiB records (record overhead and batch headers included).
+    expect({ summary, gap: Math.abs(Math.min(...samsaStretches) - Math.min(...javaStretches)) <= 1 }).toEqual({ summary, gap: true })
+    expect(new Set(samsaPartitions).size).toBeGreaterThanOrEqual(Math.min(4, new Set(javaPartitions).size))
+  }, 120_000)
 })

@@ -20,12 +20,50 @@ describe('murmur2', () => {
   })
 })
 
-describe('StickyPartitionCache', () => {
-  it('sticks to one partition until its batch completes, then moves to another', () => {
-    const cache = new StickyPartitionCache()
-    const first = cache.partition('t', 6, [0, 1, 2, 3, 4, 5])
-    for (let i = 0; i < 100; i++) expect(cache.partition('t', 6, [0, 1, 2, 3, 4, 5])).toBe(first)
-    cache.onNewBatch('t', 6, [0, 1, 2, 3, 4, 5], first)
-    expect(cache.partition('t', 6, [0, 1, 2, 3, 4, 5])).not.toBe(first)
+describe('StickyPartitionCache (KIP-794)', () => {
+  const all = [0, 1, 2, 3, 4, 5]
+  /** A random source that walks the given partitions in order (as fractions of 6). */
+  const sequence = (...picks: number[]): (() => number) => {
+    let i = 0
+    return () => (picks[i++ % picks.length]! + 0.5) / 6
+  }
+
+  it('stays on a partition until batchSize bytes went there and its batches are full', () => {
+    const cache = new StickyPartitionCache(sequence(2, 4))
+    expect(cache.partition('t', 6, all)).toBe(2)
+    cache.onAppended('t', 2, 16_000, 16_384, true, 6, all)
+    expect(cache.partition('t', 6, all)).toBe(2) // below batchSize
+    cache.onAppended('t', 2, 1_000, 16_384, false, 6, all)
+    expect(cache.partition('t', 6, all)).toBe(2) // past batchSize, but the batch is not full yet
+    cache.onAppended('t', 2, 100, 16_384, true, 6, all)
+    expect(cache.partition('t', 6, all)).toBe(4)
+  })
+
+  it('moves on after 2 x batchSize bytes even when every batch left by linger (records sent one at a time)', () => {
+    const cache = new StickyPartitionCache(sequence(1, 3))
+    expect(cache.partition('t', 6, all)).toBe(1)
+    for (let i = 0; i < 31; i++) cache.onAppended('t', 1, 1_050, 16_384, false, 6, all)
+    expect(cache.partition('t', 6, all)).toBe(1) // 32 550 bytes < 32 768
+    cache.onAppended('t', 1, 1_050, 16_384, false, 6, all)
+    expect(cache.partition('t', 6, all)).toBe(3)
+  })
+
+  it('before appending to a partition with no open batch, moves on once batchSize bytes went there', () => {
+    const cache = new StickyPartitionCache(sequence(0, 5))
+    expect(cache.partition('t', 6, all)).toBe(0)
+    cache.onAppended('t', 0, 16_000, 16_384, false, 6, all)
+    expect(cache.beforeAppend('t', 16_384, 6, all)).toBe(0)
+    cache.onAppended('t', 0, 1_000, 16_384, false, 6, all)
+    expect(cache.beforeAppend('t', 16_384, 6, all)).toBe(5)
+    expect(cache.partition('t', 6, all)).toBe(5)
+  })
+
+  it('counts only the sticky partition, and draws from partitions that have a leader', () => {
+    const cache = new StickyPartitionCache(sequence(0, 4)) // as fractions: 1st of 2, then 2nd of 2
+    expect(cache.partition('t', 6, [3, 5])).toBe(3)
+    cache.onAppended('t', 4, 100_000, 16_384, true, 6, [3, 5]) // a keyed record elsewhere
+    expect(cache.partition('t', 6, [3, 5])).toBe(3)
+    cache.onAppended('t', 3, 40_000, 16_384, false, 6, [3, 5])
+    expect(cache.partition('t', 6, [3, 5])).toBe(5)
   })
 })
