@@ -113,6 +113,16 @@ export declare interface Consumer<K = Buffer | null, V = Buffer | null> {
  * K and V are what `message.key` and `message.value` hold: `Buffer | null` without deserializers. `kafka.consumer()`
  * infers them from `keyDeserializer` / `valueDeserializer`.
  */
+let crash: (consumer: Consumer<unknown, unknown>) => Promise<void>
+
+/**
+ * For fault tests, not exported from the package: stops `consumer` as a crashed process would — no commit, no
+ * leave, heartbeats and fetches just stop — so a test can watch the group expire the member.
+ */
+export function simulateConsumerCrash(consumer: Consumer<unknown, unknown>): Promise<void> {
+  return crash(consumer)
+}
+
 export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter implements AsyncIterable<ConsumerMessage<K, V>> {
   readonly groupId: string | null
   readonly options: Resolved & Pick<ConsumerOptions, OptionalOptions>
@@ -1172,11 +1182,12 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     }
   }
 
-  /**
-   * Test support: stops as a crashed process would — no commit, no leave, heartbeats and fetches just stop — so
-   * fault tests can watch the group expire the member. Not part of the public API.
-   */
-  async _simulateCrash(): Promise<void> {
+  static {
+    crash = (consumer) => consumer.#crash()
+  }
+
+  /** Stops as a crashed process would: see `simulateConsumerCrash`. */
+  async #crash(): Promise<void> {
     this.#fetcher.stop()
     if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
     if (this.#pollTimer) clearInterval(this.#pollTimer)

@@ -6,7 +6,7 @@
  * instance resumes at the committed offsets, and a read_committed reader of the output sees every input exactly once.
  */
 import { Kafka } from '../../src/kafka.js'
-import type { Consumer } from '../../src/consumer/consumer.js'
+import { type Consumer, simulateConsumerCrash } from '../../src/consumer/consumer.js'
 import type { Producer } from '../../src/producer/producer.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { brokers, createTopic, newCluster, newConsumer, produce, uniqueName, values } from './consumer-support.js'
@@ -46,7 +46,7 @@ describe('exactly-once pipeline', () => {
         await producer.send({ topic: output, messages: batch.messages.map((m) => ({ key: m.key, value: `out:${m.value!.toString()}`, partition: m.partition })) })
         if (crashAfter !== null && committedTransactions === crashAfter) {
           await producer.flush() // the output is in the log, uncommitted, when the process dies
-          await consumer._simulateCrash()
+          await simulateConsumerCrash(consumer)
           return
         }
         const last = batch.messages[batch.messages.length - 1]!

@@ -4,7 +4,7 @@
  * pass a record nobody processed.
  */
 import type { Cluster } from '../../src/network/cluster.js'
-import type { Consumer } from '../../src/consumer/consumer.js'
+import { type Consumer, simulateConsumerCrash } from '../../src/consumer/consumer.js'
 import type { GroupProtocol, AssignorName } from '../../src/consumer/types.js'
 import { createTopic, newCluster, newConsumer, produce, uniqueName, values, waitFor } from './consumer-support.js'
 
@@ -75,7 +75,7 @@ describe.each([
     await b.consumer.close()
     await b.loop
     // a dies without leaving: the coordinator expires it after the session timeout.
-    await a.consumer._simulateCrash()
+    await simulateConsumerCrash(a.consumer)
     for (let p = 0; p < PARTITIONS; p++) await produce(cluster, topic, p, values(perPartition, 'third', p))
     const total = PARTITIONS * perPartition * 3
     await waitFor(() => processed.size === total, 110_000, `all ${total} records processed (have ${processed.size})`)
