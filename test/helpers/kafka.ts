@@ -181,7 +181,9 @@ export function kafkaStatus(name: string): Promise<HarnessInstance> {
 
 /** SIGKILL one node. */
 export async function killKafkaNode(name: string, nodeId: number): Promise<void> {
-  await harnessJson<{ killed: boolean }>(['kill', '--name', name, '--node', String(nodeId)], 30_000)
+  const { killed } = await harnessJson<{ killed: boolean }>(['kill', '--name', name, '--node', String(nodeId)], 30_000)
+  // A kill that found no process would let a fault test pass without any fault.
+  if (!killed) throw new Error(`harness: node ${nodeId} of '${name}' had no process to kill`)
 }
 
 /** Starts a node again with its old config, ports and data; resolves once it answers requests. */
