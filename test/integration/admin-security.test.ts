@@ -10,8 +10,6 @@ import { describeWithEnv } from '../helpers/kafka.js'
 import { eventually, openAdmin, openCluster, produceValues, type TestAdmin, uniqueName } from './admin-support.js'
 
 const saslBrokers = () => process.env.KAFKA_SASL_BROKERS!.split(',')
-const noop = () => undefined
-const silent = { debug: noop, info: noop, warn: noop, error: noop }
 
 describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: ACLs', () => {
   let t: TestAdmin
@@ -145,7 +143,7 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: SCRAM credentials', () => {
 
     const login = async (mechanism: 'scram-sha-256' | 'scram-sha-512', password: string) => {
       const cluster = openCluster(saslBrokers(), { mechanism, username: user, password })
-      const admin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+      const admin = new Admin({ cluster, release: () => cluster.close() })
       try {
         return await admin.describeCluster()
       } finally {
@@ -180,13 +178,13 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: delegation tokens', () => {
   beforeAll(() => {
     // Tokens are only issued to a principal that authenticated with SASL (and not with a token itself).
     const cluster = openCluster(saslBrokers(), { mechanism: 'scram-sha-256', username: 'admin', password: 'admin-secret' })
-    admin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+    admin = new Admin({ cluster, release: () => cluster.close() })
   })
   afterAll(() => admin.close())
 
   const withTokenLogin = async <T>(tokenId: string, hmac: Buffer, use: (tokenAdmin: Admin) => Promise<T>, extensions = { tokenauth: 'true' }): Promise<T> => {
     const cluster = openCluster(saslBrokers(), new ScramMechanism('sha256', tokenId, hmac.toString('base64'), undefined, extensions))
-    const tokenAdmin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+    const tokenAdmin = new Admin({ cluster, release: () => cluster.close() })
     try {
       return await use(tokenAdmin)
     } finally {
@@ -215,7 +213,7 @@ describeWithEnv(['KAFKA_SASL_BROKERS'], 'Admin: delegation tokens', () => {
     // Only the owner and the renewers may renew or expire a token, not the principal that requested it.
     await expect(admin.expireDelegationToken(token.hmac)).rejects.toMatchObject({ errorName: 'DELEGATION_TOKEN_OWNER_MISMATCH' })
     const samsaCluster = openCluster(saslBrokers(), { mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' })
-    const asOwner = new Admin({ cluster: samsaCluster, clientId: 'samsa-admin-test', logger: silent, release: () => samsaCluster.close() })
+    const asOwner = new Admin({ cluster: samsaCluster, release: () => samsaCluster.close() })
     try {
       expect(await asOwner.expireDelegationToken(token.hmac)).toBeLessThanOrEqual(Date.now())
     } finally {

@@ -32,12 +32,9 @@ export function openCluster(brokers: string[], sasl?: SaslConfig): Cluster {
 
 export function openAdmin(brokers: string[] = bootstrapList()): TestAdmin {
   const cluster = openCluster(brokers)
-  const admin = new Admin({ cluster, clientId: 'samsa-admin-test', logger: silent, release: () => cluster.close() })
+  const admin = new Admin({ cluster, release: () => cluster.close() })
   return { admin, cluster, close: () => admin.close() }
 }
-
-const noop = () => undefined
-const silent = { debug: noop, info: noop, warn: noop, error: noop }
 
 let counter = 0
 export function uniqueName(label: string): string {

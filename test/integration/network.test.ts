@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { Connection } from '../../src/network/connection.js'
 import { Cluster, parseHostPort } from '../../src/network/cluster.js'
 import { saslMechanismFrom } from '../../src/network/sasl/index.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { apis, ApiKeys, type AnyApiCodec } from '../../src/protocol/index.js'
 import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
 import { AbortedError } from '../../src/network/abort.js'
 
@@ -56,7 +56,7 @@ describe('Connection', () => {
           : kind === ApiKeys.DescribeCluster
             ? { includeClusterAuthorizedOperations: false }
             : { clientSoftwareName: 'samsa', clientSoftwareVersion: '0' }
-      promises.push(connection.send(apis[kind]!, body as never).then((response) => ({ kind, response })))
+      promises.push(connection.send(apis[kind] as AnyApiCodec, body).then((response) => ({ kind, response })))
       maxInFlight = Math.max(maxInFlight, connection.inFlightCount)
     }
     const order: number[] = []
@@ -195,7 +195,7 @@ describeSasl('SASL (harness listener)', () => {
         sasl: saslMechanismFrom({ mechanism, username: 'samsa', password: 'wrong-password-xyz' }),
       })
       await expect(attempt).rejects.toBeInstanceOf(AuthenticationError)
-      const error = await attempt.catch((e: Error) => e)
+      const error = (await attempt.catch((e: unknown) => e)) as AuthenticationError
       expect(String(error.message)).not.toContain('wrong-password-xyz')
       expect(JSON.stringify(error)).not.toContain('wrong-password-xyz')
     })

@@ -3,7 +3,7 @@
  * Fetch requests), the `transaction(fn)` helper with `sendOffsets` (the Java consumer is the read_committed /
  * read_uncommitted witness, the admin client reads the committed group offsets), and the `samsa:produce`
  * diagnostics channel. The serializer generics are checked by compiling a snippet with the TypeScript compiler,
- * since test files themselves are not type-checked.
+ * since jest runs test files without type-checking them.
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,7 +16,8 @@ import { KafkaError, KafkaProtocolError } from '../../src/errors.js'
 import type { ProduceChannelEvent } from '../../src/network/instrumentation.js'
 import type { KafkaRecord } from '../../src/records/index.js'
 import { partitionForKey } from '../../src/producer/partitioner.js'
-import type { Transaction } from '../../src/producer/producer.js'
+import type { ProducerMessage, Transaction } from '../../src/producer/producer.js'
+import type { StringSerializable } from '../../src/producer/serializers.js'
 import { readTopicWithJava } from '../helpers/java-clients.js'
 import { testBrokers } from '../helpers/kafka.js'
 import { fetchAllRecords } from '../helpers/raw-records.js'
@@ -57,7 +58,7 @@ describe('serializers', () => {
     const producer = kafka.producer({ keySerializer: 'string', valueSerializer: 'json', lingerMs: 2 })
     const plain = kafka.producer({ lingerMs: 2 })
     try {
-      const orders = [
+      const orders: Array<ProducerMessage<StringSerializable, unknown>> = [
         { key: 42, value: { id: 42, items: ['a', 'b'], total: 9.5 }, headers: { source: 'web', trace: null } },
         { key: 'c-7', value: [1, 'two', { three: 3 }], headers: { source: 'batch' } },
         { key: true, value: 'just a string' },

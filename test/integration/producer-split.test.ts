@@ -8,7 +8,8 @@ import { Kafka } from '../../src/kafka.js'
 import type { Admin } from '../../src/admin/admin.js'
 import { KafkaProtocolError } from '../../src/errors.js'
 import type { Logger } from '../../src/network/instrumentation.js'
-import type { Producer, ProducerMessage, ProducerOptions, RecordMetadata } from '../../src/producer/producer.js'
+import type { ProducerOptions } from '../../src/producer/options.js'
+import type { ProducerMessage, RecordMetadata, Transaction } from '../../src/producer/producer.js'
 import { javaClientsClasspath, readTopicWithJava, type IsolationLevel, type JavaConsumedRecord } from '../helpers/java-clients.js'
 import { testBrokers } from '../helpers/kafka.js'
 import { seededBytes } from '../helpers/raw-records.js'
@@ -74,7 +75,7 @@ function numberedMessages(count: number, valueBytes: (i: number) => Buffer): Pro
  * Sends the messages as many concurrent `send` calls (so batches of many records, from many callers, form during
  * linger) and returns each message's metadata in message order.
  */
-async function sendInChunks(producer: Producer, topic: string, messages: ProducerMessage[], chunk: number): Promise<RecordMetadata[]> {
+async function sendInChunks(producer: Pick<Transaction, 'send'>, topic: string, messages: ProducerMessage[], chunk: number): Promise<RecordMetadata[]> {
   const calls: Array<Promise<RecordMetadata[]>> = []
   for (let from = 0; from < messages.length; from += chunk) calls.push(producer.send({ topic, messages: messages.slice(from, from + chunk) }))
   return (await Promise.all(calls)).flat()

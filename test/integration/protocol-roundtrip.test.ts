@@ -37,7 +37,7 @@ describe('generated codecs against a real broker', () => {
     expect(brokerVersions.get(ApiKeys.Metadata)!.maxVersion).toBeGreaterThanOrEqual(12)
     expect(brokerVersions.has(ApiKeys.CreateTopics)).toBe(true)
     // Tagged fields of the response are decoded: a KRaft broker reports its finalized metadata.version feature.
-    expect(response.finalizedFeatures.map((f) => f.name)).toContain('metadata.version')
+    expect(response.finalizedFeatures!.map((f) => f.name)).toContain('metadata.version')
     expect(typeof response.finalizedFeaturesEpoch).toBe('bigint')
   })
 

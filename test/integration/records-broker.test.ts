@@ -16,7 +16,7 @@ const versions = new Map<number, number>()
 function version(apiKey: number): number {
   const broker = versions.get(apiKey)
   if (broker === undefined) throw new Error(`broker lacks API ${apiKey}`)
-  return Math.min(broker, apis[apiKey as keyof typeof apis].highestVersion())
+  return Math.min(broker, apis[apiKey]!.highestVersion())
 }
 
 async function createTopic(name: string, configs: Record<string, string> = {}): Promise<string> {
@@ -27,7 +27,7 @@ async function createTopic(name: string, configs: Record<string, string> = {}): 
   })
   const [created] = response.topics
   expect(errorName(created!.errorCode)).toBe('NONE')
-  return created!.topicId
+  return created!.topicId!
 }
 
 /** Produce v13 addresses topics by id, earlier versions by name: fill both, the codec writes what the version has. */

@@ -2,7 +2,14 @@
  * The connection layer when brokers die: a three-node cluster from the harness, nodes killed with SIGKILL.
  */
 import { Cluster } from '../../src/network/cluster.js'
-import { apis, ApiKeys } from '../../src/protocol/index.js'
+import {
+  apis,
+  ApiKeys,
+  type DescribeClusterRequestInput,
+  type DescribeClusterResponse,
+  type ListOffsetsRequestInput,
+  type ListOffsetsResponse,
+} from '../../src/protocol/index.js'
 import { ConnectionError } from '../../src/errors.js'
 import { type HarnessInstance, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
 
@@ -29,7 +36,7 @@ describe('broker failures on a three-node cluster', () => {
   }, 120_000)
 
   const listOffsets = (partition: number) =>
-    cluster.send(
+    cluster.send<ListOffsetsRequestInput, ListOffsetsResponse>(
       { kind: 'leader', topic, partition },
       apis[ApiKeys.ListOffsets],
       { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1n }] }] },
@@ -75,7 +82,7 @@ describe('broker failures on a three-node cluster', () => {
     expect((error as ConnectionError).retriable).toBe(true)
     // The node comes back; a request routed to it retries through the restart and succeeds.
     const restarting = restartKafkaNode(instance.name, nodeId)
-    const describe = cluster.send({ kind: 'node', nodeId }, apis[ApiKeys.DescribeCluster], { includeClusterAuthorizedOperations: false }, {
+    const describe = cluster.send<DescribeClusterRequestInput, DescribeClusterResponse>({ kind: 'node', nodeId }, apis[ApiKeys.DescribeCluster], { includeClusterAuthorizedOperations: false }, {
       errorCode: (r: { errorCode: number }) => r.errorCode,
     })
     await restarting

@@ -38,7 +38,7 @@ describe('error classes exported from the package entry', () => {
   })
 
   it('every error class the entry exports is in the list', () => {
-    const exported = Object.entries(entry)
+    const exported = Object.entries(entry as Record<string, unknown>)
       .filter(([, value]) => typeof value === 'function' && (value === Error || (value as { prototype?: unknown }).prototype instanceof Error))
       .map(([name]) => name)
       .filter((name) => name !== 'AbortedError')

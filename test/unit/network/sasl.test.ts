@@ -2,6 +2,7 @@ import { ScramMechanism } from '../../../src/network/sasl/scram.js'
 import { PlainMechanism } from '../../../src/network/sasl/plain.js'
 import { OAuthBearerMechanism } from '../../../src/network/sasl/oauthbearer.js'
 import { AuthenticationError } from '../../../src/errors.js'
+import type { SaslMechanism } from '../../../src/network/sasl/mechanism.js'
 import { inspect } from 'node:util'
 
 // RFC 7677 §3 test vector (SCRAM-SHA-256, user "user", password "pencil").
@@ -13,7 +14,7 @@ const serverFinal = 'v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4='
 describe('SCRAM', () => {
   it('produces the RFC 7677 messages and verifies the server signature', async () => {
     const sent: string[] = []
-    const scram = new ScramMechanism('sha256', 'user', 'pencil', () => clientNonce)
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'user', 'pencil', () => clientNonce)
     await scram.authenticate(async (bytes) => {
       sent.push(bytes.toString('utf8'))
       return Buffer.from(sent.length === 1 ? serverFirst : serverFinal)
@@ -22,14 +23,14 @@ describe('SCRAM', () => {
   })
 
   it('rejects a forged server signature', async () => {
-    const scram = new ScramMechanism('sha256', 'user', 'pencil', () => clientNonce)
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'user', 'pencil', () => clientNonce)
     let round = 0
     const run = scram.authenticate(async () => Buffer.from(++round === 1 ? serverFirst : 'v=AAAA'), { host: 'h', port: 1 })
     await expect(run).rejects.toBeInstanceOf(AuthenticationError)
   })
 
   it('rejects a server nonce that does not extend ours and absurd iteration counts', async () => {
-    const scram = new ScramMechanism('sha512', 'user', 'pencil', () => clientNonce)
+    const scram: SaslMechanism = new ScramMechanism('sha512', 'user', 'pencil', () => clientNonce)
     await expect(scram.authenticate(async () => Buffer.from('r=other,s=AAAA,i=4096'), { host: 'h', port: 1 })).rejects.toThrow(/nonce/)
     await expect(
       scram.authenticate(async () => Buffer.from(`r=${clientNonce}x,s=AAAA,i=100000000`), { host: 'h', port: 1 }),
@@ -38,7 +39,7 @@ describe('SCRAM', () => {
 
   it('escapes = and , in user names', async () => {
     const sent: string[] = []
-    const scram = new ScramMechanism('sha256', 'a=b,c', 'p', () => 'nonce')
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'a=b,c', 'p', () => 'nonce')
     await scram.authenticate(async (b) => {
       sent.push(b.toString())
       throw new Error('stop')
@@ -59,7 +60,7 @@ describe('secrets stay out of dumps', () => {
 describe('OAUTHBEARER', () => {
   it('sends the RFC 7628 initial response with extensions', async () => {
     const sent: string[] = []
-    const m = new OAuthBearerMechanism(() => ({ value: 'tok', extensions: { logicalCluster: 'lkc-1' } }))
+    const m: SaslMechanism = new OAuthBearerMechanism(() => ({ value: 'tok', extensions: { logicalCluster: 'lkc-1' } }))
     await m.authenticate(async (b) => {
       sent.push(b.toString())
       return Buffer.alloc(0)
@@ -69,7 +70,7 @@ describe('OAUTHBEARER', () => {
 
   it('answers a server error with a lone separator and fails', async () => {
     const sent: string[] = []
-    const m = new OAuthBearerMechanism(() => ({ value: 'tok' }))
+    const m: SaslMechanism = new OAuthBearerMechanism(() => ({ value: 'tok' }))
     const run = m.authenticate(async (b) => {
       sent.push(b.toString())
       return Buffer.from(sent.length === 1 ? '{"status":"invalid_token"}' : '')

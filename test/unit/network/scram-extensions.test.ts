@@ -1,6 +1,7 @@
 // SCRAM client-first-message extensions (RFC 5802 §5.1), which Kafka uses for delegation tokens (tokenauth=true).
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto'
 import { AuthenticationError } from '../../../src/errors.js'
+import type { SaslMechanism } from '../../../src/network/sasl/mechanism.js'
 import { ScramMechanism } from '../../../src/network/sasl/scram.js'
 
 const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest()
@@ -38,20 +39,21 @@ function scramServer(password: string) {
 describe('SCRAM extensions', () => {
   it('sends tokenauth=true after the nonce and signs it as part of the first message', async () => {
     const server = scramServer('token-hmac-base64')
-    const scram = new ScramMechanism('sha256', 'token-id', 'token-hmac-base64', () => 'clientnonce', { tokenauth: 'true' })
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'token-id', 'token-hmac-base64', () => 'clientnonce', { tokenauth: 'true' })
     await scram.authenticate(server.exchange, { host: 'h', port: 1 })
     expect(server.received[0]).toBe('n,,n=token-id,r=clientnonce,tokenauth=true')
   })
 
   it('without extensions the first message is unchanged', async () => {
     const server = scramServer('pw')
-    await new ScramMechanism('sha256', 'u', 'pw', () => 'n1').authenticate(server.exchange, { host: 'h', port: 1 })
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'u', 'pw', () => 'n1')
+    await scram.authenticate(server.exchange, { host: 'h', port: 1 })
     expect(server.received[0]).toBe('n,,n=u,r=n1')
   })
 
   it('a wrong password is refused by the server even with extensions', async () => {
     const server = scramServer('right')
-    const scram = new ScramMechanism('sha256', 'u', 'wrong', () => 'n1', { tokenauth: 'true' })
+    const scram: SaslMechanism = new ScramMechanism('sha256', 'u', 'wrong', () => 'n1', { tokenauth: 'true' })
     await expect(scram.authenticate(server.exchange, { host: 'h', port: 1 })).rejects.toThrow(/invalid-proof/)
   })
 
