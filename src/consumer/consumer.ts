@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
 import { ErrorCodes } from '../protocol/index.js'
-import { AbortedError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
+import { AbortError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
@@ -670,7 +670,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         this.#waiter = null
-        reject(new AbortedError(signal?.reason))
+        reject(new AbortError(signal?.reason))
       }
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -734,7 +734,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       try {
         await this.#waitForData(signal)
       } catch (error) {
-        if (error instanceof AbortedError) return null
+        if (error instanceof AbortError) return null
         throw error
       }
       // The data arrived in the turn that assembled and decoded the fetch response: deliver from the next one.
