@@ -526,7 +526,12 @@ export class Cluster {
    * `signal`, bounded by defaultApiTimeoutMs. Inside a loop that already owns the caller's budget (a sharded call,
    * `budget.run`) this is one attempt: retries never nest.
    */
-  async send<Req, Res>(target: Target, api: ApiCodec<Req, Res>, body: Req | ((version: number) => Req), options: SendOptions = {}): Promise<Res> {
+  async send<Req, Res, ReqIn = Req, ResIn = Res>(
+    target: Target,
+    api: ApiCodec<Req, Res, ReqIn, ResIn>,
+    body: ReqIn | ((version: number) => ReqIn),
+    options: SendOptions = {},
+  ): Promise<Res> {
     if (options.budget?.looping) return this.sendOnce(target, api, body, options.budget, options)
     const own = options.budget === undefined
     const budget =
@@ -547,17 +552,17 @@ export class Cluster {
   }
 
   /** One attempt of `send`: route, send, check the top-level error code. Retrying is the caller's. */
-  async sendOnce<Req, Res>(
+  async sendOnce<Req, Res, ReqIn = Req, ResIn = Res>(
     target: Target,
-    api: ApiCodec<Req, Res>,
-    body: Req | ((version: number) => Req),
+    api: ApiCodec<Req, Res, ReqIn, ResIn>,
+    body: ReqIn | ((version: number) => ReqIn),
     budget: Budget,
     options: Omit<SendOptions, 'budget' | 'retry' | 'deadline' | 'signal'> = {},
   ): Promise<Res> {
     const connection = await this.connectionFor(target, options.purpose ?? 'default', budget.signal)
     const negotiated = connection.versions.require(api.apiKey)
     const version = typeof options.version === 'function' ? options.version(negotiated) : (options.version ?? negotiated)
-    const request = typeof body === 'function' ? (body as (v: number) => Req)(version) : body
+    const request = typeof body === 'function' ? (body as (v: number) => ReqIn)(version) : body
     const response = await connection.send(api, request, {
       version,
       timeoutMs: budget.requestTimeout(options.timeoutMs ?? this.#requestTimeoutMs),
