@@ -49,15 +49,30 @@ function refreshOf(error) {
   return null
 }
 
+/**
+ * KIP-1050's classes, by the exception class Kafka gives the code: what an application can do about the error when
+ * it reaches it (a transactional producer's above all). Retriable: try the call again; abortable: abort the
+ * transaction; application-recoverable: close the producer (or member) and start a new one; invalid-configuration:
+ * fix the configuration or permissions; fatal: anything else.
+ */
+function categoryOf(error) {
+  if (error.classes.includes('RetriableException')) return 'retriable'
+  if (error.classes.includes('TransactionAbortableException')) return 'abortable'
+  if (error.classes.includes('ApplicationRecoverableException')) return 'application-recoverable'
+  if (error.classes.includes('InvalidConfigurationException')) return 'invalid-configuration'
+  return 'fatal'
+}
+
 export function errorCodesSource(table) {
   const sorted = [...table].sort((a, b) => a.code - b.code)
   const out = [GENERATED_BANNER]
   out.push(`/** One row of Kafka's error table. */\n`)
-  out.push(`export interface ErrorCodeInfo {\n  readonly code: number\n  readonly name: string\n  readonly retriable: boolean\n  /** What the error proves stale: cached metadata (leaders, topics) or a coordinator. */\n  readonly refresh: 'metadata' | 'coordinator' | null\n  readonly message: string | null\n}\n\n`)
+  out.push(`export interface ErrorCodeInfo {\n  readonly code: number\n  readonly name: string\n  readonly retriable: boolean\n  /** What the error proves stale: cached metadata (leaders, topics) or a coordinator. */\n  readonly refresh: 'metadata' | 'coordinator' | null\n  /** KIP-1050's class: what an application can do about it. */\n  readonly category: ErrorCategory\n  readonly message: string | null\n}\n\n`)
+  out.push(`/** KIP-1050's error classes. */\nexport type ErrorCategory = 'retriable' | 'abortable' | 'application-recoverable' | 'invalid-configuration' | 'fatal'\n\n`)
   out.push(`/** Kafka ${KAFKA_VERSION}'s error codes (org.apache.kafka.common.protocol.Errors), keyed by code. */\n`)
   out.push(`export const errorCodes: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, ErrorCodeInfo>([\n`)
   for (const e of sorted) {
-    out.push(`  [${e.code}, { code: ${e.code}, name: ${JSON.stringify(e.name)}, retriable: ${e.retriable}, refresh: ${JSON.stringify(refreshOf(e))}, message: ${JSON.stringify(e.message)} }],\n`)
+    out.push(`  [${e.code}, { code: ${e.code}, name: ${JSON.stringify(e.name)}, retriable: ${e.retriable}, refresh: ${JSON.stringify(refreshOf(e))}, category: ${JSON.stringify(categoryOf(e))}, message: ${JSON.stringify(e.message)} }],\n`)
   }
   out.push(`])\n\n`)
   out.push(`/** Error name → code. */\n`)

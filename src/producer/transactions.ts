@@ -11,10 +11,16 @@
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import type { Cluster, SendOptions, Target } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
-import { type ApiCodec, apis, ApiKeys, ErrorCodes } from '../protocol/index.js'
+import { type ApiCodec, apis, ApiKeys, ErrorCodes, errorCodes } from '../protocol/index.js'
 import type { ResolvedProducerOptions } from './options.js'
 
-export type TransactionErrorKind = 'retriable' | 'abortable' | 'fatal' | 'application-recoverable'
+/**
+ * What the application does about a transactional error (KIP-1050): `retriable` — call the same method again;
+ * `abortable` — abort the transaction, then go on; `application-recoverable` — this producer is fenced or its id is
+ * gone: close it and start a new one (initTransactions); `invalid-configuration` — fix permissions or settings;
+ * `fatal` — close the producer.
+ */
+export type TransactionErrorKind = 'retriable' | 'abortable' | 'fatal' | 'application-recoverable' | 'invalid-configuration'
 
 export class TransactionError extends KafkaError {
   readonly kind: TransactionErrorKind
@@ -43,13 +49,14 @@ export interface GroupMetadata {
 
 type State = 'uninitialized' | 'ready' | 'in-transaction' | 'committing' | 'aborting' | 'abortable-error' | 'fatal-error'
 
+/** Codes after which this producer cannot go on (as Java's TransactionManager goes to its fatal state). */
 const FATAL_CODES = new Set<number>([
   ErrorCodes.INVALID_PRODUCER_EPOCH,
   ErrorCodes.PRODUCER_FENCED,
+  ErrorCodes.INVALID_PRODUCER_ID_MAPPING,
   ErrorCodes.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
   ErrorCodes.INVALID_TXN_STATE,
 ])
-const { CONCURRENT_TRANSACTIONS, TRANSACTION_ABORTABLE } = ErrorCodes
 /** Transactional control requests back off at most this long: CONCURRENT_TRANSACTIONS clears within milliseconds. */
 const TRANSACTION_MAX_BACKOFF_MS = 200
 
@@ -317,6 +324,7 @@ export class TransactionManager {
   }
 
   async #endTransaction(commit: boolean): Promise<void> {
+    const previous = this.#state
     this.#state = commit ? 'committing' : 'aborting'
     // Wait for registrations in flight, so that EndTxn covers every partition written to.
     while (this.#adding) await this.#adding
@@ -336,7 +344,10 @@ export class TransactionManager {
           this.producerEpoch = response.producerEpoch ?? this.producerEpoch
         }
       } catch (error) {
-        this.#classify(error)
+        // A retriable failure after the whole maxBlockMs budget leaves the transaction as it was, so the
+        // application can call the same method again (as Java's commitTransaction after a TimeoutException); the
+        // coordinator takes a repeated EndTxn for a transaction it already ended as a success.
+        this.#classify(error, () => (this.#state = previous))
       }
     }
     this.#partitions.clear()
@@ -345,18 +356,22 @@ export class TransactionManager {
     this.#error = null
   }
 
-  #classify(error: unknown): never {
-    if (error instanceof KafkaProtocolError) {
-      if (FATAL_CODES.has(error.code)) {
-        this.markFatal(error)
-        throw new TransactionError(`Fatal transaction error: ${error.message}`, 'fatal', error)
-      }
-      if (error.code === TRANSACTION_ABORTABLE || error.code === CONCURRENT_TRANSACTIONS) {
-        this.markAbortable(error)
-        throw new TransactionError(`The transaction must be aborted: ${error.message}`, 'abortable', error)
-      }
+  /**
+   * KIP-1050: a code after which this producer cannot go on puts it in its fatal state, and the error's class in
+   * Kafka's table (application-recoverable, invalid-configuration, fatal) tells the application what to do; a
+   * retriable failure (left after the maxBlockMs budget) changes nothing (`restore` undoes the call's state); any
+   * other failure makes the transaction abortable.
+   */
+  #classify(error: unknown, restore?: () => void): never {
+    if (error instanceof KafkaProtocolError && FATAL_CODES.has(error.code)) {
+      this.markFatal(error)
+      const category = errorCodes.get(error.code)?.category
+      const kind: TransactionErrorKind = category === 'application-recoverable' || category === 'invalid-configuration' ? category : 'fatal'
+      const advice = kind === 'application-recoverable' ? '; close this producer and start a new one' : kind === 'invalid-configuration' ? '; check the permissions and settings' : ''
+      throw new TransactionError(`Transaction error${advice}: ${error.message}`, kind, error)
     }
     if (error instanceof KafkaError && error.retriable) {
+      restore?.()
       throw new TransactionError(`Transaction operation failed, retry it: ${error.message}`, 'retriable', error)
     }
     this.markAbortable(error instanceof Error ? error : new KafkaError(String(error)))

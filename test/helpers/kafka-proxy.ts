@@ -20,6 +20,9 @@ export class KafkaProxy {
   /** While true, every Produce response is dropped (the broker has written the records; the client never hears). */
   dropProduceResponses = false
   droppedProduceResponses = 0
+  /** While true, every EndTxn response is dropped (the coordinator has ended the transaction; the client never hears). */
+  dropEndTxnResponses = false
+  droppedEndTxnResponses = 0
   readonly #routes = new Map<string, Route>()
   readonly #sockets = new Set<Socket>()
 
@@ -72,9 +75,18 @@ export class KafkaProxy {
         this.droppedProduceResponses++
         return
       }
+      if (request?.apiKey === ApiKeys.EndTxn && this.dropEndTxnResponses) {
+        this.droppedEndTxnResponses++
+        return
+      }
       const copy = Buffer.from(frame)
       answers = answers.then(async () => {
-        const out = request?.apiKey === ApiKeys.Metadata ? await this.#rewriteMetadata(request.apiVersion, copy) : sizePrefixed(copy)
+        const out =
+          request?.apiKey === ApiKeys.Metadata
+            ? await this.#rewriteMetadata(request.apiVersion, copy)
+            : request?.apiKey === ApiKeys.FindCoordinator
+              ? await this.#rewriteFindCoordinator(request.apiVersion, copy)
+              : sizePrefixed(copy)
         if (!client.destroyed) client.write(out)
       })
     })
@@ -87,6 +99,24 @@ export class KafkaProxy {
       const route = await this.#route(broker.nodeId, broker.host, broker.port)
       broker.host = '127.0.0.1'
       broker.port = route.listenPort
+    }
+    return encodeResponseFrame(api, version, correlationId, body)
+  }
+
+  /** Coordinators are reached through the proxy too (v4+ lists them; older versions answer one). */
+  async #rewriteFindCoordinator(version: number, frame: Buffer): Promise<Buffer> {
+    const api = apis[ApiKeys.FindCoordinator]
+    const { correlationId, body } = decodeResponseFrame(api, version, frame)
+    for (const coordinator of body.coordinators ?? []) {
+      if (coordinator.errorCode !== 0) continue
+      const route = await this.#route(coordinator.nodeId, coordinator.host, coordinator.port)
+      coordinator.host = '127.0.0.1'
+      coordinator.port = route.listenPort
+    }
+    if (version < 4 && (body.errorCode ?? 0) === 0 && body.host) {
+      const route = await this.#route(body.nodeId!, body.host, body.port!)
+      body.host = '127.0.0.1'
+      body.port = route.listenPort
     }
     return encodeResponseFrame(api, version, correlationId, body)
   }

@@ -153,7 +153,7 @@ describe('Producer', () => {
 })
 
 describe('transactional fencing', () => {
-  it('a second producer with the same transactionalId fences the first, which fails with a fatal TransactionError', async () => {
+  it('a second producer with the same transactionalId fences the first, which fails with an application-recoverable TransactionError (KIP-1050)', async () => {
     const { TransactionError } = await import('../../src/producer/transactions.js')
     const kafka = new Kafka({ brokers, clientId: 'samsa-fencing-test', logger: false })
     const topic = `producer-fenced-${Date.now()}`
@@ -169,7 +169,8 @@ describe('transactional fencing', () => {
       await second.initTransactions()
       const commit = first.commitTransaction()
       await expect(commit).rejects.toBeInstanceOf(TransactionError)
-      await expect(commit).rejects.toMatchObject({ kind: 'fatal' })
+      // KIP-1050 as Java 4.4: fenced means close this producer and start a new one; it cannot send again.
+      await expect(commit).rejects.toMatchObject({ kind: 'application-recoverable' })
       await expect(first.send({ topic, messages: [{ value: 'x' }] })).rejects.toBeInstanceOf(TransactionError)
       // The newcomer carries on.
       await second.transaction(async (tx) => {
