@@ -209,22 +209,15 @@ export function groupRequest<K extends GroupApiKey>(
 /**
  * One attempt of a round's request (join, sync, heartbeat): the membership loop is what retries, with its backoff,
  * so the request itself never does. What a retriable failure proves stale (the coordinator, metadata) is dropped
- * before the loop's next round.
+ * all the same, before the loop's next round.
  */
-export async function roundRequest<K extends GroupApiKey>(
+export function roundRequest<K extends GroupApiKey>(
   host: GroupRequestHost,
   apiKey: K,
   body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),
   options: Omit<SendOptions, 'retry'> = {},
 ): Promise<ResponseOf<K>> {
-  try {
-    return await groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
-  } catch (error) {
-    if (error instanceof KafkaError && error.retriable) {
-      host.cluster.handleRetriableError(error, { kind: 'coordinator', type: 'group', key: host.groupId })
-    }
-    throw error
-  }
+  return groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
 }
 
 /** What to give up (owned, no longer in the target) and what to take (in the target, not yet owned). */

@@ -25,7 +25,10 @@ export function isRetriable(error: unknown): error is KafkaError {
   return error instanceof KafkaError && error.retriable && !(error instanceof AuthenticationError)
 }
 
-/** What a failed attempt proves stale, by the error's class in Kafka's error table. Lost connections: metadata. */
+/**
+ * What a broker's error code proves stale, by its class in Kafka's error table (null for other errors: a lost
+ * connection or a timeout is the caller's to judge, see Cluster.handleRetriableError).
+ */
 export function staleness(error: unknown): 'metadata' | 'coordinator' | null {
   if (error instanceof KafkaProtocolError) return errorCodes.get(error.code)?.refresh ?? null
   return null
@@ -126,18 +129,18 @@ export class Budget {
   }
 
   /**
-   * After a failed attempt: rethrows when the error is not retriable or the attempts are spent; otherwise waits the
+   * After a failed attempt: rethrows when the error is not retriable; otherwise `stale` drops what it proves stale
+   * (so that the next call routes afresh even when this one gives up), and unless the attempts are spent, waits the
    * backoff (KIP-580, exponential with jitter). A deadline that passes meanwhile ends the call with a TimeoutError
    * whose cause is the last error.
    */
-  async backoff(error: unknown, beforeWait?: (error: KafkaError) => void): Promise<void> {
+  async backoff(error: unknown, stale?: (error: KafkaError) => void): Promise<void> {
     this.#lastError = error
-    if (!isRetriable(error) || this.attempts > this.retry.retries) throw error
-    if (this.signal.aborted) throw abortError(this.signal)
-    const delay = backoffDelayMs(this.attempts - 1, this.retry)
-    if (delay >= this.remainingMs()) throw this.#timeoutError()
-    beforeWait?.(error)
-    await sleep(delay, this.signal)
+    if (!isRetriable(error)) throw error
+    this.check()
+    stale?.(error)
+    if (this.attempts > this.retry.retries) throw error
+    await this.pause(error)
   }
 
   /** Waits the backoff after the current attempt before another (for callers that count attempts themselves). */
@@ -150,14 +153,14 @@ export class Budget {
   }
 
   /**
-   * Runs `attempt` until it succeeds or the budget says stop. `beforeRetry` refreshes what the error proves stale,
-   * so that the refresh overlaps the backoff.
+   * Runs `attempt` until it succeeds or the budget says stop. `stale` drops what a retriable error proves stale,
+   * before the backoff so that the refresh overlaps it.
    */
-  async run<T>(attempt: () => Promise<T>, beforeRetry?: (error: KafkaError) => void): Promise<T> {
-    return this.loop(() => this.#run(attempt, beforeRetry))
+  async run<T>(attempt: () => Promise<T>, stale?: (error: KafkaError) => void): Promise<T> {
+    return this.loop(() => this.#run(attempt, stale))
   }
 
-  async #run<T>(attempt: () => Promise<T>, beforeRetry?: (error: KafkaError) => void): Promise<T> {
+  async #run<T>(attempt: () => Promise<T>, stale?: (error: KafkaError) => void): Promise<T> {
     for (;;) {
       this.check()
       this.attempts++
@@ -165,7 +168,7 @@ export class Budget {
         return await attempt()
       } catch (error) {
         // An attempt cut short by the deadline or the caller's signal ends the call with that, not its own error.
-        await this.backoff(this.signal.aborted && !(error instanceof AuthenticationError) ? abortError(this.signal) : error, beforeRetry)
+        await this.backoff(this.signal.aborted && !(error instanceof AuthenticationError) ? abortError(this.signal) : error, stale)
       }
     }
   }
