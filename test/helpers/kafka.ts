@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process'
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { connect as connectTcp, Socket } from 'node:net'
+import { connect as connectTcp, createServer, Socket } from 'node:net'
 import { join } from 'node:path'
 import { connect as connectTls, ConnectionOptions, TLSSocket } from 'node:tls'
 
@@ -180,6 +180,15 @@ export function kafkaStatus(name: string): Promise<HarnessInstance> {
 }
 
 /** SIGKILL one node. */
+/** A loopback port nothing listens on (taken from the OS, then released): for "nothing is there" cases. */
+export async function unusedPort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const port = (probe.address() as { port: number }).port
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
 export async function killKafkaNode(name: string, nodeId: number): Promise<void> {
   const { killed } = await harnessJson<{ killed: boolean }>(['kill', '--name', name, '--node', String(nodeId)], 30_000)
   // A kill that found no process would let a fault test pass without any fault.

@@ -9,10 +9,10 @@
  */
 import { createHook } from 'node:async_hooks'
 import diagnosticsChannel from 'node:diagnostics_channel'
-import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Kafka, KafkaError, type KafkaConfig } from '../../src/index.js'
 import { HostileServer, advertisedApiVersions, type HostileBehaviour } from '../helpers/hostile-server.js'
+import { unusedPort } from '../helpers/kafka.js'
 
 /** Error classes that say what went wrong. A bare KafkaError or an AbortedError nobody asked for do not. */
 const TYPED_ERRORS = ['TimeoutError', 'ConnectionError', 'KafkaProtocolError', 'ProtocolDecodeError', 'AuthenticationError']
@@ -180,14 +180,6 @@ async function boundedClose(close: () => Promise<unknown>, boundMs = CLOSE_BOUND
   ])
   clearTimeout(timer)
   return result
-}
-
-async function unusedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const port = (probe.address() as { port: number }).port
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 // ---- entry points ----

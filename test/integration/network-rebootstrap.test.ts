@@ -8,16 +8,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 import { Cluster, parseHostPort } from '../../src/network/cluster.js'
 import { apis, ApiKeys, decodeRequestFrame, encodeResponseFrame } from '../../src/protocol/index.js'
 import { onSizePrefixedFrames } from '../helpers/frames.js'
+import { unusedPort } from '../helpers/kafka.js'
 
 const broker = parseHostPort((process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0]!)
-
-async function unusedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const port = (probe.address() as { port: number }).port
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
 
 function fakeVanishedCluster(client: Socket, deadPort: number): void {
   onSizePrefixedFrames(client, (frame) => {
