@@ -38,6 +38,7 @@ import {
   LATEST_TIMESTAMP,
   listOffsets,
   type CommittedOffset,
+  type CallBounds,
   type CallOptions,
   type ListedOffset,
   parseIsoDurationMs,
@@ -943,7 +944,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    * The next offset the application will see, waiting for it to be known (committed offset or reset), at most
    * `timeoutMs` (default defaultApiTimeoutMs).
    */
-  async position({ topic, partition }: TopicPartition, options: CallOptions = {}): Promise<bigint> {
+  async position({ topic, partition }: TopicPartition, options: CallBounds = {}): Promise<bigint> {
     const state = this.#stateOf(topic, partition)
     return this.#cluster.withBudget(this.#userCall(options), async (budget) => {
       while (state.needsPosition || state.position === null) {
@@ -956,13 +957,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   /** Committed offsets of the group for these partitions (null where none), within `timeoutMs`. */
-  async committed(partitions: TopicPartition[], options: CallOptions = {}): Promise<CommittedOffset[]> {
+  async committed(partitions: TopicPartition[], options: CallBounds = {}): Promise<CommittedOffset[]> {
     if (!this.groupId) throw new KafkaError('committed() needs a groupId')
     return fetchCommitted(this.#cluster, this.groupId, partitions, this.#membership?.identity() ?? null, this.#userCall(options), `group:${this.#instance}`)
   }
 
   /** The earliest offset whose timestamp is at or after each given timestamp (offset -1n when none). */
-  async offsetsForTimes(partitions: Array<TopicPartition & { timestamp: number }>, options: CallOptions = {}): Promise<ListedOffset[]> {
+  async offsetsForTimes(partitions: Array<TopicPartition & { timestamp: number }>, options: CallBounds = {}): Promise<ListedOffset[]> {
     return listOffsets(
       this.#cluster,
       partitions.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: BigInt(p.timestamp) })),
@@ -971,17 +972,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     )
   }
 
-  async beginningOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
+  async beginningOffsets(partitions: TopicPartition[], options: CallBounds = {}): Promise<ListedOffset[]> {
     return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: EARLIEST_TIMESTAMP })), 0, this.#userCall(options))
   }
 
-  async endOffsets(partitions: TopicPartition[], options: CallOptions = {}): Promise<ListedOffset[]> {
+  async endOffsets(partitions: TopicPartition[], options: CallBounds = {}): Promise<ListedOffset[]> {
     const isolation = this.options.isolationLevel === 'read_committed' ? 1 : 0
     return listOffsets(this.#cluster, partitions.map((p) => ({ ...p, timestamp: LATEST_TIMESTAMP })), isolation, this.#userCall(options))
   }
 
   /** A call's bounds: its own `timeoutMs`, else this consumer's defaultApiTimeoutMs. */
-  #call(options: CallOptions): CallOptions {
+  #call(options: CallBounds): CallOptions {
     return { signal: options.signal, timeoutMs: options.timeoutMs ?? this.options.defaultApiTimeoutMs }
   }
 
@@ -989,7 +990,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    * An application's call, or a look-up of positions: also ended by close(), so no promise of this consumer stays
    * pending, and no request goes out, after it. (Commits made while closing use `#call`.)
    */
-  #userCall(options: CallOptions): CallOptions {
+  #userCall(options: CallBounds): CallOptions {
     const closing = this.#closingCalls.signal
     return { signal: options.signal ? anySignal([options.signal, closing]) : closing, timeoutMs: options.timeoutMs ?? this.options.defaultApiTimeoutMs }
   }
@@ -1075,7 +1076,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   #startAutoCommit(): void {
     if (!this.groupId || !this.options.enableAutoCommit || this.#autoCommitTimer) return
     this.#autoCommitTimer = setInterval(() => {
-      void this.#commitStates([...this.#states.values()], this.#call({})).catch((error: unknown) => this.#logger.warn({ error }, 'auto-commit failed'))
+      // One attempt, as Java's asynchronous auto-commit: a retry landing after a newer commit (the next tick's, or
+      // close()'s final one) would move the group's offsets back. The next tick commits what is processed by then.
+      void this.#commitStates([...this.#states.values()], { ...this.#call({}), retry: { retries: 0 } }).catch((error: unknown) =>
+        error instanceof KafkaError && error.retriable
+          ? this.#logger.debug({ error }, 'auto-commit failed; the next one follows in autoCommitIntervalMs')
+          : this.#logger.warn({ error }, 'auto-commit failed'),
+      )
     }, this.options.autoCommitIntervalMs)
     this.#autoCommitTimer.unref?.()
   }

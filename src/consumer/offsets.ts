@@ -5,7 +5,7 @@
  */
 import { KafkaError, type KafkaProtocolError } from '../errors.js'
 import type { Cluster, Target } from '../network/cluster.js'
-import type { Budget } from '../network/policy.js'
+import type { Budget, RetryOptions } from '../network/policy.js'
 import { sendSharded } from '../network/sharded.js'
 import { ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
 import { request } from './request.js'
@@ -21,14 +21,19 @@ export interface ListedOffset extends TopicPartition {
   leaderEpoch: number
 }
 
-/**
- * Bounds and cancels one consumer call (default: the client's defaultApiTimeoutMs), or makes it part of a call
- * that already has a budget.
- */
-export interface CallOptions {
+/** How long one consumer call may take in all (default: the consumer's defaultApiTimeoutMs), and what cancels it. */
+export interface CallBounds {
   signal?: AbortSignal
   timeoutMs?: number
+}
+
+/**
+ * A call's bounds inside samsa: also part of a call that already has a budget, or with its own number of retries
+ * (the periodic auto-commit makes one attempt, as Java's).
+ */
+export interface CallOptions extends CallBounds {
   budget?: Budget
+  retry?: Partial<RetryOptions>
 }
 
 /**

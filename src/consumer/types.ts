@@ -188,6 +188,8 @@ export interface CommitOptions {
   /** Resolve once sent and answered (default); `false` starts the commit and returns at once, errors go to the logger. */
   sync?: boolean
   signal?: AbortSignal
+  /** How long the commit may take, retries included. Default: the consumer's defaultApiTimeoutMs. */
+  timeoutMs?: number
 }
 
 /** The consumer's group identity, for `sendOffsetsToTransaction`. */
