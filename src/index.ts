@@ -11,6 +11,7 @@ export {
   AbortedError,
 } from './errors.js'
 export { UnsupportedVersionError } from './network/versions.js'
+export { ManualClock, systemClock, type Clock, type ClockTimer } from './network/clock.js'
 export { EncodeError } from './protocol/writer.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
 export {

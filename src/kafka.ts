@@ -6,6 +6,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { KafkaError } from './errors.js'
 import { Cluster } from './network/cluster.js'
+import type { Clock } from './network/clock.js'
 import { type Logger, resolveLogger } from './network/instrumentation.js'
 import type { RetryOptions } from './network/policy.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
@@ -51,6 +52,12 @@ export interface KafkaConfig {
   allowUnstableApiVersions?: boolean
   /** A pino-compatible logger, or `false` for silence. Default: warnings and errors on stderr. */
   logger?: Logger | false
+  /**
+   * The time the clients read and schedule their timers with (linger, delivery and call deadlines, backoff, poll
+   * interval, heartbeats, metadata age). Default: real time. Tests pass a `ManualClock` to run those timers in
+   * virtual time; socket-level timeouts stay on real time.
+   */
+  clock?: Clock
 }
 
 /** What a client created by `Kafka` receives: the shared cluster plus a way to say it is done with it. */
@@ -58,6 +65,7 @@ export interface ClientContext {
   cluster: Cluster
   clientId: string
   logger: Logger
+  clock: Clock
   /** Call once when the client closes. */
   release(): void
 }
@@ -88,6 +96,7 @@ export class Kafka {
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs,
       allowUnstableVersions: config.allowUnstableApiVersions,
       logger: this.logger,
+      clock: config.clock,
     })
   }
 
@@ -99,6 +108,7 @@ export class Kafka {
       cluster: this.cluster,
       clientId: this.clientId,
       logger: this.logger,
+      clock: this.cluster.clock,
       release: () => {
         if (released) return
         released = true

@@ -4,6 +4,7 @@
  * caller gets it as it is; a caller's own abort becomes an AbortError carrying the caller's reason.
  */
 import { AbortError, type KafkaError } from '../errors.js'
+import { type Clock, systemClock } from './clock.js'
 
 export { AbortError, AbortedError } from '../errors.js'
 
@@ -27,14 +28,14 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Waits `ms`, ending early (rejecting) when `signal` fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal))
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
-      clearTimeout(timer)
+      clock.clearTimeout(timer)
       reject(abortError(signal!))
     }
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)

@@ -20,6 +20,7 @@ import { type Logger, silentLogger } from './instrumentation.js'
 import { abortable, throwIfAborted } from './abort.js'
 import { Budget, DEFAULT_RETRY, type RetryOptions, staleness } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
+import { type Clock, systemClock } from './clock.js'
 
 export interface ClusterOptions extends PoolOptions {
   /** Bootstrap servers, `host:port`. */
@@ -29,6 +30,8 @@ export interface ClusterOptions extends PoolOptions {
   retry?: Partial<RetryOptions>
   /** Bounds a call that names no deadline of its own (Java's default.api.timeout.ms). Default 60 000. */
   defaultApiTimeoutMs?: number
+  /** The time every client of this cluster reads and schedules with; real time unless a test injects its own. */
+  clock?: Clock
 }
 
 export interface BrokerInfo {
@@ -143,10 +146,12 @@ export class Cluster {
   #current: Refresh | null = null
   #next: { topics: Set<string> | 'all'; promise: Promise<void>; start: () => void } | null = null
   #anyIndex = 0
+  readonly clock: Clock
 
   constructor(options: ClusterOptions) {
     if (!options.brokers || options.brokers.length === 0) throw new KafkaError('No bootstrap brokers given')
     this.#bootstrap = options.brokers.map(parseHostPort)
+    this.clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000
@@ -185,6 +190,7 @@ export class Cluster {
       timeoutMs: this.#defaultApiTimeoutMs,
       bound: 'defaultApiTimeoutMs',
       retry: this.#retry,
+      clock: this.clock,
     })
   }
 
@@ -296,7 +302,7 @@ export class Cluster {
     this.#clusterId = response.clusterId ?? this.#clusterId
     this.pool.expectedClusterId = this.#clusterId
     this.#controllerId = response.controllerId ?? this.#controllerId
-    this.#lastRefreshAt = Date.now()
+    this.#lastRefreshAt = this.clock.now()
     const seen = new Set<string>()
     for (const t of response.topics) {
       if (t.name === null) continue
@@ -368,7 +374,7 @@ export class Cluster {
   }
 
   #needsRefresh(names: string[]): boolean {
-    return Date.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs || names.some((n) => !this.#topics.has(n))
+    return this.clock.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs || names.some((n) => !this.#topics.has(n))
   }
 
   async #topicsOnce(names: string[], signal: AbortSignal | undefined): Promise<void> {
@@ -539,7 +545,7 @@ export class Cluster {
       this.budget({
         signal: options.signal,
         retry: options.retry,
-        timeoutMs: options.deadline === undefined ? undefined : options.deadline - Date.now(),
+        timeoutMs: options.deadline === undefined ? undefined : options.deadline - this.clock.now(),
       })
     try {
       return await budget.run(

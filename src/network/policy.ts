@@ -11,6 +11,7 @@ import { AuthenticationError, KafkaError, KafkaProtocolError, TimeoutError } fro
 import { errorCodes } from '../protocol/index.js'
 import { abortError, ownAbortReason, sleep } from './abort.js'
 import { backoffDelayMs } from './backoff.js'
+import { type Clock, type ClockTimer, systemClock } from './clock.js'
 
 export interface RetryOptions {
   /** Attempts after the first. */
@@ -41,6 +42,7 @@ export interface BudgetOptions {
   bound: string
   signal?: AbortSignal
   retry: RetryOptions
+  clock?: Clock
 }
 
 /**
@@ -56,7 +58,8 @@ export class Budget {
   readonly #timeoutMs: number
   readonly #controller = new AbortController()
   readonly #callerSignal: AbortSignal | undefined
-  #timer: NodeJS.Timeout | null = null
+  readonly #clock: Clock
+  #timer: ClockTimer | null = null
   #onCallerAbort: (() => void) | null = null
   #lastError: unknown = undefined
   /** Attempts started so far. */
@@ -65,7 +68,8 @@ export class Budget {
 
   constructor(options: BudgetOptions) {
     this.#timeoutMs = Math.max(0, options.timeoutMs)
-    this.deadline = Date.now() + this.#timeoutMs
+    this.#clock = options.clock ?? systemClock
+    this.deadline = this.#clock.now() + this.#timeoutMs
     this.retry = options.retry
     this.#bound = options.bound
     this.signal = this.#controller.signal
@@ -79,13 +83,13 @@ export class Budget {
       caller.addEventListener('abort', this.#onCallerAbort, { once: true })
     }
     if (Number.isFinite(this.#timeoutMs)) {
-      this.#timer = setTimeout(() => this.#controller.abort(ownAbortReason(this.#timeoutError())), this.#timeoutMs)
+      this.#timer = this.#clock.setTimeout(() => this.#controller.abort(ownAbortReason(this.#timeoutError())), this.#timeoutMs)
     }
   }
 
   static for(
     options: { timeoutMs?: number; signal?: AbortSignal; retry?: Partial<RetryOptions>; bound?: string },
-    defaults: { timeoutMs: number; bound: string; retry: RetryOptions },
+    defaults: { timeoutMs: number; bound: string; retry: RetryOptions; clock?: Clock },
   ): Budget {
     const own = options.timeoutMs !== undefined
     return new Budget({
@@ -93,6 +97,7 @@ export class Budget {
       bound: options.bound ?? (own ? 'timeoutMs' : defaults.bound),
       signal: options.signal,
       retry: { ...defaults.retry, ...options.retry },
+      clock: defaults.clock,
     })
   }
 
@@ -114,7 +119,7 @@ export class Budget {
     }
   }
 
-  remainingMs(now = Date.now()): number {
+  remainingMs(now = this.#clock.now()): number {
     return Math.max(0, this.deadline - now)
   }
 
@@ -149,7 +154,7 @@ export class Budget {
     this.check()
     const delay = backoffDelayMs(Math.max(0, this.attempts - 1), this.retry)
     if (delay >= this.remainingMs()) throw this.#timeoutError()
-    await sleep(delay, this.signal)
+    await sleep(delay, this.signal, this.#clock)
   }
 
   /**
@@ -174,7 +179,7 @@ export class Budget {
   }
 
   end(): void {
-    if (this.#timer) clearTimeout(this.#timer)
+    if (this.#timer) this.#clock.clearTimeout(this.#timer)
     this.#timer = null
     if (this.#onCallerAbort) this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort)
     this.#onCallerAbort = null

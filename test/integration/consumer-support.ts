@@ -32,7 +32,7 @@ export function newCluster(bootstrap: string[] = brokers): Cluster {
 }
 
 export function contextFor(cluster: Cluster): ClientContext {
-  return { cluster, clientId: 'samsa-consumer-test', logger: testLogger, release: () => undefined }
+  return { cluster, clientId: 'samsa-consumer-test', logger: testLogger, clock: cluster.clock, release: () => undefined }
 }
 
 export function newConsumer(cluster: Cluster, options: ConsumerOptions = {}): Consumer {
