@@ -38,6 +38,19 @@ export interface ProducerOptions {
   maxRequestSize?: number
   /** Custom placement; return undefined to fall back to the default (key hash, else sticky). */
   partitioner?: Partitioner
+  /**
+   * Unkeyed records favour partitions whose queues are shorter (their brokers keep up), as Java's
+   * partitioner.adaptive.partitioning.enable. Default true.
+   */
+  partitionerAdaptivePartitioningEnable?: boolean
+  /**
+   * With adaptive partitioning: a broker that has had batches ready but could not take them for this long has its
+   * partitions skipped by unkeyed records until it recovers (Java's partitioner.availability.timeout.ms). 0, the
+   * default, never skips.
+   */
+  partitionerAvailabilityTimeoutMs?: number
+  /** Keyed records are placed as unkeyed ones, the key ignored (Java's partitioner.ignore.keys). Default false. */
+  partitionerIgnoreKeys?: boolean
   /** Enables transactions (implies idempotence). */
   transactionalId?: string
   /** Default 60 000. */
@@ -66,6 +79,9 @@ export interface ResolvedProducerOptions {
   retryBackoffMaxMs: number
   maxRequestSize: number
   partitioner: Partitioner | undefined
+  partitionerAdaptivePartitioningEnable: boolean
+  partitionerAvailabilityTimeoutMs: number
+  partitionerIgnoreKeys: boolean
   transactionalId: string | null
   transactionTimeoutMs: number
   asyncCompressionMinBytes: number
@@ -111,6 +127,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     retryBackoffMaxMs: nonNegative('retryBackoffMaxMs', options.retryBackoffMaxMs ?? 1000),
     maxRequestSize: nonNegative('maxRequestSize', options.maxRequestSize ?? 1024 * 1024),
     partitioner: options.partitioner,
+    partitionerAdaptivePartitioningEnable: options.partitionerAdaptivePartitioningEnable ?? true,
+    partitionerAvailabilityTimeoutMs: nonNegative('partitionerAvailabilityTimeoutMs', options.partitionerAvailabilityTimeoutMs ?? 0),
+    partitionerIgnoreKeys: options.partitionerIgnoreKeys ?? false,
     transactionalId,
     transactionTimeoutMs: nonNegative('transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000),
     asyncCompressionMinBytes: nonNegative('asyncCompressionMinBytes', options.asyncCompressionMinBytes ?? 64 * 1024),

@@ -57,11 +57,18 @@ export type Partitioner = (context: PartitionerContext) => number | undefined
 /**
  * Per-topic sticky partition for unkeyed records, as Java's BuiltInPartitioner (KIP-794): the producer reports the
  * bytes each sticky record added (`onAppended`), and the partition moves on after `batchSize` bytes once its batches
- * are full, or after 2 × `batchSize` bytes in any case. The next partition is drawn uniformly from those with a
- * leader (or from all when none has), and may be the same one again, as in Java.
+ * are full, or after 2 × `batchSize` bytes in any case. The next partition may be the same one again, as in Java.
+ *
+ * How the next one is drawn: uniformly from the partitions with a leader (or from all when none has one), unless
+ * adaptive partitioning has load figures for the topic (`updateLoad`, from the accumulator's queues). Then each
+ * partition is weighted by how much shorter its queue is than the longest (longest + 1 − own), so partitions on
+ * slower brokers, whose batches pile up, get fewer new records; partitions left out of the figures (their broker
+ * could not take requests for `partitionerAvailabilityTimeoutMs`) get none.
  */
 export class StickyPartitionCache {
   readonly #current = new Map<string, { partition: number; producedBytes: number }>()
+  /** Per topic: cumulative weights and the partitions they belong to, or absent while every queue is equal. */
+  readonly #load = new Map<string, { cumulative: number[]; partitions: number[] }>()
   readonly #random: () => number
 
   constructor(random: () => number = Math.random) {
@@ -99,9 +106,52 @@ export class StickyPartitionCache {
     }
   }
 
+  /**
+   * Adaptive partitioning's input: the queue length (batches waiting) of the topic's partitions that may be chosen,
+   * `queueSizes[i]` for `partitions[i]`, out of `knownPartitions` partitions the producer holds queues for. With
+   * fewer than two known partitions, or every known partition listed with the same queue length, the draw stays
+   * uniform; once some partition was left out, the weighted draw applies even to a single one.
+   */
+  updateLoad(topic: string, queueSizes: readonly number[], partitions: readonly number[], knownPartitions: number): void {
+    const length = queueSizes.length
+    if (length === 0 || knownPartitions < 2) {
+      this.#load.delete(topic)
+      return
+    }
+    let longest = queueSizes[0]!
+    let allEqual = true
+    for (let i = 1; i < length; i++) {
+      if (queueSizes[i] !== longest) allEqual = false
+      if (queueSizes[i]! > longest) longest = queueSizes[i]!
+    }
+    if (allEqual && length === knownPartitions) {
+      this.#load.delete(topic)
+      return
+    }
+    const cumulative = new Array<number>(length)
+    let sum = 0
+    for (let i = 0; i < length; i++) cumulative[i] = sum += longest + 1 - queueSizes[i]!
+    this.#load.set(topic, { cumulative, partitions: partitions.slice() })
+  }
+
   #next(topic: string, partitionCount: number, available: readonly number[]): number {
-    const choice =
-      available.length > 0 ? available[Math.floor(this.#random() * available.length)]! : Math.floor(this.#random() * partitionCount)
+    const load = this.#load.get(topic)
+    let choice: number
+    if (load !== undefined) {
+      const total = load.cumulative[load.cumulative.length - 1]!
+      const point = Math.floor(this.#random() * total)
+      // The first partition whose running weight exceeds the point.
+      let low = 0
+      let high = load.cumulative.length - 1
+      while (low < high) {
+        const middle = (low + high) >>> 1
+        if (load.cumulative[middle]! > point) high = middle
+        else low = middle + 1
+      }
+      choice = load.partitions[low]!
+    } else {
+      choice = available.length > 0 ? available[Math.floor(this.#random() * available.length)]! : Math.floor(this.#random() * partitionCount)
+    }
     this.#current.set(topic, { partition: choice, producedBytes: 0 })
     return choice
   }

@@ -9,7 +9,8 @@
  * application-recoverable (re-create the producer / re-run initTransactions).
  */
 import { KafkaError, KafkaProtocolError } from '../errors.js'
-import type { Cluster, SendOptions, Target } from '../network/cluster.js'
+import type { SendOptions, Target } from '../network/cluster.js'
+import type { ProducerCluster } from './sender.js'
 import type { Logger } from '../network/instrumentation.js'
 import { type ApiCodec, apis, ApiKeys, ErrorCodes, errorCodes } from '../protocol/index.js'
 import type { ResolvedProducerOptions } from './options.js'
@@ -61,7 +62,7 @@ const FATAL_CODES = new Set<number>([
 const TRANSACTION_MAX_BACKOFF_MS = 200
 
 export class TransactionManager {
-  readonly #cluster: Cluster
+  readonly #cluster: ProducerCluster
   readonly #options: ResolvedProducerOptions
   readonly #logger: Logger
   readonly transactionalId: string | null
@@ -78,7 +79,7 @@ export class TransactionManager {
   #adding: Promise<void> | null = null
   #onPartitionsAdded: () => void = () => {}
 
-  constructor(cluster: Cluster, options: ResolvedProducerOptions, logger: Logger) {
+  constructor(cluster: ProducerCluster, options: ResolvedProducerOptions, logger: Logger) {
     this.#cluster = cluster
     this.#options = options
     this.#logger = logger

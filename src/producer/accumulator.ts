@@ -1,0 +1,508 @@
+/**
+ * The record accumulator: where records wait between `send` and the wire. It owns the per-partition queues of
+ * batches, buffer memory (`bufferMemory`; a sender waits up to `maxBlockMs` for room), where each record goes (an
+ * explicit partition, a custom partitioner, the key's hash, else the KIP-794 sticky partition with adaptive load
+ * figures), and the answer to "what may be sent as of time t": per leader broker, request slots of ready batches
+ * in the order the idempotence rules allow, with linger, retry backoff and the per-partition in-flight limits
+ * applied. It does no I/O and reads time only from what it is given; the sender asks it and sends.
+ */
+import { AbortError, KafkaError, TimeoutError } from '../errors.js'
+import type { Clock, ClockTimer } from '../network/clock.js'
+import type { TopicInfo } from '../network/cluster.js'
+import { errorFromCode, ErrorCodes } from '../protocol/index.js'
+import { RecordBatchBuilder, type RecordData } from '../records/index.js'
+import { PartitionState, ProducerBatch, type SendGroup, sequenceBefore } from './batch.js'
+import type { ResolvedProducerOptions } from './options.js'
+import { partitionForKey, StickyPartitionCache } from './partitioner.js'
+import type { ProducerCluster } from './sender.js'
+import type { TransactionManager } from './transactions.js'
+
+/** One record to append, its key and value already serialized. */
+export interface WireMessage {
+  key?: RecordData | null
+  value: RecordData | null
+  headers?: import('../records/index.js').HeaderInput
+  partition?: number
+  timestamp?: number | bigint
+}
+
+export interface WireRecord {
+  topic: string
+  messages: WireMessage[]
+}
+
+/** What the accumulator needs from the producer and its sender. */
+export interface AccumulatorHost {
+  /** Look at the queues again in `delayMs` (0: as soon as possible). */
+  wakeup(delayMs: number): void
+  /** Requests in flight to a broker: a batch that fills up then waits for the next response to sweep it along. */
+  inFlightTo(nodeId: number): number
+  /** Throws when a transactional send's transaction ended while the send waited. */
+  checkGeneration(generation: number): void
+}
+
+/** What may be sent now: per leader broker, request slots (slot i holds the i-th batch of each partition). */
+export interface Drain {
+  perNode: Map<number, ProducerBatch[][]>
+  /** Batches that waited past deliveryTimeoutMs without being sent; removed from their queues. */
+  expired: ProducerBatch[]
+  /** Some partition has no known leader: metadata needs a refresh. */
+  needMetadata: boolean
+  /** When the next batch becomes ready by time (linger or backoff), or Infinity. */
+  wakeAt: number
+}
+
+interface MemoryWaiter {
+  bytes: number
+  resolve: () => void
+  reject: (error: Error) => void
+  timer: ClockTimer
+}
+
+/** How long a batch size learned from a MESSAGE_TOO_LARGE refusal holds before batchSize is tried again. */
+export const LEARNED_BATCH_LIMIT_MS = 5 * 60_000
+
+export class RecordAccumulator {
+  readonly #cluster: ProducerCluster
+  readonly #options: ResolvedProducerOptions
+  readonly #transactions: TransactionManager
+  readonly #host: AccumulatorHost
+  readonly #clock: Clock
+  readonly #sticky: StickyPartitionCache
+  /** Every partition written to, for the drain sweeps. */
+  readonly partitions: PartitionState[] = []
+  readonly #statesByTopic = new Map<string, Array<PartitionState | undefined>>()
+  /** Topics whose records went to sticky partitions: the ones adaptive partitioning keeps load figures for. */
+  readonly #stickyTopics = new Set<string>()
+  /** Per broker, since when it has had batches waiting without a response coming back (adaptive availability). */
+  readonly #stalledSince = new Map<number, number>()
+  #bufferUsed = 0
+  readonly #memoryWaiters: MemoryWaiter[] = []
+
+  constructor(cluster: ProducerCluster, options: ResolvedProducerOptions, transactions: TransactionManager, host: AccumulatorHost, random?: () => number) {
+    this.#cluster = cluster
+    this.#options = options
+    this.#transactions = transactions
+    this.#host = host
+    this.#clock = cluster.clock
+    this.#sticky = new StickyPartitionCache(random)
+  }
+
+  get bufferedBytes(): number {
+    return this.#bufferUsed
+  }
+
+  /** Senders wait for buffer memory: the sender sends what it has rather than wait out linger (as Java does). */
+  get exhausted(): boolean {
+    return this.#memoryWaiters.length > 0
+  }
+
+  statesOf(topic: string): ReadonlyArray<PartitionState | undefined> {
+    return this.#statesByTopic.get(topic) ?? []
+  }
+
+  // ---- appending ----
+
+  /**
+   * Appends records from `records[recordIndex].messages[messageIndex]` on. Returns null when everything was appended
+   * synchronously, or a promise for the rest when it had to wait (metadata, buffer memory).
+   */
+  append(
+    records: WireRecord[],
+    group: SendGroup,
+    generation: number,
+    recordIndex: number,
+    messageIndex: number,
+    index: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | null {
+    for (; recordIndex < records.length; recordIndex++, messageIndex = 0) {
+      // Failed or aborted meanwhile (after a wait): nothing more of this call is appended.
+      if (group.settled) return null
+      const record = records[recordIndex]!
+      const topic = record.topic
+      const info = this.#cluster.topic(topic)
+      if (!info) {
+        const at = recordIndex
+        const from = index
+        return this.#cluster
+          .topics([topic], { signal, timeoutMs: this.#options.maxBlockMs, bound: 'maxBlockMs' })
+          .then(() => this.append(records, group, generation, at, messageIndex, from, signal) ?? undefined)
+      }
+      const states = this.#topicStates(topic)
+      const messages = record.messages
+      for (; messageIndex < messages.length; messageIndex++, index++) {
+        if (group.settled) return null
+        this.#host.checkGeneration(generation)
+        const message = messages[messageIndex]!
+        let partition = this.#placedPartition(topic, info, message)
+        const sticky = partition < 0
+        if (sticky) {
+          this.#stickyTopics.add(topic)
+          partition = this.#sticky.partition(topic, info.partitions.length, availablePartitions(info))
+          // As Java checks before appending: a sticky partition whose batches are all full or gone (sent) moves on
+          // once batchSize bytes went to it, so records sent one at a time switch at batchSize too.
+          if (states[partition]?.batchesFull ?? true) {
+            partition = this.#sticky.beforeAppend(topic, this.#options.batchSize, info.partitions.length, availablePartitions(info))
+          }
+        }
+        const state = states[partition] ?? this.#newPartitionState(states, topic, partition)
+        const wait = this.#appendOne(state, message, group, index, info, generation, signal, sticky)
+        if (wait) {
+          const at = recordIndex
+          const next = messageIndex + 1
+          const from = index + 1
+          return wait.then(() => this.append(records, group, generation, at, next, from, signal) ?? undefined)
+        }
+      }
+    }
+    return null
+  }
+
+  /** The partition an explicit choice, a custom partitioner or the key gives; -1 leaves it to the sticky partitioner. */
+  #placedPartition(topic: string, info: TopicInfo, message: WireMessage): number {
+    const count = info.partitions.length
+    if (message.partition !== undefined) {
+      if (!Number.isInteger(message.partition) || message.partition < 0 || message.partition >= count) {
+        throw new KafkaError(`Partition ${message.partition} does not exist in ${topic} (${count} partitions)`)
+      }
+      return message.partition
+    }
+    const key = message.key === undefined || message.key === null ? null : typeof message.key === 'string' ? Buffer.from(message.key) : message.key
+    if (this.#options.partitioner) {
+      const available = info.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)
+      const chosen = this.#options.partitioner({ topic, key, partitionCount: count, availablePartitions: available })
+      if (chosen !== undefined) {
+        if (!Number.isInteger(chosen) || chosen < 0 || chosen >= count) throw new KafkaError(`Partitioner chose invalid partition ${chosen}`)
+        return chosen
+      }
+    }
+    if (key !== null && !this.#options.partitionerIgnoreKeys) return partitionForKey(key, count)
+    return -1
+  }
+
+  /** Appends one record; returns a promise only when the caller must wait for buffer memory. */
+  #appendOne(
+    state: PartitionState,
+    message: WireMessage,
+    group: SendGroup,
+    index: number,
+    info: TopicInfo,
+    generation: number,
+    signal: AbortSignal | undefined,
+    sticky: boolean,
+  ): Promise<void> | null {
+    const timestamp = message.timestamp === undefined ? this.#clock.now() : Number(message.timestamp)
+    const queue = state.queue
+    const open = queue.length > 0 ? queue[queue.length - 1]! : null
+    if (open && !open.full && open.sealed === null) {
+      const before = open.builder.sizeInBytes
+      if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, state.batchLimit) >= 0) {
+        open.addOwner(timestamp, group, index)
+        if (open.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(open, info)
+        if (sticky) this.#stickyAppended(state, open.builder.sizeInBytes - before, info)
+        return null
+      }
+      this.#closeBatch(open, info)
+    }
+    const recordSize = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, 0, 0) + 61
+    if (recordSize > this.#options.maxRequestSize) {
+      throw errorFromCode(ErrorCodes.RECORD_LIST_TOO_LARGE, `${state.topic}-${state.partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
+    }
+    const reserve = Math.max(this.#options.batchSize, recordSize)
+    if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {
+      return this.#waitForMemory(reserve, signal).then(() => {
+        if (group.settled) {
+          // The call failed or was aborted while this record waited: it is not appended.
+          this.releaseMemory(reserve)
+          return
+        }
+        try {
+          this.#host.checkGeneration(generation)
+        } catch (error) {
+          this.releaseMemory(reserve)
+          throw error
+        }
+        this.#openBatchWith(state, message, timestamp, group, index, reserve, info, sticky)
+      })
+    }
+    this.#bufferUsed += reserve
+    this.#openBatchWith(state, message, timestamp, group, index, reserve, info, sticky)
+    return null
+  }
+
+  /**
+   * KIP-794, as Java's BuiltInPartitioner: the sticky partition of unkeyed records moves on once `batchSize` bytes
+   * have been produced to it and no batch of it is still open (the last one full, sent or none), or once
+   * 2 × `batchSize` bytes have been produced whatever the batches.
+   */
+  #stickyAppended(state: PartitionState, appendedBytes: number, info: TopicInfo): void {
+    this.#sticky.onAppended(state.topic, state.partition, appendedBytes, this.#options.batchSize, state.batchesFull, info.partitions.length, availablePartitions(info))
+  }
+
+  #openBatchWith(state: PartitionState, message: WireMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo, sticky: boolean): void {
+    const now = this.#clock.now()
+    if (state.batchLimit < state.batchSize && now >= state.batchLimitRelaxAt) state.batchLimit = state.batchSize
+    const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional)
+    state.queue.push(batch)
+    this.#transactions.onPartitionUsed(state.topic, state.partition)
+    batch.builder.tryAppend(message.key, message.value, message.headers, timestamp, Infinity)
+    batch.addOwner(timestamp, group, index)
+    if (batch.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(batch, info)
+    else this.#host.wakeup(this.#options.lingerMs)
+    // As Java counts a new batch: the record with the batch's header.
+    if (sticky) this.#stickyAppended(state, batch.builder.sizeInBytes, info)
+  }
+
+  #closeBatch(batch: ProducerBatch, info: TopicInfo): void {
+    if (batch.full) return
+    batch.full = true
+    const state = batch.partitionState
+    // With requests already in flight to this partition's leader, the next response sweeps every ready batch into
+    // one request; draining now would send this batch alone and use up an in-flight slot.
+    const leader = info.partitions[state.partition]?.leader ?? -1
+    if (this.#host.inFlightTo(leader) === 0) this.#host.wakeup(0)
+  }
+
+  // ---- memory ----
+
+  #waitForMemory(bytes: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
+    this.#host.wakeup(0)
+    return new Promise((resolve, reject) => {
+      const waiter: MemoryWaiter = {
+        bytes,
+        resolve,
+        reject,
+        timer: this.#clock.setTimeout(() => {
+          const i = this.#memoryWaiters.indexOf(waiter)
+          if (i >= 0) this.#memoryWaiters.splice(i, 1)
+          waiter.reject(new TimeoutError(`Could not allocate ${bytes} bytes of bufferMemory within maxBlockMs (${this.#options.maxBlockMs} ms)`, { retriable: false }))
+        }, this.#options.maxBlockMs),
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          this.#clock.clearTimeout(waiter.timer)
+          const i = this.#memoryWaiters.indexOf(waiter)
+          if (i >= 0) this.#memoryWaiters.splice(i, 1)
+          reject(new AbortError(signal.reason))
+          // The waiters behind this one may fit now.
+          this.releaseMemory(0)
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        waiter.resolve = () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        waiter.reject = (error: Error) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        }
+      }
+      this.#memoryWaiters.push(waiter)
+    })
+  }
+
+  releaseMemory(bytes: number): void {
+    this.#bufferUsed -= bytes
+    while (this.#memoryWaiters.length > 0) {
+      const next = this.#memoryWaiters[0]!
+      if (this.#bufferUsed + next.bytes > this.#options.bufferMemory && this.#bufferUsed > 0) break
+      this.#memoryWaiters.shift()
+      this.#clock.clearTimeout(next.timer)
+      this.#bufferUsed += next.bytes
+      next.resolve()
+    }
+  }
+
+  /** Fails every send waiting for memory (the producer closed). */
+  failMemoryWaiters(error: Error): void {
+    for (const waiter of this.#memoryWaiters.splice(0)) {
+      this.#clock.clearTimeout(waiter.timer)
+      waiter.reject(error)
+    }
+  }
+
+  // ---- draining ----
+
+  /**
+   * What may be sent as of `now`. `flushing` makes every batch ready regardless of linger. Expired batches are taken
+   * out of their queues and returned for the sender to fail.
+   */
+  drain(now: number, flushing: boolean, maxInFlightPerNode: number): Drain {
+    const linger = this.#options.lingerMs
+    const idempotent = this.#options.idempotent
+    const perNode = new Map<number, ProducerBatch[][]>()
+    const expired: ProducerBatch[] = []
+    let wakeAt = Infinity
+    let needMetadata = false
+    const trackStalls = this.#options.partitionerAdaptivePartitioningEnable && this.#options.partitionerAvailabilityTimeoutMs > 0
+    const waiting = trackStalls ? new Set<number>() : null
+    for (const state of this.partitions) {
+      if (state.queue.length === 0) continue
+      this.#takeExpired(state, now, expired)
+      if (state.retrying && state.inFlight > 0) continue
+      const leader = this.#cluster.topic(state.topic)?.partitions[state.partition]?.leader ?? -1
+      if (leader < 0 || !this.#cluster.broker(leader)) {
+        needMetadata = true
+        continue
+      }
+      if (waiting !== null) {
+        waiting.add(leader)
+        if (!this.#stalledSince.has(leader)) this.#stalledSince.set(leader, now)
+      }
+      if (!this.#transactions.partitionReady(state.topic, state.partition)) continue
+      // A broker accepts any first sequence from a producer it has no state for, so until the partition's first
+      // batch is acknowledged, a later batch must not overtake it: one batch in flight until then.
+      const maxInFlight = state.lastAckedSequence < 0 ? 1 : maxInFlightPerNode
+      const limit = idempotent ? maxInFlight - state.inFlight : Infinity
+      let slot = 0
+      let retryInFlight = false
+      for (let i = 0; i < state.queue.length && slot < limit; i++) {
+        const batch = state.queue[i]!
+        if (batch.inFlight) {
+          if (batch.attempts > 1) retryInFlight = true
+          continue
+        }
+        // A resent batch may already be written (its answer was lost with a killed leader). Anything sent while it is
+        // out could reach a new leader first and push it out of the broker's five-batch duplicate window, and then its
+        // retry would be refused as out of sequence. So, as in the Java client, a resend goes alone: only when nothing
+        // else of the partition is in flight, and nothing follows it until it is answered.
+        if (idempotent && (retryInFlight || (batch.sealed !== null && (state.inFlight > 0 || slot > 0)))) break
+        if (batch.sealed === null && state.awaitingPreviousIdentity) break
+        if (batch.retryAt > now) {
+          wakeAt = Math.min(wakeAt, batch.retryAt)
+          break
+        }
+        const ready = batch.full || i < state.queue.length - 1 || flushing || now - batch.createdAt >= linger
+        if (!ready) {
+          wakeAt = Math.min(wakeAt, batch.createdAt + linger)
+          break
+        }
+        let slots = perNode.get(leader)
+        if (!slots) perNode.set(leader, (slots = []))
+        ;(slots[slot] ??= []).push(batch)
+        slot++
+        if (idempotent && batch.sealed !== null) break
+      }
+      if (slot > 0) state.retrying = false
+    }
+    if (waiting !== null) for (const nodeId of this.#stalledSince.keys()) if (!waiting.has(nodeId)) this.#stalledSince.delete(nodeId)
+    if (this.#options.partitionerAdaptivePartitioningEnable && this.#stickyTopics.size > 0) this.#updateLoad(now)
+    return { perNode, expired, needMetadata, wakeAt }
+  }
+
+  #takeExpired(state: PartitionState, now: number, expired: ProducerBatch[]): void {
+    for (let i = 0; i < state.queue.length; i++) {
+      const batch = state.queue[i]!
+      if (batch.inFlight || batch.deadline > now) continue
+      state.queue.splice(i--, 1)
+      expired.push(batch)
+    }
+  }
+
+  /** A response came back from `nodeId`: it is taking requests (adaptive availability). */
+  onResponseFrom(nodeId: number): void {
+    this.#stalledSince.delete(nodeId)
+  }
+
+  /**
+   * Adaptive partitioning: the queue lengths (batches not yet sent) of each sticky topic's partitions, leaving out
+   * partitions with no leader and, with partitionerAvailabilityTimeoutMs, those whose broker has had batches waiting
+   * without any response for longer than that.
+   */
+  #updateLoad(now: number): void {
+    const timeout = this.#options.partitionerAvailabilityTimeoutMs
+    for (const topic of this.#stickyTopics) {
+      const states = this.#statesByTopic.get(topic)
+      const info = this.#cluster.topic(topic)
+      if (!states || !info) continue
+      // As Java: uniform until every partition of the topic has had a batch, since a partition the figures do not
+      // list would never be drawn.
+      if (states.length < info.partitions.length || states.includes(undefined)) {
+        this.#sticky.updateLoad(topic, [], [], 0)
+        continue
+      }
+      const queueSizes: number[] = []
+      const partitions: number[] = []
+      let known = 0
+      for (const state of states) {
+        if (state === undefined) continue
+        known++
+        const leader = info.partitions[state.partition]?.leader ?? -1
+        if (leader < 0) continue
+        const stalledSince = this.#stalledSince.get(leader)
+        if (timeout > 0 && stalledSince !== undefined && now - stalledSince > timeout) continue
+        // Batches waiting to be sent; those on the wire are the broker's queue, not ours.
+        queueSizes.push(state.queue.length - state.inFlight)
+        partitions.push(state.partition)
+      }
+      this.#sticky.updateLoad(topic, queueSizes, partitions, known)
+    }
+  }
+
+  // ---- queue upkeep (the sender's outcomes) ----
+
+  /** Puts a batch back for another attempt, keeping the partition's sealed batches in sequence order. */
+  requeue(batch: ProducerBatch): void {
+    const state = batch.partitionState
+    if (this.#options.idempotent) state.retrying = true
+    const queue = state.queue
+    const at = queue.indexOf(batch)
+    if (at >= 0) queue.splice(at, 1)
+    let i = 0
+    while (i < queue.length && queue[i]!.sealed !== null && sequenceBefore(queue[i]!, batch)) i++
+    queue.splice(i, 0, batch)
+  }
+
+  /** Puts the pieces of a split batch in its place, in sequence order among the partition's sealed batches. */
+  replace(batch: ProducerBatch, pieces: ProducerBatch[]): void {
+    const state = batch.partitionState
+    const queue = state.queue
+    const at = queue.indexOf(batch)
+    if (at >= 0) queue.splice(at, 1)
+    let insertAt = 0
+    while (insertAt < queue.length && queue[insertAt]!.sealed !== null && sequenceBefore(queue[insertAt]!, pieces[0]!)) insertAt++
+    queue.splice(insertAt, 0, ...pieces)
+    if (this.#options.idempotent) state.retrying = true
+  }
+
+  /** Takes a settled batch out of its queue. */
+  remove(batch: ProducerBatch): void {
+    const queue = batch.partitionState.queue
+    const at = queue.indexOf(batch)
+    if (at >= 0) queue.splice(at, 1)
+  }
+
+  /** After a MESSAGE_TOO_LARGE split: the topic's batches close at `limit` until `relaxAt`. */
+  learnBatchLimit(topic: string, limit: number, relaxAt: number): void {
+    for (const other of this.#statesByTopic.get(topic) ?? []) {
+      if (!other || other.batchLimit <= limit) continue
+      other.batchLimit = limit
+      other.batchLimitRelaxAt = relaxAt
+    }
+  }
+
+  /** Partition states of a topic, indexed by partition: one Map lookup per send, not one per record. */
+  #topicStates(topic: string): Array<PartitionState | undefined> {
+    let states = this.#statesByTopic.get(topic)
+    if (!states) {
+      states = []
+      this.#statesByTopic.set(topic, states)
+    }
+    return states
+  }
+
+  #newPartitionState(states: Array<PartitionState | undefined>, topic: string, partition: number): PartitionState {
+    const state = new PartitionState(topic, partition, this.#options.batchSize)
+    states[partition] = state
+    this.partitions.push(state)
+    return state
+  }
+}
+
+function availablePartitions(info: TopicInfo): number[] {
+  const out: number[] = []
+  for (const p of info.partitions) if (p.leader >= 0) out.push(p.partition)
+  return out
+}
