@@ -72,8 +72,6 @@ export class RecordAccumulator {
   /** Every partition written to, for the drain sweeps. */
   readonly partitions: PartitionState[] = []
   readonly #statesByTopic = new Map<string, Array<PartitionState | undefined>>()
-  /** Topics whose records went to sticky partitions: the ones adaptive partitioning keeps load figures for. */
-  readonly #stickyTopics = new Set<string>()
   /** Per broker, since when it has had batches waiting without a response coming back (adaptive availability). */
   readonly #stalledSince = new Map<number, number>()
   #bufferUsed = 0
@@ -138,7 +136,6 @@ export class RecordAccumulator {
         let partition = this.#placedPartition(topic, info, message)
         const sticky = partition < 0
         if (sticky) {
-          this.#stickyTopics.add(topic)
           partition = this.#sticky.partition(topic, info.partitions.length, availablePartitions(info))
           // As Java checks before appending: a sticky partition whose batches are all full or gone (sent) moves on
           // once batchSize bytes went to it, so records sent one at a time switch at batchSize too.
@@ -387,8 +384,14 @@ export class RecordAccumulator {
       }
       if (slot > 0) state.retrying = false
     }
-    if (waiting !== null) for (const nodeId of this.#stalledSince.keys()) if (!waiting.has(nodeId)) this.#stalledSince.delete(nodeId)
-    if (this.#options.partitionerAdaptivePartitioningEnable && this.#stickyTopics.size > 0) this.#updateLoad(now)
+    if (waiting !== null) {
+      for (const [nodeId, since] of this.#stalledSince) {
+        if (!waiting.has(nodeId)) this.#stalledSince.delete(nodeId)
+        // Look again when this broker would turn unavailable, so new records avoid it from then on.
+        else if (now - since <= this.#options.partitionerAvailabilityTimeoutMs) wakeAt = Math.min(wakeAt, since + this.#options.partitionerAvailabilityTimeoutMs + 1)
+      }
+    }
+    if (this.#options.partitionerAdaptivePartitioningEnable) this.#updateLoad(now)
     return { perNode, expired, needMetadata, wakeAt }
   }
 
@@ -407,16 +410,15 @@ export class RecordAccumulator {
   }
 
   /**
-   * Adaptive partitioning: the queue lengths (batches not yet sent) of each sticky topic's partitions, leaving out
+   * Adaptive partitioning: the queue lengths (batches not yet sent) of each topic's partitions, leaving out
    * partitions with no leader and, with partitionerAvailabilityTimeoutMs, those whose broker has had batches waiting
    * without any response for longer than that.
    */
   #updateLoad(now: number): void {
     const timeout = this.#options.partitionerAvailabilityTimeoutMs
-    for (const topic of this.#stickyTopics) {
-      const states = this.#statesByTopic.get(topic)
+    for (const [topic, states] of this.#statesByTopic) {
       const info = this.#cluster.topic(topic)
-      if (!states || !info) continue
+      if (!info) continue
       // As Java: uniform until every partition of the topic has had a batch, since a partition the figures do not
       // list would never be drawn.
       if (states.length < info.partitions.length || states.includes(undefined)) {

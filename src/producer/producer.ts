@@ -100,6 +100,8 @@ export class Producer<K = RecordData, V = RecordData> {
    * fail instead (#transactionGeneration), so none is written after the transaction ended, under a stale epoch.
    */
   #pendingAppends = 0
+  /** The sendBatch calls of #pendingAppends that had to wait, for flush() to wait on those made before it. */
+  readonly #appending = new Set<Promise<void>>()
   readonly #appendWaiters: Array<() => void> = []
   #transactionGeneration = 0
   #endingTransaction = false
@@ -194,8 +196,17 @@ export class Producer<K = RecordData, V = RecordData> {
         this.#appendDone()
         return
       }
-      if (waiting === null) this.#appendDone()
-      else waiting.catch((error: unknown) => group.fail(asError(error))).finally(() => this.#appendDone())
+      if (waiting === null) {
+        this.#appendDone()
+        return
+      }
+      const appending: Promise<void> = waiting
+        .catch((error: unknown) => group.fail(asError(error)))
+        .finally(() => {
+          this.#appending.delete(appending)
+          this.#appendDone()
+        })
+      this.#appending.add(appending)
     })
   }
 
@@ -246,11 +257,14 @@ export class Producer<K = RecordData, V = RecordData> {
   async flush(options?: { signal?: AbortSignal }): Promise<void> {
     const signal = options?.signal
     if (signal?.aborted) throw new AbortError(signal.reason)
-    const pending: Array<Promise<void>> = []
-    for (const state of this.#accumulator.partitions) for (const batch of state.queue) pending.push(batch.done)
-    if (pending.length === 0 && this.#sender.inFlightBatches === 0) return
     this.#sender.flushing++
     try {
+      // Records of send() calls made before this flush count even while they wait to be appended (for the producer
+      // id, metadata or memory), as Java's send() has appended its record by the time it returns.
+      if (this.#appending.size > 0) await abortable(Promise.all([...this.#appending]), signal)
+      const pending: Array<Promise<void>> = []
+      for (const state of this.#accumulator.partitions) for (const batch of state.queue) pending.push(batch.done)
+      if (pending.length === 0 && this.#sender.inFlightBatches === 0) return
       this.#sender.wakeup(0)
       await abortable(Promise.all(pending), signal)
       if (this.#sender.inFlightBatches > 0) await abortable(this.#sender.idle(), signal)

@@ -67,3 +67,44 @@ describe('StickyPartitionCache (KIP-794)', () => {
     expect(cache.partition('t', 6, [3, 5])).toBe(5)
   })
 })
+
+describe('StickyPartitionCache adaptive load (KIP-794 partitioner.adaptive.partitioning.enable)', () => {
+  /** Draws the next partition `n` times with evenly spread random points, counting where each lands. */
+  function histogram(cache: StickyPartitionCache, n: number, partitionCount: number): number[] {
+    const counts = new Array<number>(partitionCount).fill(0)
+    for (let i = 0; i < n; i++) {
+      // 2 x batchSize bytes move the sticky partition on whatever the batches.
+      const p = cache.partition('t', partitionCount, [0, 1, 2])
+      counts[p]!++
+      cache.onAppended('t', p, 200, 100, false, partitionCount, [0, 1, 2])
+    }
+    return counts
+  }
+
+  it('weights each partition by how much shorter its queue is than the longest (longest + 1 - own)', () => {
+    let i = 0
+    const points = 600
+    const cache = new StickyPartitionCache(() => (i++ % points) / points)
+    // Queues 0, 2, 5 batches: weights 6, 4, 1 out of 11.
+    cache.updateLoad('t', [0, 2, 5], [0, 1, 2], 3)
+    const counts = histogram(cache, 1200, 3)
+    expect(counts.map((c) => Math.round((c / 1200) * 11))).toEqual([6, 4, 1])
+  })
+
+  it('stays uniform while every queue is equal or fewer than two partitions are known', () => {
+    let i = 0
+    const cache = new StickyPartitionCache(() => (i++ % 300) / 300)
+    cache.updateLoad('t', [3, 3, 3], [0, 1, 2], 3)
+    expect(histogram(cache, 900, 3)).toEqual([300, 300, 300])
+    cache.updateLoad('t', [7], [2], 1)
+    expect(histogram(cache, 900, 3)).toEqual([300, 300, 300])
+  })
+
+  it('never draws a partition left out of the figures (its broker unavailable), even with equal queues', () => {
+    const cache = new StickyPartitionCache(Math.random)
+    cache.updateLoad('t', [0, 0], [0, 2], 3)
+    const counts = histogram(cache, 500, 3)
+    expect(counts[1]).toBe(0)
+    expect(counts[0]! + counts[2]!).toBe(500)
+  })
+})
