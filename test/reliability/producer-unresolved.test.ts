@@ -35,7 +35,8 @@ describe('unresolved sequences (acknowledgements lost)', () => {
         () => 'acknowledged',
         (error: unknown) => error,
       )
-      // Sent while the first one's initial attempt is still in flight: written right behind it.
+      // Sent while the first one's initial attempt is still in flight (requestTimeoutMs 3000): written right behind
+      // it, with a delivery deadline 2 s later than the first's, so it is still being retried when answers return.
       await new Promise((resolve) => setTimeout(resolve, 2000))
       const second = producer.send({ topic, messages: [{ value: 'a2' }] })
       // The first batch runs out of deliveryTimeoutMs with every answer swallowed (it was written all the same).
