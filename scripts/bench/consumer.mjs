@@ -2,7 +2,9 @@
 // on the same broker and the same pre-produced topic.
 //
 //   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,kafkajs,platformatic,java]
-//                                   [--json out.json] [--markdown]
+//                                   [--json out.json] [--markdown] [--baseline <git rev>]
+//   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
+//   figures from one run on the same topic.
 //   Node flags given to this script reach the clients' child processes too (e.g. `node --cpu-prof --cpu-prof-dir=prof ...`).
 //
 // Uses the cluster in KAFKA_BROKERS, else starts a harness instance named "bench-consumer" (stopped afterwards).
@@ -29,7 +31,10 @@ const RECORDS = Number(arg('records', 1_000_000))
 const SIZE = Number(arg('size', 100))
 const PARTITIONS = Number(arg('partitions', 6))
 const ROUNDS = Number(arg('rounds', 1))
-const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java').split(',')
+const BASELINE = arg('baseline', null)
+const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java')
+  .split(',')
+  .flatMap((c) => (c === 'samsa' && BASELINE ? ['samsa', 'samsa@base'] : [c]))
 const CHILD = arg('child', null)
 
 /** src/ transpiled file by file with SWC into node_modules/.cache (resolves native deps from node_modules). */
@@ -57,8 +62,9 @@ function loadSamsaPath() {
   return out
 }
 
-async function samsaModules() {
-  const base = loadSamsaPath()
+/** The current sources, or with `baselineDir` (a tsc build of the --baseline revision) those of that revision. */
+async function samsaModules(baselineDir) {
+  const base = baselineDir ?? loadSamsaPath()
   const load = (p) => import(pathToFileURL(join(base, p)).href)
   const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
     load('network/cluster.js'),
@@ -76,7 +82,7 @@ async function samsaModules() {
 /** `PerformanceEntry.detail.kind` of 'gc' entries (perf_hooks constants NODE_PERFORMANCE_GC_*). */
 const GC_KINDS = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' }
 
-async function runChild(client, brokers, topic, total) {
+async function runChild(client, brokers, topic, total, baselineDir) {
   const groupId = `bench-${client}-${process.pid}-${Date.now()}`
   let first = 0
   let last = 0
@@ -85,10 +91,10 @@ async function runChild(client, brokers, topic, total) {
   const touch = (key, value) => {
     bytes += (key ? key.length : 0) + (value ? value.length : 0)
   }
-  if (client === 'samsa') {
-    const { Cluster, Consumer, silentLogger } = await samsaModules()
+  if (client === 'samsa' || client === 'samsa@base') {
+    const { Cluster, Consumer, silentLogger } = await samsaModules(client === 'samsa@base' ? baselineDir : undefined)
     const cluster = new Cluster({ brokers, clientId: 'bench', logger: silentLogger })
-    const consumer = new Consumer({ cluster, clientId: 'bench', logger: silentLogger, release: () => cluster.close() }, { groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
+    const consumer = new Consumer({ cluster, clientId: 'bench', logger: silentLogger, clock: cluster.clock, release: () => cluster.close() }, { groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
     const delay = monitorEventLoopDelay({ resolution: 1 })
     // On a shared machine a long gap can be the OS running someone else; the CPU this process used during the
     // gap tells library work (CPU-bound) from descheduling (wall time without CPU).
@@ -202,14 +208,16 @@ async function runChild(client, brokers, topic, total) {
 }
 
 if (CHILD) {
-  const [client, brokers, topic, total] = JSON.parse(CHILD)
-  const result = await runChild(client, brokers.split(','), topic, total)
+  const [client, brokers, topic, total, baselineDir] = JSON.parse(CHILD)
+  const result = await runChild(client, brokers.split(','), topic, total, baselineDir)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parent: broker, topic, data, then each client in turn.
+
+const baseline = BASELINE ? (await import(pathToFileURL(join(root, 'scripts', 'bench', 'lib', 'samsa.mjs')).href)).snapshotRevision(BASELINE) : null
 
 let instanceName = null
 let brokers = process.env.KAFKA_BROKERS
@@ -287,7 +295,7 @@ for (let round = 0; round < ROUNDS; round++) {
     let result
     if (client === 'java') result = runJava(round)
     else {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, baseline?.dir ?? null])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue
@@ -313,6 +321,7 @@ const summary = {
   valueBytes: SIZE,
   partitions: PARTITIONS,
   rounds: ROUNDS,
+  ...(baseline ? { baseline: { rev: BASELINE, sha: baseline.sha } } : {}),
   results: [...best.values()],
 }
 const rows = [...best.values()].map((r) => `| ${r.client} | ${r.recordsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${samsa ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) + '×' : '–'} |`)

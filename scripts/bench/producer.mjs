@@ -6,6 +6,8 @@
 //       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
+//       [--baseline <git rev>]   (also runs samsa and samsa-each built from that revision, as samsa@base and
+//       samsa-each@base, and reports current ÷ baseline: before/after figures from one run on one broker)
 //
 // Uses the cluster in KAFKA_BROKERS, else a harness instance named "bench" (started if needed, stopped afterwards
 // unless --keep-broker). samsa is measured from the built package: dist/, built when missing or with --build
@@ -34,7 +36,7 @@ import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { parseProducerPerformance, runKafkaTool } from './lib/java.mjs'
 import { summarizeCpuProfile } from './lib/profile.mjs'
 import { formatNumber, formatTable, machineInfo, median, ratio, throughput } from './lib/report.mjs'
-import { importSnapshot, repoRoot, snapshotDist } from './lib/samsa.mjs'
+import { importSnapshot, repoRoot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
 import { createTopics, uniqueTopicName } from './lib/topics.mjs'
 
 const SCRIPT = fileURLToPath(import.meta.url)
@@ -122,20 +124,22 @@ async function measure(label, warmupRecords, records, perSend, window, send, pro
   return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
 }
 
-async function runClientChild({ client, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, profilePath }) {
+async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, profilePath }) {
   const value = payload(size)
   const brokerList = brokers.split(',')
+  // samsa@base / samsa-each@base: the same client built from the --baseline revision.
+  const [client, build] = label.split('@')
   if (client === 'samsa' || client === 'samsa-each') {
-    const { Kafka } = await importSnapshot(samsaDir)
+    const { Kafka } = await importSnapshot(build === 'base' ? baselineDir : samsaDir)
     const kafka = new Kafka({ brokers: brokerList, clientId: 'bench', logger: false })
     const producer = kafka.producer({ acks: acks === 'all' ? 'all' : 1, lingerMs, batchSize, compression })
     const settings = { idempotent: producer.options.idempotent, lingerMs, batchSize, maxInFlightRequestsPerConnection: producer.options.maxInFlightRequestsPerConnection }
     let result
     const makeMessage = () => ({ value })
     if (client === 'samsa') {
-      result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
+      result = await measure(label, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
     } else {
-      result = await measure(client, warmupRecords, records, 1, recordsInFlight, () => producer.send({ topic, messages: [makeMessage()] }), profilePath)
+      result = await measure(label, warmupRecords, records, 1, recordsInFlight, () => producer.send({ topic, messages: [makeMessage()] }), profilePath)
       settings.recordsInFlight = recordsInFlight
     }
     await producer.close()
@@ -221,7 +225,10 @@ async function main() {
   const sizes = listOption('sizes', ['100', '1024']).map(Number)
   const acksList = listOption('acks', ['1', 'all'])
   const compressions = listOption('compression', ['none', 'lz4'])
-  const clients = listOption('clients', ['samsa', 'samsa-each', 'kafkajs', 'platformatic', 'java'])
+  const baselineRev = option('baseline', null)
+  const baseline = baselineRev ? snapshotRevision(baselineRev, { log }) : null
+  const requested = listOption('clients', ['samsa', 'samsa-each', 'kafkajs', 'platformatic', 'java'])
+  const clients = baseline ? requested.flatMap((c) => (c === 'samsa' || c === 'samsa-each' ? [c, `${c}@base`] : [c])) : requested
   const partitions = numberOption('partitions', 6)
   const rounds = numberOption('rounds', 1)
   const batchSize = numberOption('batch-size', 65_536)
@@ -265,7 +272,7 @@ async function main() {
             const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
             await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
             for (const client of order) {
-              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot }
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir }
               let result
               try {
                 if (client === 'java') result = await runJava(common)
@@ -313,6 +320,8 @@ async function main() {
         samsaOverPlatformatic: ratio(samsa, byClient.platformatic?.recordsPerSec),
         samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
+        samsaOverBaseline: ratio(samsa, byClient['samsa@base']?.recordsPerSec),
+        samsaEachOverBaseline: ratio(byClient['samsa-each']?.recordsPerSec, byClient['samsa-each@base']?.recordsPerSec),
       },
       // How many times less CPU per record samsa needs than the peer (same process-level measure for Node clients).
       cpuRatios: {
@@ -334,6 +343,13 @@ async function main() {
     summary.map((s) => [cellName(s), ...['samsaOverKafkajs', 'samsaOverPlatformatic', 'samsaOverJava', 'samsaEachOverJava'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
     { markdown },
   )
+  const baselineTable = baseline
+    ? formatTable(
+        ['cell', `samsa ÷ samsa@${baselineRev}`, `samsa-each ÷ samsa-each@${baselineRev}`],
+        summary.map((s) => [cellName(s), ...['samsaOverBaseline', 'samsaEachOverBaseline'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
+        { markdown },
+      )
+    : null
   const nodeClients = clients.filter((c) => c !== 'java')
   const cpuTable = formatTable(
     ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa'],
@@ -348,8 +364,8 @@ async function main() {
     const values = summary.map((s) => s[group][key]).filter((v) => v !== null)
     return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
   }
-  const geomeans = { samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios') }
-  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${cpuTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
+  const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios') }
+  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${baselineTable ? `${baselineTable}\n\n` : ''}${cpuTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
 
   let profiles
   if (cpuProfDir) {
@@ -368,6 +384,7 @@ async function main() {
     machine: machineInfo(),
     versions,
     distOlderThanSrc: distStale,
+    ...(baseline ? { baseline: { rev: baselineRev, sha: baseline.sha } } : {}),
     broker: { bootstrap: broker.brokers, origin: broker.origin },
     settings: { partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
     summary,

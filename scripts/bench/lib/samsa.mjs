@@ -49,6 +49,30 @@ export function snapshotDist({ label, build = 'missing', log = (line) => process
   return { dir: join(target, 'esm'), stale }
 }
 
+/**
+ * The ESM build of another revision (`--baseline <rev>`: before/after ratios in one run on the same broker). Its
+ * sources come from git; the generated protocol code (gitignored) is today's, generated from the same pinned
+ * specs. Built once per commit into node_modules/.cache, where it resolves the project's dependencies.
+ * @param {string} rev
+ * @param {{ log?: (line: string) => void }} [options]
+ */
+export function snapshotRevision(rev, { log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repoRoot }).toString().trim()
+  const target = join(repoRoot, 'node_modules', '.cache', `samsa-bench-rev-${sha.slice(0, 12)}`)
+  const out = join(target, 'dist', 'esm')
+  if (existsSync(join(out, 'index.js'))) return { dir: out, sha }
+  log(`building ${rev} (${sha.slice(0, 12)}) for the baseline`)
+  rmSync(target, { recursive: true, force: true })
+  mkdirSync(target, { recursive: true })
+  const archive = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'tsconfig.json'], { cwd: repoRoot, maxBuffer: 256 * 1024 * 1024 })
+  execFileSync('tar', ['-x', '-C', target], { input: archive })
+  cpSync(join(repoRoot, 'src', 'protocol', 'generated'), join(target, 'src', 'protocol', 'generated'), { recursive: true })
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+  execFileSync(process.execPath, [tsc, '-p', join(target, 'tsconfig.json'), '--outDir', out, '--sourceMap', 'false', '--declaration', 'false'], { cwd: target, stdio: ['ignore', 2, 2] })
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  return { dir: out, sha }
+}
+
 /** Imports a module of a snapshot made by snapshotDist, e.g. `importSnapshot(dir, 'index.js')`. */
 export function importSnapshot(snapshotDir, path = 'index.js') {
   return import(pathToFileURL(join(snapshotDir, path)).href)
