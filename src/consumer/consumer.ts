@@ -21,8 +21,9 @@ import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
 import { ErrorCodes } from '../protocol/index.js'
-import { AbortError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
+import { AbortError, abortError, anySignal, ownAbortReason, sleep } from '../network/abort.js'
 import { backoffDelayMs } from '../network/backoff.js'
+import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
 import type { KafkaRecord } from '../records/types.js'
@@ -129,6 +130,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   readonly options: Resolved & Pick<ConsumerOptions, OptionalOptions>
   readonly #context: ClientContext
   readonly #cluster: Cluster
+  readonly #clock: Clock
   readonly #logger: Logger
   readonly #states = new Map<string, PartitionState>()
   readonly #fetcher: Fetcher
@@ -149,22 +151,24 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   #closing: Promise<void> | null = null
   /** Fired by close(): ends the application's calls still running (committed, position, commit …). */
   readonly #closingCalls = new AbortController()
-  #positionsTimer: NodeJS.Timeout | null = null
+  #positionsTimer: ClockTimer | null = null
   /** Look-ups of positions that spent a whole budget in vain, in a row. */
   #positionFailures = 0
   #subscription: { topics: string[]; pattern: RegExp | null } | null = null
   #manual = false
   #membership: Membership | null = null
   #listener: RebalanceListener = {}
-  #autoCommitTimer: NodeJS.Timeout | null = null
+  #autoCommitTimer: ClockTimer | null = null
   #sliceStart = 0
   #sliceCount = 0
   #yieldDue = false
   #stableWaiters: Array<() => void> = []
-  #lastPollAt = Date.now()
+  /** Waits on positions, the assignment or the consumer's state (position(), waitForAssignment()). */
+  readonly #progressWaiters = new Set<() => void>()
+  #lastPollAt: number
   /** The application holds a message (between handing it out and the next request): the poll clock runs. */
   #appBusy = false
-  #pollTimer: NodeJS.Timeout | null = null
+  #pollTimer: ClockTimer | null = null
   /** Set when maxPollIntervalMs passed: the member left the group and rejoins at the next poll. */
   #leftForPollTimeout: Promise<void> | null = null
   /** Distinguishes this consumer's connections from other clients' on the shared pool. */
@@ -174,6 +178,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     super()
     this.#context = context
     this.#cluster = context.cluster
+    this.#clock = context.clock
+    this.#lastPollAt = this.#clock.now()
     this.#logger = context.logger
     this.groupId = options.groupId ?? null
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
@@ -234,7 +240,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     }
     this.#membership = this.#createMembership(this.options.groupProtocol)
     this.#membership.start()
-    this.#pollTimer = setInterval(() => this.#checkPollInterval(), Math.max(100, Math.min(1000, this.options.maxPollIntervalMs / 4)))
+    this.#pollTimer = this.#clock.setInterval(() => this.#checkPollInterval(), Math.max(100, Math.min(1000, this.options.maxPollIntervalMs / 4)))
     this.#pollTimer.unref?.()
     this.#startAutoCommit()
     this.#fetcher.start()
@@ -254,6 +260,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const self = this
     return {
       cluster: this.#cluster,
+      clock: this.#clock,
       logger: this.#logger,
       groupId: this.groupId!,
       groupPurpose: `group:${this.#instance}`,
@@ -318,6 +325,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       if (channels.rebalance.hasSubscribers) this.#publishRebalance('assigned', partitions)
     }
     await this.#initPositions(added)
+    this.#progressed()
     this.#fetcher.schedule()
   }
 
@@ -343,6 +351,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       state.revoked = true
       this.#states.delete(partitionKey(state.topic, state.partition))
     }
+    this.#progressed()
     if (reason) {
       this.emit('rebalance', { type: reason, partitions } satisfies RebalanceEvent)
       if (channels.rebalance.hasSubscribers) this.#publishRebalance(reason, partitions)
@@ -374,8 +383,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     }
     this.#positionFailures++
     this.#logger.warn({ error: err.message }, `${what}; trying again`)
-    if (this.#positionsTimer) clearTimeout(this.#positionsTimer)
-    this.#positionsTimer = setTimeout(() => {
+    this.#clock.clearTimeout(this.#positionsTimer)
+    this.#positionsTimer = this.#clock.setTimeout(() => {
       this.#positionsTimer = null
       if (!this.#closed && !this.#closing) void again().then(() => (this.#positionFailures = 0))
     }, backoffDelayMs(this.#positionFailures - 1, this.#cluster.retryOptions))
@@ -403,6 +412,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         state.lastCommitted = c.offset
       } else needReset.push(state)
     }
+    this.#progressed()
     await this.#resetPositions(needReset)
   }
 
@@ -420,7 +430,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       state.needsPosition = true
       state.generation++
     }
-    const timestamp = policy === 'earliest' ? EARLIEST_TIMESTAMP : policy === 'latest' ? LATEST_TIMESTAMP : BigInt(Date.now() - parseIsoDurationMs(policy.slice('by_duration:'.length)))
+    const timestamp = policy === 'earliest' ? EARLIEST_TIMESTAMP : policy === 'latest' ? LATEST_TIMESTAMP : BigInt(this.#clock.now() - parseIsoDurationMs(policy.slice('by_duration:'.length)))
     try {
       const listed = await listOffsets(
         this.#cluster,
@@ -448,6 +458,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       this.#positionsFailed(error, 'offset reset failed', () => this.#resetPositions(states.filter((s) => !s.revoked && s.needsPosition)))
       return
     }
+    this.#progressed()
     this.#fetcher.schedule()
   }
 
@@ -467,6 +478,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     // The new position is where the leader says the logs diverge: it needs no check of its own.
     state.validatedLeaderEpoch = validatedLeaderEpoch
     if (state.processed !== null && state.processed > target) state.processed = target
+    this.#progressed()
     this.emit('truncation', { topic: state.topic, partition: state.partition, offset: target, epoch, from: from ?? target, detectedBy } satisfies TruncationEvent)
   }
 
@@ -487,6 +499,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#fatal = error
     this.#logger.error({ error }, 'consumer stopped by an error')
     if (this.listenerCount('error') > 0) this.emit('error', error)
+    this.#progressed()
     const waiter = this.#waiter
     if (waiter) {
       this.#waiter = null
@@ -691,7 +704,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   #checkPollInterval(): void {
     if (!this.#membership || this.#leftForPollTimeout || this.#closed || this.#closing || !this.#appBusy) return
-    const held = Date.now() - this.#lastPollAt
+    const held = this.#clock.now() - this.#lastPollAt
     if (held <= this.options.maxPollIntervalMs) return
     this.#logger.warn({ groupId: this.groupId, heldMs: held }, 'maxPollIntervalMs exceeded: leaving the group until the application polls again')
     const membership = this.#membership
@@ -758,7 +771,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   /** The application asks for more: what it held is finished, and the poll clock stops. */
   #startPoll(): void {
     this.#markProcessed()
-    this.#lastPollAt = Date.now()
+    this.#lastPollAt = this.#clock.now()
     this.#appBusy = false
   }
 
@@ -910,6 +923,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const state = this.#stateOf(topic, partition)
     state.setPosition(offset, leaderEpoch ?? -1)
     state.processed = null
+    this.#progressed()
     this.#fetcher.schedule()
   }
 
@@ -946,14 +960,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    */
   async position({ topic, partition }: TopicPartition, options: CallBounds = {}): Promise<bigint> {
     const state = this.#stateOf(topic, partition)
-    return this.#cluster.withBudget(this.#userCall(options), async (budget) => {
-      while (state.needsPosition || state.position === null) {
+    // Waits on the consumer's own progress (positions are looked up in the background), not a retry.
+    return this.#cluster.withBudget(this.#userCall(options), (budget) =>
+      this.#until(() => {
+        if (!state.needsPosition && state.position !== null) return state.position
         if (state.error) throw state.error
-        // Waits on the consumer's own progress (positions are fetched in the background), not a retry.
-        await sleep(20, budget.signal)
-      }
-      return state.position
-    })
+        return undefined
+      }, budget.signal),
+    )
   }
 
   /** Committed offsets of the group for these partitions (null where none), within `timeoutMs`. */
@@ -1057,7 +1071,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
           let identity = identityNow()
           // A member still joining has no identity yet: wait for it (not an attempt), as long as the budget allows.
           while (identity === null) {
-            await sleep(100, budget.signal)
+            await sleep(100, budget.signal, this.#clock)
             identity = identityNow()
           }
           try {
@@ -1075,7 +1089,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
 
   #startAutoCommit(): void {
     if (!this.groupId || !this.options.enableAutoCommit || this.#autoCommitTimer) return
-    this.#autoCommitTimer = setInterval(() => {
+    this.#autoCommitTimer = this.#clock.setInterval(() => {
       // One attempt, as Java's asynchronous auto-commit: a retry landing after a newer commit (the next tick's, or
       // close()'s final one) would move the group's offsets back. The next tick commits what is processed by then.
       void this.#commitStates([...this.#states.values()], { ...this.#call({}), retry: { retries: 0 } }).catch((error: unknown) =>
@@ -1114,18 +1128,56 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   /** Resolves once the group has given this member a stable assignment (tests, start-up ordering). */
-  waitForAssignment(options: { signal?: AbortSignal; timeoutMs?: number; minPartitions?: number } = {}): Promise<TopicPartition[]> {
-    const deadline = Date.now() + (options.timeoutMs ?? this.options.defaultApiTimeoutMs)
+  async waitForAssignment(options: { signal?: AbortSignal; timeoutMs?: number; minPartitions?: number } = {}): Promise<TopicPartition[]> {
     const min = options.minPartitions ?? 1
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.#fatal) return reject(this.#fatal)
-        if (this.#states.size >= min && [...this.#states.values()].every((s) => !s.needsPosition)) return resolve(this.assignment())
-        if (Date.now() > deadline) return reject(new KafkaError('No assignment within the timeout'))
-        setTimeout(check, 20)
+    const timedOut = new AbortController()
+    const timer = this.#clock.setTimeout(() => timedOut.abort(ownAbortReason(new KafkaError('No assignment within the timeout'))), options.timeoutMs ?? this.options.defaultApiTimeoutMs)
+    try {
+      return await this.#until(() => {
+        if (this.#fatal) throw this.#fatal
+        return this.#states.size >= min && [...this.#states.values()].every((s) => !s.needsPosition) ? this.assignment() : undefined
+      }, options.signal ? anySignal([options.signal, timedOut.signal]) : timedOut.signal)
+    } finally {
+      this.#clock.clearTimeout(timer)
+    }
+  }
+
+  /**
+   * `check()`'s value once it has one, re-checked whenever positions, the assignment or the consumer's state move
+   * (`#progressed`); `check` throws to fail the wait. Ends with the signal's error when it fires first.
+   */
+  #until<T>(check: () => T | undefined, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const finish = (): void => {
+        this.#progressWaiters.delete(recheck)
+        signal.removeEventListener('abort', onAbort)
       }
-      check()
+      const onAbort = (): void => {
+        finish()
+        reject(abortError(signal))
+      }
+      const recheck = (): void => {
+        let value: T | undefined
+        try {
+          value = check()
+        } catch (error) {
+          finish()
+          return reject(error)
+        }
+        if (value === undefined) return
+        finish()
+        resolve(value)
+      }
+      if (signal.aborted) return reject(abortError(signal))
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#progressWaiters.add(recheck)
+      recheck()
     })
+  }
+
+  /** Positions, the assignment or the consumer's state moved: waiters re-check. */
+  #progressed(): void {
+    for (const recheck of [...this.#progressWaiters]) recheck()
   }
 
   /** Membership protocol in use ('consumer' or 'classic'), or null without a group. */
@@ -1153,13 +1205,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
 
   async #close(timeoutMs: number): Promise<void> {
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new KafkaError('close() timed out')), timeoutMs)
+    const timer = this.#clock.setTimeout(() => controller.abort(new KafkaError('close() timed out')), timeoutMs)
     try {
       this.#fetcher.stop()
       const sessionsClosed = this.#fetcher.closeSessions()
-      if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
-      if (this.#pollTimer) clearInterval(this.#pollTimer)
-      if (this.#positionsTimer) clearTimeout(this.#positionsTimer)
+      this.#clock.clearInterval(this.#autoCommitTimer)
+      this.#clock.clearInterval(this.#pollTimer)
+      this.#clock.clearTimeout(this.#positionsTimer)
       if (this.#leftForPollTimeout) await this.#leftForPollTimeout
       this.#inProcess = this.#inProcess.slice(0, 0)
       if (this.groupId && this.options.enableAutoCommit && this.#membership?.identity()) {
@@ -1178,7 +1230,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       }
       await sessionsClosed
     } finally {
-      clearTimeout(timer)
+      this.#clock.clearTimeout(timer)
       this.#closed = true
       for (const state of this.#states.values()) state.revoked = true
       this.#states.clear()
@@ -1196,8 +1248,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   /** Stops as a crashed process would: see `simulateConsumerCrash`. */
   async #crash(): Promise<void> {
     this.#fetcher.stop()
-    if (this.#autoCommitTimer) clearInterval(this.#autoCommitTimer)
-    if (this.#pollTimer) clearInterval(this.#pollTimer)
+    this.#clock.clearInterval(this.#autoCommitTimer)
+    this.#clock.clearInterval(this.#pollTimer)
+    this.#clock.clearTimeout(this.#positionsTimer)
     await this.#membership?.stop(false)
     this.#closed = true
     for (const state of this.#states.values()) state.revoked = true

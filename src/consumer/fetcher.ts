@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
+import type { ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
@@ -216,23 +217,42 @@ export interface FetcherHost {
   bufferedBytes(): number
 }
 
+/**
+ * What the fetcher uses of the cluster: routing and metadata, connections to the brokers it fetches from, and the
+ * clock its backoffs run on. Narrow, so that tests can drive the fetcher through a scripted cluster in virtual time.
+ */
+export type FetcherCluster = Pick<
+  Cluster,
+  | 'clock'
+  | 'send'
+  | 'connectionToNode'
+  | 'topic'
+  | 'topicNameById'
+  | 'broker'
+  | 'refreshMetadata'
+  | 'handleRetriableError'
+  | 'applyLeaderHint'
+  | 'metadataMaxAgeMs'
+  | 'retryOptions'
+>
+
 /** Runs the fetch loop: `schedule()` whenever something may have become fetchable; it starts what can start. */
 export class Fetcher {
-  readonly #cluster: Cluster
+  readonly #cluster: FetcherCluster
   readonly #options: FetcherOptions
   readonly #host: FetcherHost
   readonly #logger: Logger
   readonly #inFlight = new Set<number>()
   readonly #sessions = new Map<number, FetchSession>()
   #stopped = false
-  #retryTimer: NodeJS.Timeout | null = null
+  #retryTimer: ClockTimer | null = null
   /** Fetch responses received, for tests and stats. */
   fetchCount = 0
   incrementalFetchCount = 0
   /** OffsetForLeaderEpoch validations sent (per partition), for tests and stats. */
   validationCount = 0
 
-  constructor(cluster: Cluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
+  constructor(cluster: FetcherCluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
     this.#cluster = cluster
     this.#options = options
     this.#host = host
@@ -241,7 +261,8 @@ export class Fetcher {
 
   stop(): void {
     this.#stopped = true
-    if (this.#retryTimer) clearTimeout(this.#retryTimer)
+    this.#cluster.clock.clearTimeout(this.#retryTimer)
+    this.#retryTimer = null
   }
 
   /** Closes the broker-side fetch sessions (KIP-227 final epoch) so brokers free them at once. Best effort. */
@@ -274,7 +295,7 @@ export class Fetcher {
   schedule(): void {
     if (this.#stopped) return
     if (this.#host.bufferedBytes() >= this.#options.fetchMaxBytes) return
-    const now = Date.now()
+    const now = this.#cluster.clock.now()
     const byNode = new Map<number, PartitionState[]>()
     const toValidate = new Map<number, Array<{ state: PartitionState; leaderEpoch: number }>>()
     let waitingForBackoff = Infinity
@@ -317,7 +338,7 @@ export class Fetcher {
     for (const [node, states] of byNode) void this.#fetch(node, states)
     for (const [node, pending] of toValidate) void this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
-      this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = this.#cluster.clock.setTimeout(() => {
         this.#retryTimer = null
         this.schedule()
       }, Math.max(1, waitingForBackoff - now))
@@ -329,7 +350,7 @@ export class Fetcher {
     if (state.preferredReplica >= 0) {
       // A follower that stays up but stops replicating would otherwise keep this consumer forever: the advice lapses
       // after metadataMaxAgeMs, and the leader (which only names in-sync replicas) is asked again.
-      if (Date.now() < state.preferredReplicaUntil && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
+      if (this.#cluster.clock.now() < state.preferredReplicaUntil && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
       state.preferredReplica = -1
     }
     const info = this.#cluster.topic(state.topic)?.partitions[state.partition]
@@ -632,7 +653,7 @@ export class Fetcher {
     }
     if (p.preferredReadReplica !== undefined && p.preferredReadReplica >= 0 && p.preferredReadReplica !== state.preferredReplica) {
       state.preferredReplica = p.preferredReadReplica
-      state.preferredReplicaUntil = Date.now() + this.#cluster.metadataMaxAgeMs
+      state.preferredReplicaUntil = this.#cluster.clock.now() + this.#cluster.metadataMaxAgeMs
     }
     const records = p.records
     if (records === null || records.length === 0) return
@@ -656,7 +677,7 @@ export class Fetcher {
    * stallTimeoutMs of nothing but failures the consumer stops with the last error.
    */
   #failed(state: PartitionState, error: KafkaError): void {
-    const now = Date.now()
+    const now = this.#cluster.clock.now()
     if (state.failingSince === 0) state.failingSince = now
     state.backoffUntil = now + backoffDelayMs(state.failures++, this.#cluster.retryOptions)
     state.lastFetchError = error

@@ -14,6 +14,7 @@
  */
 import { KafkaError, KafkaProtocolError, ProtocolDecodeError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
+import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { abortable } from '../network/abort.js'
@@ -92,6 +93,7 @@ export interface ShareConsumerContext {
   cluster: Cluster
   clientId: string
   logger: Logger
+  clock: Clock
   release(): void
 }
 
@@ -256,6 +258,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     this.#purpose = `share-${instance}`
     this.#membership = new ShareMembership({
       cluster: this.#cluster,
+      clock: context.clock,
       logger: this.#logger,
       groupId: this.groupId,
       clientRack: options.clientRack ?? null,
@@ -507,13 +510,14 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
 
   /** A wait that a new assignment, a fatal error or close() ends early. */
   #sleep(ms: number): Promise<void> {
+    const clock = this.#context.clock
     return new Promise((resolve) => {
       const done = (): void => {
-        clearTimeout(timer)
+        clock.clearTimeout(timer)
         if (this.#idleWake === done) this.#idleWake = null
         resolve()
       }
-      const timer = setTimeout(done, ms)
+      const timer = clock.setTimeout(done, ms)
       this.#idleWake = done
     })
   }
