@@ -28,7 +28,8 @@ export interface SessionRequest {
   next: Map<string, SessionPartition>
 }
 
-const FINAL_EPOCH = -1
+/** The epoch that tells the broker to close the session. */
+export const FINAL_EPOCH = -1
 const MAX_EPOCH = 0x7fffffff
 
 export class FetchSession {
@@ -96,7 +97,4 @@ export class FetchSession {
   forget(state: PartitionState): void {
     this.#partitions.delete(partitionKey(state.topic, state.partition))
   }
-
-  /** The epoch that tells the broker to close the session. */
-  static readonly FINAL_EPOCH = FINAL_EPOCH
 }

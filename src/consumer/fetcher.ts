@@ -14,7 +14,7 @@ import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { FetchedChunk, scanBatches } from './fetched-chunk.js'
-import { FetchSession, type FetchPartition } from './fetch-session.js'
+import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
 import { type PartitionState, partitionKey } from './partition-state.js'
 import { request } from './request.js'
 
@@ -122,7 +122,7 @@ export class Fetcher {
           const version = connection.versions.require(ApiKeys.Fetch, 7)
           await connection.send(
             apis[ApiKeys.Fetch],
-            { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, isolationLevel: this.#options.isolationLevel, sessionId: session.id, sessionEpoch: FetchSession.FINAL_EPOCH, topics: [], forgottenTopicsData: [], rackId: '' },
+            { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, isolationLevel: this.#options.isolationLevel, sessionId: session.id, sessionEpoch: FINAL_EPOCH, topics: [], forgottenTopicsData: [], rackId: '' },
             { version, timeoutMs },
           )
         } catch (error) {
