@@ -30,11 +30,11 @@ import {
   type CallOptions,
   type ListedOffset,
 } from './offsets.js'
+import { resolveConsumerOptions, type ResolvedConsumerOptions } from './options.js'
 import { partitionKey } from './partition-state.js'
 import { Positions } from './positions.js'
 import { Rebalancer } from './rebalance.js'
 import type {
-  AssignorName,
   CommitOptions,
   ConsumerBatch,
   ConsumerGroupMetadata,
@@ -49,29 +49,8 @@ import type {
 } from './types.js'
 import { resolveDeserializer } from './deserializers.js'
 
-export const CONSUMER_DEFAULTS = {
-  groupProtocol: 'consumer',
-  partitionAssignmentStrategy: ['range', 'cooperative-sticky'] as AssignorName[],
-  sessionTimeoutMs: 45_000,
-  heartbeatIntervalMs: 3_000,
-  maxPollIntervalMs: 300_000,
-  enableAutoCommit: true,
-  autoCommitIntervalMs: 5_000,
-  autoOffsetReset: 'latest',
-  isolationLevel: 'read_uncommitted',
-  fetchMinBytes: 1,
-  fetchMaxBytes: 52_428_800,
-  fetchMaxWaitMs: 500,
-  maxPartitionFetchBytes: 1_048_576,
-  checkCrcs: true,
-  maxPollRecords: 500,
-  closeTimeoutMs: 30_000,
-} as const
 
 let nextInstance = 0
-
-type OptionalOptions = 'groupId' | 'groupInstanceId' | 'groupRemoteAssignor' | 'clientRack' | 'keyDeserializer' | 'valueDeserializer'
-type Resolved = Required<Omit<ConsumerOptions, OptionalOptions>>
 
 export declare interface Consumer<K = Buffer | null, V = Buffer | null> {
   on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this
@@ -95,7 +74,7 @@ export function simulateConsumerCrash(consumer: Consumer<unknown, unknown>): Pro
  */
 export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter implements AsyncIterable<ConsumerMessage<K, V>> {
   readonly groupId: string | null
-  readonly options: Resolved & Pick<ConsumerOptions, OptionalOptions>
+  readonly options: ResolvedConsumerOptions
   readonly #context: ClientContext
   readonly #cluster: Cluster
   readonly #clock: Clock
@@ -124,8 +103,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#clock = context.clock
     this.#logger = context.logger
     this.groupId = options.groupId ?? null
-    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
-    this.options = { ...CONSUMER_DEFAULTS, defaultApiTimeoutMs: context.cluster.defaultApiTimeoutMs, ...defined } as Consumer['options']
+    this.options = resolveConsumerOptions(options, context.cluster.defaultApiTimeoutMs)
     const keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
     const valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     const groupId = this.groupId

@@ -15,8 +15,8 @@ import { channels, type FetchChannelEvent, type Logger } from '../network/instru
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { FetchedChunk, scanBatches } from './fetched-chunk.js'
 import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
+import { type PendingValidation, type ValidationHost, validatePositions } from './offset-validation.js'
 import { type PartitionState, partitionKey } from './partition-state.js'
-import { request } from './request.js'
 
 
 
@@ -42,7 +42,6 @@ export interface FetcherOptions {
   stallTimeoutMs: number
 }
 
-const UNDEFINED_EPOCH = -1
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 export interface FetcherHost {
@@ -98,11 +97,22 @@ export class Fetcher {
   /** OffsetForLeaderEpoch validations sent (per partition), for tests and stats. */
   validationCount = 0
 
+  readonly #validation: ValidationHost
+
   constructor(cluster: FetcherCluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
     this.#cluster = cluster
     this.#options = options
     this.#host = host
     this.#logger = logger
+    this.#validation = {
+      cluster,
+      logger,
+      fatal: (error) => host.fatal(error),
+      resetOffset: (state) => host.resetOffset(state),
+      truncated: (state, endOffset, epoch, detectedBy) => host.truncated(state, endOffset, epoch, detectedBy),
+      failed: (state, error) => this.#failed(state, error),
+      forget: (node, state) => this.#sessions.get(node)?.forget(state),
+    }
   }
 
   stop(): void {
@@ -182,7 +192,7 @@ export class Fetcher {
       list.push(state)
     }
     for (const [node, states] of byNode) void this.#fetch(node, states)
-    for (const [node, pending] of toValidate) void this.#validate(node, pending)
+    for (const [node, pending] of toValidate) this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
       this.#retryTimer = this.#cluster.clock.setTimeout(() => {
         this.#retryTimer = null
@@ -338,78 +348,10 @@ export class Fetcher {
     channels.fetch.publish(event)
   }
 
-  /**
-   * KIP-320 validation after a leader change, as the Java consumer does: asks the new leader where the epoch of the
-   * last fetched batch ends in its log. An end below the fetch position means the log was truncated under us (an
-   * unclean election); the host moves back (or stops, with autoOffsetReset 'none'). Buffered data is left alone:
-   * a move bumps the partition's generation, which discards it.
-   */
-  async #validate(node: number, pending: Array<{ state: PartitionState; leaderEpoch: number }>): Promise<void> {
-    const sent = pending.map((p) => ({ ...p, generation: p.state.generation, fetchPosition: p.state.fetchPosition!, fetchEpoch: p.state.fetchEpoch }))
-    this.validationCount += sent.length
-    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>()
-    for (const p of sent) {
-      let list = byTopic.get(p.state.topic)
-      if (!list) byTopic.set(p.state.topic, (list = []))
-      list.push({ partition: p.state.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: p.fetchEpoch })
-    }
-    const retryLater = (p: (typeof sent)[number], error: KafkaError): void => {
-      p.state.awaitingValidation = false
-      this.#failed(p.state, error)
-    }
-    try {
-      const response = await request(
-        this.#cluster,
-        { kind: 'node', nodeId: node },
-        ApiKeys.OffsetForLeaderEpoch,
-        { replicaId: -1, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
-        { purpose: 'default', retry: { retries: 0 } },
-      )
-      const answers = new Map<string, { errorCode: number; leaderEpoch: number; endOffset: bigint }>()
-      for (const t of response.topics) for (const p of t.partitions) answers.set(partitionKey(t.topic, p.partition), { errorCode: p.errorCode, leaderEpoch: p.leaderEpoch ?? UNDEFINED_EPOCH, endOffset: p.endOffset })
-      for (const p of sent) {
-        const state = p.state
-        // Moved while the request was out (seek, reset, revoke): the new position needs no check against the old.
-        if (state.revoked || state.generation !== p.generation || !state.awaitingValidation) continue
-        const answer = answers.get(partitionKey(state.topic, state.partition))
-        if (!answer) {
-          retryLater(p, new KafkaError(`OffsetForLeaderEpoch: no answer for ${state.topic}-${state.partition}`, { retriable: true }))
-          continue
-        }
-        if (answer.errorCode !== 0) {
-          const error = errorFromCode(answer.errorCode, `OffsetForLeaderEpoch ${state.topic}-${state.partition}`)!
-          if (!error.retriable) {
-            state.awaitingValidation = false
-            state.error = error
-            this.#host.fatal(error)
-            continue
-          }
-          // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH / NOT_LEADER: our metadata or the broker's is behind.
-          this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
-          retryLater(p, error)
-          continue
-        }
-        state.awaitingValidation = false
-        state.validatedLeaderEpoch = p.leaderEpoch
-        state.failingSince = 0
-        state.failures = 0
-        if (answer.leaderEpoch === UNDEFINED_EPOCH || answer.endOffset < 0n) {
-          // The leader has no record of our epoch (older than its log start): where we are cannot be checked.
-          this.#logger.warn({ topic: state.topic, partition: state.partition, epoch: p.fetchEpoch }, 'leader epoch unknown to the new leader; applying autoOffsetReset')
-          this.#host.resetOffset(state)
-        } else if (answer.endOffset < p.fetchPosition) {
-          this.#sessions.get(node)?.forget(state)
-          this.#host.truncated(state, answer.endOffset, answer.leaderEpoch, 'validation')
-        }
-      }
-    } catch (error) {
-      const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-      this.#logger.debug({ node, error: kafkaError }, 'offset validation failed; retrying after a metadata refresh')
-      for (const p of sent) if (p.state.generation === p.generation) retryLater(p, kafkaError)
-      void this.#cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined)
-    } finally {
-      this.schedule()
-    }
+  /** KIP-320: checks positions with the new leader before fetching there again (see offset-validation.ts). */
+  #validate(node: number, pending: PendingValidation[]): void {
+    this.validationCount += pending.length
+    void validatePositions(this.#validation, node, pending).finally(() => this.schedule())
   }
 
   #handlePartition(
