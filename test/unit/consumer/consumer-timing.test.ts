@@ -45,13 +45,14 @@ interface Setup {
   close(): Promise<void>
 }
 
-function setup(options: ConsumerOptions): Setup {
+function setup(options: ConsumerOptions, start0: { committed?: bigint; committedEpoch?: number } = {}): Setup {
   const cluster = new ScriptedCluster({ retry: { initialBackoffMs: 100, maxBackoffMs: 1000 }, defaultApiTimeoutMs: 30_000 })
   cluster.topicSpecs = [{ name: 't', topicId: TOPIC_ID, leaders: [1] }]
   const clock = cluster.manualClock
   const start = clock.now()
   const commits: Setup['commits'] = []
-  let committed = 0n
+  let committed = start0.committed ?? 0n
+  const committedEpoch = start0.committedEpoch ?? -1
   let epoch = 0
   cluster.handle(ApiKeys.ConsumerGroupHeartbeat, ({ body }) => {
     if (body.memberEpoch === -1) return topLevel(0, { memberId: body.memberId, memberEpoch: -1, heartbeatIntervalMs: 3_000, assignment: null })
@@ -61,7 +62,7 @@ function setup(options: ConsumerOptions): Setup {
   })
   cluster.handle(ApiKeys.OffsetFetch, () => ({
     throttleTimeMs: 0,
-    groups: [{ groupId: 'g', errorCode: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: committed, committedLeaderEpoch: -1, metadata: '', errorCode: 0 }] }] }],
+    groups: [{ groupId: 'g', errorCode: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: committed, committedLeaderEpoch: committedEpoch, metadata: '', errorCode: 0 }] }] }],
   }))
   cluster.handle(ApiKeys.OffsetCommit, ({ body }) => {
     const p = body.topics[0].partitions[0]
@@ -201,6 +202,35 @@ describe('consumer timers (virtual time, scripted broker)', () => {
     expect(await position).toBe(3n)
     expect(resolvedAt).toBe(2_000)
     await assigning
+    await s.close()
+  })
+
+  it('KIP-320: a committed position with an epoch is validated before fetching; a retriable answer backs off, a truncation moves back', async () => {
+    const s = setup({ groupId: 'g', enableAutoCommit: false }, { committed: 4n, committedEpoch: 0 })
+    const clock = s.cluster.manualClock
+    const truncations: unknown[] = []
+    s.consumer.on('truncation', (event) => truncations.push({ ...event, at: clock.now() - s.start }))
+    const answer = (errorCode: number, endOffset: bigint) => ({ throttleTimeMs: 0, topics: [{ topic: 't', partitions: [{ errorCode, partition: 0, leaderEpoch: 0, endOffset }] }] })
+    s.cluster.reply(ApiKeys.OffsetForLeaderEpoch, answer(ErrorCodes.FENCED_LEADER_EPOCH, -1n), answer(0, 2n))
+    await s.consumer.assign([tp])
+    await clock.advance(150)
+    // Validation at 0 is refused (retriable): backoff 100; at 100 the leader says epoch 0 ends at 2, below 4: the
+    // position moves back to 2 and fetching starts there, with no fetch from 4 before it.
+    expect(s.cluster.sent.filter((r) => r.api !== 'Metadata').map((r) => [r.api, r.at - s.start])).toEqual([
+      ['FindCoordinator', 0],
+      ['OffsetFetch', 0],
+      ['OffsetForLeaderEpoch', 0],
+      ['OffsetForLeaderEpoch', 100],
+      ['Fetch', 100],
+      ['Fetch', 100],
+    ])
+    expect(s.cluster.requests(ApiKeys.OffsetForLeaderEpoch).map((r) => r.body.topics[0].partitions[0])).toEqual([
+      { partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 },
+      { partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 },
+    ])
+    expect(s.cluster.requests(ApiKeys.Fetch)[0]!.body.topics[0].partitions[0].fetchOffset).toBe(2n)
+    expect(truncations).toEqual([{ topic: 't', partition: 0, offset: 2n, epoch: 0, from: 4n, detectedBy: 'validation', at: 100 }])
+    expect(s.consumer.fetchStats.validations).toBe(2)
     await s.close()
   })
 })
