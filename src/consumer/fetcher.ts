@@ -9,13 +9,16 @@
 import { performance } from 'node:perf_hooks'
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
+import type { ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
-import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
-import { openRecordBatchAt, type RecordSource } from '../records/index.js'
-import type { KafkaRecord } from '../records/types.js'
-import { request } from './request.js'
+import { FetchedChunk, scanBatches } from './fetched-chunk.js'
+import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
+import { type PendingValidation, type ValidationHost, validatePositions } from './offset-validation.js'
+import { type PartitionState, partitionKey } from './partition-state.js'
+
+
 
 const { OFFSET_OUT_OF_RANGE, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR, INCONSISTENT_TOPIC_ID } = ErrorCodes
 
@@ -39,163 +42,6 @@ export interface FetcherOptions {
   stallTimeoutMs: number
 }
 
-/** Everything the consumer knows about one assigned partition. */
-export class PartitionState {
-  readonly topic: string
-  readonly partition: number
-  /** Next offset to fetch. Runs ahead of `position` by what is buffered. */
-  fetchPosition: bigint | null = null
-  /** Leader epoch of the last fetched batch (Fetch lastFetchedEpoch, KIP-320). */
-  fetchEpoch = -1
-  /** Next offset to hand to the application. */
-  position: bigint | null = null
-  positionEpoch = -1
-  /** Offset after the last record the application finished with: what a commit writes. */
-  processed: bigint | null = null
-  processedEpoch = -1
-  lastCommitted: bigint | null = null
-  highWatermark: bigint | null = null
-  lastStableOffset: bigint | null = null
-  logStartOffset: bigint | null = null
-  paused = false
-  /** Set once the partition leaves the assignment: buffered data and in-process messages no longer count. */
-  revoked = false
-  /** Bumped by seek and by resets, so that chunks fetched before them are discarded. */
-  generation = 0
-  preferredReplica = -1
-  /** When the leader's advice to read from preferredReplica lapses and the leader is asked again (as Java does). */
-  preferredReplicaUntil = 0
-  bufferedChunks = 0
-  bufferedBytes = 0
-  /** When the fetch position must be found (committed offset or reset policy) before fetching. */
-  needsPosition = true
-  /** Partition-level failure the application must see (e.g. OFFSET_OUT_OF_RANGE with autoOffsetReset 'none'). */
-  error: KafkaError | null = null
-  /** Retry errors on this partition after this time (ms). */
-  backoffUntil = 0
-  /** When fetching this partition started failing without a success since (0: not failing). */
-  failingSince = 0
-  /** Fetches or validations that failed in a row (the backoff grows with them, KIP-580). */
-  failures = 0
-  lastFetchError: KafkaError | null = null
-  /**
-   * The partition leader's epoch (from metadata) the fetch position is known to be consistent with. A newer epoch
-   * in metadata means a leader change: the position is validated with OffsetForLeaderEpoch before fetching again.
-   */
-  validatedLeaderEpoch = -1
-  /** An OffsetForLeaderEpoch validation is out for this partition (KIP-320); no fetching until it answers. */
-  awaitingValidation = false
-
-  constructor(topic: string, partition: number) {
-    this.topic = topic
-    this.partition = partition
-  }
-
-  get fetchable(): boolean {
-    return !this.revoked && !this.paused && !this.needsPosition && !this.awaitingValidation && this.fetchPosition !== null && this.error === null
-  }
-
-  /** Moves both positions (seek, reset, committed offset), forgetting anything buffered. */
-  setPosition(offset: bigint, leaderEpoch = -1): void {
-    this.generation++
-    this.fetchPosition = offset
-    this.position = offset
-    this.positionEpoch = leaderEpoch
-    this.fetchEpoch = leaderEpoch
-    this.needsPosition = false
-    this.awaitingValidation = false
-    this.error = null
-    this.preferredReplica = -1
-    // A position that carries an epoch came from elsewhere (a commit, a seek): it is checked with the leader first.
-    if (leaderEpoch >= 0) this.validatedLeaderEpoch = -1
-  }
-}
-
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
-/** A partition's records from one fetch response, decoded batch by batch as the application reads. */
-export class FetchedChunk {
-  readonly state: PartitionState
-  readonly generation: number
-  readonly records: Buffer
-  readonly size: number
-  pos = 0
-  /** read_committed: aborted transactions by first offset, consumed as the batches pass them. */
-  readonly aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null
-  readonly abortedProducers: Set<bigint> | null
-  highWatermark: bigint
-
-  constructor(state: PartitionState, records: Buffer, aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null, highWatermark: bigint) {
-    this.state = state
-    this.generation = state.generation
-    this.records = records
-    this.size = records.length
-    this.aborted = aborted && aborted.length > 0 ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : null
-    this.abortedProducers = this.aborted ? new Set() : null
-    this.highWatermark = highWatermark
-  }
-
-  get stale(): boolean {
-    return this.state.revoked || this.state.generation !== this.generation
-  }
-
-  /**
-   * A batch the application never sees (transaction marker, aborted data) still moves the position past it, so
-   * that lag reaches zero and a commit after the last record does not point back at the marker.
-   */
-  #skip(lastOffset: bigint): typeof EMPTY_BATCH {
-    const state = this.state
-    if (!this.stale && state.position !== null && lastOffset + 1n > state.position) state.position = lastOffset + 1n
-    return EMPTY_BATCH
-  }
-
-  /**
-   * The next batch's records, decoded as they are read, or null when the chunk is exhausted. Control batches and
-   * aborted transactions come back empty. `from` is set when the batch starts before the position (compressed
-   * batches and compaction can hand back records that were delivered already): records below it are not delivered.
-   */
-  nextBatch(checkCrcs: boolean): { records: RecordSource; leaderEpoch: number; from: bigint | null } | null {
-    if (this.pos >= this.size) return null
-    const opened = openRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
-    if (opened === null) {
-      this.pos = this.size
-      return null
-    }
-    this.pos = opened.next
-    const batch = opened.batch
-    if (this.aborted !== null) {
-      while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= batch.lastOffset) this.abortedProducers!.add(this.aborted.shift()!.producerId)
-      if (batch.isControl) {
-        if (batch.control?.type === 'abort') this.abortedProducers!.delete(batch.producerId)
-        return this.#skip(batch.lastOffset)
-      }
-      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return this.#skip(batch.lastOffset)
-    }
-    if (batch.isControl) return this.#skip(batch.lastOffset)
-    const position = this.state.position ?? 0n
-    return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from: batch.baseOffset < position ? position : null }
-  }
-}
-
-const NO_RECORDS: RecordSource = { next: () => null }
-const EMPTY_BATCH: { records: RecordSource; leaderEpoch: number; from: bigint | null } = { records: NO_RECORDS, leaderEpoch: -1, from: null }
-
-interface SessionPartition {
-  fetchOffset: bigint
-  epoch: number
-}
-
-interface FetchSession {
-  id: number
-  epoch: number
-  partitions: Map<string, SessionPartition>
-  /** Topic name ↔ id used in this session: a re-created topic must be forgotten under its old id. */
-  topicIds: Map<string, string>
-}
-
-const UNDEFINED_EPOCH = -1
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 export interface FetcherHost {
@@ -216,32 +62,63 @@ export interface FetcherHost {
   bufferedBytes(): number
 }
 
+/**
+ * What the fetcher uses of the cluster: routing and metadata, connections to the brokers it fetches from, and the
+ * clock its backoffs run on. Narrow, so that tests can drive the fetcher through a scripted cluster in virtual time.
+ */
+export type FetcherCluster = Pick<
+  Cluster,
+  | 'clock'
+  | 'send'
+  | 'connectionToNode'
+  | 'topic'
+  | 'topicNameById'
+  | 'broker'
+  | 'refreshMetadata'
+  | 'handleRetriableError'
+  | 'applyLeaderHint'
+  | 'metadataMaxAgeMs'
+  | 'retryOptions'
+>
+
 /** Runs the fetch loop: `schedule()` whenever something may have become fetchable; it starts what can start. */
 export class Fetcher {
-  readonly #cluster: Cluster
+  readonly #cluster: FetcherCluster
   readonly #options: FetcherOptions
   readonly #host: FetcherHost
   readonly #logger: Logger
   readonly #inFlight = new Set<number>()
   readonly #sessions = new Map<number, FetchSession>()
   #stopped = false
-  #retryTimer: NodeJS.Timeout | null = null
+  #retryTimer: ClockTimer | null = null
   /** Fetch responses received, for tests and stats. */
   fetchCount = 0
   incrementalFetchCount = 0
   /** OffsetForLeaderEpoch validations sent (per partition), for tests and stats. */
   validationCount = 0
 
-  constructor(cluster: Cluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
+  readonly #validation: ValidationHost
+
+  constructor(cluster: FetcherCluster, options: FetcherOptions, host: FetcherHost, logger: Logger) {
     this.#cluster = cluster
     this.#options = options
     this.#host = host
     this.#logger = logger
+    this.#validation = {
+      cluster,
+      logger,
+      fatal: (error) => host.fatal(error),
+      resetOffset: (state) => host.resetOffset(state),
+      truncated: (state, endOffset, epoch, detectedBy) => host.truncated(state, endOffset, epoch, detectedBy),
+      failed: (state, error) => this.#failed(state, error),
+      forget: (node, state) => this.#sessions.get(node)?.forget(state),
+    }
   }
 
   stop(): void {
     this.#stopped = true
-    if (this.#retryTimer) clearTimeout(this.#retryTimer)
+    this.#cluster.clock.clearTimeout(this.#retryTimer)
+    this.#retryTimer = null
   }
 
   /** Closes the broker-side fetch sessions (KIP-227 final epoch) so brokers free them at once. Best effort. */
@@ -255,7 +132,7 @@ export class Fetcher {
           const version = connection.versions.require(ApiKeys.Fetch, 7)
           await connection.send(
             apis[ApiKeys.Fetch],
-            { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, isolationLevel: this.#options.isolationLevel, sessionId: session.id, sessionEpoch: -1, topics: [], forgottenTopicsData: [], rackId: '' },
+            { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 0, isolationLevel: this.#options.isolationLevel, sessionId: session.id, sessionEpoch: FINAL_EPOCH, topics: [], forgottenTopicsData: [], rackId: '' },
             { version, timeoutMs },
           )
         } catch (error) {
@@ -274,7 +151,7 @@ export class Fetcher {
   schedule(): void {
     if (this.#stopped) return
     if (this.#host.bufferedBytes() >= this.#options.fetchMaxBytes) return
-    const now = Date.now()
+    const now = this.#cluster.clock.now()
     const byNode = new Map<number, PartitionState[]>()
     const toValidate = new Map<number, Array<{ state: PartitionState; leaderEpoch: number }>>()
     let waitingForBackoff = Infinity
@@ -315,9 +192,9 @@ export class Fetcher {
       list.push(state)
     }
     for (const [node, states] of byNode) void this.#fetch(node, states)
-    for (const [node, pending] of toValidate) void this.#validate(node, pending)
+    for (const [node, pending] of toValidate) this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
-      this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = this.#cluster.clock.setTimeout(() => {
         this.#retryTimer = null
         this.schedule()
       }, Math.max(1, waitingForBackoff - now))
@@ -329,7 +206,7 @@ export class Fetcher {
     if (state.preferredReplica >= 0) {
       // A follower that stays up but stops replicating would otherwise keep this consumer forever: the advice lapses
       // after metadataMaxAgeMs, and the leader (which only names in-sync replicas) is asked again.
-      if (Date.now() < state.preferredReplicaUntil && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
+      if (this.#cluster.clock.now() < state.preferredReplicaUntil && this.#cluster.broker(state.preferredReplica)) return state.preferredReplica
       state.preferredReplica = -1
     }
     const info = this.#cluster.topic(state.topic)?.partitions[state.partition]
@@ -342,62 +219,34 @@ export class Fetcher {
     this.#sessions.delete(node)
   }
 
+  /** A partition as a fetch lists it. */
+  #describe(state: PartitionState): FetchPartition {
+    return {
+      partition: state.partition,
+      currentLeaderEpoch: this.#cluster.topic(state.topic)?.partitions[state.partition]?.leaderEpoch ?? -1,
+      fetchOffset: state.fetchPosition!,
+      lastFetchedEpoch: state.fetchEpoch,
+      logStartOffset: -1n,
+      partitionMaxBytes: this.#options.maxPartitionFetchBytes,
+    }
+  }
+
   async #fetch(node: number, states: PartitionState[]): Promise<void> {
     this.#inFlight.add(node)
     const startedAt = channels.fetch.hasSubscribers ? performance.now() : -1
     let received: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null = null
     let failure: KafkaError | undefined
     let session = this.#sessions.get(node)
-    if (!session) {
-      session = { id: 0, epoch: 0, partitions: new Map(), topicIds: new Map() }
-      this.#sessions.set(node, session)
-    }
+    if (!session) this.#sessions.set(node, (session = new FetchSession()))
     const sent = new Map<string, { state: PartitionState; generation: number; fetchOffset: bigint }>()
+    for (const state of states) sent.set(partitionKey(state.topic, state.partition), { state, generation: state.generation, fetchOffset: state.fetchPosition! })
     try {
       const connection = await this.#cluster.connectionToNode(node, this.#options.purpose)
       const version = connection.versions.require(ApiKeys.Fetch, 4)
       const useIds = version >= 13
-      const incremental = session.id !== 0
-      const next = new Map<string, SessionPartition>()
-      const topics = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; logStartOffset: bigint; partitionMaxBytes: number }>>()
-      for (const state of states) {
-        const key = partitionKey(state.topic, state.partition)
-        const fetchOffset = state.fetchPosition!
-        sent.set(key, { state, generation: state.generation, fetchOffset })
-        const entry = { fetchOffset, epoch: state.fetchEpoch }
-        next.set(key, entry)
-        const previous = session.partitions.get(key)
-        if (incremental && previous && previous.fetchOffset === fetchOffset && previous.epoch === entry.epoch) continue
-        let list = topics.get(state.topic)
-        if (!list) topics.set(state.topic, (list = []))
-        const info = this.#cluster.topic(state.topic)?.partitions[state.partition]
-        list.push({
-          partition: state.partition,
-          currentLeaderEpoch: info?.leaderEpoch ?? -1,
-          fetchOffset,
-          lastFetchedEpoch: state.fetchEpoch,
-          logStartOffset: -1n,
-          partitionMaxBytes: this.#options.maxPartitionFetchBytes,
-        })
-      }
-      const forgotten = new Map<string, number[]>()
-      if (incremental) {
-        for (const key of session.partitions.keys()) {
-          if (next.has(key)) continue
-          const cut = key.lastIndexOf('\u0000')
-          const topic = key.slice(0, cut)
-          let list = forgotten.get(topic)
-          if (!list) forgotten.set(topic, (list = []))
-          list.push(Number(key.slice(cut + 1)))
-        }
-      }
-      const topicId = (name: string): string => {
-        const known = session!.topicIds.get(name)
-        if (known) return known
-        const id = this.#cluster.topic(name)?.topicId ?? ZERO_UUID
-        session!.topicIds.set(name, id)
-        return id
-      }
+      const built = session.build(states, (state) => this.#describe(state))
+      const { incremental, topics, forgotten } = built
+      const topicId = (name: string): string => session!.topicId(name, () => this.#cluster.topic(name)?.topicId ?? ZERO_UUID)
       if (useIds) for (const name of topics.keys()) if ((this.#cluster.topic(name)?.topicId ?? ZERO_UUID) === ZERO_UUID) throw new KafkaError(`No topic id for ${name}`, { retriable: true })
       const request = {
         replicaId: -1,
@@ -428,15 +277,12 @@ export class Fetcher {
       }
       // The session now holds what we sent; a response without a session id means the broker keeps none.
       if (response.sessionId && response.sessionId !== 0) {
-        session.id = response.sessionId
-        session.epoch = session.epoch >= 0x7fffffff ? 1 : session.epoch + 1
-        session.partitions = next
-        for (const name of [...session.topicIds.keys()]) if (!topics.has(name) && ![...next.keys()].some((k) => k.startsWith(`${name}\u0000`))) session.topicIds.delete(name)
+        session.accepted(response.sessionId, built)
       } else {
         this.#resetSession(node)
       }
       for (const topicResponse of response.responses) {
-        const name = useIds ? (topicResponse.topicId ? [...session.topicIds].find(([, id]) => id === topicResponse.topicId)?.[0] ?? this.#cluster.topicNameById(topicResponse.topicId) : undefined) : topicResponse.topic
+        const name = useIds ? (topicResponse.topicId ? session.topicName(topicResponse.topicId, (id) => this.#cluster.topicNameById(id)) : undefined) : topicResponse.topic
         if (name === undefined) continue
         for (const p of topicResponse.partitions) {
           const key = partitionKey(name, p.partitionIndex)
@@ -502,78 +348,10 @@ export class Fetcher {
     channels.fetch.publish(event)
   }
 
-  /**
-   * KIP-320 validation after a leader change, as the Java consumer does: asks the new leader where the epoch of the
-   * last fetched batch ends in its log. An end below the fetch position means the log was truncated under us (an
-   * unclean election); the host moves back (or stops, with autoOffsetReset 'none'). Buffered data is left alone:
-   * a move bumps the partition's generation, which discards it.
-   */
-  async #validate(node: number, pending: Array<{ state: PartitionState; leaderEpoch: number }>): Promise<void> {
-    const sent = pending.map((p) => ({ ...p, generation: p.state.generation, fetchPosition: p.state.fetchPosition!, fetchEpoch: p.state.fetchEpoch }))
-    this.validationCount += sent.length
-    const byTopic = new Map<string, Array<{ partition: number; currentLeaderEpoch: number; leaderEpoch: number }>>()
-    for (const p of sent) {
-      let list = byTopic.get(p.state.topic)
-      if (!list) byTopic.set(p.state.topic, (list = []))
-      list.push({ partition: p.state.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: p.fetchEpoch })
-    }
-    const retryLater = (p: (typeof sent)[number], error: KafkaError): void => {
-      p.state.awaitingValidation = false
-      this.#failed(p.state, error)
-    }
-    try {
-      const response = await request(
-        this.#cluster,
-        { kind: 'node', nodeId: node },
-        ApiKeys.OffsetForLeaderEpoch,
-        { replicaId: -1, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) },
-        { purpose: 'default', retry: { retries: 0 } },
-      )
-      const answers = new Map<string, { errorCode: number; leaderEpoch: number; endOffset: bigint }>()
-      for (const t of response.topics) for (const p of t.partitions) answers.set(partitionKey(t.topic, p.partition), { errorCode: p.errorCode, leaderEpoch: p.leaderEpoch ?? UNDEFINED_EPOCH, endOffset: p.endOffset })
-      for (const p of sent) {
-        const state = p.state
-        // Moved while the request was out (seek, reset, revoke): the new position needs no check against the old.
-        if (state.revoked || state.generation !== p.generation || !state.awaitingValidation) continue
-        const answer = answers.get(partitionKey(state.topic, state.partition))
-        if (!answer) {
-          retryLater(p, new KafkaError(`OffsetForLeaderEpoch: no answer for ${state.topic}-${state.partition}`, { retriable: true }))
-          continue
-        }
-        if (answer.errorCode !== 0) {
-          const error = errorFromCode(answer.errorCode, `OffsetForLeaderEpoch ${state.topic}-${state.partition}`)!
-          if (!error.retriable) {
-            state.awaitingValidation = false
-            state.error = error
-            this.#host.fatal(error)
-            continue
-          }
-          // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH / NOT_LEADER: our metadata or the broker's is behind.
-          this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
-          retryLater(p, error)
-          continue
-        }
-        state.awaitingValidation = false
-        state.validatedLeaderEpoch = p.leaderEpoch
-        state.failingSince = 0
-        state.failures = 0
-        if (answer.leaderEpoch === UNDEFINED_EPOCH || answer.endOffset < 0n) {
-          // The leader has no record of our epoch (older than its log start): where we are cannot be checked.
-          this.#logger.warn({ topic: state.topic, partition: state.partition, epoch: p.fetchEpoch }, 'leader epoch unknown to the new leader; applying autoOffsetReset')
-          this.#host.resetOffset(state)
-        } else if (answer.endOffset < p.fetchPosition) {
-          this.#sessions.get(node)?.partitions.delete(partitionKey(state.topic, state.partition))
-          this.#host.truncated(state, answer.endOffset, answer.leaderEpoch, 'validation')
-        }
-      }
-    } catch (error) {
-      const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-      this.#logger.debug({ node, error: kafkaError }, 'offset validation failed; retrying after a metadata refresh')
-      for (const p of sent) if (p.state.generation === p.generation) retryLater(p, kafkaError)
-      void this.#cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined)
-    } finally {
-      this.schedule()
-    }
+  /** KIP-320: checks positions with the new leader before fetching there again (see offset-validation.ts). */
+  #validate(node: number, pending: PendingValidation[]): void {
+    this.validationCount += pending.length
+    void validatePositions(this.#validation, node, pending).finally(() => this.schedule())
   }
 
   #handlePartition(
@@ -597,11 +375,11 @@ export class Fetcher {
   ): void {
     if (state.revoked || state.generation !== generation || state.fetchPosition !== fetchOffset) {
       // Moved (seek, reset, revoke) while the fetch was out: drop what came back and make the session resend.
-      session.partitions.delete(partitionKey(state.topic, state.partition))
+      session.forget(state)
       return
     }
     if (p.errorCode !== 0) {
-      session.partitions.delete(partitionKey(state.topic, state.partition))
+      session.forget(state)
       state.preferredReplica = -1
       if (p.errorCode === OFFSET_OUT_OF_RANGE) {
         if (node !== this.#leaderOf(state)) return // a follower may lag: ask the leader before resetting
@@ -626,13 +404,13 @@ export class Fetcher {
     state.lastStableOffset = p.lastStableOffset >= 0n ? p.lastStableOffset : state.lastStableOffset
     if (p.logStartOffset !== undefined && p.logStartOffset >= 0n) state.logStartOffset = p.logStartOffset
     if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) {
-      session.partitions.delete(partitionKey(state.topic, state.partition))
+      session.forget(state)
       this.#host.truncated(state, p.divergingEpoch.endOffset, p.divergingEpoch.epoch, 'fetch')
       return
     }
     if (p.preferredReadReplica !== undefined && p.preferredReadReplica >= 0 && p.preferredReadReplica !== state.preferredReplica) {
       state.preferredReplica = p.preferredReadReplica
-      state.preferredReplicaUntil = Date.now() + this.#cluster.metadataMaxAgeMs
+      state.preferredReplicaUntil = this.#cluster.clock.now() + this.#cluster.metadataMaxAgeMs
     }
     const records = p.records
     if (records === null || records.length === 0) return
@@ -656,7 +434,7 @@ export class Fetcher {
    * stallTimeoutMs of nothing but failures the consumer stops with the last error.
    */
   #failed(state: PartitionState, error: KafkaError): void {
-    const now = Date.now()
+    const now = this.#cluster.clock.now()
     if (state.failingSince === 0) state.failingSince = now
     state.backoffUntil = now + backoffDelayMs(state.failures++, this.#cluster.retryOptions)
     state.lastFetchError = error
@@ -670,32 +448,4 @@ export class Fetcher {
   #leaderOf(state: PartitionState): number {
     return this.#cluster.topic(state.topic)?.partitions[state.partition]?.leader ?? -1
   }
-}
-
-/**
- * Walks batch headers only: the offset after the last whole batch, that batch's leader epoch and the bytes the
- * whole batches span. A trailing partial batch (the broker cuts at the byte limit) is left for the next fetch.
- */
-export function scanBatches(records: Buffer): { nextOffset: bigint; lastEpoch: number; bytes: number } {
-  let pos = 0
-  let nextOffset = -1n
-  let lastEpoch = -1
-  const length = records.length
-  while (pos + LOG_OVERHEAD + 5 <= length) {
-    const size = records.readInt32BE(pos + BATCH_LENGTH)
-    if (size < 0) break
-    const end = pos + LOG_OVERHEAD + size
-    if (end > length) break
-    const magic = records[pos + MAGIC]
-    if (magic === 2) {
-      if (pos + LAST_OFFSET_DELTA + 4 > end) break
-      nextOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + LAST_OFFSET_DELTA)) + 1n
-      lastEpoch = records.readInt32BE(pos + 12)
-    } else {
-      // Legacy message (set): the outer offset is the last inner offset.
-      nextOffset = records.readBigInt64BE(pos) + 1n
-    }
-    pos = end
-  }
-  return { nextOffset, lastEpoch, bytes: pos }
 }

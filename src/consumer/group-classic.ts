@@ -127,7 +127,7 @@ export class ClassicMembership implements Membership {
     await this.#loop.pause(this.#host.heartbeatIntervalMs)
     if (!this.#loop.running || this.#rejoin) return
     await this.#heartbeat()
-    if (Date.now() - this.#lastSubscriptionCheck >= this.#host.heartbeatIntervalMs * SUBSCRIPTION_CHECK_HEARTBEATS) await this.#checkSubscription()
+    if (this.#host.clock.now() - this.#lastSubscriptionCheck >= this.#host.heartbeatIntervalMs * SUBSCRIPTION_CHECK_HEARTBEATS) await this.#checkSubscription()
   }
 
   async #failed(error: KafkaError): Promise<RoundFailure> {
@@ -161,7 +161,7 @@ export class ClassicMembership implements Membership {
     const topics = await this.#subscribedTopics()
     if (topics.length > 0) await host.cluster.topicsOnce(topics, this.#loop.signal)
     this.#joinedTopics = topics.join('\u0000')
-    this.#lastSubscriptionCheck = Date.now()
+    this.#lastSubscriptionCheck = this.#host.clock.now()
     const owned = this.#cooperative ? host.owned() : []
     const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
     const joined = await roundRequest(host, ApiKeys.JoinGroup,
@@ -227,7 +227,7 @@ export class ClassicMembership implements Membership {
    * a topic that gained partitions (noticed by the leader), needs a rejoin so the assignment covers them.
    */
   async #checkSubscription(): Promise<void> {
-    this.#lastSubscriptionCheck = Date.now()
+    this.#lastSubscriptionCheck = this.#host.clock.now()
     const topics = await this.#subscribedTopics()
     if (topics.join('\u0000') !== this.#joinedTopics) {
       this.#host.logger.info({ groupId: this.#host.groupId }, 'subscribed topics changed; rejoining')

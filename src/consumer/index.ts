@@ -1,4 +1,5 @@
-export { Consumer, CONSUMER_DEFAULTS } from './consumer.js'
+export { Consumer } from './consumer.js'
+export { CONSUMER_DEFAULTS } from './options.js'
 export { DeserializationError, LogTruncationError } from './errors.js'
 export { ShareConsumer, ShareConsumerMessage, SHARE_CONSUMER_DEFAULTS } from './share-consumer.js'
 export type {

@@ -6,9 +6,10 @@
  */
 import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
-import type { Cluster, SendOptions } from '../network/cluster.js'
+import type { ClockTimer } from '../network/clock.js'
+import type { SendOptions } from '../network/cluster.js'
 import type { Apis } from '../protocol/index.js'
-import type { MembershipHost } from './membership.js'
+import type { GroupCluster, MembershipHost } from './membership.js'
 import { request, type RequestInputOf, type ResponseOf } from './request.js'
 import type { TopicPartition } from './types.js'
 
@@ -30,8 +31,8 @@ export interface MembershipRounds {
   retryBackoffMs(): number
 }
 
-/** The loop needs only somewhere to log and someone to tell when the member cannot go on. */
-export type MembershipLoopHost = Pick<MembershipHost, 'logger' | 'fatal' | 'unreachableTimeoutMs'>
+/** The loop needs only a clock, somewhere to log and someone to tell when the member cannot go on. */
+export type MembershipLoopHost = Pick<MembershipHost, 'clock' | 'logger' | 'fatal' | 'unreachableTimeoutMs'>
 
 export class MembershipLoop {
   readonly #host: MembershipLoopHost
@@ -43,7 +44,7 @@ export class MembershipLoop {
   /** When the first of the current run of failed rounds began (null after a round that worked). */
   #failingSince: number | null = null
   /** Ends the member when failures have gone on for `unreachableTimeoutMs`, even in the middle of a round. */
-  #unreachableTimer: NodeJS.Timeout | null = null
+  #unreachableTimer: ClockTimer | null = null
   #lastError: KafkaError | null = null
   #failedRounds = 0
 
@@ -66,7 +67,7 @@ export class MembershipLoop {
     this.#running = true
     this.#abort = new AbortController()
     // Until the first round works, the member has not reached its coordinator: that too is bounded.
-    this.#failingSince = Date.now()
+    this.#failingSince = this.#host.clock.now()
     this.#armUnreachable()
     this.#loop = this.#run()
   }
@@ -79,10 +80,11 @@ export class MembershipLoop {
   /** A wait that `wake()` or `halt()` ends early; none once halted, so a stop never sits out a heartbeat interval. */
   pause(ms: number): Promise<void> {
     if (!this.#running) return Promise.resolve()
+    const clock = this.#host.clock
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
+      const timer = clock.setTimeout(done, ms)
       function done(): void {
-        clearTimeout(timer)
+        clock.clearTimeout(timer)
         resolve()
       }
       this.#wake = () => {
@@ -116,7 +118,7 @@ export class MembershipLoop {
     const limit = this.#host.unreachableTimeoutMs
     const since = this.#failingSince
     if (limit === undefined || since === null || this.#unreachableTimer) return
-    this.#unreachableTimer = setTimeout(() => {
+    this.#unreachableTimer = this.#host.clock.setTimeout(() => {
       this.#unreachableTimer = null
       if (!this.#running) return
       this.#running = false
@@ -129,11 +131,11 @@ export class MembershipLoop {
           retriable: false,
         }),
       )
-    }, Math.max(0, since + limit - Date.now()))
+    }, Math.max(0, since + limit - this.#host.clock.now()))
   }
 
   #clearUnreachable(): void {
-    if (this.#unreachableTimer) clearTimeout(this.#unreachableTimer)
+    this.#host.clock.clearTimeout(this.#unreachableTimer)
     this.#unreachableTimer = null
     this.#lastError = null
   }
@@ -148,7 +150,7 @@ export class MembershipLoop {
 
   async #loopRounds(): Promise<void> {
     while (this.#running) {
-      const roundStartedAt = Date.now()
+      const roundStartedAt = this.#host.clock.now()
       try {
         await this.#rounds.round()
         this.#failingSince = null
@@ -237,7 +239,7 @@ export function diffAssignment(owned: TopicPartition[], target: TopicPartition[]
  * the metadata the cluster keeps fresh.
  */
 export async function assignmentByName(
-  cluster: Cluster,
+  cluster: Pick<GroupCluster, 'refreshMetadata' | 'topicNameById' | 'addInterest'>,
   topicPartitions: Array<{ topicId: string; partitions: number[] }>,
 ): Promise<{ partitions: TopicPartition[]; unknownTopicIds: string[] }> {
   const partitions: TopicPartition[] = []

@@ -1,12 +1,21 @@
 /** What a group membership (classic or KIP-848) needs from the consumer, and what the consumer needs from it. */
 import type { KafkaError } from '../errors.js'
+import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import type { MemberIdentity } from './offsets.js'
 import type { TopicPartition } from './types.js'
 
+/**
+ * What a membership uses of the cluster: the request path and the metadata cache. Narrow, so that tests can drive a
+ * membership through a scripted cluster in virtual time.
+ */
+export type GroupCluster = Pick<Cluster, 'send' | 'topicsOnce' | 'topic' | 'topicNameById' | 'refreshMetadata' | 'addInterest'>
+
 export interface MembershipHost {
-  readonly cluster: Cluster
+  readonly cluster: GroupCluster
+  /** Heartbeat intervals, retry backoff and the unreachable timeout run on it. */
+  readonly clock: Clock
   readonly logger: Logger
   readonly groupId: string
   /**

@@ -275,7 +275,7 @@ export function parseIsoDurationMs(text: string): number {
 }
 
 /** Every non-internal topic name in the cluster (for pattern subscriptions). */
-export async function listTopicNames(cluster: Cluster, signal?: AbortSignal): Promise<string[]> {
+export async function listTopicNames(cluster: Pick<Cluster, 'send'>, signal?: AbortSignal): Promise<string[]> {
   const response = await request(cluster, { kind: 'any' }, ApiKeys.Metadata, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }, { signal })
   return response.topics.filter((t) => t.errorCode === 0 && !t.isInternal && t.name !== null).map((t) => t.name!)
 }

@@ -7,7 +7,7 @@ export type RequestInputOf<K extends KnownKey> = Apis[K] extends ApiCodec<infer 
 export type ResponseOf<K extends KnownKey> = Apis[K] extends ApiCodec<infer _Req, infer Res, infer _ReqIn, infer _ResIn> ? Res : never
 
 export function request<K extends KnownKey>(
-  cluster: Cluster,
+  cluster: Pick<Cluster, 'send'>,
   target: Target,
   apiKey: K,
   body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),

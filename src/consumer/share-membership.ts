@@ -6,10 +6,11 @@
  * groups) and kept across fencing, so the broker sees one member rejoining.
  */
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
-import type { Cluster } from '../network/cluster.js'
+import type { Clock } from '../network/clock.js'
 import type { Logger } from '../network/instrumentation.js'
 import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
+import type { GroupCluster } from './membership.js'
 import { assignmentByName, type GroupRequestHost, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { TopicPartition } from './types.js'
 
@@ -20,7 +21,9 @@ const LEAVE_EPOCH = -1
 const INITIAL_HEARTBEAT_INTERVAL_MS = 5000
 
 export interface ShareMembershipHost {
-  readonly cluster: Cluster
+  readonly cluster: GroupCluster
+  /** Heartbeat intervals, retry backoff and the unreachable timeout run on it. */
+  readonly clock: Clock
   readonly logger: Logger
   readonly groupId: string
   readonly clientRack: string | null

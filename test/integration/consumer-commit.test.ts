@@ -41,10 +41,15 @@ describe('consumer commits and runner', () => {
     let inProcess = -1n
     for await (const m of first) {
       if (m.offset === 29n) {
-        // Message 29 is being processed: 0..28 are done. Wait for auto-commits to run while it is in process.
+        // Message 29 is being processed: 0..28 are done. Wait for an auto-commit to land while it is in process
+        // (every 100 ms; how soon one lands depends on the machine, so wait for it rather than a fixed time).
         inProcess = m.offset
-        await new Promise((r) => setTimeout(r, 500))
-        const [c] = await first.committed([{ topic, partition: 0 }])
+        const deadline = Date.now() + 15_000
+        let [c] = await first.committed([{ topic, partition: 0 }])
+        while (c!.offset !== 29n && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100))
+          ;[c] = await first.committed([{ topic, partition: 0 }])
+        }
         expect(c!.offset).toBe(29n)
         break
       }

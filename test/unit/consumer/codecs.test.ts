@@ -1,6 +1,7 @@
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../src/consumer/group-classic.js'
 import { newMemberId } from '../../../src/consumer/group-consumer-protocol.js'
-import { FetchedChunk, PartitionState, scanBatches } from '../../../src/consumer/fetcher.js'
+import { FetchedChunk, scanBatches } from '../../../src/consumer/fetched-chunk.js'
+import { PartitionState } from '../../../src/consumer/partition-state.js'
 import { parseIsoDurationMs } from '../../../src/consumer/offsets.js'
 import { encodeControlBatch, encodeRecordBatch } from '../../../src/records/index.js'
 import { KafkaError, RecordsDecodeError } from '../../../src/errors.js'

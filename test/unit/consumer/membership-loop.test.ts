@@ -2,6 +2,7 @@
 // protocols do with a real coordinator is covered by the integration group tests.
 import { KafkaError, KafkaProtocolError } from '../../../src/errors.js'
 import { MembershipLoop, type MembershipLoopHost, type MembershipRounds, type RoundFailure } from '../../../src/consumer/membership-loop.js'
+import { systemClock } from '../../../src/network/clock.js'
 import { silentLogger } from '../../../src/network/instrumentation.js'
 
 /** Longer than the test timeout: a round or backoff that really waited this long fails the test. */
@@ -13,6 +14,7 @@ function hostRecordingFatal(): { host: MembershipLoopHost; fatal: KafkaError[]; 
   const fatalReported = new Promise<void>((resolve) => (reported = resolve))
   return {
     host: {
+      clock: systemClock,
       logger: silentLogger,
       fatal: (error) => {
         fatal.push(error)

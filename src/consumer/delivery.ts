@@ -1,0 +1,393 @@
+/**
+ * The delivery buffer (Java's FetchBuffer and FetchCollector): the chunks the fetcher queued, turned into messages
+ * one at a time for `for await`, `batches()` and `run()`, and the in-process bookkeeping that says what the
+ * application has finished. "Finished" is defined by the iteration itself: a message counts as processed when the
+ * application asks for the next one (the loop body returned), a batch when the next batch is asked for.
+ *
+ * Deserializers run as a message is handed out, never on the way without one (the default path has no extra
+ * branch beyond a null check). A deserializer that throws holds the consumer at that record: it is not handed out,
+ * its position is not passed, and every later request for a message retries it until it deserializes or a seek,
+ * revoke or pause makes it stale.
+ *
+ * Event-loop fairness: a `for await` loop over buffered messages never returns to the event loop by itself (each
+ * step is a resolved promise, i.e. a microtask). Delivery therefore yields with setImmediate once it has run for
+ * SLICE_MS without a break, so heartbeats, socket reads and the application's own timers keep running. The slice is
+ * measured with performance.now(): it bounds CPU work, so it is real time even when the client's clock is not.
+ */
+import { performance } from 'node:perf_hooks'
+import type { KafkaError } from '../errors.js'
+import { AbortError } from '../network/abort.js'
+import type { RecordSource } from '../records/index.js'
+import type { KafkaRecord } from '../records/types.js'
+import { DeserializationError } from './errors.js'
+import type { FetchedChunk } from './fetched-chunk.js'
+import type { PartitionState } from './partition-state.js'
+import type { ConsumerBatch, ConsumerMessage, Deserializer } from './types.js'
+
+/** How long delivery may run before it lets the event loop turn. */
+const SLICE_MS = 2
+
+/** Messages handed out and not yet finished, per partition run: what `markProcessed` makes processed. */
+export interface InProcess {
+  state: PartitionState
+  generation: number
+  next: bigint
+  epoch: number
+}
+
+export interface DeliveryHost {
+  /** Iteration ends (the consumer closed). */
+  closed(): boolean
+  /** An error that ends iteration: thrown to the application. */
+  fatal(): KafkaError | null
+  /** A chunk left the buffer: room for the fetcher to fetch more. */
+  released(): void
+}
+
+export interface DeliveryOptions {
+  checkCrcs: boolean
+  keyDeserializer: Deserializer<unknown> | null
+  valueDeserializer: Deserializer<unknown> | null
+}
+
+export class DeliveryBuffer<K, V> {
+  readonly #host: DeliveryHost
+  readonly #checkCrcs: boolean
+  readonly #keyDeserializer: Deserializer<unknown> | null
+  readonly #valueDeserializer: Deserializer<unknown> | null
+  readonly #deserializing: boolean
+  readonly #ready: FetchedChunk[] = []
+  #readyHead = 0
+  #bufferedBytes = 0
+  #current: { chunk: FetchedChunk; records: RecordSource | null; from: bigint | null; leaderEpoch: number } | null = null
+  /** A record whose deserializer threw: handed out once it deserializes, dropped once stale. */
+  #held: { chunk: FetchedChunk; record: KafkaRecord; leaderEpoch: number } | null = null
+  #inProcess: InProcess[] = []
+  #spareInProcess: InProcess | null = null
+  #waiter: (() => void) | null = null
+  #sliceStart = 0
+  #sliceCount = 0
+  #yieldDue = false
+
+  constructor(host: DeliveryHost, options: DeliveryOptions) {
+    this.#host = host
+    this.#checkCrcs = options.checkCrcs
+    this.#keyDeserializer = options.keyDeserializer
+    this.#valueDeserializer = options.valueDeserializer
+    this.#deserializing = this.#keyDeserializer !== null || this.#valueDeserializer !== null
+  }
+
+  /** Bytes fetched and not yet handed out (the fetcher stops at fetchMaxBytes). */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes
+  }
+
+  /** A chunk the fetcher queued. */
+  push(chunk: FetchedChunk): void {
+    this.#ready.push(chunk)
+    this.#bufferedBytes += chunk.size
+    this.wake()
+  }
+
+  /** Ends a wait for data: there is data, an error to throw, or iteration is over. */
+  wake(): void {
+    const waiter = this.#waiter
+    if (waiter) {
+      this.#waiter = null
+      waiter()
+    }
+  }
+
+  /** Marks everything handed out so far as processed. */
+  markProcessed(): void {
+    const list = this.#inProcess
+    if (list.length === 0) return
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!
+      if (p.state.revoked || p.state.generation !== p.generation) continue
+      p.state.processed = p.next
+      p.state.processedEpoch = p.epoch
+    }
+    if (list.length === 1) this.#spareInProcess = list[0]!
+    // Reused, not replaced: this runs once per message. (eachBatch swaps the array out before handing it on.)
+    list.length = 0
+  }
+
+  /** What is in process is not known to be finished (a loop left early, close): it stays unprocessed. */
+  forgetInProcess(): void {
+    this.#inProcess = []
+  }
+
+  /** Takes the in-process list away while eachBatch runs (it resolves offsets itself), to be put back after. */
+  detachInProcess(): InProcess[] {
+    const list = this.#inProcess
+    this.#inProcess = []
+    return list
+  }
+
+  restoreInProcess(list: InProcess[]): void {
+    this.#inProcess = list
+  }
+
+  /** Next message, or null once closed/aborted. The caller has marked the previous one processed. */
+  async next(signal: AbortSignal | undefined): Promise<ConsumerMessage<K, V> | null> {
+    for (;;) {
+      if (this.#host.closed() || signal?.aborted) return null
+      const fatal = this.#host.fatal()
+      if (fatal) throw fatal
+      // Yield before taking, so that nothing taken can go stale (seek, revoke) while the event loop turns.
+      if (this.#sliceExpired()) {
+        await yieldToEventLoop()
+        this.#yieldDue = false
+        this.#sliceStart = performance.now()
+        continue
+      }
+      // After the slice check: an application retrying a failing record in a loop still lets the event loop turn.
+      if (this.#held !== null) {
+        const message = this.#retryHeld()
+        if (message !== null) return message
+        continue
+      }
+      const taken = this.#take()
+      if (taken !== null) return this.#handOut(taken)
+      if (this.#yieldDue) continue
+      try {
+        await this.#waitForData(signal)
+      } catch (error) {
+        if (error instanceof AbortError) return null
+        throw error
+      }
+      // The data arrived in the turn that assembled and decoded the fetch response: deliver from the next one.
+      this.#yieldDue = true
+    }
+  }
+
+  /**
+   * The common case without a promise of our own: a message is buffered and no yield is due. `undefined` means
+   * "take the slow path" (nothing buffered, a yield is due, an error to throw).
+   */
+  nextSync(signal: AbortSignal | undefined): ConsumerMessage<K, V> | null | undefined {
+    if (this.#host.closed() || signal?.aborted) return null
+    if (this.#host.fatal() || this.#held !== null || this.#sliceExpired()) return undefined
+    const taken = this.#take()
+    return taken === null ? undefined : this.#handOut(taken)
+  }
+
+  /**
+   * A batch for `batches()`: `first` (just handed out by `next`) and what follows it in the same decoded record
+   * batch of the same partition, up to `limit` messages — no extra decoding, no partition mixing.
+   */
+  batchFrom(first: ConsumerMessage<K, V>, limit: number): ConsumerBatch<K, V> {
+    const state = this.#current?.chunk.state
+    const messages = [first]
+    while (messages.length < limit) {
+      const current = this.#current
+      if (!current || current.chunk.state !== state || current.records === null || current.chunk.stale) break
+      let record: KafkaRecord | null
+      try {
+        record = current.records.next()
+      } catch {
+        // Deliver what was read; the next take meets the same error (the cursor repeats it) and reports it.
+        break
+      }
+      if (record === null) {
+        current.records = null
+        break
+      }
+      if (current.from !== null && record.offset < current.from) continue
+      if (this.#deserializing) {
+        try {
+          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch))
+        } catch {
+          // Deliver what deserialized; the record is held and the next request reports it.
+          break
+        }
+      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
+    }
+    const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
+    const nextOffset = messages[messages.length - 1]!.offset + 1n
+    return { topic: first.topic, partition: first.partition, messages, highWatermark, lag: highWatermark >= nextOffset ? highWatermark - nextOffset : 0n }
+  }
+
+  #releaseChunk(chunk: FetchedChunk): void {
+    chunk.state.bufferedChunks--
+    chunk.state.bufferedBytes -= chunk.size
+    this.#bufferedBytes -= chunk.size
+    this.#host.released()
+  }
+
+  /**
+   * The next record (and its partition) from the buffer, or null when nothing is buffered. Decodes one batch at a
+   * time. Skips stale chunks (seek, revoke, pause happened after they were fetched).
+   */
+  #take(): KafkaRecord | null {
+    for (;;) {
+      const current = this.#current
+      if (current !== null) {
+        if (current.chunk.stale) {
+          this.#finishCurrent()
+          continue
+        }
+        if (current.records !== null) {
+          let record: KafkaRecord | null
+          try {
+            record = current.records.next()
+          } catch (error) {
+            this.#finishCurrent()
+            throw error
+          }
+          if (record !== null) {
+            if (current.from !== null && record.offset < current.from) continue
+            // The caller reads partition and epoch from #current: no per-message tuple for the GC.
+            return record
+          }
+          current.records = null
+        }
+        // Opening a batch checks its CRC and decompresses it: start that on a fresh slice rather than at the end of a
+        // spent one. Records are decoded one by one as they are taken, so no turn decodes a whole batch.
+        if (performance.now() - this.#sliceStart > SLICE_MS / 2) {
+          this.#yieldDue = true
+          return null
+        }
+        let next: ReturnType<FetchedChunk['nextBatch']>
+        try {
+          next = current.chunk.nextBatch(this.#checkCrcs)
+        } catch (error) {
+          this.#finishCurrent()
+          throw error
+        }
+        if (next === null) {
+          this.#finishCurrent()
+          continue
+        }
+        current.records = next.records
+        current.from = next.from
+        current.leaderEpoch = next.leaderEpoch
+        continue
+      }
+      if (this.#readyHead >= this.#ready.length) return null
+      const chunk = this.#ready[this.#readyHead++]!
+      if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+        this.#ready.splice(0, this.#readyHead)
+        this.#readyHead = 0
+      }
+      if (chunk.stale) {
+        this.#releaseChunk(chunk)
+        continue
+      }
+      this.#current = { chunk, records: null, from: null, leaderEpoch: -1 }
+    }
+  }
+
+  #finishCurrent(): void {
+    const current = this.#current
+    if (!current) return
+    this.#current = null
+    this.#releaseChunk(current.chunk)
+  }
+
+  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+    const next = record.offset + 1n
+    state.position = next
+    state.positionEpoch = leaderEpoch
+    const list = this.#inProcess
+    const generation = state.generation
+    const last = list.length > 0 ? list[list.length - 1]! : null
+    if (last !== null && last.state === state && last.generation === generation) {
+      // Messages of one partition in a row (a batch): the last one decides what counts as processed.
+      last.next = next
+      last.epoch = leaderEpoch
+    } else {
+      // One message at a time is the common case: its bookkeeping object is recycled, not left to the GC.
+      const entry = this.#spareInProcess
+      if (entry !== null) {
+        this.#spareInProcess = null
+        entry.state = state
+        entry.generation = generation
+        entry.next = next
+        entry.epoch = leaderEpoch
+        list.push(entry)
+      } else list.push({ state, generation, next, epoch: leaderEpoch })
+    }
+    return {
+      topic: state.topic,
+      partition: state.partition,
+      offset: record.offset,
+      timestamp: Number(record.timestamp),
+      // Without deserializers K and V are Buffer | null (kafka.consumer() infers them from the options).
+      key: record.key as K,
+      value: record.value as V,
+      headers: record.headers,
+      leaderEpoch,
+    }
+  }
+
+  /**
+   * The message with key and value deserialized. Runs the deserializers before any bookkeeping, so that a throw
+   * leaves the record unprocessed and the position at it; the record is held and retried by the next request.
+   */
+  #deserialized(chunk: FetchedChunk, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+    const state = chunk.state
+    let field: 'key' | 'value' = 'key'
+    let key: unknown = record.key
+    let value: unknown = record.value
+    try {
+      if (record.key !== null && this.#keyDeserializer !== null) key = this.#keyDeserializer(record.key, state.topic)
+      field = 'value'
+      if (record.value !== null && this.#valueDeserializer !== null) value = this.#valueDeserializer(record.value, state.topic)
+    } catch (cause) {
+      this.#held = { chunk, record, leaderEpoch }
+      throw new DeserializationError(state.topic, state.partition, record.offset, field, cause)
+    }
+    this.#held = null
+    const message = this.#toMessage(state, record, leaderEpoch)
+    message.key = key as K
+    message.value = value as V
+    return message
+  }
+
+  /** The held record's message; null when it went stale (seek, revoke, pause) and delivery goes on from the buffer. */
+  #retryHeld(): ConsumerMessage<K, V> | null {
+    const held = this.#held!
+    if (held.chunk.stale || this.#current?.chunk !== held.chunk) {
+      this.#held = null
+      return null
+    }
+    return this.#deserialized(held.chunk, held.record, held.leaderEpoch)
+  }
+
+  #handOut(record: KafkaRecord): ConsumerMessage<K, V> {
+    const current = this.#current!
+    if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch)
+    return this.#toMessage(current.chunk.state, record, current.leaderEpoch)
+  }
+
+  /** Whether delivery has run long enough that the event loop should get a turn. */
+  #sliceExpired(): boolean {
+    if (this.#yieldDue) return true
+    if (++this.#sliceCount < 64) return false
+    this.#sliceCount = 0
+    // Sticky until the yield happened: the fast path only notices, the slow path yields.
+    this.#yieldDue = performance.now() - this.#sliceStart > SLICE_MS
+    return this.#yieldDue
+  }
+
+  #waitForData(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiter = null
+        reject(new AbortError(signal?.reason))
+      }
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiter = () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+    })
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}

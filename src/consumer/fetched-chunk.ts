@@ -1,0 +1,103 @@
+/**
+ * One partition's records from one fetch response (Java's CompletedFetch): a view on the response buffer, decoded a
+ * batch at a time as the application reads, so a large response neither blocks the event loop in one piece nor is
+ * copied. Also the header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
+ */
+import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
+import { openRecordBatchAt, type RecordSource } from '../records/index.js'
+import type { PartitionState } from './partition-state.js'
+
+/** A partition's records from one fetch response, decoded batch by batch as the application reads. */
+export class FetchedChunk {
+  readonly state: PartitionState
+  readonly generation: number
+  readonly records: Buffer
+  readonly size: number
+  pos = 0
+  /** read_committed: aborted transactions by first offset, consumed as the batches pass them. */
+  readonly aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null
+  readonly abortedProducers: Set<bigint> | null
+  highWatermark: bigint
+
+  constructor(state: PartitionState, records: Buffer, aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null, highWatermark: bigint) {
+    this.state = state
+    this.generation = state.generation
+    this.records = records
+    this.size = records.length
+    this.aborted = aborted && aborted.length > 0 ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : null
+    this.abortedProducers = this.aborted ? new Set() : null
+    this.highWatermark = highWatermark
+  }
+
+  get stale(): boolean {
+    return this.state.revoked || this.state.generation !== this.generation
+  }
+
+  /**
+   * A batch the application never sees (transaction marker, aborted data) still moves the position past it, so
+   * that lag reaches zero and a commit after the last record does not point back at the marker.
+   */
+  #skip(lastOffset: bigint): typeof EMPTY_BATCH {
+    const state = this.state
+    if (!this.stale && state.position !== null && lastOffset + 1n > state.position) state.position = lastOffset + 1n
+    return EMPTY_BATCH
+  }
+
+  /**
+   * The next batch's records, decoded as they are read, or null when the chunk is exhausted. Control batches and
+   * aborted transactions come back empty. `from` is set when the batch starts before the position (compressed
+   * batches and compaction can hand back records that were delivered already): records below it are not delivered.
+   */
+  nextBatch(checkCrcs: boolean): { records: RecordSource; leaderEpoch: number; from: bigint | null } | null {
+    if (this.pos >= this.size) return null
+    const opened = openRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
+    if (opened === null) {
+      this.pos = this.size
+      return null
+    }
+    this.pos = opened.next
+    const batch = opened.batch
+    if (this.aborted !== null) {
+      while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= batch.lastOffset) this.abortedProducers!.add(this.aborted.shift()!.producerId)
+      if (batch.isControl) {
+        if (batch.control?.type === 'abort') this.abortedProducers!.delete(batch.producerId)
+        return this.#skip(batch.lastOffset)
+      }
+      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return this.#skip(batch.lastOffset)
+    }
+    if (batch.isControl) return this.#skip(batch.lastOffset)
+    const position = this.state.position ?? 0n
+    return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from: batch.baseOffset < position ? position : null }
+  }
+}
+
+const NO_RECORDS: RecordSource = { next: () => null }
+const EMPTY_BATCH: { records: RecordSource; leaderEpoch: number; from: bigint | null } = { records: NO_RECORDS, leaderEpoch: -1, from: null }
+
+/**
+ * Walks batch headers only: the offset after the last whole batch, that batch's leader epoch and the bytes the
+ * whole batches span. A trailing partial batch (the broker cuts at the byte limit) is left for the next fetch.
+ */
+export function scanBatches(records: Buffer): { nextOffset: bigint; lastEpoch: number; bytes: number } {
+  let pos = 0
+  let nextOffset = -1n
+  let lastEpoch = -1
+  const length = records.length
+  while (pos + LOG_OVERHEAD + 5 <= length) {
+    const size = records.readInt32BE(pos + BATCH_LENGTH)
+    if (size < 0) break
+    const end = pos + LOG_OVERHEAD + size
+    if (end > length) break
+    const magic = records[pos + MAGIC]
+    if (magic === 2) {
+      if (pos + LAST_OFFSET_DELTA + 4 > end) break
+      nextOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + LAST_OFFSET_DELTA)) + 1n
+      lastEpoch = records.readInt32BE(pos + 12)
+    } else {
+      // Legacy message (set): the outer offset is the last inner offset.
+      nextOffset = records.readBigInt64BE(pos) + 1n
+    }
+    pos = end
+  }
+  return { nextOffset, lastEpoch, bytes: pos }
+}
