@@ -228,6 +228,43 @@ export class JavaClientReference {
     return (answer.partitions as JsonValue[]).map((value) => (value as JsonNumber).toNumber())
   }
 
+  /**
+   * The Java producer sends `count` unkeyed records of `valueBytes` without waiting for any (paced at
+   * `recordsPerSecond` when given), then flushes: the partition of each record, in order, and the milliseconds from
+   * the first send to the end of the flush. For adaptive partitioning (KIP-794) under uneven broker load.
+   */
+  async produceUnkeyedBurst(options: {
+    bootstrap: string
+    topic: string
+    count: number
+    valueBytes: number
+    lingerMs: number
+    batchSize: number
+    acks: 'all' | '1' | '0'
+    adaptive: boolean
+    availabilityTimeoutMs: number
+    recordsPerSecond?: number
+  }): Promise<{ partitions: number[]; elapsedMs: number }> {
+    const answer = await this.#jvm.request({
+      op: 'produceUnkeyedBurst',
+      bootstrap: options.bootstrap,
+      topic: options.topic,
+      count: new JsonNumber(String(options.count)),
+      valueBytes: new JsonNumber(String(options.valueBytes)),
+      lingerMs: new JsonNumber(String(options.lingerMs)),
+      batchSize: new JsonNumber(String(options.batchSize)),
+      acks: options.acks,
+      adaptive: options.adaptive,
+      availabilityTimeoutMs: new JsonNumber(String(options.availabilityTimeoutMs)),
+      recordsPerSecond: new JsonNumber(String(options.recordsPerSecond ?? 0)),
+    })
+    if (answer.ok !== true) throw new Error(`ClientReference produceUnkeyedBurst failed: ${String(answer.error)}`)
+    return {
+      partitions: (answer.partitions as JsonValue[]).map((value) => (value as JsonNumber).toNumber()),
+      elapsedMs: (answer.elapsedMs as JsonNumber).toNumber(),
+    }
+  }
+
   close(): Promise<void> {
     return this.#jvm.close()
   }

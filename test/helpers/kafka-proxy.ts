@@ -2,10 +2,10 @@
  * A man-in-the-middle between samsa and a real broker, for faults a healthy broker cannot be made to produce:
  * one loopback listener per broker; Metadata (and FindCoordinator) answers are rewritten so that clients keep
  * talking through the proxy; Produce answers can be swallowed after the broker has acted on the request (a write
- * whose acknowledgement is lost).
+ * whose acknowledgement is lost), or held back for a while on the way from one broker (a slow broker).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
-import { apis, ApiKeys, decodeRequestFrame, decodeResponseFrame, encodeResponseFrame } from '../../src/protocol/index.js'
+import { apis, ApiKeys, decodeResponseFrame, encodeResponseFrame } from '../../src/protocol/index.js'
 import { onSizePrefixedFrames, sizePrefixed } from './frames.js'
 
 interface Route {
@@ -23,6 +23,13 @@ export class KafkaProxy {
   /** While true, every EndTxn response is dropped (the coordinator has ended the transaction; the client never hears). */
   dropEndTxnResponses = false
   droppedEndTxnResponses = 0
+  /**
+   * While set, answers to Produce requests sent to broker `nodeId` reach the client `ms` later than the broker gave
+   * them (each delayed on its own, so requests in flight overlap their delays; the order on a connection is kept, and
+   * whatever follows a delayed answer on its connection waits behind it). Null: no delay.
+   */
+  delayProduceResponses: { nodeId: number; ms: number } | null = null
+  delayedProduceResponses = 0
   readonly #routes = new Map<string, Route>()
   readonly #sockets = new Set<Socket>()
 
@@ -42,16 +49,20 @@ export class KafkaProxy {
   async #route(nodeId: number, host: string, port: number): Promise<Route> {
     const key = `${host}:${port}`
     const existing = this.#routes.get(key)
-    if (existing) return existing
-    const server = createServer((client) => this.#pipe(client, host, port))
+    if (existing) {
+      // The bootstrap listener learns which broker it is from the first Metadata answer that lists it.
+      if (existing.nodeId < 0) existing.nodeId = nodeId
+      return existing
+    }
+    const server = createServer((client) => this.#pipe(client, route))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const route = { nodeId, host, port, server, listenPort: (server.address() as { port: number }).port }
+    const route: Route = { nodeId, host, port, server, listenPort: (server.address() as { port: number }).port }
     this.#routes.set(key, route)
     return route
   }
 
-  #pipe(client: Socket, host: string, port: number): void {
-    const upstream = connect(port, host)
+  #pipe(client: Socket, route: Route): void {
+    const upstream = connect(route.port, route.host)
     this.#sockets.add(client).add(upstream)
     const requests = new Map<number, { apiKey: number; apiVersion: number }>()
     const close = (): void => {
@@ -61,8 +72,8 @@ export class KafkaProxy {
     client.on('error', close).on('close', close)
     upstream.on('error', close).on('close', close)
     onSizePrefixedFrames(client, (frame) => {
-      const request = decodeRequestFrame(frame)
-      requests.set(request.correlationId, { apiKey: request.apiKey, apiVersion: request.apiVersion })
+      // Only the header's fixed start is needed (api key, version, correlation id): Produce bodies are not decoded.
+      requests.set(frame.readInt32BE(4), { apiKey: frame.readInt16BE(0), apiVersion: frame.readInt16BE(2) })
       upstream.write(sizePrefixed(frame))
     })
     // Answers go back in order even when one is rewritten asynchronously (a new route has to start listening).
@@ -80,7 +91,12 @@ export class KafkaProxy {
         return
       }
       const copy = Buffer.from(frame)
+      const delay = this.delayProduceResponses
+      const releaseAt = request?.apiKey === ApiKeys.Produce && delay !== null && delay.nodeId === route.nodeId ? Date.now() + delay.ms : 0
+      if (releaseAt > 0) this.delayedProduceResponses++
       answers = answers.then(async () => {
+        const wait = releaseAt - Date.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
         const out =
           request?.apiKey === ApiKeys.Metadata
             ? await this.#rewriteMetadata(request.apiVersion, copy)
