@@ -29,6 +29,7 @@ import {
   ErrorCodes,
 } from '../protocol/index.js'
 import { abortError } from './abort.js'
+import { FrameReader } from './frame-reader.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'
@@ -99,9 +100,6 @@ interface PendingRequest extends Settle {
 
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
 
-const SIZE_PREFIX = 4
-/** Frames at least this large are assembled chunk by chunk as they arrive (a Fetch response can be 50 MiB). */
-const INCREMENTAL_FRAME_BYTES = 256 * 1024
 const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 
 export class Connection {
@@ -113,7 +111,7 @@ export class Connection {
   readonly #logger: Logger
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
-  readonly #maxResponseBytes: number
+  readonly #reader: FrameReader
   #socket: Socket | null = null
   #state: State = 'connecting'
   #closeError: Error | null = null
@@ -127,14 +125,6 @@ export class Connection {
   #inFlightHead = 0
   #corked = false
   #socketFull = false
-
-  // Read side: chunks not yet consumed, without concatenating them until a frame spans several.
-  #chunks: Buffer[] = []
-  #buffered = 0
-  #frameSize = -1
-  /** A large frame under assembly (see #onData), and how much of it has arrived. */
-  #partial: Buffer | null = null
-  #partialFilled = 0
 
   #timer: NodeJS.Timeout | null = null
   #timerAt = Infinity
@@ -159,7 +149,8 @@ export class Connection {
     this.#logger = options.logger ?? silentLogger
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
-    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    this.#reader = new FrameReader(maxResponseBytes, (frame) => this.#onFrame(frame), this.broker)
   }
 
   /** Connects, negotiates API versions and authenticates. */
@@ -290,9 +281,7 @@ export class Connection {
       socket.on('error', () => {}) // errors after close have nobody left to tell
       socket.destroy()
     }
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = null
+    this.#reader.stop()
     const failed = [...this.#inFlight.slice(this.#inFlightHead), ...this.#pending.slice(this.#pendingHead)]
     this.#inFlight.length = this.#pending.length = 0
     this.#inFlightHead = this.#pendingHead = 0
@@ -562,95 +551,10 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     try {
-      if (this.#partial !== null) {
-        // A large frame is being assembled: copy this chunk into it now rather than all chunks at the end, so no
-        // single turn copies a multi-megabyte response.
-        const partial = this.#partial
-        const count = Math.min(partial.length - this.#partialFilled, chunk.length)
-        chunk.copy(partial, this.#partialFilled, 0, count)
-        this.#partialFilled += count
-        if (this.#partialFilled < partial.length) return
-        this.#partial = null
-        this.#partialFilled = 0
-        this.#frameSize = -1
-        this.#onFrame(partial)
-        if (count === chunk.length) return
-        chunk = chunk.subarray(count)
-      }
-      this.#chunks.push(chunk)
-      this.#buffered += chunk.length
-      while (this.#state !== 'closed') {
-        if (this.#frameSize < 0) {
-          if (this.#buffered < SIZE_PREFIX) return
-          const size = this.#readSizePrefix()
-          if (size < SIZE_PREFIX || size > this.#maxResponseBytes) {
-            this.close(new ConnectionError(`Broker sent a frame of ${size} bytes (limit ${this.#maxResponseBytes})`, { broker: this.broker }))
-            return
-          }
-          this.#frameSize = size
-        }
-        if (this.#buffered < this.#frameSize) {
-          if (this.#frameSize >= INCREMENTAL_FRAME_BYTES) this.#startPartial()
-          return
-        }
-        const frame = this.#take(this.#frameSize)
-        this.#frameSize = -1
-        this.#onFrame(frame)
-      }
+      this.#reader.push(chunk)
     } catch (error) {
       this.close(error instanceof Error ? error : new ConnectionError(String(error), { broker: this.broker }))
     }
-  }
-
-  /** Moves the buffered start of a large frame into its own buffer, which later chunks fill as they arrive. */
-  #startPartial(): void {
-    const partial = Buffer.allocUnsafe(this.#frameSize)
-    let filled = 0
-    for (const buffered of this.#chunks) {
-      buffered.copy(partial, filled)
-      filled += buffered.length
-    }
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = partial
-    this.#partialFilled = filled
-  }
-
-  #readSizePrefix(): number {
-    const first = this.#chunks[0]!
-    if (first.length >= SIZE_PREFIX) {
-      const size = first.readInt32BE(0)
-      this.#consume(SIZE_PREFIX)
-      return size
-    }
-    return this.#take(SIZE_PREFIX).readInt32BE(0)
-  }
-
-  /** Removes `n` bytes from the front of the buffered chunks; a view when they sit in one chunk. */
-  #take(n: number): Buffer {
-    const first = this.#chunks[0]!
-    if (first.length >= n) {
-      const out = first.subarray(0, n)
-      this.#consume(n)
-      return out
-    }
-    const out = Buffer.allocUnsafe(n)
-    let filled = 0
-    while (filled < n) {
-      const chunk = this.#chunks[0]!
-      const count = Math.min(chunk.length, n - filled)
-      chunk.copy(out, filled, 0, count)
-      filled += count
-      this.#consume(count)
-    }
-    return out
-  }
-
-  #consume(n: number): void {
-    const first = this.#chunks[0]!
-    this.#buffered -= n
-    if (n === first.length) this.#chunks.shift()
-    else this.#chunks[0] = first.subarray(n)
   }
 
   #onFrame(frame: Buffer): void {
