@@ -15,26 +15,14 @@
  */
 import { isIP, Socket, connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, ProtocolDecodeError, TimeoutError } from '../errors.js'
-import {
-  type AnyApiCodec,
-  type ApiCodec,
-  apis,
-  ApiKeys,
-  decodeResponseFrame,
-  encodeRequestFrame,
-  encodeRequestFrameParts,
-  errorFromCode,
-  peekCorrelationId,
-  ErrorCodes,
-} from '../protocol/index.js'
+import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
+import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFrame, encodeRequestFrameParts, peekCorrelationId } from '../protocol/index.js'
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
+import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
-import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'
-
-const { UNSUPPORTED_VERSION, REBOOTSTRAP_REQUIRED } = ErrorCodes
+import type { NegotiatedVersions } from './versions.js'
 
 export interface ConnectionOptions {
   host: string
@@ -133,6 +121,8 @@ export class Connection {
   #lastUsed = Date.now()
   /** The opener's signal, for the handshake requests (ApiVersions, SASL) only. */
   #openSignal: AbortSignal | undefined = undefined
+  /** Handshake requests skip the queue's re-authentication gate and run on the opener's signal (none later). */
+  readonly #handshakeSend: HandshakeSend = (api, version, body) => this.#enqueue(api, version, body, { signal: this.#openSignal }, true)
 
   // KIP-219 throttling: while #unmuteTimer is set #flush writes nothing; it fires at #mutedUntil and flushes.
   #mutedUntil = 0
@@ -364,101 +354,23 @@ export class Connection {
   }
 
   async #negotiate(): Promise<void> {
-    const api = apis[ApiKeys.ApiVersions] as ApiCodec<Record<string, unknown>, ApiVersionsResponseShape>
-    let version = api.maxVersion
-    if (api.latestVersionUnstable && !this.#options.allowUnstableVersions) version--
-    const expectedClusterId = this.#options.expectedClusterId ?? null
-    const request =
-      expectedClusterId !== null && this.nodeId !== null
-        ? { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION, clusterId: expectedClusterId, nodeId: this.nodeId }
-        : { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const response = (await this.#enqueue(api as ApiCodec<unknown, unknown>, version, request, { signal: this.#openSignal }, true).catch(
-        (error: unknown) => {
-          // A broker that does not know this ApiVersions version answers in the v0 layout; decoding at our
-          // version then fails. Fall back to v0 to learn the broker's range. Anything else (a timeout, a lost or
-          // closed connection, an abort) is the answer.
-          if (version > 0 && error instanceof ProtocolDecodeError) return null
-          throw error
-        },
-      )) as ApiVersionsResponseShape | null
-      if (response === null) {
-        version = 0
-        continue
-      }
-      if (response.errorCode === UNSUPPORTED_VERSION) {
-        const own = response.apiKeys.find((k) => k.apiKey === ApiKeys.ApiVersions)
-        const next = own ? Math.min(own.maxVersion, version - 1) : 0
-        if (next === version || next < 0) break
-        version = next
-        continue
-      }
-      if (response.errorCode === REBOOTSTRAP_REQUIRED) {
-        throw new KafkaProtocolError(REBOOTSTRAP_REQUIRED, 'REBOOTSTRAP_REQUIRED', true, {
-          context: `ApiVersions: ${this.broker} is not node ${this.nodeId} of cluster ${expectedClusterId}`,
-        })
-      }
-      if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'ApiVersions') ?? new KafkaError('ApiVersions failed')
-      this.#versions = negotiateVersions(toBrokerApiVersions(response), { allowUnstable: this.#options.allowUnstableVersions ?? false })
-      return
-    }
-    throw new KafkaError(`Broker ${this.broker} supports no ApiVersions version this client can speak`)
+    this.#versions = await negotiateApiVersions(this.#handshakeSend, this, {
+      expectedClusterId: this.#options.expectedClusterId ?? null,
+      allowUnstableVersions: this.#options.allowUnstableVersions ?? false,
+    })
   }
 
   // ---- SASL ----
 
   async #authenticate(mechanism: SaslMechanism): Promise<void> {
-    const versions = this.versions
-    const handshakeApi = apis[ApiKeys.SaslHandshake] as ApiCodec<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>
-    const authApi = apis[ApiKeys.SaslAuthenticate] as ApiCodec<
-      { authBytes: Buffer },
-      { errorCode: number; errorMessage: string | null; authBytes: Buffer; sessionLifetimeMs?: bigint }
-    >
-    const handshakeVersion = versions.require(ApiKeys.SaslHandshake)
-    if (handshakeVersion < 1) throw new AuthenticationError(`Broker ${this.broker} does not support SaslAuthenticate`)
-    const handshake = (await this.#enqueue(handshakeApi as ApiCodec<unknown, unknown>, handshakeVersion, { mechanism: mechanism.mechanism }, { signal: this.#openSignal }, true)) as {
-      errorCode: number
-      mechanisms: string[]
-    }
-    if (handshake.errorCode !== 0) {
-      throw new AuthenticationError(
-        `Broker ${this.broker} does not accept SASL mechanism ${mechanism.mechanism} (enabled: ${handshake.mechanisms.join(', ') || 'none'})`,
-      )
-    }
-    const authVersion = versions.require(ApiKeys.SaslAuthenticate)
-    let sessionLifetimeMs = 0n
-    await mechanism.authenticate(
-      async (authBytes) => {
-        const response = (await this.#enqueue(authApi as ApiCodec<unknown, unknown>, authVersion, { authBytes }, { signal: this.#openSignal }, true)) as {
-          errorCode: number
-          errorMessage: string | null
-          authBytes: Buffer
-          sessionLifetimeMs?: bigint
-        }
-        if (response.errorCode !== 0) {
-          const protocolError = errorFromCode(response.errorCode, 'SaslAuthenticate', response.errorMessage)
-          throw new AuthenticationError(
-            `SASL ${mechanism.mechanism} authentication with ${this.broker} failed: ${protocolError?.errorName ?? response.errorCode}${
-              response.errorMessage ? `: ${response.errorMessage}` : ''
-            }`,
-            { cause: protocolError },
-          )
-        }
-        if (response.sessionLifetimeMs !== undefined) sessionLifetimeMs = response.sessionLifetimeMs
-        return response.authBytes
-      },
-      { host: this.host, port: this.port },
-    )
-    this.#scheduleReauthentication(mechanism, Number(sessionLifetimeMs))
+    const lifetimeMs = await authenticateSasl(this.#handshakeSend, this, mechanism, this.versions)
+    this.#scheduleReauthentication(mechanism, lifetimeMs)
   }
 
-  /**
-   * KIP-368: a broker with `connections.max.reauth.ms` closes connections whose session expired. Re-authenticate
-   * at 85–95% of the lifetime (the Java client's window), after letting in-flight requests finish.
-   */
+  /** KIP-368: once the session nears its end, hold new requests, let those in flight finish, then authenticate again. */
   #scheduleReauthentication(mechanism: SaslMechanism, lifetimeMs: number): void {
-    if (!(lifetimeMs > 0)) return
-    const delay = Math.max(0, Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1)))
+    const delay = reauthenticationDelayMs(lifetimeMs)
+    if (delay === null) return
     this.#reauthTimer = setTimeout(() => {
       this.#reauthTimer = null
       if (this.#state !== 'ready') return
@@ -720,25 +632,6 @@ function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Er
     ok = (last && done ? socket.write(frame[i]!, done) : socket.write(frame[i]!)) && ok
   }
   return ok
-}
-
-/** Reported to brokers in ApiVersions (KIP-511). */
-const SOFTWARE_VERSION = '0.1.0'
-
-interface ApiVersionsResponseShape {
-  errorCode: number
-  apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>
-  finalizedFeatures?: Array<{ name: string; minVersionLevel: number; maxVersionLevel: number }>
-  finalizedFeaturesEpoch?: bigint
-  supportedFeatures?: Array<{ name: string; minVersion: number; maxVersion: number }>
-}
-
-function toBrokerApiVersions(response: ApiVersionsResponseShape): BrokerApiVersions {
-  return {
-    apis: response.apiKeys.map((k) => ({ apiKey: k.apiKey, minVersion: k.minVersion, maxVersion: k.maxVersion })),
-    finalizedFeatures: new Map((response.finalizedFeatures ?? []).map((f) => [f.name, f.maxVersionLevel])),
-    finalizedFeaturesEpoch: response.finalizedFeaturesEpoch ?? -1n,
-  }
 }
 
 const TLS_VERIFY_CODES = new Set([
