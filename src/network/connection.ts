@@ -13,8 +13,8 @@
  * - A request aborted by its caller while in flight stays in the FIFO as a placeholder so that the response is
  *   still consumed in order; only the caller's promise is settled early.
  */
-import { isIP, Socket, connect as netConnect } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import type { Socket } from 'node:net'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
 import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFrame, encodeRequestFrameParts, peekCorrelationId } from '../protocol/index.js'
 import { abortError } from './abort.js'
@@ -22,6 +22,7 @@ import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
+import { dial } from './socket.js'
 import type { NegotiatedVersions } from './versions.js'
 
 export interface ConnectionOptions {
@@ -294,54 +295,12 @@ export class Connection {
 
   #connect(signal: AbortSignal | undefined): Promise<void> {
     const { host, port } = this
-    const tlsOption = this.#options.tls
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000
-    return new Promise<void>((resolve, reject) => {
-      let socket: Socket
-      if (tlsOption) {
-        const tlsOptions: TlsConnectionOptions = tlsOption === true ? {} : { ...tlsOption }
-        if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host
-        socket = tlsConnect({ ...tlsOptions, host, port })
-      } else {
-        socket = netConnect({ host, port })
-      }
-      this.#socket = socket
-      socket.setNoDelay(true)
-      const connectedEvent = tlsOption ? 'secureConnect' : 'connect'
-      const fail = (error: Error): void => {
-        cleanup()
-        reject(error)
-      }
-      const onError = (error: NodeJS.ErrnoException): void => {
-        if (tlsOption && isTlsVerificationError(error)) {
-          fail(new AuthenticationError(`TLS handshake with ${host}:${port} failed: ${error.code ?? error.message}`, { cause: error }))
-        } else {
-          fail(new ConnectionError(`Cannot connect: ${error.code ?? error.message}`, { broker: `${host}:${port}`, cause: error }))
-        }
-      }
-      const onAbort = (): void => fail(abortError(signal!))
-      const timer = setTimeout(
-        () => fail(new ConnectionError(`Connect timed out after ${timeoutMs} ms`, { broker: `${host}:${port}` })),
-        timeoutMs,
-      )
-      const onConnected = (): void => {
-        cleanup()
-        this.#attach(socket)
-        resolve()
-      }
-      const cleanup = (): void => {
-        clearTimeout(timer)
-        socket.removeListener(connectedEvent, onConnected)
-        socket.removeListener('error', onError)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      socket.once(connectedEvent, onConnected)
-      socket.once('error', onError)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return dial({ host, port, tls: this.#options.tls, timeoutMs, signal }, (socket) => this.#attach(socket))
   }
 
   #attach(socket: Socket): void {
+    this.#socket = socket
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#socketFull = false
@@ -633,21 +592,3 @@ function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Er
   }
   return ok
 }
-
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE',
-])
-
-function isTlsVerificationError(error: NodeJS.ErrnoException): boolean {
-  return error.code !== undefined && (TLS_VERIFY_CODES.has(error.code) || error.code.startsWith('ERR_SSL_'))
-}
-
