@@ -23,6 +23,7 @@ import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthentic
 import { channels, type Logger, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { dial } from './socket.js'
+import { Throttle } from './throttle.js'
 import type { NegotiatedVersions } from './versions.js'
 
 export interface ConnectionOptions {
@@ -125,11 +126,8 @@ export class Connection {
   /** Handshake requests skip the queue's re-authentication gate and run on the opener's signal (none later). */
   readonly #handshakeSend: HandshakeSend = (api, version, body) => this.#enqueue(api, version, body, { signal: this.#openSignal }, true)
 
-  // KIP-219 throttling: while #unmuteTimer is set #flush writes nothing; it fires at #mutedUntil and flushes.
-  #mutedUntil = 0
-  #unmuteTimer: NodeJS.Timeout | null = null
-  #throttledMs = 0
-  #throttleCount = 0
+  /** KIP-219: while muted #flush writes nothing; unmuting flushes. */
+  readonly #throttle = new Throttle(() => this.#flush())
 
   private constructor(options: ConnectionOptions) {
     this.#options = options
@@ -197,12 +195,12 @@ export class Connection {
 
   /** Milliseconds of throttling (KIP-219) the broker has asked of this connection, summed over its responses. */
   get throttledMs(): number {
-    return this.#throttledMs
+    return this.#throttle.totalMs
   }
 
   /** Responses that asked this connection to back off (throttleTimeMs > 0). */
   get throttleCount(): number {
-    return this.#throttleCount
+    return this.#throttle.count
   }
 
   /** Milliseconds since a request was last sent or answered. */
@@ -263,8 +261,8 @@ export class Connection {
     this.#closeError = reason
     if (this.#timer) clearTimeout(this.#timer)
     if (this.#reauthTimer) clearTimeout(this.#reauthTimer)
-    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
-    this.#timer = this.#reauthTimer = this.#unmuteTimer = null
+    this.#timer = this.#reauthTimer = null
+    this.#throttle.stop()
     const socket = this.#socket
     if (socket) {
       socket.removeAllListeners('data')
@@ -359,7 +357,7 @@ export class Connection {
 
   #flush(): void {
     const socket = this.#socket
-    if (!socket || this.#state === 'closed' || this.#unmuteTimer !== null) return
+    if (!socket || this.#state === 'closed' || this.#throttle.muted) return
     while (this.#pendingHead < this.#pending.length && !this.#socketFull) {
       const request = this.#pending[this.#pendingHead]!
       const gated = this.#state !== 'ready' && !request.internal
@@ -456,44 +454,17 @@ export class Connection {
       }
       // Mute before settling, so that whatever the caller sends in reaction waits out the throttle too.
       const throttleTimeMs = (body as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs
-      if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#throttle(request, throttleTimeMs)
+      if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#onThrottle(request, throttleTimeMs)
       this.#settle(request, error, body, frame.length)
     }
     this.#flush()
   }
 
-  /**
-   * KIP-219: a broker over a client's quota answers at once with throttleTimeMs and then mutes its side of the
-   * channel for that long. A client that keeps writing only piles requests up in the broker's socket buffer, where
-   * their deadlines run while nobody reads them; held here instead they still time out, abort and fail over cleanly.
-   * This holds for the request versions Kafka 2.0 introduced; with older ones the broker delayed the response itself
-   * and a client that also waited would back off twice. samsa negotiates the highest version both sides know, and
-   * every broker it supports (Kafka 3.9, 4.x) knows the 2.0 versions, so each throttleTimeMs read here asks for it.
-   */
-  #throttle(request: PendingRequest, throttleTimeMs: number): void {
-    this.#throttledMs += throttleTimeMs
-    this.#throttleCount++
+  #onThrottle(request: PendingRequest, throttleTimeMs: number): void {
+    this.#throttle.hold(throttleTimeMs)
     if (channels.throttle.hasSubscribers) {
       channels.throttle.publish({ broker: this.broker, nodeId: this.nodeId, apiName: request.api.name, apiKey: request.api.apiKey, throttleTimeMs })
     }
-    const until = Date.now() + throttleTimeMs
-    if (until <= this.#mutedUntil) return
-    this.#mutedUntil = until
-    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
-    this.#unmuteTimer = setTimeout(() => this.#unmute(), throttleTimeMs)
-    this.#unmuteTimer.unref()
-  }
-
-  #unmute(): void {
-    this.#unmuteTimer = null
-    // A timer may fire a millisecond early; never write before the broker's deadline.
-    const left = this.#mutedUntil - Date.now()
-    if (left > 0) {
-      this.#unmuteTimer = setTimeout(() => this.#unmute(), left)
-      this.#unmuteTimer.unref()
-      return
-    }
-    this.#flush()
   }
 
   #settle(request: PendingRequest, error: Error | null, body?: unknown, bytesIn = 0): void {
