@@ -1,7 +1,10 @@
 /**
- * One TCP (or TLS) connection to one broker: size-prefixed framing, correlation ids, pipelining with a bounded
- * number of requests in flight, per-request deadlines, writes coalesced per event-loop tick, socket backpressure,
- * ApiVersions negotiation and SASL (with KIP-368 re-authentication).
+ * One TCP (or TLS) connection to one broker: correlation ids, pipelining with a bounded number of requests in flight,
+ * per-request deadlines, writes coalesced per event-loop tick, socket backpressure, and the state that holds requests
+ * back while the connection opens, re-authenticates (KIP-368) or is throttled (KIP-219). The parts with a life of
+ * their own sit beside it: opening the socket (socket.ts), cutting responses out of the byte stream
+ * (frame-reader.ts), ApiVersions and SASL (handshake.ts), a request's settlement (pending-request.ts) and the
+ * throttle's clock (throttle.ts).
  *
  * It knows nothing of what a request means: routing, retries and metadata live above it (pool, cluster).
  *
@@ -21,10 +24,13 @@ import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
+import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
-import { dial } from './socket.js'
+import { dial, writeFrame } from './socket.js'
 import { Throttle } from './throttle.js'
 import type { NegotiatedVersions } from './versions.js'
+
+export type { RequestOptions } from './pending-request.js'
 
 export interface ConnectionOptions {
   host: string
@@ -51,41 +57,6 @@ export interface ConnectionOptions {
   /** A label that keeps long-polling traffic away from latency-sensitive requests, e.g. `fetch`, `group`. */
   purpose?: string
   logger?: Logger
-}
-
-export interface RequestOptions {
-  /** Force a version instead of the negotiated one. */
-  version?: number
-  timeoutMs?: number
-  signal?: AbortSignal
-  /** Produce with acks=0: the broker sends nothing back, the promise resolves once the bytes are written. */
-  expectResponse?: boolean
-  /**
-   * Buffers of the body (sealed record batches) to write as they are instead of copying them into the frame; they
-   * must not change until the request settles.
-   */
-  zeroCopy?: ReadonlySet<Buffer>
-}
-
-type Settle = { resolve(value: unknown): void; reject(error: Error): void }
-
-interface PendingRequest extends Settle {
-  api: AnyApiCodec
-  version: number
-  body: unknown
-  deadline: number
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | null
-  expectResponse: boolean
-  /** Set once written: the correlation id and bytes written. */
-  correlationId: number
-  bytesOut: number
-  startedAt: number
-  /** The caller gave up (abort); the response is still read and dropped. */
-  abandoned: boolean
-  /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
-  internal: boolean
-  zeroCopy: ReadonlySet<Buffer> | undefined
 }
 
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
@@ -274,7 +245,7 @@ export class Connection {
     const failed = [...this.#inFlight.slice(this.#inFlightHead), ...this.#pending.slice(this.#pendingHead)]
     this.#inFlight.length = this.#pending.length = 0
     this.#inFlightHead = this.#pendingHead = 0
-    for (const request of failed) this.#settle(request, this.#closedError())
+    for (const request of failed) settle(this, request, this.#closedError())
     for (const listener of this.#closeListeners.splice(0)) listener(reason)
     if (channels.close.hasSubscribers) channels.close.publish({ broker: this.broker, nodeId: this.nodeId, purpose: this.purpose, error: reason })
   }
@@ -390,13 +361,13 @@ export class Connection {
         bytesOut = frame.length
       }
     } catch (error) {
-      this.#settle(request, error instanceof Error ? error : new KafkaError(String(error)))
+      settle(this, request, error instanceof Error ? error : new KafkaError(String(error)))
       return
     }
     request.correlationId = correlationId
     request.bytesOut = bytesOut
     request.startedAt = performance.now()
-    if (channels.requestStart.hasSubscribers) channels.requestStart.publish(this.#requestEvent(request))
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.
       this.#corked = true
@@ -411,7 +382,7 @@ export class Connection {
       this.#inFlight.push(request)
       if (!writeFrame(socket, frame)) this.#socketFull = true
     } else {
-      const written = writeFrame(socket, frame, (error) => this.#settle(request, error ?? null, undefined))
+      const written = writeFrame(socket, frame, (error) => settle(this, request, error ?? null, undefined))
       if (!written) this.#socketFull = true
     }
   }
@@ -455,7 +426,7 @@ export class Connection {
       // Mute before settling, so that whatever the caller sends in reaction waits out the throttle too.
       const throttleTimeMs = (body as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs
       if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#onThrottle(request, throttleTimeMs)
-      this.#settle(request, error, body, frame.length)
+      settle(this, request, error, body, frame.length)
     }
     this.#flush()
   }
@@ -467,28 +438,9 @@ export class Connection {
     }
   }
 
-  #settle(request: PendingRequest, error: Error | null, body?: unknown, bytesIn = 0): void {
-    if (request.onAbort) {
-      request.signal?.removeEventListener('abort', request.onAbort)
-      request.onAbort = null
-    }
-    if (request.abandoned) return
-    request.abandoned = true
-    if (request.startedAt > 0 && channels.requestFinish.hasSubscribers) {
-      channels.requestFinish.publish({
-        ...this.#requestEvent(request),
-        durationMs: performance.now() - request.startedAt,
-        bytesIn,
-        ...(error ? { error } : {}),
-      })
-    }
-    if (error) request.reject(error)
-    else request.resolve(body)
-  }
-
   #abort(request: PendingRequest): void {
     // Stays queued/in flight as a placeholder; #write skips abandoned requests, #onFrame drops their response.
-    this.#settle(request, abortError(request.signal!))
+    settle(this, request, abortError(request.signal!))
   }
 
   // ---- deadlines ----
@@ -511,7 +463,7 @@ export class Connection {
       const request = this.#pending[i]!
       if (request.abandoned) continue
       if (request.deadline <= now) {
-        this.#settle(request, new TimeoutError(`${request.api.name} to ${this.broker} timed out before it could be sent`))
+        settle(this, request, new TimeoutError(`${request.api.name} to ${this.broker} timed out before it could be sent`))
       } else if (request.deadline < next) next = request.deadline
     }
     for (let i = this.#inFlightHead; i < this.#inFlight.length; i++) {
@@ -519,7 +471,7 @@ export class Connection {
       if (request.abandoned) continue
       if (request.deadline <= now) {
         const error = new TimeoutError(`${request.api.name} v${request.version} to ${this.broker} timed out waiting for a response`)
-        this.#settle(request, error)
+        settle(this, request, error)
         this.close(new ConnectionError(`Closed after a request timed out`, { broker: this.broker, cause: error }))
         return
       }
@@ -540,26 +492,4 @@ export class Connection {
       saslMechanism: this.#options.sasl?.mechanism ?? null,
     }
   }
-
-  #requestEvent(request: PendingRequest): { broker: string; apiName: string; apiKey: number; apiVersion: number; correlationId: number; bytesOut: number } {
-    return {
-      broker: this.broker,
-      apiName: request.api.name,
-      apiKey: request.api.apiKey,
-      apiVersion: request.version,
-      correlationId: request.correlationId,
-      bytesOut: request.bytesOut,
-    }
-  }
-}
-
-/** Writes a frame or its parts (one writev while the socket is corked); `done` follows the last part. */
-function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Error | null) => void): boolean {
-  if (!Array.isArray(frame)) return done ? socket.write(frame, done) : socket.write(frame)
-  let ok = true
-  for (let i = 0; i < frame.length; i++) {
-    const last = i === frame.length - 1
-    ok = (last && done ? socket.write(frame[i]!, done) : socket.write(frame[i]!)) && ok
-  }
-  return ok
 }

@@ -3,7 +3,7 @@
  * connect timeout and the opener's signal, deciding what a failure to connect means: a broker certificate that does
  * not verify is an AuthenticationError, because trying again cannot fix it, while anything else (refused,
  * unreachable, timed out) is a retriable ConnectionError. A socket that never connected is destroyed here; once
- * connected it belongs to the connection.
+ * connected it belongs to the connection, which writes each request frame with writeFrame.
  */
 import { isIP, type Socket, connect as netConnect } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
@@ -67,6 +67,17 @@ export function dial(options: DialOptions, attach: (socket: Socket) => void): Pr
     socket.once('error', onError)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/** Writes a frame or its parts (one writev while the socket is corked); `done` follows the last part. */
+export function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Error | null) => void): boolean {
+  if (!Array.isArray(frame)) return done ? socket.write(frame, done) : socket.write(frame)
+  let ok = true
+  for (let i = 0; i < frame.length; i++) {
+    const last = i === frame.length - 1
+    ok = (last && done ? socket.write(frame[i]!, done) : socket.write(frame[i]!)) && ok
+  }
+  return ok
 }
 
 const TLS_VERIFY_CODES = new Set([
