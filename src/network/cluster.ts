@@ -8,10 +8,8 @@
  * connecting) make one attempt each, bounded by the request timeout and the caller's signal; the caller's budget
  * decides whether to try again.
  *
- * Metadata refreshes are coalesced: callers that ask while one is running share it when it covers their topics,
- * otherwise they share the single next one. Each caller waits on the shared refresh only as long as its own signal
- * allows. Partition leader epochs only move forward, so a response from a broker with older metadata cannot send us
- * back to a previous leader (KIP-320).
+ * What the metadata says, and when it must be refreshed, is the MetadataCache's (metadata.ts); the cluster fetches
+ * it, and drops whatever an error proves stale.
  */
 import { ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { type ApiCodec, apis, ApiKeys, ErrorCodes, errorFromCode } from '../protocol/index.js'
@@ -21,6 +19,9 @@ import { abortable, throwIfAborted } from './abort.js'
 import { Budget, DEFAULT_RETRY, type RetryOptions, staleness } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
 import { type Clock, systemClock } from './clock.js'
+import { type BrokerInfo, MetadataCache, type MetadataResponseShape, type TopicInfo, type TopicSelection, ZERO_UUID } from './metadata.js'
+
+export type { BrokerInfo, PartitionInfo, TopicInfo } from './metadata.js'
 
 export interface ClusterOptions extends PoolOptions {
   /** Bootstrap servers, `host:port`. */
@@ -32,31 +33,6 @@ export interface ClusterOptions extends PoolOptions {
   defaultApiTimeoutMs?: number
   /** The time every client of this cluster reads and schedules with; real time unless a test injects its own. */
   clock?: Clock
-}
-
-export interface BrokerInfo {
-  nodeId: number
-  host: string
-  port: number
-  rack: string | null
-}
-
-export interface PartitionInfo {
-  partition: number
-  /** -1 while the partition has no leader. */
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-  offlineReplicas: number[]
-  errorCode: number
-}
-
-export interface TopicInfo {
-  name: string
-  topicId: string
-  isInternal: boolean
-  partitions: PartitionInfo[]
 }
 
 export type CoordinatorType = 'group' | 'transaction' | 'share'
@@ -87,31 +63,7 @@ export interface SendOptions extends Omit<RequestOptions, 'version'> {
   version?: number | ((negotiated: number) => number)
 }
 
-const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, COORDINATOR_NOT_AVAILABLE, NOT_CONTROLLER, UNKNOWN_TOPIC_ID, REBOOTSTRAP_REQUIRED } = ErrorCodes
-
-const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
-
-interface MetadataResponseShape {
-  brokers: Array<{ nodeId: number; host: string; port: number; rack?: string | null }>
-  clusterId?: string | null
-  controllerId?: number
-  errorCode?: number
-  topics: Array<{
-    errorCode: number
-    name: string | null
-    topicId?: string
-    isInternal?: boolean
-    partitions: Array<{
-      errorCode: number
-      partitionIndex: number
-      leaderId: number
-      leaderEpoch?: number
-      replicaNodes: number[]
-      isrNodes: number[]
-      offlineReplicas?: number[]
-    }>
-  }>
-}
+const { UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, COORDINATOR_NOT_AVAILABLE, NOT_CONTROLLER, REBOOTSTRAP_REQUIRED } = ErrorCodes
 
 interface FindCoordinatorResponseShape {
   errorCode?: number
@@ -122,29 +74,16 @@ interface FindCoordinatorResponseShape {
   coordinators?: Array<{ key: string; nodeId: number; host: string; port: number; errorCode: number; errorMessage: string | null }>
 }
 
-type Refresh = { topics: Set<string> | 'all'; promise: Promise<void> }
-
 export class Cluster {
   readonly pool: ConnectionPool
   readonly #bootstrap: BrokerAddress[]
   readonly #logger: Logger
   readonly #retry: RetryOptions
-  readonly #metadataMaxAgeMs: number
   readonly #defaultApiTimeoutMs: number
   readonly #requestTimeoutMs: number
-  readonly #brokers = new Map<number, BrokerInfo>()
-  readonly #topics = new Map<string, TopicInfo>()
-  readonly #topicNamesById = new Map<string, string>()
-  readonly #topicErrors = new Map<string, number>()
-  /** Topics some client uses: every refresh covers them so that their leaders stay current. */
-  readonly #interest = new Set<string>()
+  readonly #metadata: MetadataCache
   readonly #coordinators = new Map<string, BrokerAddress>()
   readonly #coordinatorLookups = new Map<string, Promise<BrokerAddress>>()
-  #clusterId: string | null = null
-  #controllerId = -1
-  #lastRefreshAt = 0
-  #current: Refresh | null = null
-  #next: { topics: Set<string> | 'all'; promise: Promise<void>; start: () => void } | null = null
   #anyIndex = 0
   readonly clock: Clock
 
@@ -154,23 +93,27 @@ export class Cluster {
     this.clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
-    this.#metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000
     this.#defaultApiTimeoutMs = options.defaultApiTimeoutMs ?? 60_000
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.pool = new ConnectionPool(options)
+    this.#metadata = new MetadataCache({
+      clock: this.clock,
+      maxAgeMs: options.metadataMaxAgeMs ?? 300_000,
+      fetch: (topics) => this.#fetchMetadata(topics, this.pool.signal),
+    })
   }
 
   get clusterId(): string | null {
-    return this.#clusterId
+    return this.#metadata.clusterId
   }
 
   get controllerId(): number {
-    return this.#controllerId
+    return this.#metadata.controllerId
   }
 
   /** How long metadata (and anything derived from it, like a preferred read replica) is trusted. */
   get metadataMaxAgeMs(): number {
-    return this.#metadataMaxAgeMs
+    return this.#metadata.maxAgeMs
   }
 
   get retryOptions(): RetryOptions {
@@ -205,24 +148,24 @@ export class Cluster {
   }
 
   brokers(): BrokerInfo[] {
-    return [...this.#brokers.values()]
+    return this.#metadata.brokers()
   }
 
   broker(nodeId: number): BrokerInfo | undefined {
-    return this.#brokers.get(nodeId)
+    return this.#metadata.broker(nodeId)
   }
 
   topic(name: string): TopicInfo | undefined {
-    return this.#topics.get(name)
+    return this.#metadata.topic(name)
   }
 
   topicNameById(topicId: string): string | undefined {
-    return this.#topicNamesById.get(topicId)
+    return this.#metadata.topicNameById(topicId)
   }
 
   /** Keeps `topics` in every future metadata refresh. */
   addInterest(topics: Iterable<string>): void {
-    for (const topic of topics) this.#interest.add(topic)
+    this.#metadata.addInterest(topics)
   }
 
   // ---- metadata ----
@@ -232,52 +175,11 @@ export class Cluster {
    * share requests.
    */
   refreshMetadata(topics: Iterable<string> | 'all' = [], options: { signal?: AbortSignal } = {}): Promise<void> {
-    return abortable(this.#sharedRefresh(topics), options.signal)
+    return this.#metadata.refresh(topics, options.signal)
   }
 
-  /**
-   * One Metadata request (one attempt) shared by every caller it covers. It runs on no caller's signal, since one
-   * caller giving up must not fail the others; the pool's close ends it, and the request timeout bounds it.
-   */
-  #sharedRefresh(topics: Iterable<string> | 'all'): Promise<void> {
-    const wanted: Set<string> | 'all' = topics === 'all' ? 'all' : new Set([...this.#interest, ...topics])
-    const current = this.#current
-    if (current && covers(current.topics, wanted)) return current.promise
-    if (!current) return this.#startRefresh(wanted).promise
-    if (this.#next) {
-      this.#next.topics = merge(this.#next.topics, wanted)
-      return this.#next.promise
-    }
-    let start!: () => void
-    const next = {
-      topics: wanted,
-      promise: new Promise<void>((resolve, reject) => {
-        start = () => this.#startRefresh(next.topics).promise.then(resolve, reject)
-      }),
-      start: () => start(),
-    }
-    this.#next = next
-    return next.promise
-  }
-
-  #startRefresh(topics: Set<string> | 'all'): Refresh {
-    const refresh: Refresh = {
-      topics,
-      promise: this.#fetchMetadata(topics, this.pool.signal).finally(() => {
-        this.#current = null
-        const next = this.#next
-        this.#next = null
-        if (next) {
-          this.#current = { topics: next.topics, promise: next.promise }
-          next.start()
-        }
-      }),
-    }
-    this.#current = refresh
-    return refresh
-  }
-
-  async #fetchMetadata(topics: Set<string> | 'all', signal?: AbortSignal): Promise<void> {
+  /** One Metadata request, one attempt; the MetadataCache shares it among the callers it covers. */
+  async #fetchMetadata(topics: TopicSelection, signal?: AbortSignal): Promise<void> {
     const connection = await this.anyConnection('default', signal)
     const api = apis[ApiKeys.Metadata] as ApiCodec<unknown, MetadataResponseShape>
     const version = connection.versions.require(ApiKeys.Metadata, 1)
@@ -291,59 +193,8 @@ export class Cluster {
       this.#rebootstrap()
       throw errorFromCode(REBOOTSTRAP_REQUIRED, 'Metadata') ?? new ConnectionError('Rebootstrap required')
     }
-    this.#applyMetadata(response, topics)
-  }
-
-  #applyMetadata(response: MetadataResponseShape, requested: Set<string> | 'all'): void {
-    if (response.brokers.length > 0) {
-      this.#brokers.clear()
-      for (const b of response.brokers) this.#brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })
-    }
-    this.#clusterId = response.clusterId ?? this.#clusterId
-    this.pool.expectedClusterId = this.#clusterId
-    this.#controllerId = response.controllerId ?? this.#controllerId
-    this.#lastRefreshAt = this.clock.now()
-    const seen = new Set<string>()
-    for (const t of response.topics) {
-      if (t.name === null) continue
-      seen.add(t.name)
-      if (t.errorCode !== 0) {
-        this.#topicErrors.set(t.name, t.errorCode)
-        if (t.errorCode === UNKNOWN_TOPIC_OR_PARTITION || t.errorCode === UNKNOWN_TOPIC_ID) this.#forgetTopic(t.name)
-        continue
-      }
-      this.#topicErrors.delete(t.name)
-      const topicId = t.topicId ?? ZERO_UUID
-      const previous = this.#topics.get(t.name)
-      // A new topic id under the same name is a re-created topic (KIP-516): its old epochs mean nothing.
-      const sameTopic = previous !== undefined && previous.topicId === topicId
-      const partitions: PartitionInfo[] = new Array(t.partitions.length)
-      for (const p of t.partitions) {
-        const info: PartitionInfo = {
-          partition: p.partitionIndex,
-          leader: p.leaderId,
-          leaderEpoch: p.leaderEpoch ?? -1,
-          replicas: p.replicaNodes,
-          isr: p.isrNodes,
-          offlineReplicas: p.offlineReplicas ?? [],
-          errorCode: p.errorCode,
-        }
-        const old = sameTopic ? previous.partitions[p.partitionIndex] : undefined
-        partitions[p.partitionIndex] = old && old.leaderEpoch > info.leaderEpoch ? old : info
-      }
-      if (previous && !sameTopic) this.#topicNamesById.delete(previous.topicId)
-      this.#topics.set(t.name, { name: t.name, topicId, isInternal: t.isInternal ?? false, partitions: partitions.filter(Boolean) })
-      if (topicId !== ZERO_UUID) this.#topicNamesById.set(topicId, t.name)
-    }
-    if (requested === 'all') {
-      for (const name of [...this.#topics.keys()]) if (!seen.has(name)) this.#forgetTopic(name)
-    }
-  }
-
-  #forgetTopic(name: string): void {
-    const old = this.#topics.get(name)
-    if (old) this.#topicNamesById.delete(old.topicId)
-    this.#topics.delete(name)
+    this.#metadata.apply(response, topics)
+    this.pool.expectedClusterId = this.#metadata.clusterId
   }
 
   /**
@@ -354,13 +205,14 @@ export class Cluster {
    */
   async topics(names: string[], options: { signal?: AbortSignal; budget?: Budget; timeoutMs?: number; bound?: string } = {}): Promise<TopicInfo[]> {
     this.addInterest(names)
-    if (!this.#needsRefresh(names)) return names.map((n) => this.#topics.get(n)!)
+    const metadata = this.#metadata
+    if (!metadata.needsRefresh(names)) return names.map((n) => metadata.topic(n)!)
     if (options.budget) {
-      await this.#topicsOnce(names, options.budget.signal)
+      await metadata.ensure(names, options.budget.signal)
     } else {
-      await this.withBudget(options, (budget) => budget.run(() => this.#topicsOnce(names, budget.signal)))
+      await this.withBudget(options, (budget) => budget.run(() => metadata.ensure(names, budget.signal)))
     }
-    return names.map((n) => this.#topics.get(n)!)
+    return names.map((n) => metadata.topic(n)!)
   }
 
   /**
@@ -369,22 +221,8 @@ export class Cluster {
    */
   async topicsOnce(names: string[], signal?: AbortSignal): Promise<TopicInfo[]> {
     this.addInterest(names)
-    await this.#topicsOnce(names, signal)
-    return names.map((n) => this.#topics.get(n)!)
-  }
-
-  #needsRefresh(names: string[]): boolean {
-    return this.clock.now() - this.#lastRefreshAt > this.#metadataMaxAgeMs || names.some((n) => !this.#topics.has(n))
-  }
-
-  async #topicsOnce(names: string[], signal: AbortSignal | undefined): Promise<void> {
-    if (!this.#needsRefresh(names)) return
-    await this.refreshMetadata(names, { signal })
-    const missing = names.find((n) => !this.#topics.has(n))
-    if (missing !== undefined) {
-      const code = this.#topicErrors.get(missing) ?? UNKNOWN_TOPIC_OR_PARTITION
-      throw errorFromCode(code, missing) ?? new KafkaError(`Topic ${missing} has no metadata`)
-    }
+    await this.#metadata.ensure(names, signal)
+    return names.map((n) => this.#metadata.topic(n)!)
   }
 
   /**
@@ -393,12 +231,7 @@ export class Cluster {
    * now names a newer leader, in which case the caller can retry without refreshing metadata.
    */
   applyLeaderHint(topic: string, partition: number, leaderId: number, leaderEpoch: number, endpoint?: BrokerInfo): boolean {
-    if (endpoint && !this.#brokers.has(endpoint.nodeId)) this.#brokers.set(endpoint.nodeId, endpoint)
-    const info = this.#topics.get(topic)?.partitions[partition]
-    if (!info || leaderId < 0 || leaderEpoch <= info.leaderEpoch || !this.#brokers.has(leaderId)) return false
-    info.leader = leaderId
-    info.leaderEpoch = leaderEpoch
-    return true
+    return this.#metadata.applyLeaderHint(topic, partition, leaderId, leaderEpoch, endpoint)
   }
 
   /** The broker leading `topic`/`partition`, refreshing metadata when it is unknown (one attempt with a budget). */
@@ -406,7 +239,7 @@ export class Cluster {
     const [info] = await this.topics([topic], signal instanceof Budget ? { budget: signal } : { signal })
     const p = info!.partitions[partition]
     if (!p) throw errorFromCode(UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`)!
-    const leader = this.#brokers.get(p.leader)
+    const leader = this.#metadata.broker(p.leader)
     if (!leader) {
       void this.refreshMetadata([topic]).catch(() => undefined)
       throw errorFromCode(LEADER_NOT_AVAILABLE, `${topic}-${partition}`)!
@@ -417,10 +250,10 @@ export class Cluster {
   // ---- connections and routing ----
 
   async connectionToNode(nodeId: number, purpose = 'default', signal?: AbortSignal): Promise<Connection> {
-    let broker = this.#brokers.get(nodeId)
+    let broker = this.#metadata.broker(nodeId)
     if (!broker) {
       await this.refreshMetadata([], { signal })
-      broker = this.#brokers.get(nodeId)
+      broker = this.#metadata.broker(nodeId)
       if (!broker) throw new ConnectionError(`Broker ${nodeId} is not in the cluster metadata`, { retriable: true })
     }
     return this.pool.get(broker, purpose, signal)
@@ -431,7 +264,7 @@ export class Cluster {
    * else the bootstrap servers again (rebootstrap, KIP-899) when every known broker is unreachable.
    */
   async anyConnection(purpose = 'default', signal?: AbortSignal): Promise<Connection> {
-    const known: BrokerAddress[] = [...this.#brokers.values()]
+    const known: BrokerAddress[] = this.#metadata.brokers()
     for (const broker of known) {
       const open = this.pool.peek(broker, purpose)
       if (open?.isReady) return open
@@ -453,7 +286,7 @@ export class Cluster {
 
   #rebootstrap(): void {
     this.#logger.warn({}, 'rebootstrapping: forgetting known brokers and using the bootstrap servers')
-    this.#brokers.clear()
+    this.#metadata.forgetBrokers()
     this.#coordinators.clear()
     this.pool.expectedClusterId = null
   }
@@ -513,8 +346,9 @@ export class Cluster {
       case 'node':
         return this.connectionToNode(target.nodeId, purpose, signal)
       case 'controller': {
-        if (this.#controllerId < 0 || !this.#brokers.has(this.#controllerId)) await this.refreshMetadata([], { signal })
-        return this.connectionToNode(this.#controllerId, purpose, signal)
+        const metadata = this.#metadata
+        if (metadata.controllerId < 0 || !metadata.broker(metadata.controllerId)) await this.refreshMetadata([], { signal })
+        return this.connectionToNode(metadata.controllerId, purpose, signal)
       }
       case 'coordinator':
         return this.pool.get(await this.coordinator(target.type, target.key, signal), purpose, signal)
@@ -594,7 +428,7 @@ export class Cluster {
     if (code === REBOOTSTRAP_REQUIRED) this.#rebootstrap()
     if (stale === 'metadata' || lost || code === NOT_CONTROLLER || code === REBOOTSTRAP_REQUIRED) {
       const topics = target?.kind === 'leader' ? [target.topic] : []
-      void this.#sharedRefresh(topics).catch((refreshError: unknown) =>
+      void this.#metadata.shared(topics).catch((refreshError: unknown) =>
         this.#logger.debug({ error: refreshError }, 'metadata refresh after a retriable error failed'),
       )
     }
@@ -608,18 +442,6 @@ export class Cluster {
 function errorMessageOf(response: unknown): string | null {
   const message = (response as { errorMessage?: unknown }).errorMessage
   return typeof message === 'string' ? message : null
-}
-
-function covers(have: Set<string> | 'all', want: Set<string> | 'all'): boolean {
-  if (have === 'all') return true
-  if (want === 'all') return false
-  for (const t of want) if (!have.has(t)) return false
-  return true
-}
-
-function merge(a: Set<string> | 'all', b: Set<string> | 'all'): Set<string> | 'all' {
-  if (a === 'all' || b === 'all') return 'all'
-  return new Set([...a, ...b])
 }
 
 function rotate<T>(items: T[], by: number): T[] {

@@ -1,7 +1,10 @@
 /**
- * One TCP (or TLS) connection to one broker: size-prefixed framing, correlation ids, pipelining with a bounded
- * number of requests in flight, per-request deadlines, writes coalesced per event-loop tick, socket backpressure,
- * ApiVersions negotiation and SASL (with KIP-368 re-authentication).
+ * One TCP (or TLS) connection to one broker: correlation ids, pipelining with a bounded number of requests in flight,
+ * per-request deadlines, writes coalesced per event-loop tick, socket backpressure, and the state that holds requests
+ * back while the connection opens, re-authenticates (KIP-368) or is throttled (KIP-219). The parts with a life of
+ * their own sit beside it: opening the socket (socket.ts), cutting responses out of the byte stream
+ * (frame-reader.ts), ApiVersions and SASL (handshake.ts), a request's settlement (pending-request.ts) and the
+ * throttle's clock (throttle.ts).
  *
  * It knows nothing of what a request means: routing, retries and metadata live above it (pool, cluster).
  *
@@ -13,27 +16,21 @@
  * - A request aborted by its caller while in flight stays in the FIFO as a placeholder so that the response is
  *   still consumed in order; only the caller's promise is settled early.
  */
-import { isIP, Socket, connect as netConnect } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, ProtocolDecodeError, TimeoutError } from '../errors.js'
-import {
-  type AnyApiCodec,
-  type ApiCodec,
-  apis,
-  ApiKeys,
-  decodeResponseFrame,
-  encodeRequestFrame,
-  encodeRequestFrameParts,
-  errorFromCode,
-  peekCorrelationId,
-  ErrorCodes,
-} from '../protocol/index.js'
+import type { Socket } from 'node:net'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '../errors.js'
+import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFrame, encodeRequestFrameParts, peekCorrelationId } from '../protocol/index.js'
 import { abortError } from './abort.js'
+import { FrameReader } from './frame-reader.js'
+import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type Logger, silentLogger } from './instrumentation.js'
+import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
-import { negotiateVersions, type BrokerApiVersions, type NegotiatedVersions } from './versions.js'
+import { dial, writeFrame } from './socket.js'
+import { Throttle } from './throttle.js'
+import type { NegotiatedVersions } from './versions.js'
 
-const { UNSUPPORTED_VERSION, REBOOTSTRAP_REQUIRED } = ErrorCodes
+export type { RequestOptions } from './pending-request.js'
 
 export interface ConnectionOptions {
   host: string
@@ -62,46 +59,8 @@ export interface ConnectionOptions {
   logger?: Logger
 }
 
-export interface RequestOptions {
-  /** Force a version instead of the negotiated one. */
-  version?: number
-  timeoutMs?: number
-  signal?: AbortSignal
-  /** Produce with acks=0: the broker sends nothing back, the promise resolves once the bytes are written. */
-  expectResponse?: boolean
-  /**
-   * Buffers of the body (sealed record batches) to write as they are instead of copying them into the frame; they
-   * must not change until the request settles.
-   */
-  zeroCopy?: ReadonlySet<Buffer>
-}
-
-type Settle = { resolve(value: unknown): void; reject(error: Error): void }
-
-interface PendingRequest extends Settle {
-  api: AnyApiCodec
-  version: number
-  body: unknown
-  deadline: number
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | null
-  expectResponse: boolean
-  /** Set once written: the correlation id and bytes written. */
-  correlationId: number
-  bytesOut: number
-  startedAt: number
-  /** The caller gave up (abort); the response is still read and dropped. */
-  abandoned: boolean
-  /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
-  internal: boolean
-  zeroCopy: ReadonlySet<Buffer> | undefined
-}
-
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
 
-const SIZE_PREFIX = 4
-/** Frames at least this large are assembled chunk by chunk as they arrive (a Fetch response can be 50 MiB). */
-const INCREMENTAL_FRAME_BYTES = 256 * 1024
 const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 
 export class Connection {
@@ -113,7 +72,7 @@ export class Connection {
   readonly #logger: Logger
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
-  readonly #maxResponseBytes: number
+  readonly #reader: FrameReader
   #socket: Socket | null = null
   #state: State = 'connecting'
   #closeError: Error | null = null
@@ -128,14 +87,6 @@ export class Connection {
   #corked = false
   #socketFull = false
 
-  // Read side: chunks not yet consumed, without concatenating them until a frame spans several.
-  #chunks: Buffer[] = []
-  #buffered = 0
-  #frameSize = -1
-  /** A large frame under assembly (see #onData), and how much of it has arrived. */
-  #partial: Buffer | null = null
-  #partialFilled = 0
-
   #timer: NodeJS.Timeout | null = null
   #timerAt = Infinity
   #reauthTimer: NodeJS.Timeout | null = null
@@ -143,12 +94,11 @@ export class Connection {
   #lastUsed = Date.now()
   /** The opener's signal, for the handshake requests (ApiVersions, SASL) only. */
   #openSignal: AbortSignal | undefined = undefined
+  /** Handshake requests skip the queue's re-authentication gate and run on the opener's signal (none later). */
+  readonly #handshakeSend: HandshakeSend = (api, version, body) => this.#enqueue(api, version, body, { signal: this.#openSignal }, true)
 
-  // KIP-219 throttling: while #unmuteTimer is set #flush writes nothing; it fires at #mutedUntil and flushes.
-  #mutedUntil = 0
-  #unmuteTimer: NodeJS.Timeout | null = null
-  #throttledMs = 0
-  #throttleCount = 0
+  /** KIP-219: while muted #flush writes nothing; unmuting flushes. */
+  readonly #throttle = new Throttle(() => this.#flush())
 
   private constructor(options: ConnectionOptions) {
     this.#options = options
@@ -159,7 +109,8 @@ export class Connection {
     this.#logger = options.logger ?? silentLogger
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
-    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    this.#reader = new FrameReader(maxResponseBytes, (frame) => this.#onFrame(frame), this.broker)
   }
 
   /** Connects, negotiates API versions and authenticates. */
@@ -215,12 +166,12 @@ export class Connection {
 
   /** Milliseconds of throttling (KIP-219) the broker has asked of this connection, summed over its responses. */
   get throttledMs(): number {
-    return this.#throttledMs
+    return this.#throttle.totalMs
   }
 
   /** Responses that asked this connection to back off (throttleTimeMs > 0). */
   get throttleCount(): number {
-    return this.#throttleCount
+    return this.#throttle.count
   }
 
   /** Milliseconds since a request was last sent or answered. */
@@ -281,8 +232,8 @@ export class Connection {
     this.#closeError = reason
     if (this.#timer) clearTimeout(this.#timer)
     if (this.#reauthTimer) clearTimeout(this.#reauthTimer)
-    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
-    this.#timer = this.#reauthTimer = this.#unmuteTimer = null
+    this.#timer = this.#reauthTimer = null
+    this.#throttle.stop()
     const socket = this.#socket
     if (socket) {
       socket.removeAllListeners('data')
@@ -290,13 +241,11 @@ export class Connection {
       socket.on('error', () => {}) // errors after close have nobody left to tell
       socket.destroy()
     }
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = null
+    this.#reader.stop()
     const failed = [...this.#inFlight.slice(this.#inFlightHead), ...this.#pending.slice(this.#pendingHead)]
     this.#inFlight.length = this.#pending.length = 0
     this.#inFlightHead = this.#pendingHead = 0
-    for (const request of failed) this.#settle(request, this.#closedError())
+    for (const request of failed) settle(this, request, this.#closedError())
     for (const listener of this.#closeListeners.splice(0)) listener(reason)
     if (channels.close.hasSubscribers) channels.close.publish({ broker: this.broker, nodeId: this.nodeId, purpose: this.purpose, error: reason })
   }
@@ -315,54 +264,12 @@ export class Connection {
 
   #connect(signal: AbortSignal | undefined): Promise<void> {
     const { host, port } = this
-    const tlsOption = this.#options.tls
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000
-    return new Promise<void>((resolve, reject) => {
-      let socket: Socket
-      if (tlsOption) {
-        const tlsOptions: TlsConnectionOptions = tlsOption === true ? {} : { ...tlsOption }
-        if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host
-        socket = tlsConnect({ ...tlsOptions, host, port })
-      } else {
-        socket = netConnect({ host, port })
-      }
-      this.#socket = socket
-      socket.setNoDelay(true)
-      const connectedEvent = tlsOption ? 'secureConnect' : 'connect'
-      const fail = (error: Error): void => {
-        cleanup()
-        reject(error)
-      }
-      const onError = (error: NodeJS.ErrnoException): void => {
-        if (tlsOption && isTlsVerificationError(error)) {
-          fail(new AuthenticationError(`TLS handshake with ${host}:${port} failed: ${error.code ?? error.message}`, { cause: error }))
-        } else {
-          fail(new ConnectionError(`Cannot connect: ${error.code ?? error.message}`, { broker: `${host}:${port}`, cause: error }))
-        }
-      }
-      const onAbort = (): void => fail(abortError(signal!))
-      const timer = setTimeout(
-        () => fail(new ConnectionError(`Connect timed out after ${timeoutMs} ms`, { broker: `${host}:${port}` })),
-        timeoutMs,
-      )
-      const onConnected = (): void => {
-        cleanup()
-        this.#attach(socket)
-        resolve()
-      }
-      const cleanup = (): void => {
-        clearTimeout(timer)
-        socket.removeListener(connectedEvent, onConnected)
-        socket.removeListener('error', onError)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      socket.once(connectedEvent, onConnected)
-      socket.once('error', onError)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return dial({ host, port, tls: this.#options.tls, timeoutMs, signal }, (socket) => this.#attach(socket))
   }
 
   #attach(socket: Socket): void {
+    this.#socket = socket
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#socketFull = false
@@ -375,101 +282,23 @@ export class Connection {
   }
 
   async #negotiate(): Promise<void> {
-    const api = apis[ApiKeys.ApiVersions] as ApiCodec<Record<string, unknown>, ApiVersionsResponseShape>
-    let version = api.maxVersion
-    if (api.latestVersionUnstable && !this.#options.allowUnstableVersions) version--
-    const expectedClusterId = this.#options.expectedClusterId ?? null
-    const request =
-      expectedClusterId !== null && this.nodeId !== null
-        ? { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION, clusterId: expectedClusterId, nodeId: this.nodeId }
-        : { clientSoftwareName: 'samsa', clientSoftwareVersion: SOFTWARE_VERSION }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const response = (await this.#enqueue(api as ApiCodec<unknown, unknown>, version, request, { signal: this.#openSignal }, true).catch(
-        (error: unknown) => {
-          // A broker that does not know this ApiVersions version answers in the v0 layout; decoding at our
-          // version then fails. Fall back to v0 to learn the broker's range. Anything else (a timeout, a lost or
-          // closed connection, an abort) is the answer.
-          if (version > 0 && error instanceof ProtocolDecodeError) return null
-          throw error
-        },
-      )) as ApiVersionsResponseShape | null
-      if (response === null) {
-        version = 0
-        continue
-      }
-      if (response.errorCode === UNSUPPORTED_VERSION) {
-        const own = response.apiKeys.find((k) => k.apiKey === ApiKeys.ApiVersions)
-        const next = own ? Math.min(own.maxVersion, version - 1) : 0
-        if (next === version || next < 0) break
-        version = next
-        continue
-      }
-      if (response.errorCode === REBOOTSTRAP_REQUIRED) {
-        throw new KafkaProtocolError(REBOOTSTRAP_REQUIRED, 'REBOOTSTRAP_REQUIRED', true, {
-          context: `ApiVersions: ${this.broker} is not node ${this.nodeId} of cluster ${expectedClusterId}`,
-        })
-      }
-      if (response.errorCode !== 0) throw errorFromCode(response.errorCode, 'ApiVersions') ?? new KafkaError('ApiVersions failed')
-      this.#versions = negotiateVersions(toBrokerApiVersions(response), { allowUnstable: this.#options.allowUnstableVersions ?? false })
-      return
-    }
-    throw new KafkaError(`Broker ${this.broker} supports no ApiVersions version this client can speak`)
+    this.#versions = await negotiateApiVersions(this.#handshakeSend, this, {
+      expectedClusterId: this.#options.expectedClusterId ?? null,
+      allowUnstableVersions: this.#options.allowUnstableVersions ?? false,
+    })
   }
 
   // ---- SASL ----
 
   async #authenticate(mechanism: SaslMechanism): Promise<void> {
-    const versions = this.versions
-    const handshakeApi = apis[ApiKeys.SaslHandshake] as ApiCodec<{ mechanism: string }, { errorCode: number; mechanisms: string[] }>
-    const authApi = apis[ApiKeys.SaslAuthenticate] as ApiCodec<
-      { authBytes: Buffer },
-      { errorCode: number; errorMessage: string | null; authBytes: Buffer; sessionLifetimeMs?: bigint }
-    >
-    const handshakeVersion = versions.require(ApiKeys.SaslHandshake)
-    if (handshakeVersion < 1) throw new AuthenticationError(`Broker ${this.broker} does not support SaslAuthenticate`)
-    const handshake = (await this.#enqueue(handshakeApi as ApiCodec<unknown, unknown>, handshakeVersion, { mechanism: mechanism.mechanism }, { signal: this.#openSignal }, true)) as {
-      errorCode: number
-      mechanisms: string[]
-    }
-    if (handshake.errorCode !== 0) {
-      throw new AuthenticationError(
-        `Broker ${this.broker} does not accept SASL mechanism ${mechanism.mechanism} (enabled: ${handshake.mechanisms.join(', ') || 'none'})`,
-      )
-    }
-    const authVersion = versions.require(ApiKeys.SaslAuthenticate)
-    let sessionLifetimeMs = 0n
-    await mechanism.authenticate(
-      async (authBytes) => {
-        const response = (await this.#enqueue(authApi as ApiCodec<unknown, unknown>, authVersion, { authBytes }, { signal: this.#openSignal }, true)) as {
-          errorCode: number
-          errorMessage: string | null
-          authBytes: Buffer
-          sessionLifetimeMs?: bigint
-        }
-        if (response.errorCode !== 0) {
-          const protocolError = errorFromCode(response.errorCode, 'SaslAuthenticate', response.errorMessage)
-          throw new AuthenticationError(
-            `SASL ${mechanism.mechanism} authentication with ${this.broker} failed: ${protocolError?.errorName ?? response.errorCode}${
-              response.errorMessage ? `: ${response.errorMessage}` : ''
-            }`,
-            { cause: protocolError },
-          )
-        }
-        if (response.sessionLifetimeMs !== undefined) sessionLifetimeMs = response.sessionLifetimeMs
-        return response.authBytes
-      },
-      { host: this.host, port: this.port },
-    )
-    this.#scheduleReauthentication(mechanism, Number(sessionLifetimeMs))
+    const lifetimeMs = await authenticateSasl(this.#handshakeSend, this, mechanism, this.versions)
+    this.#scheduleReauthentication(mechanism, lifetimeMs)
   }
 
-  /**
-   * KIP-368: a broker with `connections.max.reauth.ms` closes connections whose session expired. Re-authenticate
-   * at 85–95% of the lifetime (the Java client's window), after letting in-flight requests finish.
-   */
+  /** KIP-368: once the session nears its end, hold new requests, let those in flight finish, then authenticate again. */
   #scheduleReauthentication(mechanism: SaslMechanism, lifetimeMs: number): void {
-    if (!(lifetimeMs > 0)) return
-    const delay = Math.max(0, Math.floor(lifetimeMs * (0.85 + Math.random() * 0.1)))
+    const delay = reauthenticationDelayMs(lifetimeMs)
+    if (delay === null) return
     this.#reauthTimer = setTimeout(() => {
       this.#reauthTimer = null
       if (this.#state !== 'ready') return
@@ -499,7 +328,7 @@ export class Connection {
 
   #flush(): void {
     const socket = this.#socket
-    if (!socket || this.#state === 'closed' || this.#unmuteTimer !== null) return
+    if (!socket || this.#state === 'closed' || this.#throttle.muted) return
     while (this.#pendingHead < this.#pending.length && !this.#socketFull) {
       const request = this.#pending[this.#pendingHead]!
       const gated = this.#state !== 'ready' && !request.internal
@@ -532,13 +361,13 @@ export class Connection {
         bytesOut = frame.length
       }
     } catch (error) {
-      this.#settle(request, error instanceof Error ? error : new KafkaError(String(error)))
+      settle(this, request, error instanceof Error ? error : new KafkaError(String(error)))
       return
     }
     request.correlationId = correlationId
     request.bytesOut = bytesOut
     request.startedAt = performance.now()
-    if (channels.requestStart.hasSubscribers) channels.requestStart.publish(this.#requestEvent(request))
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.
       this.#corked = true
@@ -553,7 +382,7 @@ export class Connection {
       this.#inFlight.push(request)
       if (!writeFrame(socket, frame)) this.#socketFull = true
     } else {
-      const written = writeFrame(socket, frame, (error) => this.#settle(request, error ?? null, undefined))
+      const written = writeFrame(socket, frame, (error) => settle(this, request, error ?? null, undefined))
       if (!written) this.#socketFull = true
     }
   }
@@ -562,95 +391,10 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     try {
-      if (this.#partial !== null) {
-        // A large frame is being assembled: copy this chunk into it now rather than all chunks at the end, so no
-        // single turn copies a multi-megabyte response.
-        const partial = this.#partial
-        const count = Math.min(partial.length - this.#partialFilled, chunk.length)
-        chunk.copy(partial, this.#partialFilled, 0, count)
-        this.#partialFilled += count
-        if (this.#partialFilled < partial.length) return
-        this.#partial = null
-        this.#partialFilled = 0
-        this.#frameSize = -1
-        this.#onFrame(partial)
-        if (count === chunk.length) return
-        chunk = chunk.subarray(count)
-      }
-      this.#chunks.push(chunk)
-      this.#buffered += chunk.length
-      while (this.#state !== 'closed') {
-        if (this.#frameSize < 0) {
-          if (this.#buffered < SIZE_PREFIX) return
-          const size = this.#readSizePrefix()
-          if (size < SIZE_PREFIX || size > this.#maxResponseBytes) {
-            this.close(new ConnectionError(`Broker sent a frame of ${size} bytes (limit ${this.#maxResponseBytes})`, { broker: this.broker }))
-            return
-          }
-          this.#frameSize = size
-        }
-        if (this.#buffered < this.#frameSize) {
-          if (this.#frameSize >= INCREMENTAL_FRAME_BYTES) this.#startPartial()
-          return
-        }
-        const frame = this.#take(this.#frameSize)
-        this.#frameSize = -1
-        this.#onFrame(frame)
-      }
+      this.#reader.push(chunk)
     } catch (error) {
       this.close(error instanceof Error ? error : new ConnectionError(String(error), { broker: this.broker }))
     }
-  }
-
-  /** Moves the buffered start of a large frame into its own buffer, which later chunks fill as they arrive. */
-  #startPartial(): void {
-    const partial = Buffer.allocUnsafe(this.#frameSize)
-    let filled = 0
-    for (const buffered of this.#chunks) {
-      buffered.copy(partial, filled)
-      filled += buffered.length
-    }
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = partial
-    this.#partialFilled = filled
-  }
-
-  #readSizePrefix(): number {
-    const first = this.#chunks[0]!
-    if (first.length >= SIZE_PREFIX) {
-      const size = first.readInt32BE(0)
-      this.#consume(SIZE_PREFIX)
-      return size
-    }
-    return this.#take(SIZE_PREFIX).readInt32BE(0)
-  }
-
-  /** Removes `n` bytes from the front of the buffered chunks; a view when they sit in one chunk. */
-  #take(n: number): Buffer {
-    const first = this.#chunks[0]!
-    if (first.length >= n) {
-      const out = first.subarray(0, n)
-      this.#consume(n)
-      return out
-    }
-    const out = Buffer.allocUnsafe(n)
-    let filled = 0
-    while (filled < n) {
-      const chunk = this.#chunks[0]!
-      const count = Math.min(chunk.length, n - filled)
-      chunk.copy(out, filled, 0, count)
-      filled += count
-      this.#consume(count)
-    }
-    return out
-  }
-
-  #consume(n: number): void {
-    const first = this.#chunks[0]!
-    this.#buffered -= n
-    if (n === first.length) this.#chunks.shift()
-    else this.#chunks[0] = first.subarray(n)
   }
 
   #onFrame(frame: Buffer): void {
@@ -681,68 +425,22 @@ export class Connection {
       }
       // Mute before settling, so that whatever the caller sends in reaction waits out the throttle too.
       const throttleTimeMs = (body as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs
-      if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#throttle(request, throttleTimeMs)
-      this.#settle(request, error, body, frame.length)
+      if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#onThrottle(request, throttleTimeMs)
+      settle(this, request, error, body, frame.length)
     }
     this.#flush()
   }
 
-  /**
-   * KIP-219: a broker over a client's quota answers at once with throttleTimeMs and then mutes its side of the
-   * channel for that long. A client that keeps writing only piles requests up in the broker's socket buffer, where
-   * their deadlines run while nobody reads them; held here instead they still time out, abort and fail over cleanly.
-   * This holds for the request versions Kafka 2.0 introduced; with older ones the broker delayed the response itself
-   * and a client that also waited would back off twice. samsa negotiates the highest version both sides know, and
-   * every broker it supports (Kafka 3.9, 4.x) knows the 2.0 versions, so each throttleTimeMs read here asks for it.
-   */
-  #throttle(request: PendingRequest, throttleTimeMs: number): void {
-    this.#throttledMs += throttleTimeMs
-    this.#throttleCount++
+  #onThrottle(request: PendingRequest, throttleTimeMs: number): void {
+    this.#throttle.hold(throttleTimeMs)
     if (channels.throttle.hasSubscribers) {
       channels.throttle.publish({ broker: this.broker, nodeId: this.nodeId, apiName: request.api.name, apiKey: request.api.apiKey, throttleTimeMs })
     }
-    const until = Date.now() + throttleTimeMs
-    if (until <= this.#mutedUntil) return
-    this.#mutedUntil = until
-    if (this.#unmuteTimer) clearTimeout(this.#unmuteTimer)
-    this.#unmuteTimer = setTimeout(() => this.#unmute(), throttleTimeMs)
-    this.#unmuteTimer.unref()
-  }
-
-  #unmute(): void {
-    this.#unmuteTimer = null
-    // A timer may fire a millisecond early; never write before the broker's deadline.
-    const left = this.#mutedUntil - Date.now()
-    if (left > 0) {
-      this.#unmuteTimer = setTimeout(() => this.#unmute(), left)
-      this.#unmuteTimer.unref()
-      return
-    }
-    this.#flush()
-  }
-
-  #settle(request: PendingRequest, error: Error | null, body?: unknown, bytesIn = 0): void {
-    if (request.onAbort) {
-      request.signal?.removeEventListener('abort', request.onAbort)
-      request.onAbort = null
-    }
-    if (request.abandoned) return
-    request.abandoned = true
-    if (request.startedAt > 0 && channels.requestFinish.hasSubscribers) {
-      channels.requestFinish.publish({
-        ...this.#requestEvent(request),
-        durationMs: performance.now() - request.startedAt,
-        bytesIn,
-        ...(error ? { error } : {}),
-      })
-    }
-    if (error) request.reject(error)
-    else request.resolve(body)
   }
 
   #abort(request: PendingRequest): void {
     // Stays queued/in flight as a placeholder; #write skips abandoned requests, #onFrame drops their response.
-    this.#settle(request, abortError(request.signal!))
+    settle(this, request, abortError(request.signal!))
   }
 
   // ---- deadlines ----
@@ -765,7 +463,7 @@ export class Connection {
       const request = this.#pending[i]!
       if (request.abandoned) continue
       if (request.deadline <= now) {
-        this.#settle(request, new TimeoutError(`${request.api.name} to ${this.broker} timed out before it could be sent`))
+        settle(this, request, new TimeoutError(`${request.api.name} to ${this.broker} timed out before it could be sent`))
       } else if (request.deadline < next) next = request.deadline
     }
     for (let i = this.#inFlightHead; i < this.#inFlight.length; i++) {
@@ -773,7 +471,7 @@ export class Connection {
       if (request.abandoned) continue
       if (request.deadline <= now) {
         const error = new TimeoutError(`${request.api.name} v${request.version} to ${this.broker} timed out waiting for a response`)
-        this.#settle(request, error)
+        settle(this, request, error)
         this.close(new ConnectionError(`Closed after a request timed out`, { broker: this.broker, cause: error }))
         return
       }
@@ -794,63 +492,4 @@ export class Connection {
       saslMechanism: this.#options.sasl?.mechanism ?? null,
     }
   }
-
-  #requestEvent(request: PendingRequest): { broker: string; apiName: string; apiKey: number; apiVersion: number; correlationId: number; bytesOut: number } {
-    return {
-      broker: this.broker,
-      apiName: request.api.name,
-      apiKey: request.api.apiKey,
-      apiVersion: request.version,
-      correlationId: request.correlationId,
-      bytesOut: request.bytesOut,
-    }
-  }
 }
-
-/** Writes a frame or its parts (one writev while the socket is corked); `done` follows the last part. */
-function writeFrame(socket: Socket, frame: Buffer | Buffer[], done?: (error?: Error | null) => void): boolean {
-  if (!Array.isArray(frame)) return done ? socket.write(frame, done) : socket.write(frame)
-  let ok = true
-  for (let i = 0; i < frame.length; i++) {
-    const last = i === frame.length - 1
-    ok = (last && done ? socket.write(frame[i]!, done) : socket.write(frame[i]!)) && ok
-  }
-  return ok
-}
-
-/** Reported to brokers in ApiVersions (KIP-511). */
-const SOFTWARE_VERSION = '0.1.0'
-
-interface ApiVersionsResponseShape {
-  errorCode: number
-  apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }>
-  finalizedFeatures?: Array<{ name: string; minVersionLevel: number; maxVersionLevel: number }>
-  finalizedFeaturesEpoch?: bigint
-  supportedFeatures?: Array<{ name: string; minVersion: number; maxVersion: number }>
-}
-
-function toBrokerApiVersions(response: ApiVersionsResponseShape): BrokerApiVersions {
-  return {
-    apis: response.apiKeys.map((k) => ({ apiKey: k.apiKey, minVersion: k.minVersion, maxVersion: k.maxVersion })),
-    finalizedFeatures: new Map((response.finalizedFeatures ?? []).map((f) => [f.name, f.maxVersionLevel])),
-    finalizedFeaturesEpoch: response.finalizedFeaturesEpoch ?? -1n,
-  }
-}
-
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE',
-])
-
-function isTlsVerificationError(error: NodeJS.ErrnoException): boolean {
-  return error.code !== undefined && (TLS_VERIFY_CODES.has(error.code) || error.code.startsWith('ERR_SSL_'))
-}
-

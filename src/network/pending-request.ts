@@ -1,0 +1,84 @@
+/**
+ * One request's life on a connection, from the caller's call to its one settlement. A request is settled exactly
+ * once, by whichever comes first of its response, its deadline, its caller's abort, a failure to encode it, or the
+ * connection closing; settling detaches the abort listener and reports the request's end to diagnostics. A settled
+ * request may still sit in the connection's queues as a placeholder (its response must still be read in order), so
+ * every later settlement of it is a no-op. Which queue it sits in, and when it is written, is the connection's.
+ */
+import type { AnyApiCodec } from '../protocol/index.js'
+import { channels } from './instrumentation.js'
+
+/** How the caller wants one request sent. */
+export interface RequestOptions {
+  /** Force a version instead of the negotiated one. */
+  version?: number
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Produce with acks=0: the broker sends nothing back, the promise resolves once the bytes are written. */
+  expectResponse?: boolean
+  /**
+   * Buffers of the body (sealed record batches) to write as they are instead of copying them into the frame; they
+   * must not change until the request settles.
+   */
+  zeroCopy?: ReadonlySet<Buffer>
+}
+
+export interface PendingRequest {
+  api: AnyApiCodec
+  version: number
+  body: unknown
+  resolve(value: unknown): void
+  reject(error: Error): void
+  deadline: number
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | null
+  expectResponse: boolean
+  /** Set once written: the correlation id and bytes written. */
+  correlationId: number
+  bytesOut: number
+  startedAt: number
+  /** Settled (answered, failed or given up by the caller); a response still due is read and dropped. */
+  abandoned: boolean
+  /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
+  internal: boolean
+  zeroCopy: ReadonlySet<Buffer> | undefined
+}
+
+/** What the diagnostics events say about where a request went; read only when someone subscribes. */
+export interface RequestPeer {
+  readonly broker: string
+}
+
+/** Settles `request` unless it already is: `error`, or else the response `body` (`bytesIn` long). */
+export function settle(peer: RequestPeer, request: PendingRequest, error: Error | null, body?: unknown, bytesIn = 0): void {
+  if (request.onAbort) {
+    request.signal?.removeEventListener('abort', request.onAbort)
+    request.onAbort = null
+  }
+  if (request.abandoned) return
+  request.abandoned = true
+  if (request.startedAt > 0 && channels.requestFinish.hasSubscribers) {
+    channels.requestFinish.publish({
+      ...requestEvent(peer, request),
+      durationMs: performance.now() - request.startedAt,
+      bytesIn,
+      ...(error ? { error } : {}),
+    })
+  }
+  if (error) request.reject(error)
+  else request.resolve(body)
+}
+
+export function requestEvent(
+  peer: RequestPeer,
+  request: PendingRequest,
+): { broker: string; apiName: string; apiKey: number; apiVersion: number; correlationId: number; bytesOut: number } {
+  return {
+    broker: peer.broker,
+    apiName: request.api.name,
+    apiKey: request.api.apiKey,
+    apiVersion: request.version,
+    correlationId: request.correlationId,
+    bytesOut: request.bytesOut,
+  }
+}
