@@ -72,8 +72,15 @@ export class RecordAccumulator {
   /** Every partition written to, for the drain sweeps. */
   readonly partitions: PartitionState[] = []
   readonly #statesByTopic = new Map<string, Array<PartitionState | undefined>>()
-  /** Per broker, since when it has had batches waiting without a response coming back (adaptive availability). */
-  readonly #stalledSince = new Map<number, number>()
+  /**
+   * Adaptive availability, per broker, as Java's node latency stats: when it last had a batch ready to send, and
+   * when it last could also take it (a free in-flight slot, a working connection). Ready minus drained is how long
+   * ready data has been waiting for that broker.
+   */
+  readonly #readyAt = new Map<number, number>()
+  readonly #drainedAt = new Map<number, number>()
+  /** Brokers whose last request failed without a response (connection lost or refused), until one answers. */
+  readonly #unreachable = new Set<number>()
   #bufferUsed = 0
   readonly #memoryWaiters: MemoryWaiter[] = []
 
@@ -333,8 +340,8 @@ export class RecordAccumulator {
     const expired: ProducerBatch[] = []
     let wakeAt = Infinity
     let needMetadata = false
-    const trackStalls = this.#options.partitionerAdaptivePartitioningEnable && this.#options.partitionerAvailabilityTimeoutMs > 0
-    const waiting = trackStalls ? new Set<number>() : null
+    const availabilityTimeout = this.#options.partitionerAdaptivePartitioningEnable ? this.#options.partitionerAvailabilityTimeoutMs : 0
+    const readyNodes = availabilityTimeout > 0 ? new Set<number>() : null
     for (const state of this.partitions) {
       if (state.queue.length === 0) continue
       this.#takeExpired(state, now, expired)
@@ -344,10 +351,7 @@ export class RecordAccumulator {
         needMetadata = true
         continue
       }
-      if (waiting !== null) {
-        waiting.add(leader)
-        if (!this.#stalledSince.has(leader)) this.#stalledSince.set(leader, now)
-      }
+      if (readyNodes !== null && !readyNodes.has(leader) && firstWaitingReady(state, now, flushing, linger)) readyNodes.add(leader)
       if (!this.#transactions.partitionReady(state.topic, state.partition)) continue
       // A broker accepts any first sequence from a producer it has no state for, so until the partition's first
       // batch is acknowledged, a later batch must not overtake it: one batch in flight until then.
@@ -384,14 +388,19 @@ export class RecordAccumulator {
       }
       if (slot > 0) state.retrying = false
     }
-    if (waiting !== null) {
-      for (const [nodeId, since] of this.#stalledSince) {
-        if (!waiting.has(nodeId)) this.#stalledSince.delete(nodeId)
-        // Look again when this broker would turn unavailable, so new records avoid it from then on.
-        else if (now - since <= this.#options.partitionerAvailabilityTimeoutMs) wakeAt = Math.min(wakeAt, since + this.#options.partitionerAvailabilityTimeoutMs + 1)
+    if (readyNodes !== null) {
+      for (const nodeId of readyNodes) {
+        this.#readyAt.set(nodeId, now)
+        const drainedAt = this.#drainedAt.get(nodeId)
+        if (drainedAt === undefined || (this.#host.inFlightTo(nodeId) < maxInFlightPerNode && !this.#unreachable.has(nodeId))) {
+          this.#drainedAt.set(nodeId, now)
+        } else if (now - drainedAt <= availabilityTimeout) {
+          // Look again when this broker would turn unavailable, so new records avoid it from then on.
+          wakeAt = Math.min(wakeAt, drainedAt + availabilityTimeout + 1)
+        }
       }
     }
-    if (this.#options.partitionerAdaptivePartitioningEnable) this.#updateLoad(now)
+    if (this.#options.partitionerAdaptivePartitioningEnable) this.#updateLoad()
     return { perNode, expired, needMetadata, wakeAt }
   }
 
@@ -404,17 +413,23 @@ export class RecordAccumulator {
     }
   }
 
-  /** A response came back from `nodeId`: it is taking requests (adaptive availability). */
+  /** A response came back from `nodeId` (adaptive availability). */
   onResponseFrom(nodeId: number): void {
-    this.#stalledSince.delete(nodeId)
+    this.#unreachable.delete(nodeId)
+  }
+
+  /** A request to `nodeId` failed without a response: it cannot take batches until it answers again. */
+  onUnreachable(nodeId: number): void {
+    this.#unreachable.add(nodeId)
   }
 
   /**
    * Adaptive partitioning: the queue lengths (batches not yet sent) of each topic's partitions, leaving out
-   * partitions with no leader and, with partitionerAvailabilityTimeoutMs, those whose broker has had batches waiting
-   * without any response for longer than that.
+   * partitions with no leader and, with partitionerAvailabilityTimeoutMs, those with batches waiting for a broker
+   * that has had ready data it could not take for longer than that (as Java: a partition with nothing waiting stays
+   * in the draw, with the largest weight).
    */
-  #updateLoad(now: number): void {
+  #updateLoad(): void {
     const timeout = this.#options.partitionerAvailabilityTimeoutMs
     for (const [topic, states] of this.#statesByTopic) {
       const info = this.#cluster.topic(topic)
@@ -433,10 +448,10 @@ export class RecordAccumulator {
         known++
         const leader = info.partitions[state.partition]?.leader ?? -1
         if (leader < 0) continue
-        const stalledSince = this.#stalledSince.get(leader)
-        if (timeout > 0 && stalledSince !== undefined && now - stalledSince > timeout) continue
         // Batches waiting to be sent; those on the wire are the broker's queue, not ours.
-        queueSizes.push(state.queue.length - state.inFlight)
+        const waiting = state.queue.length - state.inFlight
+        if (timeout > 0 && waiting > 0 && (this.#readyAt.get(leader) ?? 0) - (this.#drainedAt.get(leader) ?? 0) > timeout) continue
+        queueSizes.push(waiting)
         partitions.push(state.partition)
       }
       this.#sticky.updateLoad(topic, queueSizes, partitions, known)
@@ -501,6 +516,17 @@ export class RecordAccumulator {
     this.partitions.push(state)
     return state
   }
+}
+
+/** The partition's first batch not yet on the wire could go now by time (linger, backoff), whatever the in-flight limits. */
+function firstWaitingReady(state: PartitionState, now: number, flushing: boolean, linger: number): boolean {
+  const queue = state.queue
+  for (let i = 0; i < queue.length; i++) {
+    const batch = queue[i]!
+    if (batch.inFlight) continue
+    return batch.retryAt <= now && (batch.full || i < queue.length - 1 || flushing || now - batch.createdAt >= linger)
+  }
+  return false
 }
 
 function availablePartitions(info: TopicInfo): number[] {

@@ -7,7 +7,7 @@
  * split (MESSAGE_TOO_LARGE), renumbered (an epoch bump when the broker lost our sequence state) or failed. A batch
  * settles exactly once; records are acknowledged only after the broker confirmed them with the configured acks.
  */
-import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
+import { ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
@@ -252,6 +252,7 @@ export class Sender {
   #onResponse(nodeId: number, batches: ProducerBatch[], response: ProduceResponseShape | null, error: Error | null): void {
     this.#nodeInFlight.set(nodeId, Math.max(0, (this.#nodeInFlight.get(nodeId) ?? 1) - 1))
     if (error === null) this.#accumulator.onResponseFrom(nodeId)
+    else if (error instanceof ConnectionError) this.#accumulator.onUnreachable(nodeId)
     const results = new Map<string, ProducePartitionResponseShape>()
     // Partitions whose new leader the response named (KIP-951): retried there without a metadata refresh.
     let hinted: Set<string> | undefined

@@ -271,26 +271,57 @@ describe('producer in virtual time: idempotence under scripted faults', () => {
 })
 
 describe('producer in virtual time: adaptive partitioning', () => {
-  it('stops placing unkeyed records on a broker that has had batches waiting past partitionerAvailabilityTimeoutMs', async () => {
+  it('stops placing unkeyed records on a broker that could not take ready batches for partitionerAvailabilityTimeoutMs', async () => {
     const cluster = new ScriptedCluster({ brokers: 2 })
     cluster.addTopic('t', 2, (p) => p + 1)
-    const producer = new Producer(cluster.context(), { lingerMs: 0, batchSize: 200, partitionerAvailabilityTimeoutMs: 1_000 })
+    // One request in flight per connection: the stuck broker's connection is full, as Java's client.ready() says.
+    const producer = new Producer(cluster.context(), { lingerMs: 0, batchSize: 200, partitionerAvailabilityTimeoutMs: 1_000, maxInFlightRequestsPerConnection: 1 })
     const stuck = held()
     cluster.on(ApiKeys.Produce, (request) => (request.nodeId === 1 ? stuck.promise : produceResponse(request, () => ({ baseOffset: 0n }))))
-    // Records with explicit partitions make both partitions known and leave partition 0's broker stuck.
+    // Records with explicit partitions make both partitions known and leave partition 0's broker stuck: one batch
+    // on the wire unanswered, a second one ready behind it that its full connection cannot take.
     void producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }] }).catch(() => undefined)
+    await cluster.clock.advance(0)
     void producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }] }).catch(() => undefined)
     await producer.send({ topic: 't', messages: [{ value: 'x', partition: 1 }] })
     await cluster.clock.advance(1_500)
     // 300-byte unkeyed records each fill a batch (batchSize 200), so the sticky partition is drawn anew every time.
-    const placed: number[] = []
+    const sends = []
     for (let i = 0; i < 40; i++) {
-      const result = track(producer.send({ topic: 't', messages: [{ value: Buffer.alloc(300) }] }))
+      sends.push(track(producer.send({ topic: 't', messages: [{ value: Buffer.alloc(300) }] })))
       await cluster.clock.advance(10)
-      if (result.settled()) placed.push(result.value()[0]!.partition)
     }
-    expect(placed.length).toBe(40)
-    expect(new Set(placed)).toEqual(new Set([1]))
+    await cluster.clock.advance(100)
+    // A record drawn onto the stuck broker's partition would never be acknowledged.
+    expect(sends.map((send) => (send.settled() ? send.value()[0]!.partition : 'stuck'))).toEqual(new Array(40).fill(1))
     stuck.resolve(produceResponse(cluster.requestsOf(ApiKeys.Produce).find((r) => r.nodeId === 1)!, () => ({ baseOffset: 0n })))
+  })
+
+  it('keeps a slow broker in the draw while it still takes requests, however long its answers take (as Java)', async () => {
+    const cluster = new ScriptedCluster({ brokers: 2 })
+    cluster.addTopic('t', 2, (p) => p + 1)
+    const producer = new Producer(cluster.context(), { lingerMs: 0, batchSize: 200, partitionerAvailabilityTimeoutMs: 100 })
+    // Broker 1 answers every request 500 ms late; its connection never fills up (5 in flight allowed).
+    cluster.on(ApiKeys.Produce, (request) => {
+      const response = produceResponse(request, () => ({ baseOffset: 0n }))
+      if (request.nodeId !== 1) return response
+      return new Promise((resolve) => cluster.clock.setTimeout(() => resolve(response), 500))
+    })
+    // Both partitions known to the accumulator (adaptive figures need every partition).
+    const first = track(producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }] }))
+    const second = track(producer.send({ topic: 't', messages: [{ value: 'x', partition: 1 }] }))
+    await cluster.clock.advance(600)
+    expect(second.settled()).toBe(true)
+    expect(first.settled()).toBe(true)
+    const sends = []
+    for (let i = 0; i < 40; i++) {
+      sends.push(producer.send({ topic: 't', messages: [{ value: Buffer.alloc(300) }] }))
+      await cluster.clock.advance(50)
+    }
+    await cluster.clock.advance(1_000)
+    const placed = (await Promise.all(sends)).map((r) => r[0]!.partition)
+    // Uniform draws (queues of unsent batches stay empty): about half each; far from none on the slow broker.
+    expect(placed.filter((p) => p === 0).length).toBeGreaterThanOrEqual(8)
+    expect(placed.filter((p) => p === 1).length).toBeGreaterThanOrEqual(8)
   })
 })
