@@ -32,9 +32,9 @@ const ROUNDS = Number(arg('rounds', 1))
 const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java').split(',')
 const CHILD = arg('child', null)
 
-/** src/ transpiled file by file with SWC into node_modules/.cache (resolves native deps from node_modules). */
+/** src/ transpiled file by file with SWC to CommonJS, as the package builds it, into node_modules/.cache (resolves native deps from node_modules). */
 function loadSamsaPath() {
-  const out = join(root, 'node_modules', '.cache', 'samsa-bench-src')
+  const out = join(root, 'node_modules', '.cache', 'samsa-bench-src-cjs')
   const files = []
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -46,12 +46,12 @@ function loadSamsaPath() {
   walk(join(root, 'src'))
   const swc = require('@swc/core')
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n')
   for (const file of files) {
     const target = join(out, relative(join(root, 'src'), file)).replace(/\.ts$/, '.js')
     if (existsSync(target) && statSync(target).mtimeMs >= statSync(file).mtimeMs) continue
     mkdirSync(dirname(target), { recursive: true })
-    const { code } = swc.transformFileSync(file, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' }, sourceMaps: false })
+    const { code } = swc.transformFileSync(file, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' }, sourceMaps: false })
     writeFileSync(target, code)
   }
   return out
@@ -59,7 +59,7 @@ function loadSamsaPath() {
 
 async function samsaModules() {
   const base = loadSamsaPath()
-  const load = (p) => import(pathToFileURL(join(base, p)).href)
+  const load = async (p) => require(join(base, p))
   const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
     load('network/cluster.js'),
     load('consumer/consumer.js'),
