@@ -91,6 +91,22 @@ describe('package exports (built dist/)', () => {
     expect(report.instanceof).toEqual({ esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
 
+  it('loads generated codecs per API on first use, not at import', () => {
+    const code = `
+      const loaded = () => Object.keys(require.cache).filter((f) => f.includes('/protocol/generated/')).map((f) => f.replace(/.*\\/generated\\//, '')).sort()
+      const samsa = require('samsa')
+      const atImport = loaded()
+      require('samsa/protocol')
+      const afterProtocol = loaded().length
+      console.log(JSON.stringify({ atImport, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
+    const report = runNode(['-e', code], consumerDir) as unknown as { atImport: string[]; hasKafka: boolean; afterProtocol: number }
+    // The request/response headers frame every request; the error table names every error code.
+    expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js', 'error-codes.js', 'index.js'])
+    expect(report.hasKafka).toBe(true)
+    // samsa/protocol exports every codec by name, so importing it loads them all.
+    expect(report.afterProtocol).toBeGreaterThan(190)
+  })
+
   it('ships every file the "exports" map names', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       exports: Record<string, { import: { types: string; default: string }; require: { types: string; default: string } } | string>
