@@ -4,6 +4,7 @@ export {
   KafkaProtocolError,
   ProtocolDecodeError,
   RecordsDecodeError,
+  CompressionCodecUnavailableError,
   ConnectionError,
   TimeoutError,
   AuthenticationError,
@@ -13,6 +14,7 @@ export {
 export { UnsupportedVersionError } from './network/versions.js'
 export { EncodeError } from './protocol/writer.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
+export { compressionAvailable, type CompressionCodec } from './records/compression.js'
 export {
   Producer,
   ProducerClosedError,

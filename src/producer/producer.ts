@@ -24,6 +24,7 @@ import { channels, type Logger, type ProduceChannelEvent } from '../network/inst
 import { isRetriable } from '../network/policy.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { decodeRecordBatches, RecordBatchBuilder, type HeaderInput, type KafkaRecord, type RecordData } from '../records/index.js'
+import { requireCompression } from '../records/compression.js'
 import { RECORDS } from '../records/layout.js'
 import { resealRecordBatch } from '../records/reseal.js'
 import type { ClientContext } from '../kafka.js'
@@ -302,6 +303,8 @@ export class Producer<K = RecordData, V = RecordData> {
       if (this.#closed) throw new ProducerClosedError()
       if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
       this.#transactions.checkCanSend()
+      // A codec whose binding cannot load fails the send here, before its records take buffer memory.
+      requireCompression(this.#options.compression)
       // Without serializers K and V are RecordData: the records go on as they are, no copy.
       records = this.#keySerializer === null && this.#valueSerializer === null ? (input as unknown as WireRecord[]) : this.#serialize(input)
     } catch (error) {

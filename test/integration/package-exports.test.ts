@@ -91,17 +91,20 @@ describe('package exports (built dist/)', () => {
     expect(report.instanceof).toEqual({ esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
 
-  it('loads generated codecs per API on first use, not at import', () => {
+  it('loads generated codecs per API and compression bindings on first use, not at import', () => {
     const code = `
       const loaded = () => Object.keys(require.cache).filter((f) => f.includes('/protocol/generated/')).map((f) => f.replace(/.*\\/generated\\//, '')).sort()
       const samsa = require('samsa')
       const atImport = loaded()
+      const packagesAtImport = Object.keys(require.cache).filter((f) => f.includes('/node_modules/'))
       require('samsa/protocol')
       const afterProtocol = loaded().length
-      console.log(JSON.stringify({ atImport, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
-    const report = runNode(['-e', code], consumerDir) as unknown as { atImport: string[]; hasKafka: boolean; afterProtocol: number }
+      console.log(JSON.stringify({ atImport, packagesAtImport, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
+    const report = runNode(['-e', code], consumerDir) as unknown as { atImport: string[]; packagesAtImport: string[]; hasKafka: boolean; afterProtocol: number }
     // The request/response headers frame every request; the error table names every error code.
     expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js', 'error-codes.js', 'index.js'])
+    // No dependency at all: snappy, lz4-napi, @node-rs/crc32 (and zstd-napi where used) load when first needed.
+    expect(report.packagesAtImport).toEqual([])
     expect(report.hasKafka).toBe(true)
     // samsa/protocol exports every codec by name, so importing it loads them all.
     expect(report.afterProtocol).toBeGreaterThan(190)
