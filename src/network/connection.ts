@@ -14,7 +14,7 @@
  *   still consumed in order; only the caller's promise is settled early.
  */
 import { isIP, Socket, connect as netConnect } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, ProtocolDecodeError, TimeoutError } from '../errors.js'
 import {
   type AnyApiCodec,
@@ -322,7 +322,8 @@ export class Connection {
       if (tlsOption) {
         const tlsOptions: TlsConnectionOptions = tlsOption === true ? {} : { ...tlsOption }
         if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host
-        socket = tlsConnect({ ...tlsOptions, host, port })
+        // node:tls loads on the first TLS connection: it is the costliest module to load at import (~4 ms).
+        socket = (require('node:tls') as typeof import('node:tls')).connect({ ...tlsOptions, host, port })
       } else {
         socket = netConnect({ host, port })
       }

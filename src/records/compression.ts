@@ -1,5 +1,5 @@
 import { promisify } from 'node:util'
-import * as zlib from 'node:zlib'
+import type * as Zlib from 'node:zlib'
 // Types only: every binding is required the first time a batch in its codec is compressed or decompressed.
 import type * as Lz4Napi from 'lz4-napi'
 import type * as Snappy from 'snappy'
@@ -20,8 +20,11 @@ export const COMPRESSION_NAMES: readonly CompressionCodec[] = ['none', 'gzip', '
  */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
-const gzipAsync = promisify(zlib.gzip)
-const gunzipAsync = promisify(zlib.gunzip)
+// node:zlib too loads on first use (gzip or zstd): importing it costs ~1.5 ms that most processes never need.
+let zlibModule: typeof Zlib | undefined
+const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib)
+let gzipAsync: ((data: Buffer, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined
+let gunzipAsync: ((data: Uint8Array, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bindings load on first use. Importing samsa loads none, so a process that never meets a snappy, lz4 or zstd batch
@@ -161,7 +164,7 @@ function zstdNapiBackend(): ZstdBackend {
 const zstdBinding = new LazyBinding<ZstdBackend>(
   'zstd',
   () => {
-    const z = zlib as unknown as Partial<ZlibZstd>
+    const z = zlib() as unknown as Partial<ZlibZstd>
     return typeof z.zstdCompressSync === 'function' ? zlibZstdBackend(z as ZlibZstd) : zstdNapiBackend()
   },
   `Node ${process.versions.node} has no zstd in node:zlib (Node 22.15+ and 23.8+ have it); upgrade Node, or \`npm install zstd-napi\` next to samsa (an optional peer dependency; it compiles from source when no prebuilt binary downloads, so install scripts must run)`,
@@ -453,7 +456,7 @@ export function compressSync(codec: CompressionCodec, data: Buffer, level?: numb
     case 'none':
       return data
     case 'gzip':
-      return zlib.gzipSync(data, level === undefined ? undefined : { level })
+      return zlib().gzipSync(data, level === undefined ? undefined : { level })
     case 'snappy':
       return snappyCompressSync(data)
     case 'lz4':
@@ -472,7 +475,7 @@ export async function compressAsync(codec: CompressionCodec, data: Buffer, level
     case 'none':
       return data
     case 'gzip':
-      return gzipAsync(data, level === undefined ? {} : { level })
+      return (gzipAsync ??= promisify(zlib().gzip))(data, level === undefined ? {} : { level })
     case 'snappy':
       return snappyCompressAsync(data)
     case 'lz4':
@@ -489,7 +492,7 @@ export function decompressSync(codec: CompressionCodec, data: Uint8Array, option
       case 'none':
         return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
       case 'gzip':
-        return zlib.gunzipSync(data, { maxOutputLength: Math.max(1, limit) })
+        return zlib().gunzipSync(data, { maxOutputLength: Math.max(1, limit) })
       case 'snappy':
         return snappyDecompressSync(data, limit, at)
       case 'lz4':
@@ -507,7 +510,7 @@ export async function decompressAsync(codec: CompressionCodec, data: Uint8Array,
   try {
     switch (codec) {
       case 'gzip':
-        return await gunzipAsync(data, { maxOutputLength: Math.max(1, limit) })
+        return await (gunzipAsync ??= promisify(zlib().gunzip))(data, { maxOutputLength: Math.max(1, limit) })
       case 'snappy':
         return await snappyDecompressAsync(data, limit, at)
       case 'lz4':

@@ -91,20 +91,37 @@ describe('package exports (built dist/)', () => {
     expect(report.instanceof).toEqual({ esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
 
-  it('loads generated codecs per API and compression bindings on first use, not at import', () => {
+  it('loads generated codecs per API, compression bindings, tls and zlib on first use, not at import', () => {
     const code = `
       const loaded = () => Object.keys(require.cache).filter((f) => f.includes('/protocol/generated/')).map((f) => f.replace(/.*\\/generated\\//, '')).sort()
+      const Module = require('node:module')
+      const builtins = new Set()
+      const load = Module._load
+      Module._load = function (request, ...rest) {
+        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''))
+        return load.call(this, request, ...rest)
+      }
       const samsa = require('samsa')
+      Module._load = load
+      const costlyBuiltins = ['tls', 'zlib'].filter((name) => builtins.has(name))
       const atImport = loaded()
       const packagesAtImport = Object.keys(require.cache).filter((f) => f.includes('/node_modules/'))
       require('samsa/protocol')
       const afterProtocol = loaded().length
-      console.log(JSON.stringify({ atImport, packagesAtImport, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
-    const report = runNode(['-e', code], consumerDir) as unknown as { atImport: string[]; packagesAtImport: string[]; hasKafka: boolean; afterProtocol: number }
+      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
+    const report = runNode(['-e', code], consumerDir) as unknown as {
+      atImport: string[]
+      packagesAtImport: string[]
+      costlyBuiltins: string[]
+      hasKafka: boolean
+      afterProtocol: number
+    }
     // The request/response headers frame every request; the error table names every error code.
     expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js', 'error-codes.js', 'index.js'])
     // No dependency at all: snappy, lz4-napi, @node-rs/crc32 (and zstd-napi where used) load when first needed.
     expect(report.packagesAtImport).toEqual([])
+    // node:tls (first TLS connection) and node:zlib (first gzip or zstd batch) load when needed too.
+    expect(report.costlyBuiltins).toEqual([])
     expect(report.hasKafka).toBe(true)
     // samsa/protocol exports every codec by name, so importing it loads them all.
     expect(report.afterProtocol).toBeGreaterThan(190)
