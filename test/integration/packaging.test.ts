@@ -149,8 +149,16 @@ describe('the packed tarball', () => {
 interface Variant {
   name: string
   install: (dir: string) => Promise<unknown>
-  /** Also type-check under node16 and bundler resolution, and check the dependencies' declarations too. */
-  thoroughTypes: boolean
+  /** Also type-check under node16 and bundler resolution, check the declarations themselves, run the README. */
+  thorough: boolean
+}
+
+/** The README's application example: its first ```js block. */
+function readmeExample(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const match = /```js\n([\s\S]*?)```/.exec(readme)
+  if (!match) throw new Error('README.md has no ```js block')
+  return match[1]!
 }
 
 const npmEnv = { ...process.env, npm_config_ignore_scripts: 'false', npm_config_audit: 'false', npm_config_fund: 'false' }
@@ -158,12 +166,12 @@ const VARIANTS: Variant[] = [
   {
     name: 'npm install (install scripts on)',
     install: (dir) => run('npm', ['install', '--prefer-offline', tarball, '@types/node@20'], { cwd: dir, env: npmEnv }),
-    thoroughTypes: true,
+    thorough: true,
   },
   {
     name: 'npm install --ignore-scripts',
     install: (dir) => run('npm', ['install', '--prefer-offline', '--ignore-scripts', tarball, '@types/node@20'], { cwd: dir, env: npmEnv }),
-    thoroughTypes: false,
+    thorough: false,
   },
   {
     name: `pnpm ${PNPM} add (its defaults: dependency scripts off)`,
@@ -173,11 +181,11 @@ const VARIANTS: Variant[] = [
       for (const key of Object.keys(env)) if (/^npm_config_/i.test(key)) delete env[key]
       return run(process.execPath, [tools.pnpm, 'add', tarball, '@types/node@20'], { cwd: dir, env })
     },
-    thoroughTypes: false,
+    thorough: false,
   },
 ]
 
-describe.each(VARIANTS)('$name', ({ name, install, thoroughTypes }) => {
+describe.each(VARIANTS)('$name', ({ name, install, thorough }) => {
   let dir = ''
   const esm: Record<number, EsmReport> = {}
   const cjs: Record<number, CjsReport> = {}
@@ -207,13 +215,25 @@ describe.each(VARIANTS)('$name', ({ name, install, thoroughTypes }) => {
   it('type-checks a strict TypeScript program using samsa (module nodenext, .mts and .cts)', async () => {
     const options = ['--strict', '--noEmit', '--target', 'es2022', '--types', 'node']
     // Once with the declarations themselves checked too (skipLibCheck off), elsewhere as most projects run tsc.
-    const skipLibCheck = ['--skipLibCheck', String(!thoroughTypes)]
+    const skipLibCheck = ['--skipLibCheck', String(!thorough)]
     await run(process.execPath, [tsc, ...options, ...skipLibCheck, '--module', 'nodenext', '--moduleResolution', 'nodenext', 'app.mts', 'app.cts'], { cwd: dir })
-    if (thoroughTypes) {
+    if (thorough) {
       await run(process.execPath, [tsc, ...options, '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', 'app.mts', 'app.cts'], { cwd: dir })
       await run(process.execPath, [tsc, ...options, '--skipLibCheck', '--module', 'esnext', '--moduleResolution', 'bundler', 'app.mts'], { cwd: dir })
     }
   }, 120_000)
+
+  if (thorough) {
+    it("runs the README's application example as written (topic and group renamed for this run)", async () => {
+      const example = readmeExample()
+      expect(example).toContain("from 'samsa'")
+      const unique = example.replaceAll("'greetings'", `'${RUN}-greetings'`).replaceAll("'greeters'", `'${RUN}-greeters'`)
+      expect(unique).not.toBe(example)
+      writeFileSync(join(dir, 'hello.mjs'), unique)
+      const out = await run(process.execPath, ['hello.mjs'], { cwd: dir, env: { ...process.env, KAFKA_BROKERS: bootstrap } })
+      expect(out).toBe('hello world\n')
+    }, 60_000)
+  }
 
   describe.each(NODE_MAJORS)('Node %i', (major) => {
     it('require() and import load one copy of samsa, and importing it loads no other package', () => {
