@@ -210,6 +210,11 @@ describe.each(VARIANTS)('$name', ({ name, install, thorough }) => {
   it('installs samsa without zstd-napi or anything it pulls in', () => {
     expect(existsSync(join(dir, 'node_modules', 'samsa', 'package.json'))).toBe(true)
     for (const absent of ['zstd-napi', 'prebuild-install', 'node-addon-api', 'crc-32']) expect({ absent, installed: existsSync(join(dir, 'node_modules', absent)) }).toEqual({ absent, installed: false })
+    // The project's own @types/node is the one it asked for: nothing samsa brings puts another version on top.
+    const typesNode = JSON.parse(readFileSync(join(dir, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }
+    expect(typesNode.version).toMatch(/^20\./)
+    const samsaManifest = JSON.parse(readFileSync(join(dir, 'node_modules', 'samsa', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+    expect(Object.keys(samsaManifest.dependencies).sort()).toEqual(['@node-rs/crc32', 'lz4-napi', 'snappy'])
   })
 
   it('type-checks a strict TypeScript program using samsa (module nodenext, .mts and .cts)', async () => {
