@@ -1,17 +1,40 @@
-// Emits dist/esm (ESM + .d.ts) and dist/cjs (CommonJS + .d.ts) from src/.
-// The two compilations run side by side into a fresh folder that replaces dist/ at the end, so programs reading
-// dist/ meanwhile (a benchmark, another test run) never see it half written. `--if-stale` skips the build when
-// dist/ was built from exactly the current sources.
+// Emits the package's one build from src/: dist/cjs holds the CommonJS code and a .d.ts for every module, and
+// dist/esm holds one thin ES module per public entry point that re-exports the CommonJS one, so `import` and
+// `require` share a single copy of every class (`instanceof KafkaError` holds whichever way a module was loaded).
+//
+// tsc compiles src/ to CommonJS module by module; esbuild then joins the modules every entry point loads into one
+// file, dist/cjs/samsa.js (loading one file instead of ~60 is ~10 ms less at import). What stays separate: the
+// generated schema modules, each required the first time its API is used, and the five modules they import
+// (errors, protocol codec/reader/writer/support), so those classes exist once whoever loads them. The entry
+// files (index.js, records/index.js, protocol/public.js) become one-line re-exports of parts of samsa.js.
+//
+// Why a CommonJS core rather than ES modules with a `require(esm)` entry: require(esm) needs Node 20.19+/22.12+
+// (older 22.x have it only behind a flag), while an ES module importing CommonJS works on every Node this package
+// supports. It also lets the core load protocol codecs and compression bindings with a synchronous `require` the
+// first time they are needed (see src/protocol/generated/index.ts, src/records/compression.ts).
+//
+// The compilation runs into a fresh folder that replaces dist/ at the end, so programs reading dist/ meanwhile (a
+// benchmark, another test run) never see it half written. `--if-stale` skips the build when dist/ was built from
+// exactly the current sources.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 const dist = join(root, 'dist')
 const stampFile = join(dist, '.build-stamp')
+
+/** Public entry points: the ES module written to dist/esm/<name>.js re-exports the CommonJS module dist/cjs/<cjs>. */
+export const ENTRIES = [
+  { name: 'index', cjs: 'index.js' },
+  { name: 'records', cjs: 'records/index.js' },
+  { name: 'protocol', cjs: 'protocol/public.js' },
+]
 
 function sourceHash() {
   const hash = createHash('sha256')
@@ -23,7 +46,7 @@ function sourceHash() {
     }
   }
   walk(join(root, 'src'))
-  for (const file of ['tsconfig.json', 'tsconfig.cjs.json', 'package.json']) hash.update(readFileSync(join(root, file)))
+  for (const file of ['tsconfig.json', 'tsconfig.cjs.json', 'package.json', 'scripts/build.mjs']) hash.update(readFileSync(join(root, file)))
   return hash.digest('hex')
 }
 
@@ -35,6 +58,76 @@ function compile(project, outDir) {
   })
 }
 
+/** Modules that stay files of their own: the generated schema modules import them, so they must exist once. */
+const SHARED = ['errors.js', 'protocol/codec.js', 'protocol/reader.js', 'protocol/writer.js', 'protocol/support.js']
+/** Generated modules that belong in the bundle (everything else in protocol/generated/ is required lazily). */
+const BUNDLED_GENERATED = ['index.js', 'error-codes.js']
+
+/** Joins what the entry points load into cjs/samsa.js and turns the entry files into re-exports of it. */
+async function bundle(cjsDir) {
+  const entry = join(cjsDir, 'samsa-entry.js')
+  writeFileSync(
+    entry,
+    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", ''].join('\n'),
+  )
+  const generatedDir = join(cjsDir, 'protocol', 'generated') + sep
+  const separate = {
+    name: 'separate-modules',
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, (args) => {
+        const target = resolve(args.resolveDir, args.path)
+        const fromRoot = relative(cjsDir, target).split(sep).join('/')
+        const lazyGenerated = target.startsWith(generatedDir) && !BUNDLED_GENERATED.includes(target.slice(generatedDir.length))
+        if (!SHARED.includes(fromRoot) && !lazyGenerated) return undefined
+        return { path: `./${fromRoot}`, external: true }
+      })
+    },
+  }
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile: join(cjsDir, 'samsa.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    plugins: [separate],
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+  // The bundled modules' own files are not loaded any more: keep their declarations, drop their JavaScript.
+  for (const input of Object.keys(result.metafile.inputs)) rmSync(resolve(input), { force: true })
+  writeFileSync(join(cjsDir, 'index.js'), "'use strict'\n// The bundle's part for the `samsa` entry point (see scripts/build.mjs).\nconst samsa = require('./samsa.js')\nmodule.exports = samsa.main\n")
+  writeFileSync(join(cjsDir, 'records', 'index.js'), "'use strict'\n// The bundle's part for `samsa/records` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.records\n")
+  writeFileSync(
+    join(cjsDir, 'protocol', 'public.js'),
+    "'use strict'\n// `samsa/protocol`: the bundle's protocol layer and every generated codec by name (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = { ...samsa.protocol, ...require('./generated/codecs.js') }\n",
+  )
+  rmSync(entry, { force: true })
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** The ES module and its declarations for one entry point, from the names the CommonJS module exports. */
+function writeEsmEntry(staging, { name, cjs }) {
+  const target = `../cjs/${cjs}`
+  const exported = Object.keys(createRequire(import.meta.url)(join(staging, 'cjs', cjs))).sort()
+  const odd = exported.filter((n) => !IDENTIFIER.test(n) || n === 'default')
+  if (odd.length > 0) throw new Error(`${cjs} exports names an ES module cannot re-export by name: ${odd.join(', ')}`)
+  const lines = [
+    '// Generated by scripts/build.mjs: the ES module entry re-exports the CommonJS build, one copy for both module systems.',
+    `import cjs from '${target}'`,
+    '',
+    'export const {',
+    ...exported.map((n) => `  ${n},`),
+    '} = cjs',
+    '',
+  ]
+  writeFileSync(join(staging, 'esm', `${name}.js`), lines.join('\n'))
+  writeFileSync(join(staging, 'esm', `${name}.d.ts`), `export * from '${target}'\n`)
+}
+
 const hash = sourceHash()
 if (process.argv.includes('--if-stale') && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) {
   process.stdout.write('dist/ is up to date\n')
@@ -44,10 +137,13 @@ if (process.argv.includes('--if-stale') && existsSync(stampFile) && readFileSync
 const staging = join(root, `.dist-${process.pid}`)
 rmSync(staging, { recursive: true, force: true })
 try {
-  await Promise.all([compile('tsconfig.json', join(staging, 'esm')), compile('tsconfig.cjs.json', join(staging, 'cjs'))])
-  // dist/cjs sits under a "type": "module" package: mark it CommonJS so Node loads its .js as CJS.
-  mkdirSync(join(staging, 'cjs'), { recursive: true })
+  await compile('tsconfig.cjs.json', join(staging, 'cjs'))
+  // dist/ sits under a "type": "module" package: mark each half so Node (and esbuild) never has to guess.
   writeFileSync(join(staging, 'cjs', 'package.json'), '{ "type": "commonjs" }\n')
+  await bundle(join(staging, 'cjs'))
+  mkdirSync(join(staging, 'esm'), { recursive: true })
+  writeFileSync(join(staging, 'esm', 'package.json'), '{ "type": "module" }\n')
+  for (const entry of ENTRIES) writeEsmEntry(staging, entry)
   writeFileSync(join(staging, '.build-stamp'), hash)
   const old = `${dist}.old-${process.pid}`
   if (existsSync(dist) && statSync(dist).isDirectory()) renameSync(dist, old)

@@ -82,6 +82,23 @@ export class RecordsDecodeError extends KafkaError {
   }
 }
 
+/**
+ * A record batch is (or is to be) compressed with a codec whose implementation cannot be loaded in this process: a
+ * native binding missing for this platform, or zstd on a Node without `zlib.zstdCompress` and without the optional
+ * `zstd-napi` package. Only the sends and fetches that meet that codec fail; everything else keeps working. The
+ * message names the codec and what to install.
+ */
+export class CompressionCodecUnavailableError extends KafkaError {
+  /** The codec, e.g. `zstd`. */
+  readonly codec: string
+
+  constructor(codec: string, remedy: string, options: { cause?: unknown } = {}) {
+    const reason = options.cause instanceof Error ? ` (${options.cause.message.split('\n')[0]})` : ''
+    super(`${codec} compression is not available here${reason}: ${remedy}`, { cause: options.cause, retriable: false })
+    this.codec = codec
+  }
+}
+
 /** A connection could not be made or was lost. Retriable: a new connection may succeed. */
 export class ConnectionError extends KafkaError {
   readonly broker: string | undefined

@@ -4,6 +4,7 @@ export {
   KafkaProtocolError,
   ProtocolDecodeError,
   RecordsDecodeError,
+  CompressionCodecUnavailableError,
   ConnectionError,
   TimeoutError,
   AuthenticationError,
@@ -14,6 +15,7 @@ export { UnsupportedVersionError } from './network/versions.js'
 export { ManualClock, systemClock, type Clock, type ClockTimer } from './network/clock.js'
 export { EncodeError } from './protocol/writer.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
+export { compressionAvailable, type CompressionCodec } from './records/compression.js'
 export {
   Producer,
   ProducerClosedError,

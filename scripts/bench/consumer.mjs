@@ -37,9 +37,9 @@ const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java')
   .flatMap((c) => (c === 'samsa' && BASELINE ? ['samsa', 'samsa@base'] : [c]))
 const CHILD = arg('child', null)
 
-/** src/ transpiled file by file with SWC into node_modules/.cache (resolves native deps from node_modules). */
+/** src/ transpiled file by file with SWC to CommonJS, as the package builds it, into node_modules/.cache (resolves native deps from node_modules). */
 function loadSamsaPath() {
-  const out = join(root, 'node_modules', '.cache', 'samsa-bench-src')
+  const out = join(root, 'node_modules', '.cache', 'samsa-bench-src-cjs')
   const files = []
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -51,12 +51,12 @@ function loadSamsaPath() {
   walk(join(root, 'src'))
   const swc = require('@swc/core')
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n')
   for (const file of files) {
     const target = join(out, relative(join(root, 'src'), file)).replace(/\.ts$/, '.js')
     if (existsSync(target) && statSync(target).mtimeMs >= statSync(file).mtimeMs) continue
     mkdirSync(dirname(target), { recursive: true })
-    const { code } = swc.transformFileSync(file, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' }, sourceMaps: false })
+    const { code } = swc.transformFileSync(file, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' }, sourceMaps: false })
     writeFileSync(target, code)
   }
   return out
@@ -65,7 +65,8 @@ function loadSamsaPath() {
 /** The current sources, or with `baselineDir` (a tsc build of the --baseline revision) those of that revision. */
 async function samsaModules(baselineDir) {
   const base = baselineDir ?? loadSamsaPath()
-  const load = (p) => import(pathToFileURL(join(base, p)).href)
+  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted.
+  const load = async (p) => (baselineDir ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
   const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
     load('network/cluster.js'),
     load('consumer/consumer.js'),

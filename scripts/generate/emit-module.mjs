@@ -132,7 +132,7 @@ export function emitModule(spec) {
   if (emitter.templates.size) out.push('\n')
   out.push(emitter.functions.join('\n'))
   if (versions.length > 0) {
-    const flexibleFrom = spec.flexibleVersions && spec.flexibleVersions.lo <= spec.validVersions.hi ? Math.max(spec.flexibleVersions.lo, spec.validVersions.lo) : null
+    const flexibleFrom = flexibleFromVersion(spec)
     out.push(`\n/** Codec of ${spec.name} bodies, versions ${formatRange(spec.validVersions)}. */\n`)
     out.push(`export const ${codecName} = new MessageCodec<${spec.name}, ${spec.name}Input>({\n`)
     out.push(`  name: '${spec.name}',\n  type: '${spec.type}',\n  apiKey: ${spec.apiKey},\n`)
@@ -142,6 +142,11 @@ export function emitModule(spec) {
   }
   const distinct = new Set(tables.read).size
   return { source: out.join(''), codecName, typeNames, pairs: versions.length, distinctLayouts: distinct }
+}
+
+/** The first flexible version within the valid range, or null when no valid version is flexible. */
+export function flexibleFromVersion(spec) {
+  return spec.flexibleVersions && spec.flexibleVersions.lo <= spec.validVersions.hi ? Math.max(spec.flexibleVersions.lo, spec.validVersions.lo) : null
 }
 
 function compactList(versions) {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { emitModule, GENERATED_BANNER } from './emit-module.mjs'
+import { emitModule, flexibleFromVersion, GENERATED_BANNER } from './emit-module.mjs'
 import { structTypeName } from './emit-message.mjs'
 import { loadSpec } from './spec.mjs'
 import { errorCodesSource, loadErrorTable } from './error-codes.mjs'
@@ -84,6 +84,7 @@ const errorTable = loadErrorTable(root)
 files.set('error-codes.ts', errorCodesSource(errorTable))
 
 files.set('index.ts', indexSource(modules, removed))
+files.set('codecs.ts', codecsSource(modules))
 
 mkdirSync(outDir, { recursive: true })
 for (const f of readdirSync(outDir)) {
@@ -102,25 +103,33 @@ process.stderr.write(
     `${pairs} (message, version) pairs, ${files.size} files, ${lines} lines in ${Date.now() - started} ms\n`,
 )
 
+// index.ts re-exports every schema module's types but loads none of them: each module is required the first time
+// its codec is read from `messageCodecs` or used through `apis`, so importing the client costs only the APIs it uses.
 function indexSource(modules, removedNames) {
   const out = [GENERATED_BANNER]
   out.push(`import { ApiCodec, type AnyApiCodec, type AnyMessageCodec } from '../codec.js'\n`)
+  out.push(`import { lazyTable } from '../support.js'\n`)
   for (const m of modules) {
-    const types = m.spec.type === 'request' || m.spec.type === 'response' ? `, type ${m.spec.name}, type ${m.spec.name}Input` : ''
-    out.push(`import { ${m.codecName}${types} } from './${m.spec.name}.js'\n`)
+    const types = m.spec.type === 'request' || m.spec.type === 'response' ? `, ${m.spec.name}, ${m.spec.name}Input` : ''
+    out.push(`import type { ${m.codecName}${types} } from './${m.spec.name}.js'\n`)
   }
   out.push('\n')
-  for (const m of modules) out.push(`export * from './${m.spec.name}.js'\n`)
+  for (const m of modules) out.push(`export type * from './${m.spec.name}.js'\n`)
   out.push(`export * from './error-codes.js'\n\n`)
+
+  out.push(`/** Loads one schema module (synchronously, once: require caches it) and returns its codec. */\n`)
+  out.push(`const load = {\n`)
+  for (const m of modules) {
+    out.push(`  ${m.spec.name}: (): typeof ${m.codecName} => (require('./${m.spec.name}.js') as typeof import('./${m.spec.name}.js')).${m.codecName},\n`)
+  }
+  out.push(`}\n\n`)
 
   out.push(`/** Body codec of every schema file with at least one version, keyed by schema file name. */\n`)
   out.push(`export interface MessageCodecs {\n`)
   for (const m of modules) out.push(`  readonly ${m.spec.name}: typeof ${m.codecName}\n`)
   out.push(`  readonly [name: string]: AnyMessageCodec | undefined\n}\n\n`)
-  out.push(`/** Body codec of every schema file with at least one version, keyed by schema file name. */\n`)
-  out.push(`export const messageCodecs: MessageCodecs = {\n`)
-  for (const m of modules) out.push(`  ${m.spec.name}: ${m.codecName},\n`)
-  out.push(`}\n\n`)
+  out.push(`/** Body codec of every schema file with at least one version, keyed by schema file name; each loads when first read. */\n`)
+  out.push(`export const messageCodecs: MessageCodecs = lazyTable(load)\n\n`)
   out.push(`export type MessageName = ${modules.map((m) => `'${m.spec.name}'`).join(' | ')}\n\n`)
 
   out.push(`/** Schema files whose validVersions are "none" (APIs removed from Kafka): they have no codec. */\n`)
@@ -146,18 +155,28 @@ function indexSource(modules, removedNames) {
     if (rv.lo !== sv.lo || rv.hi !== sv.hi) throw new Error(`${apiName}: request and response versions differ`)
     apiKeyEntries.push(`  ${apiName}: ${key},\n`)
     apiTypeEntries.push(`  readonly ${key}: ApiCodec<${req.spec.name}, ${res.spec.name}, ${req.spec.name}Input, ${res.spec.name}Input>\n`)
+    const versions = `{ minVersion: ${rv.lo}, maxVersion: ${rv.hi}, flexibleFromVersion: ${flexibleFromVersion(req.spec)} }`
     apiEntries.push(
       `  ${key}: new ApiCodec({ name: '${apiName}', apiKey: ${key}, latestVersionUnstable: ${req.spec.latestVersionUnstable}, ` +
-        `listeners: ${JSON.stringify(req.spec.listeners)}, request: ${req.codecName}, response: ${res.codecName} }),\n`,
+        `listeners: ${JSON.stringify(req.spec.listeners)}, versions: ${versions}, request: load.${req.spec.name}, response: load.${res.spec.name} }),\n`,
     )
   }
   out.push(`/** API name → API key. */\n`)
   out.push(`export const ApiKeys = {\n${apiKeyEntries.join('')}} as const\n\n`)
   out.push(`export type ApiName = keyof typeof ApiKeys\n\n`)
   out.push(`export interface Apis {\n${apiTypeEntries.join('')}  readonly [apiKey: number]: AnyApiCodec | undefined\n}\n\n`)
-  out.push(`/** Every API with at least one version, keyed by API key. */\n`)
+  out.push(`/** Every API with at least one version, keyed by API key. Its codecs load the first time the API is used. */\n`)
   out.push(`export const apis: Apis = {\n${apiEntries.join('')}}\n\n`)
   out.push(`export type ApiKey = (typeof ApiKeys)[ApiName]\n`)
+  return out.join('')
+}
+
+// codecs.ts: every schema module's exports, values included, for the samsa/protocol entry point (which loads them all).
+function codecsSource(modules) {
+  const out = [GENERATED_BANNER]
+  out.push(`// Every generated codec by name, for the samsa/protocol entry point. Importing this module loads all of them;\n`)
+  out.push(`// the client reaches codecs through index.ts (\`apis\`, \`messageCodecs\`), which loads each when first used.\n`)
+  for (const m of modules) out.push(`export * from './${m.spec.name}.js'\n`)
   return out.join('')
 }
 

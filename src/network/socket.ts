@@ -6,7 +6,7 @@
  * connected it belongs to the connection, which writes each request frame with writeFrame.
  */
 import { isIP, type Socket, connect as netConnect } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError } from '../errors.js'
 import { abortError } from './abort.js'
 
@@ -31,7 +31,8 @@ export function dial(options: DialOptions, attach: (socket: Socket) => void): Pr
     if (tlsOption) {
       const tlsOptions: TlsConnectionOptions = tlsOption === true ? {} : { ...tlsOption }
       if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host
-      socket = tlsConnect({ ...tlsOptions, host, port })
+      // node:tls loads on the first TLS connection: it is the costliest module to load at import (~4 ms).
+      socket = (require('node:tls') as typeof import('node:tls')).connect({ ...tlsOptions, host, port })
     } else {
       socket = netConnect({ host, port })
     }

@@ -10,6 +10,7 @@ import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Logger } from '../network/instrumentation.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
+import { requireCompression } from '../records/compression.js'
 import type { ClientContext } from '../kafka.js'
 import { RecordAccumulator, type WireRecord } from './accumulator.js'
 import { abortableSendGroup, type RecordMetadata, SendGroup } from './batch.js'
@@ -171,6 +172,8 @@ export class Producer<K = RecordData, V = RecordData> {
       if (this.#closed) throw new ProducerClosedError()
       if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
       this.#transactions.checkCanSend()
+      // A codec whose binding cannot load fails the send here, before its records take buffer memory.
+      requireCompression(this.#options.compression)
       // Without serializers K and V are RecordData: the records go on as they are, no copy.
       records = this.#keySerializer === null && this.#valueSerializer === null ? (input as unknown as WireRecord[]) : this.#serialize(input)
     } catch (error) {

@@ -130,7 +130,14 @@ export function asDecodeError(err: unknown, r: Reader): ProtocolDecodeError {
 /** Which processes handle a request (from the spec's `listeners`). */
 export type ApiListener = 'broker' | 'controller' | 'zkBroker'
 
-/** One Kafka API: its request and response codecs plus header and negotiation facts. */
+/** A message codec, or a function that loads it the first time it is needed. */
+export type CodecSource<T, I> = MessageCodec<T, I> | (() => MessageCodec<T, I>)
+
+/**
+ * One Kafka API: its request and response codecs plus header and negotiation facts. The generated table (`apis`)
+ * passes the version facts and loaders, so negotiating versions loads no codec and each API's codecs load the
+ * first time that API is used.
+ */
 export class ApiCodec<Req, Res, ReqIn = Req, ResIn = Res> {
   /** Name without the Request/Response suffix, e.g. `Metadata`. */
   readonly name: string
@@ -142,26 +149,39 @@ export class ApiCodec<Req, Res, ReqIn = Req, ResIn = Res> {
   readonly latestVersionUnstable: boolean
   readonly flexibleFromVersion: number | null
   readonly listeners: readonly ApiListener[]
-  readonly request: MessageCodec<Req, ReqIn>
-  readonly response: MessageCodec<Res, ResIn>
+  #request: CodecSource<Req, ReqIn>
+  #response: CodecSource<Res, ResIn>
 
   constructor(options: {
     name: string
     apiKey: number
     latestVersionUnstable: boolean
     listeners: readonly ApiListener[]
-    request: MessageCodec<Req, ReqIn>
-    response: MessageCodec<Res, ResIn>
+    request: CodecSource<Req, ReqIn>
+    response: CodecSource<Res, ResIn>
+    /** The request's version facts: without them a `request` loader runs at once to read them from the codec. */
+    versions?: { minVersion: number; maxVersion: number; flexibleFromVersion: number | null }
   }) {
     this.name = options.name
     this.apiKey = options.apiKey
     this.latestVersionUnstable = options.latestVersionUnstable
     this.listeners = options.listeners
-    this.request = options.request
-    this.response = options.response
-    this.minVersion = options.request.minVersion
-    this.maxVersion = options.request.maxVersion
-    this.flexibleFromVersion = options.request.flexibleFromVersion
+    this.#request = options.request
+    this.#response = options.response
+    const versions = options.versions ?? this.request
+    this.minVersion = versions.minVersion
+    this.maxVersion = versions.maxVersion
+    this.flexibleFromVersion = versions.flexibleFromVersion
+  }
+
+  get request(): MessageCodec<Req, ReqIn> {
+    const source = this.#request
+    return typeof source === 'function' ? (this.#request = source()) : source
+  }
+
+  get response(): MessageCodec<Res, ResIn> {
+    const source = this.#response
+    return typeof source === 'function' ? (this.#response = source()) : source
   }
 
   /** Highest version to offer: `maxVersion`, or one less when that version is unstable and not enabled. */

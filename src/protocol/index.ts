@@ -1,6 +1,7 @@
 /**
- * samsa/protocol: Kafka's wire protocol as generated codecs (every message, every version), the primitives they
- * are built on, request/response framing and the error table. For tools, proxies and test brokers.
+ * The protocol layer as the clients use it: primitives, framing, the error table, and the generated codecs through
+ * `apis` and `messageCodecs`, which load each schema module the first time its codec is used (types of every
+ * message are exported too; they cost nothing at run time). The samsa/protocol entry point is public.ts.
  */
 export { Reader, type UnknownTaggedField } from './reader.js'
 export { Writer, EncodeError, uvarintSize, varintSize, varlongSize } from './writer.js'
@@ -12,6 +13,7 @@ export {
   type ApiListener,
   type MessageType,
   type MessageCodecTables,
+  type CodecSource,
 } from './codec.js'
 export {
   encodeRequestFrame,

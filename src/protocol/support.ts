@@ -39,3 +39,23 @@ function isDefaultValue(actual: unknown, expected: unknown): boolean {
   }
   return false
 }
+
+/**
+ * An object whose properties are computed by `loaders` the first time each is read, then kept as plain values.
+ * The generated tables (`messageCodecs`) use it so each schema module loads only when its codec is first used.
+ */
+export function lazyTable<T extends { readonly [name: string]: () => unknown }>(loaders: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const table = {}
+  for (const name of Object.keys(loaders)) {
+    Object.defineProperty(table, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = loaders[name]!()
+        Object.defineProperty(table, name, { value, enumerable: true, writable: false, configurable: false })
+        return value
+      },
+    })
+  }
+  return table as { readonly [K in keyof T]: ReturnType<T[K]> }
+}

@@ -1,11 +1,11 @@
 import { promisify } from 'node:util'
-import * as zlib from 'node:zlib'
-import * as lz4 from 'lz4-napi'
-import * as snappy from 'snappy'
-import * as zstd from 'zstd-napi'
-// The native binding is CommonJS without statically detectable names: only its default import works from ESM.
-import zstdBinding from 'zstd-napi/binding.js'
-import { RecordsDecodeError } from '../errors.js'
+import type * as Zlib from 'node:zlib'
+// Types only: every binding is required the first time a batch in its codec is compressed or decompressed.
+import type * as Lz4Napi from 'lz4-napi'
+import type * as Snappy from 'snappy'
+import type * as ZstdNapi from 'zstd-napi'
+import type * as ZstdNapiBinding from 'zstd-napi/binding.js'
+import { CompressionCodecUnavailableError, KafkaError, RecordsDecodeError } from '../errors.js'
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
@@ -20,8 +20,192 @@ export const COMPRESSION_NAMES: readonly CompressionCodec[] = ['none', 'gzip', '
  */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
-const gzipAsync = promisify(zlib.gzip)
-const gunzipAsync = promisify(zlib.gunzip)
+// node:zlib too loads on first use (gzip or zstd): importing it costs ~1.5 ms that most processes never need.
+let zlibModule: typeof Zlib | undefined
+const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib)
+let gzipAsync: ((data: Buffer, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined
+let gunzipAsync: ((data: Uint8Array, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bindings load on first use. Importing samsa loads none, so a process that never meets a snappy, lz4 or zstd batch
+// never needs their native code; one that cannot load a binding fails only the batches in that codec.
+
+/** A codec implementation loaded the first time it is needed; a load failure is kept and reported on every use. */
+class LazyBinding<T> {
+  #value: T | undefined
+  #failure: { error: unknown } | undefined
+
+  constructor(
+    readonly codec: CompressionCodec,
+    readonly load: () => T,
+    readonly remedy: string,
+  ) {}
+
+  get(): T {
+    if (this.#value !== undefined) return this.#value
+    if (this.#failure === undefined) {
+      try {
+        return (this.#value = this.load())
+      } catch (error) {
+        this.#failure = { error }
+      }
+    }
+    throw new CompressionCodecUnavailableError(this.codec, this.remedy, { cause: this.#failure.error })
+  }
+
+  available(): boolean {
+    try {
+      this.get()
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+const REINSTALL = 'its prebuilt binary for this platform is an optional dependency; reinstall without --omit=optional (or --no-optional), on the platform that runs the application'
+const snappyBinding = new LazyBinding<typeof Snappy>('snappy', () => require('snappy'), `samsa loads it from the \`snappy\` package: ${REINSTALL}`)
+const lz4Binding = new LazyBinding<typeof Lz4Napi>('lz4', () => require('lz4-napi'), `samsa loads it from the \`lz4-napi\` package: ${REINSTALL}`)
+
+/** zlib's zstd functions, in Node 22.15+ and 23.8+ (not yet in the @types/node this project compiles against). */
+interface ZlibZstd {
+  zstdCompressSync(data: Uint8Array, options?: { params?: Record<number, number> }): Buffer
+  zstdDecompressSync(data: Uint8Array, options?: { maxOutputLength?: number; params?: Record<number, number> }): Buffer
+  zstdCompress(data: Uint8Array, options: { params?: Record<number, number> }, callback: (error: Error | null, result: Buffer) => void): void
+  zstdDecompress(
+    data: Uint8Array,
+    options: { maxOutputLength?: number; params?: Record<number, number> },
+    callback: (error: Error | null, result: Buffer) => void,
+  ): void
+  constants: { ZSTD_c_compressionLevel: number; ZSTD_d_windowLogMax: number }
+}
+
+/** The four operations samsa needs from a zstd implementation. */
+interface ZstdBackend {
+  readonly name: 'node:zlib' | 'zstd-napi'
+  compressSync(data: Buffer, level: number | undefined): Buffer
+  compressAsync(data: Buffer, level: number | undefined): Promise<Buffer>
+  decompressSync(data: Uint8Array, limit: number, at: number): Buffer
+  decompressAsync(data: Uint8Array, limit: number, at: number): Promise<Buffer>
+}
+
+/** Levels up to 19 use windows up to 2^23; allowing those keeps small limits from refusing ordinary frames. */
+const ZSTD_WINDOW_LOG_MIN = 23
+/** zstd's own default cap for decompression (128 MiB windows). */
+const ZSTD_WINDOW_LOG_DEFAULT_MAX = 27
+
+/** The window is allocated up front from the frame header: never let a header ask for more than the limit needs. */
+function zstdWindowLogMax(limit: number): number {
+  return Math.min(ZSTD_WINDOW_LOG_DEFAULT_MAX, Math.max(ZSTD_WINDOW_LOG_MIN, Math.ceil(Math.log2(limit + 1))))
+}
+
+function zlibZstdBackend(z: ZlibZstd): ZstdBackend {
+  const { ZSTD_c_compressionLevel: LEVEL, ZSTD_d_windowLogMax: WINDOW_LOG_MAX } = z.constants
+  const compressOptions = (level: number | undefined) => (level === undefined ? {} : { params: { [LEVEL]: level } })
+  const decompressOptions = (limit: number) => ({ maxOutputLength: Math.max(1, limit), params: { [WINDOW_LOG_MAX]: zstdWindowLogMax(limit) } })
+  const compress = promisify(z.zstdCompress)
+  const decompress = promisify(z.zstdDecompress)
+  return {
+    name: 'node:zlib',
+    compressSync: (data, level) => z.zstdCompressSync(data, compressOptions(level)),
+    compressAsync: (data, level) => compress(data, compressOptions(level)),
+    decompressSync: (data, limit) => z.zstdDecompressSync(data, decompressOptions(limit)),
+    decompressAsync: (data, limit) => decompress(data, decompressOptions(limit)),
+  }
+}
+
+const ZSTD_CHUNK = 128 * 1024
+
+function zstdNapiBackend(): ZstdBackend {
+  const zstd = require('zstd-napi') as typeof ZstdNapi
+  const binding = require('zstd-napi/binding.js') as typeof ZstdNapiBinding
+  let context: ZstdNapiBinding.DCtx | undefined
+  // zstd-napi's one-shot decompress trusts the frame's declared content size (and, without one, grows without
+  // bound), so decompression drives the streaming context directly with a running limit.
+  const decompressSync = (data: Uint8Array, limit: number, at: number): Buffer => {
+    const ctx = (context ??= new binding.DCtx())
+    ctx.reset(binding.ResetDirective.sessionAndParameters)
+    ctx.setParameter(binding.DParameter.windowLogMax, zstdWindowLogMax(limit))
+    const chunks: Buffer[] = []
+    let total = 0
+    let input = data
+    let hint = 1
+    let outputFull = false
+    do {
+      const chunk = Buffer.allocUnsafe(Math.min(ZSTD_CHUNK, limit - total + 1))
+      const [nextHint, produced, consumed] = ctx.decompressStream(chunk, input)
+      if (produced === 0 && consumed === 0) {
+        if (input.length === 0) break
+        throw new RecordsDecodeError('zstd stream made no progress', at)
+      }
+      total += produced
+      if (total > limit) throw tooLarge('zstd', total, limit, at)
+      if (produced > 0) chunks.push(chunk.subarray(0, produced))
+      input = input.subarray(consumed)
+      hint = nextHint
+      // A full output chunk means the decoder may still hold data even when all input is consumed.
+      outputFull = produced === chunk.length
+    } while (input.length > 0 || (hint !== 0 && outputFull))
+    if (hint !== 0) throw new RecordsDecodeError('zstd frame truncated', at)
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+  }
+  const compressSync = (data: Buffer, level: number | undefined) => zstd.compress(data, level === undefined ? {} : { compressionLevel: level })
+  return {
+    name: 'zstd-napi',
+    compressSync,
+    // zstd-napi has no asynchronous API: it runs on the calling thread.
+    compressAsync: async (data, level) => compressSync(data, level),
+    decompressSync,
+    decompressAsync: async (data, limit, at) => decompressSync(data, limit, at),
+  }
+}
+
+/** node:zlib where this Node has zstd (22.15+, 23.8+), else the optional peer dependency zstd-napi. */
+const zstdBinding = new LazyBinding<ZstdBackend>(
+  'zstd',
+  () => {
+    const z = zlib() as unknown as Partial<ZlibZstd>
+    return typeof z.zstdCompressSync === 'function' ? zlibZstdBackend(z as ZlibZstd) : zstdNapiBackend()
+  },
+  `Node ${process.versions.node} has no zstd in node:zlib (Node 22.15+ and 23.8+ have it); upgrade Node, or \`npm install zstd-napi\` next to samsa (an optional peer dependency; it compiles from source when no prebuilt binary downloads, so install scripts must run)`,
+)
+
+/**
+ * Throws CompressionCodecUnavailableError unless `codec` can be used here, loading its binding if need be. The
+ * producer calls it when a send arrives, so a send in an unavailable codec is refused before it takes buffer
+ * memory, rather than failing later where the batch is compressed.
+ */
+export function requireCompression(codec: CompressionCodec): void {
+  switch (codec) {
+    case 'snappy':
+      snappyBinding.get()
+      return
+    case 'lz4':
+      lz4Binding.get()
+      return
+    case 'zstd':
+      zstdBinding.get()
+      return
+  }
+}
+
+/**
+ * Whether this process can compress and decompress `codec` (loading its binding now if it has not been loaded).
+ * A batch in a codec that is not available fails with CompressionCodecUnavailableError.
+ */
+export function compressionAvailable(codec: CompressionCodec): boolean {
+  switch (codec) {
+    case 'none':
+    case 'gzip':
+      return true
+    case 'snappy':
+      return snappyBinding.available()
+    case 'lz4':
+      return lz4Binding.available()
+    case 'zstd':
+      return zstdBinding.available()
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // snappy: the Java client writes xerial's framing (a magic header, then [int32 length][raw snappy block]...);
@@ -107,12 +291,13 @@ function checkedSnappyOutput(output: Buffer | string, block: SnappyBlock, at: nu
 function snappyCompressSync(data: Buffer): Buffer {
   const chunks: Buffer[] = [xerialHeader()]
   for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
-    chunks.push(...xerialBlock(snappy.compressSync(data.subarray(pos, Math.min(pos + XERIAL_BLOCK_SIZE, data.length)))))
+    chunks.push(...xerialBlock(snappyBinding.get().compressSync(data.subarray(pos, Math.min(pos + XERIAL_BLOCK_SIZE, data.length)))))
   }
   return Buffer.concat(chunks)
 }
 
 async function snappyCompressAsync(data: Buffer): Promise<Buffer> {
+  const snappy = snappyBinding.get()
   const pending: Promise<Buffer>[] = []
   for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
     pending.push(snappy.compress(data.subarray(pos, Math.min(pos + XERIAL_BLOCK_SIZE, data.length))))
@@ -136,12 +321,14 @@ function xerialBlock(block: Buffer): Buffer[] {
 }
 
 function snappyDecompressSync(data: Uint8Array, limit: number, at: number): Buffer {
+  const snappy = snappyBinding.get()
   const blocks = snappyBlocks(data, limit, at)
   const outputs = blocks.map((b) => snappy.uncompressSync(data.subarray(b.start, b.end), { asBuffer: true }) as Buffer)
   return joinSnappyBlocks(blocks, outputs, at)
 }
 
 async function snappyDecompressAsync(data: Uint8Array, limit: number, at: number): Promise<Buffer> {
+  const snappy = snappyBinding.get()
   const blocks = snappyBlocks(data, limit, at)
   const outputs = await Promise.all(
     blocks.map((b) => snappy.uncompress(data.subarray(b.start, b.end), { asBuffer: true }) as Promise<Buffer>),
@@ -240,53 +427,13 @@ export function xxh32Short(bytes: Uint8Array, start: number, end: number): numbe
 const LZ4_FRAME_OPTIONS = { contentChecksum: false, blockChecksums: false }
 
 // ---------------------------------------------------------------------------------------------------------------
-// zstd: zstd-napi's one-shot decompress trusts the frame's declared content size (and, without one, grows without
-// bound), so decompression drives the streaming context directly with a running limit.
-
-let zstdContext: zstdBinding.DCtx | undefined
-const ZSTD_CHUNK = 128 * 1024
-/** Levels up to 19 use windows up to 2^23; allowing those keeps small limits from refusing ordinary frames. */
-const ZSTD_WINDOW_LOG_MIN = 23
-/** zstd's own default cap for decompression (128 MiB windows). */
-const ZSTD_WINDOW_LOG_DEFAULT_MAX = 27
-
-function zstdDecompressSync(data: Uint8Array, limit: number, at: number): Buffer {
-  const context = (zstdContext ??= new zstdBinding.DCtx())
-  context.reset(zstdBinding.ResetDirective.sessionAndParameters)
-  // The window is allocated up front from the frame header; never let a header ask for more than the limit needs.
-  context.setParameter(zstdBinding.DParameter.windowLogMax, Math.min(ZSTD_WINDOW_LOG_DEFAULT_MAX, Math.max(ZSTD_WINDOW_LOG_MIN, Math.ceil(Math.log2(limit + 1)))))
-  const chunks: Buffer[] = []
-  let total = 0
-  let input = data
-  let hint = 1
-  let outputFull = false
-  do {
-    const chunk = Buffer.allocUnsafe(Math.min(ZSTD_CHUNK, limit - total + 1))
-    const [nextHint, produced, consumed] = context.decompressStream(chunk, input)
-    if (produced === 0 && consumed === 0) {
-      if (input.length === 0) break
-      throw new RecordsDecodeError('zstd stream made no progress', at)
-    }
-    total += produced
-    if (total > limit) throw tooLarge('zstd', total, limit, at)
-    if (produced > 0) chunks.push(chunk.subarray(0, produced))
-    input = input.subarray(consumed)
-    hint = nextHint
-    // A full output chunk means the decoder may still hold data even when all input is consumed.
-    outputFull = produced === chunk.length
-  } while (input.length > 0 || (hint !== 0 && outputFull))
-  if (hint !== 0) throw new RecordsDecodeError('zstd frame truncated', at)
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 function tooLarge(codec: string, size: number, limit: number, at: number): RecordsDecodeError {
   return new RecordsDecodeError(`${codec} payload would decompress to at least ${size} bytes, over the ${limit}-byte limit (maxDecompressedBytes)`, at)
 }
 
-function wrapFailure(codec: string, error: unknown, at: number): RecordsDecodeError {
-  if (error instanceof RecordsDecodeError) return error
+function wrapFailure(codec: string, error: unknown, at: number): KafkaError {
+  if (error instanceof RecordsDecodeError || error instanceof CompressionCodecUnavailableError) return error
   const code = (error as { code?: unknown } | null)?.code
   if (code === 'ERR_BUFFER_TOO_LARGE') {
     return new RecordsDecodeError(`${codec} payload exceeds the maxDecompressedBytes limit`, at, { cause: error })
@@ -309,32 +456,32 @@ export function compressSync(codec: CompressionCodec, data: Buffer, level?: numb
     case 'none':
       return data
     case 'gzip':
-      return zlib.gzipSync(data, level === undefined ? undefined : { level })
+      return zlib().gzipSync(data, level === undefined ? undefined : { level })
     case 'snappy':
       return snappyCompressSync(data)
     case 'lz4':
-      return lz4.compressFrameSync(data, LZ4_FRAME_OPTIONS)
+      return lz4Binding.get().compressFrameSync(data, LZ4_FRAME_OPTIONS)
     case 'zstd':
-      return zstd.compress(data, level === undefined ? {} : { compressionLevel: level })
+      return zstdBinding.get().compressSync(data, level)
   }
 }
 
 /**
- * Compresses on libuv's thread pool where the binding can (gzip, snappy, lz4). zstd-napi has no asynchronous API,
- * so zstd runs on the calling thread.
+ * Compresses on libuv's thread pool where the implementation can (gzip, snappy, lz4, and zstd from node:zlib).
+ * zstd-napi has no asynchronous API, so zstd through it runs on the calling thread.
  */
 export async function compressAsync(codec: CompressionCodec, data: Buffer, level?: number): Promise<Buffer> {
   switch (codec) {
     case 'none':
       return data
     case 'gzip':
-      return gzipAsync(data, level === undefined ? {} : { level })
+      return (gzipAsync ??= promisify(zlib().gzip))(data, level === undefined ? {} : { level })
     case 'snappy':
       return snappyCompressAsync(data)
     case 'lz4':
-      return lz4.compressFrame(data, LZ4_FRAME_OPTIONS)
+      return lz4Binding.get().compressFrame(data, LZ4_FRAME_OPTIONS)
     case 'zstd':
-      return compressSync('zstd', data, level)
+      return zstdBinding.get().compressAsync(data, level)
   }
 }
 
@@ -345,13 +492,13 @@ export function decompressSync(codec: CompressionCodec, data: Uint8Array, option
       case 'none':
         return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
       case 'gzip':
-        return zlib.gunzipSync(data, { maxOutputLength: Math.max(1, limit) })
+        return zlib().gunzipSync(data, { maxOutputLength: Math.max(1, limit) })
       case 'snappy':
         return snappyDecompressSync(data, limit, at)
       case 'lz4':
-        return lz4.decompressFrameSync(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
+        return lz4Binding.get().decompressFrameSync(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
       case 'zstd':
-        return zstdDecompressSync(data, limit, at)
+        return zstdBinding.get().decompressSync(data, limit, at)
     }
   } catch (error) {
     throw wrapFailure(codec, error, at)
@@ -363,11 +510,13 @@ export async function decompressAsync(codec: CompressionCodec, data: Uint8Array,
   try {
     switch (codec) {
       case 'gzip':
-        return await gunzipAsync(data, { maxOutputLength: Math.max(1, limit) })
+        return await (gunzipAsync ??= promisify(zlib().gunzip))(data, { maxOutputLength: Math.max(1, limit) })
       case 'snappy':
         return await snappyDecompressAsync(data, limit, at)
       case 'lz4':
-        return await lz4.decompressFrame(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
+        return await lz4Binding.get().decompressFrame(lz4Prepare(data, limit, at, options.legacyLz4HeaderChecksum === true))
+      case 'zstd':
+        return await zstdBinding.get().decompressAsync(data, limit, at)
       default:
         return decompressSync(codec, data, options)
     }

@@ -26,9 +26,10 @@ export {
   decompressAsync,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   COMPRESSION_IDS,
+  compressionAvailable,
   type CompressionCodec,
   type DecompressOptions,
 } from './compression.js'
 export { crc32c, crc32 } from './crc32c.js'
 export { resealRecordBatch } from './reseal.js'
-export { RecordsDecodeError } from '../errors.js'
+export { RecordsDecodeError, CompressionCodecUnavailableError } from '../errors.js'

@@ -1,5 +1,6 @@
-// The built package loads the way users load it: `import('samsa')` gets the ESM build and `require('samsa')`
-// the CommonJS build, both resolved through package.json "exports" from outside the repository.
+// The built package loads the way users load it: `import('samsa')` gets the ES module entry and `require('samsa')`
+// the CommonJS build, both resolved through package.json "exports" from outside the repository. The ES module
+// entries re-export the CommonJS build, so a class is one and the same whichever way it was loaded.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -58,13 +59,83 @@ describe('package exports (built dist/)', () => {
     expect(report).toMatchObject({ exportsKafkaError: true, isError: true, name: 'KafkaError' })
   })
 
-  it('ships the type declarations the "." export names', () => {
-    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-      exports: Record<string, { import: { types: string }; require: { types: string } }>
+  it('import and require share one copy of every class, on every entry point', () => {
+    const code = `
+      import { createRequire } from 'node:module'
+      const require = createRequire(import.meta.url)
+      const out = {}
+      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol']) {
+        const esm = await import(entry)
+        const cjs = require(entry)
+        const names = Object.keys(esm).filter((n) => n !== 'default')
+        out[entry] = {
+          names: names.length,
+          sameNames: names.sort().join() === Object.keys(cjs).sort().join(),
+          differing: names.filter((n) => esm[n] !== cjs[n]),
+        }
+      }
+      const { KafkaError: EsmKafkaError, ConnectionError } = await import('samsa')
+      const { KafkaError: CjsKafkaError } = require('samsa')
+      const { RecordsDecodeError } = await import('samsa/records')
+      out.instanceof = {
+        esmErrorIsCjsKafkaError: new ConnectionError('probe') instanceof CjsKafkaError,
+        cjsRecordsErrorIsEsmKafkaError: new (require('samsa/records').RecordsDecodeError)('probe', 0) instanceof EsmKafkaError,
+        recordsErrorIsMainExport: RecordsDecodeError === require('samsa').RecordsDecodeError,
+      }
+      console.log(JSON.stringify(out))`
+    const report = runNode(['--input-type=module', '-e', code], consumerDir) as unknown as Record<string, unknown>
+    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol']) {
+      expect(report[entry]).toMatchObject({ sameNames: true, differing: [] })
+      expect((report[entry] as { names: number }).names).toBeGreaterThan(10)
     }
-    const main = manifest.exports['.']
-    for (const types of [main.import.types, main.require.types]) {
-      expect(existsSync(join(root, types))).toBe(true)
+    expect(report.instanceof).toEqual({ esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
+  })
+
+  it('loads generated codecs per API, compression bindings, tls and zlib on first use, not at import', () => {
+    const code = `
+      const loaded = () => Object.keys(require.cache).filter((f) => f.includes('/protocol/generated/')).map((f) => f.replace(/.*\\/generated\\//, '')).sort()
+      const Module = require('node:module')
+      const builtins = new Set()
+      const load = Module._load
+      Module._load = function (request, ...rest) {
+        if (Module.isBuiltin(request)) builtins.add(request.replace(/^node:/, ''))
+        return load.call(this, request, ...rest)
+      }
+      const samsa = require('samsa')
+      Module._load = load
+      const costlyBuiltins = ['tls', 'zlib'].filter((name) => builtins.has(name))
+      const atImport = loaded()
+      const packagesAtImport = Object.keys(require.cache).filter((f) => f.includes('/node_modules/'))
+      require('samsa/protocol')
+      const afterProtocol = loaded().length
+      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
+    const report = runNode(['-e', code], consumerDir) as unknown as {
+      atImport: string[]
+      packagesAtImport: string[]
+      costlyBuiltins: string[]
+      hasKafka: boolean
+      afterProtocol: number
+    }
+    // The request/response headers frame every request (the generated index and error table are in the bundle).
+    expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js'])
+    // No dependency at all: snappy, lz4-napi, @node-rs/crc32 (and zstd-napi where used) load when first needed.
+    expect(report.packagesAtImport).toEqual([])
+    // node:tls (first TLS connection) and node:zlib (first gzip or zstd batch) load when needed too.
+    expect(report.costlyBuiltins).toEqual([])
+    expect(report.hasKafka).toBe(true)
+    // samsa/protocol exports every codec by name, so importing it loads them all.
+    expect(report.afterProtocol).toBeGreaterThan(190)
+  })
+
+  it('ships every file the "exports" map names', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, { import: { types: string; default: string }; require: { types: string; default: string } } | string>
+    }
+    for (const [subpath, entry] of Object.entries(manifest.exports)) {
+      if (typeof entry === 'string') continue
+      for (const file of [entry.import.types, entry.import.default, entry.require.types, entry.require.default]) {
+        expect({ subpath, file, exists: existsSync(join(root, file)) }).toEqual({ subpath, file, exists: true })
+      }
     }
   })
 })

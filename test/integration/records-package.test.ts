@@ -31,7 +31,7 @@ describe('samsa/records from the built package', () => {
   const everyCodec = { none: true, gzip: true, snappy: true, lz4: true, zstd: true }
 
   beforeAll(() => {
-    for (const entry of ['dist/esm/records/index.js', 'dist/cjs/records/index.js']) {
+    for (const entry of ['dist/esm/records.js', 'dist/cjs/records/index.js']) {
       if (!existsSync(join(root, entry))) throw new Error(`${entry} is missing: run \`npm run build\` first (\`npm test\` does)`)
     }
     consumerDir = mkdtempSync(join(tmpdir(), 'samsa-records-exports-'))

@@ -3,7 +3,17 @@
  * with `instanceof`. The list is explicit: a new error class thrown to users belongs here and in src/index.ts.
  */
 import * as entry from '../../src/index.js'
-import { AbortError, AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, ProtocolDecodeError, RecordsDecodeError, TimeoutError } from '../../src/errors.js'
+import {
+  AbortError,
+  AuthenticationError,
+  CompressionCodecUnavailableError,
+  ConnectionError,
+  KafkaError,
+  KafkaProtocolError,
+  ProtocolDecodeError,
+  RecordsDecodeError,
+  TimeoutError,
+} from '../../src/errors.js'
 import { UnsupportedVersionError } from '../../src/network/versions.js'
 import { EncodeError } from '../../src/protocol/writer.js'
 import { ProducerClosedError } from '../../src/producer/producer.js'
@@ -15,6 +25,7 @@ const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => Error> = 
   KafkaProtocolError,
   ProtocolDecodeError,
   RecordsDecodeError,
+  CompressionCodecUnavailableError,
   ConnectionError,
   TimeoutError,
   AuthenticationError,

@@ -69,8 +69,8 @@ function shortUrl(url) {
   const nm = path.lastIndexOf('node_modules/')
   if (nm >= 0) {
     const rest = path.slice(nm + 'node_modules/'.length)
-    // our own dist snapshot lives in node_modules/.cache/samsa-bench-*/esm/…
-    const snapshot = /^\.cache\/samsa-bench-[^/]+\/esm\/(.*)$/.exec(rest)
+    // our own dist snapshot lives in node_modules/.cache/samsa-bench-*/{cjs,esm}/…
+    const snapshot = /^\.cache\/samsa-bench-[^/]+\/(?:cjs|esm)\/(.*)$/.exec(rest)
     return snapshot ? `samsa/${snapshot[1]}` : rest
   }
   if (path.startsWith('node:')) return path

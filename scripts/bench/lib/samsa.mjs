@@ -19,15 +19,16 @@ function newestMtime(dir) {
   return newest
 }
 
-/** True when dist/esm exists and is at least as new as every file under src/. */
+/** True when dist/ exists and is at least as new as every file under src/. */
 export function distIsFresh() {
   const entry = join(repoRoot, 'dist', 'esm', 'index.js')
   if (!existsSync(entry)) return false
-  return newestMtime(join(repoRoot, 'dist', 'esm')) >= newestMtime(join(repoRoot, 'src'))
+  return newestMtime(join(repoRoot, 'dist')) >= newestMtime(join(repoRoot, 'src'))
 }
 
 /**
- * Copies dist/esm into a private snapshot and returns the snapshot's folder; import `<folder>/index.js` from there.
+ * Copies dist/ (the CommonJS core and the ES module entries that re-export it) into a private snapshot and returns
+ * the folder of its ES module entries; import `<folder>/index.js` from there.
  * Runs `npm run build` first when dist/ is missing, or always with `build: 'always'`. A dist/ older than src/ is
  * used as it is (others may be editing src/ all the time) but reported: `{ dir, stale }`.
  * @param {{ label: string, build?: 'missing' | 'always' | 'never', log?: (line: string) => void }} options
@@ -43,9 +44,10 @@ export function snapshotDist({ label, build = 'missing', log = (line) => process
   const target = join(repoRoot, 'node_modules', '.cache', `samsa-bench-${label}`)
   rmSync(target, { recursive: true, force: true })
   mkdirSync(target, { recursive: true })
-  cpSync(join(repoRoot, 'dist', 'esm'), join(target, 'esm'), { recursive: true })
-  writeFileSync(join(target, 'esm', 'package.json'), '{ "type": "module" }\n')
-  if (!existsSync(join(target, 'esm', 'index.js'))) throw new Error('dist/esm changed while it was copied; run again')
+  for (const half of ['cjs', 'esm']) cpSync(join(repoRoot, 'dist', half), join(target, half), { recursive: true })
+  if (!existsSync(join(target, 'esm', 'index.js')) || !existsSync(join(target, 'cjs', 'index.js'))) {
+    throw new Error('dist/ changed while it was copied; run again')
+  }
   return { dir: join(target, 'esm'), stale }
 }
 
@@ -78,27 +80,30 @@ export function importSnapshot(snapshotDir, path = 'index.js') {
   return import(pathToFileURL(join(snapshotDir, path)).href)
 }
 
+/** The module behind each subpath, as scripts/build.mjs maps them. */
+const PART_MODULES = { protocol: 'protocol/public', records: 'records/index' }
+
 /**
  * One subpath of samsa (`protocol`, `records`) for the in-process codec benchmarks, which need no broker and no
- * full build: dist/esm/<part> when it is at least as new as src/<part>, otherwise a private transpile of src/<part>,
- * so the numbers are always those of the current sources. Returns the module and where it came from.
+ * full build: dist/ when it is at least as new as src/<part>, otherwise a private (CommonJS) transpile of
+ * src/<part>, so the numbers are always those of the current sources. Returns the module and where it came from.
  * @param {string} part
  */
 export async function importPart(part) {
-  const dist = join(repoRoot, 'dist', 'esm', part, 'index.js')
+  const dist = join(repoRoot, 'dist', 'cjs', `${PART_MODULES[part]}.js`)
   if (existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(repoRoot, 'src', part))) {
-    return { module: await import(pathToFileURL(dist).href), origin: 'dist/esm' }
+    return { module: await import(pathToFileURL(join(repoRoot, 'dist', 'esm', `${part}.js`)).href), origin: 'dist/' }
   }
   // Inside node_modules so the transpiled files resolve lz4-napi & co. from the project's node_modules.
   const out = join(repoRoot, 'node_modules', '.cache', `samsa-bench-src-${part}`)
   mkdirSync(out, { recursive: true })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n')
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   execFileSync(
     process.execPath,
-    [tsc, '--outDir', out, '--rootDir', join(repoRoot, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-      '--skipLibCheck', '--types', 'node', join(repoRoot, 'src', part, 'index.ts')],
+    [tsc, '--outDir', out, '--rootDir', join(repoRoot, 'src'), '--module', 'CommonJS', '--moduleResolution', 'Node10', '--target', 'ES2022',
+      '--esModuleInterop', '--skipLibCheck', '--types', 'node', join(repoRoot, 'src', `${PART_MODULES[part]}.ts`)],
     { stdio: 'inherit', cwd: repoRoot },
   )
-  return { module: await import(pathToFileURL(join(out, part, 'index.js')).href), origin: `transpiled src/${part} (dist/ missing or stale)` }
+  return { module: await import(pathToFileURL(join(out, `${PART_MODULES[part]}.js`)).href), origin: `transpiled src/${part} (dist/ missing or stale)` }
 }
