@@ -4,7 +4,7 @@
 // resolves samsa's native dependencies (lz4-napi, zstd-napi …) from the project's node_modules.
 // The in-process codec benchmarks (protocol, records) need no build: importPart transpiles what dist/ lacks.
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -66,12 +66,18 @@ export function snapshotRevision(rev, { log = (line) => process.stderr.write(`${
   log(`building ${rev} (${sha.slice(0, 12)}) for the baseline`)
   rmSync(target, { recursive: true, force: true })
   mkdirSync(target, { recursive: true })
-  const archive = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'tsconfig.json'], { cwd: repoRoot, maxBuffer: 256 * 1024 * 1024 })
+  // That revision's sources, generator and package type; the pinned spec files (gitignored) are copied in, and its
+  // own generator writes its protocol code, which has to match the support code of its time.
+  const archive = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'scripts', 'protocol-specs', 'tsconfig.json', 'package.json'], { cwd: repoRoot, maxBuffer: 256 * 1024 * 1024 })
   execFileSync('tar', ['-x', '-C', target], { input: archive })
-  cpSync(join(repoRoot, 'src', 'protocol', 'generated'), join(target, 'src', 'protocol', 'generated'), { recursive: true })
+  for (const file of readdirSync(join(repoRoot, 'protocol-specs'))) {
+    if (file.endsWith('.json') && file !== 'manifest.json') cpSync(join(repoRoot, 'protocol-specs', file), join(target, 'protocol-specs', file))
+  }
+  execFileSync(process.execPath, [join(target, 'scripts', 'generate', 'index.mjs')], { cwd: target, stdio: ['ignore', 2, 2] })
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   execFileSync(process.execPath, [tsc, '-p', join(target, 'tsconfig.json'), '--outDir', out, '--sourceMap', 'false', '--declaration', 'false'], { cwd: target, stdio: ['ignore', 2, 2] })
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n')
+  const type = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')).type === 'module' ? 'module' : 'commonjs'
+  writeFileSync(join(out, 'package.json'), `{ "type": "${type}" }\n`)
   return { dir: out, sha }
 }
 
