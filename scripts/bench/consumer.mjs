@@ -292,7 +292,8 @@ function runJava(round) {
 
 const results = []
 for (let round = 0; round < ROUNDS; round++) {
-  for (const client of CLIENTS) {
+  // Alternate the order between rounds so no client always runs first on a freshly written topic.
+  for (const client of round % 2 === 0 ? CLIENTS : [...CLIENTS].reverse()) {
     let result
     if (client === 'java') result = runJava(round)
     else {
