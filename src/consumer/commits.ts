@@ -47,25 +47,27 @@ export class Commits {
   }
 
   /** Commits the processed offset of each of `states` that moved since its last commit. */
-  async commitProcessed(states: Iterable<PartitionState>, call: CallOptions): Promise<void> {
+  async commitProcessed(states: Iterable<PartitionState>, call: CallOptions, options: { onlyWithIdentity?: boolean } = {}): Promise<void> {
     const list: Array<TopicPartitionOffset & { state: PartitionState }> = []
     for (const s of states) {
       if (s.processed !== null && s.processed !== s.lastCommitted) list.push({ topic: s.topic, partition: s.partition, offset: s.processed, leaderEpoch: s.processedEpoch, state: s })
     }
     if (list.length === 0) return
-    await this.commit(list, call)
+    if (!(await this.commit(list, call, options))) return
     for (const item of list) item.state.lastCommitted = item.offset
   }
 
   /**
    * One commit under one budget: each attempt commits once with the member's current identity; while the member
    * has none (joining) or the coordinator says its epoch moved on (the next heartbeat brings the new one), the
-   * budget backs off and tries again.
+   * budget backs off and tries again. With `onlyWithIdentity` (the periodic auto-commit) a member still joining
+   * commits nothing (false): a commit that waited out a rebalance would carry offsets older than a commit made
+   * meanwhile (close()'s final one) and could land after it, moving the group's offsets back.
    */
-  async commit(offsets: TopicPartitionOffset[], call: CallOptions): Promise<void> {
+  async commit(offsets: TopicPartitionOffset[], call: CallOptions, options: { onlyWithIdentity?: boolean } = {}): Promise<boolean> {
     const host = this.#host
     const target = { kind: 'coordinator', type: 'group', key: host.groupId } as const
-    await host.cluster.withBudget(call, (budget) =>
+    return host.cluster.withBudget(call, (budget) =>
       budget.run(
         async () => {
           // Without a membership (assign() or no subscription) commits are standalone: no generation, no member id.
@@ -75,6 +77,7 @@ export class Commits {
             return membership ? membership.identity() : { memberId: '', generationIdOrMemberEpoch: -1, groupInstanceId: null }
           }
           let identity = identityNow()
+          if (identity === null && options.onlyWithIdentity) return false
           // A member still joining has no identity yet: wait for it (not an attempt), as long as the budget allows.
           while (identity === null) {
             await sleep(IDENTITY_WAIT_MS, budget.signal, host.clock)
@@ -82,6 +85,7 @@ export class Commits {
           }
           try {
             await commitOffsets(host.cluster, host.groupId, offsets, identity, { budget }, host.purpose)
+            return true
           } catch (error) {
             const membership = host.membership()
             if (!(error instanceof KafkaProtocolError && FENCING_CODES.has(error.code) && membership)) throw error
@@ -100,7 +104,7 @@ export class Commits {
     this.#autoCommitTimer = this.#host.clock.setInterval(() => {
       // One attempt, as Java's asynchronous auto-commit: a retry landing after a newer commit (the next tick's, or
       // close()'s final one) would move the group's offsets back. The next tick commits what is processed by then.
-      void this.commitProcessed(states(), { ...call(), retry: { retries: 0 } }).catch((error: unknown) =>
+      void this.commitProcessed(states(), { ...call(), retry: { retries: 0 } }, { onlyWithIdentity: true }).catch((error: unknown) =>
         error instanceof KafkaError && error.retriable
           ? this.#host.logger.debug({ error }, 'auto-commit failed; the next one follows in autoCommitIntervalMs')
           : this.#host.logger.warn({ error }, 'auto-commit failed'),
@@ -111,5 +115,6 @@ export class Commits {
 
   stopAutoCommit(): void {
     this.#host.clock.clearInterval(this.#autoCommitTimer)
+    this.#autoCommitTimer = null
   }
 }
