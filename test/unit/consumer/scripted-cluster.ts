@@ -11,7 +11,7 @@
 import { Cluster, type Target } from '../../../src/network/cluster.js'
 import { ManualClock } from '../../../src/network/clock.js'
 import type { Connection } from '../../../src/network/connection.js'
-import { abortError } from '../../../src/network/abort.js'
+import { abortable } from '../../../src/network/abort.js'
 import { ConnectionError } from '../../../src/errors.js'
 import { ApiKeys } from '../../../src/protocol/index.js'
 import { silentLogger } from '../../../src/network/instrumentation.js'
@@ -183,22 +183,7 @@ export class ScriptedCluster extends Cluster {
     }
     if (typeof reply === 'function') reply = (reply as Handler)(request)
     const answer = reply === HOLD ? new Promise<never>(() => undefined) : reply instanceof Error ? Promise.reject(reply) : Promise.resolve(reply)
-    if (!signal) return answer
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(abortError(signal))
-      const onAbort = (): void => reject(abortError(signal))
-      signal.addEventListener('abort', onAbort, { once: true })
-      answer.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort)
-          resolve(value)
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      )
-    })
+    return abortable(answer, signal)
   }
 }
 
