@@ -94,7 +94,6 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #transactions: TransactionManager
   readonly #accumulator: RecordAccumulator
   readonly #sender: Sender
-  #closed = false
   /**
    * sendBatch calls whose records are not all appended yet (they may wait for metadata or buffer memory). A commit
    * waits for them so that every record sent before commitTransaction() is in the transaction; an abort makes them
@@ -169,7 +168,7 @@ export class Producer<K = RecordData, V = RecordData> {
     let records: WireRecord[]
     try {
       if (signal?.aborted) throw new AbortError(signal.reason)
-      if (this.#closed) throw new ProducerClosedError()
+      if (this.#sender.closed) throw new ProducerClosedError()
       if (this.#endingTransaction) throw new TransactionError('send() while the transaction is being committed or aborted', 'fatal')
       this.#transactions.checkCanSend()
       // A codec whose binding cannot load fails the send here, before its records take buffer memory.
@@ -282,7 +281,7 @@ export class Producer<K = RecordData, V = RecordData> {
    * the timeout (records not yet acknowledged fail with ProducerClosedError) and the call rejects with `AbortError`.
    */
   async close(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    if (this.#closed) return
+    if (this.#sender.closed) return
     const signal = options.signal
     let outcome: 'flushed' | 'timeout' | 'aborted' = 'aborted'
     if (!signal?.aborted) {
@@ -297,9 +296,8 @@ export class Producer<K = RecordData, V = RecordData> {
       this.#clock.clearTimeout(timer)
       if (onAbort) signal!.removeEventListener('abort', onAbort)
       // A concurrent close() finished while this one waited.
-      if (this.#closed) return
+      if (this.#sender.closed) return
     }
-    this.#closed = true
     this.#sender.closed = true
     if (outcome !== 'flushed') this.#sender.failEverything(new ProducerClosedError('The producer closed before these records were acknowledged'))
     this.#sender.stop()

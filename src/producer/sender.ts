@@ -69,7 +69,7 @@ export class Sender {
   readonly #idleWaiters: Array<() => void> = []
   /** flush() calls waiting: every batch is ready whatever linger says. */
   flushing = 0
-  /** The producer closed: nothing is retried any more, everything left is sent at once. */
+  /** The producer is closed (the producer reads this flag too): nothing is retried any more, everything left is sent at once. */
   closed = false
 
   constructor(
