@@ -1,0 +1,74 @@
+/**
+ * `samsa/kafkajs`: KafkaJS 2.2.4's public API over samsa's clients. Switching a program's import from `kafkajs`
+ * to `samsa/kafkajs` is the whole migration; see docs/migrating-from-kafkajs.md for what behaves differently.
+ */
+export { Kafka } from './kafka.js'
+export type {
+  KafkaConfig,
+  BrokersFunction,
+  RetryOptions,
+  Authenticator,
+  AuthenticationProviderArgs,
+  Mechanism,
+  OauthbearerProviderResponse,
+  SASLMechanism,
+  SASLMechanismOptionsMap,
+  SASLOptions,
+  ISocketFactory,
+  ISocketFactoryArgs,
+} from './kafka.js'
+// ---- producer
+export type { Producer, ProducerConfig } from './producer.js'
+// ---- consumer
+export type { Consumer, ConsumerConfig } from './consumer.js'
+// ---- admin
+export type { Admin, AdminConfig } from './admin.js'
+// ---- shared
+export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'
+export type { InstrumentationEvent, RemoveInstrumentationEventListener } from './instrumentation.js'
+export {
+  logLevel,
+  CompressionTypes,
+  CompressionCodecs,
+  ResourceTypes,
+  AclResourceTypes,
+  ConfigResourceTypes,
+  ConfigSource,
+  AclPermissionTypes,
+  AclOperationTypes,
+  ResourcePatternTypes,
+} from './constants.js'
+export {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  KafkaJSOffsetOutOfRange,
+  KafkaJSMemberIdRequired,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSConnectionError,
+  KafkaJSConnectionClosedError,
+  KafkaJSRequestTimeoutError,
+  KafkaJSMetadataNotLoaded,
+  KafkaJSTopicMetadataNotLoaded,
+  KafkaJSStaleTopicMetadataAssignment,
+  KafkaJSDeleteGroupsError,
+  KafkaJSServerDoesNotSupportApiKey,
+  KafkaJSBrokerNotFound,
+  KafkaJSPartialMessageError,
+  KafkaJSSASLAuthenticationError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNotImplemented,
+  KafkaJSTimeout,
+  KafkaJSLockTimeout,
+  KafkaJSUnsupportedMagicByteInMessageSet,
+  KafkaJSDeleteTopicRecordsError,
+  KafkaJSInvariantViolation,
+  KafkaJSInvalidVarIntError,
+  KafkaJSInvalidLongError,
+  KafkaJSCreateTopicError,
+  KafkaJSAlterPartitionReassignmentsError,
+  KafkaJSAggregateError,
+  KafkaJSFetcherRebalanceError,
+  KafkaJSNoBrokerAvailableError,
+} from './errors.js'
+export type { KafkaJSDeleteGroupsErrorGroups, KafkaJSDeleteTopicRecordsErrorPartition } from './errors.js'
