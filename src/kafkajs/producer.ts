@@ -79,7 +79,7 @@ function metadataWaitMs(retry: RetryOptions): number {
     total += wait
     wait = Math.min(wait * (retry.multiplier ?? 2), retry.maxRetryTime ?? 30_000)
   }
-  return Math.max(total, 1_000) + DEFAULT_TIMEOUT
+  return Math.max(total, 5_000)
 }
 
 export class Producer {
