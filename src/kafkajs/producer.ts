@@ -186,7 +186,7 @@ export class Producer {
     this.#transactional ??= new TransactionalProducer({
       native: () => this.#native({ acks: 'all', idempotent: true, transactionalId: this.#config.transactionalId, transactionTimeoutMs: this.#config.transactionTimeout }),
       checkConnected: () => this.#checkConnected(),
-      send: (topicMessages, acks, compression, native) => {
+      send: async (topicMessages, acks, compression, native) => {
         const checked = checkedTopicMessages(topicMessages, acks, true)
         this.#checkConnected()
         if (compression !== undefined && compression !== CompressionTypes.None) this.#warnTransactionCompression()
