@@ -241,12 +241,17 @@ export class Producer {
     return producer
   }
 
-  /** A samsa producer on this client's `Kafka`; KafkaJS sends a call's records at once, so nothing lingers. */
+  /**
+   * A samsa producer on this client's `Kafka`. KafkaJS sends a call's records at once, so nothing lingers; and it
+   * puts all of a call's records for one partition in one batch, so batches are larger than samsa's default (a
+   * large send then goes out in a few requests rather than many).
+   */
   #native(options: SamsaProducerOptions): SamsaProducer {
     const timeout = options.requestTimeoutMs ?? DEFAULT_TIMEOUT
     try {
       return this.#kafka!.producer({
         lingerMs: 0,
+        batchSize: 65_536,
         requestTimeoutMs: timeout,
         deliveryTimeoutMs: Math.max(120_000, timeout),
         ...(this.#config.idempotent === undefined ? {} : { idempotent: this.#config.idempotent }),
