@@ -6,8 +6,9 @@ import type { Admin as KafkaJSAdmin, Consumer as KafkaJSConsumer } from 'kafkajs
 import { AssignerProtocol } from 'kafkajs'
 import type { Admin } from '../../src/kafkajs/admin.js'
 import { KafkaJSBrokerNotFound, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, KafkaJSProtocolError } from '../../src/kafkajs/index.js'
+import { joinConsumerGroup, openCluster } from '../integration/admin-support.js'
 import { eventually, failureOf, oracleAdmin, oracleKafka } from './admin-oracle.js'
-import { newKafka, uniqueName, waitFor } from './support.js'
+import { brokers, newKafka, uniqueName, waitFor } from './support.js'
 
 let admin: Admin
 let oracle: KafkaJSAdmin
@@ -132,6 +133,12 @@ describe('kafkajs admin: group offsets', () => {
     expect(await failureOf(() => admin.setOffsets({ groupId, topic, partitions: [] }))).toMatchObject({ message: 'Invalid partitions' })
     const missing = await failureOf(() => admin.setOffsets({ groupId, topic: uniqueName('missing'), partitions: [{ partition: 0, offset: '0' }] }))
     expect(missing).toMatchObject({ name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' })
+    const noPartition = await failureOf(() => admin.setOffsets({ groupId, topic, partitions: [{ partition: 5, offset: '0' }] }))
+    expect(noPartition).toMatchObject({ name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' })
+
+    // Committed through the admin API: the group exists, without the 'consumer' protocol type a member would give it.
+    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] })
+    expect((await admin.listGroups()).groups).toContainEqual({ groupId, protocolType: '' })
   })
 })
 
@@ -199,5 +206,34 @@ describe('kafkajs admin: groups', () => {
     caught = undefined
     await admin.deleteGroups([groupId]).catch((e: unknown) => (caught = e))
     expect((caught as KafkaJSDeleteGroupsError).groups).toEqual([{ groupId, errorCode: 69, error: expect.objectContaining({ type: 'GROUP_ID_NOT_FOUND' }) }])
+  })
+
+  it('describes a KIP-848 group with classic-protocol member bytes that AssignerProtocol decodes', async () => {
+    const topic = await topicWithRecords([1])
+    const groupId = uniqueName('kip-848')
+    const cluster = openCluster(brokers)
+    try {
+      const { memberId } = await joinConsumerGroup(cluster, groupId, topic)
+      const { groups } = await admin.describeGroups([groupId])
+      expect(groups).toEqual([
+        {
+          errorCode: 0,
+          groupId,
+          state: expect.any(String),
+          protocolType: 'consumer',
+          protocol: expect.any(String),
+          members: [{ memberId, clientId: expect.any(String), clientHost: expect.any(String), memberMetadata: expect.any(Buffer), memberAssignment: expect.any(Buffer) }],
+        },
+      ])
+      const [member] = groups[0]!.members
+      expect(AssignerProtocol.MemberMetadata.decode(member!.memberMetadata)).toMatchObject({ version: 0, topics: [topic] })
+      expect(AssignerProtocol.MemberAssignment.decode(member!.memberAssignment)).toMatchObject({ version: 0, assignment: expect.any(Object) })
+      expect(await failureOf(() => admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] }))).toMatchObject({
+        name: 'KafkaJSNonRetriableError',
+        message: `The consumer group must have no running instances, current state: ${groups[0]!.state}`,
+      })
+    } finally {
+      cluster.close()
+    }
   })
 })
