@@ -5,6 +5,7 @@
  * use when `connect()` was not called.
  */
 import type { Admin as NativeAdmin } from '../admin/admin.js'
+import type { KafkaProtocolError } from '../errors.js'
 import type { Kafka as SamsaKafka } from '../kafka.js'
 import { aclBinding, aclFilter, acl as toAcl, aclResource, configEntry, configResourceCode, configResourceType, matchingAcl } from './admin-convert.js'
 import { throwFirstError } from './admin-errors.js'
@@ -30,6 +31,9 @@ import type {
   ListPartitionReassignmentsResponse,
   OngoingTopicReassignment,
   PartitionReassignment,
+  RequestEvent,
+  RequestQueueSizeEvent,
+  RequestTimeoutEvent,
   ResourceConfigQuery,
   SeekEntry,
   TopicPartitions,
@@ -39,7 +43,6 @@ import { KafkaJSAggregateError, KafkaJSAlterPartitionReassignmentsError, KafkaJS
 import { InstrumentationEmitter, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext, RetryOptions } from './kafka.js'
 import type { Logger } from './logger.js'
-import type { KafkaProtocolError } from '../errors.js'
 
 export interface AdminConfig {
   retry?: RetryOptions
@@ -56,7 +59,7 @@ const ADMIN_EVENTS: AdminEvents = {
 type AdminEventName = AdminEvents[keyof AdminEvents]
 
 /** The native client of one connection; `Admin` makes one per connect and drops it on disconnect. */
-export interface Connected {
+interface Connected {
   kafka: SamsaKafka
   admin: NativeAdmin
 }
@@ -142,12 +145,12 @@ export class Admin {
 
   on(eventName: AdminEvents['CONNECT'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: AdminEvents['DISCONNECT'], listener: (event: InstrumentationEvent<null>) => void): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: AdminEvents['REQUEST'], listener: (event: import('./admin-types.js').RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(
     eventName: AdminEvents['REQUEST_QUEUE_SIZE'],
-    listener: (event: import('./admin-types.js').RequestQueueSizeEvent) => void,
+    listener: (event: RequestQueueSizeEvent) => void,
   ): RemoveInstrumentationEventListener<typeof eventName>
-  on(eventName: AdminEvents['REQUEST_TIMEOUT'], listener: (event: import('./admin-types.js').RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
+  on(eventName: AdminEvents['REQUEST_TIMEOUT'], listener: (event: RequestTimeoutEvent) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: AdminEventName, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener<typeof eventName>
   on(eventName: AdminEventName, listener: (event: InstrumentationEvent<never>) => void): RemoveInstrumentationEventListener<typeof eventName> {
     // A listener's rejected promise must not become an unhandled rejection: KafkaJS logs it, so does this.
