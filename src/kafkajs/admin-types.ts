@@ -12,16 +12,13 @@ import type {
   ResourcePatternTypes,
 } from './constants.js'
 import type { KafkaJSProtocolError } from './errors.js'
-import type { InstrumentationEvent } from './instrumentation.js'
+import type { PartitionMetadata } from './partitioners.js'
+import type { PartitionOffset } from './producer-transaction.js'
 
-export type PartitionMetadata = {
-  partitionErrorCode: number
-  partitionId: number
-  leader: number
-  replicas: number[]
-  isr: number[]
-  offlineReplicas?: number[]
-}
+// One declaration of each shape KafkaJS shares between its clients.
+export type { PartitionMetadata, PartitionOffset }
+export type { ConnectEvent, DisconnectEvent, RequestEvent, RequestTimeoutEvent, RequestQueueSizeEvent } from './network-events.js'
+
 
 export interface ReplicaAssignment {
   partition: number
@@ -59,10 +56,6 @@ export interface PartitionReassignment {
 
 export type TopicPartitions = { topic: string; partitions: number[] }
 
-export interface PartitionOffset {
-  partition: number
-  offset: string
-}
 
 export type SeekEntry = PartitionOffset
 
@@ -231,34 +224,3 @@ export type AdminEvents = {
   REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size'
 }
 
-export type ConnectEvent = InstrumentationEvent<null>
-export type DisconnectEvent = InstrumentationEvent<null>
-export type RequestEvent = InstrumentationEvent<{
-  apiKey: number
-  apiName: string
-  apiVersion: number
-  broker: string
-  clientId: string
-  correlationId: number
-  createdAt: number
-  duration: number
-  pendingDuration: number
-  sentAt: number
-  size: number
-}>
-export type RequestTimeoutEvent = InstrumentationEvent<{
-  apiKey: number
-  apiName: string
-  apiVersion: number
-  broker: string
-  clientId: string
-  correlationId: number
-  createdAt: number
-  pendingDuration: number
-  sentAt: number
-}>
-export type RequestQueueSizeEvent = InstrumentationEvent<{
-  broker: string
-  clientId: string
-  queueSize: number
-}>

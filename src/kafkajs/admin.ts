@@ -43,6 +43,7 @@ import { KafkaJSAggregateError, KafkaJSAlterPartitionReassignmentsError, KafkaJS
 import { InstrumentationEmitter, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext, RetryOptions } from './kafka.js'
 import type { Logger } from './logger.js'
+import { networkEvents } from './network-events.js'
 
 export interface AdminConfig {
   retry?: RetryOptions
@@ -115,9 +116,8 @@ export class Admin {
   }
 
   async #open(): Promise<Connected> {
-    const kafka = await this.#context.connect(this.#config.retry)
-    // ---- network events: the single call site for REQUEST / REQUEST_TIMEOUT / REQUEST_QUEUE_SIZE, to be wired to
-    // the per-client request hook (src/kafkajs/network-events.ts) once it lands: (kafka, this.#emitter, ADMIN_EVENTS)
+    const requestObserver = networkEvents(this.#emitter, ADMIN_EVENTS, this.#context.clientId)
+    const kafka = await this.#context.connect(this.#config.retry, { requestObserver })
     const admin = kafka.admin()
     try {
       // KafkaJS's connect fails when no broker answers; so does this one.

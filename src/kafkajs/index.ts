@@ -57,20 +57,14 @@ export type {
   ListPartitionReassignmentsResponse,
   OngoingTopicReassignment,
   OngoingPartitionReassignment,
-  // Shared with the producer/consumer sections in KafkaJS's declarations: keep one export of each when merging.
-  PartitionMetadata,
-  PartitionOffset,
+  // Shared with the consumer in KafkaJS's declarations (PartitionMetadata, PartitionOffset and the network events
+  // are exported by the producer section).
   SeekEntry,
   TopicPartitions,
   GroupDescription,
   GroupDescriptions,
   MemberDescription,
   ConsumerGroupState,
-  ConnectEvent,
-  DisconnectEvent,
-  RequestEvent,
-  RequestTimeoutEvent,
-  RequestQueueSizeEvent,
 } from './admin-types.js'
 // ---- shared
 export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'

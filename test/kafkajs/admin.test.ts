@@ -43,6 +43,36 @@ describe('kafkajs admin: connection and events', () => {
     )
   })
 
+  it('emits REQUEST for its own requests with KafkaJS payload fields, and REQUEST_QUEUE_SIZE', async () => {
+    const own = newKafka().admin()
+    const requests: Array<Record<string, unknown>> = []
+    const queueSizes: number[] = []
+    own.on(own.events.REQUEST, (event) => requests.push(event.payload))
+    own.on(own.events.REQUEST_QUEUE_SIZE, (event) => queueSizes.push(event.payload.queueSize))
+    // Another client's requests must not show up among this admin's events.
+    const other = newKafka().admin()
+    try {
+      await own.connect()
+      await other.connect()
+      await other.listTopics()
+      const before = requests.length
+      await own.listTopics()
+      expect(requests.length).toBeGreaterThan(before)
+      const metadata = requests.slice(before).find((r) => r.apiName === 'Metadata')
+      expect(metadata).toMatchObject({ apiKey: 3, apiName: 'Metadata', clientId: 'samsa-kafkajs-test', broker: expect.any(String), correlationId: expect.any(Number) })
+      for (const field of ['apiVersion', 'createdAt', 'sentAt', 'pendingDuration', 'duration', 'size']) expect(typeof metadata![field]).toBe('number')
+      expect(queueSizes.every((n) => n >= 0)).toBe(true)
+    } finally {
+      await own.disconnect()
+      await other.disconnect()
+    }
+    const count = requests.length
+    await other.connect()
+    await other.listTopics()
+    await other.disconnect()
+    expect(requests.length).toBe(count)
+  })
+
   it('logs a listener that rejects, as KafkaJS does, instead of leaving an unhandled rejection', async () => {
     const own = newKafka().admin()
     own.on(own.events.CONNECT, async () => {
