@@ -319,9 +319,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const batch = await this.#nextBatch(signal)
     if (batch === null) return null
     const entry = this.#delivery.detachInProcess()[0]
-    if (!entry) return { batch, resolve: () => {}, stale: () => true }
-    const { state, generation, epoch } = entry
-    const stale = (): boolean => state.revoked || state.generation !== generation
+    if (!entry) return { batch, resolve: () => {}, stale: () => true, giveBack: () => {} }
+    const { state, epoch } = entry
+    const moves = state.moves
+    const stale = (): boolean => state.revoked || state.moves !== moves
     return {
       batch,
       resolve: (offset) => {
@@ -330,6 +331,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         state.processedEpoch = epoch
       },
       stale,
+      giveBack: (offset) => {
+        if (stale() || state.position === null || offset >= state.position) return
+        // Back to the first message not finished; chunks fetched past it are dropped (generation), not the position's history.
+        state.generation++
+        state.position = offset
+        state.fetchPosition = offset
+        state.positionEpoch = epoch
+        state.fetchEpoch = epoch
+        this.#fetcher.schedule()
+      },
     }
   }
 

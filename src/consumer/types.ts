@@ -182,8 +182,16 @@ export interface OwnedBatch<K = Buffer | null, V = Buffer | null> {
   batch: ConsumerBatch<K, V>
   /** `offset` and everything before it in the partition are processed: a commit may pass them. */
   resolve(offset: bigint): void
-  /** The partition was revoked, or a seek moved it, since the batch was handed out: its offsets no longer count. */
+  /**
+   * The partition was revoked, or a seek or reset moved it, since the batch was handed out: its offsets no longer
+   * count. A pause does not make a batch stale (what its holder finishes still counts).
+   */
   stale(): boolean
+  /**
+   * The holder gives up the messages from `offset` on (a pause in the middle of the batch): the partition is read
+   * again from there, and what is buffered after it is dropped. Processed offsets stay as they are.
+   */
+  giveBack(offset: bigint): void
 }
 
 export interface RunOptions<K = Buffer | null, V = Buffer | null> {
