@@ -287,12 +287,11 @@ export class Consumer {
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
       })
     })
-    if (this.#emitter.listening(consumerEvents.FETCH_START) || this.#emitter.listening(consumerEvents.FETCH)) {
-      native.on('fetch', (event) => {
-        if (event.type === 'start') this.#emitter.emit(consumerEvents.FETCH_START, { nodeId: event.nodeId })
-        else this.#emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: event.nodeId })
-      })
-    }
+    // One event per Fetch, not per message: cheap enough to wire always, so listeners added during run() hear them.
+    native.on('fetch', (event) => {
+      if (event.type === 'start') this.#emitter.emit(consumerEvents.FETCH_START, { nodeId: event.nodeId })
+      else this.#emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: event.nodeId })
+    })
     return native
   }
 
