@@ -264,8 +264,12 @@ export class Consumer {
       autoOffsetReset: fromBeginning ? 'earliest' : 'latest',
       isolationLevel: c.readUncommitted ? 'read_uncommitted' : 'read_committed',
       fetchMinBytes: c.minBytes ?? 1,
-      fetchMaxBytes: c.maxBytes ?? 10_485_760,
-      fetchMaxWaitMs: c.maxWaitTimeInMs ?? 5_000,
+      // samsa's fetchMaxBytes also bounds what is buffered: KafkaJS's 10 MiB default would stall prefetching, so
+      // without an explicit maxBytes samsa's 50 MiB applies.
+      fetchMaxBytes: c.maxBytes ?? 52_428_800,
+      // One Fetch is in flight per broker: a long poll for partitions at their end holds up those that have data
+      // again, so the broker's wait is capped at samsa's 500 ms (idle members just ask a little more often).
+      fetchMaxWaitMs: Math.min(c.maxWaitTimeInMs ?? 5_000, 500),
       maxPartitionFetchBytes: c.maxBytesPerPartition ?? 1_048_576,
       clientRack: c.rackId || undefined,
     })
@@ -528,6 +532,7 @@ export class Consumer {
   }
 
   #isPaused(topic: string, partition: number): boolean {
+    if (this.#pausedTopics.size === 0 && this.#pausedPartitions.size === 0) return false
     return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(`${topic}|${partition}`)
   }
 
