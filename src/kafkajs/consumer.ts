@@ -11,7 +11,7 @@ import type { Kafka as SamsaKafka } from '../kafka.js'
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
 import { listTopicNames } from '../consumer/offsets.js'
 import { request } from '../consumer/request.js'
-import type { TopicPartition } from '../consumer/types.js'
+import type { GroupEvent, TopicPartition } from '../consumer/types.js'
 import { ApiKeys } from '../protocol/index.js'
 import { createNativeConsumer } from './consumer-native.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
@@ -230,7 +230,14 @@ export class Consumer {
     })
     this.#native = native
     this.#runner = runner
-    const joined = new Promise<void>((resolve) => native.once('group', () => resolve()))
+    const joined = new Promise<void>((resolve) => {
+      const onGroup = (event: GroupEvent): void => {
+        if (event.type !== 'joined') return
+        native.off('group', onGroup)
+        resolve()
+      }
+      native.on('group', onGroup)
+    })
     runner.done.then(
       () => undefined,
       (error: Error) => {
