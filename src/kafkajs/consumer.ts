@@ -4,8 +4,9 @@
  * can share a group during a migration. The engine that calls the handlers is `consumer-runner.ts`.
  *
  * Kept from samsa underneath: a member commits only offsets whose handlers finished, and never for a partition it
- * no longer owns; processed offsets are committed when partitions are revoked and on stop; a stuck handler or an
- * unreachable coordinator ends in a CRASH event instead of a member that looks alive and consumes nothing.
+ * no longer owns; processed offsets are committed when partitions are revoked and on stop; stop() waits for a
+ * handler at most rebalanceTimeout; what samsa's consumer reports as fatal (an unreachable coordinator, an invalid
+ * topic) ends in a CRASH event instead of a member that looks alive and consumes nothing.
  */
 import type { Kafka as SamsaKafka } from '../kafka.js'
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'

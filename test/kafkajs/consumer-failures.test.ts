@@ -90,6 +90,24 @@ describe('a throwing handler', () => {
   })
 })
 
+describe('errors of samsa\'s consumer', () => {
+  it('one it cannot recover from ends the run with CRASH (restart: false) and a disconnected consumer', async () => {
+    const c = consumer(uniqueName('g'))
+    const crashes: ConsumerCrashEvent[] = []
+    let disconnected = 0
+    c.on(c.events.CRASH, (e) => crashes.push(e))
+    c.on(c.events.DISCONNECT, () => void disconnected++)
+    await c.subscribe({ topics: ['not a valid topic name!'] })
+    await c.run({ eachMessage: async () => {} })
+    await waitFor(() => crashes.length === 1, 30_000, 'the crash')
+    const { error, restart } = crashes[0]!.payload
+    expect(error.name).toBe('KafkaJSProtocolError')
+    expect((error as Error & { type?: string }).type).toBe('INVALID_TOPIC_EXCEPTION')
+    expect(restart).toBe(false)
+    expect(disconnected).toBe(1)
+  })
+})
+
 describe('stop()', () => {
   it('lets the message in process finish, commits it, and emits STOP', async () => {
     const topic = await topicWith(3)
