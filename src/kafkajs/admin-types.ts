@@ -12,11 +12,9 @@ import type {
   ResourcePatternTypes,
 } from './constants.js'
 import type { KafkaJSProtocolError } from './errors.js'
-import type { PartitionMetadata } from './partitioners.js'
-import type { PartitionOffset } from './producer-transaction.js'
+import type { ConsumerGroupState, GroupDescription, MemberDescription, PartitionMetadata, PartitionOffset, TopicPartitions } from './shared-types.js'
 
-// One declaration of each shape KafkaJS shares between its clients.
-export type { PartitionMetadata, PartitionOffset }
+export type { ConsumerGroupState, GroupDescription, MemberDescription, PartitionMetadata, PartitionOffset, TopicPartitions }
 export type { ConnectEvent, DisconnectEvent, RequestEvent, RequestTimeoutEvent, RequestQueueSizeEvent } from './network-events.js'
 
 
@@ -53,8 +51,6 @@ export interface PartitionReassignment {
   topic: string
   partitionAssignment: Array<ReplicaAssignment>
 }
-
-export type TopicPartitions = { topic: string; partitions: number[] }
 
 
 export type SeekEntry = PartitionOffset
@@ -115,26 +111,6 @@ export type DeleteGroupsResult = {
   groupId: string
   errorCode?: number
   error?: KafkaJSProtocolError
-}
-
-export type MemberDescription = {
-  clientHost: string
-  clientId: string
-  memberId: string
-  memberAssignment: Buffer
-  memberMetadata: Buffer
-}
-
-export type ConsumerGroupState = 'Unknown' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead' | 'Empty'
-
-export type GroupDescription = {
-  groupId: string
-  members: MemberDescription[]
-  protocol: string
-  protocolType: string
-  state: ConsumerGroupState
-  /** Present at runtime in KafkaJS's answers (always 0: a failed group throws). */
-  errorCode?: number
 }
 
 export type GroupDescriptions = {

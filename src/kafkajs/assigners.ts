@@ -10,6 +10,8 @@ import type { ProtocolAssignor } from '../consumer/assignors.js'
 import type { TopicPartition } from '../consumer/types.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
 import type { Logger } from './logger.js'
+import type { PartitionMetadata } from './shared-types.js'
+export type { PartitionMetadata } from './shared-types.js'
 
 export type Assignment = { [topic: string]: number[] }
 export type GroupMember = { memberId: string; memberMetadata: Buffer }
@@ -21,15 +23,6 @@ export type Assigner = {
   version: number
   assign(group: { members: GroupMember[]; topics: string[] }): Promise<GroupMemberAssignment[]>
   protocol(subscription: { topics: string[] }): GroupState
-}
-
-export interface PartitionMetadata {
-  partitionErrorCode: number
-  partitionId: number
-  leader: number
-  replicas: number[]
-  isr: number[]
-  offlineReplicas?: number[]
 }
 
 /**

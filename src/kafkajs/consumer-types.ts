@@ -2,6 +2,9 @@
 import type { InstrumentationEvent } from './instrumentation.js'
 import type { PartitionAssigner } from './assigners.js'
 import type { RetryOptions } from './kafka.js'
+import type { RequestEvent, RequestQueueSizeEvent, RequestTimeoutEvent } from './network-events.js'
+import type { ConsumerGroupState, GroupDescription, IHeaders, MemberDescription, Offsets, PartitionOffset, TopicOffsets, TopicPartitions } from './shared-types.js'
+export type { ConsumerGroupState, GroupDescription, IHeaders, MemberDescription, Offsets, PartitionOffset, TopicOffsets, TopicPartitions } from './shared-types.js'
 
 export interface ConsumerConfig {
   groupId: string
@@ -23,10 +26,6 @@ export interface ConsumerConfig {
   maxInFlightRequests?: number
   readUncommitted?: boolean
   rackId?: string
-}
-
-export interface IHeaders {
-  [key: string]: Buffer | string | (Buffer | string)[] | undefined
 }
 
 interface MessageSetEntry {
@@ -51,14 +50,9 @@ interface RecordBatchEntry {
 
 export type KafkaMessage = MessageSetEntry | RecordBatchEntry
 
-export type TopicPartitions = { topic: string; partitions: number[] }
 export type TopicPartition = { topic: string; partition: number }
 export type TopicPartitionOffset = TopicPartition & { offset: string }
 export type TopicPartitionOffsetAndMetadata = TopicPartitionOffset & { metadata?: string | null }
-export type PartitionOffset = { partition: number; offset: string }
-export type TopicOffsets = { topic: string; partitions: PartitionOffset[] }
-export type Offsets = { topics: TopicOffsets[] }
-
 export interface OffsetsByTopicPartition {
   topics: TopicOffsets[]
 }
@@ -112,24 +106,6 @@ export type ConsumerRunConfig = {
 /** @deprecated Replaced by ConsumerSubscribeTopics (as in KafkaJS). */
 export type ConsumerSubscribeTopic = { topic: string | RegExp; fromBeginning?: boolean }
 export type ConsumerSubscribeTopics = { topics: (string | RegExp)[]; fromBeginning?: boolean }
-
-export type MemberDescription = {
-  clientHost: string
-  clientId: string
-  memberId: string
-  memberAssignment: Buffer
-  memberMetadata: Buffer
-}
-
-export type ConsumerGroupState = 'Unknown' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead' | 'Empty'
-
-export type GroupDescription = {
-  groupId: string
-  members: MemberDescription[]
-  protocol: string
-  protocolType: string
-  state: ConsumerGroupState
-}
 
 export const consumerEvents = {
   HEARTBEAT: 'consumer.heartbeat',
@@ -192,9 +168,6 @@ export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
   topicsNotSubscribed: string[]
 }>
 
-/** REQUEST, REQUEST_TIMEOUT and REQUEST_QUEUE_SIZE payloads: the network hook's (src/kafkajs/network-events.ts). */
-export type ConsumerNetworkEvent = InstrumentationEvent<Record<string, unknown>>
-
 /** Each event name's event, for `consumer.on`. */
 export interface ConsumerEventMap {
   'consumer.heartbeat': ConsumerHeartbeatEvent
@@ -210,7 +183,7 @@ export interface ConsumerEventMap {
   'consumer.crash': ConsumerCrashEvent
   'consumer.rebalancing': ConsumerRebalancingEvent
   'consumer.received_unsubscribed_topics': ConsumerReceivedUnsubcribedTopicsEvent
-  'consumer.network.request': ConsumerNetworkEvent
-  'consumer.network.request_timeout': ConsumerNetworkEvent
-  'consumer.network.request_queue_size': ConsumerNetworkEvent
+  'consumer.network.request': RequestEvent
+  'consumer.network.request_timeout': RequestTimeoutEvent
+  'consumer.network.request_queue_size': RequestQueueSizeEvent
 }

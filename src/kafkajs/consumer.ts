@@ -19,6 +19,7 @@ import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
 import { InstrumentationEmitter, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext } from './kafka.js'
 import type { Logger } from './logger.js'
+import { networkEvents } from './network-events.js'
 import { OffsetBook, Runner, type ResolvedRetry } from './consumer-runner.js'
 import {
   consumerEvents,
@@ -113,7 +114,8 @@ export class Consumer {
 
   async #connected(): Promise<SamsaKafka> {
     if (this.#kafka) return this.#kafka
-    const kafka = await this.#context.connect(this.#config.retry)
+    const requestObserver = networkEvents(this.#emitter, consumerEvents, this.#context.clientId)
+    const kafka = await this.#context.connect(this.#config.retry, { requestObserver })
     try {
       await kafka.cluster.refreshMetadata([])
     } catch (error) {
@@ -121,16 +123,7 @@ export class Consumer {
       throw toKafkaJSError(error)
     }
     this.#kafka = kafka
-    this.#wireNetworkEvents(kafka)
     return kafka
-  }
-
-  /**
-   * REQUEST, REQUEST_TIMEOUT and REQUEST_QUEUE_SIZE come from the per-client request hook
-   * (src/kafkajs/network-events.ts); the one place to attach it to this consumer's samsa client.
-   */
-  #wireNetworkEvents(kafka: SamsaKafka): void {
-    void kafka
   }
 
   async disconnect(): Promise<void> {

@@ -20,9 +20,8 @@ export type {
 // ---- producer
 export type { Producer, ProducerConfig, ProducerEvents, Transaction } from './producer.js'
 export type { ProducerRecord, ProducerBatch, TopicMessages, RecordMetadata } from './producer-send.js'
-export type { PartitionOffset, TopicOffsets, Offsets } from './producer-transaction.js'
 export { Partitioners } from './partitioners.js'
-export type { Message, IHeaders, PartitionMetadata, PartitionerArgs, ICustomPartitioner, DefaultPartitioner, LegacyPartitioner } from './partitioners.js'
+export type { Message, PartitionerArgs, ICustomPartitioner, DefaultPartitioner, LegacyPartitioner } from './partitioners.js'
 export type { NetworkEventNames, ConnectEvent, DisconnectEvent, RequestEvent, RequestTimeoutEvent, RequestQueueSizeEvent } from './network-events.js'
 // ---- consumer
 export type { Consumer } from './consumer.js'
@@ -38,7 +37,6 @@ export type {
   MemberAssignment,
   MemberMetadata,
   PartitionAssigner,
-  PartitionMetadata,
 } from './assigners.js'
 export type {
   Batch,
@@ -53,9 +51,7 @@ export type {
   ConsumerFetchEvent,
   ConsumerFetchStartEvent,
   ConsumerGroupJoinEvent,
-  ConsumerGroupState,
   ConsumerHeartbeatEvent,
-  ConsumerNetworkEvent,
   ConsumerRebalancingEvent,
   ConsumerReceivedUnsubcribedTopicsEvent,
   ConsumerRunConfig,
@@ -66,20 +62,13 @@ export type {
   EachBatchPayload,
   EachMessageHandler,
   EachMessagePayload,
-  GroupDescription,
   IBatchProcessEvent,
-  IHeaders,
   IMemberAssignment,
   KafkaMessage,
-  MemberDescription,
-  Offsets,
   OffsetsByTopicPartition,
-  PartitionOffset,
-  TopicOffsets,
   TopicPartition,
   TopicPartitionOffset,
   TopicPartitionOffsetAndMetadata,
-  TopicPartitions,
 } from './consumer-types.js'
 // ---- admin
 export type { Admin, AdminConfig } from './admin.js'
@@ -112,16 +101,21 @@ export type {
   ListPartitionReassignmentsResponse,
   OngoingTopicReassignment,
   OngoingPartitionReassignment,
-  // Shared with the consumer in KafkaJS's declarations (PartitionMetadata, PartitionOffset and the network events
-  // are exported by the producer section).
   SeekEntry,
-  TopicPartitions,
-  GroupDescription,
   GroupDescriptions,
-  MemberDescription,
-  ConsumerGroupState,
 } from './admin-types.js'
-// ---- shared
+// ---- shared by the clients
+export type {
+  ConsumerGroupState,
+  GroupDescription,
+  IHeaders,
+  MemberDescription,
+  Offsets,
+  PartitionMetadata,
+  PartitionOffset,
+  TopicOffsets,
+  TopicPartitions,
+} from './shared-types.js'
 export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'
 export type { InstrumentationEvent, RemoveInstrumentationEventListener } from './instrumentation.js'
 export {

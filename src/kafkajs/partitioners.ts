@@ -7,19 +7,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { murmur2 as javaMurmur2 } from '../producer/partitioner.js'
-
-export interface PartitionMetadata {
-  partitionErrorCode: number
-  partitionId: number
-  leader: number
-  replicas: number[]
-  isr: number[]
-  offlineReplicas?: number[]
-}
-
-export interface IHeaders {
-  [key: string]: Buffer | string | (Buffer | string)[] | undefined
-}
+import type { IHeaders, PartitionMetadata } from './shared-types.js'
+export type { IHeaders, PartitionMetadata } from './shared-types.js'
 
 export interface Message {
   key?: Buffer | string | null

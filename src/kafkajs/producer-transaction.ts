@@ -8,20 +8,8 @@ import type { Producer as SamsaProducer } from '../producer/producer.js'
 import type { CompressionTypes } from './constants.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
 import type { ProducerBatch, ProducerRecord, RecordMetadata, TopicMessages } from './producer-send.js'
-
-export interface PartitionOffset {
-  partition: number
-  offset: string
-}
-
-export interface TopicOffsets {
-  topic: string
-  partitions: PartitionOffset[]
-}
-
-export interface Offsets {
-  topics: TopicOffsets[]
-}
+import type { Offsets, PartitionOffset, TopicOffsets } from './shared-types.js'
+export type { Offsets, PartitionOffset, TopicOffsets } from './shared-types.js'
 
 export type Transaction = {
   send(record: ProducerRecord): Promise<RecordMetadata[]>

@@ -16,7 +16,7 @@ describe('consumer events', () => {
     const groupId = uniqueName('g')
     const c = newKafka().consumer({ groupId, maxWaitTimeInMs: 100, heartbeatInterval: 300 })
     const events: Array<{ type: string; payload: unknown; id: unknown; timestamp: number }> = []
-    for (const name of ['CONNECT', 'GROUP_JOIN', 'HEARTBEAT', 'FETCH_START', 'FETCH', 'START_BATCH_PROCESS', 'END_BATCH_PROCESS', 'COMMIT_OFFSETS', 'STOP', 'DISCONNECT'] as const) {
+    for (const name of ['CONNECT', 'GROUP_JOIN', 'HEARTBEAT', 'FETCH_START', 'FETCH', 'START_BATCH_PROCESS', 'END_BATCH_PROCESS', 'COMMIT_OFFSETS', 'STOP', 'DISCONNECT', 'REQUEST'] as const) {
       c.on(c.events[name], (e) => events.push(e))
     }
     const of = (type: string) => events.filter((e) => e.type === type).map((e) => e.payload as Record<string, unknown>)
@@ -47,6 +47,22 @@ describe('consumer events', () => {
     expect(of('consumer.commit_offsets').at(-1)).toEqual({ groupId, memberId: join!.memberId, groupGenerationId: expect.any(Number), topics: [{ topic, partitions: [{ partition: 0, offset: '3' }] }] })
     expect(of('consumer.stop')).toEqual([null])
     expect(of('consumer.disconnect')).toEqual([null])
+    // This consumer's own requests, with KafkaJS's request payload.
+    const requested = new Set(of('consumer.network.request').map((r) => r.apiName))
+    for (const api of ['Metadata', 'FindCoordinator', 'JoinGroup', 'SyncGroup', 'Heartbeat', 'Fetch', 'OffsetCommit']) expect(requested).toContain(api)
+    expect(of('consumer.network.request').find((r) => r.apiName === 'Fetch')).toEqual({
+      broker: expect.any(String),
+      clientId: 'samsa-kafkajs-test',
+      correlationId: expect.any(Number),
+      size: expect.any(Number),
+      createdAt: expect.any(Number),
+      sentAt: expect.any(Number),
+      pendingDuration: expect.any(Number),
+      duration: expect.any(Number),
+      apiName: 'Fetch',
+      apiKey: 1,
+      apiVersion: expect.any(Number),
+    })
     expect(events.every((e) => typeof e.timestamp === 'number' && e.id !== undefined)).toBe(true)
   })
 
