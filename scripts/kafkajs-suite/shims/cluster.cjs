@@ -8,6 +8,7 @@
 const { facade } = require('./facade.cjs')
 const { loggerConfig } = require('./logger.cjs')
 const { ShimLimitationError } = require('./limitation.cjs')
+const { plainTextBrokers, withNativeAdmin, throwItemErrors } = require('./native.cjs')
 
 const OPTIONS = Symbol('samsa-kafkajs-suite:cluster-options')
 
@@ -24,6 +25,16 @@ const CONNECTION_KEYS = [
   'socketFactory',
 ]
 
+// KafkaJS's docker setup defines these PLAIN users in its JAAS file; the harness cannot add PLAIN users, so
+// global-setup.cjs creates them as SCRAM users with the same passwords and the shim authenticates them with SCRAM.
+// The principal (User:bob…) is what the ACL specs are about, and it stays the same.
+const KAFKAJS_JAAS_USERS = { test: 'testtest', bob: 'bobbob', alice: 'alicealice' }
+
+function harnessSasl(sasl) {
+  if (!sasl || sasl.mechanism !== 'plain' || KAFKAJS_JAAS_USERS[sasl.username] !== sasl.password) return sasl
+  return { mechanism: 'scram-sha-512', username: sasl.username, password: sasl.password }
+}
+
 const INTERNAL_METHODS = [
   'connect',
   'disconnect',
@@ -39,17 +50,43 @@ const INTERNAL_METHODS = [
   'findLeaderForPartitions',
   'findGroupCoordinator',
   'findGroupCoordinatorMetadata',
-  'fetchTopicsOffset',
   'defaultOffset',
   'committedOffsets',
   'markOffsetAsCommitted',
   'getNodeIds',
 ]
-const INTERNAL_PROPERTIES = ['brokerPool', 'targetTopics', 'logger', 'retrier', 'connectionPoolBuilder']
+const INTERNAL_PROPERTIES = ['targetTopics', 'logger', 'retrier', 'connectionPoolBuilder']
 
 class ShimCluster {
   constructor(options) {
     this[OPTIONS] = options
+  }
+
+  /** What specs read to check their results: earliest or latest offsets, as KafkaJS's Cluster answers them. */
+  fetchTopicsOffset(topics) {
+    return withNativeAdmin(async (admin) => {
+      const items = topics.flatMap(({ topic, partitions, fromBeginning }) =>
+        partitions.map(({ partition }) => ({ topic, partition, spec: fromBeginning ? 'earliest' : 'latest' })),
+      )
+      const results = throwItemErrors(await admin.listOffsets(items))
+      return topics.map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map(({ partition }) => ({
+          partition,
+          offset: String(results.find((r) => r.topic === topic && r.partition === partition).offset),
+        })),
+      }))
+    })
+  }
+
+  /** Specs use the seed broker only to learn the brokers' ids. */
+  get brokerPool() {
+    const metadata = () =>
+      withNativeAdmin(async (admin) => {
+        const { nodes } = await admin.describeCluster()
+        return { brokers: nodes.map(({ nodeId, host, port, rack }) => ({ nodeId, host, port, rack })), topicMetadata: [] }
+      })
+    return { seedBroker: { metadata } }
   }
 }
 for (const name of INTERNAL_METHODS) {
@@ -66,11 +103,15 @@ for (const name of INTERNAL_PROPERTIES) {
 }
 
 function createCluster(options, brokers) {
-  return new ShimCluster({ ...options, brokers })
+  return new ShimCluster({ ...options, sasl: harnessSasl(options.sasl), brokers })
 }
 
+// KafkaJS's factories tolerate a missing cluster until the client is used; specs rely on that in a beforeEach.
+const UNSET_CLUSTER_OPTIONS = { connectionTimeout: 3000, requestTimeout: 30000 }
+
 function clusterOptions(cluster) {
-  if (!(cluster instanceof ShimCluster)) throw new ShimLimitationError('a client factory called without testHelpers.createCluster()')
+  if (cluster === undefined) return { ...UNSET_CLUSTER_OPTIONS, brokers: plainTextBrokers() }
+  if (!(cluster instanceof ShimCluster)) throw new ShimLimitationError('a cluster not made by testHelpers.createCluster()')
   return cluster[OPTIONS]
 }
 
@@ -92,4 +133,4 @@ function clusterClientOptions(cluster) {
   return definedOnly({ metadataMaxAge, allowAutoTopicCreation, maxInFlightRequests })
 }
 
-module.exports = { createCluster, clusterOptions, clusterClientOptions, kafkaFor, definedOnly }
+module.exports = { KAFKAJS_JAAS_USERS, createCluster, clusterOptions, clusterClientOptions, kafkaFor, definedOnly }

@@ -10,7 +10,8 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
-const { native, kafkajsRoot } = require('./facade.cjs')
+const { kafkajsRoot } = require('./facade.cjs')
+const { plainTextBrokers, withNativeAdmin, throwItemErrors } = require('./native.cjs')
 const { createCluster } = require('./cluster.cjs')
 const { newLogger } = require('./logger.cjs')
 const { ShimLimitationError } = require('./limitation.cjs')
@@ -19,7 +20,6 @@ const { ShimLimitationError } = require('./limitation.cjs')
 const kafkajsWaitFor = require(path.join(kafkajsRoot, 'src/utils/waitFor'))
 
 const list = (variable) => (process.env[variable] || '').split(',').filter(Boolean)
-const plainTextBrokers = () => list('KAFKA_BROKERS')
 const sslBrokers = () => list('KAFKA_SSL_BROKERS')
 const saslBrokers = () => list('KAFKA_SASL_SSL_BROKERS')
 const saslUser = { username: process.env.SUITE_SASL_USERNAME, password: process.env.SUITE_SASL_PASSWORD }
@@ -108,22 +108,6 @@ const waitForConsumerToJoinGroup = (consumer, { maxWait = 10000, label = '' } = 
   waitForEvent(consumer, consumer.events.GROUP_JOIN, maxWait, (reject) =>
     consumer.disconnect().then(() => reject(new Error(`Timeout ${label}`.trim())), reject),
   )
-
-async function withNativeAdmin(fn) {
-  const kafka = new native.Kafka({ brokers: plainTextBrokers(), clientId: 'kafkajs-suite-setup', logger: false })
-  const admin = kafka.admin()
-  try {
-    return await fn(admin)
-  } finally {
-    await admin.close()
-  }
-}
-
-function throwItemErrors(results, tolerated = []) {
-  for (const result of results) {
-    if (result.error && !tolerated.includes(result.error.errorName)) throw result.error
-  }
-}
 
 const createTopic = ({ topic, partitions = 1, replicas = 1, config = [] }) =>
   withNativeAdmin(async (admin) => {
