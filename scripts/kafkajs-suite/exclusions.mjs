@@ -69,11 +69,11 @@ export const EXCLUDED_TESTS = [
   ]),
   ...tests('src/consumer/__tests__/handlerErrorRecovery.spec.js', COORDINATOR_FAULTS, ['commits the previous offsets', 'does not commit the offset if autoCommit=false']),
   ...tests('src/producer/__tests__/idempotentProduceMessages.spec.js', PRODUCE_FAULTS, [
-    'where produce() throws a retriable error, all messages are written to the partition once, in order',
-    'where produce() throws a retriable error after the message is written to the log, all messages are written to the partition once, in order',
-    'where produce() throws a retriable error on the first call, all messages are written to the partition once',
-    'where produce() throws a retriable error on 2nd call, all messages are written to the partition once',
-    'where produce() throws a retriable error after the message is written to the log, all messages are written to the partition once',
+    'sequential produce() calls > where produce() throws a retriable error, all messages are written to the partition once, in order',
+    'sequential produce() calls > where produce() throws a retriable error after the message is written to the log, all messages are written to the partition once, in order',
+    'concurrent produce() calls > where produce() throws a retriable error on the first call, all messages are written to the partition once',
+    'concurrent produce() calls > where produce() throws a retriable error on 2nd call, all messages are written to the partition once',
+    'concurrent produce() calls > where produce() throws a retriable error after the message is written to the log, all messages are written to the partition once',
   ]),
   ...tests('src/producer/index.spec.js', CLUSTER_STATE, ['reconnects the cluster if disconnected']),
   ...tests('src/producer/index.spec.js', "spies on KafkaJS's internal retrier (jest.mock('../retry')) to read the retry options it was given", [
