@@ -18,7 +18,12 @@ export type {
   ISocketFactoryArgs,
 } from './kafka.js'
 // ---- producer
-export type { Producer, ProducerConfig } from './producer.js'
+export type { Producer, ProducerConfig, ProducerEvents, Transaction } from './producer.js'
+export type { ProducerRecord, ProducerBatch, TopicMessages, RecordMetadata } from './producer-send.js'
+export type { PartitionOffset, TopicOffsets, Offsets } from './producer-transaction.js'
+export { Partitioners } from './partitioners.js'
+export type { Message, IHeaders, PartitionMetadata, PartitionerArgs, ICustomPartitioner, DefaultPartitioner, LegacyPartitioner } from './partitioners.js'
+export type { NetworkEventNames, ConnectEvent, DisconnectEvent, RequestEvent, RequestTimeoutEvent, RequestQueueSizeEvent } from './network-events.js'
 // ---- consumer
 export type { Consumer, ConsumerConfig } from './consumer.js'
 // ---- admin

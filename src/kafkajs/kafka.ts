@@ -151,6 +151,9 @@ function toSamsaRetry(retry: RetryOptions | undefined): Partial<SamsaRetryOption
   return result
 }
 
+/** Settings of samsa's `Kafka` that a facade client chooses for itself (KafkaJS has them per client). */
+export type ClientConnectOptions = Pick<SamsaKafkaConfig, 'metadataMaxAgeMs' | 'allowAutoTopicCreation' | 'requestObserver'>
+
 /** What a facade client needs from the `Kafka` that made it. */
 export interface FacadeContext {
   readonly clientId: string
@@ -158,7 +161,7 @@ export interface FacadeContext {
   /** KafkaJS's `retry` merged with the client's own. */
   retry(own?: RetryOptions): RetryOptions
   /** A samsa `Kafka` for one client's connections, from the current `brokers`. */
-  connect(retry?: RetryOptions): Promise<SamsaKafka>
+  connect(retry?: RetryOptions, options?: ClientConnectOptions): Promise<SamsaKafka>
 }
 
 // Set by Kafka's static block: the facade's modules reach a Kafka's context without a public property.
@@ -177,11 +180,11 @@ export class Kafka {
       clientId,
       logger: this.#logger,
       retry: (own) => ({ ...this.#config.retry, ...own }),
-      connect: (retry) => this.#samsaKafka(clientId, retry),
+      connect: (retry, options) => this.#samsaKafka(clientId, retry, options),
     }
   }
 
-  async #samsaKafka(clientId: string, retry: RetryOptions | undefined): Promise<SamsaKafka> {
+  async #samsaKafka(clientId: string, retry: RetryOptions | undefined, options: ClientConnectOptions = {}): Promise<SamsaKafka> {
     const { brokers, ssl, sasl, connectionTimeout, requestTimeout } = this.#config
     let list: string[]
     try {
@@ -199,6 +202,7 @@ export class Kafka {
       requestTimeoutMs: requestTimeout,
       retry: toSamsaRetry({ ...this.#config.retry, ...retry }),
       logger: toSamsaLogger(this.#logger),
+      ...options,
     }
     return new SamsaKafka(config)
   }

@@ -279,6 +279,9 @@ export class TransactionManager {
       if (!list) byTopic.set(o.topic, (list = []))
       list.push(o)
     }
+    // TxnOffsetCommit v6+ names topics by id: a topic this producer never wrote to must have its metadata first.
+    const unknown = [...byTopic.keys()].filter((name) => this.#cluster.topic(name) === undefined)
+    if (unknown.length > 0) await this.#cluster.topics(unknown, { timeoutMs: this.#options.maxBlockMs, bound: 'maxBlockMs' }).catch((error: unknown) => this.#classify(error))
     await this
       .#control(
         { kind: 'coordinator', type: 'group', key: group.groupId },
