@@ -28,6 +28,50 @@ export type { NetworkEventNames, ConnectEvent, DisconnectEvent, RequestEvent, Re
 export type { Consumer, ConsumerConfig } from './consumer.js'
 // ---- admin
 export type { Admin, AdminConfig } from './admin.js'
+export type {
+  AdminEvents,
+  ITopicConfig,
+  ITopicPartitionConfig,
+  ITopicMetadata,
+  ReplicaAssignment,
+  PartitionReassignment,
+  IResourceConfig,
+  IResourceConfigEntry,
+  ResourceConfigQuery,
+  ConfigEntries,
+  ConfigSynonyms,
+  DescribeConfigResponse,
+  AlterConfigsResponse,
+  FetchOffsetsPartition,
+  GroupOverview,
+  DeleteGroupsResult,
+  Acl,
+  AclResource,
+  AclEntry,
+  AclFilter,
+  DescribeAclResource,
+  DescribeAclResponse,
+  MatchingAcl,
+  DeleteAclFilterResponses,
+  DeleteAclResponse,
+  ListPartitionReassignmentsResponse,
+  OngoingTopicReassignment,
+  OngoingPartitionReassignment,
+  // Shared with the producer/consumer sections in KafkaJS's declarations: keep one export of each when merging.
+  PartitionMetadata,
+  PartitionOffset,
+  SeekEntry,
+  TopicPartitions,
+  GroupDescription,
+  GroupDescriptions,
+  MemberDescription,
+  ConsumerGroupState,
+  ConnectEvent,
+  DisconnectEvent,
+  RequestEvent,
+  RequestTimeoutEvent,
+  RequestQueueSizeEvent,
+} from './admin-types.js'
 // ---- shared
 export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'
 export type { InstrumentationEvent, RemoveInstrumentationEventListener } from './instrumentation.js'
