@@ -58,19 +58,13 @@ export type {
   OngoingTopicReassignment,
   OngoingPartitionReassignment,
   // Shared with the producer/consumer sections in KafkaJS's declarations: keep one export of each when merging.
-  PartitionMetadata,
-  PartitionOffset,
+  // (PartitionMetadata, PartitionOffset and the network events come from the producer section.)
   SeekEntry,
   TopicPartitions,
   GroupDescription,
   GroupDescriptions,
   MemberDescription,
   ConsumerGroupState,
-  ConnectEvent,
-  DisconnectEvent,
-  RequestEvent,
-  RequestTimeoutEvent,
-  RequestQueueSizeEvent,
 } from './admin-types.js'
 // ---- shared
 export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'
