@@ -1,17 +1,570 @@
-/** KafkaJS's consumer over samsa's. (Skeleton: filled in on the kafkajs branch before it merges.) */
+/**
+ * KafkaJS's consumer over samsa's. Every `run()` (and every restart after a crash) is one samsa consumer in the
+ * classic group protocol, with KafkaJS's assigners speaking KafkaJS's bytes, so facade members and KafkaJS members
+ * can share a group during a migration. The engine that calls the handlers is `consumer-runner.ts`.
+ *
+ * Kept from samsa underneath: a member commits only offsets whose handlers finished, and never for a partition it
+ * no longer owns; processed offsets are committed when partitions are revoked and on stop; a stuck handler or an
+ * unreachable coordinator ends in a CRASH event instead of a member that looks alive and consumes nothing.
+ */
+import type { Kafka as SamsaKafka } from '../kafka.js'
+import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
+import { listTopicNames } from '../consumer/offsets.js'
+import { request } from '../consumer/request.js'
+import type { GroupEvent, RebalanceEvent } from '../consumer/types.js'
+import { ApiKeys } from '../protocol/index.js'
+import { assignerCluster, PartitionAssigners, toProtocolAssignor } from './assigners.js'
+import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
+import { InstrumentationEmitter, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext } from './kafka.js'
+import type { Logger } from './logger.js'
+import { OffsetBook, Runner, type ResolvedRetry } from './consumer-runner.js'
+import {
+  consumerEvents,
+  type ConsumerConfig,
+  type ConsumerEventMap,
+  type ConsumerEvents,
+  type ConsumerGroupState,
+  type ConsumerRunConfig,
+  type ConsumerSubscribeTopic,
+  type ConsumerSubscribeTopics,
+  type GroupDescription,
+  type IMemberAssignment,
+  type Offsets,
+  type TopicPartitionOffset,
+  type TopicPartitionOffsetAndMetadata,
+  type TopicPartitions,
+} from './consumer-types.js'
 
-export interface ConsumerConfig {
-  groupId: string
-  retry?: import('./kafka.js').RetryOptions
+export type { ConsumerConfig } from './consumer-types.js'
+
+const EARLIEST = -2n
+const LATEST = -1n
+
+function toOffset(offset: unknown): bigint {
+  try {
+    if (typeof offset === 'bigint') return offset
+    if (typeof offset === 'number' && Number.isInteger(offset)) return BigInt(offset)
+    if (typeof offset === 'string' && /^-?\d+$/.test(offset.trim())) return BigInt(offset.trim())
+  } catch {
+    // falls through to the error below
+  }
+  throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${String(offset)}`)
+}
+
+function checkTopicPartition(topic: unknown, partition: unknown): void {
+  if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${String(topic)}`)
+  if (typeof partition !== 'number' || isNaN(partition)) throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${String(partition)}`)
+}
+
+function originalCause(error: Error & { cause?: unknown }): Error & { retriable?: boolean } {
+  return error.cause instanceof Error ? originalCause(error.cause) : error
 }
 
 export class Consumer {
   readonly #context: FacadeContext
   readonly #config: ConsumerConfig
+  readonly #groupId: string
+  readonly #logger: Logger
+  readonly #emitter = new InstrumentationEmitter(consumerEvents, 'consumer')
+  readonly #retry: ConsumerConfig['retry'] & ResolvedRetry
+  readonly events: ConsumerEvents = consumerEvents
+  #kafka: SamsaKafka | null = null
+  readonly #topics = new Map<string, { fromBeginning: boolean }>()
+  #native: SamsaConsumer | null = null
+  #runner: Runner | null = null
+  #runConfig: ConsumerRunConfig | null = null
+  #restartTimer: NodeJS.Timeout | null = null
+  #stopping: Promise<void> | null = null
+  readonly #offsets = new OffsetBook()
+  readonly #pausedTopics = new Set<string>()
+  readonly #pausedPartitions = new Set<string>()
+  readonly #pendingSeeks = new Map<string, { topic: string; partition: number; offset: bigint }>()
+  /** Assigned topics the member did not subscribe to, reported with the join that brought them. */
+  #unsubscribed: { assignedTopics: string[]; topicsNotSubscribed: string[] } | null = null
 
   constructor(context: FacadeContext, config: ConsumerConfig) {
+    if (!config || !config.groupId) throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.')
+    const sessionTimeout = config.sessionTimeout ?? 30_000
+    const heartbeatInterval = config.heartbeatInterval ?? 3_000
+    if (heartbeatInterval >= sessionTimeout) {
+      throw new KafkaJSNonRetriableError(
+        `Consumer heartbeatInterval (${heartbeatInterval}) must be lower than sessionTimeout (${sessionTimeout}). It is recommended to set heartbeatInterval to approximately a third of the sessionTimeout.`,
+      )
+    }
     this.#context = context
     this.#config = config
+    this.#groupId = config.groupId
+    this.#logger = context.logger.namespace('Consumer')
+    const retry = context.retry(config.retry)
+    this.#retry = {
+      ...retry,
+      retries: retry.retries ?? 5,
+      initialRetryTime: retry.initialRetryTime ?? 300,
+      maxRetryTime: retry.maxRetryTime ?? 30_000,
+      multiplier: retry.multiplier ?? 2,
+      factor: retry.factor ?? 0.2,
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.#connected()
+    this.#emitter.emit(consumerEvents.CONNECT, null)
+  }
+
+  async #connected(): Promise<SamsaKafka> {
+    if (this.#kafka) return this.#kafka
+    const kafka = await this.#context.connect(this.#config.retry)
+    try {
+      await kafka.cluster.refreshMetadata([])
+    } catch (error) {
+      await kafka.close()
+      throw toKafkaJSError(error)
+    }
+    this.#kafka = kafka
+    this.#wireNetworkEvents(kafka)
+    return kafka
+  }
+
+  /**
+   * REQUEST, REQUEST_TIMEOUT and REQUEST_QUEUE_SIZE come from the per-client request hook
+   * (src/kafkajs/network-events.ts); the one place to attach it to this consumer's samsa client.
+   */
+  #wireNetworkEvents(kafka: SamsaKafka): void {
+    void kafka
+  }
+
+  async disconnect(): Promise<void> {
+    try {
+      await this.stop()
+      const kafka = this.#kafka
+      this.#kafka = null
+      if (kafka) await kafka.close()
+      this.#emitter.emit(consumerEvents.DISCONNECT, null)
+    } catch (error) {
+      const err = toKafkaJSError(error)
+      this.#logger.error(`Caught error when disconnecting the consumer: ${err.message}`, { stack: err.stack, groupId: this.#groupId })
+      throw err
+    }
+  }
+
+  async subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> {
+    if (this.#runner) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
+    const { topic, topics, fromBeginning = false } = subscription as Partial<ConsumerSubscribeTopics & ConsumerSubscribeTopic>
+    if (!topic && !topics) throw new KafkaJSNonRetriableError('Missing required argument "topics"')
+    if (topics != null && !Array.isArray(topics)) throw new KafkaJSNonRetriableError('Argument "topics" must be an array')
+    const list = topics ?? [topic!]
+    for (const item of list) {
+      if (typeof item !== 'string' && !(item instanceof RegExp)) {
+        throw new KafkaJSNonRetriableError(`Invalid topic ${String(item)} (${typeof item}), the topic name has to be a String or a RegExp`)
+      }
+    }
+    // As KafkaJS: a RegExp subscribes to the topics that match it now.
+    let names: string[] | null = null
+    if (list.some((item) => item instanceof RegExp)) {
+      const kafka = await this.#connected()
+      try {
+        names = await listTopicNames(kafka.cluster)
+      } catch (error) {
+        throw toKafkaJSError(error)
+      }
+    }
+    for (const item of list) {
+      const matched = item instanceof RegExp ? names!.filter((name) => item.test(name)) : [item]
+      for (const name of matched) this.#topics.set(name, { fromBeginning })
+    }
+  }
+
+  async run(config: ConsumerRunConfig = {}): Promise<void> {
+    if (this.#runner) {
+      this.#logger.warn('consumer#run was called, but the consumer is already running', { groupId: this.#groupId })
+      return
+    }
+    this.#runConfig = config
+    await this.#start()
+  }
+
+  async #start(): Promise<void> {
+    this.#restartTimer = null
+    const config = this.#runConfig!
+    this.#logger.info('Starting', { groupId: this.#groupId })
+    let kafka: SamsaKafka
+    try {
+      kafka = await this.#connected()
+    } catch (error) {
+      return this.#crash(toKafkaJSError(error))
+    }
+    this.#emitter.emit(consumerEvents.CONNECT, null)
+    const subscribed = [...this.#topics.keys()]
+    const native = this.#createNative(kafka, config, subscribed)
+    const autoCommit = config.autoCommit ?? true
+    const runner = new Runner({
+      native,
+      groupId: this.#groupId,
+      logger: this.#logger.namespace('Runner'),
+      emitter: this.#emitter,
+      retry: this.#retry,
+      eachMessage: config.eachMessage ?? null,
+      eachBatch: config.eachBatch ?? (config.eachMessage ? null : async () => {}),
+      eachBatchAutoResolve: config.eachMessage || config.eachBatch ? (config.eachBatchAutoResolve ?? true) : false,
+      autoCommit,
+      autoCommitInterval: config.autoCommitInterval ?? null,
+      autoCommitThreshold: config.autoCommitThreshold ?? null,
+      concurrency: config.partitionsConsumedConcurrently ?? 1,
+      offsets: this.#offsets,
+      commit: (offsets) => this.#commit(native, offsets),
+      heartbeat: async () => {},
+      pause: (topic, partition) => {
+        this.pause([{ topic, partitions: [partition] }])
+        return () => this.resume([{ topic, partitions: [partition] }])
+      },
+      isPaused: (topic, partition) => this.#isPaused(topic, partition),
+    })
+    this.#native = native
+    this.#runner = runner
+    const joined = new Promise<void>((resolve) => native.once('group', () => resolve()))
+    runner.done.then(
+      () => undefined,
+      (error: Error) => {
+        if (this.#runner === runner) void this.#crash(error)
+      },
+    )
+    try {
+      await native.subscribe(subscribed)
+    } catch (error) {
+      return this.#crash(toKafkaJSError(error))
+    }
+    // run() resolves once the member has joined (as KafkaJS's), or once the run has crashed trying.
+    await Promise.race([joined, runner.done.catch(() => undefined)])
+  }
+
+  #createNative(kafka: SamsaKafka, config: ConsumerRunConfig, subscribed: string[]): SamsaConsumer {
+    const c = this.#config
+    const cluster = assignerCluster(kafka.cluster, () => [...this.#topics.keys()])
+    const subscribedSet = new Set(subscribed)
+    const keepTopics = (assignedTopics: string[]): Set<string> => {
+      const topicsNotSubscribed = assignedTopics.filter((t) => !subscribedSet.has(t))
+      this.#unsubscribed = topicsNotSubscribed.length > 0 ? { assignedTopics, topicsNotSubscribed } : null
+      return subscribedSet
+    }
+    const assigners = (c.partitionAssigners ?? [PartitionAssigners.roundRobin]).map((create) =>
+      toProtocolAssignor(create({ cluster, groupId: this.#groupId, logger: this.#logger }), cluster, keepTopics),
+    )
+    // KafkaJS's fromBeginning is per topic; samsa's reset policy is per consumer: any fromBeginning topic decides.
+    const fromBeginning = subscribed.some((t) => this.#topics.get(t)?.fromBeginning)
+    const native = kafka.consumer({
+      groupId: this.#groupId,
+      groupProtocol: 'classic',
+      partitionAssignmentStrategy: assigners,
+      sessionTimeoutMs: c.sessionTimeout ?? 30_000,
+      heartbeatIntervalMs: c.heartbeatInterval ?? 3_000,
+      maxPollIntervalMs: c.rebalanceTimeout ?? 60_000,
+      enableAutoCommit: config.autoCommit ?? true,
+      autoCommitIntervalMs: config.autoCommitInterval ?? 5_000,
+      autoOffsetReset: fromBeginning ? 'earliest' : 'latest',
+      isolationLevel: c.readUncommitted ? 'read_uncommitted' : 'read_committed',
+      fetchMinBytes: c.minBytes ?? 1,
+      fetchMaxBytes: c.maxBytes ?? 10_485_760,
+      fetchMaxWaitMs: c.maxWaitTimeInMs ?? 5_000,
+      maxPartitionFetchBytes: c.maxBytesPerPartition ?? 1_048_576,
+      clientRack: c.rackId || undefined,
+    })
+    native.on('group', (event) => this.#onGroup(event, subscribed))
+    native.on('rebalance', (event) => this.#onRebalance(native, event))
+    native.on('commit', (event) => {
+      for (const o of event.offsets) this.#offsets.markCommitted(o.topic, o.partition, o.offset)
+      if (!this.#emitter.listening(consumerEvents.COMMIT_OFFSETS)) return
+      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+      for (const o of event.offsets) {
+        let list = byTopic.get(o.topic)
+        if (!list) byTopic.set(o.topic, (list = []))
+        list.push({ partition: o.partition, offset: String(o.offset) })
+      }
+      this.#emitter.emit(consumerEvents.COMMIT_OFFSETS, {
+        groupId: this.#groupId,
+        memberId: event.memberId,
+        groupGenerationId: event.generationId,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      })
+    })
+    if (this.#emitter.listening(consumerEvents.FETCH_START) || this.#emitter.listening(consumerEvents.FETCH)) {
+      native.on('fetch', (event) => {
+        if (event.type === 'start') this.#emitter.emit(consumerEvents.FETCH_START, { nodeId: event.nodeId })
+        else this.#emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: event.nodeId })
+      })
+    }
+    return native
+  }
+
+  #onGroup(event: GroupEvent, subscribed: string[]): void {
+    const groupId = this.#groupId
+    if (event.type === 'heartbeat') {
+      this.#emitter.emit(consumerEvents.HEARTBEAT, { groupId, memberId: event.memberId, groupGenerationId: event.generationId })
+    } else if (event.type === 'rebalancing') {
+      this.#logger.warn('The group is rebalancing, re-joining', { groupId, memberId: event.memberId })
+      this.#emitter.emit(consumerEvents.REBALANCING, { groupId, memberId: event.memberId })
+    } else {
+      const unsubscribed = this.#unsubscribed
+      this.#unsubscribed = null
+      if (unsubscribed) {
+        const payload = { groupId, generationId: event.generationId, memberId: event.memberId, ...unsubscribed, topicsSubscribed: subscribed }
+        this.#emitter.emit(consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS, payload)
+        this.#logger.warn('Consumer group received unsubscribed topics', payload)
+      }
+      const memberAssignment: IMemberAssignment = {}
+      for (const { topic, partition } of event.assigned) (memberAssignment[topic] ??= []).push(partition)
+      const payload = {
+        groupId,
+        memberId: event.memberId,
+        leaderId: event.leaderId,
+        isLeader: event.leaderId === event.memberId,
+        memberAssignment,
+        groupProtocol: event.protocol ?? '',
+        duration: event.durationMs,
+      }
+      this.#emitter.emit(consumerEvents.GROUP_JOIN, payload)
+      this.#logger.info('Consumer has joined the group', payload)
+    }
+  }
+
+  #onRebalance(native: SamsaConsumer, event: RebalanceEvent): void {
+    if (event.type !== 'assigned') {
+      for (const { topic, partition } of event.partitions) this.#offsets.forget(topic, partition)
+      return
+    }
+    for (const { topic, partition } of event.partitions) {
+      const key = `${topic}|${partition}`
+      if (this.#isPaused(topic, partition)) native.pause([{ topic, partition }])
+      const seek = this.#pendingSeeks.get(key)
+      if (seek) {
+        this.#pendingSeeks.delete(key)
+        this.#applySeek(native, seek)
+      }
+    }
+  }
+
+  async #crash(error: Error & { retryCount?: number; retryTime?: number }): Promise<void> {
+    this.#logger.error(`Crash: ${error.name}: ${error.message}`, { groupId: this.#groupId, retryCount: error.retryCount, stack: error.stack })
+    try {
+      await this.disconnect()
+    } catch {
+      // disconnect() logged it; the crash is what the application hears about
+    }
+    const retriable = error.name === 'KafkaJSNumberOfRetriesExceeded' || originalCause(error).retriable === true
+    const restartOnFailure = this.#retry.restartOnFailure
+    const restart =
+      retriable &&
+      (!restartOnFailure ||
+        (await restartOnFailure(error).catch((callbackError: unknown) => {
+          this.#logger.error('Caught error when invoking user-provided "restartOnFailure" callback. Defaulting to restarting.', {
+            error: callbackError instanceof Error ? callbackError.message : String(callbackError),
+            cause: error.message,
+            groupId: this.#groupId,
+          })
+          return true
+        })))
+    this.#emitter.emit(consumerEvents.CRASH, { error, groupId: this.#groupId, restart })
+    if (!restart) return
+    const wait = error.retryTime ?? this.#retry.initialRetryTime
+    this.#logger.error(`Restarting the consumer in ${wait}ms`, { retryCount: error.retryCount, retryTime: wait, groupId: this.#groupId })
+    this.#restartTimer = setTimeout(() => void this.#start(), wait)
+  }
+
+  /** Stops the run: the message in process finishes, processed offsets are committed, the member leaves the group. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => (this.#stopping = null))
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer)
+    this.#restartTimer = null
+    const runner = this.#runner
+    const native = this.#native
+    if (runner && native) {
+      this.#runner = null
+      this.#native = null
+      // KafkaJS waits for the handler however long it takes; samsa bounds it by the rebalance timeout, after which
+      // the group would have moved the partition on anyway.
+      const bound = this.#config.rebalanceTimeout ?? 60_000
+      if (!(await runner.stop(bound))) {
+        this.#logger.warn(`A handler did not finish within ${bound} ms of stop(); its message stays uncommitted`, { groupId: this.#groupId })
+      }
+      try {
+        await native.close()
+      } catch (error) {
+        const err = toKafkaJSError(error)
+        this.#logger.error(`Caught error when stopping the consumer: ${err.message}`, { stack: err.stack, groupId: this.#groupId })
+        throw err
+      }
+      this.#emitter.emit(consumerEvents.STOP, null)
+    }
+    this.#logger.info('Stopped', { groupId: this.#groupId })
+  }
+
+  async #commit(native: SamsaConsumer, offsets?: Offsets): Promise<void> {
+    try {
+      if (!offsets) return await native.commit()
+      const list = offsets.topics.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: toOffset(p.offset) })))
+      await native.commit({ offsets: list })
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+  }
+
+  async commitOffsets(topicPartitions: TopicPartitionOffsetAndMetadata[]): Promise<void> {
+    const offsets = (topicPartitions ?? []).map(({ topic, partition, offset, metadata = null }) => {
+      checkTopicPartition(topic, partition)
+      const value = toOffset(offset)
+      if (value < 0n) throw new KafkaJSNonRetriableError('Offset must not be a negative number')
+      if (metadata !== null && typeof metadata !== 'string') throw new KafkaJSNonRetriableError(`Invalid offset metadata, expected string or null, received ${String(metadata)}`)
+      return { topic, partition, offset: value, metadata }
+    })
+    const native = this.#requireRunning()
+    try {
+      await native.commit({ offsets })
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+  }
+
+  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+    checkTopicPartition(topic, partition)
+    const value = toOffset(offset)
+    if (value < 0n && value !== EARLIEST && value !== LATEST) throw new KafkaJSNonRetriableError('Offset must not be a negative number')
+    const native = this.#requireRunning()
+    const target = { topic, partition, offset: value }
+    if (native.assignment().some((tp) => tp.topic === topic && tp.partition === partition)) this.#applySeek(native, target)
+    else this.#pendingSeeks.set(`${topic}|${partition}`, target)
+  }
+
+  /** Moves the partition (special offsets looked up first) and, with autoCommit, commits the new offset as KafkaJS does. */
+  #applySeek(native: SamsaConsumer, { topic, partition, offset }: { topic: string; partition: number; offset: bigint }): void {
+    const apply = (to: bigint): void => {
+      native.seek({ topic, partition, offset: to })
+      this.#offsets.forget(topic, partition)
+      if (this.#runConfig?.autoCommit ?? true) {
+        native.commit({ offsets: [{ topic, partition, offset: to }] }).catch((error: unknown) => this.#logger.warn('Commit after seek failed', { topic, partition, error: toKafkaJSError(error).message }))
+      }
+    }
+    if (offset >= 0n) return apply(offset)
+    const lookup = offset === EARLIEST ? native.beginningOffsets([{ topic, partition }]) : native.endOffsets([{ topic, partition }])
+    lookup.then(
+      ([listed]) => {
+        if (listed && this.#native === native) apply(listed.offset)
+      },
+      (error: unknown) => this.#logger.error('Seek failed', { topic, partition, error: toKafkaJSError(error).message }),
+    )
+  }
+
+  async describeGroup(): Promise<GroupDescription> {
+    const kafka = await this.#connected()
+    try {
+      const response = await request(
+        kafka.cluster,
+        { kind: 'coordinator', type: 'group', key: this.#groupId },
+        ApiKeys.DescribeGroups,
+        { groups: [this.#groupId], includeAuthorizedOperations: false },
+        { retry: { retries: this.#retry.retries } },
+      )
+      const group = response.groups.find((g) => g.groupId === this.#groupId)!
+      return {
+        errorCode: group.errorCode,
+        groupId: group.groupId,
+        state: group.groupState as ConsumerGroupState,
+        protocolType: group.protocolType,
+        protocol: group.protocolData,
+        members: group.members.map((m) => ({
+          memberId: m.memberId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: m.memberMetadata,
+          memberAssignment: m.memberAssignment,
+        })),
+      } as GroupDescription
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+  }
+
+  pause(topicPartitions: Array<{ topic: string; partitions?: number[] }> = []): void {
+    this.#checkPauseArgs(topicPartitions, 'pause')
+    const native = this.#requireRunning()
+    for (const { topic, partitions } of topicPartitions) {
+      if (partitions === undefined) this.#pausedTopics.add(topic)
+      else for (const p of partitions) this.#pausedPartitions.add(`${topic}|${p}`)
+      native.pause(native.assignment().filter((tp) => tp.topic === topic && (partitions === undefined || partitions.includes(tp.partition))))
+    }
+  }
+
+  resume(topicPartitions: Array<{ topic: string; partitions?: number[] }> = []): void {
+    this.#checkPauseArgs(topicPartitions, 'resume')
+    const native = this.#requireRunning()
+    for (const { topic, partitions } of topicPartitions) {
+      if (partitions === undefined) {
+        this.#pausedTopics.delete(topic)
+        for (const key of [...this.#pausedPartitions]) if (key.startsWith(`${topic}|`)) this.#pausedPartitions.delete(key)
+      } else {
+        for (const p of partitions) this.#pausedPartitions.delete(`${topic}|${p}`)
+        // Resuming some partitions of a paused topic: the rest stay paused, one by one.
+        if (this.#pausedTopics.delete(topic)) {
+          for (const tp of native.assignment()) if (tp.topic === topic && !partitions.includes(tp.partition)) this.#pausedPartitions.add(`${topic}|${tp.partition}`)
+        }
+      }
+      native.resume(native.assignment().filter((tp) => tp.topic === topic && !this.#isPaused(tp.topic, tp.partition)))
+    }
+  }
+
+  paused(): TopicPartitions[] {
+    const native = this.#native
+    if (!native) return []
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of native.assignment()) {
+      if (!this.#isPaused(topic, partition)) continue
+      let list = byTopic.get(topic)
+      if (!list) byTopic.set(topic, (list = []))
+      list.push(partition)
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+  }
+
+  #isPaused(topic: string, partition: number): boolean {
+    return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(`${topic}|${partition}`)
+  }
+
+  #checkPauseArgs(topicPartitions: Array<{ topic: string; partitions?: number[] }>, what: 'pause' | 'resume'): void {
+    for (const tp of topicPartitions) {
+      if (!tp || !tp.topic) throw new KafkaJSNonRetriableError(`Invalid topic ${String((tp && tp.topic) || tp)}`)
+      if (tp.partitions !== undefined && (!Array.isArray(tp.partitions) || tp.partitions.some((p) => isNaN(p)))) {
+        throw new KafkaJSNonRetriableError(`Array of valid partitions required to ${what} specific partitions instead of ${String(tp.partitions)}`)
+      }
+    }
+  }
+
+  #requireRunning(): SamsaConsumer {
+    if (!this.#native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first')
+    return this.#native
+  }
+
+  on<E extends keyof ConsumerEventMap>(eventName: E, listener: (event: ConsumerEventMap[E]) => void): RemoveInstrumentationEventListener<E> {
+    const call = listener as (event: unknown) => unknown
+    return this.#emitter.on(eventName, (event: never) => {
+      // A listener's failure is logged, never thrown into the consumer (as KafkaJS does).
+      const failed = (error: unknown): void => {
+        this.#logger.error(`Failed to execute listener: ${error instanceof Error ? error.message : String(error)}`, {
+          eventName,
+          stack: error instanceof Error ? error.stack : undefined,
+        })
+      }
+      try {
+        Promise.resolve(call(event)).catch(failed)
+      } catch (error) {
+        failed(error)
+      }
+    })
+  }
+
+  logger(): Logger {
+    return this.#logger
   }
 }

@@ -1,0 +1,394 @@
+/**
+ * `consumer.run()`'s engine: takes batches from samsa's consumer and hands them to `eachMessage` / `eachBatch`,
+ * one partition per worker, at most `partitionsConsumedConcurrently` workers at once, each partition in order.
+ *
+ * A batch is owned (`nextOwnedBatch`): nothing of it counts as processed until the runner resolves an offset, so
+ * commits — KafkaJS's after each batch, its threshold and interval, and samsa's own on revoke and close — never pass
+ * a message whose handler has not finished. A batch whose partition was revoked, sought or paused meanwhile is
+ * stale: the runner stops working on it, and its offsets no longer count (samsa's guarantee; KafkaJS keeps
+ * processing revoked partitions and can commit over their new owner).
+ *
+ * A throwing handler is retried in place with KafkaJS's backoff (the messages it has not resolved are delivered
+ * again); when the retries are spent the run crashes with `KafkaJSNumberOfRetriesExceeded`, as KafkaJS's does.
+ */
+import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
+import type { ConsumerMessage, OwnedBatch } from '../consumer/types.js'
+import { KafkaJSNumberOfRetriesExceeded, isKafkaJSError, toKafkaJSError } from './errors.js'
+import type { InstrumentationEmitter } from './instrumentation.js'
+import type { Logger } from './logger.js'
+import {
+  consumerEvents as events,
+  type Batch,
+  type EachBatchHandler,
+  type EachMessageHandler,
+  type IBatchProcessEvent,
+  type IHeaders,
+  type KafkaMessage,
+  type Offsets,
+  type OffsetsByTopicPartition,
+} from './consumer-types.js'
+
+export interface ResolvedRetry {
+  retries: number
+  initialRetryTime: number
+  maxRetryTime: number
+  multiplier: number
+  factor: number
+}
+
+/** KafkaJS's retry schedule: initialRetryTime × multiplier^n, randomised by ±factor, capped at maxRetryTime. */
+export function retryTime(retry: ResolvedRetry, attempt: number): number {
+  const base = Math.min(retry.maxRetryTime, retry.initialRetryTime * retry.multiplier ** attempt)
+  return Math.round(base * (1 + retry.factor * (2 * Math.random() - 1)))
+}
+
+/** Resolved and committed offsets per partition, as KafkaJS's offset manager reports them (next offset to read). */
+export class OffsetBook {
+  readonly resolved = new Map<string, { topic: string; partition: number; offset: bigint }>()
+  readonly committed = new Map<string, bigint>()
+
+  resolve(topic: string, partition: number, offset: bigint): void {
+    const key = `${topic}|${partition}`
+    const entry = this.resolved.get(key)
+    if (entry) entry.offset = offset
+    else this.resolved.set(key, { topic, partition, offset })
+    // Without a commit seen yet, count from where this member started rather than from offset 0.
+    if (!this.committed.has(key)) this.committed.set(key, offset - 1n)
+  }
+
+  markCommitted(topic: string, partition: number, offset: bigint): void {
+    this.committed.set(`${topic}|${partition}`, offset)
+  }
+
+  forget(topic: string, partition: number): void {
+    this.resolved.delete(`${topic}|${partition}`)
+    this.committed.delete(`${topic}|${partition}`)
+  }
+
+  /** Messages resolved and not yet committed, summed over partitions (KafkaJS's autoCommitThreshold count). */
+  countUncommitted(): bigint {
+    let count = 0n
+    for (const [key, { offset }] of this.resolved) {
+      const committed = this.committed.get(key)
+      count += committed === undefined ? offset : offset - committed
+    }
+    return count
+  }
+
+  uncommitted(): OffsetsByTopicPartition {
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+    for (const [key, { topic, partition, offset }] of this.resolved) {
+      if (this.committed.get(key) === offset) continue
+      let list = byTopic.get(topic)
+      if (!list) byTopic.set(topic, (list = []))
+      list.push({ partition, offset: String(offset) })
+    }
+    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
+  }
+}
+
+export interface RunnerOptions {
+  native: SamsaConsumer
+  groupId: string
+  logger: Logger
+  emitter: InstrumentationEmitter
+  retry: ResolvedRetry
+  eachMessage: EachMessageHandler | null
+  eachBatch: EachBatchHandler | null
+  eachBatchAutoResolve: boolean
+  autoCommit: boolean
+  autoCommitInterval: number | null
+  autoCommitThreshold: number | null
+  concurrency: number
+  offsets: OffsetBook
+  /** Commits what is resolved (samsa's processed offsets), or exactly `offsets`. */
+  commit(offsets?: Offsets): Promise<void>
+  heartbeat(): Promise<void>
+  pause(topic: string, partition: number): () => void
+  isPaused(topic: string, partition: number): boolean
+}
+
+const toHeaders = (headers: ConsumerMessage['headers']): IHeaders => {
+  const result: IHeaders = {}
+  for (let i = 0; i < headers.length; i++) {
+    const [key, value] = headers[i]!
+    const prior = result[key]
+    // KafkaJS's shape: one value per key, an array once a key repeats; a null value stays null at runtime.
+    const v = value as Buffer
+    result[key] = prior === undefined ? v : Array.isArray(prior) ? [...prior, v] : [prior, v]
+  }
+  return result
+}
+
+export function toKafkaMessage(m: ConsumerMessage): KafkaMessage {
+  return {
+    key: m.key,
+    value: m.value,
+    timestamp: String(m.timestamp),
+    attributes: 0,
+    offset: String(m.offset),
+    headers: m.headers.length === 0 ? {} : toHeaders(m.headers),
+  }
+}
+
+/** KafkaJS's batch view over one owned batch (lag figures are KafkaJS's: to highWatermark − 1). */
+export function toBatch(owned: OwnedBatch, messages: KafkaMessage[]): Batch {
+  const { topic, partition, highWatermark } = owned.batch
+  const hw = highWatermark
+  const first = owned.batch.messages[0]?.offset ?? null
+  const last = owned.batch.messages[owned.batch.messages.length - 1]?.offset ?? hw - 1n
+  return {
+    topic,
+    partition,
+    highWatermark: String(hw),
+    messages,
+    isEmpty: () => messages.length === 0,
+    firstOffset: () => (first === null ? null : String(first)),
+    lastOffset: () => String(last),
+    offsetLag: () => String(hw - 1n - last),
+    offsetLagLow: () => (first === null ? '0' : String(hw - 1n - first)),
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+
+export class Runner {
+  readonly #o: RunnerOptions
+  #running = true
+  readonly #stopping = new AbortController()
+  /** Batches waiting per partition, in order; a partition is in `#active` while a worker runs it. */
+  readonly #queues = new Map<string, OwnedBatch[]>()
+  readonly #waiting: string[] = []
+  readonly #active = new Map<string, Promise<void>>()
+  #queued = 0
+  #wakePuller: (() => void) | null = null
+  #failure: Error | null = null
+  #lastCommit = Date.now()
+  /** Ends when the runner stops: resolves after stop(), rejects with the error that crashed it. */
+  readonly done: Promise<void>
+
+  constructor(options: RunnerOptions) {
+    this.#o = options
+    this.done = this.#pull()
+  }
+
+  get running(): boolean {
+    return this.#running
+  }
+
+  /**
+   * Stops taking batches; the messages in process finish (their offsets resolve), the rest is left. A handler that
+   * does not finish within `boundMs` is left running: stop() returns, and that message is not committed.
+   */
+  async stop(boundMs: number): Promise<boolean> {
+    this.#running = false
+    this.#stopping.abort()
+    this.#wakePuller?.()
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)))
+    try {
+      return await Promise.race([this.done.then(() => true, () => true), bound])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #pull(): Promise<void> {
+    const limit = Math.max(1, this.#o.concurrency)
+    try {
+      while (this.#running && this.#failure === null) {
+        // One batch ahead per worker slot: processing overlaps the next take, and memory stays bounded.
+        if (this.#queued >= limit) {
+          await new Promise<void>((resolve) => (this.#wakePuller = resolve))
+          this.#wakePuller = null
+          continue
+        }
+        let owned: OwnedBatch | null
+        try {
+          owned = await this.#o.native.nextOwnedBatch(this.#stopping.signal)
+        } catch (error) {
+          throw toKafkaJSError(error)
+        }
+        if (owned === null) break
+        this.#enqueue(owned, limit)
+      }
+    } catch (error) {
+      this.#failure ??= error as Error
+    }
+    this.#running = false
+    while (this.#active.size > 0) await Promise.all([...this.#active.values()])
+    if (this.#failure) throw this.#failure
+  }
+
+  #enqueue(owned: OwnedBatch, limit: number): void {
+    const key = `${owned.batch.topic}|${owned.batch.partition}`
+    let queue = this.#queues.get(key)
+    if (!queue) this.#queues.set(key, (queue = []))
+    queue.push(owned)
+    this.#queued++
+    if (!this.#active.has(key) && !this.#waiting.includes(key)) this.#waiting.push(key)
+    this.#startWorkers(limit)
+  }
+
+  #startWorkers(limit: number): void {
+    while (this.#active.size < limit && this.#waiting.length > 0) {
+      const key = this.#waiting.shift()!
+      const worker = this.#work(key).finally(() => {
+        this.#active.delete(key)
+        if (this.#queues.get(key)?.length) this.#waiting.push(key)
+        else this.#queues.delete(key)
+        this.#startWorkers(limit)
+      })
+      this.#active.set(key, worker)
+    }
+  }
+
+  async #work(key: string): Promise<void> {
+    const queue = this.#queues.get(key)!
+    while (queue.length > 0) {
+      const owned = queue.shift()!
+      this.#queued--
+      this.#wakePuller?.()
+      if (!this.#running || this.#failure !== null) continue
+      try {
+        await this.#process(owned)
+      } catch (error) {
+        this.#failure ??= error as Error
+        this.#stopping.abort()
+      }
+    }
+  }
+
+  async #process(owned: OwnedBatch): Promise<void> {
+    if (owned.stale()) return
+    const { topic, partition } = owned.batch
+    // Fetched before a pause: handed back, read again on resume.
+    if (this.#o.isPaused(topic, partition)) return owned.giveBack(owned.batch.messages[0]!.offset)
+    const messages = owned.batch.messages.map(toKafkaMessage)
+    const batch = toBatch(owned, messages)
+    const emitter = this.#o.emitter
+    const timed = emitter.listening(events.START_BATCH_PROCESS) || emitter.listening(events.END_BATCH_PROCESS)
+    const startedAt = timed ? Date.now() : 0
+    const payload: IBatchProcessEvent | null = timed
+      ? {
+          topic,
+          partition,
+          highWatermark: batch.highWatermark,
+          offsetLag: batch.offsetLag(),
+          offsetLagLow: batch.offsetLagLow(),
+          batchSize: messages.length,
+          firstOffset: batch.firstOffset() ?? batch.lastOffset(),
+          lastOffset: batch.lastOffset(),
+        }
+      : null
+    if (payload) emitter.emit(events.START_BATCH_PROCESS, payload)
+    if (this.#o.eachMessage) await this.#eachMessage(owned, messages, this.#o.eachMessage)
+    else await this.#eachBatch(owned, batch, this.#o.eachBatch!)
+    if (payload) emitter.emit(events.END_BATCH_PROCESS, { ...payload, duration: Date.now() - startedAt })
+    if (this.#o.autoCommit) await this.#commit()
+  }
+
+  #resolve(owned: OwnedBatch, offset: bigint): void {
+    if (owned.stale()) return
+    owned.resolve(offset)
+    this.#o.offsets.resolve(owned.batch.topic, owned.batch.partition, offset + 1n)
+  }
+
+  async #eachMessage(owned: OwnedBatch, messages: KafkaMessage[], handler: EachMessageHandler): Promise<void> {
+    const { topic, partition } = owned.batch
+    const pause = (): (() => void) => this.#o.pause(topic, partition)
+    const heartbeat = (): Promise<void> => this.#o.heartbeat()
+    for (let i = 0; i < messages.length; i++) {
+      if (!this.#running || owned.stale()) return
+      const message = messages[i]!
+      await this.#withRetries(owned, () => handler({ topic, partition, message, heartbeat, pause }))
+      this.#resolve(owned, owned.batch.messages[i]!.offset)
+      await this.#commitIfNecessary()
+      if (this.#o.isPaused(topic, partition)) {
+        if (i + 1 < messages.length) owned.giveBack(owned.batch.messages[i + 1]!.offset)
+        return
+      }
+    }
+  }
+
+  async #eachBatch(owned: OwnedBatch, batch: Batch, handler: EachBatchHandler): Promise<void> {
+    const { topic, partition } = owned.batch
+    const last = owned.batch.messages[owned.batch.messages.length - 1]?.offset
+    let resolvedUpTo: bigint | null = null
+    const payload = {
+      resolveOffset: (offset: string): void => {
+        const value = BigInt(offset)
+        if (resolvedUpTo === null || value > resolvedUpTo) resolvedUpTo = value
+        this.#resolve(owned, value)
+      },
+      heartbeat: (): Promise<void> => this.#o.heartbeat(),
+      pause: (): (() => void) => this.#o.pause(topic, partition),
+      commitOffsetsIfNecessary: (offsets?: Offsets): Promise<void> => (offsets ? this.#o.commit(offsets) : this.#commitIfNecessary(true)),
+      uncommittedOffsets: (): OffsetsByTopicPartition => this.#o.offsets.uncommitted(),
+      isRunning: (): boolean => this.#running,
+      isStale: (): boolean => owned.stale(),
+    }
+    // A retry hands over the messages after the last resolved offset, as KafkaJS's re-fetch would.
+    await this.#withRetries(owned, () => {
+      const from = resolvedUpTo
+      const pending = from === null ? batch : toBatch(owned, batch.messages.filter((m) => BigInt(m.offset) > from))
+      return handler({ batch: pending, ...payload })
+    })
+    if (this.#o.eachBatchAutoResolve && last !== undefined) this.#resolve(owned, last)
+    else if (this.#o.isPaused(topic, partition) && last !== undefined && (resolvedUpTo === null || resolvedUpTo < last)) {
+      owned.giveBack(resolvedUpTo === null ? owned.batch.messages[0]!.offset : resolvedUpTo + 1n)
+    }
+  }
+
+  /** Runs a handler call, retrying a throw with KafkaJS's backoff while the batch is still ours and running. */
+  async #withRetries(owned: OwnedBatch, call: () => Promise<void> | void): Promise<void> {
+    const retry = this.#o.retry
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await call()
+        return
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error))
+        if (!isKafkaJSError(err)) {
+          this.#o.logger.error(`Error when calling ${this.#o.eachMessage ? 'eachMessage' : 'eachBatch'}`, {
+            topic: owned.batch.topic,
+            partition: owned.batch.partition,
+            stack: err.stack,
+            error: err,
+          })
+        }
+        // What finished before the throw is committed, as KafkaJS does before it retries.
+        if (this.#o.autoCommit) await this.#commit()
+        const wait = retryTime(retry, attempt)
+        if (attempt >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: attempt, retryTime: wait })
+        await sleep(wait, this.#stopping.signal)
+        // Stopped, revoked or sought while waiting: the message is no longer this run's to retry.
+        if (!this.#running || owned.stale()) return
+      }
+    }
+  }
+
+  async #commit(): Promise<void> {
+    this.#lastCommit = Date.now()
+    await this.#o.commit()
+  }
+
+  /** KafkaJS's rule: commit when autoCommitInterval has passed or autoCommitThreshold offsets are resolved. */
+  async #commitIfNecessary(evenWithoutAutoCommit = false): Promise<void> {
+    if (!this.#o.autoCommit && !evenWithoutAutoCommit) return
+    const { autoCommitInterval, autoCommitThreshold } = this.#o
+    const intervalDue = autoCommitInterval !== null && Date.now() >= this.#lastCommit + autoCommitInterval
+    const thresholdDue = autoCommitThreshold !== null && this.#o.offsets.countUncommitted() >= BigInt(autoCommitThreshold)
+    if (intervalDue || thresholdDue) await this.#commit()
+  }
+}
