@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs KafkaJS 2.2.4's own broker-backed specs (admin, producer, consumer) against samsa/kafkajs.
 //
-//   node scripts/kafkajs-suite/run.mjs [--kafkajs-repo PATH] [--filter admin|producer|consumer] [--spec SUBSTRING]
+//   node scripts/kafkajs-suite/run.mjs [--kafkajs-repo PATH] [--filter admin|producer|consumer] [--spec SUBSTRING,…]
 //                                      [--name INSTANCE] [--cluster single|three] [--json FILE] [--workers N] [--no-build]
 //                                      [--baseline]
 //
@@ -109,7 +109,7 @@ function specFiles() {
   return (args.filter ? [args.filter] : GROUPS)
     .flatMap((group) => groups[group])
     .filter((file) => !outOfScope.has(file))
-    .filter((file) => !args.spec || file.includes(args.spec))
+    .filter((file) => !args.spec || args.spec.split(',').some((part) => file.includes(part)))
     .sort()
 }
 
@@ -192,7 +192,7 @@ function summarise(raw) {
       const status = assertion.status === 'pending' && reason ? 'excluded' : assertion.status === 'pending' ? 'skipped' : assertion.status
       const entry = { title: assertion.fullName, status }
       if (reason) entry.reason = reason
-      if (status === 'failed') entry.failure = firstLines(assertion.failureMessages.join('\n'), 12)
+      if (status === 'failed') entry.failure = firstLines(assertion.failureMessages.join("\n"), 40)
       return entry
     })
     const count = (status) => tests.filter((test) => test.status === status).length
