@@ -47,13 +47,14 @@ export class OffsetBook {
   readonly resolved = new Map<string, { topic: string; partition: number; offset: bigint }>()
   readonly committed = new Map<string, bigint>()
 
-  resolve(topic: string, partition: number, offset: bigint): void {
+  /** The partition's resolved entry, made on first use; a batch looks it up once and then sets `offset`. */
+  entry(topic: string, partition: number, firstOffset: bigint): { topic: string; partition: number; offset: bigint } {
     const key = `${topic}|${partition}`
-    const entry = this.resolved.get(key)
-    if (entry) entry.offset = offset
-    else this.resolved.set(key, { topic, partition, offset })
+    let entry = this.resolved.get(key)
+    if (!entry) this.resolved.set(key, (entry = { topic, partition, offset: firstOffset }))
     // Without a commit seen yet, count from where this member started rather than from offset 0.
-    if (!this.committed.has(key)) this.committed.set(key, offset - 1n)
+    if (!this.committed.has(key)) this.committed.set(key, firstOffset)
+    return entry
   }
 
   markCommitted(topic: string, partition: number, offset: bigint): void {
@@ -301,21 +302,32 @@ export class Runner {
   #resolve(owned: OwnedBatch, offset: bigint): void {
     if (owned.stale()) return
     owned.resolve(offset)
-    this.#o.offsets.resolve(owned.batch.topic, owned.batch.partition, offset + 1n)
+    const { topic, partition, messages } = owned.batch
+    this.#o.offsets.entry(topic, partition, messages[0]?.offset ?? offset).offset = offset + 1n
   }
 
+  // The per-message path: no closure, promise or map look-up per message beyond the handler call itself.
   async #eachMessage(owned: OwnedBatch, messages: KafkaMessage[], handler: EachMessageHandler): Promise<void> {
     const { topic, partition } = owned.batch
+    const offsets = owned.batch.messages
     const pause = (): (() => void) => this.#o.pause(topic, partition)
     const heartbeat = (): Promise<void> => this.#o.heartbeat()
+    const resolved = this.#o.offsets.entry(topic, partition, offsets[0]!.offset)
     for (let i = 0; i < messages.length; i++) {
       if (!this.#running || owned.stale()) return
-      const message = messages[i]!
-      await this.#withRetries(owned, () => handler({ topic, partition, message, heartbeat, pause }))
-      this.#resolve(owned, owned.batch.messages[i]!.offset)
-      await this.#commitIfNecessary()
+      const payload = { topic, partition, message: messages[i]!, heartbeat, pause }
+      try {
+        await handler(payload)
+      } catch (error) {
+        if (!(await this.#retry(owned, error, () => handler(payload)))) return
+      }
+      if (owned.stale()) return
+      const offset = offsets[i]!.offset
+      owned.resolve(offset)
+      resolved.offset = offset + 1n
+      if (this.#commitDue()) await this.#commit()
       if (this.#o.isPaused(topic, partition)) {
-        if (i + 1 < messages.length) owned.giveBack(owned.batch.messages[i + 1]!.offset)
+        if (i + 1 < messages.length) owned.giveBack(offsets[i + 1]!.offset)
         return
       }
     }
@@ -339,41 +351,51 @@ export class Runner {
       isStale: (): boolean => owned.stale(),
     }
     // A retry hands over the messages after the last resolved offset, as KafkaJS's re-fetch would.
-    await this.#withRetries(owned, () => {
+    const call = (): Promise<void> => {
       const from = resolvedUpTo
       const pending = from === null ? batch : toBatch(owned, batch.messages.filter((m) => BigInt(m.offset) > from))
       return handler({ batch: pending, ...payload })
-    })
+    }
+    try {
+      await call()
+    } catch (error) {
+      if (!(await this.#retry(owned, error, call))) return
+    }
     if (this.#o.eachBatchAutoResolve && last !== undefined) this.#resolve(owned, last)
     else if (this.#o.isPaused(topic, partition) && last !== undefined && (resolvedUpTo === null || resolvedUpTo < last)) {
       owned.giveBack(resolvedUpTo === null ? owned.batch.messages[0]!.offset : resolvedUpTo + 1n)
     }
   }
 
-  /** Runs a handler call, retrying a throw with KafkaJS's backoff while the batch is still ours and running. */
-  async #withRetries(owned: OwnedBatch, call: () => Promise<void> | void): Promise<void> {
+  /**
+   * After a handler threw: calls it again with KafkaJS's backoff while the batch is still ours and running. True
+   * once a call succeeded; false when the batch was given up (stopped, revoked, sought); throws when retries are spent.
+   */
+  async #retry(owned: OwnedBatch, firstError: unknown, call: () => Promise<void> | void): Promise<boolean> {
     const retry = this.#o.retry
+    let error = firstError
     for (let attempt = 0; ; attempt++) {
+      const err = error instanceof Error ? error : new Error(String(error))
+      if (!isKafkaJSError(err)) {
+        this.#o.logger.error(`Error when calling ${this.#o.eachMessage ? 'eachMessage' : 'eachBatch'}`, {
+          topic: owned.batch.topic,
+          partition: owned.batch.partition,
+          stack: err.stack,
+          error: err,
+        })
+      }
+      // What finished before the throw is committed, as KafkaJS does before it retries.
+      if (this.#o.autoCommit) await this.#commit()
+      const wait = retryTime(retry, attempt)
+      if (attempt >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: attempt, retryTime: wait })
+      await sleep(wait, this.#stopping.signal)
+      // Stopped, revoked or sought while waiting: the message is no longer this run's to retry.
+      if (!this.#running || owned.stale()) return false
       try {
         await call()
-        return
-      } catch (error) {
-        const err = error instanceof Error ? error : new Error(String(error))
-        if (!isKafkaJSError(err)) {
-          this.#o.logger.error(`Error when calling ${this.#o.eachMessage ? 'eachMessage' : 'eachBatch'}`, {
-            topic: owned.batch.topic,
-            partition: owned.batch.partition,
-            stack: err.stack,
-            error: err,
-          })
-        }
-        // What finished before the throw is committed, as KafkaJS does before it retries.
-        if (this.#o.autoCommit) await this.#commit()
-        const wait = retryTime(retry, attempt)
-        if (attempt >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: attempt, retryTime: wait })
-        await sleep(wait, this.#stopping.signal)
-        // Stopped, revoked or sought while waiting: the message is no longer this run's to retry.
-        if (!this.#running || owned.stale()) return
+        return true
+      } catch (next) {
+        error = next
       }
     }
   }
@@ -384,11 +406,14 @@ export class Runner {
   }
 
   /** KafkaJS's rule: commit when autoCommitInterval has passed or autoCommitThreshold offsets are resolved. */
-  async #commitIfNecessary(evenWithoutAutoCommit = false): Promise<void> {
-    if (!this.#o.autoCommit && !evenWithoutAutoCommit) return
+  #commitDue(evenWithoutAutoCommit = false): boolean {
+    if (!this.#o.autoCommit && !evenWithoutAutoCommit) return false
     const { autoCommitInterval, autoCommitThreshold } = this.#o
-    const intervalDue = autoCommitInterval !== null && Date.now() >= this.#lastCommit + autoCommitInterval
-    const thresholdDue = autoCommitThreshold !== null && this.#o.offsets.countUncommitted() >= BigInt(autoCommitThreshold)
-    if (intervalDue || thresholdDue) await this.#commit()
+    if (autoCommitInterval !== null && Date.now() >= this.#lastCommit + autoCommitInterval) return true
+    return autoCommitThreshold !== null && this.#o.offsets.countUncommitted() >= BigInt(autoCommitThreshold)
+  }
+
+  async #commitIfNecessary(evenWithoutAutoCommit = false): Promise<void> {
+    if (this.#commitDue(evenWithoutAutoCommit)) await this.#commit()
   }
 }

@@ -4,16 +4,17 @@
  * can share a group during a migration. The engine that calls the handlers is `consumer-runner.ts`.
  *
  * Kept from samsa underneath: a member commits only offsets whose handlers finished, and never for a partition it
- * no longer owns; processed offsets are committed when partitions are revoked and on stop; a stuck handler or an
- * unreachable coordinator ends in a CRASH event instead of a member that looks alive and consumes nothing.
+ * no longer owns; processed offsets are committed when partitions are revoked and on stop; stop() waits for a
+ * handler at most rebalanceTimeout; what samsa's consumer reports as fatal (an unreachable coordinator, an invalid
+ * topic) ends in a CRASH event instead of a member that looks alive and consumes nothing.
  */
 import type { Kafka as SamsaKafka } from '../kafka.js'
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
 import { listTopicNames } from '../consumer/offsets.js'
 import { request } from '../consumer/request.js'
-import type { GroupEvent, RebalanceEvent } from '../consumer/types.js'
+import type { GroupEvent, TopicPartition } from '../consumer/types.js'
 import { ApiKeys } from '../protocol/index.js'
-import { assignerCluster, PartitionAssigners, toProtocolAssignor } from './assigners.js'
+import { createNativeConsumer } from './consumer-native.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
 import { InstrumentationEmitter, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext } from './kafka.js'
@@ -80,8 +81,6 @@ export class Consumer {
   readonly #pausedTopics = new Set<string>()
   readonly #pausedPartitions = new Set<string>()
   readonly #pendingSeeks = new Map<string, { topic: string; partition: number; offset: bigint }>()
-  /** Assigned topics the member did not subscribe to, reported with the join that brought them. */
-  #unsubscribed: { assignedTopics: string[]; topicsNotSubscribed: string[] } | null = null
 
   constructor(context: FacadeContext, config: ConsumerConfig) {
     if (!config || !config.groupId) throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.')
@@ -196,7 +195,17 @@ export class Consumer {
     }
     this.#emitter.emit(consumerEvents.CONNECT, null)
     const subscribed = [...this.#topics.keys()]
-    const native = this.#createNative(kafka, config, subscribed)
+    const native = createNativeConsumer(kafka, {
+      groupId: this.#groupId,
+      config: this.#config,
+      run: config,
+      topics: this.#topics,
+      subscribed,
+      logger: this.#logger,
+      emitter: this.#emitter,
+      offsets: this.#offsets,
+      assigned: (partitions) => this.#assigned(native, partitions),
+    })
     const autoCommit = config.autoCommit ?? true
     const runner = new Runner({
       native,
@@ -222,7 +231,14 @@ export class Consumer {
     })
     this.#native = native
     this.#runner = runner
-    const joined = new Promise<void>((resolve) => native.once('group', () => resolve()))
+    const joined = new Promise<void>((resolve) => {
+      const onGroup = (event: GroupEvent): void => {
+        if (event.type !== 'joined') return
+        native.off('group', onGroup)
+        resolve()
+      }
+      native.on('group', onGroup)
+    })
     runner.done.then(
       () => undefined,
       (error: Error) => {
@@ -238,101 +254,9 @@ export class Consumer {
     await Promise.race([joined, runner.done.catch(() => undefined)])
   }
 
-  #createNative(kafka: SamsaKafka, config: ConsumerRunConfig, subscribed: string[]): SamsaConsumer {
-    const c = this.#config
-    const cluster = assignerCluster(kafka.cluster, () => [...this.#topics.keys()])
-    const subscribedSet = new Set(subscribed)
-    const keepTopics = (assignedTopics: string[]): Set<string> => {
-      const topicsNotSubscribed = assignedTopics.filter((t) => !subscribedSet.has(t))
-      this.#unsubscribed = topicsNotSubscribed.length > 0 ? { assignedTopics, topicsNotSubscribed } : null
-      return subscribedSet
-    }
-    const assigners = (c.partitionAssigners ?? [PartitionAssigners.roundRobin]).map((create) =>
-      toProtocolAssignor(create({ cluster, groupId: this.#groupId, logger: this.#logger }), cluster, keepTopics),
-    )
-    // KafkaJS's fromBeginning is per topic; samsa's reset policy is per consumer: any fromBeginning topic decides.
-    const fromBeginning = subscribed.some((t) => this.#topics.get(t)?.fromBeginning)
-    const native = kafka.consumer({
-      groupId: this.#groupId,
-      groupProtocol: 'classic',
-      partitionAssignmentStrategy: assigners,
-      sessionTimeoutMs: c.sessionTimeout ?? 30_000,
-      heartbeatIntervalMs: c.heartbeatInterval ?? 3_000,
-      maxPollIntervalMs: c.rebalanceTimeout ?? 60_000,
-      enableAutoCommit: config.autoCommit ?? true,
-      autoCommitIntervalMs: config.autoCommitInterval ?? 5_000,
-      autoOffsetReset: fromBeginning ? 'earliest' : 'latest',
-      isolationLevel: c.readUncommitted ? 'read_uncommitted' : 'read_committed',
-      fetchMinBytes: c.minBytes ?? 1,
-      fetchMaxBytes: c.maxBytes ?? 10_485_760,
-      fetchMaxWaitMs: c.maxWaitTimeInMs ?? 5_000,
-      maxPartitionFetchBytes: c.maxBytesPerPartition ?? 1_048_576,
-      clientRack: c.rackId || undefined,
-    })
-    native.on('group', (event) => this.#onGroup(event, subscribed))
-    native.on('rebalance', (event) => this.#onRebalance(native, event))
-    native.on('commit', (event) => {
-      for (const o of event.offsets) this.#offsets.markCommitted(o.topic, o.partition, o.offset)
-      if (!this.#emitter.listening(consumerEvents.COMMIT_OFFSETS)) return
-      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
-      for (const o of event.offsets) {
-        let list = byTopic.get(o.topic)
-        if (!list) byTopic.set(o.topic, (list = []))
-        list.push({ partition: o.partition, offset: String(o.offset) })
-      }
-      this.#emitter.emit(consumerEvents.COMMIT_OFFSETS, {
-        groupId: this.#groupId,
-        memberId: event.memberId,
-        groupGenerationId: event.generationId,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-      })
-    })
-    if (this.#emitter.listening(consumerEvents.FETCH_START) || this.#emitter.listening(consumerEvents.FETCH)) {
-      native.on('fetch', (event) => {
-        if (event.type === 'start') this.#emitter.emit(consumerEvents.FETCH_START, { nodeId: event.nodeId })
-        else this.#emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: event.nodeId })
-      })
-    }
-    return native
-  }
-
-  #onGroup(event: GroupEvent, subscribed: string[]): void {
-    const groupId = this.#groupId
-    if (event.type === 'heartbeat') {
-      this.#emitter.emit(consumerEvents.HEARTBEAT, { groupId, memberId: event.memberId, groupGenerationId: event.generationId })
-    } else if (event.type === 'rebalancing') {
-      this.#logger.warn('The group is rebalancing, re-joining', { groupId, memberId: event.memberId })
-      this.#emitter.emit(consumerEvents.REBALANCING, { groupId, memberId: event.memberId })
-    } else {
-      const unsubscribed = this.#unsubscribed
-      this.#unsubscribed = null
-      if (unsubscribed) {
-        const payload = { groupId, generationId: event.generationId, memberId: event.memberId, ...unsubscribed, topicsSubscribed: subscribed }
-        this.#emitter.emit(consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS, payload)
-        this.#logger.warn('Consumer group received unsubscribed topics', payload)
-      }
-      const memberAssignment: IMemberAssignment = {}
-      for (const { topic, partition } of event.assigned) (memberAssignment[topic] ??= []).push(partition)
-      const payload = {
-        groupId,
-        memberId: event.memberId,
-        leaderId: event.leaderId,
-        isLeader: event.leaderId === event.memberId,
-        memberAssignment,
-        groupProtocol: event.protocol ?? '',
-        duration: event.durationMs,
-      }
-      this.#emitter.emit(consumerEvents.GROUP_JOIN, payload)
-      this.#logger.info('Consumer has joined the group', payload)
-    }
-  }
-
-  #onRebalance(native: SamsaConsumer, event: RebalanceEvent): void {
-    if (event.type !== 'assigned') {
-      for (const { topic, partition } of event.partitions) this.#offsets.forget(topic, partition)
-      return
-    }
-    for (const { topic, partition } of event.partitions) {
+  /** Newly assigned partitions: pauses and seeks made before they arrived apply now. */
+  #assigned(native: SamsaConsumer, partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
       const key = `${topic}|${partition}`
       if (this.#isPaused(topic, partition)) native.pause([{ topic, partition }])
       const seek = this.#pendingSeeks.get(key)
@@ -529,6 +453,7 @@ export class Consumer {
   }
 
   #isPaused(topic: string, partition: number): boolean {
+    if (this.#pausedTopics.size === 0 && this.#pausedPartitions.size === 0) return false
     return this.#pausedTopics.has(topic) || this.#pausedPartitions.has(`${topic}|${partition}`)
   }
 

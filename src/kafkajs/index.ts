@@ -25,7 +25,62 @@ export { Partitioners } from './partitioners.js'
 export type { Message, IHeaders, PartitionMetadata, PartitionerArgs, ICustomPartitioner, DefaultPartitioner, LegacyPartitioner } from './partitioners.js'
 export type { NetworkEventNames, ConnectEvent, DisconnectEvent, RequestEvent, RequestTimeoutEvent, RequestQueueSizeEvent } from './network-events.js'
 // ---- consumer
-export type { Consumer, ConsumerConfig } from './consumer.js'
+export type { Consumer } from './consumer.js'
+export { AssignerProtocol, PartitionAssigners } from './assigners.js'
+export type {
+  Assigner,
+  Assignment,
+  Cluster,
+  GroupMember,
+  GroupMemberAssignment,
+  GroupState,
+  ISerializer,
+  MemberAssignment,
+  MemberMetadata,
+  PartitionAssigner,
+  PartitionMetadata,
+} from './assigners.js'
+export type {
+  Batch,
+  ConsumerConfig,
+  ConsumerCommitOffsetsEvent,
+  ConsumerCrashEvent,
+  ConsumerEachBatchPayload,
+  ConsumerEachMessagePayload,
+  ConsumerEndBatchProcessEvent,
+  ConsumerEventMap,
+  ConsumerEvents,
+  ConsumerFetchEvent,
+  ConsumerFetchStartEvent,
+  ConsumerGroupJoinEvent,
+  ConsumerGroupState,
+  ConsumerHeartbeatEvent,
+  ConsumerNetworkEvent,
+  ConsumerRebalancingEvent,
+  ConsumerReceivedUnsubcribedTopicsEvent,
+  ConsumerRunConfig,
+  ConsumerStartBatchProcessEvent,
+  ConsumerSubscribeTopic,
+  ConsumerSubscribeTopics,
+  EachBatchHandler,
+  EachBatchPayload,
+  EachMessageHandler,
+  EachMessagePayload,
+  GroupDescription,
+  IBatchProcessEvent,
+  IHeaders,
+  IMemberAssignment,
+  KafkaMessage,
+  MemberDescription,
+  Offsets,
+  OffsetsByTopicPartition,
+  PartitionOffset,
+  TopicOffsets,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicPartitionOffsetAndMetadata,
+  TopicPartitions,
+} from './consumer-types.js'
 // ---- admin
 export type { Admin, AdminConfig } from './admin.js'
 export type {

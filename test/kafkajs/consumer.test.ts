@@ -143,6 +143,22 @@ describe('commits', () => {
     expect(after).toEqual(['3', '4', '5'])
   })
 
+  it('stop() then run() again continues after the committed offset, in the same consumer', async () => {
+    const topic = uniqueName('rerun')
+    await createTopics([{ topic }])
+    await produceSpread(topic, 3, 1)
+    const c = consumer(uniqueName('g'))
+    await c.subscribe({ topics: [topic], fromBeginning: true })
+    const seen: string[] = []
+    await c.run({ eachMessage: async ({ message }) => void seen.push(message.offset) })
+    await waitFor(() => seen.length === 3, 30_000, 'three messages')
+    await c.stop()
+    await produceSpread(topic, 2, 1)
+    await c.run({ eachMessage: async ({ message }) => void seen.push(message.offset) })
+    await waitFor(() => seen.length === 5, 30_000, 'two more')
+    expect(seen).toEqual(['0', '1', '2', '3', '4'])
+  })
+
   it('autoCommit: false commits only what commitOffsets says', async () => {
     const topic = uniqueName('manual')
     await createTopics([{ topic }])
