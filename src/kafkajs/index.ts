@@ -38,7 +38,6 @@ export type {
   MemberAssignment,
   MemberMetadata,
   PartitionAssigner,
-  PartitionMetadata,
 } from './assigners.js'
 export type {
   Batch,
@@ -68,14 +67,10 @@ export type {
   EachMessagePayload,
   GroupDescription,
   IBatchProcessEvent,
-  IHeaders,
   IMemberAssignment,
   KafkaMessage,
   MemberDescription,
-  Offsets,
   OffsetsByTopicPartition,
-  PartitionOffset,
-  TopicOffsets,
   TopicPartition,
   TopicPartitionOffset,
   TopicPartitionOffsetAndMetadata,
@@ -113,13 +108,10 @@ export type {
   OngoingTopicReassignment,
   OngoingPartitionReassignment,
   // Shared with the producer/consumer sections in KafkaJS's declarations: keep one export of each when merging.
-  // (PartitionMetadata, PartitionOffset and the network events come from the producer section.)
+  // (PartitionMetadata, PartitionOffset and the network events come from the producer section; TopicPartitions,
+  // GroupDescription, MemberDescription and ConsumerGroupState from the consumer section.)
   SeekEntry,
-  TopicPartitions,
-  GroupDescription,
   GroupDescriptions,
-  MemberDescription,
-  ConsumerGroupState,
 } from './admin-types.js'
 // ---- shared
 export type { Logger, LogEntry, LoggerEntryContent, logCreator } from './logger.js'
