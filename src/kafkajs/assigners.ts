@@ -8,9 +8,11 @@
 import type { Cluster as SamsaCluster } from '../network/cluster.js'
 import type { ProtocolAssignor } from '../consumer/assignors.js'
 import type { TopicPartition } from '../consumer/types.js'
-import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListedOffset, listOffsets } from '../consumer/offsets.js'
+import { KafkaJSNonRetriableError, KafkaJSNotImplemented, toKafkaJSError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { PartitionMetadata } from './shared-types.js'
+import type { Broker, BrokerMetadata, Cluster } from './cluster-types.js'
 export type { PartitionMetadata } from './shared-types.js'
 
 export type Assignment = { [topic: string]: number[] }
@@ -29,13 +31,7 @@ export type Assigner = {
  * What an assigner may use of the cluster. KafkaJS hands assigners its whole internal cluster; the facade hands
  * the part an assigner needs to place partitions: metadata of topics, as KafkaJS's leader has it after refreshing.
  */
-export type Cluster = {
-  getNodeIds(): number[]
-  refreshMetadata(): Promise<void>
-  refreshMetadataIfNecessary(): Promise<void>
-  findTopicPartitionMetadata(topic: string): PartitionMetadata[]
-  findLeaderForPartitions(topic: string, partitions: number[]): { [leader: string]: number[] }
-}
+export type { Cluster } from './cluster-types.js'
 
 export type PartitionAssigner = (config: { cluster: Cluster; groupId: string; logger: Logger }) => Assigner
 
@@ -212,23 +208,73 @@ export function assignerCluster(cluster: SamsaCluster, topics: () => string[]): 
       isr: p.isr,
       offlineReplicas: p.offlineReplicas,
     }))
+  const refresh = async (names: Iterable<string>): Promise<void> => {
+    try {
+      await cluster.refreshMetadata(names)
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+  }
+  const noBroker = async (): Promise<Broker> => {
+    throw new KafkaJSNotImplemented('samsa/kafkajs gives assigners no raw Broker: use the cluster metadata methods')
+  }
   return {
     getNodeIds: () => cluster.brokers().map((b) => b.nodeId),
-    refreshMetadata: async () => {
+    async metadata(): Promise<BrokerMetadata> {
+      await refresh(topics())
+      return {
+        brokers: cluster.brokers().map(({ nodeId, host, port, rack }) => (rack === null ? { nodeId, host, port } : { nodeId, host, port, rack })),
+        topicMetadata: topics()
+          .filter((topic) => cluster.topic(topic) !== undefined)
+          .map((topic) => ({ topicErrorCode: 0, topic, partitionMetadata: partitionsOf(topic) })),
+      }
+    },
+    // samsa rebootstraps and drops brokers from metadata on its own; nothing for an assigner to remove.
+    removeBroker: () => undefined,
+    addMultipleTargetTopics: (names) => refresh(names),
+    addTargetTopic: (name) => refresh([name]),
+    // The consumer owns the connections; an assigner only ever sees them open.
+    isConnected: () => true,
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    refreshMetadata: () => refresh(topics()),
+    refreshMetadataIfNecessary: async () => {
+      const missing = topics().filter((topic) => cluster.topic(topic) === undefined)
+      if (missing.length > 0) await refresh(missing)
+    },
+    findBroker: noBroker,
+    findControllerBroker: noBroker,
+    findGroupCoordinator: noBroker,
+    async findGroupCoordinatorMetadata({ groupId }) {
       try {
-        await cluster.refreshMetadata(topics())
+        const { nodeId, host, port } = await cluster.coordinator('group', groupId)
+        return { errorCode: 0, coordinator: { nodeId: nodeId ?? -1, host, port } }
       } catch (error) {
         throw toKafkaJSError(error)
       }
     },
-    refreshMetadataIfNecessary: async () => {
-      const missing = topics().filter((topic) => cluster.topic(topic) === undefined)
-      if (missing.length === 0) return
+    defaultOffset: ({ fromBeginning }) => (fromBeginning ? -2 : -1),
+    async fetchTopicsOffset(requests) {
+      const asked = requests.flatMap((request) =>
+        request.partitions.map(({ partition }) => ({
+          topic: request.topic,
+          partition,
+          timestamp: request.fromTimestamp !== undefined ? BigInt(request.fromTimestamp) : request.fromBeginning ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+        })),
+      )
+      let listed: ListedOffset[]
       try {
-        await cluster.refreshMetadata(missing)
+        listed = await listOffsets(cluster, asked, 0)
       } catch (error) {
         throw toKafkaJSError(error)
       }
+      return requests.map(({ topic, partitions }) => ({
+        topic,
+        partitions: partitions.map(({ partition }) => ({
+          partition,
+          offset: String(listed.find((o) => o.topic === topic && o.partition === partition)?.offset ?? -1n),
+        })),
+      }))
     },
     findTopicPartitionMetadata: partitionsOf,
     findLeaderForPartitions(topic, partitions) {

@@ -5,6 +5,8 @@
  */
 import { AuthenticationError, ConnectionError, KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { UnsupportedVersionError } from '../network/versions.js'
+import { errorCodes } from '../protocol/generated/error-codes.js'
+import type { DeleteGroupsResult } from './admin-types.js'
 import { TransactionError } from '../producer/transactions.js'
 
 export interface KafkaJSErrorMetadata {
@@ -13,6 +15,35 @@ export interface KafkaJSErrorMetadata {
   partitionId?: number
   metadata?: unknown
   cause?: Error
+}
+
+export interface KafkaJSOffsetOutOfRangeMetadata {
+  topic: string
+  partition: number
+}
+
+export interface KafkaJSNumberOfRetriesExceededMetadata {
+  retryCount: number
+  retryTime: number
+}
+
+export interface KafkaJSConnectionErrorMetadata {
+  broker?: string
+  code?: string
+}
+
+export interface KafkaJSTopicMetadataNotLoadedMetadata {
+  topic: string
+}
+
+export interface KafkaJSStaleTopicMetadataAssignmentMetadata {
+  topic: string
+  unknownPartitions: unknown[]
+}
+
+export interface KafkaJSServerDoesNotSupportApiKeyMetadata {
+  apiKey: number
+  apiName: string
 }
 
 function messageOf(e: Error | string): string {
@@ -176,10 +207,11 @@ export interface KafkaJSDeleteGroupsErrorGroups {
 }
 
 export class KafkaJSDeleteGroupsError extends KafkaJSError {
-  groups: KafkaJSDeleteGroupsErrorGroups[]
-  constructor(e: Error | string, groups: KafkaJSDeleteGroupsErrorGroups[] = []) {
+  groups: DeleteGroupsResult[]
+  constructor(e: Error | string, groups: ReadonlyArray<KafkaJSDeleteGroupsErrorGroups | DeleteGroupsResult> = []) {
     super(e)
-    this.groups = groups
+    // The facade only ever puts protocol errors here, which is what KafkaJS's declarations promise.
+    this.groups = groups as DeleteGroupsResult[]
     this.name = 'KafkaJSDeleteGroupsError'
   }
 }
@@ -257,9 +289,14 @@ export interface KafkaJSDeleteTopicRecordsErrorPartition {
   error: KafkaJSError
 }
 
+export interface KafkaJSDeleteTopicRecordsErrorTopic {
+  topic: string
+  partitions: KafkaJSDeleteTopicRecordsErrorPartition[]
+}
+
 export class KafkaJSDeleteTopicRecordsError extends KafkaJSError {
   partitions: KafkaJSDeleteTopicRecordsErrorPartition[]
-  constructor({ partitions }: { topic: string; partitions: KafkaJSDeleteTopicRecordsErrorPartition[] }) {
+  constructor({ partitions }: KafkaJSDeleteTopicRecordsErrorTopic) {
     // Retriable only when every partition's failure is.
     super('Error while deleting records', { retriable: partitions.every(({ error }) => error.retriable) })
     this.name = 'KafkaJSDeleteTopicRecordsError'
@@ -316,10 +353,37 @@ export class KafkaJSNoBrokerAvailableError extends KafkaJSError {
   }
 }
 
-/** The protocol error as KafkaJS would build it from a samsa one: `type` is Kafka's error name. */
+/**
+ * KafkaJS words a protocol error with its own table, not with the broker's text, and programs match on those
+ * words. Most entries are Kafka's standard message for the code without its final period; these are the ones
+ * where KafkaJS's wording differs.
+ */
+const KAFKAJS_WORDING = new Map<number, string>([
+  [2, "This message has failed its CRC checksum, exceeds the valid size, or is otherwise corrupt"],
+  [6, "This server is not the leader for that topic-partition"],
+  [9, "The replica is not available for the requested topic-partition"],
+  [14, "The coordinator is loading and hence can't process requests for this group"],
+  [15, "The group coordinator is not available"],
+  [16, "This is not the correct coordinator for this group"],
+  [23, "The group member's supported protocols are incompatible with those of existing members"],
+  [24, "The configured groupId is invalid"],
+  [29, "Not authorized to access topics: [Topic authorization failed]"],
+  [30, "Not authorized to access group: Group authorization failed"],
+  [37, "Number of partitions is invalid"],
+  [38, "Replication-factor is invalid"],
+  [47, "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker"],
+  [50, "The transaction timeout is larger than the maximum value allowed by the broker (as configured by max.transaction.timeout.ms)"],
+  [69, "The group id was not found"],
+  [81, "The consumer group has reached its max size. It already has the configured maximum number of members"],
+  [82, "The broker rejected this static consumer since another consumer with the same group instance id has registered with a different member id"],
+  [87, "This record has failed the validation on broker and hence be rejected"],
+])
+
+/** The protocol error as KafkaJS would build it from a samsa one: `type` is Kafka's error name, `message` KafkaJS's words. */
 export function protocolError(error: KafkaProtocolError): KafkaJSProtocolError {
-  const input = { message: error.brokerMessage ?? error.message, type: error.errorName, code: error.code, retriable: error.retriable }
-  return new KafkaJSProtocolError(input, { cause: error })
+  const standard = errorCodes.get(error.code)?.message?.replace(/\.$/, '')
+  const message = KAFKAJS_WORDING.get(error.code) ?? standard ?? error.brokerMessage ?? error.message
+  return new KafkaJSProtocolError({ message, type: error.errorName, code: error.code, retriable: error.retriable }, { cause: error })
 }
 
 /**

@@ -10,6 +10,7 @@ export type {
   Authenticator,
   AuthenticationProviderArgs,
   Mechanism,
+  SaslAuthenticateArgs,
   OauthbearerProviderResponse,
   SASLMechanism,
   SASLMechanismOptionsMap,
@@ -163,4 +164,17 @@ export {
   KafkaJSFetcherRebalanceError,
   KafkaJSNoBrokerAvailableError,
 } from './errors.js'
-export type { KafkaJSDeleteGroupsErrorGroups, KafkaJSDeleteTopicRecordsErrorPartition } from './errors.js'
+export type {
+  KafkaJSDeleteGroupsErrorGroups,
+  KafkaJSDeleteTopicRecordsErrorPartition,
+  KafkaJSDeleteTopicRecordsErrorTopic,
+  KafkaJSErrorMetadata,
+  KafkaJSOffsetOutOfRangeMetadata,
+  KafkaJSNumberOfRetriesExceededMetadata,
+  KafkaJSConnectionErrorMetadata,
+  KafkaJSRequestTimeoutErrorMetadata,
+  KafkaJSTopicMetadataNotLoadedMetadata,
+  KafkaJSStaleTopicMetadataAssignmentMetadata,
+  KafkaJSServerDoesNotSupportApiKeyMetadata,
+} from './errors.js'
+export type { ApiVersions, Broker, BrokerMetadata, ConsumerGroup, CoordinatorMetadata } from './cluster-types.js'

@@ -5,7 +5,8 @@
  */
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { Kafka as SamsaKafka, type KafkaConfig as SamsaKafkaConfig } from '../kafka.js'
-import type { SaslConfig as SamsaSaslConfig, SaslMechanism as SamsaSaslMechanism } from '../network/sasl/index.js'
+import { type SaslConfig as SamsaSaslConfig, type SaslMechanism as SamsaSaslMechanism, saslMechanismFrom } from '../network/sasl/index.js'
+import { AuthenticationError } from '../errors.js'
 import type { RetryOptions as SamsaRetryOptions } from '../network/policy.js'
 import { logLevel } from './constants.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
@@ -43,10 +44,12 @@ export interface SaslAuthenticationResponse<ParseResult> {
   parse: (data: Buffer) => ParseResult
 }
 
-export type SaslAuthenticate = <ParseResult>(request: {
+export interface SaslAuthenticateArgs<ParseResult> {
   request: SaslAuthenticationRequest
   response?: SaslAuthenticationResponse<ParseResult>
-}) => Promise<ParseResult | void>
+}
+
+export type SaslAuthenticate = <ParseResult>(args: SaslAuthenticateArgs<ParseResult>) => Promise<ParseResult | void>
 
 export interface AuthenticationProviderArgs {
   host: string
@@ -128,17 +131,46 @@ export function toSamsaSasl(sasl: SASLOptions | Mechanism, logger: Logger): Sams
     return custom
   }
   const named = sasl as SASLOptions
+  let native: SamsaSaslConfig
   switch (named.mechanism) {
     case 'plain':
     case 'scram-sha-256':
     case 'scram-sha-512':
-      return { mechanism: named.mechanism, username: named.username, password: named.password }
+      native = { mechanism: named.mechanism, username: named.username, password: named.password }
+      break
     case 'oauthbearer': {
       const provider = named.oauthBearerProvider
-      return { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: (await provider()).value }) }
+      native = { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: (await provider()).value }) }
+      break
     }
     default:
       throw new KafkaJSNonRetriableError(`SASL ${String((named as { mechanism: string }).mechanism)} mechanism is not supported`)
+  }
+  return withKafkaJSFailureMessage(saslMechanismFrom(native), SASL_LABELS[named.mechanism])
+}
+
+/** How KafkaJS names each mechanism in "SASL … authentication failed" (programs match on it). */
+const SASL_LABELS: Record<string, string> = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM SHA256',
+  'scram-sha-512': 'SCRAM SHA512',
+  oauthbearer: 'OAUTHBEARER',
+}
+
+/** The mechanism with its failures worded as KafkaJS words them; samsa's error stays the `cause`. */
+function withKafkaJSFailureMessage(mechanism: SamsaSaslMechanism, label = mechanism.mechanism): SamsaSaslMechanism {
+  return {
+    mechanism: mechanism.mechanism,
+    async authenticate(exchange, context) {
+      try {
+        await mechanism.authenticate(exchange, context)
+      } catch (error) {
+        if (!(error instanceof AuthenticationError)) throw error
+        // samsa says "SASL X authentication with host:port failed: CODE_NAME: broker text"; KafkaJS gives the text.
+        const detail = error.message.replace(/^SASL \S+ authentication with \S+ failed: (?:[A-Z_]+: )?/, '')
+        throw new AuthenticationError(`SASL ${label} authentication failed: ${detail}`, { cause: error })
+      }
+    },
   }
 }
 

@@ -199,6 +199,50 @@ describe('groups on the broker', () => {
     await waitFor(() => values.every((v) => seen.has(v)), 30_000, 'every record at the KafkaJS member')
   })
 
+  it('gives assigners KafkaJS’s cluster: metadata, target topics, offsets, coordinator; raw brokers are refused', async () => {
+    const topic = uniqueName('cluster-view')
+    const extra = uniqueName('cluster-extra')
+    await createTopics([{ topic, numPartitions: 2 }, { topic: extra, numPartitions: 1 }])
+    await produceSpread(topic, 4, 2)
+    const groupId = uniqueName('g')
+    const seen: Record<string, unknown> = {}
+    const probing: PartitionAssigner = ({ cluster }) => ({
+      name: 'ProbingAssigner',
+      version: 1,
+      protocol({ topics }) {
+        return { name: this.name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }
+      },
+      async assign({ members, topics }) {
+        await cluster.addTargetTopic(extra)
+        const metadata = await cluster.metadata()
+        seen.brokers = metadata.brokers.map((b) => b.nodeId)
+        seen.topics = metadata.topicMetadata.map((t) => t.topic)
+        seen.extraPartitions = cluster.findTopicPartitionMetadata(extra).length
+        seen.defaults = [cluster.defaultOffset({ fromBeginning: true }), cluster.defaultOffset({ fromBeginning: false })]
+        seen.offsets = await cluster.fetchTopicsOffset([{ topic, partitions: [{ partition: 0 }, { partition: 1 }], fromBeginning: false }])
+        seen.coordinator = await cluster.findGroupCoordinatorMetadata({ groupId })
+        seen.findBroker = await cluster.findBroker({ nodeId: '1' }).then(
+          () => 'resolved',
+          (error: Error) => error.name,
+        )
+        const assignment = { [topics[0]!]: cluster.findTopicPartitionMetadata(topics[0]!).map((p) => p.partitionId) }
+        return members.map((m) => ({ memberId: m.memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }) }))
+      },
+    })
+    const c = facade(groupId, { partitionAssigners: [probing] })
+    await c.subscribe({ topics: [topic], fromBeginning: true })
+    let consumed = 0
+    await c.run({ eachMessage: async () => void consumed++ })
+    await waitFor(() => consumed === 4, 30_000, 'the four records')
+    expect(seen.brokers).toEqual(expect.arrayContaining([expect.any(Number)]))
+    expect(seen.topics).toEqual(expect.arrayContaining([topic]))
+    expect(seen.extraPartitions).toBe(1)
+    expect(seen.defaults).toEqual([-2, -1])
+    expect(seen.offsets).toEqual([{ topic, partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '2' }] }])
+    expect(seen.coordinator).toEqual({ errorCode: 0, coordinator: { nodeId: expect.any(Number), host: expect.any(String), port: expect.any(Number) } })
+    expect(seen.findBroker).toBe('KafkaJSNotImplemented')
+  })
+
   it('describeGroup gives KafkaJS’s shape with KafkaJS’s member bytes', async () => {
     const topic = uniqueName('describe')
     await createTopics([{ topic, numPartitions: 2 }])
