@@ -111,6 +111,29 @@ describe('Producer', () => {
     await fireAndForget.close()
   })
 
+  it("reports the partition's log start offset from the Produce response (-1n with acks=0)", async () => {
+    const topic = `producer-log-start-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const producer = kafka.producer()
+    const admin = kafka.admin()
+    const fireAndForget = kafka.producer({ acks: 0 })
+    try {
+      const fresh = await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })
+      expect(fresh.map((r) => r.logStartOffset)).toEqual([0n, 0n, 0n])
+      // Once records are deleted the broker reports the new start: the value is the broker's, not a constant.
+      const [deleted] = await admin.deleteRecords([{ topic, partition: 0, offset: 2n }])
+      expect(deleted!.error).toBeNull()
+      const [after] = await producer.send({ topic, messages: [{ value: 'd' }] })
+      expect(after).toMatchObject({ offset: 3n, logStartOffset: 2n })
+      const [none] = await fireAndForget.send({ topic, messages: [{ value: 'e' }] })
+      expect(none).toMatchObject({ offset: -1n, logStartOffset: -1n })
+    } finally {
+      await fireAndForget.close()
+      await admin.close()
+      await producer.close()
+    }
+  })
+
   it('fails a record too large for the topic with a typed error, and keeps going', async () => {
     const topic = `producer-large-${Date.now()}`
     await kafka.cluster.send(
