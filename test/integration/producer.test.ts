@@ -7,6 +7,7 @@ import { partitionForKey } from '../../src/producer/partitioner.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { KafkaProtocolError, TimeoutError } from '../../src/errors.js'
 import { fetchAllRecords } from '../helpers/raw-records.js'
+import { channels, type RequestFinishEvent } from '../../src/network/instrumentation.js'
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 
@@ -204,6 +205,43 @@ describe('transactional fencing', () => {
     } finally {
       await first.close({ timeoutMs: 1000 }).catch(() => undefined)
       await second.close()
+      await kafka.close()
+    }
+  })
+})
+
+describe('empty transactions', () => {
+  it('commit and abort of a transaction with nothing in it end locally, without EndTxn; a normal one follows', async () => {
+    const kafka = new Kafka({ brokers, clientId: 'samsa-empty-txn-test', logger: false })
+    const topic = `producer-empty-txn-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const producer = kafka.producer({ transactionalId: `empty-txn-${Date.now()}` })
+    const endTxn: string[] = []
+    const onFinish = (message: unknown): void => {
+      const event = message as RequestFinishEvent
+      if (event.apiKey === ApiKeys.EndTxn) endTxn.push(event.error ? `error: ${event.error.message}` : 'ok')
+    }
+    channels.requestFinish.subscribe(onFinish)
+    try {
+      await producer.initTransactions()
+      // The coordinator has no transaction to end (transaction v2 answers INVALID_TXN_STATE); Java ends these locally.
+      producer.beginTransaction()
+      await producer.commitTransaction()
+      producer.beginTransaction()
+      await producer.abortTransaction()
+      await producer.transaction(async () => {})
+      expect(endTxn).toEqual([])
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic, messages: [{ value: 'committed' }] })
+      })
+      expect(endTxn).toEqual(['ok'])
+      // The record and its commit marker, and no marker of the empty transactions before it.
+      const stored = await fetchAllRecords(kafka.cluster, topic, 0)
+      expect(stored).toHaveLength(2)
+      expect(stored[0]!.value?.toString()).toBe('committed')
+    } finally {
+      channels.requestFinish.unsubscribe(onFinish)
+      await producer.close()
       await kafka.close()
     }
   })
