@@ -50,6 +50,11 @@ export interface KafkaConfig {
    * observation, where the `samsa:request:*` channels are process-wide. Default none (nothing extra per request).
    */
   requestObserver?: RequestObserver
+  /**
+   * Requests written but not yet answered on one connection, at most; further requests wait in the client (and
+   * `requestObserver` hears of that queue). Default 100. KafkaJS's per-client `maxInFlightRequests`.
+   */
+  maxInFlightRequests?: number
   /** Default 540 000 (Java's connections.max.idle.ms). */
   connectionsMaxIdleMs?: number
   /** Reconnect backoff start and cap. Defaults 50 and 1000 (Java's reconnect.backoff.ms / .max.ms). */
@@ -100,6 +105,7 @@ export class Kafka {
       metadataMaxAgeMs: config.metadataMaxAgeMs,
       allowAutoTopicCreation: config.allowAutoTopicCreation,
       requestObserver: config.requestObserver,
+      maxInFlightRequests: config.maxInFlightRequests,
       connectionsMaxIdleMs: config.connectionsMaxIdleMs,
       reconnectBackoffMs: config.reconnectBackoffMs,
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs,

@@ -184,7 +184,7 @@ function toSamsaRetry(retry: RetryOptions | undefined): Partial<SamsaRetryOption
 }
 
 /** Settings of samsa's `Kafka` that a facade client chooses for itself (KafkaJS has them per client). */
-export type ClientConnectOptions = Pick<SamsaKafkaConfig, 'metadataMaxAgeMs' | 'allowAutoTopicCreation' | 'requestObserver'>
+export type ClientConnectOptions = Pick<SamsaKafkaConfig, 'metadataMaxAgeMs' | 'allowAutoTopicCreation' | 'requestObserver' | 'maxInFlightRequests'>
 
 /** What a facade client needs from the `Kafka` that made it. */
 export interface FacadeContext {

@@ -173,7 +173,7 @@ export function toRecordMetadata(records: SamsaProducerRecord[], results: SamsaR
         errorCode: 0,
         baseOffset: String(result.offset),
         logAppendTime: result.timestamp === Number(sent) ? '-1' : String(result.timestamp),
-        logStartOffset: '-1',
+        logStartOffset: String(result.logStartOffset),
       })
     }
   }

@@ -118,6 +118,8 @@ export class Producer {
       metadataMaxAgeMs: this.#config.metadataMaxAge,
       allowAutoTopicCreation: this.#config.allowAutoTopicCreation ?? true,
       requestObserver,
+      // KafkaJS's limit is its connections' (every request counts, and the excess waits in a reported queue).
+      maxInFlightRequests: this.#config.maxInFlightRequests ?? undefined,
     })
     try {
       // KafkaJS's connect reaches the cluster; a program expects unreachable brokers to fail it, not its first send.

@@ -4,7 +4,7 @@
  * for a Produce whose answer never comes (dropped by a proxy in front of the real broker).
  */
 import { parseHostPort } from '../../src/network/cluster.js'
-import { Partitioners, type Producer, type RequestEvent, type RequestQueueSizeEvent, type RequestTimeoutEvent } from '../../src/kafkajs/index.js'
+import { CompressionTypes, Partitioners, type Producer, type RequestEvent, type RequestQueueSizeEvent, type RequestTimeoutEvent } from '../../src/kafkajs/index.js'
 import { KafkaProxy } from '../helpers/kafka-proxy.js'
 import { brokers, createTopics, newKafka, uniqueName, waitFor } from './support.js'
 import { readAll } from './producer-helpers.js'
@@ -84,6 +84,23 @@ test('REQUEST_QUEUE_SIZE reports requests waiting to be written, back to 0', asy
   expect(sizes.some((e) => e.payload.queueSize > 0)).toBe(true)
   expect(sizes.at(-1)!.payload.queueSize).toBe(0)
   expect(sizes[0]).toMatchObject({ type: 'producer.network.request_queue_size', payload: { broker: expect.any(String), clientId: 'samsa-kafkajs-test' } })
+})
+
+test('maxInFlightRequests bounds each connection as in KafkaJS: the excess waits, and REQUEST_QUEUE_SIZE reports it', async () => {
+  const topic = uniqueName('queue-limit')
+  await createTopics([{ topic, numPartitions: 3 }])
+  const producer = newKafka().producer({ createPartitioner, maxInFlightRequests: 1 })
+  open.push(producer)
+  const sizes: number[] = []
+  producer.on(producer.events.REQUEST_QUEUE_SIZE, (event) => sizes.push(event.payload.queueSize))
+  await producer.connect()
+  // Each acks/compression pair has its own samsa producer on the same connection; warmed up, each sends at once.
+  const kinds = [{}, { acks: 1 }, { acks: 1, compression: CompressionTypes.GZIP }]
+  for (const kind of kinds) await producer.send({ topic, ...kind, messages: [{ value: 'warm-up' }] })
+  sizes.length = 0
+  await Promise.all(kinds.map((kind, i) => producer.send({ topic, ...kind, messages: [{ value: `v${i}`, partition: i }] })))
+  expect(Math.max(...sizes)).toBeGreaterThan(0)
+  expect(sizes.at(-1)).toBe(0)
 })
 
 test('REQUEST_TIMEOUT for a Produce whose answer is lost; the retried send still writes its record once', async () => {

@@ -129,3 +129,21 @@ test('a second producer with the same transactional id fences the first', async 
   const read = await readAll(topic, 1, 1, { isolationLevel: 'read_committed', settleMs: 1_000 })
   expect(read.map((r) => r.value!.toString())).toEqual(['current'])
 })
+
+test('an empty transaction commits or aborts without error, and the next transaction begins and commits', async () => {
+  const topic = uniqueName('txn-empty')
+  await createTopics([{ topic }])
+  const producer = await transactional()
+
+  const empty = await producer.transaction()
+  await empty.commit()
+  expect(empty.isActive()).toBe(false)
+  const emptyAborted = await producer.transaction()
+  await emptyAborted.abort()
+
+  const next = await producer.transaction()
+  await next.send({ topic, messages: [{ value: 'after-empty' }] })
+  await next.commit()
+  const read = await readAll(topic, 1, 1, { isolationLevel: 'read_committed', settleMs: 500 })
+  expect(read.map((r) => r.value!.toString())).toEqual(['after-empty'])
+})

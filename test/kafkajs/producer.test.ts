@@ -103,14 +103,15 @@ describe('checks before sending', () => {
 })
 
 describe('results', () => {
-  test.each([-1, 1])('acks %i: one RecordMetadata per partition with the call’s first offset there', async (acks) => {
+  test.each([-1, 1])('acks %i: one RecordMetadata per partition with the call’s first offset and the broker’s logStartOffset', async (acks) => {
     const topic = uniqueName('results')
     await createTopics([{ topic, numPartitions: 3 }])
     const producer = await connected()
     const messages = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2 === 0 ? 2 : 0 }))
     const expected = (base0: number, base2: number) => [
-      { topicName: topic, partition: 0, errorCode: 0, baseOffset: String(base0), logAppendTime: '-1', logStartOffset: '-1' },
-      { topicName: topic, partition: 2, errorCode: 0, baseOffset: String(base2), logAppendTime: '-1', logStartOffset: '-1' },
+      // A fresh topic's log starts at 0, as the Produce response says.
+      { topicName: topic, partition: 0, errorCode: 0, baseOffset: String(base0), logAppendTime: '-1', logStartOffset: '0' },
+      { topicName: topic, partition: 2, errorCode: 0, baseOffset: String(base2), logAppendTime: '-1', logStartOffset: '0' },
     ]
     expect(await producer.send({ acks, topic, messages: messages(10) })).toEqual(expected(0, 0))
     expect(await producer.send({ acks, topic, messages: messages(10) })).toEqual(expected(5, 5))
