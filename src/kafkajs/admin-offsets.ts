@@ -62,8 +62,9 @@ export class OffsetOperations {
   }
 
   /**
-   * Deletes records before each offset (-1: up to the high watermark). Partitions the topic does not have, and
-   * partitions the broker refuses, fail together in one KafkaJSDeleteTopicRecordsError, as in KafkaJS.
+   * Deletes records before each offset (-1: up to the high watermark). Partitions the topic does not have fail
+   * together in one KafkaJSDeleteTopicRecordsError before anything is sent, as in KafkaJS; partitions the broker
+   * refuses fail together in one too, the cause of a KafkaJSNonRetriableError when a refusal is not retriable.
    */
   async deleteTopicRecords({ topic, partitions }: { topic: string; partitions: SeekEntry[] }): Promise<void> {
     if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic "${String(topic)}"`)
@@ -98,6 +99,10 @@ export class OffsetOperations {
     const failed = results.flatMap(({ partition, error }) =>
       error ? [{ partition, offset: offsetOf.get(partition)!, error: toKafkaJSError(error) as KafkaJSError }] : [],
     )
-    if (failed.length > 0) throw new KafkaJSDeleteTopicRecordsError({ topic, partitions: failed })
+    if (failed.length === 0) return
+    const error = new KafkaJSDeleteTopicRecordsError({ topic, partitions: failed })
+    // KafkaJS sends DeleteRecords inside its retrier, which hands a non-retriable failure on wrapped in a
+    // KafkaJSNonRetriableError (the partitions stay on its cause). Retriable ones were already retried below.
+    throw error.retriable ? error : new KafkaJSNonRetriableError(error, { cause: error })
   }
 }

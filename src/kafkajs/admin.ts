@@ -120,8 +120,11 @@ export class Admin {
     const kafka = await this.#context.connect(this.#config.retry, { requestObserver })
     const admin = kafka.admin()
     try {
-      // KafkaJS's connect fails when no broker answers; so does this one.
-      await admin.describeCluster()
+      // KafkaJS's connect fails when no broker answers; so does this one. Like KafkaJS's (its seed broker's connect,
+      // under its retrier) it only opens a connection (ApiVersions, SASL) and sends nothing else: with a tiny
+      // requestTimeout every extra request here is one more chance to fail a connect that KafkaJS lets succeed,
+      // leaving the timeouts to the calls that follow. The default API timeout bounds the attempts.
+      await kafka.cluster.withBudget({}, (budget) => budget.run(() => kafka.cluster.anyConnection('default', budget.signal)))
     } catch (error) {
       await admin.close()
       await kafka.close()

@@ -111,6 +111,38 @@ describe('kafkajs admin: connection and events', () => {
       await flaky.disconnect()
     }
   })
+  it('connect() succeeds with requestTimeout: 1, as KafkaJS; the requests after it time out and emit REQUEST_TIMEOUT', async () => {
+    // A fresh connection's ApiVersions often takes more than 1 ms on a loaded host: connect must not add requests
+    // of its own to that race (KafkaJS's only opens a connection), so several connects in a row all succeed.
+    const timeouts: Array<Record<string, unknown>> = []
+    for (let i = 0; i < 15; i++) {
+      const strict = newKafka({ requestTimeout: 1, enforceRequestTimeout: true }).admin()
+      try {
+        await strict.connect()
+        if (i > 0) continue
+        strict.on(strict.events.REQUEST_TIMEOUT, (event) => timeouts.push(event.payload))
+        // As KafkaJS's spec: keep asking until a request has timed out. Requests beat 1 ms now and then, and
+        // CreateTopics waits on the broker's own timeout, hence the whole-cluster metadata of listTopics as well.
+        for (let attempt = 0; attempt < 50 && timeouts.length === 0; attempt++) {
+          const call = attempt % 2 === 0 ? strict.createTopics({ waitForLeaders: false, topics: [{ topic: uniqueName('timeout') }] }) : strict.listTopics()
+          await call.catch((error: Error) => expect(error.name).toBe('KafkaJSRequestTimeoutError'))
+        }
+      } finally {
+        await strict.disconnect()
+      }
+    }
+    expect(timeouts[0]).toMatchObject({
+      apiKey: expect.any(Number),
+      apiName: expect.any(String),
+      apiVersion: expect.any(Number),
+      broker: expect.any(String),
+      clientId: 'samsa-kafkajs-test',
+      correlationId: expect.any(Number),
+      createdAt: expect.any(Number),
+      pendingDuration: expect.any(Number),
+      sentAt: expect.any(Number),
+    })
+  })
 })
 
 describe('kafkajs admin: topics', () => {
