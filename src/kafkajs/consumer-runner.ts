@@ -26,6 +26,7 @@ import {
   type KafkaMessage,
   type Offsets,
   type OffsetsByTopicPartition,
+  type PartitionOffset,
 } from './consumer-types.js'
 
 export interface ResolvedRetry {
@@ -76,15 +77,19 @@ export class OffsetBook {
     return count
   }
 
+  /**
+   * KafkaJS's runtime shape: partitions as strings (KafkaJS builds the list from object keys), although its
+   * declarations, kept here, say number. Handing the result back to commitOffsetsIfNecessary or sendOffsets works.
+   */
   uncommitted(): OffsetsByTopicPartition {
-    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+    const byTopic = new Map<string, Array<{ partition: string; offset: string }>>()
     for (const [key, { topic, partition, offset }] of this.resolved) {
       if (this.committed.get(key) === offset) continue
       let list = byTopic.get(topic)
       if (!list) byTopic.set(topic, (list = []))
-      list.push({ partition, offset: String(offset) })
+      list.push({ partition: String(partition), offset: String(offset) })
     }
-    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
+    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions as unknown as PartitionOffset[] })) }
   }
 }
 

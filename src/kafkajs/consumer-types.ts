@@ -133,6 +133,8 @@ export interface IMemberAssignment {
 }
 
 export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>
+// As in KafkaJS, each partition number arrives as a string (KafkaJS builds the list from object keys) while the
+// declaration, KafkaJS's, says number.
 export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number; topics: TopicOffsets[] }>
 export type ConsumerGroupJoinEvent = InstrumentationEvent<{
   duration: number
@@ -143,6 +145,8 @@ export type ConsumerGroupJoinEvent = InstrumentationEvent<{
   memberId: string
   memberAssignment: IMemberAssignment
 }>
+// KafkaJS declares nodeId a number but emits the broker id as a string (its broker pool's keys), and so does the
+// facade; the declaration stays KafkaJS's so that code typed against KafkaJS compiles unchanged.
 export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
 export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
 export interface IBatchProcessEvent {
