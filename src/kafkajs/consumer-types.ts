@@ -46,6 +46,10 @@ interface RecordBatchEntry {
   offset: string
   headers: IHeaders
   size?: never
+  /** Present at runtime as in KafkaJS (2: a record batch), which does not declare it; optional so that values typed with KafkaJS's declarations still fit. */
+  magicByte?: number
+  /** Always false: control records are never handed to handlers. Undeclared in KafkaJS, optional here for the same reason. */
+  isControlRecord?: boolean
 }
 
 export type KafkaMessage = MessageSetEntry | RecordBatchEntry

@@ -249,8 +249,15 @@ export class Consumer {
         if (this.#runner === runner) void this.#crash(error)
       },
     )
+    // Eager rebalances revoke everything before the member rejoins: samsa commits what is processed after
+    // onRevoked, so the messages in process are let finish first (as KafkaJS and Java do), and the next owner does
+    // not get them again. Bounded by rebalanceTimeout, the time the group gives members to rejoin.
+    const revokeBound = this.#config.rebalanceTimeout ?? 60_000
+    native.on('rebalance', (event) => {
+      if (event.type !== 'assigned') runner.released(event.partitions)
+    })
     try {
-      await native.subscribe(subscribed)
+      await native.subscribe(subscribed, { onRevoked: (partitions) => runner.finishRevoked(partitions, revokeBound) })
     } catch (error) {
       return this.#crash(toKafkaJSError(error))
     }
