@@ -145,6 +145,41 @@ describe('KafkaJS runtime shapes', () => {
   })
 })
 
+describe('uncommittedOffsets()', () => {
+  it('names partitions as strings, as KafkaJS does, and goes back into commitOffsetsIfNecessary and sendOffsets', async () => {
+    const topic = uniqueName('uncommitted')
+    await createTopics([{ topic, numPartitions: 2 }])
+    await produceSpread(topic, 4, 2)
+    const groupId = uniqueName('g')
+    const c = consumer(groupId)
+    await c.subscribe({ topics: [topic], fromBeginning: true })
+    const pending: unknown[] = []
+    let sent = 0
+    const producer = newKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: uniqueName('txn'), maxInFlightRequests: 1, idempotent: true })
+    open.push(producer)
+    await producer.connect()
+    await c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset, uncommittedOffsets, commitOffsetsIfNecessary }) => {
+        for (const message of batch.messages) resolveOffset(message.offset)
+        const offsets = uncommittedOffsets()
+        pending.push(...offsets.topics.flatMap((t) => t.partitions.map((p) => p.partition)))
+        if (batch.partition === 0) {
+          await commitOffsetsIfNecessary(offsets)
+        } else {
+          const transaction = await producer.transaction()
+          await transaction.sendOffsets({ consumerGroupId: groupId, topics: offsets.topics })
+          await transaction.commit()
+        }
+        sent++
+      },
+    })
+    await waitFor(() => sent >= 2, 30_000, 'both partitions handled')
+    expect(pending).toEqual(expect.arrayContaining(['0', '1']))
+    await waitFor(async () => (await committedOffsets(groupId, topic, 2)).every((o) => o === 2n), 15_000, 'both partitions committed')
+  })
+})
+
 describe('a member with nothing to fetch', () => {
   it('keeps emitting FETCH_START and FETCH, as KafkaJS’s fetch loop does', async () => {
     const topic = uniqueName('idle')
