@@ -315,9 +315,16 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    * the next batch, of which nothing counts as processed until its `resolve(offset)` says so. Asking for the next
    * one does not mark this one processed, unlike `batches()`. Null once closed or aborted.
    */
-  async nextOwnedBatch(signal?: AbortSignal): Promise<OwnedBatch<K, V> | null> {
-    const batch = await this.#nextBatch(signal)
-    if (batch === null) return null
+  async nextOwnedBatch(signal?: AbortSignal, options: { skipped?: boolean } = {}): Promise<OwnedBatch<K, V> | null> {
+    if (options.skipped) this.#delivery.reportSkipped = true
+    let batch = await this.#nextBatch(signal)
+    while (batch === null) {
+      const skipped = options.skipped ? this.#skippedBatch() : null
+      if (skipped !== null) return skipped
+      // Null without skipped records to report (or only stale ones): closed, aborted, or read on.
+      if (this.#closed || this.#closing !== null || signal?.aborted || this.#fatal) return null
+      batch = await this.#nextBatch(signal)
+    }
     const entry = this.#delivery.detachInProcess()[0]
     if (!entry) return { batch, resolve: () => {}, stale: () => true, giveBack: () => {} }
     const { state, epoch } = entry
@@ -334,6 +341,39 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       giveBack: (offset) => {
         if (stale() || state.position === null || offset >= state.position) return
         // Back to the first message not finished; chunks fetched past it are dropped (generation), not the position's history.
+        state.generation++
+        state.position = offset
+        state.fetchPosition = offset
+        state.positionEpoch = epoch
+        state.fetchEpoch = epoch
+        this.#fetcher.schedule()
+      },
+    }
+  }
+
+  /**
+   * Records moved past without a message (aborted, control) as an owned batch without messages, or null (closed or
+   * aborted, or the skipped records went stale meanwhile: then nothing is left to report).
+   */
+  #skippedBatch(): OwnedBatch<K, V> | null {
+    const skipped = this.#delivery.takeSkipped()
+    if (skipped === null) return null
+    const { chunk, first, last, epoch } = skipped
+    const state = chunk.state
+    const moves = state.moves
+    const stale = (): boolean => state.revoked || state.moves !== moves
+    const highWatermark = state.highWatermark ?? -1n
+    return {
+      batch: { topic: state.topic, partition: state.partition, messages: [], highWatermark, lag: highWatermark > last ? highWatermark - last - 1n : 0n },
+      skipped: { firstOffset: first, lastOffset: last },
+      resolve: (offset) => {
+        if (stale() || (state.processed !== null && state.processed > offset)) return
+        state.processed = offset + 1n
+        state.processedEpoch = epoch
+      },
+      stale,
+      giveBack: (offset) => {
+        if (stale() || state.position === null || offset >= state.position) return
         state.generation++
         state.position = offset
         state.fetchPosition = offset

@@ -192,6 +192,12 @@ export interface OwnedBatch<K = Buffer | null, V = Buffer | null> {
    * again from there, and what is buffered after it is dropped. Processed offsets stay as they are.
    */
   giveBack(offset: bigint): void
+  /**
+   * Set when the batch holds no messages but stands for records the consumer moved past without handing them out
+   * (an aborted transaction's, control markers), for runners that report them (`nextOwnedBatch(signal, { skipped:
+   * true })`); resolving `lastOffset` moves the processed offset past them.
+   */
+  skipped?: { firstOffset: bigint; lastOffset: bigint }
 }
 
 export interface RunOptions<K = Buffer | null, V = Buffer | null> {

@@ -104,11 +104,12 @@ export function createNativeConsumer(kafka: SamsaKafka, host: NativeConsumerHost
   native.on('commit', (event) => {
     for (const o of event.offsets) host.offsets.markCommitted(o.topic, o.partition, o.offset)
     if (!emitter.listening(consumerEvents.COMMIT_OFFSETS)) return
-    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+    // KafkaJS's runtime shape: the partition as a string (see ConsumerCommitOffsetsEvent).
+    const byTopic = new Map<string, Array<{ partition: string; offset: string }>>()
     for (const o of event.offsets) {
       let list = byTopic.get(o.topic)
       if (!list) byTopic.set(o.topic, (list = []))
-      list.push({ partition: o.partition, offset: String(o.offset) })
+      list.push({ partition: String(o.partition), offset: String(o.offset) })
     }
     emitter.emit(consumerEvents.COMMIT_OFFSETS, {
       groupId,
@@ -118,9 +119,39 @@ export function createNativeConsumer(kafka: SamsaKafka, host: NativeConsumerHost
     })
   })
   // One event per Fetch, not per message: cheap enough to wire always, so listeners added during run() hear them.
+  // nodeId is a string at runtime, as KafkaJS's (see ConsumerFetchEvent).
   native.on('fetch', (event) => {
-    if (event.type === 'start') emitter.emit(consumerEvents.FETCH_START, { nodeId: event.nodeId })
-    else emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: event.nodeId })
+    if (event.type === 'start') emitter.emit(consumerEvents.FETCH_START, { nodeId: String(event.nodeId) })
+    else emitter.emit(consumerEvents.FETCH, { numberOfBatches: event.partitions, duration: Math.round(event.durationMs), nodeId: String(event.nodeId) })
   })
   return native
+}
+
+/**
+ * KafkaJS's fetch loop runs per broker even when the member has nothing to fetch there (an empty assignment, every
+ * partition paused): it waits maxWaitTimeInMs and reports an empty fetch, so FETCH_START / FETCH keep coming from
+ * an idle member. samsa sends no Fetch then; this reports the same idle rounds for brokers samsa has not fetched
+ * from in the last round. Returns the function that stops it.
+ */
+export function reportIdleFetches(kafka: SamsaKafka, native: SamsaConsumer, emitter: InstrumentationEmitter, maxWaitTimeInMs: number): () => void {
+  // A floor keeps a tiny maxWaitTimeInMs from turning into a busy timer.
+  const every = Math.max(100, Math.min(maxWaitTimeInMs, 5_000))
+  const inFlight = new Set<number>()
+  const lastFetch = new Map<number, number>()
+  native.on('fetch', (event) => {
+    if (event.type === 'start') inFlight.add(event.nodeId)
+    else inFlight.delete(event.nodeId)
+    lastFetch.set(event.nodeId, Date.now())
+  })
+  const timer = setInterval(() => {
+    if (!emitter.listening(consumerEvents.FETCH) && !emitter.listening(consumerEvents.FETCH_START)) return
+    const now = Date.now()
+    for (const { nodeId } of kafka.cluster.brokers()) {
+      if (inFlight.has(nodeId) || now - (lastFetch.get(nodeId) ?? 0) < every) continue
+      emitter.emit(consumerEvents.FETCH_START, { nodeId: String(nodeId) })
+      emitter.emit(consumerEvents.FETCH, { numberOfBatches: 0, duration: every, nodeId: String(nodeId) })
+    }
+  }, every)
+  timer.unref()
+  return () => clearInterval(timer)
 }

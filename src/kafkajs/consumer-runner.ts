@@ -12,7 +12,7 @@
  * again); when the retries are spent the run crashes with `KafkaJSNumberOfRetriesExceeded`, as KafkaJS's does.
  */
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
-import type { ConsumerMessage, OwnedBatch } from '../consumer/types.js'
+import type { ConsumerMessage, OwnedBatch, TopicPartition } from '../consumer/types.js'
 import { KafkaJSNumberOfRetriesExceeded, isKafkaJSError, toKafkaJSError } from './errors.js'
 import type { InstrumentationEmitter } from './instrumentation.js'
 import type { Logger } from './logger.js'
@@ -26,6 +26,7 @@ import {
   type KafkaMessage,
   type Offsets,
   type OffsetsByTopicPartition,
+  type PartitionOffset,
 } from './consumer-types.js'
 
 export interface ResolvedRetry {
@@ -76,15 +77,19 @@ export class OffsetBook {
     return count
   }
 
+  /**
+   * KafkaJS's runtime shape: partitions as strings (KafkaJS builds the list from object keys), although its
+   * declarations, kept here, say number. Handing the result back to commitOffsetsIfNecessary or sendOffsets works.
+   */
   uncommitted(): OffsetsByTopicPartition {
-    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+    const byTopic = new Map<string, Array<{ partition: string; offset: string }>>()
     for (const [key, { topic, partition, offset }] of this.resolved) {
       if (this.committed.get(key) === offset) continue
       let list = byTopic.get(topic)
       if (!list) byTopic.set(topic, (list = []))
-      list.push({ partition, offset: String(offset) })
+      list.push({ partition: String(partition), offset: String(offset) })
     }
-    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) }
+    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions as unknown as PartitionOffset[] })) }
   }
 }
 
@@ -123,12 +128,15 @@ const toHeaders = (headers: ConsumerMessage['headers']): IHeaders => {
 
 export function toKafkaMessage(m: ConsumerMessage): KafkaMessage {
   return {
+    // KafkaJS's record-batch (v2) fields; samsa hands out no control records, and fetches record batches.
+    magicByte: 2,
+    attributes: 0,
+    timestamp: String(m.timestamp),
+    offset: String(m.offset),
     key: m.key,
     value: m.value,
-    timestamp: String(m.timestamp),
-    attributes: 0,
-    offset: String(m.offset),
     headers: m.headers.length === 0 ? {} : toHeaders(m.headers),
+    isControlRecord: false,
   }
 }
 
@@ -136,8 +144,9 @@ export function toKafkaMessage(m: ConsumerMessage): KafkaMessage {
 export function toBatch(owned: OwnedBatch, messages: KafkaMessage[]): Batch {
   const { topic, partition, highWatermark } = owned.batch
   const hw = highWatermark
-  const first = owned.batch.messages[0]?.offset ?? null
-  const last = owned.batch.messages[owned.batch.messages.length - 1]?.offset ?? hw - 1n
+  // Only skipped records (aborted, control): KafkaJS's offsets are those of the records it filtered out.
+  const first = owned.skipped?.firstOffset ?? owned.batch.messages[0]?.offset ?? null
+  const last = owned.skipped?.lastOffset ?? owned.batch.messages[owned.batch.messages.length - 1]?.offset ?? hw - 1n
   return {
     topic,
     partition,
@@ -175,6 +184,8 @@ export class Runner {
   #wakePuller: (() => void) | null = null
   #failure: Error | null = null
   #lastCommit = Date.now()
+  /** Partitions being revoked: their handlers finish the message in hand and take no more (see finishRevoked). */
+  readonly #revoking = new Set<string>()
   /** Ends when the runner stops: resolves after stop(), rejects with the error that crashed it. */
   readonly done: Promise<void>
 
@@ -204,6 +215,39 @@ export class Runner {
     }
   }
 
+  /**
+   * samsa's onRevoked: the messages in process on these partitions finish (their offsets resolve, so the commit on
+   * revoke includes them) and nothing more of them starts, at most `boundMs`. The partitions stay closed to the
+   * runner until `released()`, when samsa has dropped them and their batches are stale.
+   */
+  async finishRevoked(partitions: TopicPartition[], boundMs: number): Promise<void> {
+    const workers: Array<Promise<void>> = []
+    for (const { topic, partition } of partitions) {
+      const key = `${topic}|${partition}`
+      this.#revoking.add(key)
+      const worker = this.#active.get(key)
+      if (worker) workers.push(worker)
+    }
+    if (workers.length === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)))
+    try {
+      await Promise.race([Promise.all(workers), bound])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Revoked or lost partitions samsa has dropped: a later assignment of them is worked on again. */
+  released(partitions: TopicPartition[]): void {
+    if (this.#revoking.size === 0) return
+    for (const { topic, partition } of partitions) this.#revoking.delete(`${topic}|${partition}`)
+  }
+
+  #gone(owned: OwnedBatch, key: string): boolean {
+    return owned.stale() || (this.#revoking.size > 0 && this.#revoking.has(key))
+  }
+
   async #pull(): Promise<void> {
     const limit = Math.max(1, this.#o.concurrency)
     try {
@@ -216,7 +260,7 @@ export class Runner {
         }
         let owned: OwnedBatch | null
         try {
-          owned = await this.#o.native.nextOwnedBatch(this.#stopping.signal)
+          owned = await this.#o.native.nextOwnedBatch(this.#stopping.signal, { skipped: true })
         } catch (error) {
           throw toKafkaJSError(error)
         }
@@ -271,10 +315,11 @@ export class Runner {
   }
 
   async #process(owned: OwnedBatch): Promise<void> {
-    if (owned.stale()) return
     const { topic, partition } = owned.batch
+    if (this.#gone(owned, `${topic}|${partition}`)) return
     // Fetched before a pause: handed back, read again on resume.
-    if (this.#o.isPaused(topic, partition)) return owned.giveBack(owned.batch.messages[0]!.offset)
+    if (this.#o.isPaused(topic, partition)) return owned.giveBack(owned.skipped?.firstOffset ?? owned.batch.messages[0]!.offset)
+    if (owned.skipped) return this.#skipped(owned)
     const messages = owned.batch.messages.map(toKafkaMessage)
     const batch = toBatch(owned, messages)
     const emitter = this.#o.emitter
@@ -299,6 +344,30 @@ export class Runner {
     if (this.#o.autoCommit) await this.#commit()
   }
 
+  /**
+   * Records the application never sees (an aborted transaction's, control markers): as KafkaJS, the batch events
+   * with an empty batch, and the offset moves past them, so commits and lag do not stay behind a marker.
+   */
+  async #skipped(owned: OwnedBatch): Promise<void> {
+    const batch = toBatch(owned, [])
+    const emitter = this.#o.emitter
+    const startedAt = Date.now()
+    const payload: IBatchProcessEvent = {
+      topic: batch.topic,
+      partition: batch.partition,
+      highWatermark: batch.highWatermark,
+      offsetLag: batch.offsetLag(),
+      offsetLagLow: batch.offsetLagLow(),
+      batchSize: 0,
+      firstOffset: batch.firstOffset()!,
+      lastOffset: batch.lastOffset(),
+    }
+    emitter.emit(events.START_BATCH_PROCESS, payload)
+    this.#resolve(owned, owned.skipped!.lastOffset)
+    if (this.#o.autoCommit) await this.#commit()
+    emitter.emit(events.END_BATCH_PROCESS, { ...payload, duration: Date.now() - startedAt })
+  }
+
   #resolve(owned: OwnedBatch, offset: bigint): void {
     if (owned.stale()) return
     owned.resolve(offset)
@@ -309,17 +378,18 @@ export class Runner {
   // The per-message path: no closure, promise or map look-up per message beyond the handler call itself.
   async #eachMessage(owned: OwnedBatch, messages: KafkaMessage[], handler: EachMessageHandler): Promise<void> {
     const { topic, partition } = owned.batch
+    const key = `${topic}|${partition}`
     const offsets = owned.batch.messages
     const pause = (): (() => void) => this.#o.pause(topic, partition)
     const heartbeat = (): Promise<void> => this.#o.heartbeat()
     const resolved = this.#o.offsets.entry(topic, partition, offsets[0]!.offset)
     for (let i = 0; i < messages.length; i++) {
-      if (!this.#running || owned.stale()) return
+      if (!this.#running || this.#gone(owned, key)) return
       const payload = { topic, partition, message: messages[i]!, heartbeat, pause }
       try {
         await handler(payload)
       } catch (error) {
-        if (!(await this.#retry(owned, error, () => handler(payload)))) return
+        if (!(await this.#retry(owned, error, () => handler(payload), () => offsets[i]!.offset))) return
       }
       if (owned.stale()) return
       const offset = offsets[i]!.offset
@@ -359,7 +429,8 @@ export class Runner {
     try {
       await call()
     } catch (error) {
-      if (!(await this.#retry(owned, error, call))) return
+      const from = (): bigint => (resolvedUpTo === null ? owned.batch.messages[0]!.offset : resolvedUpTo + 1n)
+      if (!(await this.#retry(owned, error, call, from))) return
     }
     if (this.#o.eachBatchAutoResolve && last !== undefined) this.#resolve(owned, last)
     else if (this.#o.isPaused(topic, partition) && last !== undefined && (resolvedUpTo === null || resolvedUpTo < last)) {
@@ -369,10 +440,20 @@ export class Runner {
 
   /**
    * After a handler threw: calls it again with KafkaJS's backoff while the batch is still ours and running. True
-   * once a call succeeded; false when the batch was given up (stopped, revoked, sought); throws when retries are spent.
+   * once a call succeeded; false when the batch was given up (stopped, revoked, sought, paused); throws when
+   * retries are spent. `from` is the first offset not processed.
    */
-  async #retry(owned: OwnedBatch, firstError: unknown, call: () => Promise<void> | void): Promise<boolean> {
+  async #retry(owned: OwnedBatch, firstError: unknown, call: () => Promise<void> | void, from: () => bigint): Promise<boolean> {
     const retry = this.#o.retry
+    const { topic, partition } = owned.batch
+    const key = `${topic}|${partition}`
+    // Paused (typically by the failing handler itself): as in KafkaJS, nothing is delivered again until resume(),
+    // when the partition is read again from the unprocessed message.
+    const givenBack = (): boolean => {
+      if (!this.#o.isPaused(topic, partition)) return false
+      owned.giveBack(from())
+      return true
+    }
     let error = firstError
     for (let attempt = 0; ; attempt++) {
       const err = error instanceof Error ? error : new Error(String(error))
@@ -386,11 +467,12 @@ export class Runner {
       }
       // What finished before the throw is committed, as KafkaJS does before it retries.
       if (this.#o.autoCommit) await this.#commit()
+      if (givenBack()) return false
       const wait = retryTime(retry, attempt)
       if (attempt >= retry.retries) throw new KafkaJSNumberOfRetriesExceeded(err, { retryCount: attempt, retryTime: wait })
       await sleep(wait, this.#stopping.signal)
       // Stopped, revoked or sought while waiting: the message is no longer this run's to retry.
-      if (!this.#running || owned.stale()) return false
+      if (!this.#running || this.#gone(owned, key) || givenBack()) return false
       try {
         await call()
         return true

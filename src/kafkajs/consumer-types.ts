@@ -46,6 +46,10 @@ interface RecordBatchEntry {
   offset: string
   headers: IHeaders
   size?: never
+  /** Present at runtime as in KafkaJS (2: a record batch), which does not declare it; optional so that values typed with KafkaJS's declarations still fit. */
+  magicByte?: number
+  /** Always false: control records are never handed to handlers. Undeclared in KafkaJS, optional here for the same reason. */
+  isControlRecord?: boolean
 }
 
 export type KafkaMessage = MessageSetEntry | RecordBatchEntry
@@ -133,6 +137,8 @@ export interface IMemberAssignment {
 }
 
 export type ConsumerHeartbeatEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number }>
+// As in KafkaJS, each partition number arrives as a string (KafkaJS builds the list from object keys) while the
+// declaration, KafkaJS's, says number.
 export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{ groupId: string; memberId: string; groupGenerationId: number; topics: TopicOffsets[] }>
 export type ConsumerGroupJoinEvent = InstrumentationEvent<{
   duration: number
@@ -143,6 +149,8 @@ export type ConsumerGroupJoinEvent = InstrumentationEvent<{
   memberId: string
   memberAssignment: IMemberAssignment
 }>
+// KafkaJS declares nodeId a number but emits the broker id as a string (its broker pool's keys), and so does the
+// facade; the declaration stays KafkaJS's so that code typed against KafkaJS compiles unchanged.
 export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
 export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
 export interface IBatchProcessEvent {

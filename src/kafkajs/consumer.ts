@@ -14,7 +14,7 @@ import { listTopicNames } from '../consumer/offsets.js'
 import { request } from '../consumer/request.js'
 import type { GroupEvent, TopicPartition } from '../consumer/types.js'
 import { ApiKeys } from '../protocol/index.js'
-import { createNativeConsumer } from './consumer-native.js'
+import { createNativeConsumer, reportIdleFetches } from './consumer-native.js'
 import { KafkaJSNonRetriableError, toKafkaJSError } from './errors.js'
 import { InstrumentationEmitter, type RemoveInstrumentationEventListener } from './instrumentation.js'
 import type { FacadeContext } from './kafka.js'
@@ -75,8 +75,14 @@ export class Consumer {
   readonly #topics = new Map<string, { fromBeginning: boolean }>()
   #native: SamsaConsumer | null = null
   #runner: Runner | null = null
+  /**
+   * Set synchronously by run() (and by a restart), cleared by stop(): as in KafkaJS, whose run() creates the group
+   * before its first await, seek() and pause() work right after a run() that is not awaited.
+   */
+  #runRequested = false
   #runConfig: ConsumerRunConfig | null = null
   #restartTimer: NodeJS.Timeout | null = null
+  #stopIdleFetches: (() => void) | null = null
   #stopping: Promise<void> | null = null
   readonly #offsets = new OffsetBook()
   readonly #pausedTopics = new Set<string>()
@@ -141,7 +147,7 @@ export class Consumer {
   }
 
   async subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> {
-    if (this.#runner) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
+    if (this.#runRequested) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
     const { topic, topics, fromBeginning = false } = subscription as Partial<ConsumerSubscribeTopics & ConsumerSubscribeTopic>
     if (!topic && !topics) throw new KafkaJSNonRetriableError('Missing required argument "topics"')
     if (topics != null && !Array.isArray(topics)) throw new KafkaJSNonRetriableError('Argument "topics" must be an array')
@@ -168,16 +174,18 @@ export class Consumer {
   }
 
   async run(config: ConsumerRunConfig = {}): Promise<void> {
-    if (this.#runner) {
+    if (this.#runRequested) {
       this.#logger.warn('consumer#run was called, but the consumer is already running', { groupId: this.#groupId })
       return
     }
+    this.#runRequested = true
     this.#runConfig = config
     await this.#start()
   }
 
   async #start(): Promise<void> {
     this.#restartTimer = null
+    this.#runRequested = true
     const config = this.#runConfig!
     this.#logger.info('Starting', { groupId: this.#groupId })
     let kafka: SamsaKafka
@@ -186,6 +194,8 @@ export class Consumer {
     } catch (error) {
       return this.#crash(toKafkaJSError(error))
     }
+    // stop() while connecting: nothing to start.
+    if (!this.#runRequested) return
     this.#emitter.emit(consumerEvents.CONNECT, null)
     const subscribed = [...this.#topics.keys()]
     const native = createNativeConsumer(kafka, {
@@ -224,6 +234,7 @@ export class Consumer {
     })
     this.#native = native
     this.#runner = runner
+    this.#stopIdleFetches = reportIdleFetches(kafka, native, this.#emitter, this.#config.maxWaitTimeInMs ?? 5_000)
     const joined = new Promise<void>((resolve) => {
       const onGroup = (event: GroupEvent): void => {
         if (event.type !== 'joined') return
@@ -238,8 +249,15 @@ export class Consumer {
         if (this.#runner === runner) void this.#crash(error)
       },
     )
+    // Eager rebalances revoke everything before the member rejoins: samsa commits what is processed after
+    // onRevoked, so the messages in process are let finish first (as KafkaJS and Java do), and the next owner does
+    // not get them again. Bounded by rebalanceTimeout, the time the group gives members to rejoin.
+    const revokeBound = this.#config.rebalanceTimeout ?? 60_000
+    native.on('rebalance', (event) => {
+      if (event.type !== 'assigned') runner.released(event.partitions)
+    })
     try {
-      await native.subscribe(subscribed)
+      await native.subscribe(subscribed, { onRevoked: (partitions) => runner.finishRevoked(partitions, revokeBound) })
     } catch (error) {
       return this.#crash(toKafkaJSError(error))
     }
@@ -296,6 +314,9 @@ export class Consumer {
   async #stop(): Promise<void> {
     if (this.#restartTimer) clearTimeout(this.#restartTimer)
     this.#restartTimer = null
+    this.#runRequested = false
+    this.#stopIdleFetches?.()
+    this.#stopIdleFetches = null
     const runner = this.#runner
     const native = this.#native
     if (runner && native) {
@@ -322,7 +343,8 @@ export class Consumer {
   async #commit(native: SamsaConsumer, offsets?: Offsets): Promise<void> {
     try {
       if (!offsets) return await native.commit()
-      const list = offsets.topics.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: toOffset(p.offset) })))
+      // Number(): uncommittedOffsets() hands partitions back as strings, as KafkaJS's does.
+      const list = offsets.topics.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: Number(p.partition), offset: toOffset(p.offset) })))
       await native.commit({ offsets: list })
     } catch (error) {
       throw toKafkaJSError(error)
@@ -349,9 +371,9 @@ export class Consumer {
     checkTopicPartition(topic, partition)
     const value = toOffset(offset)
     if (value < 0n && value !== EARLIEST && value !== LATEST) throw new KafkaJSNonRetriableError('Offset must not be a negative number')
-    const native = this.#requireRunning()
+    const native = this.#requireRun()
     const target = { topic, partition, offset: value }
-    if (native.assignment().some((tp) => tp.topic === topic && tp.partition === partition)) this.#applySeek(native, target)
+    if (native && native.assignment().some((tp) => tp.topic === topic && tp.partition === partition)) this.#applySeek(native, target)
     else this.#pendingSeeks.set(`${topic}|${partition}`, target)
   }
 
@@ -406,17 +428,17 @@ export class Consumer {
 
   pause(topicPartitions: Array<{ topic: string; partitions?: number[] }> = []): void {
     this.#checkPauseArgs(topicPartitions, 'pause')
-    const native = this.#requireRunning()
+    const native = this.#requireRun()
     for (const { topic, partitions } of topicPartitions) {
       if (partitions === undefined) this.#pausedTopics.add(topic)
       else for (const p of partitions) this.#pausedPartitions.add(`${topic}|${p}`)
-      native.pause(native.assignment().filter((tp) => tp.topic === topic && (partitions === undefined || partitions.includes(tp.partition))))
+      native?.pause(native.assignment().filter((tp) => tp.topic === topic && (partitions === undefined || partitions.includes(tp.partition))))
     }
   }
 
   resume(topicPartitions: Array<{ topic: string; partitions?: number[] }> = []): void {
     this.#checkPauseArgs(topicPartitions, 'resume')
-    const native = this.#requireRunning()
+    const native = this.#requireRun()
     for (const { topic, partitions } of topicPartitions) {
       if (partitions === undefined) {
         this.#pausedTopics.delete(topic)
@@ -424,11 +446,11 @@ export class Consumer {
       } else {
         for (const p of partitions) this.#pausedPartitions.delete(`${topic}|${p}`)
         // Resuming some partitions of a paused topic: the rest stay paused, one by one.
-        if (this.#pausedTopics.delete(topic)) {
+        if (this.#pausedTopics.delete(topic) && native) {
           for (const tp of native.assignment()) if (tp.topic === topic && !partitions.includes(tp.partition)) this.#pausedPartitions.add(`${topic}|${tp.partition}`)
         }
       }
-      native.resume(native.assignment().filter((tp) => tp.topic === topic && !this.#isPaused(tp.topic, tp.partition)))
+      native?.resume(native.assignment().filter((tp) => tp.topic === topic && !this.#isPaused(tp.topic, tp.partition)))
     }
   }
 
@@ -461,6 +483,15 @@ export class Consumer {
 
   #requireRunning(): SamsaConsumer {
     if (!this.#native) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first')
+    return this.#native
+  }
+
+  /**
+   * For seek, pause and resume: samsa's consumer, or null while run() is still connecting (what they ask for is
+   * kept and applied as partitions are assigned); throws before run().
+   */
+  #requireRun(): SamsaConsumer | null {
+    if (!this.#native && !this.#runRequested) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first')
     return this.#native
   }
 

@@ -86,7 +86,8 @@ export class TransactionalProducer {
       send: guard(({ topic, messages, acks = -1, compression }: ProducerRecord) => this.#host.send([{ topic, messages }], acks, compression, native)),
       sendBatch: guard(({ topicMessages = [], acks = -1, compression }: ProducerBatch) => this.#host.send(topicMessages, acks, compression, native)),
       sendOffsets: guard(async ({ consumerGroupId, topics }: Offsets & { consumerGroupId: string }) => {
-        const offsets = topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: BigInt(offset) })))
+        // Number(): a consumer's uncommittedOffsets() names partitions as strings at runtime, as KafkaJS's does.
+        const offsets = topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition: Number(partition), offset: BigInt(offset) })))
         try {
           await native.sendOffsetsToTransaction(offsets, { groupId: consumerGroupId })
         } catch (error) {
