@@ -34,6 +34,7 @@ export const ENTRIES = [
   { name: 'index', cjs: 'index.js' },
   { name: 'records', cjs: 'records/index.js' },
   { name: 'protocol', cjs: 'protocol/public.js' },
+  { name: 'kafkajs', cjs: 'kafkajs/index.js' },
 ]
 
 function sourceHash() {
@@ -68,7 +69,7 @@ async function bundle(cjsDir) {
   const entry = join(cjsDir, 'samsa-entry.js')
   writeFileSync(
     entry,
-    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", ''].join('\n'),
+    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", "exports.kafkajs = require('./kafkajs/index.js')", ''].join('\n'),
   )
   const generatedDir = join(cjsDir, 'protocol', 'generated') + sep
   const separate = {
@@ -104,6 +105,7 @@ async function bundle(cjsDir) {
     join(cjsDir, 'protocol', 'public.js'),
     "'use strict'\n// `samsa/protocol`: the bundle's protocol layer and every generated codec by name (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = { ...samsa.protocol, ...require('./generated/codecs.js') }\n",
   )
+  writeFileSync(join(cjsDir, 'kafkajs', 'index.js'), "'use strict'\n// The bundle's part for `samsa/kafkajs` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.kafkajs\n")
   rmSync(entry, { force: true })
 }
 

@@ -38,6 +38,7 @@ export type {
   ConnectEvent,
   RequestStartEvent,
   RequestFinishEvent,
+  RequestObserver,
   ThrottleEvent,
   ProduceChannelEvent,
   FetchChannelEvent,

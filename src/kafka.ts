@@ -7,7 +7,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { KafkaError } from './errors.js'
 import { Cluster } from './network/cluster.js'
 import type { Clock } from './network/clock.js'
-import { type Logger, resolveLogger } from './network/instrumentation.js'
+import { type Logger, type RequestObserver, resolveLogger } from './network/instrumentation.js'
 import type { RetryOptions } from './network/policy.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
 import type { ProducerOptions } from './producer/options.js'
@@ -43,6 +43,18 @@ export interface KafkaConfig {
   retry?: Partial<RetryOptions>
   /** Default 300 000 (Java's metadata.max.age.ms). */
   metadataMaxAgeMs?: number
+  /** Metadata requests ask the broker to create topics that do not exist (Java's allow.auto.create.topics). Default false. */
+  allowAutoTopicCreation?: boolean
+  /**
+   * Told of every request this client's connections write and of their queues of unwritten requests: per-client
+   * observation, where the `samsa:request:*` channels are process-wide. Default none (nothing extra per request).
+   */
+  requestObserver?: RequestObserver
+  /**
+   * Requests written but not yet answered on one connection, at most; further requests wait in the client (and
+   * `requestObserver` hears of that queue). Default 100. KafkaJS's per-client `maxInFlightRequests`.
+   */
+  maxInFlightRequests?: number
   /** Default 540 000 (Java's connections.max.idle.ms). */
   connectionsMaxIdleMs?: number
   /** Reconnect backoff start and cap. Defaults 50 and 1000 (Java's reconnect.backoff.ms / .max.ms). */
@@ -91,6 +103,9 @@ export class Kafka {
       retry: config.retry,
       defaultApiTimeoutMs: config.defaultApiTimeoutMs,
       metadataMaxAgeMs: config.metadataMaxAgeMs,
+      allowAutoTopicCreation: config.allowAutoTopicCreation,
+      requestObserver: config.requestObserver,
+      maxInFlightRequests: config.maxInFlightRequests,
       connectionsMaxIdleMs: config.connectionsMaxIdleMs,
       reconnectBackoffMs: config.reconnectBackoffMs,
       reconnectBackoffMaxMs: config.reconnectBackoffMaxMs,

@@ -14,11 +14,11 @@ function testFiles(dir) {
   })
 }
 
-// Only integration and reliability tests talk to a broker, so `jest test/unit` should not pay for a JVM.
+// Only integration, reliability and kafkajs (facade) tests talk to a broker, so `jest test/unit` should not pay for a JVM.
 // The patterns are the ones jest matches test paths with (case-insensitive regexes on the absolute path).
 function brokerNeeded(globalConfig) {
   const patterns = globalConfig.testPathPatterns?.patterns ?? (globalConfig.testPathPattern ? [globalConfig.testPathPattern] : [])
-  const needsBroker = (file) => file.includes(`${sep}integration${sep}`) || file.includes(`${sep}reliability${sep}`)
+  const needsBroker = (file) => [`${sep}integration${sep}`, `${sep}reliability${sep}`, `${sep}kafkajs${sep}`].some((dir) => file.includes(dir))
   const roots = globalConfig.rootDir ? [join(globalConfig.rootDir, 'test')] : []
   const selected = roots.flatMap(testFiles).filter((file) => patterns.length === 0 || patterns.some((p) => new RegExp(p, 'i').test(file)))
   return selected.length === 0 || selected.some(needsBroker)

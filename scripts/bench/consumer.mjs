@@ -1,7 +1,7 @@
 // Consumer benchmark: samsa, KafkaJS, @platformatic/kafka and Java's ConsumerPerformance, side by side in one run,
 // on the same broker and the same pre-produced topic.
 //
-//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,kafkajs,platformatic,java]
+//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,java]
 //                                   [--json out.json] [--markdown] [--baseline <git rev>]
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
 //   figures from one run on the same topic.
@@ -10,7 +10,8 @@
 // Uses the cluster in KAFKA_BROKERS, else starts a harness instance named "bench-consumer" (stopped afterwards).
 // Each client runs in its own child process, subscribes with a fresh consumer group (auto-commit off) from the
 // earliest offset, and reads every record, touching key and value of each (per-message API: samsa `for await`,
-// KafkaJS `eachMessage`, platformatic stream 'data' events). Throughput is measured from the first record to the
+// KafkaJS `eachMessage` and samsa/kafkajs (the facade) the same way with KafkaJS's defaults, platformatic stream
+// 'data' events). Throughput is measured from the first record to the
 // last, so group joins don't count; Java's figures are ConsumerPerformance's fetch.* columns, which exclude the
 // join the same way. samsa's run also samples the event-loop delay (perf_hooks.monitorEventLoopDelay).
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -32,7 +33,7 @@ const SIZE = Number(arg('size', 100))
 const PARTITIONS = Number(arg('partitions', 6))
 const ROUNDS = Number(arg('rounds', 1))
 const BASELINE = arg('baseline', null)
-const CLIENTS = arg('clients', 'samsa,kafkajs,platformatic,java')
+const CLIENTS = arg('clients', 'samsa,samsa/kafkajs,kafkajs,platformatic,java')
   .split(',')
   .flatMap((c) => (c === 'samsa' && BASELINE ? ['samsa', 'samsa@base'] : [c]))
 const CHILD = arg('child', null)
@@ -162,8 +163,9 @@ async function runChild(client, brokers, topic, total, baselineDir) {
       gcPauses: Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, { count: gcPauses.filter((p) => p.kind === kind).length, longestMs: +gcLongest(kind).toFixed(1) }])),
     }
   }
-  if (client === 'kafkajs') {
-    const { Kafka, logLevel } = require('kafkajs')
+  if (client === 'kafkajs' || client === 'samsa/kafkajs') {
+    // The same program for both: only the import differs, as for an application migrating to the facade.
+    const { Kafka, logLevel } = client === 'kafkajs' ? require('kafkajs') : require(join(loadSamsaPath(), 'kafkajs', 'index.js'))
     const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING })
     const consumer = kafka.consumer({ groupId })
     await consumer.connect()

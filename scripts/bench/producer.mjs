@@ -2,7 +2,7 @@
 // on the same broker.
 //
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
-//       [--clients samsa,samsa-each,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
+//       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
 //       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
@@ -23,6 +23,7 @@
 // - samsa, kafkajs, platformatic: the application hands over records in chunks of --per-send (default: enough
 //   records to fill one batch on every partition) with up to --window chunks in flight, never awaiting one send
 //   before starting the next.
+// - samsa-kafkajs: the kafkajs row's program on samsa/kafkajs (the facade), driven the same way.
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
 //   up to --records-in-flight (5000) unacknowledged sends.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
@@ -145,6 +146,21 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.close()
     return { ...result, settings }
   }
+  if (client === 'samsa-kafkajs') {
+    // The same program as the kafkajs row, its import switched to samsa/kafkajs: KafkaJS's API and defaults
+    // (round-robin placement of null keys, per-send acks), samsa underneath (idempotent with acks all, by default).
+    const { Kafka, logLevel, CompressionTypes, Partitioners } = await importSnapshot(samsaDir, 'kafkajs.js')
+    const codec = compression === 'lz4' ? CompressionTypes.LZ4 : CompressionTypes.None
+    const kafka = new Kafka({ brokers: brokerList, clientId: 'bench', logLevel: logLevel.NOTHING })
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
+    await producer.connect()
+    const makeMessage = () => ({ value })
+    const result = await measure(client, warmupRecords, records, perSend, window, (n) =>
+      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath,
+    )
+    await producer.disconnect()
+    return { ...result, settings: { idempotent: acks === 'all' ? 'true (samsa default with acks all)' : false, lingerMs: 0, batchSize: 65_536 } }
+  }
   if (client === 'kafkajs') {
     const { Kafka, logLevel, CompressionTypes, CompressionCodecs, Partitioners } = require('kafkajs')
     if (compression === 'lz4') {
@@ -227,7 +243,7 @@ async function main() {
   const compressions = listOption('compression', ['none', 'lz4'])
   const baselineRev = option('baseline', null)
   const baseline = baselineRev ? snapshotRevision(baselineRev, { log }) : null
-  const requested = listOption('clients', ['samsa', 'samsa-each', 'kafkajs', 'platformatic', 'java'])
+  const requested = listOption('clients', ['samsa', 'samsa-each', 'samsa-kafkajs', 'kafkajs', 'platformatic', 'java'])
   const clients = baseline ? requested.flatMap((c) => (c === 'samsa' || c === 'samsa-each' ? [c, `${c}@base`] : [c])) : requested
   const partitions = numberOption('partitions', 6)
   const rounds = numberOption('rounds', 1)
@@ -317,6 +333,8 @@ async function main() {
       clients: byClient,
       ratios: {
         samsaOverKafkajs: ratio(samsa, byClient.kafkajs?.recordsPerSec),
+        facadeOverSamsa: ratio(byClient['samsa-kafkajs']?.recordsPerSec, samsa),
+        facadeOverKafkajs: ratio(byClient['samsa-kafkajs']?.recordsPerSec, byClient.kafkajs?.recordsPerSec),
         samsaOverPlatformatic: ratio(samsa, byClient.platformatic?.recordsPerSec),
         samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),

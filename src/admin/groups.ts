@@ -93,6 +93,10 @@ export interface GroupMemberDescription {
   subscribedTopicRegex: string | null
   /** 'consumer' or 'classic' for a member of a consumer group (KIP-1099), null when unknown. */
   memberType: 'classic' | 'consumer' | null
+  /** A classic member's subscription bytes as the group holds them (any protocol type); null for KIP-848 members. */
+  memberMetadata: Buffer | null
+  /** A classic member's assignment bytes as the leader sent them; null for KIP-848 members. */
+  memberAssignment: Buffer | null
 }
 
 export interface ConsumerGroupDescription {
@@ -233,6 +237,8 @@ export async function describeClassicGroups(
                 subscribedTopics: isConsumer ? decodeClassicSubscription(m.memberMetadata) : [],
                 subscribedTopicRegex: null,
                 memberType: 'classic' as const,
+                memberMetadata: m.memberMetadata,
+                memberAssignment: m.memberAssignment,
               })),
               authorizedOperations: options.includeAuthorizedOperations ? authorizedOperations(g.authorizedOperations) : null,
               // Before DescribeGroups v6 a missing group is "Dead" with no error; report it as not found either way.
@@ -282,6 +288,8 @@ export async function describeConsumerGroups(ctx: AdminContext, groupIds: string
         subscribedTopics: m.subscribedTopicNames,
         subscribedTopicRegex: m.subscribedTopicRegex,
         memberType: m.memberType === 0 ? 'classic' : m.memberType === 1 ? 'consumer' : null,
+        memberMetadata: null,
+        memberAssignment: null,
       })),
     }),
     emptyDescription,

@@ -416,6 +416,12 @@ export async function createPartitions(
     },
   )
   const byName = new Map(response.results.map((r) => [r.name, r]))
+  if (!options.validateOnly && options.waitForLeaders !== false) {
+    // As after createTopics: the answering broker's metadata trails the controller, so a describe or a produce to a
+    // new partition right after would not find it yet.
+    const grown = topics.filter((t) => byName.get(t.name)?.errorCode === 0).map((t) => ({ name: t.name, partitions: t.count }))
+    await waitForLeaders(ctx, grown, Date.now() + brokerTimeoutMs, options.signal)
+  }
   return topics.map(({ name }) => {
     const r = byName.get(name)
     return { name, error: r ? itemError(r.errorCode, name, r.errorMessage) : itemError(-1, name, 'no result for this topic') }

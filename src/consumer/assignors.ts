@@ -152,3 +152,26 @@ export const ASSIGNORS: Record<string, Assignor> = {
   roundrobin: roundRobinAssignor,
   'cooperative-sticky': cooperativeStickyAssignor,
 }
+
+/**
+ * A classic-protocol assignor with its own wire format (another client's, e.g. KafkaJS's), for groups that mix
+ * this client with that one: the member metadata and the assignment bytes are the assignor's, not the Java
+ * ConsumerProtocol's. Eager: the member gives everything up before each join.
+ */
+export interface ProtocolAssignor {
+  /** The protocol name sent in JoinGroup; the group picks one that every member lists. */
+  readonly name: string
+  /** This member's JoinGroup metadata for its subscribed topics. */
+  metadata(topics: string[]): Buffer | Promise<Buffer>
+  /**
+   * Run by the leader: every member's assignment bytes from the members' metadata. `topics` are the leader's own
+   * subscribed topics. Members left out get an empty assignment.
+   */
+  assign(members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>, topics: string[]): Promise<Array<{ memberId: string; assignment: Buffer }>>
+  /** This member's partitions from the bytes the leader assigned it. */
+  decodeAssignment(bytes: Buffer): TopicPartition[]
+}
+
+export function isProtocolAssignor(assignor: unknown): assignor is ProtocolAssignor {
+  return typeof assignor === 'object' && assignor !== null && typeof (assignor as ProtocolAssignor).decodeAssignment === 'function'
+}

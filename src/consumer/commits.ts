@@ -14,7 +14,7 @@ import { ErrorCodes } from '../protocol/index.js'
 import type { Membership } from './membership.js'
 import { type CallOptions, commitOffsets } from './offsets.js'
 import type { PartitionState } from './partition-state.js'
-import type { TopicPartitionOffset } from './types.js'
+import type { CommitEvent, TopicPartitionOffset } from './types.js'
 
 const FENCING_CODES = new Set<number>([
   ErrorCodes.ILLEGAL_GENERATION,
@@ -36,6 +36,8 @@ export interface CommitsHost {
   readonly purpose: string
   /** The membership whose identity commits carry; null for standalone commits (assign(), no subscription). */
   membership(): Membership | null
+  /** A listener for accepted commits while someone listens, else null. */
+  commitObserver?(): ((event: CommitEvent) => void) | null
 }
 
 export class Commits {
@@ -85,6 +87,7 @@ export class Commits {
           }
           try {
             await commitOffsets(host.cluster, host.groupId, offsets, identity, { budget }, host.purpose)
+            host.commitObserver?.()?.({ memberId: identity.memberId, generationId: identity.generationIdOrMemberEpoch, offsets })
             return true
           } catch (error) {
             const membership = host.membership()

@@ -35,11 +35,15 @@ import { partitionKey } from './partition-state.js'
 import { Positions } from './positions.js'
 import { Rebalancer } from './rebalance.js'
 import type {
+  CommitEvent,
   CommitOptions,
   ConsumerBatch,
+  FetchEvent,
+  GroupEvent,
   ConsumerGroupMetadata,
   ConsumerMessage,
   ConsumerOptions,
+  OwnedBatch,
   PartitionLag,
   RebalanceEvent,
   RebalanceListener,
@@ -56,6 +60,12 @@ export declare interface Consumer<K = Buffer | null, V = Buffer | null> {
   on(event: 'rebalance', listener: (event: RebalanceEvent) => void): this
   on(event: 'error', listener: (error: KafkaError) => void): this
   on(event: 'truncation', listener: (event: TruncationEvent) => void): this
+  /** Classic protocol: joins, heartbeats and announced rebalances (for instrumentation such as samsa/kafkajs's). */
+  on(event: 'group', listener: (event: GroupEvent) => void): this
+  /** Offsets the group accepted, one event per OffsetCommit. */
+  on(event: 'commit', listener: (event: CommitEvent) => void): this
+  /** Each Fetch's start and end, per broker. */
+  on(event: 'fetch', listener: (event: FetchEvent) => void): this
 }
 
 let crash: (consumer: Consumer<unknown, unknown>) => Promise<void>
@@ -139,6 +149,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
           groupId,
           purpose: `group:${this.#instance}`,
           membership: () => this.#group.membership,
+          commitObserver: () => (this.listenerCount('commit') > 0 ? (event) => this.emit('commit', event) : null),
         })
       : null
     this.#group = new Rebalancer({
@@ -157,6 +168,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       fail: (error) => this.#fail(error),
       emit: (event) => this.emit('rebalance', event satisfies RebalanceEvent),
       closing: () => this.#closed || this.#closing !== null,
+      observe: (event) => {
+        if (this.listenerCount('group') > 0) this.emit('group', event)
+      },
     })
     this.#fetcher = new Fetcher(
       this.#cluster,
@@ -180,6 +194,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         truncated: (state, endOffset, epoch, detectedBy) => this.#positions.truncated(state, endOffset, epoch, detectedBy),
         fatal: (error) => this.#fail(error),
         bufferedBytes: () => this.#delivery.bufferedBytes,
+        fetchObserver: () => (this.listenerCount('fetch') > 0 ? (event) => this.emit('fetch', event) : null),
       },
       this.#logger,
     )
@@ -293,6 +308,80 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       commitOffsetsIfNecessary: () => (this.options.enableAutoCommit ? this.commit() : Promise.resolve()),
       open: () => !this.#closed,
     })
+  }
+
+  /**
+   * For runners that keep several batches in process at once (samsa/kafkajs's `partitionsConsumedConcurrently`):
+   * the next batch, of which nothing counts as processed until its `resolve(offset)` says so. Asking for the next
+   * one does not mark this one processed, unlike `batches()`. Null once closed or aborted.
+   */
+  async nextOwnedBatch(signal?: AbortSignal, options: { skipped?: boolean } = {}): Promise<OwnedBatch<K, V> | null> {
+    if (options.skipped) this.#delivery.reportSkipped = true
+    let batch = await this.#nextBatch(signal)
+    while (batch === null) {
+      const skipped = options.skipped ? this.#skippedBatch() : null
+      if (skipped !== null) return skipped
+      // Null without skipped records to report (or only stale ones): closed, aborted, or read on.
+      if (this.#closed || this.#closing !== null || signal?.aborted || this.#fatal) return null
+      batch = await this.#nextBatch(signal)
+    }
+    const entry = this.#delivery.detachInProcess()[0]
+    if (!entry) return { batch, resolve: () => {}, stale: () => true, giveBack: () => {} }
+    const { state, epoch } = entry
+    const moves = state.moves
+    const stale = (): boolean => state.revoked || state.moves !== moves
+    return {
+      batch,
+      resolve: (offset) => {
+        if (stale() || (state.processed !== null && state.processed > offset)) return
+        state.processed = offset + 1n
+        state.processedEpoch = epoch
+      },
+      stale,
+      giveBack: (offset) => {
+        if (stale() || state.position === null || offset >= state.position) return
+        // Back to the first message not finished; chunks fetched past it are dropped (generation), not the position's history.
+        state.generation++
+        state.position = offset
+        state.fetchPosition = offset
+        state.positionEpoch = epoch
+        state.fetchEpoch = epoch
+        this.#fetcher.schedule()
+      },
+    }
+  }
+
+  /**
+   * Records moved past without a message (aborted, control) as an owned batch without messages, or null (closed or
+   * aborted, or the skipped records went stale meanwhile: then nothing is left to report).
+   */
+  #skippedBatch(): OwnedBatch<K, V> | null {
+    const skipped = this.#delivery.takeSkipped()
+    if (skipped === null) return null
+    const { chunk, first, last, epoch } = skipped
+    const state = chunk.state
+    const moves = state.moves
+    const stale = (): boolean => state.revoked || state.moves !== moves
+    const highWatermark = state.highWatermark ?? -1n
+    return {
+      batch: { topic: state.topic, partition: state.partition, messages: [], highWatermark, lag: highWatermark > last ? highWatermark - last - 1n : 0n },
+      skipped: { firstOffset: first, lastOffset: last },
+      resolve: (offset) => {
+        if (stale() || (state.processed !== null && state.processed > offset)) return
+        state.processed = offset + 1n
+        state.processedEpoch = epoch
+      },
+      stale,
+      giveBack: (offset) => {
+        if (stale() || state.position === null || offset >= state.position) return
+        state.generation++
+        state.position = offset
+        state.fetchPosition = offset
+        state.positionEpoch = epoch
+        state.fetchEpoch = epoch
+        this.#fetcher.schedule()
+      },
+    }
   }
 
   // ---- positions ----

@@ -20,7 +20,7 @@ import { AbortError } from '../network/abort.js'
 import type { RecordSource } from '../records/index.js'
 import type { KafkaRecord } from '../records/types.js'
 import { DeserializationError } from './errors.js'
-import type { FetchedChunk } from './fetched-chunk.js'
+import type { FetchedChunk, NextBatch } from './fetched-chunk.js'
 import type { PartitionState } from './partition-state.js'
 import type { ConsumerBatch, ConsumerMessage, Deserializer } from './types.js'
 
@@ -32,6 +32,14 @@ export interface InProcess {
   state: PartitionState
   generation: number
   next: bigint
+  epoch: number
+}
+
+/** Offsets of one partition that delivery moved past without a record to hand out (aborted data, markers). */
+export interface SkippedRange {
+  chunk: FetchedChunk
+  first: bigint
+  last: bigint
   epoch: number
 }
 
@@ -65,6 +73,12 @@ export class DeliveryBuffer<K, V> {
   #inProcess: InProcess[] = []
   #spareInProcess: InProcess | null = null
   #waiter: (() => void) | null = null
+  /**
+   * When set (samsa/kafkajs's runner), batches skipped in a row are collected into `#skipped` and delivery stops at
+   * them, so that `takeSkipped()` can report them in order with the messages around them.
+   */
+  reportSkipped = false
+  #skipped: SkippedRange | null = null
   #sliceStart = 0
   #sliceCount = 0
   #yieldDue = false
@@ -129,12 +143,23 @@ export class DeliveryBuffer<K, V> {
     this.#inProcess = list
   }
 
-  /** Next message, or null once closed/aborted. The caller has marked the previous one processed. */
+  /** The skipped offsets delivery stopped at (see reportSkipped); null when none, or when they went stale. */
+  takeSkipped(): SkippedRange | null {
+    const skipped = this.#skipped
+    this.#skipped = null
+    return skipped !== null && !skipped.chunk.stale ? skipped : null
+  }
+
+  /**
+   * Next message, or null once closed/aborted — or, with reportSkipped, when skipped offsets wait in takeSkipped().
+   * The caller has marked the previous one processed.
+   */
   async next(signal: AbortSignal | undefined): Promise<ConsumerMessage<K, V> | null> {
     for (;;) {
       if (this.#host.closed() || signal?.aborted) return null
       const fatal = this.#host.fatal()
       if (fatal) throw fatal
+      if (this.#skipped !== null) return null
       // Yield before taking, so that nothing taken can go stale (seek, revoke) while the event loop turns.
       if (this.#sliceExpired()) {
         await yieldToEventLoop()
@@ -150,6 +175,7 @@ export class DeliveryBuffer<K, V> {
       }
       const taken = this.#take()
       if (taken !== null) return this.#handOut(taken)
+      if (this.#skipped !== null) return null
       if (this.#yieldDue) continue
       try {
         await this.#waitForData(signal)
@@ -168,7 +194,7 @@ export class DeliveryBuffer<K, V> {
    */
   nextSync(signal: AbortSignal | undefined): ConsumerMessage<K, V> | null | undefined {
     if (this.#host.closed() || signal?.aborted) return null
-    if (this.#host.fatal() || this.#held !== null || this.#sliceExpired()) return undefined
+    if (this.#host.fatal() || this.#held !== null || this.#skipped !== null || this.#sliceExpired()) return undefined
     const taken = this.#take()
     return taken === null ? undefined : this.#handOut(taken)
   }
@@ -249,7 +275,7 @@ export class DeliveryBuffer<K, V> {
           this.#yieldDue = true
           return null
         }
-        let next: ReturnType<FetchedChunk['nextBatch']>
+        let next: NextBatch | null
         try {
           next = current.chunk.nextBatch(this.#checkCrcs)
         } catch (error) {
@@ -258,11 +284,16 @@ export class DeliveryBuffer<K, V> {
         }
         if (next === null) {
           this.#finishCurrent()
+          // Skipped batches are reported per chunk (as KafkaJS reports per fetched partition): stop here.
+          if (this.#skipped !== null) return null
           continue
         }
         current.records = next.records
         current.from = next.from
         current.leaderEpoch = next.leaderEpoch
+        if (next.skipped !== undefined) {
+          if (this.reportSkipped) this.#addSkipped(current.chunk, next.skipped, next.leaderEpoch)
+        } else if (this.#skipped !== null) return null // records follow skipped ones: report those first
         continue
       }
       if (this.#readyHead >= this.#ready.length) return null
@@ -277,6 +308,14 @@ export class DeliveryBuffer<K, V> {
       }
       this.#current = { chunk, records: null, from: null, leaderEpoch: -1 }
     }
+  }
+
+  #addSkipped(chunk: FetchedChunk, range: { first: bigint; last: bigint }, epoch: number): void {
+    const skipped = this.#skipped
+    if (skipped !== null && skipped.chunk === chunk) {
+      skipped.last = range.last
+      if (epoch >= 0) skipped.epoch = epoch
+    } else this.#skipped = { chunk, first: range.first, last: range.last, epoch }
   }
 
   #finishCurrent(): void {

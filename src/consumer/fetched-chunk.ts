@@ -35,12 +35,16 @@ export class FetchedChunk {
 
   /**
    * A batch the application never sees (transaction marker, aborted data) still moves the position past it, so
-   * that lag reaches zero and a commit after the last record does not point back at the marker.
+   * that lag reaches zero and a commit after the last record does not point back at the marker. The result names
+   * the offsets it moved past (`skipped`), for runners that report them (samsa/kafkajs's empty batches).
    */
-  #skip(lastOffset: bigint): typeof EMPTY_BATCH {
+  #skip(batch: { baseOffset: bigint; lastOffset: bigint; partitionLeaderEpoch: number }): NextBatch {
     const state = this.state
-    if (!this.stale && state.position !== null && lastOffset + 1n > state.position) state.position = lastOffset + 1n
-    return EMPTY_BATCH
+    const { baseOffset, lastOffset } = batch
+    if (this.stale || state.position === null || lastOffset + 1n <= state.position) return EMPTY_BATCH
+    const first = baseOffset > state.position ? baseOffset : state.position
+    state.position = lastOffset + 1n
+    return { records: NO_RECORDS, leaderEpoch: batch.partitionLeaderEpoch, from: null, skipped: { first, last: lastOffset } }
   }
 
   /**
@@ -48,7 +52,7 @@ export class FetchedChunk {
    * aborted transactions come back empty. `from` is set when the batch starts before the position (compressed
    * batches and compaction can hand back records that were delivered already): records below it are not delivered.
    */
-  nextBatch(checkCrcs: boolean): { records: RecordSource; leaderEpoch: number; from: bigint | null } | null {
+  nextBatch(checkCrcs: boolean): NextBatch | null {
     if (this.pos >= this.size) return null
     const opened = openRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
     if (opened === null) {
@@ -61,18 +65,26 @@ export class FetchedChunk {
       while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= batch.lastOffset) this.abortedProducers!.add(this.aborted.shift()!.producerId)
       if (batch.isControl) {
         if (batch.control?.type === 'abort') this.abortedProducers!.delete(batch.producerId)
-        return this.#skip(batch.lastOffset)
+        return this.#skip(batch)
       }
-      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return this.#skip(batch.lastOffset)
+      if (batch.isTransactional && this.abortedProducers!.has(batch.producerId)) return this.#skip(batch)
     }
-    if (batch.isControl) return this.#skip(batch.lastOffset)
+    if (batch.isControl) return this.#skip(batch)
     const position = this.state.position ?? 0n
     return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from: batch.baseOffset < position ? position : null }
   }
 }
 
+/** One batch of a chunk: its records (none for a skipped batch), and for a skipped batch the offsets passed. */
+export interface NextBatch {
+  records: RecordSource
+  leaderEpoch: number
+  from: bigint | null
+  skipped?: { first: bigint; last: bigint }
+}
+
 const NO_RECORDS: RecordSource = { next: () => null }
-const EMPTY_BATCH: { records: RecordSource; leaderEpoch: number; from: bigint | null } = { records: NO_RECORDS, leaderEpoch: -1, from: null }
+const EMPTY_BATCH: NextBatch = { records: NO_RECORDS, leaderEpoch: -1, from: null }
 
 /**
  * Walks batch headers only: the offset after the last whole batch, that batch's leader epoch and the bytes the

@@ -17,6 +17,7 @@ import { FetchedChunk, scanBatches } from './fetched-chunk.js'
 import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
 import { type PendingValidation, type ValidationHost, validatePositions } from './offset-validation.js'
 import { type PartitionState, partitionKey } from './partition-state.js'
+import type { FetchEvent } from './types.js'
 
 
 
@@ -60,6 +61,8 @@ export interface FetcherHost {
   fatal(error: KafkaError): void
   /** Total bytes waiting for the application. */
   bufferedBytes(): number
+  /** A listener for this consumer's fetch events while someone listens, else null (asked once per fetch). */
+  fetchObserver?(): ((event: FetchEvent) => void) | null
 }
 
 /**
@@ -233,7 +236,9 @@ export class Fetcher {
 
   async #fetch(node: number, states: PartitionState[]): Promise<void> {
     this.#inFlight.add(node)
-    const startedAt = channels.fetch.hasSubscribers ? performance.now() : -1
+    const observe = this.#host.fetchObserver?.() ?? null
+    observe?.({ type: 'start', nodeId: node })
+    const startedAt = channels.fetch.hasSubscribers || observe !== null ? performance.now() : -1
     let received: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null = null
     let failure: KafkaError | undefined
     let session = this.#sessions.get(node)
@@ -312,7 +317,7 @@ export class Fetcher {
     } finally {
       this.#inFlight.delete(node)
       // Published before the next fetch starts, so events of one node never appear out of order.
-      if (startedAt >= 0 && channels.fetch.hasSubscribers) this.#publishFetch(node, startedAt, states.length, received, failure)
+      if (startedAt >= 0) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
       this.schedule()
     }
   }
@@ -327,6 +332,7 @@ export class Fetcher {
     requested: number,
     response: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null,
     error: KafkaError | undefined,
+    observe: ((event: FetchEvent) => void) | null,
   ): void {
     let partitions = 0
     let bytes = 0
@@ -345,7 +351,8 @@ export class Fetcher {
       durationMs: performance.now() - startedAt,
     }
     if (error !== undefined) event.error = error
-    channels.fetch.publish(event)
+    if (channels.fetch.hasSubscribers) channels.fetch.publish(event)
+    observe?.({ type: 'done', nodeId: node, partitions, bytes, durationMs: event.durationMs, ...(error !== undefined ? { error } : {}) })
   }
 
   /** KIP-320: checks positions with the new leader before fetching there again (see offset-validation.ts). */

@@ -7,7 +7,7 @@
 import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys, messageCodecs, ErrorCodes } from '../protocol/index.js'
 import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
-import { ASSIGNORS, type Assignor, type AssignorMember } from './assignors.js'
+import { ASSIGNORS, isProtocolAssignor, type Assignor, type AssignorMember, type ProtocolAssignor } from './assignors.js'
 import type { Membership, MembershipHost } from './membership.js'
 import { diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
@@ -69,7 +69,7 @@ export function decodeAssignment(bytes: Buffer): TopicPartition[] {
 export class ClassicMembership implements Membership {
   readonly protocol = 'classic' as const
   readonly #host: MembershipHost
-  readonly #assignors: Assignor[]
+  readonly #assignors: Array<Assignor | ProtocolAssignor>
   memberId = ''
   generationId = -1
   #protocolName: string | null = null
@@ -80,9 +80,10 @@ export class ClassicMembership implements Membership {
   /** Partition counts the last assignment (as leader) was computed from. */
   #assignedCounts: Map<string, number> | null = null
 
-  constructor(host: MembershipHost, strategy: AssignorName[]) {
+  constructor(host: MembershipHost, strategy: Array<AssignorName | ProtocolAssignor>) {
     this.#host = host
     this.#assignors = strategy.map((name) => {
+      if (isProtocolAssignor(name)) return name
       const assignor = ASSIGNORS[name]
       if (!assignor) throw new KafkaError(`Unknown partition assignor "${name}"`)
       return assignor
@@ -95,8 +96,9 @@ export class ClassicMembership implements Membership {
   }
 
   get #cooperative(): boolean {
+    const cooperative = (a: Assignor | ProtocolAssignor): boolean => !isProtocolAssignor(a) && a.cooperative
     const chosen = this.#assignors.find((a) => a.name === this.#protocolName)
-    return chosen ? chosen.cooperative : this.#assignors.every((a) => a.cooperative)
+    return chosen ? cooperative(chosen) : this.#assignors.every(cooperative)
   }
 
   identity(): MemberIdentity | null {
@@ -133,6 +135,7 @@ export class ClassicMembership implements Membership {
   async #failed(error: KafkaError): Promise<RoundFailure> {
     if (!(error instanceof KafkaProtocolError)) return 'retry'
     if (error.code === REBALANCE_IN_PROGRESS) {
+      this.#host.observe?.({ type: 'rebalancing', memberId: this.memberId, generationId: this.generationId })
       this.#rejoin = true
       return 'rejoin'
     }
@@ -157,6 +160,7 @@ export class ClassicMembership implements Membership {
 
   async #join(): Promise<void> {
     const host = this.#host
+    const startedAt = host.clock.now()
     if (!this.#cooperative && this.#host.owned().length > 0) await host.revoke(host.owned())
     const topics = await this.#subscribedTopics()
     if (topics.length > 0) await host.cluster.topicsOnce(topics, this.#loop.signal)
@@ -164,6 +168,7 @@ export class ClassicMembership implements Membership {
     this.#lastSubscriptionCheck = this.#host.clock.now()
     const owned = this.#cooperative ? host.owned() : []
     const metadata = encodeSubscription(topics, owned, this.generationId, host.clientRack)
+    const protocols = await Promise.all(this.#assignors.map(async (a) => ({ name: a.name, metadata: isProtocolAssignor(a) ? await a.metadata(topics) : metadata })))
     const joined = await roundRequest(host, ApiKeys.JoinGroup,
       {
         groupId: host.groupId,
@@ -172,7 +177,7 @@ export class ClassicMembership implements Membership {
         memberId: this.memberId,
         groupInstanceId: host.groupInstanceId,
         protocolType: 'consumer',
-        protocols: this.#assignors.map((a) => ({ name: a.name, metadata })),
+        protocols,
         reason: null,
       },
       { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000, errorCode: (r: { errorCode: number }) => (r.errorCode === MEMBER_ID_REQUIRED ? 0 : r.errorCode) },
@@ -189,16 +194,9 @@ export class ClassicMembership implements Membership {
     if (joined.leader === joined.memberId) {
       const assignor = this.#assignors.find((a) => a.name === joined.protocolName)
       if (!assignor) throw new KafkaError(`Group chose assignor "${joined.protocolName}" which this member does not have`)
-      const members: AssignorMember[] = joined.members.map((m) => {
-        const s = decodeSubscription(m.metadata)
-        return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, topics: s.topics, ownedPartitions: s.owned, generation: s.generation }
-      })
-      const allTopics = [...new Set(members.flatMap((m) => m.topics))]
-      const infos = allTopics.length > 0 ? await host.cluster.topicsOnce(allTopics, this.#loop.signal).catch(() => []) : []
-      const counts = new Map(infos.map((t) => [t.name, t.partitions.length]))
-      this.#assignedCounts = counts
-      const result = assignor.assign(members, counts)
-      assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
+      assignments = isProtocolAssignor(assignor)
+        ? await assignor.assign(joined.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, metadata: m.metadata })), topics)
+        : await this.#assignBuiltIn(assignor, joined.members)
     }
     const synced = await roundRequest(host, ApiKeys.SyncGroup,
       {
@@ -212,7 +210,8 @@ export class ClassicMembership implements Membership {
       },
       { signal: this.#loop.signal, timeoutMs: host.rebalanceTimeoutMs + 5000 },
     )
-    const assigned = decodeAssignment(synced.assignment)
+    const chosen = this.#assignors.find((a) => a.name === this.#protocolName)
+    const assigned = chosen && isProtocolAssignor(chosen) ? (synced.assignment.length === 0 ? [] : chosen.decodeAssignment(synced.assignment)) : decodeAssignment(synced.assignment)
     this.#rejoin = false
     const { revoked, added } = diffAssignment(host.owned(), assigned)
     if (revoked.length > 0) await host.revoke(revoked)
@@ -220,6 +219,28 @@ export class ClassicMembership implements Membership {
     // Cooperative: what we gave up goes to its new owner in the follow-up rebalance we trigger now.
     if (this.#cooperative && revoked.length > 0) this.#rejoin = true
     else host.stable()
+    host.observe?.({
+      type: 'joined',
+      memberId: this.memberId,
+      leaderId: joined.leader,
+      generationId: this.generationId,
+      protocol: this.#protocolName,
+      assigned,
+      durationMs: host.clock.now() - startedAt,
+    })
+  }
+
+  async #assignBuiltIn(assignor: Assignor, joinedMembers: Array<{ memberId: string; groupInstanceId?: string | null; metadata: Buffer }>): Promise<Array<{ memberId: string; assignment: Buffer }>> {
+    const members: AssignorMember[] = joinedMembers.map((m) => {
+      const s = decodeSubscription(m.metadata)
+      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId ?? null, topics: s.topics, ownedPartitions: s.owned, generation: s.generation }
+    })
+    const allTopics = [...new Set(members.flatMap((m) => m.topics))]
+    const infos = allTopics.length > 0 ? await this.#host.cluster.topicsOnce(allTopics, this.#loop.signal).catch(() => []) : []
+    const counts = new Map(infos.map((t) => [t.name, t.partitions.length]))
+    this.#assignedCounts = counts
+    const result = assignor.assign(members, counts)
+    return [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }))
   }
 
   /**
@@ -252,6 +273,7 @@ export class ClassicMembership implements Membership {
       { groupId: host.groupId, generationId: this.generationId, memberId: this.memberId, groupInstanceId: host.groupInstanceId },
       { signal: this.#loop.signal },
     )
+    host.observe?.({ type: 'heartbeat', memberId: this.memberId, generationId: this.generationId })
   }
 
   async stop(leave: boolean, signal?: AbortSignal): Promise<void> {

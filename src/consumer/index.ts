@@ -11,7 +11,7 @@ export type {
   ShareConsumerKey,
   ShareConsumerValue,
 } from './share-consumer.js'
-export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember } from './assignors.js'
+export { rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor, type Assignor, type AssignorMember, type ProtocolAssignor } from './assignors.js'
 export type {
   GroupProtocol,
   AssignorName,
@@ -27,6 +27,10 @@ export type {
   ConsumerBatch,
   RebalanceEvent,
   TruncationEvent,
+  GroupEvent,
+  CommitEvent,
+  FetchEvent,
+  OwnedBatch,
   RebalanceListener,
   PartitionLag,
   EachMessagePayload,

@@ -4,7 +4,7 @@ import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import type { MemberIdentity } from './offsets.js'
-import type { TopicPartition } from './types.js'
+import type { GroupEvent, TopicPartition } from './types.js'
 
 /**
  * What a membership uses of the cluster: the request path and the metadata cache. Narrow, so that tests can drive a
@@ -49,6 +49,8 @@ export interface MembershipHost {
   fatal(error: KafkaError): void
   /** The group reached a stable assignment (for waiters). */
   stable(): void
+  /** Membership progress for instrumentation; absent when nobody listens. */
+  readonly observe?: (event: GroupEvent) => void
 }
 
 export interface Membership {

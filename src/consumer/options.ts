@@ -3,10 +3,11 @@
  * default; defaultApiTimeoutMs, when not given, is the cluster's.
  */
 import type { AssignorName, ConsumerOptions } from './types.js'
+import type { ProtocolAssignor } from './assignors.js'
 
 export const CONSUMER_DEFAULTS = {
   groupProtocol: 'consumer',
-  partitionAssignmentStrategy: ['range', 'cooperative-sticky'] as AssignorName[],
+  partitionAssignmentStrategy: ['range', 'cooperative-sticky'] as Array<AssignorName | ProtocolAssignor>,
   sessionTimeoutMs: 45_000,
   heartbeatIntervalMs: 3_000,
   maxPollIntervalMs: 300_000,

@@ -29,6 +29,8 @@ export class PartitionState {
   revoked = false
   /** Bumped by seek and by resets, so that chunks fetched before them are discarded. */
   generation = 0
+  /** Bumped when the position is set from elsewhere (seek, reset, truncation) — not by pause, unlike `generation`. */
+  moves = 0
   preferredReplica = -1
   /** When the leader's advice to read from preferredReplica lapses and the leader is asked again (as Java does). */
   preferredReplicaUntil = 0
@@ -65,6 +67,7 @@ export class PartitionState {
   /** Moves both positions (seek, reset, committed offset), forgetting anything buffered. */
   setPosition(offset: bigint, leaderEpoch = -1): void {
     this.generation++
+    this.moves++
     this.fetchPosition = offset
     this.position = offset
     this.positionEpoch = leaderEpoch

@@ -23,7 +23,7 @@ import type { Membership, MembershipHost } from './membership.js'
 import type { CallOptions } from './offsets.js'
 import type { PartitionState } from './partition-state.js'
 import type { Positions } from './positions.js'
-import type { ConsumerOptions, RebalanceEvent, RebalanceListener, TopicPartition } from './types.js'
+import type { ConsumerOptions, GroupEvent, RebalanceEvent, RebalanceListener, TopicPartition } from './types.js'
 
 type MemberOptions = Required<
   Pick<
@@ -59,6 +59,8 @@ export interface RebalanceHost {
   emit(event: RebalanceEvent): void
   /** The consumer is closing or closed: no rejoin. */
   closing(): boolean
+  /** Membership progress, for instrumentation. */
+  observe?(event: GroupEvent): void
 }
 
 export class Rebalancer {
@@ -126,6 +128,7 @@ export class Rebalancer {
       fatal: (error) => this.#host.fail(error),
       // Waiters on the assignment re-check once the group is stable.
       stable: () => positions.progressed(),
+      observe: this.#host.observe ? (event) => this.#host.observe!(event) : undefined,
     }
   }
 

@@ -2,6 +2,8 @@
 import type { Header } from '../records/types.js'
 
 export type GroupProtocol = 'consumer' | 'classic'
+import type { ProtocolAssignor } from './assignors.js'
+
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky'
 /** `earliest`, `latest`, `none` (throw when there is no committed offset) or `by_duration:<ISO-8601 duration>` (KIP-1106). */
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none' | `by_duration:${string}`
@@ -29,7 +31,7 @@ export interface ConsumerOptions {
   /** KIP-848 server-side assignor (`uniform` or `range`); default: the broker's default. */
   groupRemoteAssignor?: string
   /** Classic protocol assignors, in preference order. Default `['range', 'cooperative-sticky']`, as Java's. */
-  partitionAssignmentStrategy?: AssignorName[]
+  partitionAssignmentStrategy?: Array<AssignorName | ProtocolAssignor>
   /** Classic: the coordinator drops a member it has not heard from for this long. Default 45 000. */
   sessionTimeoutMs?: number
   /** Classic: heartbeat interval. KIP-848: the broker decides. Default 3 000. */
@@ -175,6 +177,29 @@ export interface EachBatchPayload<K = Buffer | null, V = Buffer | null> {
   isStale(): boolean
 }
 
+/** A batch whose processing its holder reports offset by offset (see `Consumer.nextOwnedBatch`). */
+export interface OwnedBatch<K = Buffer | null, V = Buffer | null> {
+  batch: ConsumerBatch<K, V>
+  /** `offset` and everything before it in the partition are processed: a commit may pass them. */
+  resolve(offset: bigint): void
+  /**
+   * The partition was revoked, or a seek or reset moved it, since the batch was handed out: its offsets no longer
+   * count. A pause does not make a batch stale (what its holder finishes still counts).
+   */
+  stale(): boolean
+  /**
+   * The holder gives up the messages from `offset` on (a pause in the middle of the batch): the partition is read
+   * again from there, and what is buffered after it is dropped. Processed offsets stay as they are.
+   */
+  giveBack(offset: bigint): void
+  /**
+   * Set when the batch holds no messages but stands for records the consumer moved past without handing them out
+   * (an aborted transaction's, control markers), for runners that report them (`nextOwnedBatch(signal, { skipped:
+   * true })`); resolving `lastOffset` moves the processed offset past them.
+   */
+  skipped?: { firstOffset: bigint; lastOffset: bigint }
+}
+
 export interface RunOptions<K = Buffer | null, V = Buffer | null> {
   eachMessage?: (payload: EachMessagePayload<K, V>) => Promise<void> | void
   eachBatch?: (payload: EachBatchPayload<K, V>) => Promise<void> | void
@@ -199,3 +224,33 @@ export interface ConsumerGroupMetadata {
   memberId: string
   groupInstanceId: string | null
 }
+
+/**
+ * Classic group membership progress, for instrumentation (`consumer.on('group', listener)`): a completed
+ * join + sync, a successful heartbeat, and a rebalance the coordinator announced (the member rejoins).
+ */
+export type GroupEvent =
+  | {
+      type: 'joined'
+      memberId: string
+      leaderId: string
+      generationId: number
+      protocol: string | null
+      assigned: TopicPartition[]
+      /** From the start of the join to the assignment. */
+      durationMs: number
+    }
+  | { type: 'heartbeat'; memberId: string; generationId: number }
+  | { type: 'rebalancing'; memberId: string; generationId: number }
+
+/** Offsets the group accepted in one OffsetCommit (`consumer.on('commit', listener)`). */
+export interface CommitEvent {
+  memberId: string
+  generationId: number
+  offsets: TopicPartitionOffset[]
+}
+
+/** A Fetch to one broker started, or was answered / failed (`consumer.on('fetch', listener)`). */
+export type FetchEvent =
+  | { type: 'start'; nodeId: number }
+  | { type: 'done'; nodeId: number; partitions: number; bytes: number; durationMs: number; error?: Error }

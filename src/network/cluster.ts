@@ -28,6 +28,8 @@ export interface ClusterOptions extends PoolOptions {
   brokers: string[]
   /** Refresh metadata at least this often even without errors (Java's metadata.max.age.ms). */
   metadataMaxAgeMs?: number
+  /** Metadata requests ask the broker to create missing topics (when it allows it). Default false, as Java's producer. */
+  allowAutoTopicCreation?: boolean
   retry?: Partial<RetryOptions>
   /** Bounds a call that names no deadline of its own (Java's default.api.timeout.ms). Default 60 000. */
   defaultApiTimeoutMs?: number
@@ -81,6 +83,7 @@ export class Cluster {
   readonly #retry: RetryOptions
   readonly #defaultApiTimeoutMs: number
   readonly #requestTimeoutMs: number
+  readonly #allowAutoTopicCreation: boolean
   readonly #metadata: MetadataCache
   readonly #coordinators = new Map<string, BrokerAddress>()
   readonly #coordinatorLookups = new Map<string, Promise<BrokerAddress>>()
@@ -95,6 +98,7 @@ export class Cluster {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry }
     this.#defaultApiTimeoutMs = options.defaultApiTimeoutMs ?? 60_000
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    this.#allowAutoTopicCreation = options.allowAutoTopicCreation ?? false
     this.pool = new ConnectionPool(options)
     this.#metadata = new MetadataCache({
       clock: this.clock,
@@ -185,7 +189,7 @@ export class Cluster {
     const version = connection.versions.require(ApiKeys.Metadata, 1)
     const request = {
       topics: topics === 'all' ? null : [...topics].map((name) => ({ name, topicId: ZERO_UUID })),
-      allowAutoTopicCreation: false,
+      allowAutoTopicCreation: this.#allowAutoTopicCreation,
       includeTopicAuthorizedOperations: false,
     }
     const response = await connection.send(api, request, { version, signal, timeoutMs: this.#requestTimeoutMs })

@@ -23,7 +23,7 @@ import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFram
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
-import { channels, type Logger, silentLogger } from './instrumentation.js'
+import { channels, type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
 import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { dial, writeFrame } from './socket.js'
@@ -57,6 +57,8 @@ export interface ConnectionOptions {
   /** A label that keeps long-polling traffic away from latency-sensitive requests, e.g. `fetch`, `group`. */
   purpose?: string
   logger?: Logger
+  /** Told of every request this connection writes and of its queue of unwritten requests (see RequestObserver). */
+  requestObserver?: RequestObserver
 }
 
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
@@ -68,6 +70,9 @@ export class Connection {
   readonly port: number
   readonly nodeId: number | null
   readonly purpose: string
+  readonly observer: RequestObserver | undefined
+  /** The queue length last told to the observer, so that it hears of changes only. */
+  #observedQueue = 0
   readonly #options: ConnectionOptions
   readonly #logger: Logger
   readonly #requestTimeoutMs: number
@@ -106,6 +111,7 @@ export class Connection {
     this.port = options.port
     this.nodeId = options.nodeId ?? null
     this.purpose = options.purpose ?? 'default'
+    this.observer = options.requestObserver
     this.#logger = options.logger ?? silentLogger
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
@@ -210,6 +216,8 @@ export class Connection {
         correlationId: -1,
         bytesOut: 0,
         startedAt: 0,
+        createdAt: this.observer ? Date.now() : 0,
+        sentAt: 0,
         abandoned: false,
         internal,
         zeroCopy: options.zeroCopy,
@@ -221,6 +229,7 @@ export class Connection {
       this.#pending.push(request)
       this.#armTimer(request.deadline)
       this.#flush()
+      if (this.observer) this.#reportQueue()
     })
   }
 
@@ -246,6 +255,7 @@ export class Connection {
     this.#inFlight.length = this.#pending.length = 0
     this.#inFlightHead = this.#pendingHead = 0
     for (const request of failed) settle(this, request, this.#closedError())
+    if (this.observer) this.#reportQueue()
     for (const listener of this.#closeListeners.splice(0)) listener(reason)
     if (channels.close.hasSubscribers) channels.close.publish({ broker: this.broker, nodeId: this.nodeId, purpose: this.purpose, error: reason })
   }
@@ -343,6 +353,14 @@ export class Connection {
       this.#pending.splice(0, this.#pendingHead)
       this.#pendingHead = 0
     }
+      if (this.observer) this.#reportQueue()
+  }
+
+  #reportQueue(): void {
+    const size = this.#pending.length - this.#pendingHead
+    if (size === this.#observedQueue) return
+    this.#observedQueue = size
+    this.observer!.queueSize(this.broker, size)
   }
 
   #write(socket: Socket, request: PendingRequest): void {
@@ -367,6 +385,7 @@ export class Connection {
     request.correlationId = correlationId
     request.bytesOut = bytesOut
     request.startedAt = performance.now()
+    if (this.observer) request.sentAt = Date.now()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.

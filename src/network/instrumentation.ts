@@ -55,6 +55,21 @@ export interface RequestFinishEvent extends RequestStartEvent {
   error?: Error
 }
 
+/**
+ * Per-client observation of requests, for clients that report their own traffic (the diagnostics channels above are
+ * process-wide and carry no client identity). Set in the cluster's options; a connection without one does nothing
+ * extra per request.
+ */
+export interface RequestObserver {
+  /**
+   * A written request settled: answered (`error` absent, `bytesIn` its size), failed, or timed out waiting for its
+   * response (`error` a `TimeoutError`). `createdAt` and `sentAt` are wall-clock ms of the call and of the write.
+   */
+  requestEnd(event: RequestFinishEvent & { createdAt: number; sentAt: number }): void
+  /** The number of requests waiting to be written on the connection to `broker` changed. */
+  queueSize(broker: string, size: number): void
+}
+
 /** A response asked the client to back off (KIP-219 quota throttling); the connection sends nothing for that long. */
 export interface ThrottleEvent {
   broker: string

@@ -6,7 +6,7 @@
  * every later settlement of it is a no-op. Which queue it sits in, and when it is written, is the connection's.
  */
 import type { AnyApiCodec } from '../protocol/index.js'
-import { channels } from './instrumentation.js'
+import { channels, type RequestObserver } from './instrumentation.js'
 
 /** How the caller wants one request sent. */
 export interface RequestOptions {
@@ -37,6 +37,9 @@ export interface PendingRequest {
   correlationId: number
   bytesOut: number
   startedAt: number
+  /** Wall-clock ms of the call and of the write, kept only for a RequestObserver (0 otherwise). */
+  createdAt: number
+  sentAt: number
   /** Settled (answered, failed or given up by the caller); a response still due is read and dropped. */
   abandoned: boolean
   /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
@@ -47,6 +50,7 @@ export interface PendingRequest {
 /** What the diagnostics events say about where a request went; read only when someone subscribes. */
 export interface RequestPeer {
   readonly broker: string
+  readonly observer: RequestObserver | undefined
 }
 
 /** Settles `request` unless it already is: `error`, or else the response `body` (`bytesIn` long). */
@@ -62,6 +66,16 @@ export function settle(peer: RequestPeer, request: PendingRequest, error: Error 
       ...requestEvent(peer, request),
       durationMs: performance.now() - request.startedAt,
       bytesIn,
+      ...(error ? { error } : {}),
+    })
+  }
+  if (request.startedAt > 0 && peer.observer) {
+    peer.observer.requestEnd({
+      ...requestEvent(peer, request),
+      durationMs: performance.now() - request.startedAt,
+      bytesIn,
+      createdAt: request.createdAt,
+      sentAt: request.sentAt,
       ...(error ? { error } : {}),
     })
   }

@@ -12,7 +12,7 @@ import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '
 import { backoffDelayMs } from './backoff.js'
 import { abortable, ownAbortReason, sleep } from './abort.js'
 import { Connection } from './connection.js'
-import { type Logger, silentLogger } from './instrumentation.js'
+import { type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 
 export interface BrokerAddress {
@@ -34,6 +34,8 @@ export interface PoolOptions {
   reconnectBackoffMaxMs?: number
   allowUnstableVersions?: boolean
   logger?: Logger
+  /** Told of every request of this pool's connections (see RequestObserver). */
+  requestObserver?: RequestObserver
 }
 
 const WARN_INTERVAL_MS = 30_000
@@ -166,6 +168,7 @@ export class ConnectionPool {
           allowUnstableVersions: this.#options.allowUnstableVersions,
           expectedClusterId: broker.nodeId === null ? null : this.expectedClusterId,
           logger: this.#logger,
+          requestObserver: this.#options.requestObserver,
           signal,
         })
       } catch (error) {

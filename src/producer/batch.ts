@@ -16,6 +16,11 @@ export interface RecordMetadata {
   offset: bigint
   /** Create time, or the broker's log-append time when the topic uses it. */
   timestamp: number
+  /**
+   * The partition's log start offset as the broker reported it when it wrote the record (Produce v5+): what
+   * retention or deleteRecords has not yet removed. -1n with acks=0, or from a broker that does not report it.
+   */
+  logStartOffset: bigint
 }
 
 /** The records of one `send`/`sendBatch` call: settles when all its records are acknowledged or one fails. */

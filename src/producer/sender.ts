@@ -41,6 +41,7 @@ interface ProducePartitionResponseShape {
   errorCode: number
   baseOffset: bigint
   logAppendTimeMs?: bigint
+  logStartOffset?: bigint
   errorMessage?: string | null
   currentLeader?: { leaderId: number; leaderEpoch: number }
 }
@@ -281,7 +282,7 @@ export class Sender {
         continue
       }
       if (this.#options.acks === 0) {
-        this.#completeBatch(batch, -1n, -1n)
+        this.#completeBatch(batch, -1n, -1n, -1n)
         continue
       }
       const result = results.get(`${state.topic}\u0000${state.partition}`)
@@ -291,7 +292,7 @@ export class Sender {
       }
       const code = result.errorCode
       if (code === 0 || code === DUPLICATE_SEQUENCE_NUMBER) {
-        this.#completeBatch(batch, result.baseOffset, result.logAppendTimeMs ?? -1n)
+        this.#completeBatch(batch, result.baseOffset, result.logAppendTimeMs ?? -1n, result.logStartOffset ?? -1n)
         continue
       }
       const protocolError = errorFromCode(code, `${state.topic}-${state.partition}`, result.errorMessage ?? null)!
@@ -406,7 +407,7 @@ export class Sender {
     if (this.#transactions.isTransactional) this.#transactions.markAbortable(reason)
   }
 
-  #completeBatch(batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint): void {
+  #completeBatch(batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint, logStartOffset: bigint): void {
     const state = batch.partitionState
     this.#accumulator.remove(batch)
     acknowledged(batch)
@@ -421,6 +422,7 @@ export class Sender {
         partition: state.partition,
         offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
         timestamp: appendTime >= 0 ? appendTime : batch.timestamps[i]!,
+        logStartOffset,
       }
       if (--group.remaining === 0) {
         group.settled = true

@@ -76,6 +76,12 @@ export class TransactionManager {
   /** Partitions with records in the current transaction, and those the coordinator already knows about. */
   readonly #partitions = new Set<string>()
   readonly #added = new Set<string>()
+  /**
+   * The coordinator may know of this transaction: a record was appended or offsets were sent in it. Until then
+   * commit and abort end it here, without EndTxn, as Java's producer does: the coordinator has no transaction to end
+   * (transaction v2 answers INVALID_TXN_STATE), and v1 would have nothing to write markers to.
+   */
+  #started = false
   #adding: Promise<void> | null = null
   #onPartitionsAdded: () => void = () => {}
 
@@ -188,6 +194,7 @@ export class TransactionManager {
     this.#state = 'in-transaction'
     this.#partitions.clear()
     this.#added.clear()
+    this.#started = false
   }
 
   canAbort(): boolean {
@@ -211,6 +218,7 @@ export class TransactionManager {
 
   onPartitionUsed(topic: string, partition: number): void {
     if (!this.isTransactional) return
+    this.#started = true
     this.#partitions.add(`${topic}\u0000${partition}`)
   }
 
@@ -264,6 +272,8 @@ export class TransactionManager {
 
   async sendOffsetsToTransaction(offsets: TopicPartitionOffset[], group: GroupMetadata): Promise<void> {
     this.checkCanSend()
+    // Set before any request: one that fails may still have reached the coordinator, and EndTxn then must follow.
+    this.#started = true
     const transactionalId = this.transactionalId!
     if (!this.#transactionV2) {
       await this.#control(
@@ -279,6 +289,9 @@ export class TransactionManager {
       if (!list) byTopic.set(o.topic, (list = []))
       list.push(o)
     }
+    // TxnOffsetCommit v6+ names topics by id: a topic this producer never wrote to must have its metadata first.
+    const unknown = [...byTopic.keys()].filter((name) => this.#cluster.topic(name) === undefined)
+    if (unknown.length > 0) await this.#cluster.topics(unknown, { timeoutMs: this.#options.maxBlockMs, bound: 'maxBlockMs' }).catch((error: unknown) => this.#classify(error))
     await this
       .#control(
         { kind: 'coordinator', type: 'group', key: group.groupId },
@@ -329,8 +342,7 @@ export class TransactionManager {
     this.#state = commit ? 'committing' : 'aborting'
     // Wait for registrations in flight, so that EndTxn covers every partition written to.
     while (this.#adding) await this.#adding
-    const nothingWritten = this.#partitions.size === 0 && !this.#transactionV2
-    if (!nothingWritten) {
+    if (this.#started) {
       const transactionalId = this.transactionalId!
       try {
         const response = await this.#control(
@@ -353,6 +365,7 @@ export class TransactionManager {
     }
     this.#partitions.clear()
     this.#added.clear()
+    this.#started = false
     this.#state = 'ready'
     this.#error = null
   }

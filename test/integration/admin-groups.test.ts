@@ -162,6 +162,8 @@ describe('Admin: groups', () => {
         assignment: [{ topic, partitions: [0, 2] }],
         subscribedTopics: [topic],
         memberType: 'classic',
+        memberMetadata: expect.any(Buffer),
+        memberAssignment: expect.any(Buffer),
       }),
     ])
 
@@ -198,7 +200,7 @@ describe('Admin: groups', () => {
     expect(described!.assignor).toEqual(expect.any(String))
     expect(described!.members).toHaveLength(1)
     const member = described!.members[0]!
-    expect(member).toMatchObject({ memberId, clientId: 'samsa-admin-test', subscribedTopics: [topic], memberType: 'consumer' })
+    expect(member).toMatchObject({ memberId, clientId: 'samsa-admin-test', subscribedTopics: [topic], memberType: 'consumer', memberMetadata: null, memberAssignment: null })
     expect(member.memberEpoch).toBeGreaterThan(0)
     expect(member.targetAssignment).toEqual([{ topic, partitions: [0, 1, 2] }])
 

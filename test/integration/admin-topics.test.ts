@@ -137,7 +137,13 @@ describe('Admin: topics', () => {
     ])
     expect(results[0]).toEqual({ name, error: null })
     expect(results[1]!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
-    await eventually(async () => expect((await t.admin.describeTopics([name]))[0]!.partitions).toHaveLength(3))
+    // createPartitions waited for the new partitions' leaders: they are visible at once.
+    const [grown] = await t.admin.describeTopics([name])
+    expect(grown!.partitions.map((p) => [p.partition, p.leader !== null])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ])
     const shrink = await t.admin.createPartitions([{ name, count: 2 }])
     expect(shrink[0]!.error).toMatchObject({ errorName: 'INVALID_PARTITIONS' })
   })

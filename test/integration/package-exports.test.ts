@@ -64,7 +64,7 @@ describe('package exports (built dist/)', () => {
       import { createRequire } from 'node:module'
       const require = createRequire(import.meta.url)
       const out = {}
-      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol']) {
+      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs']) {
         const esm = await import(entry)
         const cjs = require(entry)
         const names = Object.keys(esm).filter((n) => n !== 'default')
@@ -77,18 +77,20 @@ describe('package exports (built dist/)', () => {
       const { KafkaError: EsmKafkaError, ConnectionError } = await import('samsa')
       const { KafkaError: CjsKafkaError } = require('samsa')
       const { RecordsDecodeError } = await import('samsa/records')
+      const { KafkaJSError } = await import('samsa/kafkajs')
       out.instanceof = {
+        kafkajsErrorAcrossSystems: new (require('samsa/kafkajs').KafkaJSProtocolError)('probe') instanceof KafkaJSError,
         esmErrorIsCjsKafkaError: new ConnectionError('probe') instanceof CjsKafkaError,
         cjsRecordsErrorIsEsmKafkaError: new (require('samsa/records').RecordsDecodeError)('probe', 0) instanceof EsmKafkaError,
         recordsErrorIsMainExport: RecordsDecodeError === require('samsa').RecordsDecodeError,
       }
       console.log(JSON.stringify(out))`
     const report = runNode(['--input-type=module', '-e', code], consumerDir) as unknown as Record<string, unknown>
-    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol']) {
+    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs']) {
       expect(report[entry]).toMatchObject({ sameNames: true, differing: [] })
       expect((report[entry] as { names: number }).names).toBeGreaterThan(10)
     }
-    expect(report.instanceof).toEqual({ esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
+    expect(report.instanceof).toEqual({ kafkajsErrorAcrossSystems: true, esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
 
   it('loads generated codecs per API, compression bindings, tls and zlib on first use, not at import', () => {

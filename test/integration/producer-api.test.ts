@@ -320,6 +320,36 @@ describe('transaction()', () => {
       await producer.close()
     }
   }, 180_000)
+
+  it('sendOffsets for a topic the producer never wrote to (TxnOffsetCommit names topics by id) commits them', async () => {
+    const input = unique('tx-offsets-only-in')
+    const output = unique('tx-offsets-only-out')
+    const groupId = unique('tx-offsets-only-group')
+    await createTopic(input, 1)
+    await createTopic(output, 1)
+    // A Kafka of its own knows no topic ids: the input topic's must be looked up before TxnOffsetCommit.
+    const own = new Kafka({ brokers: bootstrap, clientId: 'samsa-producer-api-fresh', logger: false })
+    const producer = own.producer({ transactionalId: unique('tx-offsets-only'), maxBlockMs: 15_000 })
+    try {
+      await producer.initTransactions()
+      await producer.transaction(async (t) => {
+        await t.send({ topic: output, messages: [{ value: 'x' }] })
+        await t.sendOffsets({ consumer: { groupMetadata: () => ({ groupId }) }, offsets: [{ topic: input, partition: 0, offset: 3n }] })
+      })
+      // Until the commit marker is written the coordinator answers UNSTABLE_OFFSET_COMMIT for the partition.
+      let committed: Array<{ offset: bigint; error: Error | null }> = []
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const [offsets] = await admin.listConsumerGroupOffsets([{ groupId, partitions: [{ topic: input, partition: 0 }] }], { requireStable: true })
+        committed = offsets!.offsets
+        if (committed.every((o) => o.error === null)) break
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(committed.map((o) => o.offset)).toEqual([3n])
+    } finally {
+      await producer.close()
+      await own.close()
+    }
+  }, 60_000)
 })
 
 describe('samsa:produce channel', () => {

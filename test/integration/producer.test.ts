@@ -7,6 +7,7 @@ import { partitionForKey } from '../../src/producer/partitioner.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { KafkaProtocolError, TimeoutError } from '../../src/errors.js'
 import { fetchAllRecords } from '../helpers/raw-records.js'
+import { channels, type RequestFinishEvent } from '../../src/network/instrumentation.js'
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 
@@ -111,6 +112,29 @@ describe('Producer', () => {
     await fireAndForget.close()
   })
 
+  it("reports the partition's log start offset from the Produce response (-1n with acks=0)", async () => {
+    const topic = `producer-log-start-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const producer = kafka.producer()
+    const admin = kafka.admin()
+    const fireAndForget = kafka.producer({ acks: 0 })
+    try {
+      const fresh = await producer.send({ topic, messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] })
+      expect(fresh.map((r) => r.logStartOffset)).toEqual([0n, 0n, 0n])
+      // Once records are deleted the broker reports the new start: the value is the broker's, not a constant.
+      const [deleted] = await admin.deleteRecords([{ topic, partition: 0, offset: 2n }])
+      expect(deleted!.error).toBeNull()
+      const [after] = await producer.send({ topic, messages: [{ value: 'd' }] })
+      expect(after).toMatchObject({ offset: 3n, logStartOffset: 2n })
+      const [none] = await fireAndForget.send({ topic, messages: [{ value: 'e' }] })
+      expect(none).toMatchObject({ offset: -1n, logStartOffset: -1n })
+    } finally {
+      await fireAndForget.close()
+      await admin.close()
+      await producer.close()
+    }
+  })
+
   it('fails a record too large for the topic with a typed error, and keeps going', async () => {
     const topic = `producer-large-${Date.now()}`
     await kafka.cluster.send(
@@ -181,6 +205,43 @@ describe('transactional fencing', () => {
     } finally {
       await first.close({ timeoutMs: 1000 }).catch(() => undefined)
       await second.close()
+      await kafka.close()
+    }
+  })
+})
+
+describe('empty transactions', () => {
+  it('commit and abort of a transaction with nothing in it end locally, without EndTxn; a normal one follows', async () => {
+    const kafka = new Kafka({ brokers, clientId: 'samsa-empty-txn-test', logger: false })
+    const topic = `producer-empty-txn-${Date.now()}`
+    await createTopic(kafka.cluster, topic, 1)
+    const producer = kafka.producer({ transactionalId: `empty-txn-${Date.now()}` })
+    const endTxn: string[] = []
+    const onFinish = (message: unknown): void => {
+      const event = message as RequestFinishEvent
+      if (event.apiKey === ApiKeys.EndTxn) endTxn.push(event.error ? `error: ${event.error.message}` : 'ok')
+    }
+    channels.requestFinish.subscribe(onFinish)
+    try {
+      await producer.initTransactions()
+      // The coordinator has no transaction to end (transaction v2 answers INVALID_TXN_STATE); Java ends these locally.
+      producer.beginTransaction()
+      await producer.commitTransaction()
+      producer.beginTransaction()
+      await producer.abortTransaction()
+      await producer.transaction(async () => {})
+      expect(endTxn).toEqual([])
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic, messages: [{ value: 'committed' }] })
+      })
+      expect(endTxn).toEqual(['ok'])
+      // The record and its commit marker, and no marker of the empty transactions before it.
+      const stored = await fetchAllRecords(kafka.cluster, topic, 0)
+      expect(stored).toHaveLength(2)
+      expect(stored[0]!.value?.toString()).toBe('committed')
+    } finally {
+      channels.requestFinish.unsubscribe(onFinish)
+      await producer.close()
       await kafka.close()
     }
   })

@@ -71,7 +71,7 @@ describe('producer in virtual time: linger and readiness', () => {
     await cluster.clock.advance(1)
     expect(cluster.requestsOf(ApiKeys.Produce).map((r) => r.at - start)).toEqual([50])
     await cluster.clock.advance(0)
-    expect(sent.value()).toEqual([{ topic: 't', partition: 0, offset: 0n, timestamp: start }])
+    expect(sent.value()).toEqual([{ topic: 't', partition: 0, offset: 0n, timestamp: start, logStartOffset: 0n }])
   })
 
   it('sends a full batch at once, without waiting for linger', async () => {

@@ -1,0 +1,39 @@
+/**
+ * KafkaJS 2.2.4 itself (the devDependency) on the same broker, as the reference the facade's admin answers are
+ * compared with: same calls, same shapes, same error classes and messages.
+ */
+import { Kafka as KafkaJS, logLevel as kafkajsLogLevel } from 'kafkajs'
+import type { Admin as KafkaJSAdmin } from 'kafkajs'
+import { brokers } from './support.js'
+
+export function oracleKafka(): KafkaJS {
+  return new KafkaJS({ clientId: 'kafkajs-oracle', brokers, logLevel: kafkajsLogLevel.NOTHING })
+}
+
+export function oracleAdmin(): KafkaJSAdmin {
+  return oracleKafka().admin()
+}
+
+/** What a call rejected with, as the fields programs look at; fails the test when the call resolved. */
+export async function failureOf(call: () => Promise<unknown>): Promise<{ name: string; message: string; type?: string; retriable?: boolean }> {
+  try {
+    await call()
+  } catch (e) {
+    const error = e as { name: string; message: string; type?: string; retriable?: boolean }
+    return { name: error.name, message: error.message, type: error.type, retriable: error.retriable }
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** Retries a check until it passes (brokers learn of some changes through the metadata log a moment later). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
