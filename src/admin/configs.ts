@@ -10,7 +10,7 @@ import { type AdminCallOptions, type AdminContext, groupBy, itemError, send } fr
 
 export type ConfigResourceType = 'topic' | 'broker' | 'broker-logger' | 'group' | 'client-metrics'
 
-const RESOURCE_TYPE_CODES: Record<ConfigResourceType, number> = {
+export const RESOURCE_TYPE_CODES: Readonly<Record<ConfigResourceType, number>> = {
   topic: 2,
   broker: 4,
   'broker-logger': 8,
@@ -35,7 +35,8 @@ export type ConfigSource =
   | 'client-metrics'
   | 'group'
 
-const CONFIG_SOURCES: ConfigSource[] = [
+/** Indexed by protocol code (DescribeConfigs' configSource). */
+export const CONFIG_SOURCES: readonly ConfigSource[] = [
   'unknown',
   'dynamic-topic',
   'dynamic-broker',
@@ -238,7 +239,7 @@ export async function incrementalAlterConfigs(
   )
 }
 
-const RESOURCE_TYPE_NAMES = new Map(Object.entries(RESOURCE_TYPE_CODES).map(([name, code]) => [code, name as ConfigResourceType]))
+export const RESOURCE_TYPE_NAMES: ReadonlyMap<number, ConfigResourceType> = new Map(Object.entries(RESOURCE_TYPE_CODES).map(([name, code]) => [code, name as ConfigResourceType]))
 
 /**
  * Config resources that exist, of the given types or all (KIP-1142, ListConfigResources v1; brokers with only v0

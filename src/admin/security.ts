@@ -14,9 +14,10 @@ export type AclResourceType = 'unknown' | 'any' | 'topic' | 'group' | 'cluster' 
 export type AclPatternType = 'unknown' | 'any' | 'match' | 'literal' | 'prefixed'
 export type AclPermission = 'unknown' | 'any' | 'deny' | 'allow'
 
-const RESOURCE_TYPES: AclResourceType[] = ['unknown', 'any', 'topic', 'group', 'cluster', 'transactional-id', 'delegation-token', 'user']
-const PATTERN_TYPES: AclPatternType[] = ['unknown', 'any', 'match', 'literal', 'prefixed']
-const PERMISSIONS: AclPermission[] = ['unknown', 'any', 'deny', 'allow']
+// Indexed by protocol code; the KafkaJS facade translates with the same tables.
+export const ACL_RESOURCE_TYPES: readonly AclResourceType[] = ['unknown', 'any', 'topic', 'group', 'cluster', 'transactional-id', 'delegation-token', 'user']
+export const ACL_PATTERN_TYPES: readonly AclPatternType[] = ['unknown', 'any', 'match', 'literal', 'prefixed']
+export const ACL_PERMISSIONS: readonly AclPermission[] = ['unknown', 'any', 'deny', 'allow']
 
 function codeOf<T extends string>(table: readonly T[], value: T, what: string): number {
   const code = table.indexOf(value)
@@ -66,13 +67,13 @@ export interface DeleteAclsResult {
 
 function filterFields(filter: AclBindingFilter) {
   return {
-    resourceTypeFilter: codeOf(RESOURCE_TYPES, filter.resourceType ?? 'any', 'resource type'),
+    resourceTypeFilter: codeOf(ACL_RESOURCE_TYPES, filter.resourceType ?? 'any', 'resource type'),
     resourceNameFilter: filter.resourceName ?? null,
-    patternTypeFilter: codeOf(PATTERN_TYPES, filter.patternType ?? 'any', 'pattern type'),
+    patternTypeFilter: codeOf(ACL_PATTERN_TYPES, filter.patternType ?? 'any', 'pattern type'),
     principalFilter: filter.principal ?? null,
     hostFilter: filter.host ?? null,
     operation: codeOf(ACL_OPERATIONS, filter.operation ?? 'any', 'operation'),
-    permissionType: codeOf(PERMISSIONS, filter.permission ?? 'any', 'permission'),
+    permissionType: codeOf(ACL_PERMISSIONS, filter.permission ?? 'any', 'permission'),
   }
 }
 
@@ -86,13 +87,13 @@ function described(a: {
   permissionType: number
 }): DescribedAcl {
   return {
-    resourceType: RESOURCE_TYPES[a.resourceType] ?? 'unknown',
+    resourceType: ACL_RESOURCE_TYPES[a.resourceType] ?? 'unknown',
     resourceName: a.resourceName,
-    patternType: PATTERN_TYPES[a.patternType ?? 3] ?? 'unknown',
+    patternType: ACL_PATTERN_TYPES[a.patternType ?? 3] ?? 'unknown',
     principal: a.principal,
     host: a.host,
     operation: ACL_OPERATIONS[a.operation] ?? 'unknown',
-    permission: PERMISSIONS[a.permissionType] ?? 'unknown',
+    permission: ACL_PERMISSIONS[a.permissionType] ?? 'unknown',
   }
 }
 
@@ -123,13 +124,13 @@ export async function createAcls(ctx: AdminContext, bindings: AclBinding[], opti
       ApiKeys.CreateAcls,
       {
         creations: valid.map((b) => ({
-          resourceType: codeOf(RESOURCE_TYPES, b.resourceType, 'resource type'),
+          resourceType: codeOf(ACL_RESOURCE_TYPES, b.resourceType, 'resource type'),
           resourceName: b.resourceName,
-          resourcePatternType: codeOf(PATTERN_TYPES, b.patternType ?? 'literal', 'pattern type'),
+          resourcePatternType: codeOf(ACL_PATTERN_TYPES, b.patternType ?? 'literal', 'pattern type'),
           principal: b.principal,
           host: b.host ?? '*',
           operation: codeOf(ACL_OPERATIONS, b.operation, 'operation'),
-          permissionType: codeOf(PERMISSIONS, b.permission, 'permission'),
+          permissionType: codeOf(ACL_PERMISSIONS, b.permission, 'permission'),
         })),
       },
       { signal: options.signal },

@@ -31,7 +31,7 @@ import {
   type ListedOffset,
 } from './offsets.js'
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from './options.js'
-import { partitionKey } from './partition-state.js'
+import { type PartitionState, partitionKey } from './partition-state.js'
 import { Positions } from './positions.js'
 import { Rebalancer } from './rebalance.js'
 import type {
@@ -328,10 +328,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const entry = this.#delivery.detachInProcess()[0]
     if (!entry) return { batch, resolve: () => {}, stale: () => true, giveBack: () => {} }
     const { state, epoch } = entry
+    return { batch, ...this.#ownership(state, epoch) }
+  }
+
+  /** What an owned batch's holder may do with its partition while no rebalance or seek has moved it. */
+  #ownership(state: PartitionState, epoch: number): Pick<OwnedBatch<K, V>, 'resolve' | 'stale' | 'giveBack'> {
     const moves = state.moves
     const stale = (): boolean => state.revoked || state.moves !== moves
     return {
-      batch,
       resolve: (offset) => {
         if (stale() || (state.processed !== null && state.processed > offset)) return
         state.processed = offset + 1n
@@ -360,27 +364,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     if (skipped === null) return null
     const { chunk, first, last, epoch } = skipped
     const state = chunk.state
-    const moves = state.moves
-    const stale = (): boolean => state.revoked || state.moves !== moves
     const highWatermark = state.highWatermark ?? -1n
     return {
       batch: { topic: state.topic, partition: state.partition, messages: [], highWatermark, lag: highWatermark > last ? highWatermark - last - 1n : 0n },
       skipped: { firstOffset: first, lastOffset: last },
-      resolve: (offset) => {
-        if (stale() || (state.processed !== null && state.processed > offset)) return
-        state.processed = offset + 1n
-        state.processedEpoch = epoch
-      },
-      stale,
-      giveBack: (offset) => {
-        if (stale() || state.position === null || offset >= state.position) return
-        state.generation++
-        state.position = offset
-        state.fetchPosition = offset
-        state.positionEpoch = epoch
-        state.fetchEpoch = epoch
-        this.#fetcher.schedule()
-      },
+      ...this.#ownership(state, epoch),
     }
   }
 

@@ -3,30 +3,14 @@
  * (lower-case names, bigint offsets). The tables are indexed by protocol code, so a code maps to the same name
  * both ways.
  */
-import type { AclBinding, AclBindingFilter, AclPatternType, AclPermission, AclResourceType, DescribedAcl } from '../admin/security.js'
-import type { ConfigEntry, ConfigResourceType, ConfigSource as NativeConfigSource } from '../admin/configs.js'
+import { ACL_PATTERN_TYPES, ACL_PERMISSIONS, ACL_RESOURCE_TYPES, type AclBinding, type AclBindingFilter, type DescribedAcl } from '../admin/security.js'
+import { CONFIG_SOURCES, type ConfigEntry, type ConfigResourceType, type ConfigSource as NativeConfigSource, RESOURCE_TYPE_CODES, RESOURCE_TYPE_NAMES } from '../admin/configs.js'
 import { ACL_OPERATIONS, type AclOperation } from '../admin/internal.js'
 import type { KafkaProtocolError } from '../errors.js'
 import type { Acl, AclEntry, AclFilter, ConfigEntries, MatchingAcl } from './admin-types.js'
 import type { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ConfigSource, ResourcePatternTypes } from './constants.js'
 import { KafkaJSNonRetriableError } from './errors.js'
 
-const ACL_RESOURCE_TYPES: readonly AclResourceType[] = ['unknown', 'any', 'topic', 'group', 'cluster', 'transactional-id', 'delegation-token', 'user']
-const PATTERN_TYPES: readonly AclPatternType[] = ['unknown', 'any', 'match', 'literal', 'prefixed']
-const PERMISSIONS: readonly AclPermission[] = ['unknown', 'any', 'deny', 'allow']
-const CONFIG_SOURCES: readonly NativeConfigSource[] = [
-  'unknown',
-  'dynamic-topic',
-  'dynamic-broker',
-  'dynamic-default-broker',
-  'static-broker',
-  'default',
-  'dynamic-broker-logger',
-  'client-metrics',
-  'group',
-]
-const CONFIG_RESOURCE_TYPES: Readonly<Record<number, ConfigResourceType>> = { 2: 'topic', 4: 'broker', 8: 'broker-logger', 16: 'client-metrics', 32: 'group' }
-const CONFIG_RESOURCE_CODES: Readonly<Record<ConfigResourceType, number>> = { topic: 2, broker: 4, 'broker-logger': 8, 'client-metrics': 16, group: 32 }
 
 function nameOf<T>(table: readonly T[], code: number, what: string): T {
   const name = table[code]
@@ -39,14 +23,14 @@ function codeOf<T>(table: readonly T[], name: T): number {
 }
 
 export function configResourceType(code: ConfigResourceTypes): ConfigResourceType {
-  const type = CONFIG_RESOURCE_TYPES[code]
+  const type = RESOURCE_TYPE_NAMES.get(code)
   // UNKNOWN (0) passes KafkaJS's checks but names no resource a request can carry.
   if (!type) throw new KafkaJSNonRetriableError(`Invalid resource type ${code}`)
   return type
 }
 
 export function configResourceCode(type: ConfigResourceType): ConfigResourceTypes {
-  return CONFIG_RESOURCE_CODES[type] as ConfigResourceTypes
+  return RESOURCE_TYPE_CODES[type] as ConfigResourceTypes
 }
 
 export function configSourceCode(source: NativeConfigSource): ConfigSource {
@@ -70,11 +54,11 @@ export function aclBinding(entry: AclEntry): AclBinding {
   return {
     resourceType: nameOf(ACL_RESOURCE_TYPES, entry.resourceType, 'resource type'),
     resourceName: entry.resourceName,
-    patternType: nameOf(PATTERN_TYPES, entry.resourcePatternType, 'resource pattern type'),
+    patternType: nameOf(ACL_PATTERN_TYPES, entry.resourcePatternType, 'resource pattern type'),
     principal: entry.principal,
     host: entry.host,
     operation: nameOf<AclOperation>(ACL_OPERATIONS, entry.operation, 'operation type'),
-    permission: nameOf(PERMISSIONS, entry.permissionType, 'permission type'),
+    permission: nameOf(ACL_PERMISSIONS, entry.permissionType, 'permission type'),
   }
 }
 
@@ -82,11 +66,11 @@ export function aclFilter(filter: AclFilter): AclBindingFilter {
   return {
     resourceType: nameOf(ACL_RESOURCE_TYPES, filter.resourceType, 'resource type'),
     resourceName: filter.resourceName ?? null,
-    patternType: nameOf(PATTERN_TYPES, filter.resourcePatternType, 'resource pattern type'),
+    patternType: nameOf(ACL_PATTERN_TYPES, filter.resourcePatternType, 'resource pattern type'),
     principal: filter.principal ?? null,
     host: filter.host ?? null,
     operation: nameOf<AclOperation>(ACL_OPERATIONS, filter.operation, 'operation type'),
-    permission: nameOf(PERMISSIONS, filter.permissionType, 'permission type'),
+    permission: nameOf(ACL_PERMISSIONS, filter.permissionType, 'permission type'),
   }
 }
 
@@ -100,7 +84,7 @@ export function aclResource(acl: DescribedAcl): AclResourceKey {
   return {
     resourceType: codeOf(ACL_RESOURCE_TYPES, acl.resourceType) as AclResourceTypes,
     resourceName: acl.resourceName,
-    resourcePatternType: codeOf(PATTERN_TYPES, acl.patternType) as ResourcePatternTypes,
+    resourcePatternType: codeOf(ACL_PATTERN_TYPES, acl.patternType) as ResourcePatternTypes,
   }
 }
 
@@ -109,7 +93,7 @@ export function acl(described: DescribedAcl): Acl {
     principal: described.principal,
     host: described.host,
     operation: codeOf<AclOperation>(ACL_OPERATIONS, described.operation) as AclOperationTypes,
-    permissionType: codeOf(PERMISSIONS, described.permission) as AclPermissionTypes,
+    permissionType: codeOf(ACL_PERMISSIONS, described.permission) as AclPermissionTypes,
   }
 }
 
