@@ -2,7 +2,8 @@
  * A man-in-the-middle between samsa and a real broker, for faults a healthy broker cannot be made to produce:
  * one loopback listener per broker; Metadata (and FindCoordinator) answers are rewritten so that clients keep
  * talking through the proxy; Produce answers can be swallowed after the broker has acted on the request (a write
- * whose acknowledgement is lost), or held back for a while on the way from one broker (a slow broker).
+ * whose acknowledgement is lost), or held back for a while on the way from one broker (a slow broker); answers of
+ * one kind can be held back from every broker.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { apis, ApiKeys, decodeResponseFrame, encodeResponseFrame } from '../../src/protocol/index.js'
@@ -30,6 +31,8 @@ export class KafkaProxy {
    */
   delayProduceResponses: { nodeId: number; ms: number } | null = null
   delayedProduceResponses = 0
+  /** While set, every answer to a request of `apiKey`, from any broker, reaches the client `ms` late (a slow broker). */
+  delayResponses: { apiKey: number; ms: number } | null = null
   readonly #routes = new Map<string, Route>()
   readonly #sockets = new Set<Socket>()
 
@@ -92,11 +95,18 @@ export class KafkaProxy {
       }
       const copy = Buffer.from(frame)
       const delay = this.delayProduceResponses
-      const releaseAt = request?.apiKey === ApiKeys.Produce && delay !== null && delay.nodeId === route.nodeId ? Date.now() + delay.ms : 0
+      const slow = this.delayResponses
+      const releaseAt =
+        request?.apiKey === ApiKeys.Produce && delay !== null && delay.nodeId === route.nodeId
+          ? Date.now() + delay.ms
+          : slow !== null && request?.apiKey === slow.apiKey
+            ? Date.now() + slow.ms
+            : 0
       if (releaseAt > 0) this.delayedProduceResponses++
       answers = answers.then(async () => {
         const wait = releaseAt - Date.now()
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        // Unref: an answer still held when the test ends must not keep the process alive.
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref())
         const out =
           request?.apiKey === ApiKeys.Metadata
             ? await this.#rewriteMetadata(request.apiVersion, copy)
