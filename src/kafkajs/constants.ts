@@ -2,7 +2,7 @@
  * KafkaJS's enumerations, with KafkaJS's names and the Kafka protocol's numbers (so values a KafkaJS program
  * stored or compares keep working), and its compression codec registry.
  */
-import type { CompressionCodec } from '../records/compression.js'
+import { compressAsync, decompressAsync, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from '../records/compression.js'
 
 export enum logLevel {
   NOTHING = 0,
@@ -35,7 +35,19 @@ export interface CompressionCodecImplementation {
  * decompresses with its own implementation, which produces the same format. The entries start as functions that
  * return a codec with KafkaJS's shape over samsa's own, for programs that call them directly.
  */
-export const CompressionCodecs: Record<number, () => CompressionCodecImplementation> = {}
+export const CompressionCodecs: Record<number, () => CompressionCodecImplementation> = {
+  [CompressionTypes.GZIP]: builtInCodec('gzip'),
+  [CompressionTypes.Snappy]: builtInCodec('snappy'),
+  [CompressionTypes.LZ4]: builtInCodec('lz4'),
+  [CompressionTypes.ZSTD]: builtInCodec('zstd'),
+}
+
+function builtInCodec(codec: CompressionCodec): () => CompressionCodecImplementation {
+  return () => ({
+    compress: (encoder) => compressAsync(codec, encoder.buffer),
+    decompress: (buffer) => decompressAsync(codec, buffer, { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES, at: 0 }),
+  })
+}
 
 export enum ResourceTypes {
   UNKNOWN = 0,

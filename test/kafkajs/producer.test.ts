@@ -2,8 +2,10 @@
  * The facade's producer on the broker: KafkaJS's checks and errors, result shapes per acks, per-send compression,
  * headers, keys and timestamps as a reader sees them, and topic creation on first use.
  */
+import { gunzipSync } from 'node:zlib'
 import { compressionAvailable } from '../../src/records/compression.js'
 import {
+  CompressionCodecs,
   CompressionTypes,
   KafkaJSError,
   KafkaJSNonRetriableError,
@@ -205,6 +207,32 @@ describe('records as written', () => {
     await producer.send({ topic, messages: [{ value: `${value}-3` }] })
     await producer.send({ topic, compression, acks: 1, messages: [{ value: `${value}-4` }] })
     expect((await readAll(topic, 1, 4)).map((r) => r.value!.toString().slice(2_000))).toEqual(['-1', '-2', '-3', '-4'])
+  })
+
+  test('CompressionCodecs starts with working codecs in KafkaJS shape; registering a codec package is accepted and sends still work', async () => {
+    const payload = Buffer.from('y'.repeat(5_000))
+    const gzip = CompressionCodecs[CompressionTypes.GZIP]!()
+    const compressed = await gzip.compress({ buffer: payload })
+    expect(gunzipSync(compressed)).toEqual(payload)
+    expect(await gzip.decompress(compressed)).toEqual(payload)
+    for (const [type, name] of codecs.filter(([, codecName]) => compressionAvailable(codecName))) {
+      const codec = CompressionCodecs[type]!()
+      expect([name, await codec.decompress(await codec.compress({ buffer: payload }))]).toEqual([name, payload])
+    }
+
+    // What a KafkaJS program does with kafkajs-snappy: samsa keeps its own implementation (same wire format).
+    const saved = CompressionCodecs[CompressionTypes.Snappy]!
+    CompressionCodecs[CompressionTypes.Snappy] = () => ({ compress: async ({ buffer }) => buffer, decompress: async (buffer) => buffer })
+    try {
+      if (!compressionAvailable('snappy')) return
+      const topic = uniqueName('registered')
+      await createTopics([{ topic }])
+      const producer = await connected()
+      await producer.send({ topic, compression: CompressionTypes.Snappy, messages: [{ value: 'registered-1' }, { value: 'registered-2' }] })
+      expect((await readAll(topic, 1, 2)).map((r) => r.value!.toString())).toEqual(['registered-1', 'registered-2'])
+    } finally {
+      CompressionCodecs[CompressionTypes.Snappy] = saved
+    }
   })
 
   test('an unknown compression type is refused', async () => {
