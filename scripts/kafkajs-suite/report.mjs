@@ -42,9 +42,14 @@ lines.push('')
 
 const excluded = results.files.flatMap((file) => file.tests.filter((t) => t.status === 'excluded').map((t) => ({ file: file.file, ...t })))
 if (excluded.length > 0) {
-  lines.push('### Excluded tests', '')
-  for (const t of excluded) lines.push(`- \`${t.file}\` — ${t.title}: ${t.reason}`)
-  lines.push('')
+  const headings = { internals: 'checks KafkaJS internals', harness: "fails on KafkaJS too through this harness", difference: 'a deliberate, documented difference' }
+  for (const [kind, heading] of Object.entries(headings)) {
+    const ofKind = excluded.filter((t) => (t.kind ?? 'internals') === kind)
+    if (ofKind.length === 0) continue
+    lines.push(`### Excluded: ${heading} (${ofKind.length})`, '')
+    for (const t of ofKind) lines.push(`- \`${t.file}\` — ${t.title}: ${t.reason}`)
+    lines.push('')
+  }
 }
 
 lines.push('### Failures', '')
