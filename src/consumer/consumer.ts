@@ -31,7 +31,8 @@ import {
   type ListedOffset,
 } from './offsets.js'
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from './options.js'
-import { type PartitionState, partitionKey } from './partition-state.js'
+import { partitionKey } from './partition-state.js'
+import { ownership, skippedBatch } from './owned-batches.js'
 import { Positions } from './positions.js'
 import { Rebalancer } from './rebalance.js'
 import type {
@@ -103,6 +104,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   readonly #group: Rebalancer
   #subscription: { topics: string[]; pattern: RegExp | null } | null = null
   #manual = false
+  readonly #reschedule = (): void => this.#fetcher.schedule()
   /** Distinguishes this consumer's connections from other clients' on the shared pool. */
   readonly #instance = nextInstance++
 
@@ -319,7 +321,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     if (options.skipped) this.#delivery.reportSkipped = true
     let batch = await this.#nextBatch(signal)
     while (batch === null) {
-      const skipped = options.skipped ? this.#skippedBatch() : null
+      const skipped = options.skipped ? skippedBatch<K, V>(this.#delivery, this.#reschedule) : null
       if (skipped !== null) return skipped
       // Null without skipped records to report (or only stale ones): closed, aborted, or read on.
       if (this.#closed || this.#closing !== null || signal?.aborted || this.#fatal) return null
@@ -328,48 +330,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const entry = this.#delivery.detachInProcess()[0]
     if (!entry) return { batch, resolve: () => {}, stale: () => true, giveBack: () => {} }
     const { state, epoch } = entry
-    return { batch, ...this.#ownership(state, epoch) }
-  }
-
-  /** What an owned batch's holder may do with its partition while no rebalance or seek has moved it. */
-  #ownership(state: PartitionState, epoch: number): Pick<OwnedBatch<K, V>, 'resolve' | 'stale' | 'giveBack'> {
-    const moves = state.moves
-    const stale = (): boolean => state.revoked || state.moves !== moves
-    return {
-      resolve: (offset) => {
-        if (stale() || (state.processed !== null && state.processed > offset)) return
-        state.processed = offset + 1n
-        state.processedEpoch = epoch
-      },
-      stale,
-      giveBack: (offset) => {
-        if (stale() || state.position === null || offset >= state.position) return
-        // Back to the first message not finished; chunks fetched past it are dropped (generation), not the position's history.
-        state.generation++
-        state.position = offset
-        state.fetchPosition = offset
-        state.positionEpoch = epoch
-        state.fetchEpoch = epoch
-        this.#fetcher.schedule()
-      },
-    }
-  }
-
-  /**
-   * Records moved past without a message (aborted, control) as an owned batch without messages, or null (closed or
-   * aborted, or the skipped records went stale meanwhile: then nothing is left to report).
-   */
-  #skippedBatch(): OwnedBatch<K, V> | null {
-    const skipped = this.#delivery.takeSkipped()
-    if (skipped === null) return null
-    const { chunk, first, last, epoch } = skipped
-    const state = chunk.state
-    const highWatermark = state.highWatermark ?? -1n
-    return {
-      batch: { topic: state.topic, partition: state.partition, messages: [], highWatermark, lag: highWatermark > last ? highWatermark - last - 1n : 0n },
-      skipped: { firstOffset: first, lastOffset: last },
-      ...this.#ownership(state, epoch),
-    }
+    return { batch, ...ownership(state, epoch, this.#reschedule) }
   }
 
   // ---- positions ----
