@@ -8,7 +8,10 @@
 import { kafkaStatus, killKafkaNode, restartKafkaNode } from './kafka.js'
 import { eventually, produceValues, type TestAdmin } from '../integration/admin-support.js'
 
-const THROTTLE_RATE = 'follower.replication.throttled.rate'
+// Both sides throttle: node 2's own follower throttle comes from a dynamic config that a restarted node 2 may not
+// have applied yet when its fetcher starts (it once caught up on the ~10 MB and rejoined the ISR under load); the
+// leader-side throttle lives on node 3, which stays up until node 2 is back.
+const THROTTLE_RATES = ['follower.replication.throttled.rate', 'leader.replication.throttled.rate']
 
 export class UncleanElection {
   /** How many records `writeWhileFollowerDown` adds to node 3 alone. */
@@ -23,13 +26,17 @@ export class UncleanElection {
   /** Creates the topic and the throttle, and writes `values` while both replicas are in sync. */
   static async prepare(t: TestAdmin, instanceName: string, topic: string, values: string[]): Promise<UncleanElection> {
     const [created] = await t.admin.createTopics([
-      // Only replica 2 of partition 0 is throttled, and only while it is out of the ISR (Kafka never throttles
+      // Only partition 0's replication is throttled, and only while node 2 is out of the ISR (Kafka never throttles
       // in-sync followers), so the throttle is inert until node 2 falls behind.
-      { name: topic, assignments: [[3, 2]], configs: { 'min.insync.replicas': '1', 'follower.replication.throttled.replicas': '0:2' } },
+      {
+        name: topic,
+        assignments: [[3, 2]],
+        configs: { 'min.insync.replicas': '1', 'follower.replication.throttled.replicas': '0:2', 'leader.replication.throttled.replicas': '0:3' },
+      },
     ])
     expect(created!.error).toBeNull()
     // 1 byte/s for throttled replicas on every broker (the cluster default, so a restarted node 2 has it).
-    const [throttled] = await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', set: { [THROTTLE_RATE]: '1' } }])
+    const [throttled] = await t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', set: Object.fromEntries(THROTTLE_RATES.map((rate) => [rate, '1'])) }])
     expect(throttled!.error).toBeNull()
     await eventually(async () => {
       const p = (await t.admin.describeTopics([topic]))[0]!.partitions[0]!
@@ -76,7 +83,7 @@ export class UncleanElection {
 
   /** Removes the throttle and restarts whichever node is down; for a `finally`, after any stage. */
   async restore(): Promise<void> {
-    await this.t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', delete: [THROTTLE_RATE] }]).catch(() => undefined)
+    await this.t.admin.incrementalAlterConfigs([{ type: 'broker', name: '', delete: THROTTLE_RATES }]).catch(() => undefined)
     const status = await kafkaStatus(this.instanceName)
     for (const node of status.nodes.filter((n) => !n.alive)) await restartKafkaNode(this.instanceName, node.id)
   }
