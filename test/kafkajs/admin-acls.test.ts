@@ -15,21 +15,14 @@ import {
   type AclEntry,
 } from '../../src/kafkajs/index.js'
 import { describeWithEnv } from '../helpers/kafka.js'
-import { eventually, failureOf, oracleAdmin } from './admin-oracle.js'
+import { connectAdmins, disconnectAdmins, eventually, failureOf } from './admin-oracle.js'
 import { newKafka, uniqueName } from './support.js'
 
 let admin: Admin
 let oracle: KafkaJSAdmin
 
-beforeAll(async () => {
-  admin = newKafka().admin()
-  oracle = oracleAdmin()
-  await Promise.all([admin.connect(), oracle.connect()])
-})
-
-afterAll(async () => {
-  await Promise.all([admin.disconnect(), oracle.disconnect()])
-})
+beforeAll(async () => ({ admin, oracle } = await connectAdmins()))
+afterAll(() => disconnectAdmins(admin, oracle))
 
 const anyAclOf = (resourceName: string) => ({
   resourceType: AclResourceTypes.TOPIC,

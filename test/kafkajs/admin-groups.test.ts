@@ -7,21 +7,14 @@ import { AssignerProtocol } from 'kafkajs'
 import type { Admin } from '../../src/kafkajs/admin.js'
 import { KafkaJSBrokerNotFound, KafkaJSDeleteGroupsError, KafkaJSDeleteTopicRecordsError, KafkaJSNonRetriableError, KafkaJSProtocolError } from '../../src/kafkajs/index.js'
 import { joinConsumerGroup, openCluster } from '../integration/admin-support.js'
-import { eventually, failureOf, oracleAdmin, oracleKafka } from './admin-oracle.js'
-import { brokers, newKafka, uniqueName, waitFor } from './support.js'
+import { connectAdmins, disconnectAdmins, eventually, failureOf, oracleKafka } from './admin-oracle.js'
+import { brokers, uniqueName, waitFor } from './support.js'
 
 let admin: Admin
 let oracle: KafkaJSAdmin
 
-beforeAll(async () => {
-  admin = newKafka().admin()
-  oracle = oracleAdmin()
-  await Promise.all([admin.connect(), oracle.connect()])
-})
-
-afterAll(async () => {
-  await Promise.all([admin.disconnect(), oracle.disconnect()])
-})
+beforeAll(async () => ({ admin, oracle } = await connectAdmins()))
+afterAll(() => disconnectAdmins(admin, oracle))
 
 /** A topic with `counts[p]` records in partition p, each with a timestamp `start + offset * 1000`. */
 async function topicWithRecords(counts: number[], start = Date.now() - 60_000): Promise<string> {

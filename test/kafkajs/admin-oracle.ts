@@ -4,7 +4,8 @@
  */
 import { Kafka as KafkaJS, logLevel as kafkajsLogLevel } from 'kafkajs'
 import type { Admin as KafkaJSAdmin } from 'kafkajs'
-import { brokers } from './support.js'
+import type { Admin } from '../../src/kafkajs/admin.js'
+import { brokers, newKafka } from './support.js'
 
 export function oracleKafka(): KafkaJS {
   return new KafkaJS({ clientId: 'kafkajs-oracle', brokers, logLevel: kafkajsLogLevel.NOTHING })
@@ -12,6 +13,18 @@ export function oracleKafka(): KafkaJS {
 
 export function oracleAdmin(): KafkaJSAdmin {
   return oracleKafka().admin()
+}
+
+/** The facade's admin and KafkaJS's own, both connected: what each admin test file compares. */
+export async function connectAdmins(): Promise<{ admin: Admin; oracle: KafkaJSAdmin }> {
+  const admin = newKafka().admin()
+  const oracle = oracleAdmin()
+  await Promise.all([admin.connect(), oracle.connect()])
+  return { admin, oracle }
+}
+
+export async function disconnectAdmins(admin: Admin, oracle: KafkaJSAdmin): Promise<void> {
+  await Promise.all([admin.disconnect(), oracle.disconnect()])
 }
 
 /** What a call rejected with, as the fields programs look at; fails the test when the call resolved. */

@@ -7,21 +7,14 @@ import type { Admin } from '../../src/kafkajs/admin.js'
 import { ConfigResourceTypes, ConfigSource, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSProtocolError } from '../../src/kafkajs/index.js'
 import { ApiKeys } from '../../src/protocol/index.js'
 import { KafkaProxy } from '../helpers/kafka-proxy.js'
-import { failureOf, oracleAdmin } from './admin-oracle.js'
+import { connectAdmins, disconnectAdmins, failureOf } from './admin-oracle.js'
 import { brokers, logEntries, newKafka, uniqueName, waitFor } from './support.js'
 
 let admin: Admin
 let oracle: KafkaJSAdmin
 
-beforeAll(async () => {
-  admin = newKafka().admin()
-  oracle = oracleAdmin()
-  await Promise.all([admin.connect(), oracle.connect()])
-})
-
-afterAll(async () => {
-  await Promise.all([admin.disconnect(), oracle.disconnect()])
-})
+beforeAll(async () => ({ admin, oracle } = await connectAdmins()))
+afterAll(() => disconnectAdmins(admin, oracle))
 
 describe('kafkajs admin: connection and events', () => {
   it('emits CONNECT and DISCONNECT with KafkaJS event names; removers stop delivery; unknown names are refused', async () => {
