@@ -1,0 +1,189 @@
+/**
+ * One client connection to a fake broker: framing, decoding with the generated codecs, the SASL gate, fault rules,
+ * dispatch to the registered handler, and writing the answer. Requests on a connection are handled one at a time
+ * and answered in order, as a Kafka broker mutes a channel until its response is sent: clients rely on that order,
+ * and it is also why a long-polling Fetch holds up the requests behind it.
+ *
+ * Every byte is hostile: a bad size prefix, an unknown API or version, or a body the codec refuses closes this
+ * connection and nothing else.
+ */
+import type { Socket } from 'node:net'
+import { decodeRequestFrame, encodeResponseFrame } from '../protocol/frame.js'
+import { ApiKeys, apis } from '../protocol/generated/index.js'
+import { unsupportedApiVersionsFrame } from './api-versions.js'
+import type { FaultRules } from './faults.js'
+import type { ConnectionInfo, FakeServices, RegisteredHandler, RequestContext } from './registry.js'
+import type { BrokerState, ClusterState } from './state.js'
+import type { SeenRequest } from './types.js'
+
+/** socket.request.max.bytes: Kafka's default cap on one request. */
+const MAX_REQUEST_BYTES = 100 * 1024 * 1024
+/** apiKey, apiVersion, correlationId: the least a request header holds. */
+const MIN_REQUEST_BYTES = 8
+
+/** Requests a SASL listener accepts before authentication (KIP-43, KIP-152). */
+const PRE_AUTH_APIS = new Set<number>([ApiKeys.ApiVersions, ApiKeys.SaslHandshake, ApiKeys.SaslAuthenticate])
+
+export interface ConnectionDeps {
+  cluster: ClusterState
+  services: FakeServices
+  faults: FaultRules
+  seen: (request: SeenRequest) => void
+}
+
+let nextConnectionId = 1
+
+export class FakeConnection {
+  readonly info: ConnectionInfo
+  readonly #socket: Socket
+  readonly #broker: BrokerState
+  readonly #deps: ConnectionDeps
+  readonly #abort = new AbortController()
+  #chunks: Buffer[] = []
+  #buffered = 0
+  readonly #frames: Buffer[] = []
+  #draining = false
+
+  constructor(socket: Socket, broker: BrokerState, deps: ConnectionDeps) {
+    this.#socket = socket
+    this.#broker = broker
+    this.#deps = deps
+    this.info = {
+      id: nextConnectionId++,
+      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      authenticated: deps.services.sasl === null,
+      sasl: { mechanism: null, step: null },
+      closeAfterResponse: false,
+      clientSoftwareName: null,
+      clientSoftwareVersion: null,
+    }
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('error', () => this.close())
+    socket.on('close', () => this.close())
+  }
+
+  get closed(): boolean {
+    return this.#abort.signal.aborted
+  }
+
+  close(): void {
+    if (!this.#abort.signal.aborted) this.#abort.abort()
+    this.#frames.length = 0
+    this.#socket.destroy()
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.closed) return
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.length
+    for (;;) {
+      if (this.#buffered < 4) break
+      const head = this.#chunks.length === 1 ? this.#chunks[0]! : this.#concat()
+      const size = head.readInt32BE(0)
+      if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.close()
+      if (this.#buffered < 4 + size) break
+      const all = this.#concat()
+      this.#frames.push(all.subarray(4, 4 + size))
+      const rest = all.subarray(4 + size)
+      this.#chunks = rest.length > 0 ? [rest] : []
+      this.#buffered = rest.length
+    }
+    if (!this.#draining) void this.#drain()
+  }
+
+  #concat(): Buffer {
+    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks)
+    this.#chunks = [all]
+    return all
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true
+    try {
+      while (this.#frames.length > 0 && !this.closed) await this.#handle(this.#frames.shift()!)
+    } catch {
+      this.close()
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  async #handle(frame: Buffer): Promise<void> {
+    const { services, faults, cluster } = this.#deps
+    const apiKey = frame.readInt16BE(0)
+    const version = frame.readInt16BE(2)
+    const correlationId = frame.readInt32BE(4)
+    const handler = services.registry.get(apiKey)
+    if (handler === undefined) return this.close()
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      // KIP-511: a client newer than the broker learns the supported versions from a v0 answer; any other API at
+      // a version the broker does not speak is a broken client, and the broker hangs up.
+      if (apiKey === ApiKeys.ApiVersions && version > handler.maxVersion) return this.#write(unsupportedApiVersionsFrame(services.registry, correlationId))
+      return this.close()
+    }
+    let request
+    try {
+      request = decodeRequestFrame(frame, apis)
+    } catch {
+      return this.close()
+    }
+    this.#deps.seen({ apiKey, apiName: handler.apiName, version, broker: this.#broker.id, clientId: request.clientId, correlationId })
+    if (!this.info.authenticated && !PRE_AUTH_APIS.has(apiKey)) return this.close()
+
+    const ctx: RequestContext = {
+      cluster,
+      broker: this.#broker,
+      connection: this.info,
+      apiVersion: version,
+      clientId: request.clientId,
+      correlationId,
+      signal: this.#abort.signal,
+      services,
+    }
+    const action = faults.take(apiKey, this.#broker.id)
+    if (action === 'drop') return this.close()
+    if (action === 'silent') return this.#untilClosed()
+    if (typeof action === 'object' && 'delayMs' in action) await this.#sleep(action.delayMs)
+    if (this.closed) return
+    const body = typeof action === 'object' && 'errorCode' in action
+      ? handler.errorResponse(ctx, request.body, action.errorCode)
+      : await this.#run(handler, ctx, request.body)
+    if (this.closed) return
+    if (body !== null) this.#write(encodeResponseFrame(request.api, version, correlationId, body))
+    if (this.info.closeAfterResponse) this.#socket.end()
+  }
+
+  async #run(handler: RegisteredHandler, ctx: RequestContext, body: unknown): Promise<unknown> {
+    try {
+      return await handler.handle(ctx, body)
+    } catch {
+      // A handler bug answers like a broker's unexpected exception rather than killing the fake.
+      return handler.errorResponse(ctx, body, -1)
+    }
+  }
+
+  #write(frame: Buffer): void {
+    if (!this.closed) this.#socket.write(frame)
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      const signal = this.#abort.signal
+      function done(): void {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      signal.addEventListener('abort', done)
+    })
+  }
+
+  #untilClosed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve()
+      this.#abort.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+  }
+}
