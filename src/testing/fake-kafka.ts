@@ -63,7 +63,7 @@ export class FakeKafka {
     const registry = new HandlerRegistry()
     registry.register(...DEFAULT_HANDLERS)
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {} }
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {}, onStop: [] }
     const host = options.host ?? '127.0.0.1'
     for (let id = 0; id < brokers; id++) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })
@@ -113,6 +113,7 @@ export class FakeKafka {
     this.#stopped = true
     this.#faults.clear()
     await Promise.all([...this.#servers.values()].map((s) => s.close()))
+    for (const stop of this.services.onStop) stop()
     this.cluster.notify()
   }
 

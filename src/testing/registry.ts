@@ -51,6 +51,8 @@ export interface FakeServices {
   /** Fetch sessions (KIP-227), one cache per broker id. */
   readonly fetchSessions: Map<number, FetchSessionCache>
   readonly hooks: FakeHooks
+  /** Run by fake.stop() after the listeners close: modules with timers (session timeouts) clear them here. */
+  readonly onStop: Array<() => void>
 }
 
 /** Points where a later module (transactions) takes part in part A's handlers. */

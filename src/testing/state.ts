@@ -50,6 +50,24 @@ export interface Failure {
   errorMessage: string | null
 }
 
+/** offsets.topic.num.partitions and transaction.state.log.num.partitions: Kafka's default, 50. */
+export const INTERNAL_TOPIC_PARTITIONS = 50
+export const GROUP_TOPIC = '__consumer_offsets'
+export const TRANSACTION_TOPIC = '__transaction_state'
+
+/** Java's String.hashCode over UTF-16 code units, which Kafka hashes coordinator keys with. */
+export function javaStringHash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0
+  return h
+}
+
+/** Kafka's partitionFor: Utils.abs(key.hashCode) % partitions (Utils.abs maps Int.MIN to 0). */
+export function coordinatorPartition(key: string, partitions = INTERNAL_TOPIC_PARTITIONS): number {
+  const h = javaStringHash(key)
+  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions
+}
+
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/
 
 export function topicNameError(name: string): string | null {
@@ -228,6 +246,30 @@ export class ClusterState {
       }
     }
     this.notify()
+  }
+
+  /** The internal topic, created on first use as the broker does when the first coordinator request arrives. */
+  internalTopic(name: typeof GROUP_TOPIC | typeof TRANSACTION_TOPIC): TopicState {
+    const existing = this.topics.get(name)
+    if (existing !== undefined) return existing
+    const replicationFactor = Math.min(3, this.aliveBrokers().length)
+    return this.createTopic({
+      name,
+      partitions: INTERNAL_TOPIC_PARTITIONS,
+      replicationFactor,
+      internal: true,
+      configs: { 'cleanup.policy': 'compact', 'compression.type': 'producer', 'segment.bytes': '104857600' },
+    })
+  }
+
+  /**
+   * The coordinator for a group id or transactional id: the leader of the key's partition of the internal topic
+   * (-1 while that partition has no leader: COORDINATOR_NOT_AVAILABLE).
+   */
+  coordinatorFor(kind: 'group' | 'transaction', key: string): { partition: PartitionState; broker: number } {
+    const topic = this.internalTopic(kind === 'group' ? GROUP_TOPIC : TRANSACTION_TOPIC)
+    const partition = topic.partitions[coordinatorPartition(key, topic.partitions.length)]!
+    return { partition, broker: partition.leader }
   }
 
   /** Wakes every long poll so it can look again (an append, a leader change, a deletion). */
