@@ -162,18 +162,19 @@ describe('FakeKafka on the wire', () => {
         forgottenTopicsData: forgotten.length > 0 ? [{ topic, partitions: forgotten }] : [],
       })
     const full = await fetch(0, 0, [{ partition: 0, fetchOffset: 0n }, { partition: 1, fetchOffset: 0n }])
+    const sessionId = full.sessionId!
     expect(full.sessionId).toBeGreaterThan(0)
     expect(full.responses[0]!.partitions.map((p) => p.partitionIndex)).toEqual([0, 1])
-    const idle = await fetch(full.sessionId, 1, [])
+    const idle = await fetch(sessionId, 1, [])
     expect(idle.errorCode).toBe(0)
     expect(idle.responses).toEqual([])
     await produce(1, batch(['new']))
-    const changed = await fetch(full.sessionId, 2, [])
+    const changed = await fetch(sessionId, 2, [])
     expect(changed.responses[0]!.partitions.map((p) => [p.partitionIndex, p.highWatermark])).toEqual([[1, 1n]])
     await produce(1, batch(['more']))
-    const afterForget = await fetch(full.sessionId, 3, [], [1])
+    const afterForget = await fetch(sessionId, 3, [], [1])
     expect(afterForget.responses).toEqual([])
-    expect((await fetch(full.sessionId, 9, [])).errorCode).toBe(ErrorCodes.INVALID_FETCH_SESSION_EPOCH)
+    expect((await fetch(sessionId, 9, [])).errorCode).toBe(ErrorCodes.INVALID_FETCH_SESSION_EPOCH)
     expect((await fetch(123456, 1, [])).errorCode).toBe(ErrorCodes.FETCH_SESSION_ID_NOT_FOUND)
   })
 
