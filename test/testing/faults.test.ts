@@ -9,16 +9,19 @@ import { FakeKafka } from '../../src/testing/index.js'
 import { ErrorCodes } from '../../src/protocol/generated/error-codes.js'
 
 describe('FakeKafka faults', () => {
+  const problems: string[] = []
   let fake: FakeKafka
   let kafka: Kafka
 
   beforeEach(async () => {
-    fake = await FakeKafka.start({ brokers: 3, topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }], seed: 3 })
+    problems.length = 0
+    fake = await FakeKafka.start({ brokers: 3, topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }], seed: 3, log: (l) => problems.push(l) })
     kafka = new Kafka({ brokers: fake.bootstrap, logger: false, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } })
   })
   afterEach(async () => {
     await kafka.close()
     await fake.stop()
+    expect(problems).toEqual([])
   })
 
   it('an injected retriable error is retried and the send succeeds once', async () => {

@@ -214,4 +214,30 @@ describe('FakeKafka on the wire', () => {
     const fenced = await conn.send(api(ApiKeys.OffsetForLeaderEpoch), 4, { replicaId: -1, topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }] }] })
     expect(fenced.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCodes.FENCED_LEADER_EPOCH)
   })
+
+  it('answers every offered API at every offered version, normally and under an injected error', async () => {
+    const problems: string[] = []
+    await fake.stop()
+    fake = await FakeKafka.start({ topics: [{ name: 't', partitions: 2 }], log: (line) => problems.push(line) })
+    conn.close()
+    conn = await RawKafkaConnection.open(address(), 'sweep')
+    const offered = (await conn.send(api(ApiKeys.ApiVersions), 3, { clientSoftwareName: 'sweep', clientSoftwareVersion: '1' })).apiKeys
+    let answered = 0
+    for (const injected of [null, ErrorCodes.NOT_LEADER_OR_FOLLOWER]) {
+      const rules = injected === null ? [] : offered.filter((k) => k.apiKey !== ApiKeys.ApiVersions).map((k) => fake.control({ apiKey: k.apiKey, action: { errorCode: injected } }))
+      for (const { apiKey, minVersion, maxVersion } of offered) {
+        const codec = apis[apiKey] as AnyApiCodec
+        for (let v = minVersion; v <= maxVersion; v++) {
+          // Every field at its default: empty lists, nulls, zeros; acks 0 would get no answer, so ask for acks 1.
+          const body = apiKey === ApiKeys.Produce ? { acks: 1 } : apiKey === ApiKeys.SaslHandshake ? { mechanism: 'PLAIN' } : {}
+          if (apiKey === ApiKeys.SaslAuthenticate || apiKey === ApiKeys.SaslHandshake) continue // no SASL listener: answered, then nothing to check
+          await conn.send(codec as never, v, body as never)
+          answered++
+        }
+      }
+      for (const rule of rules) rule.remove()
+    }
+    expect(answered).toBeGreaterThan(100)
+    expect(problems).toEqual([])
+  })
 })
