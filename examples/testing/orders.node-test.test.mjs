@@ -1,10 +1,8 @@
 // Testing an application with FakeKafka under node:test. Run: node --test examples/testing/orders.node-test.test.mjs
 import { test, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
 import { FakeKafka } from 'samsa/testing'
-
-const { OrderService } = createRequire(import.meta.url)('./order-service.cjs')
+import { OrderService } from './order-service.cjs'
 
 let fake
 let service
@@ -21,8 +19,7 @@ afterEach(async () => {
 
 test('an order survives the crash of its partition leader', async () => {
   const first = await service.placeOrder({ customerId: 'c-9', total: 1 })
-  const leader = fake.cluster.partition('orders', first.partition).leader
-  await fake.killBroker(leader)
+  await fake.killBroker(fake.cluster.partition('orders', first.partition).leader)
   const second = await service.placeOrder({ customerId: 'c-9', total: 2 })
   assert.equal(second.partition, first.partition)
   assert.deepEqual(fake.records('orders', first.partition).map((r) => JSON.parse(r.value.toString()).total), [1, 2])
