@@ -178,6 +178,38 @@ describe('FakeKafka on the wire', () => {
     expect((await fetch(123456, 1, [])).errorCode).toBe(ErrorCodes.FETCH_SESSION_ID_NOT_FOUND)
   })
 
+  it('rotates partitions that got data to the back of an incremental session, so none starves', async () => {
+    for (let i = 0; i < 4; i++) {
+      await produce(0, batch([`a${i}`.repeat(200)]))
+      await produce(1, batch([`b${i}`.repeat(200)]))
+    }
+    const offsets = new Map([[0, 0n], [1, 0n]])
+    const fetch = (sessionId: number, sessionEpoch: number, changed: number[]) =>
+      conn.send(api(ApiKeys.Fetch), 12, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 100, // one batch per response, whatever its size
+        isolationLevel: 0,
+        sessionId,
+        sessionEpoch,
+        topics: changed.length > 0 ? [{ topic: 't', partitions: changed.map((p) => ({ partition: p, fetchOffset: offsets.get(p)!, partitionMaxBytes: 1 << 20 })) }] : [],
+        forgottenTopicsData: [],
+      })
+    const served: number[] = []
+    let res = await fetch(0, 0, [0, 1])
+    const sessionId = res.sessionId!
+    for (let epoch = 1; epoch <= 6; epoch++) {
+      const withData = res.responses.flatMap((t) => t.partitions).filter((p) => p.records!.length > 0)
+      for (const p of withData) {
+        served.push(p.partitionIndex)
+        offsets.set(p.partitionIndex, offsets.get(p.partitionIndex)! + 1n)
+      }
+      res = await fetch(sessionId, epoch, withData.map((p) => p.partitionIndex))
+    }
+    // The full fetch serves partition 0; from then on the incremental answers alternate.
+    expect(served.slice(0, 6)).toEqual([0, 0, 1, 0, 1, 0])
+  })
+
   it('bounds read_committed by the last stable offset and lists aborted transactions', async () => {
     const producerId = 4242n
     await produce(0, batch(['committed-later'], { producerId, producerEpoch: 0, baseSequence: 0, transactional: true }), 9, 'tx')
