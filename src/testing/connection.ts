@@ -43,6 +43,8 @@ export class FakeConnection {
   readonly #abort = new AbortController()
   #chunks: Buffer[] = []
   #buffered = 0
+  /** Size of the request whose bytes are arriving, -1 until its prefix is read. */
+  #frameSize = -1
   readonly #frames: Buffer[] = []
   #draining = false
 
@@ -80,16 +82,21 @@ export class FakeConnection {
     this.#chunks.push(chunk)
     this.#buffered += chunk.length
     for (;;) {
-      if (this.#buffered < 4) break
-      const head = this.#chunks.length === 1 ? this.#chunks[0]! : this.#concat()
-      const size = head.readInt32BE(0)
-      if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.#hangUp(`request size ${size} outside ${MIN_REQUEST_BYTES}..${MAX_REQUEST_BYTES}`)
-      if (this.#buffered < 4 + size) break
+      if (this.#frameSize < 0) {
+        if (this.#buffered < 4) break
+        const head = this.#chunks[0]!.length >= 4 ? this.#chunks[0]! : this.#concat()
+        const size = head.readInt32BE(0)
+        if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.#hangUp(`request size ${size} outside ${MIN_REQUEST_BYTES}..${MAX_REQUEST_BYTES}`)
+        this.#frameSize = size
+      }
+      // Chunks of a large request are joined once, when the last one arrives.
+      if (this.#buffered < 4 + this.#frameSize) break
       const all = this.#concat()
-      this.#frames.push(all.subarray(4, 4 + size))
-      const rest = all.subarray(4 + size)
+      this.#frames.push(all.subarray(4, 4 + this.#frameSize))
+      const rest = all.subarray(4 + this.#frameSize)
       this.#chunks = rest.length > 0 ? [rest] : []
       this.#buffered = rest.length
+      this.#frameSize = -1
     }
     if (!this.#draining) void this.#drain()
   }

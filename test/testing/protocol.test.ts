@@ -113,6 +113,27 @@ describe('FakeKafka on the wire', () => {
     expect(fake.records('t', 0)).toEqual([])
   })
 
+  it('enforces the topic configs a leader acts on: size, ISR, timestamps, log-append time', async () => {
+    const topic = fake.cluster.topics.get('t')!
+    topic.configs.set('max.message.bytes', '200')
+    expect((await produce(0, batch(['x'.repeat(500)]))).errorCode).toBe(ErrorCodes.MESSAGE_TOO_LARGE)
+    topic.configs.delete('max.message.bytes')
+    topic.configs.set('min.insync.replicas', '2')
+    expect((await produce(0, batch(['needs two replicas']))).errorCode).toBe(ErrorCodes.NOT_ENOUGH_REPLICAS)
+    topic.configs.delete('min.insync.replicas')
+    const future = encodeRecordBatch({ records: [{ value: 'from the future', timestamp: Date.now() + 2 * 3600_000 }] })
+    expect((await produce(0, future)).errorCode).toBe(ErrorCodes.INVALID_TIMESTAMP)
+    topic.configs.set('message.timestamp.type', 'LogAppendTime')
+    const before = Date.now()
+    const old = encodeRecordBatch({ records: [{ value: 'stamped', timestamp: 1000 }] })
+    const answer = await produce(0, old)
+    expect(answer.errorCode).toBe(0)
+    expect(Number(answer.logAppendTimeMs)).toBeGreaterThanOrEqual(before)
+    const [stored] = decodeRecordBatches(fake.cluster.partition('t', 0)!.log.batches[0]!.buffer).batches
+    expect([stored!.timestampType, stored!.maxTimestamp]).toEqual(['log-append', answer.logAppendTimeMs])
+    expect(stored!.records[0]!.timestamp).toBe(answer.logAppendTimeMs)
+  })
+
   it('checks idempotent sequences: duplicates answered with the original offset, gaps and old epochs refused', async () => {
     const init = await conn.send(api(ApiKeys.InitProducerId), 4, { transactionalId: null, transactionTimeoutMs: 60000 })
     expect(init.errorCode).toBe(0)
