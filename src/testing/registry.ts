@@ -20,8 +20,8 @@ export interface ConnectionInfo {
   readonly remote: string
   /** False until SASL completes on a SASL listener; always true without SASL. */
   authenticated: boolean
-  /** The mechanism a SaslHandshake chose, and the exchange in progress. */
-  sasl: { mechanism: string | null; step: unknown }
+  /** The mechanism a SaslHandshake chose, the exchange in progress, and whether its tokens come unframed (v0). */
+  sasl: { mechanism: string | null; step: unknown; raw: boolean }
   /** Set by a handler to close the connection after its response is written (failed authentication). */
   closeAfterResponse: boolean
   clientSoftwareName: string | null
