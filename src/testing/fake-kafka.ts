@@ -63,7 +63,7 @@ export class FakeKafka {
     const registry = new HandlerRegistry()
     registry.register(...DEFAULT_HANDLERS)
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {}, onStop: [] }
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {}, onStop: [], features: [] }
     const host = options.host ?? '127.0.0.1'
     for (let id = 0; id < brokers; id++) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })

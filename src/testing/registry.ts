@@ -53,6 +53,11 @@ export interface FakeServices {
   readonly hooks: FakeHooks
   /** Run by fake.stop() after the listeners close: modules with timers (session timeouts) clear them here. */
   readonly onStop: Array<() => void>
+  /**
+   * Cluster features ApiVersions v3+ reports as supported and finalized (at `level`), e.g. group.version or
+   * transaction.version once the modules that implement them are registered. Empty: clients assume none.
+   */
+  readonly features: Array<{ name: string; minVersion: number; maxVersion: number; level: number }>
 }
 
 /** Points where a later module (transactions) takes part in part A's handlers. */
