@@ -27,6 +27,11 @@ export const apiVersionsHandlers = [
     api: 'ApiVersions',
     handle(ctx, request) {
       const apiKeys = apiKeysOf(ctx.services.registry)
+      // KIP-1242 (v5): a client that names the cluster and node it expects is told to rebootstrap when this
+      // address now belongs to another (a reused port in tests, a replaced broker in production).
+      const wrongCluster = request.clusterId !== undefined && request.clusterId !== null && request.clusterId !== ctx.cluster.clusterId
+      const wrongNode = request.nodeId !== undefined && request.nodeId >= 0 && request.nodeId !== ctx.broker.id
+      if (ctx.apiVersion >= 5 && (wrongCluster || wrongNode)) return { errorCode: ErrorCodes.REBOOTSTRAP_REQUIRED, apiKeys }
       if (ctx.apiVersion >= 3) {
         const name = request.clientSoftwareName ?? ''
         const version = request.clientSoftwareVersion ?? ''

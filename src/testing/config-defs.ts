@@ -92,6 +92,23 @@ export function brokerConfigs(brokerId: number, listener: string, defaults: { pa
     ['group.coordinator.rebalance.protocols', 'classic,consumer', LIST, false],
     ['transactional.id.expiration.ms', '604800000', INT, false],
     ['replica.lag.time.max.ms', '30000', LONG, false],
+    ['num.io.threads', '8', INT, false],
+    ['num.network.threads', '3', INT, false],
+    ['num.replica.fetchers', '1', INT, false],
+    ['background.threads', '10', INT, false],
+    ['log.dirs', '/tmp/fake-kafka-logs', STRING, true],
+    ['log.retention.check.interval.ms', '300000', LONG, false],
+    ['log.roll.hours', '168', INT, false],
+    ['socket.send.buffer.bytes', '102400', INT, false],
+    ['socket.receive.buffer.bytes', '102400', INT, false],
+    ['controller.listener.names', 'CONTROLLER', STRING, true],
+    ['inter.broker.listener.name', 'PLAINTEXT', STRING, false],
+    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT', STRING, false],
+    ['auto.leader.rebalance.enable', 'true', BOOLEAN, false],
+    ['group.min.session.timeout.ms', '6000', INT, false],
+    ['group.max.session.timeout.ms', '1800000', INT, false],
+    ['offsets.retention.minutes', '10080', INT, false],
+    ['broker.session.timeout.ms', '9000', INT, false],
   ]
   return new Map(entries.map(([name, value, type, isStatic]) => [name, { value, type, static: isStatic }]))
 }

@@ -5,6 +5,9 @@
  */
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import { decodeRecordBatches } from '../records/decoder.js'
+import { encodeRecordBatch } from '../records/encoder.js'
+import type { CompressionCodec } from '../records/compression.js'
+import type { RecordBatch } from '../records/types.js'
 import { crc32c } from '../records/crc32c.js'
 import { CompressionCodecUnavailableError } from '../errors.js'
 import {
@@ -47,7 +50,7 @@ function failure(index: number, f: Failure): PartitionResult {
 }
 
 /** Reads and checks the one batch of a partition's records; a Failure when a broker would refuse it. */
-export function parseProducedBatch(records: Buffer | null): { header: BatchHeaderFields; size: number } | Failure {
+export function parseProducedBatch(records: Buffer | null): { header: BatchHeaderFields; size: number; decoded: RecordBatch | null } | Failure {
   const invalid = (errorMessage: string): Failure => ({ errorCode: ErrorCodes.INVALID_RECORD, errorMessage })
   if (records === null || records.length < RECORDS) return invalid('Produce requests with version 3 and above must have exactly one record batch per partition')
   if (records[MAGIC] !== 2) return invalid(`Produce requests with version 3 and above must use magic 2, not ${records[MAGIC]}`)
@@ -70,19 +73,42 @@ export function parseProducedBatch(records: Buffer | null): { header: BatchHeade
   if (header.isControl) return invalid('Clients are not allowed to write control records')
   if (header.recordCount <= 0) return invalid('Record batch has no records')
   if (header.lastOffsetDelta !== header.recordCount - 1) return invalid(`Record batch's last offset delta ${header.lastOffsetDelta} does not match its ${header.recordCount} records`)
+  let decoded: RecordBatch | null = null
   try {
     const [batch] = decodeRecordBatches(records, { verifyCrc: false }).batches
     if (batch === undefined || batch.records.length !== header.recordCount) return invalid('Record count does not match the records')
     for (let i = 0; i < batch.records.length; i++) {
       if (batch.records[i]!.offset - batch.baseOffset !== BigInt(i)) return invalid('Record offsets are not consecutive from 0')
     }
+    decoded = batch
   } catch (err) {
     // Without the codec the fake cannot look inside; the CRC already vouches for the bytes.
     if (!(err instanceof CompressionCodecUnavailableError)) {
       return { errorCode: ErrorCodes.CORRUPT_MESSAGE, errorMessage: err instanceof Error ? err.message : String(err) }
     }
   }
-  return { header, size }
+  return { header, size, decoded }
+}
+
+/**
+ * A topic whose compression.type names a codec gets its batches in that codec, whatever the producer used:
+ * the broker recompresses (Kafka's LogValidator), keeping producer id, epoch, sequence and record timestamps.
+ */
+function recompressed(topic: TopicState, batch: Buffer, decoded: RecordBatch | null): Buffer {
+  const wanted = topicConfig(topic, 'compression.type')
+  if (wanted === null || wanted === 'producer' || decoded === null) return batch
+  const codec: CompressionCodec = wanted === 'uncompressed' ? 'none' : (wanted as CompressionCodec)
+  if (codec === decoded.compression) return batch
+  const level = codec === 'gzip' || codec === 'lz4' || codec === 'zstd' ? Number(topicConfig(topic, `compression.${codec}.level`)) : undefined
+  return encodeRecordBatch({
+    compression: codec,
+    compressionLevel: level === -1 ? undefined : level,
+    transactional: decoded.isTransactional,
+    producerId: decoded.producerId,
+    producerEpoch: decoded.producerEpoch,
+    baseSequence: decoded.baseSequence,
+    records: decoded.records.map((r, i) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: i })),
+  })
 }
 
 /** Sequence numbers wrap at Int32.MAX (Kafka's DefaultRecordBatch.incrementSequence). */
@@ -170,7 +196,7 @@ function producePartition(ctx: RequestContext, request: { transactionalId: strin
   if (sequence.kind === 'duplicate') {
     return { index, errorCode: 0, baseOffset: sequence.baseOffset, logAppendTimeMs: -1n, logStartOffset: p.log.logStartOffset, errorMessage: null }
   }
-  const stored = p.log.append(records!, header, { leaderEpoch: p.leaderEpoch, logAppendTime: logAppendTime ? now : null })
+  const stored = p.log.append(recompressed(topic, records!, parsed.decoded), header, { leaderEpoch: p.leaderEpoch, logAppendTime: logAppendTime ? now : null })
   recordProducerBatch(p.log, header, stored.baseOffset)
   ctx.cluster.notify()
   return { index, errorCode: 0, baseOffset: stored.baseOffset, logAppendTimeMs: logAppendTime ? now : -1n, logStartOffset: p.log.logStartOffset, errorMessage: null }

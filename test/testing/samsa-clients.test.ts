@@ -3,6 +3,7 @@
  * would exercise, with what the fake stored checked directly.
  */
 import { Kafka, type KafkaProtocolError } from '../../src/index.js'
+import { decodeRecordBatches } from '../../src/records/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { connect } from 'node:net'
 import { apis, ApiKeys, decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.js'
@@ -61,6 +62,22 @@ describe('FakeKafka with samsa clients', () => {
     expect(metas.map((m) => m.offset)).toEqual(messages.map((_, i) => BigInt(i)))
     const read = await readN(kafka, 'orders', 2, 200)
     expect(read.map((r) => r.value)).toEqual(messages.map((m) => m.value))
+  })
+
+  it('recompresses into the topic\'s compression.type, keeping producer ids and timestamps', async () => {
+    fake.createTopic({ name: 'zipped', partitions: 1, configs: { 'compression.type': 'gzip' } })
+    const now = Date.now()
+    for (const compression of ['none', 'lz4', 'gzip'] as const) {
+      const producer = kafka.producer({ compression })
+      await producer.send({ topic: 'zipped', messages: [{ key: compression, value: `${compression}-value`, timestamp: now - 5, headers: { h: compression } }] })
+      await producer.close()
+    }
+    const batches = fake.cluster.partition('zipped', 0)!.log.batches
+    expect(batches.map((b) => decodeRecordBatches(b.buffer).batches[0]!.compression)).toEqual(['gzip', 'gzip', 'gzip'])
+    expect(batches.every((b) => b.producerId >= 0n)).toBe(true)
+    const read = await readN(kafka, 'zipped', 0, 3)
+    expect(read.map((r) => r.value)).toEqual(['none-value', 'lz4-value', 'gzip-value'])
+    expect(fake.records('zipped', 0).map((r) => [r.timestamp, r.headers[0]![1]!.toString()])).toEqual([[BigInt(now - 5), 'none'], [BigInt(now - 5), 'lz4'], [BigInt(now - 5), 'gzip']])
   })
 
   it('keyed records land where the Java partitioner puts them, and a consumer reads them in order', async () => {
