@@ -81,6 +81,19 @@ describe('FakeKafka on the wire', () => {
     socket.destroy()
   })
 
+  it('tells a client expecting another cluster or node to rebootstrap (KIP-1242), and reports authorized operations', async () => {
+    const ask = (clusterId: string | null, nodeId: number) => conn.send(api(ApiKeys.ApiVersions), 5, { clientSoftwareName: 'raw', clientSoftwareVersion: '1', clusterId, nodeId })
+    expect((await ask(fake.clusterId, 0)).errorCode).toBe(0)
+    expect((await ask(null, -1)).errorCode).toBe(0)
+    expect((await ask('AAAAAAAAAAAAAAAAAAAAAA', 0)).errorCode).toBe(ErrorCodes.REBOOTSTRAP_REQUIRED)
+    expect((await ask(fake.clusterId, 7)).errorCode).toBe(ErrorCodes.REBOOTSTRAP_REQUIRED)
+    const md = await conn.send(api(ApiKeys.Metadata), 12, { topics: [{ name: 't' }], includeTopicAuthorizedOperations: true })
+    // READ WRITE CREATE DELETE ALTER DESCRIBE DESCRIBE_CONFIGS ALTER_CONFIGS: what a broker without an authorizer allows.
+    expect(md.topics[0]!.topicAuthorizedOperations).toBe([3, 4, 5, 6, 7, 8, 10, 11].reduce((f, op) => f | (1 << op), 0))
+    const plain = await conn.send(api(ApiKeys.Metadata), 12, { topics: [{ name: 't' }] })
+    expect(plain.topics[0]!.topicAuthorizedOperations).toBe(-2147483648)
+  })
+
   it('answers every Metadata version (topic ids from v10, leader epochs from v7)', async () => {
     for (let v = 0; v <= 13; v++) {
       const res = await conn.send(api(ApiKeys.Metadata), v, { topics: [{ name: 't' }], ...(v >= 4 ? { allowAutoTopicCreation: false } : {}) })
