@@ -3,7 +3,8 @@
  * would exercise, with what the fake stored checked directly.
  */
 import { Kafka, type KafkaProtocolError } from '../../src/index.js'
-import { decodeRecordBatches } from '../../src/records/index.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/records/index.js'
+import { parseProducedBatch } from '../../src/testing/produce.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { connect } from 'node:net'
 import { apis, ApiKeys, decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.js'
@@ -113,6 +114,31 @@ describe('FakeKafka with samsa clients', () => {
     // Without long polling a 300 ms wait at fetchMaxWaitMs 5 s would be one or two fetches, not dozens.
     expect(fake.requests.filter((r) => r.apiName === 'Fetch').length - fetchesBefore).toBeLessThan(10)
     await consumer.close()
+  })
+
+  it('read_committed hides an aborted transaction and waits at an open one (markers written through the log hooks)', async () => {
+    const p = fake.cluster.partition('orders', 0)!
+    const appendTxn = (producerId: bigint, value: string) => {
+      const buf = encodeRecordBatch({ records: [{ value }], transactional: true, producerId, producerEpoch: 0, baseSequence: 0 })
+      const parsed = parseProducedBatch(buf)
+      if ('errorCode' in parsed) throw new Error(parsed.errorMessage ?? 'bad batch')
+      p.log.append(buf, parsed.header, { leaderEpoch: p.leaderEpoch, logAppendTime: null })
+    }
+    const producer = kafka.producer()
+    await producer.send({ topic: 'orders', messages: [{ value: 'before', partition: 0 }] })
+    appendTxn(77n, 'aborted')
+    p.log.appendControl({ producerId: 77n, producerEpoch: 0, type: 'abort', coordinatorEpoch: 0, leaderEpoch: p.leaderEpoch })
+    await producer.send({ topic: 'orders', messages: [{ value: 'after', partition: 0 }] })
+    appendTxn(78n, 'open')
+    fake.cluster.notify()
+    await producer.close()
+    expect([p.log.highWatermark, p.log.lastStableOffset]).toEqual([5n, 4n])
+    expect((await readN(kafka, 'orders', 0, 2, { isolationLevel: 'read_committed' })).map((r) => r.value)).toEqual(['before', 'after'])
+    expect((await readN(kafka, 'orders', 0, 4)).map((r) => r.value)).toEqual(['before', 'aborted', 'after', 'open'])
+    const admin = kafka.admin()
+    const [committedEnd] = await admin.listOffsets([{ topic: 'orders', partition: 0, spec: 'latest' }], { isolationLevel: 'read_committed' })
+    expect(committedEnd!.offset).toBe(4n)
+    await admin.close()
   })
 
   it('lists offsets: earliest, latest, by timestamp, max timestamp', async () => {
