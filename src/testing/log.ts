@@ -78,8 +78,6 @@ export class PartitionLog {
   /** Open transactions: producer id → offset of its first transactional batch here. */
   readonly ongoingTransactions = new Map<bigint, bigint>()
   readonly abortedTransactions: AbortedTransaction[] = []
-  /** Bumped on every change a fetch session or long poll should notice. */
-  version = 0
 
   get highWatermark(): bigint {
     return this.logEndOffset
@@ -178,7 +176,6 @@ export class PartitionLog {
   #push(stored: StoredBatch): void {
     this.batches.push(stored)
     this.logEndOffset = stored.lastOffset + 1n
-    this.version++
   }
 
   /** Index of the first batch whose last offset is at or past `offset`, or batches.length. */
@@ -220,7 +217,6 @@ export class PartitionLog {
     if (offset <= this.logStartOffset) return
     this.logStartOffset = offset
     while (this.batches.length > 0 && this.batches[0]!.lastOffset < offset) this.batches.shift()
-    this.version++
   }
 
   /** Decoded records from `from` on (for test assertions and timestamp lookups); control batches skipped. */

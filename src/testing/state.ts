@@ -200,7 +200,6 @@ export class ClusterState {
   deleteTopic(topic: TopicState): void {
     this.topics.delete(topic.name)
     this.topicsById.delete(topic.topicId)
-    for (const p of topic.partitions) p.log.version++
     this.notify()
   }
 
@@ -209,7 +208,6 @@ export class ClusterState {
     partition.leader = leader
     partition.leaderEpoch++
     partition.log.beginEpoch(partition.leaderEpoch)
-    partition.log.version++
     this.notify()
   }
 

@@ -4,7 +4,6 @@
  */
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import { describeTopic, validateTopicConfigs } from './configs.js'
-import { ConfigSource } from './config-defs.js'
 import { defineHandler } from './registry.js'
 import type { Failure, NewTopic } from './state.js'
 
@@ -49,7 +48,7 @@ export const topicHandlers = [
           name: c.name,
           value: c.value,
           readOnly: c.readOnly,
-          configSource: c.configSource === ConfigSource.DEFAULT_CONFIG ? ConfigSource.DEFAULT_CONFIG : c.configSource,
+          configSource: c.configSource,
           isSensitive: c.isSensitive,
         }))
         return { name: t.name, topicId: topic.topicId, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor, configs }
