@@ -185,6 +185,13 @@ describe('FakeKafka with samsa clients', () => {
     expect(validated!.error).toBeNull()
     expect(fake.cluster.topics.has('dry')).toBe(false)
 
+    const [placed] = await admin.createTopics([{ name: 'placed', assignments: [[2, 1], [0, 2], [1, 0]] }])
+    expect(placed!.error).toBeNull()
+    const [placedDesc] = await admin.describeTopics(['placed'])
+    expect(placedDesc!.partitions.map((p) => [p.leader, p.replicas])).toEqual([[2, [2, 1]], [0, [0, 2]], [1, [1, 0]]])
+    const [badPlacement] = await admin.createTopics([{ name: 'misplaced', assignments: [[7]] }])
+    expect((badPlacement!.error as KafkaProtocolError).errorName).toBe('INVALID_REPLICA_ASSIGNMENT')
+    await admin.deleteTopics(['placed'])
     const [desc] = await admin.describeTopics(['invoices'])
     expect(desc!.partitions.map((p) => p.replicas.length)).toEqual([2, 2, 2, 2])
     const [grown] = await admin.createPartitions([{ name: 'invoices', count: 6 }])
