@@ -128,6 +128,11 @@ export class FakeKafka {
     this.cluster.notify()
   }
 
+  /** `await using fake = await FakeKafka.start()` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
   /** Creates a topic directly (no request); throws on a name or settings Kafka would refuse. */
   createTopic(spec: FakeTopicSpec): TopicState {
     const newTopic = {

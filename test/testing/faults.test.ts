@@ -105,6 +105,24 @@ describe('FakeKafka faults', () => {
     await admin.close()
   })
 
+  it('stop() (or asyncDispose) frees every port and can be called twice', async () => {
+    const other = await FakeKafka.start({ brokers: 2 })
+    const ports = [...other.cluster.brokers.values()].map((b) => b.port)
+    await other[Symbol.asyncDispose]()
+    await other.stop()
+    for (const port of ports) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1')
+        s.on('error', () => resolve(true))
+        s.on('connect', () => {
+          s.destroy()
+          resolve(false)
+        })
+      })
+      expect(refused).toBe(true)
+    }
+  })
+
   it('a killed broker refuses connections on its port and accepts them again after restart', async () => {
     const { port } = fake.cluster.brokers.get(2)!
     await fake.killBroker(2)
