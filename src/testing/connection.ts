@@ -191,7 +191,12 @@ export class FakeConnection {
       }
       this.#write(frame)
     }
-    if (this.info.closeAfterResponse) this.#socket.end()
+    if (this.info.closeAfterResponse) {
+      // Flush the answer, then hang up; requests already queued behind it are not handled.
+      this.#socket.end()
+      this.#abort.abort()
+      this.#frames.length = 0
+    }
   }
 
   async #run(handler: RegisteredHandler, ctx: RequestContext, body: unknown): Promise<unknown> {
