@@ -35,6 +35,7 @@ export const ENTRIES = [
   { name: 'records', cjs: 'records/index.js' },
   { name: 'protocol', cjs: 'protocol/public.js' },
   { name: 'kafkajs', cjs: 'kafkajs/index.js' },
+  { name: 'testing', cjs: 'testing/index.js' },
 ]
 
 function sourceHash() {
@@ -69,7 +70,7 @@ async function bundle(cjsDir) {
   const entry = join(cjsDir, 'samsa-entry.js')
   writeFileSync(
     entry,
-    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", "exports.kafkajs = require('./kafkajs/index.js')", ''].join('\n'),
+    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", "exports.kafkajs = require('./kafkajs/index.js')", "exports.testing = require('./testing/index.js')", ''].join('\n'),
   )
   const generatedDir = join(cjsDir, 'protocol', 'generated') + sep
   const separate = {
@@ -106,6 +107,7 @@ async function bundle(cjsDir) {
     "'use strict'\n// `samsa/protocol`: the bundle's protocol layer and every generated codec by name (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = { ...samsa.protocol, ...require('./generated/codecs.js') }\n",
   )
   writeFileSync(join(cjsDir, 'kafkajs', 'index.js'), "'use strict'\n// The bundle's part for `samsa/kafkajs` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.kafkajs\n")
+  writeFileSync(join(cjsDir, 'testing', 'index.js'), "'use strict'\n// The bundle's part for `samsa/testing` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.testing\n")
   rmSync(entry, { force: true })
 }
 
