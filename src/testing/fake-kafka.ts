@@ -8,6 +8,7 @@ import { configHandlers } from './configs.js'
 import { FaultRules } from './faults.js'
 import { fetchHandlers } from './fetch.js'
 import { FetchSessionCache } from './fetch-sessions.js'
+import { GroupCoordinator, groupHandlers } from './groups/index.js'
 import { metadataHandlers } from './metadata.js'
 import { offsetHandlers } from './offsets.js'
 import { produceHandlers } from './produce.js'
@@ -17,6 +18,7 @@ import { SaslUsers, saslHandlers } from './sasl.js'
 import { BrokerServer } from './server.js'
 import { ClusterState, type TopicState } from './state.js'
 import { topicHandlers } from './topics.js'
+import { checkTransactionalBatch, TransactionCoordinator, transactionHandlers } from './transactions.js'
 import type { KafkaRecord } from '../records/types.js'
 import type { FakeKafkaOptions, FakeTopicSpec, FaultHandle, FaultRule, SeenRequest } from './types.js'
 
@@ -30,6 +32,8 @@ export const DEFAULT_HANDLERS: readonly RegisteredHandler[] = [
   ...offsetHandlers,
   ...configHandlers,
   ...saslHandlers,
+  ...groupHandlers,
+  ...transactionHandlers,
 ]
 
 /** A record as `fake.records()` returns it: the decoded record plus where it sits. */
@@ -63,7 +67,9 @@ export class FakeKafka {
     const registry = new HandlerRegistry()
     registry.register(...DEFAULT_HANDLERS)
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {}, onStop: [] }
+    const groups = new GroupCoordinator()
+    const transactions = new TransactionCoordinator(groups)
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions }
     const host = options.host ?? '127.0.0.1'
     for (let id = 0; id < brokers; id++) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })
