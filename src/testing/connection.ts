@@ -29,6 +29,8 @@ export interface ConnectionDeps {
   services: FakeServices
   faults: FaultRules
   seen: (request: SeenRequest) => void
+  /** Why a connection was closed or a handler failed, for FakeKafkaOptions.log. */
+  log: (line: string) => void
 }
 
 let nextConnectionId = 1
@@ -41,6 +43,8 @@ export class FakeConnection {
   readonly #abort = new AbortController()
   #chunks: Buffer[] = []
   #buffered = 0
+  /** Size of the request whose bytes are arriving, -1 until its prefix is read. */
+  #frameSize = -1
   readonly #frames: Buffer[] = []
   #draining = false
 
@@ -78,16 +82,21 @@ export class FakeConnection {
     this.#chunks.push(chunk)
     this.#buffered += chunk.length
     for (;;) {
-      if (this.#buffered < 4) break
-      const head = this.#chunks.length === 1 ? this.#chunks[0]! : this.#concat()
-      const size = head.readInt32BE(0)
-      if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.close()
-      if (this.#buffered < 4 + size) break
+      if (this.#frameSize < 0) {
+        if (this.#buffered < 4) break
+        const head = this.#chunks[0]!.length >= 4 ? this.#chunks[0]! : this.#concat()
+        const size = head.readInt32BE(0)
+        if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.#hangUp(`request size ${size} outside ${MIN_REQUEST_BYTES}..${MAX_REQUEST_BYTES}`)
+        this.#frameSize = size
+      }
+      // Chunks of a large request are joined once, when the last one arrives.
+      if (this.#buffered < 4 + this.#frameSize) break
       const all = this.#concat()
-      this.#frames.push(all.subarray(4, 4 + size))
-      const rest = all.subarray(4 + size)
+      this.#frames.push(all.subarray(4, 4 + this.#frameSize))
+      const rest = all.subarray(4 + this.#frameSize)
       this.#chunks = rest.length > 0 ? [rest] : []
       this.#buffered = rest.length
+      this.#frameSize = -1
     }
     if (!this.#draining) void this.#drain()
   }
@@ -102,8 +111,8 @@ export class FakeConnection {
     this.#draining = true
     try {
       while (this.#frames.length > 0 && !this.closed) await this.#handle(this.#frames.shift()!)
-    } catch {
-      this.close()
+    } catch (err) {
+      this.#hangUp(`internal error: ${err instanceof Error ? err.stack : String(err)}`)
     } finally {
       this.#draining = false
     }
@@ -115,21 +124,21 @@ export class FakeConnection {
     const version = frame.readInt16BE(2)
     const correlationId = frame.readInt32BE(4)
     const handler = services.registry.get(apiKey)
-    if (handler === undefined) return this.close()
+    if (handler === undefined) return this.#hangUp(`API key ${apiKey} is not implemented`)
     if (version < handler.minVersion || version > handler.maxVersion) {
       // KIP-511: a client newer than the broker learns the supported versions from a v0 answer; any other API at
       // a version the broker does not speak is a broken client, and the broker hangs up.
       if (apiKey === ApiKeys.ApiVersions && version > handler.maxVersion) return this.#write(unsupportedApiVersionsFrame(services.registry, correlationId))
-      return this.close()
+      return this.#hangUp(`${handler.apiName} v${version} is not offered (${handler.minVersion}-${handler.maxVersion})`)
     }
     let request
     try {
       request = decodeRequestFrame(frame, apis)
-    } catch {
-      return this.close()
+    } catch (err) {
+      return this.#hangUp(`${handler.apiName} v${version} does not decode: ${err instanceof Error ? err.message : String(err)}`)
     }
     this.#deps.seen({ apiKey, apiName: handler.apiName, version, broker: this.#broker.id, clientId: request.clientId, correlationId })
-    if (!this.info.authenticated && !PRE_AUTH_APIS.has(apiKey)) return this.close()
+    if (!this.info.authenticated && !PRE_AUTH_APIS.has(apiKey)) return this.#hangUp(`${handler.apiName} before SASL authentication`)
 
     const ctx: RequestContext = {
       cluster,
@@ -150,17 +159,35 @@ export class FakeConnection {
       ? handler.errorResponse(ctx, request.body, action.errorCode)
       : await this.#run(handler, ctx, request.body)
     if (this.closed) return
-    if (body !== null) this.#write(encodeResponseFrame(request.api, version, correlationId, body))
+    if (body !== null) {
+      let frame: Buffer
+      try {
+        frame = encodeResponseFrame(request.api, version, correlationId, body)
+      } catch (err) {
+        // A handler gave a field this version does not have: answer like a broker's unexpected error instead.
+        this.#deps.log(`broker ${this.#broker.id}: ${handler.apiName} v${version} response does not encode: ${err instanceof Error ? err.message : String(err)}`)
+        const fallback = handler.errorResponse(ctx, request.body, -1)
+        if (fallback === null) return this.close()
+        frame = encodeResponseFrame(request.api, version, correlationId, fallback)
+      }
+      this.#write(frame)
+    }
     if (this.info.closeAfterResponse) this.#socket.end()
   }
 
   async #run(handler: RegisteredHandler, ctx: RequestContext, body: unknown): Promise<unknown> {
     try {
       return await handler.handle(ctx, body)
-    } catch {
+    } catch (err) {
       // A handler bug answers like a broker's unexpected exception rather than killing the fake.
+      this.#deps.log(`broker ${this.#broker.id}: ${handler.apiName} v${ctx.apiVersion} failed: ${err instanceof Error ? err.stack : String(err)}`)
       return handler.errorResponse(ctx, body, -1)
     }
+  }
+
+  #hangUp(reason: string): void {
+    this.#deps.log(`broker ${this.#broker.id}: closing connection ${this.info.id} (${this.info.remote}): ${reason}`)
+    this.close()
   }
 
   #write(frame: Buffer): void {

@@ -87,6 +87,7 @@ export class FakeKafka {
           services: fake.services,
           faults: fake.#faults,
           seen: (r) => fake.requests.push(r),
+          log: options.log ?? (() => undefined),
         })
         broker.port = await server.listen(broker.port)
         fake.#servers.set(broker.id, server)

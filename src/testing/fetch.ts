@@ -174,27 +174,45 @@ async function fetch(ctx: RequestContext, request: FetchRequest) {
   if ('errorCode' in resolved) return { throttleTimeMs: 0, errorCode: resolved.errorCode, sessionId: 0, responses: [] }
   const deadline = Date.now() + Math.max(0, request.maxWaitMs)
   let built = buildResponse(ctx, request, resolved)
-  while (built.bytes < request.minBytes && !built.errors && !ctx.signal.aborted) {
-    const wait = deadline - Date.now()
-    if (wait <= 0) break
-    const change = ctx.cluster.nextChange()
-    let timer: NodeJS.Timeout | undefined
-    const onAbort = (): void => change.cancel()
-    await Promise.race([
-      change.promise,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, wait)
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true })
-      }),
-    ])
-    clearTimeout(timer)
-    onAbort()
-    built = buildResponse(ctx, request, resolved)
+  if (built.bytes < request.minBytes && !built.errors) {
+    // Long poll: look again after every change to the cluster until enough bytes, the deadline, or a closed
+    // connection. One abort listener for the whole wait, so repeated wake-ups add none.
+    let wakeOnAbort: (() => void) | null = null
+    const onAbort = (): void => wakeOnAbort?.()
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      while (built.bytes < request.minBytes && !built.errors && !ctx.signal.aborted) {
+        const wait = deadline - Date.now()
+        if (wait <= 0) break
+        const change = ctx.cluster.nextChange()
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([
+          change.promise,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, wait)
+            wakeOnAbort = resolve
+          }),
+        ])
+        clearTimeout(timer)
+        change.cancel()
+        built = buildResponse(ctx, request, resolved)
+      }
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort)
+    }
   }
+  const byId = ctx.apiVersion >= 13
   for (const { sp, data } of built.results) {
     sp.sentHighWatermark = data.highWatermark
     sp.sentLastStableOffset = data.lastStableOffset
     sp.sentLogStartOffset = data.logStartOffset
+    // Like Kafka's incremental context, a partition that got data goes to the back of the session, so one busy
+    // partition cannot take every response's byte budget.
+    if (resolved.session !== null && !resolved.full && data.records.length > 0) {
+      const key = sessionKey(byId ? sp.topicId : sp.topicName, sp.partition)
+      resolved.session.partitions.delete(key)
+      resolved.session.partitions.set(key, sp)
+    }
   }
   const movedLeaders = built.results.some((r) => r.data.currentLeader !== undefined)
   return {

@@ -1,7 +1,7 @@
 /**
- * Metadata and DescribeCluster: what the cluster looks like to a client. Only live brokers are listed (a stopped
- * broker is fenced at once rather than after broker.session.timeout.ms); replica lists still name it, and
- * offlineReplicas says it is down.
+ * Metadata and DescribeCluster: what the cluster looks like to a client. A killed broker stays registered and
+ * listed (as in the seconds before Kafka fences it), so clients meet its refusing port as they would; the
+ * partitions it led have moved, and offlineReplicas (and DescribeCluster v2's isFenced) say it is down.
  */
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import { defineHandler, type RequestContext } from './registry.js'
@@ -39,7 +39,7 @@ function topicMetadata(cluster: ClusterState, topic: TopicState) {
 }
 
 export function brokerList(cluster: ClusterState) {
-  return cluster.aliveBrokers().map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }))
+  return [...cluster.brokers.values()].sort((a, b) => a.id - b.id).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }))
 }
 
 function metadata(ctx: RequestContext, request: { topics: Array<{ topicId?: string; name: string | null }> | null; allowAutoTopicCreation?: boolean }) {
@@ -101,7 +101,8 @@ export const metadataHandlers = [
       }
       const brokers = [...cluster.brokers.values()]
         .sort((a, b) => a.id - b.id)
-        .filter((b) => b.alive || ctx.apiVersion >= 2)
+        // v2 hides fenced (here: killed) brokers unless asked for them, as a KRaft broker does.
+        .filter((b) => b.alive || ctx.apiVersion < 2 || request.includeFencedBrokers === true)
         .map((b) => ({ brokerId: b.id, host: b.host, port: b.port, rack: b.rack, ...(ctx.apiVersion >= 2 ? { isFenced: !b.alive } : {}) }))
       return {
         errorCode: 0,

@@ -5,6 +5,7 @@
  */
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import { decodeRecordBatches } from '../records/decoder.js'
+import type { ListOffsetsRequestListOffsetsPartition } from '../protocol/generated/ListOffsetsRequest.js'
 import type { PartitionLog } from './log.js'
 import { defineHandler, type RequestContext } from './registry.js'
 import type { PartitionState } from './state.js'
@@ -45,28 +46,33 @@ function offsetForTimestamp(log: PartitionLog, timestamp: bigint, upTo: bigint, 
   return best
 }
 
+/** One partition's ListOffsets answer. */
+function listOffset(ctx: RequestContext, topic: string, rp: ListOffsetsRequestListOffsetsPartition, readCommitted: boolean) {
+  const base = { partitionIndex: rp.partitionIndex, timestamp: -1n, offset: -1n, leaderEpoch: -1 }
+  const p = leaderPartition(ctx, topic, rp.partitionIndex, rp.currentLeaderEpoch ?? -1)
+  if (typeof p === 'number') return { ...base, errorCode: p }
+  const log = p.log
+  const upTo = readCommitted ? log.lastStableOffset : log.highWatermark
+  if (rp.timestamp === EARLIEST || rp.timestamp === EARLIEST_LOCAL) {
+    return { ...base, errorCode: 0, offset: log.logStartOffset, leaderEpoch: log.epochAt(log.logStartOffset) }
+  }
+  if (rp.timestamp === LATEST) return { ...base, errorCode: 0, offset: upTo, leaderEpoch: log.epochs[log.epochs.length - 1]?.epoch ?? -1 }
+  if (rp.timestamp < EARLIEST_LOCAL) return { ...base, errorCode: 0 } // tiered-storage queries: nothing tiered
+  const found = offsetForTimestamp(log, rp.timestamp, upTo, rp.timestamp === MAX_TIMESTAMP)
+  if (found === null) return { ...base, errorCode: 0 }
+  return { ...base, errorCode: 0, offset: found.offset, timestamp: found.timestamp, leaderEpoch: found.epoch }
+}
+
 export const offsetHandlers = [
   defineHandler({
     api: 'ListOffsets',
     handle(ctx, request) {
       const readCommitted = (request.isolationLevel ?? 0) === 1
+      // leaderEpoch exists from v4 (KIP-320); older versions may only carry its default.
+      const withEpoch = <T extends { leaderEpoch: number }>(r: T) => (ctx.apiVersion >= 4 ? r : { ...r, leaderEpoch: -1 })
       const topics = request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((rp) => {
-          const base = { partitionIndex: rp.partitionIndex, timestamp: -1n, offset: -1n, leaderEpoch: -1 }
-          const p = leaderPartition(ctx, t.name, rp.partitionIndex, rp.currentLeaderEpoch ?? -1)
-          if (typeof p === 'number') return { ...base, errorCode: p }
-          const log = p.log
-          const upTo = readCommitted ? log.lastStableOffset : log.highWatermark
-          if (rp.timestamp === EARLIEST || rp.timestamp === EARLIEST_LOCAL) {
-            return { ...base, errorCode: 0, offset: log.logStartOffset, leaderEpoch: log.epochAt(log.logStartOffset) }
-          }
-          if (rp.timestamp === LATEST) return { ...base, errorCode: 0, offset: upTo, leaderEpoch: log.epochs[log.epochs.length - 1]?.epoch ?? -1 }
-          if (rp.timestamp < EARLIEST_LOCAL) return { ...base, errorCode: 0 } // tiered-storage queries: nothing tiered
-          const found = offsetForTimestamp(log, rp.timestamp, upTo, rp.timestamp === MAX_TIMESTAMP)
-          if (found === null) return { ...base, errorCode: 0 }
-          return { ...base, errorCode: 0, offset: found.offset, timestamp: found.timestamp, leaderEpoch: found.epoch }
-        }),
+        partitions: t.partitions.map((rp) => withEpoch(listOffset(ctx, t.name, rp, readCommitted))),
       }))
       return { throttleTimeMs: 0, topics }
     },

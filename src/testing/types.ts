@@ -39,6 +39,11 @@ export interface FakeKafkaOptions {
   host?: string
   /** Fixed ports, one per broker; 0 or missing entries pick a free port. */
   ports?: number[]
+  /**
+   * Receives a line whenever the fake hangs up on a client (malformed frame, API or version not offered, request
+   * before SASL) or a handler fails: the first place to look when a client reports a closed connection.
+   */
+  log?: (line: string) => void
 }
 
 /** What a fault rule does to a matching request. */

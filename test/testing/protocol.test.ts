@@ -113,6 +113,27 @@ describe('FakeKafka on the wire', () => {
     expect(fake.records('t', 0)).toEqual([])
   })
 
+  it('enforces the topic configs a leader acts on: size, ISR, timestamps, log-append time', async () => {
+    const topic = fake.cluster.topics.get('t')!
+    topic.configs.set('max.message.bytes', '200')
+    expect((await produce(0, batch(['x'.repeat(500)]))).errorCode).toBe(ErrorCodes.MESSAGE_TOO_LARGE)
+    topic.configs.delete('max.message.bytes')
+    topic.configs.set('min.insync.replicas', '2')
+    expect((await produce(0, batch(['needs two replicas']))).errorCode).toBe(ErrorCodes.NOT_ENOUGH_REPLICAS)
+    topic.configs.delete('min.insync.replicas')
+    const future = encodeRecordBatch({ records: [{ value: 'from the future', timestamp: Date.now() + 2 * 3600_000 }] })
+    expect((await produce(0, future)).errorCode).toBe(ErrorCodes.INVALID_TIMESTAMP)
+    topic.configs.set('message.timestamp.type', 'LogAppendTime')
+    const before = Date.now()
+    const old = encodeRecordBatch({ records: [{ value: 'stamped', timestamp: 1000 }] })
+    const answer = await produce(0, old)
+    expect(answer.errorCode).toBe(0)
+    expect(Number(answer.logAppendTimeMs)).toBeGreaterThanOrEqual(before)
+    const [stored] = decodeRecordBatches(fake.cluster.partition('t', 0)!.log.batches[0]!.buffer).batches
+    expect([stored!.timestampType, stored!.maxTimestamp]).toEqual(['log-append', answer.logAppendTimeMs])
+    expect(stored!.records[0]!.timestamp).toBe(answer.logAppendTimeMs)
+  })
+
   it('checks idempotent sequences: duplicates answered with the original offset, gaps and old epochs refused', async () => {
     const init = await conn.send(api(ApiKeys.InitProducerId), 4, { transactionalId: null, transactionTimeoutMs: 60000 })
     expect(init.errorCode).toBe(0)
@@ -162,19 +183,52 @@ describe('FakeKafka on the wire', () => {
         forgottenTopicsData: forgotten.length > 0 ? [{ topic, partitions: forgotten }] : [],
       })
     const full = await fetch(0, 0, [{ partition: 0, fetchOffset: 0n }, { partition: 1, fetchOffset: 0n }])
+    const sessionId = full.sessionId!
     expect(full.sessionId).toBeGreaterThan(0)
     expect(full.responses[0]!.partitions.map((p) => p.partitionIndex)).toEqual([0, 1])
-    const idle = await fetch(full.sessionId, 1, [])
+    const idle = await fetch(sessionId, 1, [])
     expect(idle.errorCode).toBe(0)
     expect(idle.responses).toEqual([])
     await produce(1, batch(['new']))
-    const changed = await fetch(full.sessionId, 2, [])
+    const changed = await fetch(sessionId, 2, [])
     expect(changed.responses[0]!.partitions.map((p) => [p.partitionIndex, p.highWatermark])).toEqual([[1, 1n]])
     await produce(1, batch(['more']))
-    const afterForget = await fetch(full.sessionId, 3, [], [1])
+    const afterForget = await fetch(sessionId, 3, [], [1])
     expect(afterForget.responses).toEqual([])
-    expect((await fetch(full.sessionId, 9, [])).errorCode).toBe(ErrorCodes.INVALID_FETCH_SESSION_EPOCH)
+    expect((await fetch(sessionId, 9, [])).errorCode).toBe(ErrorCodes.INVALID_FETCH_SESSION_EPOCH)
     expect((await fetch(123456, 1, [])).errorCode).toBe(ErrorCodes.FETCH_SESSION_ID_NOT_FOUND)
+  })
+
+  it('rotates partitions that got data to the back of an incremental session, so none starves', async () => {
+    for (let i = 0; i < 4; i++) {
+      await produce(0, batch([`a${i}`.repeat(200)]))
+      await produce(1, batch([`b${i}`.repeat(200)]))
+    }
+    const offsets = new Map([[0, 0n], [1, 0n]])
+    const fetch = (sessionId: number, sessionEpoch: number, changed: number[]) =>
+      conn.send(api(ApiKeys.Fetch), 12, {
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 100, // one batch per response, whatever its size
+        isolationLevel: 0,
+        sessionId,
+        sessionEpoch,
+        topics: changed.length > 0 ? [{ topic: 't', partitions: changed.map((p) => ({ partition: p, fetchOffset: offsets.get(p)!, partitionMaxBytes: 1 << 20 })) }] : [],
+        forgottenTopicsData: [],
+      })
+    const served: number[] = []
+    let res = await fetch(0, 0, [0, 1])
+    const sessionId = res.sessionId!
+    for (let epoch = 1; epoch <= 6; epoch++) {
+      const withData = res.responses.flatMap((t) => t.partitions).filter((p) => p.records!.length > 0)
+      for (const p of withData) {
+        served.push(p.partitionIndex)
+        offsets.set(p.partitionIndex, offsets.get(p.partitionIndex)! + 1n)
+      }
+      res = await fetch(sessionId, epoch, withData.map((p) => p.partitionIndex))
+    }
+    // The full fetch serves partition 0; from then on the incremental answers alternate.
+    expect(served.slice(0, 6)).toEqual([0, 0, 1, 0, 1, 0])
   })
 
   it('bounds read_committed by the last stable offset and lists aborted transactions', async () => {
@@ -212,5 +266,31 @@ describe('FakeKafka on the wire', () => {
     expect(res.topics[0]!.partitions.map((p) => [p.leaderEpoch, p.endOffset])).toEqual([[0, 1n], [1, 3n]])
     const fenced = await conn.send(api(ApiKeys.OffsetForLeaderEpoch), 4, { replicaId: -1, topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }] }] })
     expect(fenced.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCodes.FENCED_LEADER_EPOCH)
+  })
+
+  it('answers every offered API at every offered version, normally and under an injected error', async () => {
+    const problems: string[] = []
+    await fake.stop()
+    fake = await FakeKafka.start({ topics: [{ name: 't', partitions: 2 }], log: (line) => problems.push(line) })
+    conn.close()
+    conn = await RawKafkaConnection.open(address(), 'sweep')
+    const offered = (await conn.send(api(ApiKeys.ApiVersions), 3, { clientSoftwareName: 'sweep', clientSoftwareVersion: '1' })).apiKeys
+    let answered = 0
+    for (const injected of [null, ErrorCodes.NOT_LEADER_OR_FOLLOWER]) {
+      const rules = injected === null ? [] : offered.filter((k) => k.apiKey !== ApiKeys.ApiVersions).map((k) => fake.control({ apiKey: k.apiKey, action: { errorCode: injected } }))
+      for (const { apiKey, minVersion, maxVersion } of offered) {
+        const codec = apis[apiKey] as AnyApiCodec
+        for (let v = minVersion; v <= maxVersion; v++) {
+          // Every field at its default: empty lists, nulls, zeros; acks 0 would get no answer, so ask for acks 1.
+          const body = apiKey === ApiKeys.Produce ? { acks: 1 } : apiKey === ApiKeys.SaslHandshake ? { mechanism: 'PLAIN' } : {}
+          if (apiKey === ApiKeys.SaslAuthenticate || apiKey === ApiKeys.SaslHandshake) continue // no SASL listener: answered, then nothing to check
+          await conn.send(codec as never, v, body as never)
+          answered++
+        }
+      }
+      for (const rule of rules) rule.remove()
+    }
+    expect(answered).toBeGreaterThan(100)
+    expect(problems).toEqual([])
   })
 })

@@ -20,17 +20,20 @@ async function readN(kafka: Kafka, topic: string, partition: number, n: number, 
 }
 
 describe('FakeKafka with samsa clients', () => {
+  const problems: string[] = []
   let fake: FakeKafka
   let kafka: Kafka
 
   beforeEach(async () => {
-    fake = await FakeKafka.start({ brokers: 3, topics: [{ name: 'orders', partitions: 3 }], seed: 42 })
+    problems.length = 0
+    fake = await FakeKafka.start({ brokers: 3, topics: [{ name: 'orders', partitions: 3 }], seed: 42, log: (l) => problems.push(l) })
     kafka = new Kafka({ brokers: fake.bootstrap, clientId: 'fake-test', logger: false })
   })
 
   afterEach(async () => {
     await kafka.close()
     await fake.stop()
+    expect(problems).toEqual([])
   })
 
   it.each([0, 1, 'all'] as const)('produces with acks=%s and the records are in the log', async (acks) => {
