@@ -48,7 +48,7 @@ describe('FakeKafka on the wire', () => {
       const codec = apis[ApiKeys[name]] as AnyApiCodec
       expect(offered.get(codec.apiKey)).toMatchObject({ minVersion: codec.minVersion, maxVersion: codec.highestVersion(false) })
     }
-    expect(offered.has(ApiKeys.JoinGroup)).toBe(false)
+    expect(offered.get(ApiKeys.JoinGroup)).toMatchObject({ minVersion: 0, maxVersion: 9 })
     expect(offered.has(ApiKeys.ShareFetch)).toBe(false)
   })
 
@@ -233,6 +233,8 @@ describe('FakeKafka on the wire', () => {
 
   it('bounds read_committed by the last stable offset and lists aborted transactions', async () => {
     const producerId = 4242n
+    // This test drives the log's transaction state itself, without a transaction coordinator to ask.
+    delete fake.services.hooks.checkTransactionalBatch
     await produce(0, batch(['committed-later'], { producerId, producerEpoch: 0, baseSequence: 0, transactional: true }), 9, 'tx')
     const log = fake.cluster.partition('t', 0)!.log
     expect([log.highWatermark, log.lastStableOffset]).toEqual([1n, 0n])

@@ -38,6 +38,16 @@ function classicGroup(coord: GroupCoordinator, groupId: string, create: boolean)
   return created
 }
 
+/** Kafka's validateMember: a static member is checked by its instance id first, so an old id is fenced. */
+export function validateMember(group: ClassicGroup, memberId: string, instanceId: string | null): number {
+  if (instanceId !== null) {
+    const current = group.staticMembers.get(instanceId)
+    if (current === undefined) return ErrorCodes.UNKNOWN_MEMBER_ID
+    return current === memberId ? 0 : ErrorCodes.FENCED_INSTANCE_ID
+  }
+  return group.members.has(memberId) ? 0 : ErrorCodes.UNKNOWN_MEMBER_ID
+}
+
 function waitFor<T>(ctx: RequestContext, register: (reply: (value: T) => void) => void, onAbort: () => void): Promise<T> {
   return new Promise<T>((resolve) => {
     const abort = (): void => onAbort()
@@ -114,8 +124,8 @@ function join(ctx: RequestContext, req: RequestOf<'JoinGroup'>): JoinResult | Pr
     addMember(coord, group, member)
     return awaitJoin(ctx, coord, group, member)
   }
-  if (known === undefined) return joinError(ErrorCodes.UNKNOWN_MEMBER_ID, req.memberId)
-  if (instanceId !== null && group.staticMembers.get(instanceId) !== req.memberId) return joinError(ErrorCodes.FENCED_INSTANCE_ID, req.memberId)
+  const invalid = validateMember(group, req.memberId, instanceId)
+  if (invalid !== 0 || known === undefined) return joinError(invalid || ErrorCodes.UNKNOWN_MEMBER_ID, req.memberId)
   const sameProtocols = sameMetadata(known.protocols, fields.protocols)
   Object.assign(known, fields)
   touch(coord, group, known)
@@ -155,10 +165,9 @@ function sync(ctx: RequestContext, req: RequestOf<'SyncGroup'>): SyncResult | Pr
   if (refused !== 0) return syncError(refused)
   const group = coord.groups.get(req.groupId)
   if (group === undefined || group.type !== 'classic') return syncError(ErrorCodes.UNKNOWN_MEMBER_ID)
-  const member = group.members.get(req.memberId)
-  if (member === undefined) return syncError(ErrorCodes.UNKNOWN_MEMBER_ID)
-  const instanceId = req.groupInstanceId ?? null
-  if (instanceId !== null && group.staticMembers.get(instanceId) !== req.memberId) return syncError(ErrorCodes.FENCED_INSTANCE_ID)
+  const invalid = validateMember(group, req.memberId, req.groupInstanceId ?? null)
+  if (invalid !== 0) return syncError(invalid)
+  const member = group.members.get(req.memberId)!
   if (req.generationId !== group.generationId) return syncError(ErrorCodes.ILLEGAL_GENERATION)
   if ((req.protocolType != null && req.protocolType !== group.protocolType) || (req.protocolName != null && req.protocolName !== group.protocolName)) {
     return syncError(ErrorCodes.INCONSISTENT_GROUP_PROTOCOL)
@@ -176,11 +185,16 @@ function sync(ctx: RequestContext, req: RequestOf<'SyncGroup'>): SyncResult | Pr
   )
 }
 
+/** The protocol name is nullable only from v7: older versions say "no protocol" with an empty string. */
+function wireJoin(ctx: RequestContext, result: JoinResult): JoinResult {
+  return ctx.apiVersion < 7 && result.protocolName === null ? { ...result, protocolName: '' } : result
+}
+
 export const joinHandlers = [
   defineHandler({
     api: 'JoinGroup',
-    handle: (ctx, request) => join(ctx, request),
-    errorResponse: (_ctx, request, errorCode) => joinError(errorCode, request.memberId),
+    handle: async (ctx, request) => wireJoin(ctx, await join(ctx, request)),
+    errorResponse: (ctx, request, errorCode) => wireJoin(ctx, joinError(errorCode, request.memberId)),
   }),
 ]
 
@@ -200,10 +214,9 @@ export const classicHandlers = [
       if (refused !== 0) return answer(refused)
       const group = coord.groups.get(req.groupId)
       if (group === undefined || group.type !== 'classic') return answer(ErrorCodes.UNKNOWN_MEMBER_ID)
-      const member = group.members.get(req.memberId)
-      if (member === undefined) return answer(ErrorCodes.UNKNOWN_MEMBER_ID)
-      const instanceId = req.groupInstanceId ?? null
-      if (instanceId !== null && group.staticMembers.get(instanceId) !== req.memberId) return answer(ErrorCodes.FENCED_INSTANCE_ID)
+      const invalid = validateMember(group, req.memberId, req.groupInstanceId ?? null)
+      if (invalid !== 0) return answer(invalid)
+      const member = group.members.get(req.memberId)!
       if (req.generationId !== group.generationId) return answer(ErrorCodes.ILLEGAL_GENERATION)
       touch(coord, group, member)
       return answer(group.state === 'PreparingRebalance' ? ErrorCodes.REBALANCE_IN_PROGRESS : 0)

@@ -8,7 +8,7 @@ import { ErrorCodes } from '../../protocol/generated/error-codes.js'
 import { messageCodecs } from '../../protocol/index.js'
 import { decodeVersioned } from '../../protocol/versioned.js'
 import { defineHandler, type RequestContext } from '../registry.js'
-import { groupsOf } from './classic.js'
+import { groupsOf, validateMember } from './classic.js'
 import { tpKey, splitTpKey, type GroupCoordinator } from './coordinator.js'
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
@@ -23,9 +23,8 @@ export function validateCommit(coord: GroupCoordinator, groupId: string, memberI
   if (group === undefined || group.members.size === 0) return generation < 0 || (transactional && anonymous) ? 0 : ErrorCodes.ILLEGAL_GENERATION
   if (transactional && anonymous) return 0
   if (group.type === 'classic') {
-    const member = group.members.get(memberId)
-    if (member === undefined) return ErrorCodes.UNKNOWN_MEMBER_ID
-    if (instanceId !== null && group.staticMembers.get(instanceId) !== memberId) return ErrorCodes.FENCED_INSTANCE_ID
+    const invalid = validateMember(group, memberId, instanceId)
+    if (invalid !== 0) return invalid
     if (generation !== group.generationId) return ErrorCodes.ILLEGAL_GENERATION
     if (group.state === 'CompletingRebalance') return ErrorCodes.REBALANCE_IN_PROGRESS
     return 0
