@@ -34,7 +34,17 @@ export const apiVersionsHandlers = [
         ctx.connection.clientSoftwareName = name
         ctx.connection.clientSoftwareVersion = version
       }
-      return { errorCode: 0, apiKeys, throttleTimeMs: 0, finalizedFeaturesEpoch: -1n }
+      const features = ctx.services.features
+      // v3 answers leave out features whose minimum is 0 (KIP-584's compatibility rule, as the broker applies it).
+      const supported = features.filter((f) => ctx.apiVersion >= 4 || f.minVersion > 0)
+      return {
+        errorCode: 0,
+        apiKeys,
+        throttleTimeMs: 0,
+        supportedFeatures: supported.map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
+        finalizedFeaturesEpoch: features.length > 0 ? 1n : -1n,
+        finalizedFeatures: supported.filter((f) => f.level > 0).map((f) => ({ name: f.name, minVersionLevel: f.level, maxVersionLevel: f.level })),
+      }
     },
     errorResponse(ctx, _request, errorCode) {
       return { errorCode, apiKeys: apiKeysOf(ctx.services.registry) }

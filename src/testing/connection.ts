@@ -11,6 +11,7 @@ import type { Socket } from 'node:net'
 import { decodeRequestFrame, encodeResponseFrame } from '../protocol/frame.js'
 import { ApiKeys, apis } from '../protocol/generated/index.js'
 import { unsupportedApiVersionsFrame } from './api-versions.js'
+import { authenticate } from './sasl.js'
 import type { FaultRules } from './faults.js'
 import type { ConnectionInfo, FakeServices, RegisteredHandler, RequestContext } from './registry.js'
 import type { BrokerState, ClusterState } from './state.js'
@@ -56,7 +57,7 @@ export class FakeConnection {
       id: nextConnectionId++,
       remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
       authenticated: deps.services.sasl === null,
-      sasl: { mechanism: null, step: null },
+      sasl: { mechanism: null, step: null, raw: false },
       closeAfterResponse: false,
       clientSoftwareName: null,
       clientSoftwareVersion: null,
@@ -86,7 +87,9 @@ export class FakeConnection {
         if (this.#buffered < 4) break
         const head = this.#chunks[0]!.length >= 4 ? this.#chunks[0]! : this.#concat()
         const size = head.readInt32BE(0)
-        if (size < MIN_REQUEST_BYTES || size > MAX_REQUEST_BYTES) return this.#hangUp(`request size ${size} outside ${MIN_REQUEST_BYTES}..${MAX_REQUEST_BYTES}`)
+        // A raw SASL token (after SaslHandshake v0) has no request header, so it can be shorter than one.
+        const min = this.#rawSasl ? 0 : MIN_REQUEST_BYTES
+        if (size < min || size > MAX_REQUEST_BYTES) return this.#hangUp(`request size ${size} outside ${MIN_REQUEST_BYTES}..${MAX_REQUEST_BYTES}`)
         this.#frameSize = size
       }
       // Chunks of a large request are joined once, when the last one arrives.
@@ -118,7 +121,23 @@ export class FakeConnection {
     }
   }
 
+  get #rawSasl(): boolean {
+    return this.info.sasl.raw && !this.info.authenticated
+  }
+
+  /** A raw token of the SASL exchange SaslHandshake v0 started: answered raw; a failure hangs up (as Kafka does). */
+  #handleRawToken(token: Buffer): void {
+    const users = this.#deps.services.sasl
+    const outcome = users === null ? null : authenticate(this.info, users, token)
+    if (outcome === null || !outcome.ok) return this.#hangUp(`SASL authentication failed${outcome === null ? '' : `: ${outcome.message}`}`)
+    const framed = Buffer.alloc(4 + outcome.bytes.length)
+    framed.writeInt32BE(outcome.bytes.length, 0)
+    outcome.bytes.copy(framed, 4)
+    this.#write(framed)
+  }
+
   async #handle(frame: Buffer): Promise<void> {
+    if (this.#rawSasl) return this.#handleRawToken(frame)
     const { services, faults, cluster } = this.#deps
     const apiKey = frame.readInt16BE(0)
     const version = frame.readInt16BE(2)

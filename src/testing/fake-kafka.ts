@@ -69,7 +69,7 @@ export class FakeKafka {
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
     const groups = new GroupCoordinator()
     const transactions = new TransactionCoordinator(groups)
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions }
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: [] }
     const host = options.host ?? '127.0.0.1'
     for (let id = 0; id < brokers; id++) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })

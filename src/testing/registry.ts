@@ -22,8 +22,8 @@ export interface ConnectionInfo {
   readonly remote: string
   /** False until SASL completes on a SASL listener; always true without SASL. */
   authenticated: boolean
-  /** The mechanism a SaslHandshake chose, and the exchange in progress. */
-  sasl: { mechanism: string | null; step: unknown }
+  /** The mechanism a SaslHandshake chose, the exchange in progress, and whether its tokens come unframed (v0). */
+  sasl: { mechanism: string | null; step: unknown; raw: boolean }
   /** Set by a handler to close the connection after its response is written (failed authentication). */
   closeAfterResponse: boolean
   clientSoftwareName: string | null
@@ -59,6 +59,11 @@ export interface FakeServices {
   readonly groups: GroupCoordinator
   /** Transactional ids and their open transactions (part B). */
   readonly transactions: TransactionCoordinator
+  /**
+   * Cluster features ApiVersions v3+ reports as supported and finalized (at `level`), e.g. group.version or
+   * transaction.version once the modules that implement them are registered. Empty: clients assume none.
+   */
+  readonly features: Array<{ name: string; minVersion: number; maxVersion: number; level: number }>
 }
 
 /** Points where a later module (transactions) takes part in part A's handlers. */

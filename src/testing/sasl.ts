@@ -7,7 +7,7 @@
 import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import type { SeededRandom } from './random.js'
-import { defineHandler, type RequestContext } from './registry.js'
+import { defineHandler, type ConnectionInfo } from './registry.js'
 import type { FakeSaslMechanism, FakeSaslUser } from './types.js'
 
 const ITERATIONS = 4096
@@ -75,17 +75,18 @@ function unescapeName(name: string): string {
 
 type Step = { kind: 'scram-first'; algorithm: Algorithm; clientFirstBare: string; serverFirst: string; nonce: string; credential: ScramCredential }
 
-type Outcome = { ok: true; bytes: Buffer } | { ok: false; message: string }
+export type Outcome = { ok: true; bytes: Buffer } | { ok: false; message: string }
 
-function authenticate(ctx: RequestContext, users: SaslUsers, token: Buffer): Outcome {
-  const sasl = ctx.connection.sasl
+/** One step of the connection's SASL exchange (framed in SaslAuthenticate, or raw after SaslHandshake v0). */
+export function authenticate(connection: ConnectionInfo, users: SaslUsers, token: Buffer): Outcome {
+  const sasl = connection.sasl
   const fail = (message: string): Outcome => ({ ok: false, message })
   if (sasl.mechanism === 'PLAIN') {
     const [, username, password] = token.toString('utf8').split('\0')
     if (username === undefined || password === undefined || !users.checkPlain(username, password)) {
       return fail('Authentication failed: Invalid username or password')
     }
-    ctx.connection.authenticated = true
+    connection.authenticated = true
     return { ok: true, bytes: Buffer.alloc(0) }
   }
   const algorithm = ALGORITHMS[sasl.mechanism ?? '']
@@ -121,15 +122,13 @@ function authenticate(ctx: RequestContext, users: SaslUsers, token: Buffer): Out
   }
   const serverSignature = createHmac(step.algorithm, step.credential.serverKey).update(authMessage, 'utf8').digest()
   sasl.step = null
-  ctx.connection.authenticated = true
+  connection.authenticated = true
   return { ok: true, bytes: Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8') }
 }
 
 export const saslHandlers = [
   defineHandler({
     api: 'SaslHandshake',
-    // v0 switches the connection to raw SASL tokens without Kafka framing; the fake speaks only framed v1.
-    versions: { min: 1, max: 1 },
     handle(ctx, request) {
       const users = ctx.services.sasl
       const mechanisms = users?.mechanisms ?? []
@@ -140,6 +139,8 @@ export const saslHandlers = [
         return { errorCode: ErrorCodes.UNSUPPORTED_SASL_MECHANISM, mechanisms }
       }
       ctx.connection.sasl.mechanism = request.mechanism
+      // v0 (KIP-43): the exchange that follows is raw size-prefixed tokens, not SaslAuthenticate requests.
+      ctx.connection.sasl.raw = ctx.apiVersion === 0
       return { errorCode: 0, mechanisms }
     },
     errorResponse(ctx, _request, errorCode) {
@@ -153,7 +154,7 @@ export const saslHandlers = [
       if (users === null || ctx.connection.authenticated) {
         return { errorCode: ErrorCodes.ILLEGAL_SASL_STATE, errorMessage: 'Unexpected SaslAuthenticate', authBytes: Buffer.alloc(0) }
       }
-      const outcome = authenticate(ctx, users, request.authBytes)
+      const outcome = authenticate(ctx.connection, users, request.authBytes)
       if (!outcome.ok) {
         ctx.connection.closeAfterResponse = true
         return { errorCode: ErrorCodes.SASL_AUTHENTICATION_FAILED, errorMessage: outcome.message, authBytes: Buffer.alloc(0) }

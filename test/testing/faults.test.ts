@@ -7,6 +7,9 @@ import { connect } from 'node:net'
 import { Kafka, TimeoutError } from '../../src/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { ErrorCodes } from '../../src/protocol/generated/error-codes.js'
+import { apis, ApiKeys } from '../../src/protocol/index.js'
+import { encodeRecordBatch } from '../../src/records/index.js'
+import { RawKafkaConnection } from '../helpers/raw-kafka-connection.js'
 
 describe('FakeKafka faults', () => {
   const problems: string[] = []
@@ -151,6 +154,42 @@ describe('FakeKafka faults', () => {
     expect(fake.records('orders', 1).map((r) => r.leaderEpoch)).toEqual([0, 1])
     await producer.close()
     await consumer.close()
+  })
+
+  it('after moveLeader the old leader answers NOT_LEADER_OR_FOLLOWER (naming the new one) and old epochs are fenced', async () => {
+    const p = fake.cluster.partition('orders', 2)!
+    const from = p.leader
+    const to = p.replicas.find((r) => r !== from)!
+    fake.moveLeader('orders', 2, to)
+    const open = (id: number) => RawKafkaConnection.open({ host: '127.0.0.1', port: fake.cluster.brokers.get(id)!.port }, 'raw')
+    const old = await open(from)
+    const produced = await old.send(apis[ApiKeys.Produce], 11, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'orders', partitionData: [{ index: 2, records: encodeRecordBatch({ records: [{ value: 'x' }] }) }] }],
+    })
+    const answer = produced.responses[0]!.partitionResponses[0]!
+    expect([answer.errorCode, answer.currentLeader?.leaderId, answer.currentLeader?.leaderEpoch]).toEqual([ErrorCodes.NOT_LEADER_OR_FOLLOWER, to, 1])
+    expect(produced.nodeEndpoints?.map((n) => n.nodeId)).toEqual([0, 1, 2])
+    old.close()
+    const fetchAt = async (id: number, currentLeaderEpoch: number) => {
+      const conn = await open(id)
+      const res = await conn.send(apis[ApiKeys.Fetch], 12, {
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        topics: [{ topic: 'orders', partitions: [{ partition: 2, currentLeaderEpoch, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      })
+      conn.close()
+      return res.responses[0]!.partitions[0]!.errorCode
+    }
+    expect(await fetchAt(from, 0)).toBe(ErrorCodes.NOT_LEADER_OR_FOLLOWER)
+    expect(await fetchAt(to, 0)).toBe(ErrorCodes.FENCED_LEADER_EPOCH)
+    expect(await fetchAt(to, 2)).toBe(ErrorCodes.UNKNOWN_LEADER_EPOCH)
+    expect(await fetchAt(to, 1)).toBe(0)
+    expect(fake.records('orders', 2)).toEqual([])
   })
 
   it('setPartitionCount grows a topic that clients then see', async () => {

@@ -2,7 +2,8 @@
  * Fidelity against the Java client of the pinned Kafka (the harness's cached jars): kafka-verifiable-producer
  * writes through FakeKafka with idempotence (keyed records land on the partitions its own partitioner chose and the
  * fake agrees), kafka-console-consumer reads one partition with --partition (no group: groups are a later part),
- * and the Java consumer reads every batch samsa wrote, compressed or not, headers included. Skipped without `java`.
+ * the Java consumer reads every batch samsa wrote, compressed or not, headers included, and the Java admin client
+ * (kafka-topics, kafka-configs) manages topics. Skipped without `java`.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -78,6 +79,23 @@ function runTool(classpath: string, mainClass: string, args: string[], timeoutMs
     expect(new Set(fake.records('jt', 0).map((r) => r.producerId)).size).toBe(1)
     if (code !== 0) throw new Error(stderr)
   }, 90_000)
+
+  it('kafka-topics and kafka-configs (the Java admin client) create, describe, alter and delete topics', async () => {
+    const tool = async (mainClass: string, args: string[]) => {
+      const { lines, stderr, code } = await runTool(classpath, mainClass, ['--bootstrap-server', fake.bootstrap, ...args])
+      if (code !== 0) throw new Error(`${mainClass} ${args.join(' ')} failed:\n${stderr}`)
+      return lines
+    }
+    expect(await tool('org.apache.kafka.tools.TopicCommand', ['--create', '--topic', 'made', '--partitions', '3', '--replication-factor', '2', '--config', 'retention.ms=1000'])).toEqual(['Created topic made.'])
+    const described = await tool('org.apache.kafka.tools.TopicCommand', ['--describe', '--topic', 'made'])
+    expect(described[0]).toMatch(/^Topic: made\tTopicId: [\w-]{22}\tPartitionCount: 3\tReplicationFactor: 2\tConfigs: retention.ms=1000$/)
+    expect(described.slice(1).map((l) => /Partition: (\d+)\tLeader: (\d+)\tReplicas: ([\d,]+)\tIsr: ([\d,]+)/.exec(l)!.slice(1, 5)).length).toBe(3)
+    await tool('org.apache.kafka.tools.ConfigCommand', ['--alter', '--entity-type', 'topics', '--entity-name', 'made', '--add-config', 'cleanup.policy=compact'])
+    const configs = await tool('org.apache.kafka.tools.ConfigCommand', ['--describe', '--entity-type', 'topics', '--entity-name', 'made'])
+    expect(configs.join('\n')).toMatch(/cleanup.policy=compact sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact, DEFAULT_CONFIG:log.cleanup.policy=delete\}/)
+    await tool('org.apache.kafka.tools.TopicCommand', ['--delete', '--topic', 'made'])
+    expect(await tool('org.apache.kafka.tools.TopicCommand', ['--list'])).toEqual(['jt'])
+  }, 120_000)
 
   it('kafka-console-consumer --partition reads what samsa wrote, offsets and keys included', async () => {
     const kafka = new Kafka({ brokers: fake.bootstrap, logger: false })

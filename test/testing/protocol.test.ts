@@ -52,6 +52,16 @@ describe('FakeKafka on the wire', () => {
     expect(offered.has(ApiKeys.ShareFetch)).toBe(false)
   })
 
+  it('reports the features later modules register (KIP-584), leaving min-0 features out of v3', async () => {
+    expect((await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })).supportedFeatures).toEqual([])
+    fake.services.features.push({ name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 }, { name: 'metadata.version', minVersion: 7, maxVersion: 28, level: 28 })
+    const v4 = await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
+    expect(v4.supportedFeatures!.map((f) => f.name)).toEqual(['transaction.version', 'metadata.version'])
+    expect(v4.finalizedFeatures!.map((f) => [f.name, f.maxVersionLevel])).toEqual([['transaction.version', 2], ['metadata.version', 28]])
+    const v3 = await conn.send(api(ApiKeys.ApiVersions), 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
+    expect(v3.supportedFeatures!.map((f) => f.name)).toEqual(['metadata.version'])
+  })
+
   it('answers an ApiVersions version it does not know at v0 with UNSUPPORTED_VERSION and its ranges (KIP-511)', async () => {
     const socket = connect(address())
     const frames: Buffer[] = []

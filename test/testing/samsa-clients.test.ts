@@ -4,6 +4,10 @@
  */
 import { Kafka, type KafkaProtocolError } from '../../src/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
+import { connect } from 'node:net'
+import { apis, ApiKeys, decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.js'
+import { ScramMechanism } from '../../src/network/sasl/index.js'
+import { onSizePrefixedFrames, sizePrefixed } from '../helpers/frames.js'
 
 async function readN(kafka: Kafka, topic: string, partition: number, n: number, options: Record<string, unknown> = {}): Promise<Array<{ offset: bigint; key: string | null; value: string | null }>> {
   const consumer = kafka.consumer({ autoOffsetReset: 'earliest', keyDeserializer: 'string', valueDeserializer: 'string', fetchMaxWaitMs: 100, ...options })
@@ -261,6 +265,29 @@ describe('FakeKafka with SASL', () => {
     await expect(admin.listTopics({ timeoutMs: 3000 })).rejects.toMatchObject({ name: expect.stringMatching(/Authentication|SASL/i) })
     await admin.close()
     await kafka.close()
+  })
+
+  it.each([
+    ['PLAIN', 'alice', 'alice-secret'],
+    ['SCRAM-SHA-512', 'carol', 'carol-secret'],
+  ] as const)('speaks the unframed exchange after SaslHandshake v0 (%s)', async (mechanism, username, password) => {
+    const socket = connect(fake.cluster.brokers.get(0)!.port, '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    const frames: Buffer[] = []
+    const waiters: Array<(f: Buffer) => void> = []
+    onSizePrefixedFrames(socket, (f) => (waiters.length > 0 ? waiters.shift()!(f) : frames.push(f)))
+    const next = () => new Promise<Buffer>((resolve) => (frames.length > 0 ? resolve(frames.shift()!) : waiters.push(resolve)))
+    socket.write(encodeRequestFrame(apis[ApiKeys.SaslHandshake], 0, 1, 'raw', { mechanism }))
+    expect(decodeResponseFrame(apis[ApiKeys.SaslHandshake], 0, await next()).body.errorCode).toBe(0)
+    const exchange = async (bytes: Buffer) => {
+      socket.write(sizePrefixed(bytes))
+      return next()
+    }
+    if (mechanism === 'PLAIN') expect((await exchange(Buffer.from(`\0${username}\0${password}`))).length).toBe(0)
+    else await new ScramMechanism('sha512', username, password).authenticate(exchange)
+    socket.write(encodeRequestFrame(apis[ApiKeys.Metadata], 12, 2, 'raw', { topics: null }))
+    expect(decodeResponseFrame(apis[ApiKeys.Metadata], 12, await next()).body.topics.map((t) => t.name)).toContain('t')
+    socket.destroy()
   })
 
   it('closes a connection that skips authentication', async () => {
