@@ -45,6 +45,16 @@ export interface StoredRecord extends KafkaRecord {
   isTransactional: boolean
 }
 
+/**
+ * The features a Kafka 4.x cluster finalizes by default and the fake implements: KIP-848 groups (group.version 1)
+ * and KIP-890 transactions (transaction.version 2). Lower a `level` in `fake.services.features` before clients
+ * connect to test the older paths (level 1: AddPartitionsToTxn before producing).
+ */
+const KAFKA_FEATURES = [
+  { name: 'group.version', minVersion: 0, maxVersion: 1, level: 1 },
+  { name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 },
+]
+
 export class FakeKafka {
   readonly cluster: ClusterState
   readonly services: FakeServices
@@ -69,7 +79,7 @@ export class FakeKafka {
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
     const groups = new GroupCoordinator()
     const transactions = new TransactionCoordinator(groups)
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: [] }
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: KAFKA_FEATURES.map((f) => ({ ...f })) }
     const host = options.host ?? '127.0.0.1'
     for (let id = 0; id < brokers; id++) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })

@@ -1,11 +1,14 @@
 /**
- * The transaction coordinator (transaction version 1, the protocol every client speaks): InitProducerId with a
+ * The transaction coordinator: InitProducerId with a
  * transactional id (epoch bumps fence the previous producer and abort what it left open), AddPartitionsToTxn,
  * AddOffsetsToTxn, TxnOffsetCommit (offsets pending until the transaction ends), EndTxn (COMMIT/ABORT markers on
  * every partition of the transaction — which moves the last stable offset and the aborted list read_committed
  * fetches get — and the pending offsets committed or dropped), and the transaction timeout.
  *
- * EndTxn v5 bumps the epoch on every commit or abort, as Kafka does for that version (KIP-890 part 2).
+ * EndTxn v5 bumps the epoch on every commit or abort, as Kafka does for that version (KIP-890 part 2). With the
+ * `transaction.version` feature finalized at 2 (Kafka 4.x's default, and the fake's), Produce v12+ adds its
+ * partition to the transaction and TxnOffsetCommit v5+ its group, without AddPartitionsToTxn / AddOffsetsToTxn;
+ * at level 1 clients must add them first, as against an older cluster.
  */
 import { ErrorCodes } from '../protocol/generated/error-codes.js'
 import { defineHandler, type RequestContext } from './registry.js'
@@ -106,6 +109,11 @@ function coordinatorOf(ctx: RequestContext): TransactionCoordinator {
   return ctx.services.transactions
 }
 
+/** The finalized transaction.version (FakeServices.features), 0 when none is reported. */
+export function transactionVersion(ctx: RequestContext): number {
+  return ctx.services.features.find((f) => f.name === 'transaction.version')?.level ?? 0
+}
+
 function fencedCode(ctx: RequestContext, fromVersion: number): number {
   return ctx.apiVersion >= fromVersion ? ErrorCodes.PRODUCER_FENCED : ErrorCodes.INVALID_PRODUCER_EPOCH
 }
@@ -115,6 +123,12 @@ export function checkTransactionalBatch(ctx: RequestContext, batch: { transactio
   const txn = coordinatorOf(ctx).transactions.get(batch.transactionalId ?? '')
   if (txn === undefined || txn.producerId !== batch.producerId) return ErrorCodes.INVALID_PRODUCER_ID_MAPPING
   if (batch.producerEpoch < txn.producerEpoch) return ErrorCodes.INVALID_PRODUCER_EPOCH
+  if (batch.producerEpoch === txn.producerEpoch && ctx.apiVersion >= 12 && transactionVersion(ctx) >= 2) {
+    // KIP-890 part 2: the Produce itself adds the partition (and starts the transaction if none is open).
+    txn.partitions.add(tpKey(batch.topic, batch.partition))
+    coordinatorOf(ctx).begin(ctx, txn)
+    return 0
+  }
   if (txn.state !== 'Ongoing' || !txn.partitions.has(tpKey(batch.topic, batch.partition))) {
     return ctx.apiVersion >= 11 ? ErrorCodes.TRANSACTION_ABORTABLE : ErrorCodes.INVALID_TXN_STATE
   }
@@ -227,7 +241,11 @@ export const transactionHandlers = [
       let refused = coord.check(ctx, req.groupId)
       if (refused === 0 && (txn === undefined || txn.producerId !== req.producerId)) refused = ErrorCodes.INVALID_PRODUCER_ID_MAPPING
       else if (refused === 0 && req.producerEpoch !== txn!.producerEpoch) refused = ErrorCodes.INVALID_PRODUCER_EPOCH
-      else if (refused === 0 && (txn!.state !== 'Ongoing' || !txn!.groups.has(req.groupId))) refused = ctx.apiVersion >= 4 ? ErrorCodes.TRANSACTION_ABORTABLE : ErrorCodes.INVALID_TXN_STATE
+      else if (refused === 0 && ctx.apiVersion >= 5 && transactionVersion(ctx) >= 2) {
+        // KIP-890 part 2: TxnOffsetCommit v5 does AddOffsetsToTxn's part itself.
+        txn!.groups.add(req.groupId)
+        tc.begin(ctx, txn!)
+      } else if (refused === 0 && (txn!.state !== 'Ongoing' || !txn!.groups.has(req.groupId))) refused = ctx.apiVersion >= 4 ? ErrorCodes.TRANSACTION_ABORTABLE : ErrorCodes.INVALID_TXN_STATE
       if (refused === 0) refused = validateCommit(coord, req.groupId, req.memberId ?? '', req.groupInstanceId ?? null, req.generationIdOrMemberEpoch ?? -1, true)
       const now = coord.clock.now()
       const topics = req.topics.map((t) => {

@@ -21,9 +21,11 @@ describe('FakeKafka transactions with samsa', () => {
     await fake.stop()
   })
 
-  it('hides aborted records from read_committed readers and shows committed ones', async () => {
+  it.each([2, 1])('hides aborted records from read_committed readers (transaction.version %d)', async (level) => {
+    fake.services.features.find((f) => f.name === 'transaction.version')!.level = level
     const producer = kafka.producer({ transactionalId: 'tx-1' })
     await producer.initTransactions()
+    expect(producer.transactionVersion).toBe(level)
     producer.beginTransaction()
     await producer.send({ topic: 'out', messages: [{ value: 'committed-1', partition: 0 }, { value: 'committed-2', partition: 1 }] })
     await producer.commitTransaction()
@@ -34,6 +36,10 @@ describe('FakeKafka transactions with samsa', () => {
     await producer.send({ topic: 'out', messages: [{ value: 'committed-3', partition: 0 }] })
     await producer.commitTransaction()
     await producer.close()
+    // Transaction v2 adds partitions with the Produce itself; v1 asks the coordinator first.
+    expect(fake.requests.some((r) => r.apiName === 'AddPartitionsToTxn')).toBe(level === 1)
+    const produced = fake.requests.filter((r) => r.apiName === 'Produce').map((r) => r.version)
+    expect(produced.every((v) => (level === 2 ? v >= 12 : true))).toBe(true)
 
     const p0 = fake.cluster.partition('out', 0)!.log
     expect(p0.lastStableOffset).toBe(p0.highWatermark)
