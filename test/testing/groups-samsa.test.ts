@@ -4,8 +4,7 @@
  */
 import { Kafka } from '../../src/index.js'
 import { simulateConsumerCrash, type Consumer } from '../../src/consumer/consumer.js'
-import { FakeKafka } from '../../src/testing/index.js'
-import { ManualClock } from '../../src/testing/groups/index.js'
+import { FakeKafka, ManualClock } from '../../src/testing/index.js'
 import type { ClassicGroup } from '../../src/testing/groups/coordinator.js'
 
 const TOPIC = 'events'

@@ -4,8 +4,7 @@
  * the coordinator's own checks (pending offsets, timeouts) seen directly.
  */
 import { Kafka, type KafkaProtocolError } from '../../src/index.js'
-import { FakeKafka } from '../../src/testing/index.js'
-import { ManualClock } from '../../src/testing/groups/index.js'
+import { FakeKafka, ManualClock } from '../../src/testing/index.js'
 
 describe('FakeKafka transactions with samsa', () => {
   let fake: FakeKafka
