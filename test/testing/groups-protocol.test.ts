@@ -7,7 +7,7 @@ import { RawKafkaConnection } from '../helpers/raw-kafka-connection.js'
 import { apis, ApiKeys } from '../../src/protocol/index.js'
 import { ErrorCodes } from '../../src/protocol/generated/error-codes.js'
 import { encodeRecordBatch } from '../../src/records/index.js'
-import { FakeKafka } from '../../src/testing/index.js'
+import { FakeKafka, ManualClock } from '../../src/testing/index.js'
 import { coordinatorPartition } from '../../src/testing/state.js'
 
 describe('FakeKafka group coordinator on the wire', () => {
@@ -236,5 +236,77 @@ describe('FakeKafka KIP-848 and transactions on the wire', () => {
     const ended = await conn.send(apis[ApiKeys.EndTxn], 5, { transactionalId: 'tx', producerId: again.producerId, producerEpoch: again.producerEpoch, committed: false })
     // EndTxn v5 (KIP-890) hands back the next epoch.
     expect(ended).toMatchObject({ errorCode: 0, producerId: again.producerId, producerEpoch: again.producerEpoch + 1 })
+  })
+})
+
+describe('FakeKafka KIP-848 membership edges on the wire', () => {
+  let fake: FakeKafka
+  let conn: RawKafkaConnection
+  let clock: ManualClock
+
+  beforeEach(async () => {
+    fake = await FakeKafka.start({ brokers: 1, topics: [{ name: 't', partitions: 2 }], seed: 4 })
+    clock = new ManualClock()
+    fake.services.groups.useClock(clock)
+    conn = await RawKafkaConnection.open({ host: '127.0.0.1', port: fake.cluster.brokers.get(0)!.port }, 'raw')
+  })
+  afterEach(async () => {
+    conn.close()
+    await fake.stop()
+  })
+
+  const topicId = () => fake.cluster.topics.get('t')!.topicId
+  const hb = (memberId: string, memberEpoch: number, instanceId: string | null, owned: number[] | null, full: boolean) =>
+    conn.send(apis[ApiKeys.ConsumerGroupHeartbeat], 1, {
+      groupId: 'edge', memberId, memberEpoch, instanceId, rackId: null, rebalanceTimeoutMs: full ? 5000 : -1,
+      subscribedTopicNames: full ? ['t'] : null, subscribedTopicRegex: null, serverAssignor: null,
+      topicPartitions: owned === null ? null : owned.length === 0 ? [] : [{ topicId: topicId(), partitions: owned }],
+    })
+
+  it('a static member leaving with -2 keeps its partitions for its successor; a live one is UNRELEASED_INSTANCE_ID', async () => {
+    const first = await hb('s-1', 0, 'box-1', [], true)
+    expect(first.assignment!.topicPartitions[0]!.partitions).toEqual([0, 1])
+    expect((await hb('s-2', 0, 'box-1', [], true)).errorCode).toBe(ErrorCodes.UNRELEASED_INSTANCE_ID)
+    expect((await hb('s-1', -2, 'box-1', null, false)).memberEpoch).toBe(-2)
+    const successor = await hb('s-2', 0, 'box-1', [], true)
+    expect(successor).toMatchObject({ errorCode: 0, memberId: 's-2', memberEpoch: first.memberEpoch })
+    expect(successor.assignment!.topicPartitions[0]!.partitions).toEqual([0, 1])
+    expect(fake.services.groups.groups.get('edge')!.members.size).toBe(1)
+  })
+
+  it('commits need the current member epoch (STALE_MEMBER_EPOCH) and sessions expire on the clock', async () => {
+    const joined = await hb('m-1', 0, null, [], true)
+    const commit = (epoch: number) => conn.send(apis[ApiKeys.OffsetCommit], 9, { groupId: 'edge', generationIdOrMemberEpoch: epoch, memberId: 'm-1', groupInstanceId: null, topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }] })
+    expect((await commit(joined.memberEpoch + 5)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCodes.STALE_MEMBER_EPOCH)
+    expect((await commit(joined.memberEpoch)).topics[0]!.partitions[0]!.errorCode).toBe(0)
+    clock.advance(fake.services.groups.config.consumerSessionTimeoutMs)
+    expect(fake.services.groups.groups.get('edge')!.members.size).toBe(0)
+    expect((await hb('m-1', joined.memberEpoch, null, [0, 1], false)).errorCode).toBe(ErrorCodes.UNKNOWN_MEMBER_ID)
+  })
+
+  it('fences a member that does not give partitions up within its rebalance timeout', async () => {
+    await hb('slow', 0, null, [], true)
+    await hb('fast', 0, null, [], true)
+    const told = await hb('slow', 1, null, [0, 1], false)
+    expect(told.assignment!.topicPartitions[0]!.partitions).toHaveLength(1) // one partition to give up
+    clock.advance(5000)
+    expect(fake.services.groups.groups.get('edge')!.members.has('slow')).toBe(false)
+    const fast = await hb('fast', 2, null, [], false)
+    expect(fast.assignment!.topicPartitions[0]!.partitions).toEqual([0, 1])
+  })
+
+  it('a classic rebalance ends at the rebalance timeout without the members that did not rejoin', async () => {
+    const join = (c: RawKafkaConnection, memberId: string) => c.send(apis[ApiKeys.JoinGroup], 9, { groupId: 'classic-edge', sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 8000, memberId, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], reason: null })
+    const idA = (await join(conn, '')).memberId
+    expect((await join(conn, idA)).generationId).toBe(1)
+    const other = await RawKafkaConnection.open({ host: '127.0.0.1', port: fake.cluster.brokers.get(0)!.port }, 'raw-b')
+    const idB = (await join(other, '')).memberId
+    const joiningB = join(other, idB)
+    await waitFor(async () => (fake.services.groups.groups.get('classic-edge') as { state?: string }).state === 'PreparingRebalance')
+    clock.advance(8000)
+    const joinedB = await joiningB
+    expect(joinedB).toMatchObject({ errorCode: 0, generationId: 2, leader: idB })
+    expect(joinedB.members.map((m) => m.memberId)).toEqual([idB])
+    other.close()
   })
 })

@@ -154,6 +154,8 @@ export class GroupCoordinator {
   /** Group id → producer id → offsets a transaction committed, applied or dropped by its markers. */
   readonly pendingTxnOffsets = new Map<string, Map<bigint, Map<string, CommittedOffset>>>()
   #clock: FakeClock = new RealClock()
+  /** Every clock used so far: timers set on a replaced clock are still cleared at stop. */
+  readonly #clocks: FakeClock[] = [this.#clock]
 
   get clock(): FakeClock {
     return this.#clock
@@ -162,11 +164,11 @@ export class GroupCoordinator {
   /** Swaps the clock (a ManualClock in tests); do it before any member joins. */
   useClock(clock: FakeClock): void {
     this.#clock = clock
+    this.#clocks.push(clock)
   }
 
   stop(): void {
-    const clock = this.#clock as { clear?: () => void }
-    clock.clear?.()
+    for (const clock of this.#clocks) (clock as { clear?: () => void }).clear?.()
   }
 
   /** 0 when this broker coordinates the group, else the error code the request gets. */
