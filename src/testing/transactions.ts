@@ -67,6 +67,14 @@ export class TransactionCoordinator {
     })
   }
 
+  /** A group's offsets join the transaction, and with them its __consumer_offsets partition, as in Kafka. */
+  addGroup(ctx: RequestContext, txn: TransactionState, groupId: string): void {
+    txn.groups.add(groupId)
+    const { partition } = ctx.cluster.coordinatorFor('group', groupId)
+    txn.partitions.add(tpKey(partition.topic.name, partition.index))
+    this.begin(ctx, txn)
+  }
+
   /** Writes the markers and settles the offsets; `bump` moves to a new epoch first and writes under it. */
   end(ctx: RequestContext, txn: TransactionState, commit: boolean, bump: boolean): void {
     txn.timer?.cancel()
@@ -221,12 +229,7 @@ export const transactionHandlers = [
       const tc = coordinatorOf(ctx)
       const refused = tc.check(ctx, req.transactionalId) || tc.validate(req.transactionalId, req.producerId, req.producerEpoch, fencedCode(ctx, 2))
       if (refused !== 0) return { throttleTimeMs: 0, errorCode: refused }
-      const txn = tc.transactions.get(req.transactionalId)!
-      txn.groups.add(req.groupId)
-      // The offsets are written to the group's __consumer_offsets partition: it is part of the transaction.
-      const { partition } = ctx.cluster.coordinatorFor('group', req.groupId)
-      txn.partitions.add(tpKey(partition.topic.name, partition.index))
-      tc.begin(ctx, txn)
+      tc.addGroup(ctx, tc.transactions.get(req.transactionalId)!, req.groupId)
       return { throttleTimeMs: 0, errorCode: 0 }
     },
     errorResponse: (_ctx, _req, errorCode) => ({ throttleTimeMs: 0, errorCode }),
@@ -243,8 +246,7 @@ export const transactionHandlers = [
       else if (refused === 0 && req.producerEpoch !== txn!.producerEpoch) refused = ErrorCodes.INVALID_PRODUCER_EPOCH
       else if (refused === 0 && ctx.apiVersion >= 5 && transactionVersion(ctx) >= 2) {
         // KIP-890 part 2: TxnOffsetCommit v5 does AddOffsetsToTxn's part itself.
-        txn!.groups.add(req.groupId)
-        tc.begin(ctx, txn!)
+        tc.addGroup(ctx, txn!, req.groupId)
       } else if (refused === 0 && (txn!.state !== 'Ongoing' || !txn!.groups.has(req.groupId))) refused = ctx.apiVersion >= 4 ? ErrorCodes.TRANSACTION_ABORTABLE : ErrorCodes.INVALID_TXN_STATE
       if (refused === 0) refused = validateCommit(coord, req.groupId, req.memberId ?? '', req.groupInstanceId ?? null, req.generationIdOrMemberEpoch ?? -1, true)
       const now = coord.clock.now()
