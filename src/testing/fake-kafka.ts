@@ -36,6 +36,12 @@ export const DEFAULT_HANDLERS: readonly RegisteredHandler[] = [
   ...transactionHandlers,
 ]
 
+/**
+ * Every KRaft cluster finalizes metadata.version; 7..33 (3.3-IV3 .. 4.4-IV2) is what the pinned Kafka supports
+ * and 33 its latest production level.
+ */
+const METADATA_VERSION = { name: 'metadata.version', minVersion: 7, maxVersion: 33, level: 33 }
+
 /** A record as `fake.records()` returns it: the decoded record plus where it sits. */
 export interface StoredRecord extends KafkaRecord {
   partition: number
@@ -65,8 +71,12 @@ export class FakeKafka {
   #stopped = false
 
   private constructor(options: FakeKafkaOptions, random: SeededRandom) {
-    const brokers = options.brokers ?? 1
+    const brokers = options.brokers ?? options.brokerIds?.length ?? 1
     if (!Number.isInteger(brokers) || brokers < 1) throw new RangeError('FakeKafka: brokers must be a positive integer')
+    const ids = options.brokerIds ?? Array.from({ length: brokers }, (_, i) => i)
+    if (ids.length !== brokers || new Set(ids).size !== ids.length || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
+      throw new RangeError('FakeKafka: brokerIds must be distinct non-negative integers, one per broker')
+    }
     this.cluster = new ClusterState({
       random,
       clusterId: options.clusterId,
@@ -79,10 +89,10 @@ export class FakeKafka {
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
     const groups = new GroupCoordinator()
     const transactions = new TransactionCoordinator(groups)
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: KAFKA_FEATURES.map((f) => ({ ...f })) }
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: [{ ...METADATA_VERSION }, ...KAFKA_FEATURES.map((f) => ({ ...f }))] }
     const host = options.host ?? '127.0.0.1'
-    for (let id = 0; id < brokers; id++) {
-      this.cluster.brokers.set(id, { id, host, port: options.ports?.[id] ?? 0, rack: null, alive: true })
+    for (const [i, id] of ids.entries()) {
+      this.cluster.brokers.set(id, { id, host, port: options.ports?.[i] ?? 0, rack: null, alive: true })
       this.services.fetchSessions.set(id, new FetchSessionCache(() => random.uint32()))
     }
   }

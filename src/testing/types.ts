@@ -20,8 +20,10 @@ export interface FakeTopicSpec {
 }
 
 export interface FakeKafkaOptions {
-  /** Number of brokers, ids 0..n-1. Default 1. */
+  /** Number of brokers, ids 0..n-1 (or `brokerIds`). Default 1, or the length of `brokerIds`. */
   brokers?: number
+  /** Explicit node ids, e.g. `[1]` to look like a single-node quickstart or test harness broker. */
+  brokerIds?: number[]
   topics?: FakeTopicSpec[]
   /** Create unknown topics on Metadata and Produce, as auto.create.topics.enable does. Default true. */
   autoCreateTopics?: boolean

@@ -52,14 +52,17 @@ describe('FakeKafka on the wire', () => {
     expect(offered.has(ApiKeys.ShareFetch)).toBe(false)
   })
 
-  it('reports the features later modules register (KIP-584), leaving min-0 features out of v3', async () => {
-    // Start from none: part B registers group.version and transaction.version by default.
-    fake.services.features.length = 0
-    expect((await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })).supportedFeatures).toEqual([])
-    fake.services.features.push({ name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 }, { name: 'metadata.version', minVersion: 7, maxVersion: 28, level: 28 })
+  it('reports metadata.version and the features later modules register (KIP-584), leaving min-0 features out of v3', async () => {
+    // A KRaft cluster always finalizes metadata.version (the pinned Kafka's latest production level). Part B's
+    // group.version and transaction.version are set aside: this test registers its own.
+    const ours = fake.services.features.filter((f) => f.name === 'metadata.version')
+    fake.services.features.splice(0, fake.services.features.length, ...ours)
+    const initial = await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
+    expect(initial.finalizedFeatures!.map((f) => [f.name, f.maxVersionLevel])).toEqual([['metadata.version', 33]])
+    fake.services.features.push({ name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 })
     const v4 = await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
-    expect(v4.supportedFeatures!.map((f) => f.name)).toEqual(['transaction.version', 'metadata.version'])
-    expect(v4.finalizedFeatures!.map((f) => [f.name, f.maxVersionLevel])).toEqual([['transaction.version', 2], ['metadata.version', 28]])
+    expect(v4.supportedFeatures!.map((f) => f.name)).toEqual(['metadata.version', 'transaction.version'])
+    expect(v4.finalizedFeatures!.map((f) => [f.name, f.maxVersionLevel])).toEqual([['metadata.version', 33], ['transaction.version', 2]])
     const v3 = await conn.send(api(ApiKeys.ApiVersions), 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
     expect(v3.supportedFeatures!.map((f) => f.name)).toEqual(['metadata.version'])
   })
