@@ -8,6 +8,7 @@ import { configHandlers } from './configs.js'
 import { FaultRules } from './faults.js'
 import { fetchHandlers } from './fetch.js'
 import { FetchSessionCache } from './fetch-sessions.js'
+import { GroupCoordinator, groupHandlers } from './groups/index.js'
 import { metadataHandlers } from './metadata.js'
 import { offsetHandlers } from './offsets.js'
 import { produceHandlers } from './produce.js'
@@ -17,6 +18,7 @@ import { SaslUsers, saslHandlers } from './sasl.js'
 import { BrokerServer } from './server.js'
 import { ClusterState, type TopicState } from './state.js'
 import { topicHandlers } from './topics.js'
+import { checkTransactionalBatch, TransactionCoordinator, transactionHandlers } from './transactions.js'
 import type { KafkaRecord } from '../records/types.js'
 import type { FakeKafkaOptions, FakeTopicSpec, FaultHandle, FaultRule, SeenRequest } from './types.js'
 
@@ -30,6 +32,8 @@ export const DEFAULT_HANDLERS: readonly RegisteredHandler[] = [
   ...offsetHandlers,
   ...configHandlers,
   ...saslHandlers,
+  ...groupHandlers,
+  ...transactionHandlers,
 ]
 
 /**
@@ -46,6 +50,16 @@ export interface StoredRecord extends KafkaRecord {
   producerId: bigint
   isTransactional: boolean
 }
+
+/**
+ * The features a Kafka 4.x cluster finalizes by default and the fake implements: KIP-848 groups (group.version 1)
+ * and KIP-890 transactions (transaction.version 2). Lower a `level` in `fake.services.features` before clients
+ * connect to test the older paths (level 1: AddPartitionsToTxn before producing).
+ */
+const KAFKA_FEATURES = [
+  { name: 'group.version', minVersion: 0, maxVersion: 1, level: 1 },
+  { name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 },
+]
 
 export class FakeKafka {
   readonly cluster: ClusterState
@@ -73,7 +87,9 @@ export class FakeKafka {
     const registry = new HandlerRegistry()
     registry.register(...DEFAULT_HANDLERS)
     const sasl = options.sasl !== undefined && options.sasl.length > 0 ? new SaslUsers(options.sasl, random) : null
-    this.services = { registry, sasl, fetchSessions: new Map(), hooks: {}, onStop: [], features: [{ ...METADATA_VERSION }] }
+    const groups = new GroupCoordinator()
+    const transactions = new TransactionCoordinator(groups)
+    this.services = { registry, sasl, fetchSessions: new Map(), hooks: { checkTransactionalBatch }, onStop: [() => transactions.stop(), () => groups.stop()], groups, transactions, features: [{ ...METADATA_VERSION }, ...KAFKA_FEATURES.map((f) => ({ ...f }))] }
     const host = options.host ?? '127.0.0.1'
     for (const [i, id] of ids.entries()) {
       this.cluster.brokers.set(id, { id, host, port: options.ports?.[i] ?? 0, rack: null, alive: true })

@@ -13,3 +13,5 @@ export type {
   FaultHandle,
   SeenRequest,
 } from './types.js'
+// Part B: a virtual clock for the coordinators' timers and their settings' shape.
+export { ManualClock, type FakeClock, type GroupConfig } from './groups/index.js'

@@ -7,8 +7,10 @@
 import type { ApiCodec } from '../protocol/codec.js'
 import { ApiKeys, apis, type ApiName, type Apis } from '../protocol/generated/index.js'
 import type { FetchSessionCache } from './fetch-sessions.js'
+import type { GroupCoordinator } from './groups/coordinator.js'
 import type { SaslUsers } from './sasl.js'
 import type { BrokerState, ClusterState } from './state.js'
+import type { TransactionCoordinator } from './transactions.js'
 
 type CodecOf<N extends ApiName> = Apis[(typeof ApiKeys)[N]]
 export type RequestOf<N extends ApiName> = CodecOf<N> extends ApiCodec<infer Req, unknown, unknown, unknown> ? Req : never
@@ -53,6 +55,10 @@ export interface FakeServices {
   readonly hooks: FakeHooks
   /** Run by fake.stop() after the listeners close: modules with timers (session timeouts) clear them here. */
   readonly onStop: Array<() => void>
+  /** Groups and committed offsets (part B): settings in `groups.config`, a test clock through `groups.useClock`. */
+  readonly groups: GroupCoordinator
+  /** Transactional ids and their open transactions (part B). */
+  readonly transactions: TransactionCoordinator
   /**
    * Cluster features ApiVersions v3+ reports as supported and finalized (at `level`), e.g. group.version or
    * transaction.version once the modules that implement them are registered. Empty: clients assume none.

@@ -48,12 +48,15 @@ describe('FakeKafka on the wire', () => {
       const codec = apis[ApiKeys[name]] as AnyApiCodec
       expect(offered.get(codec.apiKey)).toMatchObject({ minVersion: codec.minVersion, maxVersion: codec.highestVersion(false) })
     }
-    expect(offered.has(ApiKeys.JoinGroup)).toBe(false)
+    expect(offered.get(ApiKeys.JoinGroup)).toMatchObject({ minVersion: 0, maxVersion: 9 })
     expect(offered.has(ApiKeys.ShareFetch)).toBe(false)
   })
 
   it('reports metadata.version and the features later modules register (KIP-584), leaving min-0 features out of v3', async () => {
-    // A KRaft cluster always finalizes metadata.version (the pinned Kafka's latest production level).
+    // A KRaft cluster always finalizes metadata.version (the pinned Kafka's latest production level). Part B's
+    // group.version and transaction.version are set aside: this test registers its own.
+    const ours = fake.services.features.filter((f) => f.name === 'metadata.version')
+    fake.services.features.splice(0, fake.services.features.length, ...ours)
     const initial = await conn.send(api(ApiKeys.ApiVersions), 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' })
     expect(initial.finalizedFeatures!.map((f) => [f.name, f.maxVersionLevel])).toEqual([['metadata.version', 33]])
     fake.services.features.push({ name: 'transaction.version', minVersion: 0, maxVersion: 2, level: 2 })
@@ -258,6 +261,8 @@ describe('FakeKafka on the wire', () => {
 
   it('bounds read_committed by the last stable offset and lists aborted transactions', async () => {
     const producerId = 4242n
+    // This test drives the log's transaction state itself, without a transaction coordinator to ask.
+    delete fake.services.hooks.checkTransactionalBatch
     await produce(0, batch(['committed-later'], { producerId, producerEpoch: 0, baseSequence: 0, transactional: true }), 9, 'tx')
     const log = fake.cluster.partition('t', 0)!.log
     expect([log.highWatermark, log.lastStableOffset]).toEqual([1n, 0n])
