@@ -22,10 +22,15 @@ export const FILES = [
   'producer-api',
   'admin-topics',
   'network',
+  'consumer-group',
+  'consumer-commit',
+  'consumer-classic-static',
+  'consumer-eos',
+  'consumer-transactions',
 ].map((name) => `test/integration/${name}.test.ts`)
 
-/** Tests that need what the fake does not have yet (groups, transactions) or will not have (a writable broker config). */
-export const EXCLUDED = /transaction|group coordinator|alters broker, broker-logger|lists config resources/
+/** Tests that need what the fake does not have: writable broker configs, ListConfigResources. */
+export const EXCLUDED = /alters broker, broker-logger|lists config resources/
 
 const fake = await FakeKafka.start({ brokerIds: [1] })
 process.stderr.write(`[test:fake] FakeKafka at ${fake.bootstrap}\n`)

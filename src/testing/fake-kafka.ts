@@ -22,7 +22,7 @@ import { checkTransactionalBatch, TransactionCoordinator, transactionHandlers } 
 import type { KafkaRecord } from '../records/types.js'
 import type { FakeKafkaOptions, FakeTopicSpec, FaultHandle, FaultRule, SeenRequest } from './types.js'
 
-/** Every API part A implements; later modules append theirs (see /tmp/testing-skeleton.md). */
+/** Every API the fake implements; ApiVersions offers exactly these. */
 export const DEFAULT_HANDLERS: readonly RegisteredHandler[] = [
   ...apiVersionsHandlers,
   ...metadataHandlers,

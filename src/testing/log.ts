@@ -2,7 +2,7 @@
  * One partition's log: RecordBatch v2 buffers as the producer sealed them, with the broker's fields (base offset,
  * partition leader epoch, log-append time) written in. Fetch hands the stored bytes back unchanged, as a broker
  * hands back its segment files. Every replica shares this one log: the fake has no replication lag, so the high
- * watermark is the log end offset. Transactions (part B) drive the last stable offset and the aborted list through
+ * watermark is the log end offset. Transactions drive the last stable offset and the aborted list through
  * appendControl; the log keeps both from the batches it sees.
  */
 import { crc32c } from '../records/crc32c.js'

@@ -39,7 +39,7 @@ export interface RequestContext {
   readonly correlationId: number
   /** Aborted when the connection closes or the broker stops: long polls end early on it. */
   readonly signal: AbortSignal
-  /** The fake itself, for handlers that need cluster-level services (SASL users, fetch sessions, part B state). */
+  /** The fake itself, for handlers that need cluster-level services (SASL users, fetch sessions, group and transaction state). */
   readonly services: FakeServices
 }
 
@@ -55,9 +55,9 @@ export interface FakeServices {
   readonly hooks: FakeHooks
   /** Run by fake.stop() after the listeners close: modules with timers (session timeouts) clear them here. */
   readonly onStop: Array<() => void>
-  /** Groups and committed offsets (part B): settings in `groups.config`, a test clock through `groups.useClock`. */
+  /** Groups and committed offsets: settings in `groups.config`, a test clock through `groups.useClock`. */
   readonly groups: GroupCoordinator
-  /** Transactional ids and their open transactions (part B). */
+  /** Transactional ids and their open transactions. */
   readonly transactions: TransactionCoordinator
   /**
    * Cluster features ApiVersions v3+ reports as supported and finalized (at `level`), e.g. group.version or
@@ -66,7 +66,7 @@ export interface FakeServices {
   readonly features: Array<{ name: string; minVersion: number; maxVersion: number; level: number }>
 }
 
-/** Points where a later module (transactions) takes part in part A's handlers. */
+/** Points where the transaction coordinator takes part in the produce and fetch handlers. */
 export interface FakeHooks {
   /**
    * Before a transactional batch is appended: 0 to accept, else the error code to answer (e.g. the partition was
@@ -116,7 +116,7 @@ export function defineHandler<N extends ApiName>(handler: ApiHandler<N>): Regist
 export class HandlerRegistry {
   readonly #handlers = new Map<number, RegisteredHandler>()
 
-  /** Adds handlers; a later registration of the same API replaces the earlier one (part B overrides). */
+  /** Adds handlers; a later registration of the same API replaces the earlier one. */
   register(...handlers: RegisteredHandler[]): void {
     for (const h of handlers) this.#handlers.set(h.apiKey, h)
   }

@@ -33,7 +33,7 @@ export function syncError(errorCode: number): SyncResult {
 }
 
 /** The protocol every member supports that most members prefer (ties to the first in preference order). */
-function selectProtocol(group: ClassicGroup): string | null {
+export function selectProtocol(group: ClassicGroup): string | null {
   const members = [...group.members.values()]
   const first = members[0]
   if (first === undefined) return null

@@ -13,6 +13,7 @@ import {
   newClassicGroup,
   prepareRebalance,
   removeMember,
+  selectProtocol,
   supportsProtocols,
   syncError,
   touch,
@@ -142,20 +143,20 @@ function sameMetadata(a: Array<{ name: string; metadata: Buffer }>, b: Array<{ n
 
 /**
  * KIP-345: a static member restarts under a new member id. In a Stable group it takes over the old member's
- * assignment with no rebalance; the old id is fenced.
+ * assignment with no rebalance unless the group's protocol would change (its metadata may differ: a restarted
+ * member owns nothing yet, and Kafka does not rebalance for that); the old id is fenced.
  */
 function rejoinStatic(ctx: RequestContext, coord: GroupCoordinator, group: ClassicGroup, old: ClassicMember, memberId: string, fields: Partial<ClassicMember>): JoinResult | Promise<JoinResult> {
   old.sessionTimer?.cancel()
   old.awaitingJoin?.(joinError(ErrorCodes.FENCED_INSTANCE_ID, old.memberId))
   old.awaitingSync?.(syncError(ErrorCodes.FENCED_INSTANCE_ID))
   const member: ClassicMember = { ...old, ...fields, memberId, awaitingJoin: null, awaitingSync: null, sessionTimer: null }
-  const sameProtocols = sameMetadata(old.protocols, member.protocols)
   group.members.delete(old.memberId)
   group.members.set(memberId, member)
   group.staticMembers.set(member.groupInstanceId!, memberId)
   if (group.leaderId === old.memberId) group.leaderId = memberId
   touch(coord, group, member)
-  if (group.state === 'Stable' && sameProtocols) return joinResultFor(group, member, ctx.apiVersion >= 9)
+  if (group.state === 'Stable' && group.protocolName === selectProtocol(group)) return joinResultFor(group, member, ctx.apiVersion >= 9)
   return awaitJoin(ctx, coord, group, member)
 }
 
