@@ -161,7 +161,8 @@ describe('Producer', () => {
     let maxBuffered = 0
     const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, producer.bufferedBytes)), 1)
     // Live buffer memory, not RSS: RSS also counts garbage the GC has not collected yet (a loaded run once grew it by
-    // 138 MB), so the live figure comes after a forced collection, sampled while the sends are under way.
+    // 138 MB), so the live figure comes after a forced collection, sampled while the sends are under way (every
+    // 250 ms: a second copy of the records would be live for the whole run, and collections must not slow it).
     setFlagsFromString('--expose-gc')
     const gc = runInNewContext('gc') as () => void
     const liveBuffers = (): number => {
@@ -170,7 +171,7 @@ describe('Producer', () => {
     }
     const buffersBefore = liveBuffers()
     let maxBuffers = buffersBefore
-    const buffersSampler = setInterval(() => (maxBuffers = Math.max(maxBuffers, liveBuffers())), 50)
+    const buffersSampler = setInterval(() => (maxBuffers = Math.max(maxBuffers, liveBuffers())), 250)
     // 40 MB offered at once, far faster than one broker on a busy machine takes it.
     const sends: Array<Promise<unknown>> = []
     for (let i = 0; i < 400; i++) {

@@ -7,7 +7,7 @@ import type { Admin } from '../../src/kafkajs/admin.js'
 import { ConfigResourceTypes, ConfigSource, KafkaJSAggregateError, KafkaJSCreateTopicError, KafkaJSProtocolError } from '../../src/kafkajs/index.js'
 import { ApiKeys } from '../../src/protocol/index.js'
 import { KafkaProxy } from '../helpers/kafka-proxy.js'
-import { connectAdmins, disconnectAdmins, failureOf } from './admin-oracle.js'
+import { connectAdmins, disconnectAdmins, eventually, failureOf } from './admin-oracle.js'
 import { brokers, logEntries, newKafka, uniqueName, waitFor } from './support.js'
 
 let admin: Admin
@@ -278,7 +278,8 @@ describe('kafkajs admin: cluster and configs', () => {
     expect(await retention()).toBe(before)
 
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '7200000' }] }] })
-    expect(await retention()).toBe('7200000')
+    // The broker answers once the controller has the change; its own view follows through the metadata log.
+    await eventually(async () => expect(await retention()).toBe('7200000'))
 
     const failure = await failureOf(() =>
       admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.msx', value: '1' }] }] }),
