@@ -169,7 +169,7 @@ describe('throttling (KIP-219)', () => {
       starts.stop()
       await kafka.close()
     }
-  }, 40_000)
+  }, 90_000)
 
   it('a consumer under consumer_byte_rate is throttled, backs off, and reads everything once', async () => {
     const topic = uniqueName('fetch')
@@ -221,7 +221,7 @@ describe('throttling (KIP-219)', () => {
       fetches.stop()
       await kafka.close()
     }
-  }, 40_000)
+  }, 90_000)
 
   it('requests queued on a throttled connection still time out and abort, and go out once the throttle ends', async () => {
     const topic = uniqueName('muted')
