@@ -11,7 +11,7 @@ const limit = { maxDecompressedBytes: 64 * 1024 * 1024, at: 0 }
 function frame(flags: number, blocks: Array<[Buffer, boolean]>): Buffer {
   const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, flags, 0x40, 0])
   header[6] = (xxh32Short(header, 4, 6) >>> 8) & 0xff
-  const parts = [header]
+  const parts: Buffer[] = [header]
   for (const [bytes, stored] of blocks) {
     const length = Buffer.alloc(4)
     length.writeUInt32LE((bytes.length | (stored ? 0x80000000 : 0)) >>> 0, 0)
