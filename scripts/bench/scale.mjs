@@ -285,6 +285,7 @@ async function main() {
   const broker = await useBroker({ name: 'bench', keep: flag('keep-broker'), log })
   log(`broker ${broker.brokers} (${broker.origin})`)
   const machine = machineInfo()
+  const jsonPath = option('json', null)
   const runs = []
   try {
     for (const partitions of sizes) {
@@ -295,10 +296,11 @@ async function main() {
         // The last topic takes the remainder; placeOf assumes full topics, so counts must divide evenly.
         if (partitions % perTopic !== 0) throw new Error(`--per-topic ${perTopic} does not divide ${partitions}`)
         const setupStarted = performance.now()
-        await createTopics(snapshot, broker.brokers, topics.map((name) => ({ name, partitions: perTopic })))
-        const createMs = performance.now() - setupStarted
+        let createMs = 0
         let result
         try {
+          await createTopics(snapshot, broker.brokers, topics.map((name) => ({ name, partitions: perTopic })))
+          createMs = performance.now() - setupStarted
           result = await runChild(SCRIPT, { client, brokers: broker.brokers, topics, perTopic, partitions, records, size, consumers, samsaDir: snapshot, baselineDir: baseline?.dir, timeoutMs }, { nodeArgs: ['--expose-gc'], timeoutMs: timeoutMs + 60_000 })
         } catch (error) {
           log(`${client} ${partitions} partitions: FAILED ${error.message.slice(0, 300)}`)
@@ -312,6 +314,8 @@ async function main() {
             `(cpu ${result.produceCpuUsPerRecord} µs/rec, first write ${result.warmupMs.toFixed(0)} ms), assignment ${result.assignmentMs.toFixed(0)} ms, consume ${formatNumber(result.consumeRecPerSec)} rec/s (cpu ${result.consumeCpuUsPerRecord} µs/rec), rss ${result.memory.rssMiB} MiB, heap ${result.memory.heapUsedMiB} MiB`,
         )
         await deleteTopics(snapshot, broker.brokers, topics)
+        // What is measured so far survives a later failure.
+        if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ runs }, null, 2))
       }
     }
   } finally {
@@ -361,7 +365,6 @@ async function main() {
   }
   const ratioTable = formatTable(['partitions', 'pair', 'start-up (faster)', 'produce', 'produce CPU (less)', 'assignment (faster)', 'consume', 'consume CPU (less)', 'RSS (less)'], ratios, { markdown })
   const output = { environment: { ...machine, records, size, consumers, perTopic: perTopicOption, samsaDistStale: stale, baseline: baseline ? { rev: baselineRev, sha: baseline.sha } : null, kafka: broker.kafkaVersion ?? null, kafkajs: require('kafkajs/package.json').version, platformatic: JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version, date: new Date().toISOString() }, runs }
-  const jsonPath = option('json', null)
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(output, null, 2))
   console.log(JSON.stringify(output, null, 2))
   process.stdout.write(`\n${table}\n\ngrowth against the smallest size (times; produce/consume: time per record)\n${growthTable}\n\nratios (above 1: samsa better)\n${ratioTable}\n`)
