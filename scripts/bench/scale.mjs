@@ -3,10 +3,11 @@
 //
 //   node scripts/bench/scale.mjs [--partitions 1,100,1000,10000] [--records 200000] [--per-topic N]
 //       [--clients samsa,kafkajs,platformatic] [--consumers 3] [--size 100] [--quick] [--json out.json] [--markdown]
-//       [--build] [--baseline <git rev>] [--keep-broker] [--timeout-s 600]
+//       [--build] [--baseline <git rev>] [--keep-broker] [--timeout-s 600] [--shared-topics]
 //   --quick: partitions 1,100,1000 and 50 000 records.
 //   --per-topic N: several topics of at most N partitions each, summing to the partition count (default: one topic).
 //   --baseline: also runs samsa built from that revision (as samsa@base): before/after figures from one run.
+//   --shared-topics: one set of topics per size for all clients (see main(); needed for 10 000 partitions here).
 //
 // Per partition count and client, in a child process of its own (so memory figures are that client's alone), on
 // fresh topics:
@@ -277,6 +278,7 @@ async function main() {
   const consumers = numberOption('consumers', 3)
   const perTopicOption = numberOption('per-topic', null)
   const timeoutMs = numberOption('timeout-s', 600) * 1000
+  const shared = flag('shared-topics')
   const baselineRev = option('baseline', null)
   const baseline = baselineRev ? snapshotRevision(baselineRev, { log }) : null
   const requested = listOption('clients', ['samsa', 'kafkajs', 'platformatic'])
@@ -291,21 +293,27 @@ async function main() {
     for (const partitions of sizes) {
       const perTopic = Math.min(perTopicOption ?? partitions, partitions)
       const topicCount = Math.ceil(partitions / perTopic)
+      // placeOf assumes full topics, so counts must divide evenly.
+      if (partitions % perTopic !== 0) throw new Error(`--per-topic ${perTopic} does not divide ${partitions}`)
+      // --shared-topics: one set of topics for every client of this size. A broker creates thousands of partition
+      // logs and fsyncs each one's first write slowly (minutes at 10 000 on the loaded harness broker); sharing
+      // pays that once. Clients after the first read the earliest `records + partitions` records, written by
+      // the first ones: the same count, spread over every partition.
+      const sharedTopics = shared ? Array.from({ length: topicCount }, (_, t) => uniqueTopicName('bench-scale', 'shared', partitions, t)) : null
+      if (sharedTopics) await createTopics(snapshot, broker.brokers, sharedTopics.map((name) => ({ name, partitions: perTopic })))
       for (const client of clients) {
-        const topics = Array.from({ length: topicCount }, (_, t) => uniqueTopicName('bench-scale', client, partitions, t))
-        // The last topic takes the remainder; placeOf assumes full topics, so counts must divide evenly.
-        if (partitions % perTopic !== 0) throw new Error(`--per-topic ${perTopic} does not divide ${partitions}`)
+        const topics = sharedTopics ?? Array.from({ length: topicCount }, (_, t) => uniqueTopicName('bench-scale', client, partitions, t))
         const setupStarted = performance.now()
         let createMs = 0
         let result
         try {
-          await createTopics(snapshot, broker.brokers, topics.map((name) => ({ name, partitions: perTopic })))
+          if (!sharedTopics) await createTopics(snapshot, broker.brokers, topics.map((name) => ({ name, partitions: perTopic })))
           createMs = performance.now() - setupStarted
           result = await runChild(SCRIPT, { client, brokers: broker.brokers, topics, perTopic, partitions, records, size, consumers, samsaDir: snapshot, baselineDir: baseline?.dir, timeoutMs }, { nodeArgs: ['--expose-gc'], timeoutMs: timeoutMs + 60_000 })
         } catch (error) {
           log(`${client} ${partitions} partitions: FAILED ${error.message.slice(0, 300)}`)
           runs.push({ partitions, topics: topicCount, client, error: error.message.slice(0, 500) })
-          await deleteTopics(snapshot, broker.brokers, topics)
+          if (!sharedTopics) await deleteTopics(snapshot, broker.brokers, topics)
           continue
         }
         runs.push({ partitions, topics: topicCount, createTopicsMs: Math.round(createMs), ...result })
@@ -313,10 +321,11 @@ async function main() {
           `${client.padEnd(12)} ${String(partitions).padStart(6)} partitions: start-up ${result.startupMs.toFixed(0)} ms, produce ${formatNumber(result.produceRecPerSec)} rec/s, ` +
             `(cpu ${result.produceCpuUsPerRecord} µs/rec, first write ${result.warmupMs.toFixed(0)} ms), assignment ${result.assignmentMs.toFixed(0)} ms, consume ${formatNumber(result.consumeRecPerSec)} rec/s (cpu ${result.consumeCpuUsPerRecord} µs/rec), rss ${result.memory.rssMiB} MiB, heap ${result.memory.heapUsedMiB} MiB`,
         )
-        await deleteTopics(snapshot, broker.brokers, topics)
+        if (!sharedTopics) await deleteTopics(snapshot, broker.brokers, topics)
         // What is measured so far survives a later failure.
         if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ runs }, null, 2))
       }
+      if (sharedTopics) await deleteTopics(snapshot, broker.brokers, sharedTopics)
     }
   } finally {
     await broker.release()
@@ -364,7 +373,7 @@ async function main() {
     }
   }
   const ratioTable = formatTable(['partitions', 'pair', 'start-up (faster)', 'produce', 'produce CPU (less)', 'assignment (faster)', 'consume', 'consume CPU (less)', 'RSS (less)'], ratios, { markdown })
-  const output = { environment: { ...machine, records, size, consumers, perTopic: perTopicOption, samsaDistStale: stale, baseline: baseline ? { rev: baselineRev, sha: baseline.sha } : null, kafka: broker.kafkaVersion ?? null, kafkajs: require('kafkajs/package.json').version, platformatic: JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version, date: new Date().toISOString() }, runs }
+  const output = { environment: { ...machine, records, size, consumers, perTopic: perTopicOption, sharedTopics: shared, samsaDistStale: stale, baseline: baseline ? { rev: baselineRev, sha: baseline.sha } : null, kafka: broker.kafkaVersion ?? null, kafkajs: require('kafkajs/package.json').version, platformatic: JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version, date: new Date().toISOString() }, runs }
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(output, null, 2))
   console.log(JSON.stringify(output, null, 2))
   process.stdout.write(`\n${table}\n\ngrowth against the smallest size (times; produce/consume: time per record)\n${growthTable}\n\nratios (above 1: samsa better)\n${ratioTable}\n`)
