@@ -1,10 +1,12 @@
 // `npm run bench`: the benchmark suite, one script after another, each printing its own tables.
 //
-//   npm run bench [-- --only import,protocol,records] [--skip producer,consumer]
+//   npm run bench [-- --only import,protocol,records] [--skip producer,consumer] [--quick]
 //
+// --quick reaches the scripts that have a short version (records, scale); the others run as they are.
 // import, protocol and records run in-process against the built dist/ (`npm run build` first) and need no broker.
 // producer and consumer use the cluster in KAFKA_BROKERS, else start a harness Kafka of their own (the first run
-// downloads it), and compare with KafkaJS, @platformatic/kafka and the Java client; they take minutes. Each
+// downloads it), and compare with KafkaJS, @platformatic/kafka and the Java client; they take minutes. scale
+// (1 to 10 000 partitions: start-up, produce, group assignment, consume, memory) takes the longest. Each
 // script's own options (record counts, codecs, --json …) are documented at its top; run it directly to pass them.
 import { spawnSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -12,7 +14,9 @@ import { fileURLToPath } from 'node:url'
 import { listOption } from './lib/args.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SUITE = ['import', 'protocol', 'records', 'producer', 'consumer']
+const SUITE = ['import', 'protocol', 'records', 'producer', 'consumer', 'scale']
+const QUICK_AWARE = new Set(['records', 'scale'])
+const quick = process.argv.includes('--quick')
 const only = listOption('only', SUITE)
 const skip = listOption('skip', [])
 const unknown = [...only, ...skip].filter((name) => !SUITE.includes(name))
@@ -24,7 +28,7 @@ if (unknown.length > 0) {
 const failed = []
 for (const name of SUITE.filter((n) => only.includes(n) && !skip.includes(n))) {
   process.stdout.write(`\n=== ${name} (scripts/bench/${name}.mjs) ===\n\n`)
-  const { status, signal } = spawnSync(process.execPath, [join(here, `${name}.mjs`)], { stdio: 'inherit' })
+  const { status, signal } = spawnSync(process.execPath, [join(here, `${name}.mjs`), ...(quick && QUICK_AWARE.has(name) ? ['--quick'] : [])], { stdio: 'inherit' })
   if (status !== 0) failed.push(`${name} (${signal ?? `exit ${status}`})`)
 }
 if (failed.length > 0) {

@@ -36,6 +36,14 @@ function memberOrder(a: AssignorMember, b: AssignorMember): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0
 }
 
+/**
+ * Each member's topics as a set: `topics.includes` inside the per-partition loops made assignment cost
+ * O(partitions × subscribed topics) — quadratic for a group on 1 000 topics.
+ */
+function topicSets(members: readonly AssignorMember[]): Map<AssignorMember, Set<string>> {
+  return new Map(members.map((m) => [m, new Set(m.topics)]))
+}
+
 function emptyAssignment(members: AssignorMember[]): Assignment {
   return new Map(members.map((m) => [m.memberId, [] as TopicPartition[]]))
 }
@@ -46,10 +54,12 @@ export const rangeAssignor: Assignor = {
   assign(members, counts) {
     const result = emptyAssignment(members)
     const topics = [...new Set(members.flatMap((m) => m.topics))].sort()
+    const subscribed = topicSets(members)
+    const sortedMembers = [...members].sort(memberOrder)
     for (const topic of topics) {
       const count = counts.get(topic)
       if (count === undefined) continue
-      const subscribers = members.filter((m) => m.topics.includes(topic)).sort(memberOrder)
+      const subscribers = sortedMembers.filter((m) => subscribed.get(m)!.has(topic))
       const per = Math.floor(count / subscribers.length)
       const extra = count % subscribers.length
       let next = 0
@@ -68,6 +78,7 @@ export const roundRobinAssignor: Assignor = {
   assign(members, counts) {
     const result = emptyAssignment(members)
     const sorted = [...members].sort(memberOrder)
+    const subscribed = topicSets(members)
     const all: TopicPartition[] = []
     for (const topic of [...new Set(members.flatMap((m) => m.topics))].sort()) {
       for (let p = 0; p < (counts.get(topic) ?? 0); p++) all.push({ topic, partition: p })
@@ -76,7 +87,7 @@ export const roundRobinAssignor: Assignor = {
     for (const tp of all) {
       for (let tries = 0; tries < sorted.length; tries++) {
         const member = sorted[cursor++ % sorted.length]!
-        if (member.topics.includes(tp.topic)) {
+        if (subscribed.get(member)!.has(tp.topic)) {
           result.get(member.memberId)!.push(tp)
           break
         }
@@ -93,6 +104,7 @@ export const cooperativeStickyAssignor: Assignor = {
   cooperative: true,
   assign(members, counts) {
     const sorted = [...members].sort(memberOrder)
+    const subscribed = topicSets(members)
     const all: TopicPartition[] = []
     for (const topic of [...new Set(members.flatMap((m) => m.topics))].sort()) {
       for (let p = 0; p < (counts.get(topic) ?? 0); p++) all.push({ topic, partition: p })
@@ -101,7 +113,7 @@ export const cooperativeStickyAssignor: Assignor = {
     const previousOwner = new Map<string, { memberId: string; generation: number }>()
     for (const m of sorted) {
       for (const tp of m.ownedPartitions) {
-        if (!m.topics.includes(tp.topic) || tp.partition >= (counts.get(tp.topic) ?? 0)) continue
+        if (!subscribed.get(m)!.has(tp.topic) || tp.partition >= (counts.get(tp.topic) ?? 0)) continue
         const prior = previousOwner.get(key(tp))
         if (!prior || m.generation > prior.generation) previousOwner.set(key(tp), { memberId: m.memberId, generation: m.generation })
       }
@@ -111,8 +123,14 @@ export const cooperativeStickyAssignor: Assignor = {
     let extraSlots = sorted.length === 0 ? 0 : all.length % sorted.length
     const unassigned: TopicPartition[] = []
     // Keep owned partitions up to the quota (floor, or floor+1 while extra slots remain).
+    // Each member's owned partitions in `all`'s order, from one walk of `all` (not one walk per member).
+    const owned = new Map<string, TopicPartition[]>(sorted.map((m) => [m.memberId, []]))
+    for (const tp of all) {
+      const owner = previousOwner.get(key(tp))
+      if (owner) owned.get(owner.memberId)!.push(tp)
+    }
     for (const m of sorted) {
-      const mine = all.filter((tp) => previousOwner.get(key(tp))?.memberId === m.memberId)
+      const mine = owned.get(m.memberId)!
       let quota = quotaFloor
       if (mine.length > quotaFloor && extraSlots > 0) {
         quota++
@@ -126,7 +144,7 @@ export const cooperativeStickyAssignor: Assignor = {
     for (const tp of unassigned) {
       let best: AssignorMember | null = null
       for (const m of sorted) {
-        if (!m.topics.includes(tp.topic)) continue
+        if (!subscribed.get(m)!.has(tp.topic)) continue
         if (best === null || target.get(m.memberId)!.length < target.get(best.memberId)!.length) best = m
       }
       if (best) target.get(best.memberId)!.push(tp)

@@ -134,7 +134,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       truncation: (event) => this.emit('truncation', event satisfies TruncationEvent),
     })
     this.#delivery = new DeliveryBuffer<K, V>(
-      { closed: () => this.#closed, fatal: () => this.#fatal, released: () => this.#fetcher.schedule() },
+      { closed: () => this.#closed, fatal: () => this.#fatal, released: (state) => this.#fetcher.released(state) },
       { checkCrcs: this.options.checkCrcs, keyDeserializer, valueDeserializer },
     )
     this.#source = {

@@ -48,8 +48,8 @@ export interface DeliveryHost {
   closed(): boolean
   /** An error that ends iteration: thrown to the application. */
   fatal(): KafkaError | null
-  /** A chunk left the buffer: room for the fetcher to fetch more. */
-  released(): void
+  /** A chunk of `state` left the buffer: room for the fetcher to fetch more. */
+  released(state: PartitionState): void
 }
 
 export interface DeliveryOptions {
@@ -239,7 +239,7 @@ export class DeliveryBuffer<K, V> {
     chunk.state.bufferedChunks--
     chunk.state.bufferedBytes -= chunk.size
     this.#bufferedBytes -= chunk.size
-    this.#host.released()
+    this.#host.released(chunk.state)
   }
 
   /**

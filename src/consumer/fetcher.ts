@@ -93,6 +93,8 @@ export class Fetcher {
   readonly #inFlight = new Set<number>()
   readonly #sessions = new Map<number, FetchSession>()
   #stopped = false
+  /** The last schedule() found the delivery buffer full and started nothing. */
+  #bufferFull = false
   #retryTimer: ClockTimer | null = null
   /** Fetch responses received, for tests and stats. */
   fetchCount = 0
@@ -150,10 +152,28 @@ export class Fetcher {
     this.schedule()
   }
 
+  /**
+   * A chunk of `state` left the delivery buffer. schedule() walks every assigned partition, and the application
+   * releases one chunk per partition per fetch, so calling it here made a fetch round cost O(partitions²) (10 000
+   * partitions: 10^8 steps). A release can only make fetchable what it frees: the partition itself (its buffered
+   * chunks), or everything when the buffer was full. A partition whose broker has a fetch in flight waits for that
+   * fetch's end, whose schedule() lists it — so most releases cost O(1).
+   */
+  released(state: PartitionState): void {
+    if (this.#stopped) return
+    if (!this.#bufferFull) {
+      if (!state.fetchable || state.bufferedChunks > 1) return
+      const node = this.#nodeFor(state)
+      if (node >= 0 && this.#inFlight.has(node)) return
+    }
+    this.schedule()
+  }
+
   /** Starts a fetch to every broker that has fetchable partitions and none in flight. */
   schedule(): void {
     if (this.#stopped) return
-    if (this.#host.bufferedBytes() >= this.#options.fetchMaxBytes) return
+    this.#bufferFull = this.#host.bufferedBytes() >= this.#options.fetchMaxBytes
+    if (this.#bufferFull) return
     const now = this.#cluster.clock.now()
     const byNode = new Map<number, PartitionState[]>()
     const toValidate = new Map<number, Array<{ state: PartitionState; leaderEpoch: number }>>()
@@ -290,12 +310,11 @@ export class Fetcher {
         const name = useIds ? (topicResponse.topicId ? session.topicName(topicResponse.topicId, (id) => this.#cluster.topicNameById(id)) : undefined) : topicResponse.topic
         if (name === undefined) continue
         for (const p of topicResponse.partitions) {
-          const key = partitionKey(name, p.partitionIndex)
-          const request = sent.get(key)
-          // An incremental response may include partitions with no new data that we did not list this time.
-          const state = request?.state ?? [...states].find((s) => s.topic === name && s.partition === p.partitionIndex)
-          if (!state) continue
-          this.#handlePartition(node, session, state, request?.generation ?? state.generation, request?.fetchOffset ?? state.fetchPosition, p)
+          // `sent` holds every partition of the session, also those an incremental request did not list because
+          // nothing moved (the session forgets the others), so a partition it lacks is not ours.
+          const request = sent.get(partitionKey(name, p.partitionIndex))
+          if (!request) continue
+          this.#handlePartition(node, session, request.state, request.generation, request.fetchOffset, p)
         }
       }
     } catch (error) {

@@ -135,6 +135,8 @@ export class RecordAccumulator {
           .then(() => this.append(records, group, generation, at, messageIndex, from, signal) ?? undefined)
       }
       const states = this.#topicStates(topic)
+      // Listed only when the sticky partitioner draws a new partition: O(partitions), not paid per record.
+      const available = (): number[] => availablePartitions(info)
       const messages = record.messages
       for (; messageIndex < messages.length; messageIndex++, index++) {
         if (group.settled) return null
@@ -143,15 +145,15 @@ export class RecordAccumulator {
         let partition = this.#placedPartition(topic, info, message)
         const sticky = partition < 0
         if (sticky) {
-          partition = this.#sticky.partition(topic, info.partitions.length, availablePartitions(info))
+          partition = this.#sticky.partition(topic, info.partitions.length, available)
           // As Java checks before appending: a sticky partition whose batches are all full or gone (sent) moves on
           // once batchSize bytes went to it, so records sent one at a time switch at batchSize too.
           if (states[partition]?.batchesFull ?? true) {
-            partition = this.#sticky.beforeAppend(topic, this.#options.batchSize, info.partitions.length, availablePartitions(info))
+            partition = this.#sticky.beforeAppend(topic, this.#options.batchSize, info.partitions.length, available)
           }
         }
         const state = states[partition] ?? this.#newPartitionState(states, topic, partition)
-        const wait = this.#appendOne(state, message, group, index, info, generation, signal, sticky)
+        const wait = this.#appendOne(state, message, group, index, info, generation, signal, sticky ? available : null)
         if (wait) {
           const at = recordIndex
           const next = messageIndex + 1
@@ -194,7 +196,7 @@ export class RecordAccumulator {
     info: TopicInfo,
     generation: number,
     signal: AbortSignal | undefined,
-    sticky: boolean,
+    sticky: (() => number[]) | null,
   ): Promise<void> | null {
     const timestamp = message.timestamp === undefined ? this.#clock.now() : Number(message.timestamp)
     const queue = state.queue
@@ -204,7 +206,7 @@ export class RecordAccumulator {
       if (open.builder.tryAppend(message.key, message.value, message.headers, timestamp, state.batchLimit) >= 0) {
         open.addOwner(timestamp, group, index)
         if (open.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(open, info)
-        if (sticky) this.#stickyAppended(state, open.builder.sizeInBytes - before, info)
+        if (sticky) this.#stickyAppended(state, open.builder.sizeInBytes - before, info, sticky)
         return null
       }
       this.#closeBatch(open, info)
@@ -240,11 +242,11 @@ export class RecordAccumulator {
    * have been produced to it and no batch of it is still open (the last one full, sent or none), or once
    * 2 × `batchSize` bytes have been produced whatever the batches.
    */
-  #stickyAppended(state: PartitionState, appendedBytes: number, info: TopicInfo): void {
-    this.#sticky.onAppended(state.topic, state.partition, appendedBytes, this.#options.batchSize, state.batchesFull, info.partitions.length, availablePartitions(info))
+  #stickyAppended(state: PartitionState, appendedBytes: number, info: TopicInfo, available: () => number[]): void {
+    this.#sticky.onAppended(state.topic, state.partition, appendedBytes, this.#options.batchSize, state.batchesFull, info.partitions.length, available)
   }
 
-  #openBatchWith(state: PartitionState, message: WireMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo, sticky: boolean): void {
+  #openBatchWith(state: PartitionState, message: WireMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo, sticky: (() => number[]) | null): void {
     const now = this.#clock.now()
     if (state.batchLimit < state.batchSize && now >= state.batchLimitRelaxAt) state.batchLimit = state.batchSize
     const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional)
@@ -255,7 +257,7 @@ export class RecordAccumulator {
     if (batch.builder.sizeInBytes >= state.batchLimit) this.#closeBatch(batch, info)
     else this.#host.wakeup(this.#options.lingerMs)
     // As Java counts a new batch: the record with the batch's header.
-    if (sticky) this.#stickyAppended(state, batch.builder.sizeInBytes, info)
+    if (sticky) this.#stickyAppended(state, batch.builder.sizeInBytes, info, sticky)
   }
 
   #closeBatch(batch: ProducerBatch, info: TopicInfo): void {

@@ -51,6 +51,12 @@ export interface PartitionerContext {
   availablePartitions: readonly number[]
 }
 
+/**
+ * The partitions with a leader, or a function giving them. The accumulator passes a function: listing them costs
+ * O(partitions), and the sticky partitioner needs them only when it draws a new partition, not for every record.
+ */
+export type AvailablePartitions = readonly number[] | (() => readonly number[])
+
 /** A custom partitioner returns a partition index, or undefined to fall back to the default behaviour. */
 export type Partitioner = (context: PartitionerContext) => number | undefined
 
@@ -75,14 +81,14 @@ export class StickyPartitionCache {
     this.#random = random
   }
 
-  partition(topic: string, partitionCount: number, available: readonly number[]): number {
+  partition(topic: string, partitionCount: number, available: AvailablePartitions): number {
     const current = this.#current.get(topic)
     if (current !== undefined && current.partition < partitionCount) return current.partition
     return this.#next(topic, partitionCount, available)
   }
 
   /** Before appending to a partition with no open batch: moves on when batchSize bytes already went there. */
-  beforeAppend(topic: string, batchSize: number, partitionCount: number, available: readonly number[]): number {
+  beforeAppend(topic: string, batchSize: number, partitionCount: number, available: AvailablePartitions): number {
     const current = this.#current.get(topic)
     if (current === undefined || current.partition >= partitionCount) return this.#next(topic, partitionCount, available)
     if (current.producedBytes >= batchSize) return this.#next(topic, partitionCount, available)
@@ -96,7 +102,7 @@ export class StickyPartitionCache {
     batchSize: number,
     batchesFull: boolean,
     partitionCount: number,
-    available: readonly number[],
+    available: AvailablePartitions,
   ): void {
     const current = this.#current.get(topic)
     if (current === undefined || current.partition !== partition) return
@@ -134,7 +140,7 @@ export class StickyPartitionCache {
     this.#load.set(topic, { cumulative, partitions: partitions.slice() })
   }
 
-  #next(topic: string, partitionCount: number, available: readonly number[]): number {
+  #next(topic: string, partitionCount: number, availableOrLookup: AvailablePartitions): number {
     const load = this.#load.get(topic)
     let choice: number
     if (load !== undefined) {
@@ -150,6 +156,7 @@ export class StickyPartitionCache {
       }
       choice = load.partitions[low]!
     } else {
+      const available = typeof availableOrLookup === 'function' ? availableOrLookup() : availableOrLookup
       choice = available.length > 0 ? available[Math.floor(this.#random() * available.length)]! : Math.floor(this.#random() * partitionCount)
     }
     this.#current.set(topic, { partition: choice, producedBytes: 0 })

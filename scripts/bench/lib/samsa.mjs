@@ -5,7 +5,8 @@
 // The in-process codec benchmarks (protocol, records) need no build: importPart transpiles what dist/ lacks.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -69,21 +70,45 @@ export function snapshotRevision(rev, { log = (line) => process.stderr.write(`${
   // That revision's sources, generator and package type; the pinned spec files (gitignored) are copied in, and its
   // own generator writes its protocol code, which has to match the support code of its time.
   const archive = execFileSync('git', ['archive', '--format=tar', sha, 'src', 'scripts', 'protocol-specs', 'tsconfig.json', 'package.json'], { cwd: repoRoot, maxBuffer: 256 * 1024 * 1024 })
+  // Revisions since the CommonJS core (scripts/build.mjs) load generated codecs with a lazy `require`: those compile
+  // as CommonJS, as the package ships them; older ones were ES modules throughout.
+  const commonjsCore = execFileSync('git', ['ls-tree', '--name-only', sha, 'tsconfig.cjs.json'], { cwd: repoRoot }).toString().trim() !== ''
   execFileSync('tar', ['-x', '-C', target], { input: archive })
   for (const file of readdirSync(join(repoRoot, 'protocol-specs'))) {
     if (file.endsWith('.json') && file !== 'manifest.json') cpSync(join(repoRoot, 'protocol-specs', file), join(target, 'protocol-specs', file))
   }
   execFileSync(process.execPath, [join(target, 'scripts', 'generate', 'index.mjs')], { cwd: target, stdio: ['ignore', 2, 2] })
-  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
-  execFileSync(process.execPath, [tsc, '-p', join(target, 'tsconfig.json'), '--outDir', out, '--sourceMap', 'false', '--declaration', 'false'], { cwd: target, stdio: ['ignore', 2, 2] })
-  const type = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')).type === 'module' ? 'module' : 'commonjs'
+  if (commonjsCore) {
+    // File by file with SWC, to CommonJS as the package ships it (tsc under node_modules/ keeps ES module syntax
+    // whatever --module says, since the project's package.json says "type": "module").
+    const swc = createRequire(join(repoRoot, 'package.json'))('@swc/core')
+    const walk = (dir) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name)
+        if (entry.isDirectory()) walk(path)
+        else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+          const file = join(out, relative(join(target, 'src'), path)).replace(/\.ts$/, '.js')
+          mkdirSync(dirname(file), { recursive: true })
+          writeFileSync(file, swc.transformFileSync(path, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' }, sourceMaps: false }).code)
+        }
+      }
+    }
+    walk(join(target, 'src'))
+  } else {
+    const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+    execFileSync(process.execPath, [tsc, '-p', join(target, 'tsconfig.json'), '--outDir', out, '--sourceMap', 'false', '--declaration', 'false'], { cwd: target, stdio: ['ignore', 2, 2] })
+  }
+  const type = !commonjsCore && JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')).type === 'module' ? 'module' : 'commonjs'
   writeFileSync(join(out, 'package.json'), `{ "type": "${type}" }\n`)
   return { dir: out, sha }
 }
 
 /** Imports a module of a snapshot made by snapshotDist, e.g. `importSnapshot(dir, 'index.js')`. */
-export function importSnapshot(snapshotDir, path = 'index.js') {
-  return import(pathToFileURL(join(snapshotDir, path)).href)
+export async function importSnapshot(snapshotDir, path = 'index.js') {
+  const module = await import(pathToFileURL(join(snapshotDir, path)).href)
+  // A baseline transpiled by SWC exports through getters that Node's CommonJS export detection does not see: its
+  // names are on the default export only.
+  return module.default && typeof module.default === 'object' && Object.keys(module).length <= 2 ? module.default : module
 }
 
 /** The module behind each subpath, as scripts/build.mjs maps them. */

@@ -14,17 +14,30 @@ export function uniqueTopicName(...parts) {
  * @param {string} brokers comma-separated bootstrap list
  * @param {Array<{ name: string, partitions: number, replicationFactor?: number, configs?: Record<string, string> }>} topics
  */
+const STEP = 5000
+
 export async function createTopics(snapshotDir, brokers, topics) {
   const { Kafka } = await importSnapshot(snapshotDir)
   const kafka = new Kafka({ brokers, clientId: 'bench-setup', logger: false })
   const admin = kafka.admin()
   try {
+    // A KRaft controller refuses an operation of more than 10 000 metadata records (POLICY_VIOLATION, "excessively
+    // large batch operation"): one record per partition, so big topics are created in steps of STEP partitions.
     const results = await admin.createTopics(
-      topics.map((t) => ({ name: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor ?? 1, configs: t.configs ?? {} })),
+      topics.map((t) => ({ name: t.name, numPartitions: Math.min(t.partitions, STEP), replicationFactor: t.replicationFactor ?? 1, configs: t.configs ?? {} })),
     )
     const failed = results.filter((r) => r.error)
     if (failed.length) throw new Error(`could not create ${failed.map((r) => `${r.name}: ${r.error.message}`).join('; ')}`)
-    const deadline = Date.now() + 30_000
+    for (let count = STEP * 2; count < Math.max(...topics.map((t) => t.partitions)) + STEP; count += STEP) {
+      const growing = topics.filter((t) => t.partitions > count - STEP)
+      if (growing.length === 0) break
+      const grown = await admin.createPartitions(growing.map((t) => ({ name: t.name, count: Math.min(t.partitions, count) })))
+      const refused = grown.filter((r) => r.error)
+      if (refused.length) throw new Error(`could not add partitions to ${refused.map((r) => `${r.name}: ${r.error.message}`).join('; ')}`)
+    }
+    // A broker elects leaders for thousands of new partitions in minutes, not seconds (10 000: ~1-2 min here).
+    const waitMs = 30_000 + 20 * topics.reduce((n, t) => n + t.partitions, 0)
+    const deadline = Date.now() + waitMs
     for (;;) {
       await kafka.cluster.refreshMetadata(topics.map((t) => t.name))
       const ready = topics.every((t) => {
@@ -32,7 +45,7 @@ export async function createTopics(snapshotDir, brokers, topics) {
         return info && info.partitions.length === t.partitions && info.partitions.every((p) => p.leader >= 0)
       })
       if (ready) return
-      if (Date.now() > deadline) throw new Error(`partitions of ${topics.map((t) => t.name).join(', ')} have no leader after 30 s`)
+      if (Date.now() > deadline) throw new Error(`partitions of ${topics.map((t) => t.name).join(', ')} have no leader after ${waitMs / 1000} s`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   } finally {

@@ -66,6 +66,27 @@ describe('StickyPartitionCache (KIP-794)', () => {
     cache.onAppended('t', 3, 40_000, 16_384, false, 6, [3, 5])
     expect(cache.partition('t', 6, [3, 5])).toBe(5)
   })
+  it('lists the available partitions only when it draws one (10 000 partitions, 100 000 records)', () => {
+    // The accumulator passes a function: listing 10 000 partitions for every record made unkeyed sends O(partitions).
+    const cache = new StickyPartitionCache(() => 0.5)
+    let listings = 0
+    const available = (): number[] => {
+      listings++
+      return Array.from({ length: 10_000 }, (_, p) => p)
+    }
+    let draws = 0
+    let current = -1
+    for (let i = 0; i < 100_000; i++) {
+      const partition = cache.partition('t', 10_000, available)
+      if (partition !== current) draws++
+      current = partition
+      cache.onAppended('t', partition, 110, 16_384, true, 10_000, available)
+    }
+    expect(current).toBe(5000)
+    // One listing per draw (a draw may pick the same partition again): ~ records × 110 B / 16 KiB, not 100 000.
+    expect(listings).toBeLessThan(1000)
+    expect(listings).toBeGreaterThanOrEqual(draws)
+  })
 })
 
 describe('StickyPartitionCache adaptive load (KIP-794 partitioner.adaptive.partitioning.enable)', () => {
