@@ -358,13 +358,25 @@ function lz4FrameHeaderLength(data: Uint8Array, at: number): number {
   return length
 }
 
-/** Walks the block headers (no decompression) to bound the output size before allocating it. */
-function lz4CheckedBound(data: Uint8Array, limit: number, at: number): void {
+/** A data block of an lz4 frame: where its bytes start, how many, and whether they are stored uncompressed. */
+interface Lz4Block {
+  start: number
+  length: number
+  stored: boolean
+}
+
+/**
+ * Walks the block headers (no decompression) to bound the output size before allocating it: the frame's blocks,
+ * checked against its structure, and the frame's declared block size. Throws when the frame is malformed or could
+ * decompress past `limit`.
+ */
+function lz4CheckedBlocks(data: Uint8Array, limit: number, at: number): { blocks: Lz4Block[]; blockMax: number } {
   const headerLength = lz4FrameHeaderLength(data, at)
   const flags = data[4]
   const blockMax = LZ4_BLOCK_MAX_SIZES[(data[5] >> 4) & 7]
   if (blockMax === 0) throw new RecordsDecodeError('lz4 frame declares an invalid block size', at)
   const blockChecksum = flags & 0x10 ? 4 : 0
+  const blocks: Lz4Block[] = []
   let bound = 0
   let pos = headerLength
   for (;;) {
@@ -374,11 +386,14 @@ function lz4CheckedBound(data: Uint8Array, limit: number, at: number): void {
     if (word === 0) break
     const length = word & 0x7fffffff
     if (length > blockMax) throw new RecordsDecodeError(`lz4 block of ${length} bytes exceeds the frame's ${blockMax}`, at)
-    bound += word >>> 31 ? length : Math.min(blockMax, length * LZ4_MAX_RATIO)
+    const stored = word >>> 31 === 1
+    bound += stored ? length : Math.min(blockMax, length * LZ4_MAX_RATIO)
     if (bound > limit) throw tooLarge('lz4', bound, limit, at)
+    blocks.push({ start: pos, length, stored })
     pos += length + blockChecksum
     if (pos > data.length) throw new RecordsDecodeError('lz4 block truncated', at)
   }
+  return { blocks, blockMax }
 }
 
 /**
@@ -390,34 +405,23 @@ function lz4CheckedBound(data: Uint8Array, limit: number, at: number): void {
  * message CRC) covers these bytes already; the walk checks the frame's structure and the size limit.
  */
 function lz4DecompressBlocks(data: Uint8Array, limit: number, at: number): Buffer | null {
-  const headerLength = lz4FrameHeaderLength(data, at)
-  const flags = data[4]
-  if ((flags & 0x20) === 0) return null // linked blocks: each block refers back into the previous one
-  lz4CheckedBound(data, limit, at) // refuses what could exceed the limit, as for the frame decoder
-  const blockMax = LZ4_BLOCK_MAX_SIZES[(data[5] >> 4) & 7]
-  if (blockMax === 0) throw new RecordsDecodeError('lz4 frame declares an invalid block size', at)
-  const blockChecksum = flags & 0x10 ? 4 : 0
+  lz4FrameHeaderLength(data, at)
+  if ((data[4] & 0x20) === 0) return null // linked blocks: each block refers back into the previous one
+  // Refuses what could exceed the limit before anything is decoded, as for the frame decoder.
+  const { blocks, blockMax } = lz4CheckedBlocks(data, limit, at)
   const lz4 = lz4Binding.get()
   const outputs: Buffer[] = []
   let total = 0
-  let pos = headerLength
-  for (;;) {
-    if (pos + 4 > data.length) throw new RecordsDecodeError('lz4 frame truncated (no end mark)', at)
-    const word = (data[pos] | (data[pos + 1] << 8) | (data[pos + 2] << 16) | (data[pos + 3] << 24)) >>> 0
-    pos += 4
-    if (word === 0) break
-    const length = word & 0x7fffffff
-    if (length > blockMax) throw new RecordsDecodeError(`lz4 block of ${length} bytes exceeds the frame's ${blockMax}`, at)
-    if (pos + length + blockChecksum > data.length) throw new RecordsDecodeError('lz4 block truncated', at)
+  for (const { start, length, stored } of blocks) {
     let output: Buffer
-    if (word >>> 31) {
-      output = Buffer.from(data.buffer, data.byteOffset + pos, length) // stored uncompressed
+    if (stored) {
+      output = Buffer.from(data.buffer, data.byteOffset + start, length)
     } else {
       // lz4-napi's block input: the output size (little-endian u32), then the block. The decoder allocates that
       // size and trims to what it wrote, so a first guess of 8x the block (records compress 2-6x) spares a large
       // allocation; a block that decodes larger is refused and decoded again with the largest possible size.
       const input = Buffer.allocUnsafe(4 + length)
-      input.set(data.subarray(pos, pos + length), 4)
+      input.set(data.subarray(start, start + length), 4)
       const largest = Math.min(blockMax, length * LZ4_MAX_RATIO)
       const guess = Math.min(largest, Math.max(64 * 1024, length * 8))
       input.writeUInt32LE(guess, 0)
@@ -431,13 +435,12 @@ function lz4DecompressBlocks(data: Uint8Array, limit: number, at: number): Buffe
     }
     total += output.length
     outputs.push(output)
-    pos += length + blockChecksum
   }
   return outputs.length === 1 ? outputs[0]! : Buffer.concat(outputs, total)
 }
 
 function lz4Prepare(data: Uint8Array, limit: number, at: number, legacyHeaderChecksum: boolean): Buffer {
-  lz4CheckedBound(data, limit, at)
+  lz4CheckedBlocks(data, limit, at)
   const frame = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   if (!legacyHeaderChecksum) return frame
   const headerLength = lz4FrameHeaderLength(data, at)
