@@ -23,19 +23,33 @@ export interface RecordMetadata {
   logStartOffset: bigint
 }
 
+// The executor of every SendGroup's promise: a promise's executor runs synchronously inside its constructor, so
+// one shared function handing the resolvers to the group being built saves a closure per send.
+let groupUnderConstruction: SendGroup | null = null
+function captureResolvers(resolve: (results: RecordMetadata[]) => void, reject: (error: Error) => void): void {
+  groupUnderConstruction!.resolve = resolve
+  groupUnderConstruction!.reject = reject
+}
+
 /** The records of one `send`/`sendBatch` call: settles when all its records are acknowledged or one fails. */
 export class SendGroup {
   readonly results: RecordMetadata[]
   remaining: number
   settled = false
-  readonly resolve: (results: RecordMetadata[]) => void
-  readonly reject: (error: Error) => void
+  resolve: (results: RecordMetadata[]) => void = noop
+  reject: (error: Error) => void = noop
 
-  constructor(count: number, resolve: (results: RecordMetadata[]) => void, reject: (error: Error) => void) {
+  constructor(count: number) {
     this.results = new Array(count)
     this.remaining = count
-    this.resolve = resolve
-    this.reject = reject
+  }
+
+  /** The promise of the call; made once, right after the group. */
+  promise(): Promise<RecordMetadata[]> {
+    groupUnderConstruction = this
+    const promise = new Promise<RecordMetadata[]>(captureResolvers)
+    groupUnderConstruction = null
+    return promise
   }
 
   fail(error: Error): void {
@@ -45,27 +59,37 @@ export class SendGroup {
   }
 }
 
+function noop(): void {}
+
 /** A SendGroup that fails with AbortError when `signal` fires, and stops listening once settled. */
-export function abortableSendGroup(
-  count: number,
-  resolve: (results: RecordMetadata[]) => void,
-  reject: (error: Error) => void,
-  signal: AbortSignal,
-): SendGroup {
-  const onAbort = (): void => group.fail(new AbortError(signal.reason))
-  const group = new SendGroup(
-    count,
-    (results) => {
-      signal.removeEventListener('abort', onAbort)
+class AbortableSendGroup extends SendGroup {
+  readonly #signal: AbortSignal
+  readonly #onAbort = (): void => this.fail(new AbortError(this.#signal.reason))
+
+  constructor(count: number, signal: AbortSignal) {
+    super(count)
+    this.#signal = signal
+    signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  override promise(): Promise<RecordMetadata[]> {
+    const promise = super.promise()
+    const resolve = this.resolve
+    const reject = this.reject
+    this.resolve = (results) => {
+      this.#signal.removeEventListener('abort', this.#onAbort)
       resolve(results)
-    },
-    (error) => {
-      signal.removeEventListener('abort', onAbort)
+    }
+    this.reject = (error) => {
+      this.#signal.removeEventListener('abort', this.#onAbort)
       reject(error)
-    },
-  )
-  signal.addEventListener('abort', onAbort, { once: true })
-  return group
+    }
+    return promise
+  }
+}
+
+export function abortableSendGroup(count: number, signal: AbortSignal): SendGroup {
+  return new AbortableSendGroup(count, signal)
 }
 
 export class ProducerBatch {

@@ -183,33 +183,32 @@ export class Producer<K = RecordData, V = RecordData> {
     if (total === 0) return Promise.resolve([])
     const generation = this.#transactionGeneration
     this.#pendingAppends++
-    // The common case appends every record synchronously inside the executor: no await, no extra promise. Waiting
-    // (for the producer id, topic metadata or buffer memory) continues from where the loop stopped.
-    return new Promise<RecordMetadata[]>((resolve, reject) => {
-      // Only a call with a signal pays for the abort listener; without one, no closure per call.
-      const group = signal === undefined ? new SendGroup(total, resolve, reject) : abortableSendGroup(total, resolve, reject, signal)
-      let waiting: Promise<void> | null
-      try {
-        waiting = this.#transactions.needsProducerId()
-          ? abortable(this.#transactions.ensureProducerId(), signal).then(() => this.#accumulator.append(records, group, generation, 0, 0, 0, signal) ?? undefined)
-          : this.#accumulator.append(records, group, generation, 0, 0, 0, signal)
-      } catch (error) {
-        group.fail(asError(error))
+    // The common case appends every record synchronously, right here: no await, no extra promise, no closure.
+    // Waiting (for the producer id, topic metadata or buffer memory) continues from where the loop stopped.
+    const group = signal === undefined ? new SendGroup(total) : abortableSendGroup(total, signal)
+    const promise = group.promise()
+    let waiting: Promise<void> | null
+    try {
+      waiting = this.#transactions.needsProducerId()
+        ? abortable(this.#transactions.ensureProducerId(), signal).then(() => this.#accumulator.append(records, group, generation, 0, 0, 0, signal) ?? undefined)
+        : this.#accumulator.append(records, group, generation, 0, 0, 0, signal)
+    } catch (error) {
+      group.fail(asError(error))
+      this.#appendDone()
+      return promise
+    }
+    if (waiting === null) {
+      this.#appendDone()
+      return promise
+    }
+    const appending: Promise<void> = waiting
+      .catch((error: unknown) => group.fail(asError(error)))
+      .finally(() => {
+        this.#appending.delete(appending)
         this.#appendDone()
-        return
-      }
-      if (waiting === null) {
-        this.#appendDone()
-        return
-      }
-      const appending: Promise<void> = waiting
-        .catch((error: unknown) => group.fail(asError(error)))
-        .finally(() => {
-          this.#appending.delete(appending)
-          this.#appendDone()
-        })
-      this.#appending.add(appending)
-    })
+      })
+    this.#appending.add(appending)
+    return promise
   }
 
   /** Copies of the records with serialized keys and values; a serializer's error fails the whole call before anything is appended. */

@@ -414,13 +414,17 @@ export class Sender {
     if (adoptNewIdentityIfSettled(state)) this.wakeup(0)
     if (this.#settle(batch) && channels.produce.hasSubscribers) this.#publishSettled(batch, baseOffset, undefined)
     const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1
+    const known = baseOffset >= 0n
+    // One bigint per record: counting up costs one allocation, baseOffset + BigInt(i) two.
+    let offset = known ? baseOffset : -1n
     for (let i = 0; i < batch.owners.length; i++) {
+      if (known && i > 0) offset += 1n
       const group = batch.owners[i]!
       if (group.settled) continue
       group.results[batch.ownerIndexes[i]!] = {
         topic: state.topic,
         partition: state.partition,
-        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        offset,
         timestamp: appendTime >= 0 ? appendTime : batch.timestamps[i]!,
         logStartOffset,
       }
