@@ -16,6 +16,7 @@ import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
+import { preloadCrc32c } from '../records/index.js'
 import { Commits } from './commits.js'
 import { DeliveryBuffer } from './delivery.js'
 import { Fetcher } from './fetcher.js'
@@ -116,6 +117,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#logger = context.logger
     this.groupId = options.groupId ?? null
     this.options = resolveConsumerOptions(options, context.cluster.defaultApiTimeoutMs)
+    // The checksum binding loads now, not in the turn that delivers the first batch (see preloadCrc32c).
+    if (this.options.checkCrcs) preloadCrc32c()
     const keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
     const valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     const groupId = this.groupId

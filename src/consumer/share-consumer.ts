@@ -17,7 +17,7 @@ import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { abortable } from '../network/abort.js'
-import type { Header } from '../records/index.js'
+import { preloadCrc32c, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
 import { DeserializationError } from './errors.js'
 import { isAcquireMode, type ShareAcquireMode, type ShareAcknowledgementResult, ShareFetcher } from './share-fetcher.js'
@@ -152,6 +152,8 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     const mode = options.acknowledgementMode ?? SHARE_CONSUMER_DEFAULTS.acknowledgementMode
     if (mode !== 'implicit' && mode !== 'explicit') throw new KafkaError(`shareConsumer: acknowledgementMode must be 'implicit' or 'explicit', not ${JSON.stringify(mode)}`)
     this.groupId = options.groupId
+    // The checksum binding loads now, not in the turn that delivers the first batch (see preloadCrc32c).
+    if (options.checkCrcs ?? SHARE_CONSUMER_DEFAULTS.checkCrcs) preloadCrc32c()
     this.#context = context
     this.#cluster = context.cluster
     this.#logger = context.logger

@@ -10,7 +10,8 @@ import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Logger } from '../network/instrumentation.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
-import { requireCompression } from '../records/compression.js'
+import { compressionAvailable, requireCompression } from '../records/compression.js'
+import { preloadCrc32c } from '../records/crc32c.js'
 import type { ClientContext } from '../kafka.js'
 import { RecordAccumulator, type WireRecord } from './accumulator.js'
 import { abortableSendGroup, type RecordMetadata, SendGroup } from './batch.js'
@@ -124,6 +125,10 @@ export class Producer<K = RecordData, V = RecordData> {
     })
     this.#sender = new Sender(context.cluster, this.#options, this.#accumulator, this.#transactions, this.#logger, context.clientId)
     this.#transactions.setOnPartitionsAdded(() => this.#sender.wakeup(0))
+    // Native bindings load here rather than in the middle of the first batches (see preloadCrc32c); a codec that
+    // cannot load still fails the first send, as documented.
+    preloadCrc32c()
+    compressionAvailable(this.#options.compression)
   }
 
   /** Bytes of buffer memory held by batches waiting to be sent or acknowledged (at most bufferMemory). */

@@ -30,6 +30,6 @@ export {
   type CompressionCodec,
   type DecompressOptions,
 } from './compression.js'
-export { crc32c, crc32 } from './crc32c.js'
+export { crc32c, crc32, preloadCrc32c } from './crc32c.js'
 export { resealRecordBatch } from './reseal.js'
 export { RecordsDecodeError, CompressionCodecUnavailableError } from '../errors.js'
