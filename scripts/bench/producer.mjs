@@ -27,12 +27,16 @@
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
 //   up to --records-in-flight (5000) unacknowledged sends.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
+//
+// Besides each Node client's own CPU per record, the broker's CPU per record over the same timed run is read from
+// /proc for a harness broker (not for KAFKA_BROKERS): the broker shares the machine's cores, so what the two spend
+// together per record, not the client alone, is what caps throughput on a small machine.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
-import { useBroker } from './lib/broker.mjs'
+import { processCpuMs, useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { parseProducerPerformance, runKafkaTool } from './lib/java.mjs'
 import { summarizeCpuProfile } from './lib/profile.mjs'
@@ -104,7 +108,7 @@ function messages(count, makeMessage) {
 }
 
 /** Warm-up, then the timed run; with `profilePath`, only the timed run is CPU-profiled (V8 sampling profiler). */
-async function measure(label, warmupRecords, records, perSend, window, send, profilePath) {
+async function measure(label, warmupRecords, records, perSend, window, send, profilePath, brokerPids) {
   await pump(warmupRecords, perSend, window, send)
   let session = null
   if (profilePath) {
@@ -117,18 +121,21 @@ async function measure(label, warmupRecords, records, perSend, window, send, pro
   }
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
+  const brokerCpuBefore = processCpuMs(brokerPids)
   await pump(records, perSend, window, send)
   const ms = performance.now() - started
   const cpu = process.cpuUsage(cpuBefore)
+  const brokerCpuAfter = processCpuMs(brokerPids)
   if (session) {
     const { profile } = await session.post('Profiler.stop')
     writeFileSync(profilePath, JSON.stringify(profile))
     session.disconnect()
   }
-  return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+  const brokerCpuMs = brokerCpuBefore === null || brokerCpuAfter === null ? undefined : brokerCpuAfter - brokerCpuBefore
+  return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000, brokerCpuMs }
 }
 
-async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, profilePath }) {
+async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, profilePath, brokerPids }) {
   const value = payload(size)
   const brokerList = brokers.split(',')
   // samsa@base / samsa-each@base: the same client built from the --baseline revision.
@@ -141,9 +148,9 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     let result
     const makeMessage = () => ({ value })
     if (client === 'samsa') {
-      result = await measure(label, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath)
+      result = await measure(label, warmupRecords, records, perSend, window, (n) => producer.send({ topic, messages: messages(n, makeMessage) }), profilePath, brokerPids)
     } else {
-      result = await measure(label, warmupRecords, records, 1, recordsInFlight, () => producer.send({ topic, messages: [makeMessage()] }), profilePath)
+      result = await measure(label, warmupRecords, records, 1, recordsInFlight, () => producer.send({ topic, messages: [makeMessage()] }), profilePath, brokerPids)
       settings.recordsInFlight = recordsInFlight
     }
     await producer.close()
@@ -159,7 +166,7 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.connect()
     const makeMessage = () => ({ value })
     const result = await measure(client, warmupRecords, records, perSend, window, (n) =>
-      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath,
+      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath, brokerPids,
     )
     await producer.disconnect()
     return { ...result, settings: { idempotent: acks === 'all' ? 'true (samsa default with acks all)' : false, lingerMs: 0, batchSize: 65_536 } }
@@ -182,7 +189,7 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.connect()
     const makeMessage = () => ({ value })
     const result = await measure(client, warmupRecords, records, perSend, window, (n) =>
-      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath,
+      producer.send({ topic, messages: messages(n, makeMessage), acks: acks === 'all' ? -1 : 1, compression: codec }), profilePath, brokerPids,
     )
     await producer.disconnect()
     return { ...result, settings: { idempotent: false, maxInFlightRequests: 'unlimited (default)', lz4: compression === 'lz4' ? 'lz4-napi frame codec registered by the benchmark' : undefined } }
@@ -199,7 +206,7 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
       autocreateTopics: false,
     })
     const makeMessage = () => ({ topic, value })
-    const result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ messages: messages(n, makeMessage) }), profilePath)
+    const result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ messages: messages(n, makeMessage) }), profilePath, brokerPids)
     await producer.close()
     return { ...result, settings: { idempotent: false, maxInflights: 5 } }
   }
@@ -291,7 +298,7 @@ async function main() {
             const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
             await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
             for (const client of order) {
-              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir }
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir, brokerPids: broker.pids }
               let result
               try {
                 if (client === 'java') result = await runJava(common)
@@ -307,6 +314,7 @@ async function main() {
               const rate = throughput(result.records, result.bytes, result.ms)
               // CPU per record tells client efficiency apart from broker speed (a starved broker caps every client).
               if (result.cpuMs !== undefined) rate.cpuUsPerRecord = Number(((result.cpuMs * 1000) / result.records).toFixed(2))
+              if (result.brokerCpuMs !== undefined) rate.brokerCpuUsPerRecord = Number(((result.brokerCpuMs * 1000) / result.records).toFixed(2))
               const run = { ...cell, round, perSend: client === 'java' ? null : perSend, window: client === 'java' ? null : window, ...result, ...rate }
               runs.push(run)
               log(`${client.padEnd(12)} ${String(size).padStart(5)} B acks=${acks.padEnd(3)} ${compression.padEnd(4)}: ${formatNumber(rate.recordsPerSec).padStart(9)} rec/s ${rate.mbPerSec.toFixed(1).padStart(6)} MB/s${result.cpuMs ? ` (cpu ${Math.round((result.cpuMs / result.ms) * 100)}%)` : ''}`)
@@ -327,7 +335,7 @@ async function main() {
     for (const client of clients) {
       const ok = runs.filter((r) => r.client === client && r.size === cell.size && r.acks === cell.acks && r.compression === cell.compression && !r.error)
       byClient[client] = ok.length
-        ? { recordsPerSec: median(ok.map((r) => r.recordsPerSec)), mbPerSec: median(ok.map((r) => r.mbPerSec)), cpuUsPerRecord: median(ok.map((r) => r.cpuUsPerRecord ?? NaN)), runs: ok.length }
+        ? { recordsPerSec: median(ok.map((r) => r.recordsPerSec)), mbPerSec: median(ok.map((r) => r.mbPerSec)), cpuUsPerRecord: median(ok.map((r) => r.cpuUsPerRecord ?? NaN)), brokerCpuUsPerRecord: median(ok.map((r) => r.brokerCpuUsPerRecord ?? NaN)), runs: ok.length }
         : null
     }
     const samsa = byClient.samsa?.recordsPerSec
@@ -381,12 +389,28 @@ async function main() {
     ]),
     { markdown },
   )
+  // The broker's CPU per record while each Node client ran (its JVMs' /proc ticks over the timed run; 10 ms ticks):
+  // with the broker on the same cores, client + broker per record is what bounds throughput.
+  const brokerClients = nodeClients.filter((c) => summary.some((s) => Number.isFinite(s.clients[c]?.brokerCpuUsPerRecord)))
+  const brokerTable = brokerClients.length
+    ? formatTable(
+        ['cell', ...brokerClients.map((c) => `${c} broker µs/rec (client + broker)`)],
+        summary.map((s) => [
+          cellName(s),
+          ...brokerClients.map((c) => {
+            const r = s.clients[c]
+            return r && Number.isFinite(r.brokerCpuUsPerRecord) ? `${formatNumber(r.brokerCpuUsPerRecord, 2)} (${formatNumber(r.brokerCpuUsPerRecord + r.cpuUsPerRecord, 2)})` : '–'
+          }),
+        ]),
+        { markdown },
+      )
+    : null
   const geo = (key, group = 'ratios') => {
     const values = summary.map((s) => s[group][key]).filter((v) => v !== null)
     return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
   }
   const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios') }
-  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${baselineTable ? `${baselineTable}\n\n` : ''}${cpuTable}\n\ngeometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
+  process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${baselineTable ? `${baselineTable}\n\n` : ''}${cpuTable}\n\n${brokerTable ? `${brokerTable}\n\n` : ''}geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
 
   let profiles
   if (cpuProfDir) {
