@@ -9,6 +9,7 @@ import { Cluster } from '../../src/network/cluster.js'
 import { saslMechanismFrom, type SaslConfig } from '../../src/network/sasl/index.js'
 import { apis, ApiKeys, messageCodecs } from '../../src/protocol/index.js'
 import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+export { eventually } from '../helpers/wait.js'
 
 export function bootstrapList(value = process.env.KAFKA_BROKERS): string[] {
   if (!value) throw new Error('KAFKA_BROKERS is not set: run through jest (global setup starts a broker)')
@@ -115,21 +116,6 @@ export function runJavaTool(mainClass: string, args: string[], timeoutMs = 90_00
   })
 }
 
-/**
- * Runs `check` until it stops throwing: the broker answers from metadata that trails the controller by a moment,
- * so effects of a change are awaited, not assumed.
- */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
-}
 
 function versioned(codec: { encode(version: number, value: never): Buffer }, version: number, value: unknown): Buffer {
   const prefix = Buffer.alloc(2)

@@ -9,6 +9,7 @@ import { Consumer } from '../../src/consumer/consumer.js'
 import type { ConsumerOptions } from '../../src/consumer/types.js'
 import { apis, ApiKeys, isRetriableCode } from '../../src/protocol/index.js'
 import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+export { waitFor } from '../helpers/wait.js'
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 
@@ -89,10 +90,3 @@ export function values(count: number, prefix: string, partition = 0): RecordInpu
   return Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `${prefix}-${partition}-${i}` }))
 }
 
-export async function waitFor(condition: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}

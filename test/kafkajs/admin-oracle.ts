@@ -6,6 +6,7 @@ import { Kafka as KafkaJS, logLevel as kafkajsLogLevel } from 'kafkajs'
 import type { Admin as KafkaJSAdmin } from 'kafkajs'
 import type { Admin } from '../../src/kafkajs/admin.js'
 import { brokers, newKafka } from './support.js'
+export { eventually } from '../helpers/wait.js'
 
 export function oracleKafka(): KafkaJS {
   return new KafkaJS({ clientId: 'kafkajs-oracle', brokers, logLevel: kafkajsLogLevel.NOTHING })
@@ -38,15 +39,3 @@ export async function failureOf(call: () => Promise<unknown>): Promise<{ name: s
   throw new Error('expected the call to fail')
 }
 
-/** Retries a check until it passes (brokers learn of some changes through the metadata log a moment later). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await check()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-  }
-}

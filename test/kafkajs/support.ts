@@ -6,6 +6,7 @@ import { Kafka as SamsaKafka } from '../../src/kafka.js'
 import { Kafka, type KafkaConfig } from '../../src/kafkajs/index.js'
 import { logLevel } from '../../src/kafkajs/constants.js'
 import type { LogEntry } from '../../src/kafkajs/logger.js'
+export { waitFor } from '../helpers/wait.js'
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 
@@ -41,10 +42,3 @@ export async function createTopics(topics: Array<{ topic: string; numPartitions?
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import { Kafka } from '../../src/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { readTopicWithJava } from '../helpers/java-clients.js'
+import { waitFor } from '../helpers/wait.js'
 
 const root = join(__dirname, '..', '..')
 const haveJava = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0
@@ -45,14 +46,6 @@ function startTool(classpath: string, mainClass: string, args: string[], onLine:
     })
   })
   return { child, lines, done }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 interface VerifiableEvent {
@@ -106,7 +99,7 @@ interface VerifiableEvent {
       running.push(run.child)
       return { state, run }
     })
-    await until('three partitions for each member', () => members.every((m) => m.state.assigned.length === 3) && new Set(members.flatMap((m) => m.state.assigned)).size === 6)
+    await waitFor(() => members.every((m) => m.state.assigned.length === 3) && new Set(members.flatMap((m) => m.state.assigned)).size === 6, 60_000, 'three partitions for each member')
     expect(fake.services.groups.groups.get(`java-${protocol}`)!.type).toBe(protocol)
     // Records only now, ten per partition: each member gets exactly its 30 and stops.
     await produce('jg', 0, 60, 6)

@@ -5,17 +5,10 @@
  */
 import { Kafka as KafkaJS, logLevel, type Consumer as KafkaJSConsumer } from 'kafkajs'
 import { FakeKafka } from '../../src/testing/index.js'
+import { waitFor } from '../helpers/wait.js'
 
 const TOPIC = 'kjs-events'
 const PARTITIONS = 6
-
-async function until(what: string, check: () => boolean, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('FakeKafka groups with KafkaJS', () => {
   const problems: string[] = []
@@ -60,8 +53,8 @@ describe('FakeKafka groups with KafkaJS', () => {
     const seen: string[] = []
     const a = await member('kjs-g', seen)
     const b = await member('kjs-g', seen)
-    await until('a balanced group', () => a.assigned().length === 3 && b.assigned().length === 3 && new Set([...a.assigned(), ...b.assigned()]).size === PARTITIONS)
-    await until('every record consumed', () => new Set(seen).size === 60)
+    await waitFor(() => a.assigned().length === 3 && b.assigned().length === 3 && new Set([...a.assigned(), ...b.assigned()]).size === PARTITIONS, 45_000, 'a balanced group')
+    await waitFor(() => new Set(seen).size === 60, 45_000, 'every record consumed')
     const group = fake.services.groups.groups.get('kjs-g')!
     expect(group.type).toBe('classic')
     expect(group.members.size).toBe(2)
@@ -75,7 +68,7 @@ describe('FakeKafka groups with KafkaJS', () => {
     await produce(60, 12)
     const later: string[] = []
     await member('kjs-g', later)
-    await until('the new records', () => later.length >= 12)
+    await waitFor(() => later.length >= 12, 45_000, 'the new records')
     // Only what came after the commits: the group resumed, it did not start over.
     expect(later.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `m${60 + i}`).sort())
   }, 90_000)
@@ -84,7 +77,7 @@ describe('FakeKafka groups with KafkaJS', () => {
     const seen: string[] = []
     await produce(0, 6)
     await member('kjs-admin', seen)
-    await until('records', () => seen.length === 6)
+    await waitFor(() => seen.length === 6, 45_000, 'records')
     const admin = kafkajs().admin()
     await admin.connect()
     const { groups } = await admin.listGroups()

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { Kafka } from '../../src/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import type { ClassicGroup } from '../../src/testing/groups/coordinator.js'
+import { waitFor } from '../helpers/wait.js'
 
 const haveKcat = spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0
 
@@ -26,14 +27,6 @@ function kcat(args: string[], timeoutMs = 60_000): KcatRun {
   const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => (clearTimeout(killer), resolve(code))))
   return { child, stdout: () => out.split('\n').filter((l) => l !== ''), stderr: () => err, done }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
 }
 
 ;(haveKcat ? describe : describe.skip)('FakeKafka with kcat (librdkafka)', () => {
@@ -64,7 +57,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 30_000): Pr
       return run
     })
     const group = (): ClassicGroup | undefined => fake.services.groups.groups.get('kcat-group') as ClassicGroup | undefined
-    await until('two members in a Stable group', () => group()?.members.size === 2 && group()!.state === 'Stable')
+    await waitFor(() => group()?.members.size === 2 && group()!.state === 'Stable', 30_000, 'two members in a Stable group')
     const generation = group()!.generationId
     // Records only now, five per partition: each member has two partitions, so exactly its 10.
     const producer = kafka.producer()
@@ -74,7 +67,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 30_000): Pr
       const committed = fake.services.groups.offsets.get('kcat-group')
       return Array.from({ length: 4 }, (_, p) => committed?.get(`kc\u0000${p}`)?.offset)
     }
-    await until('20 records consumed and committed', () => members.flatMap((m) => m.stdout()).length >= 20 && committedOffsets().every((o) => o === 5n))
+    await waitFor(() => members.flatMap((m) => m.stdout()).length >= 20 && committedOffsets().every((o) => o === 5n), 30_000, '20 records consumed and committed')
     const got = members.map((m) => m.stdout())
     expect(group()!.generationId).toBe(generation)
     expect(got.map((g) => g.length)).toEqual([10, 10])

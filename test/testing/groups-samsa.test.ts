@@ -6,17 +6,10 @@ import { Kafka } from '../../src/index.js'
 import { simulateConsumerCrash, type Consumer } from '../../src/consumer/consumer.js'
 import { FakeKafka, ManualClock } from '../../src/testing/index.js'
 import type { ClassicGroup } from '../../src/testing/groups/coordinator.js'
+import { waitFor } from '../helpers/wait.js'
 
 const TOPIC = 'events'
 const PARTITIONS = 6
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 function owned(consumers: Consumer[]): string[] {
   return consumers.flatMap((c) => c.assignment().map((tp) => `${tp.topic}-${tp.partition}`)).sort()
@@ -51,10 +44,10 @@ describe.each(['classic', 'consumer'] as const)('FakeKafka %s group with samsa c
   it('balances three members, rebalances as one leaves, and covers every partition exactly once', async () => {
     const members = [member('g3'), member('g3'), member('g3')]
     for (const m of members) await m.subscribe([TOPIC])
-    await until('three members with two partitions each', () => owned(members).join() === ALL.join() && members.every((m) => m.assignment().length === 2))
+    await waitFor(() => owned(members).join() === ALL.join() && members.every((m) => m.assignment().length === 2), 30_000, 'three members with two partitions each')
     const leaving = members.pop()!
     await leaving.close()
-    await until('two members covering all six', () => owned(members).join() === ALL.join() && members.every((m) => m.assignment().length === 3))
+    await waitFor(() => owned(members).join() === ALL.join() && members.every((m) => m.assignment().length === 3), 30_000, 'two members covering all six')
     const group = fake.services.groups.groups.get('g3')!
     expect(group.members.size).toBe(2)
     expect(group.type).toBe(groupProtocol)
@@ -142,7 +135,7 @@ describe('FakeKafka group coordinator details', () => {
     const moved = fake.cluster.coordinatorFor('group', 'somewhere').broker
     expect(moved).not.toBe(broker)
     fake.requests.length = 0
-    await until('a heartbeat to the new coordinator', () => fake.requests.some((r) => r.apiName === 'Heartbeat' && r.broker === moved))
+    await waitFor(() => fake.requests.some((r) => r.apiName === 'Heartbeat' && r.broker === moved), 30_000, 'a heartbeat to the new coordinator')
     // samsa's admin asks every broker the metadata lists, and the fake still lists a killed one.
     await fake.restartBroker(broker)
     const groups = await admin.listGroups()
