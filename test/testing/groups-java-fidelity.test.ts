@@ -5,48 +5,12 @@
  * aborted; and Java's TransactionalMessageCopier (random aborts, offsets sent to the transaction) read back by
  * samsa's read_committed consumer.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
 import { Kafka } from '../../src/index.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { readTopicWithJava } from '../helpers/java-clients.js'
+import { haveJava, kafkaToolsClasspath, startJavaTool } from '../helpers/java-tools.js'
 import { waitFor } from '../helpers/wait.js'
-
-const root = join(__dirname, '..', '..')
-const haveJava = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0
-const JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
-
-function kafkaClasspath(): string {
-  const program = `import { resolveKafkaJars } from './scripts/kafka/jars.mjs'; import { KAFKA_VERSION } from './scripts/lib/versions.mjs'; process.stdout.write(resolveKafkaJars(KAFKA_VERSION).classpath)`
-  return execFileSync(process.execPath, ['--input-type=module', '-e', program], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-}
-
-interface Run {
-  child: ChildProcess
-  lines: string[]
-  done: Promise<{ code: number | null; stderr: string }>
-}
-
-/** Starts a Java tool; its stdout lines arrive in `lines` as it runs (and go to `onLine`). */
-function startTool(classpath: string, mainClass: string, args: string[], onLine: (line: string) => void = () => undefined, timeoutMs = 90_000): Run {
-  const child = spawn('java', [...JVM, '-cp', classpath, mainClass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let stderr = ''
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line)
-    onLine(line)
-  })
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ code, stderr })
-    })
-  })
-  return { child, lines, done }
-}
 
 interface VerifiableEvent {
   name: string
@@ -61,7 +25,7 @@ interface VerifiableEvent {
   const running: ChildProcess[] = []
 
   beforeAll(() => {
-    classpath = kafkaClasspath()
+    classpath = kafkaToolsClasspath()
   })
   beforeEach(async () => {
     problems.length = 0
@@ -85,7 +49,7 @@ interface VerifiableEvent {
   it.each(['classic', 'consumer'] as const)('a %s group of two VerifiableConsumers balances, and its commits outlive it', async (protocol) => {
     const members = [0, 1].map(() => {
       const state = { assigned: [] as number[], consumed: new Map<number, number>(), commits: 0 }
-      const run = startTool(classpath, 'org.apache.kafka.tools.VerifiableConsumer', [
+      const run = startJavaTool(classpath, 'org.apache.kafka.tools.VerifiableConsumer', [
         '--bootstrap-server', fake.bootstrap, '--topic', 'jg', '--group-id', `java-${protocol}`, '--group-protocol', protocol,
         '--max-messages', '30', '--reset-policy', 'earliest', ...(protocol === 'classic' ? ['--session-timeout', '10000'] : []),
       ], (line) => {
@@ -111,7 +75,7 @@ interface VerifiableEvent {
 
     // A new member of the same group starts where the others committed.
     await produce('jg', 60, 6, 6)
-    const resumed = startTool(classpath, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
+    const resumed = startJavaTool(classpath, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
       '--bootstrap-server', fake.bootstrap, '--topic', 'jg', '--group', `java-${protocol}`, '--consumer-property', `group.protocol=${protocol}`,
       '--max-messages', '6', '--timeout-ms', '30000',
     ])
@@ -145,7 +109,7 @@ interface VerifiableEvent {
 
   it("Java's TransactionalMessageCopier copies exactly once through random aborts", async () => {
     await produce('tin', 0, 50, 1)
-    const copier = startTool(classpath, 'org.apache.kafka.tools.TransactionalMessageCopier', [
+    const copier = startJavaTool(classpath, 'org.apache.kafka.tools.TransactionalMessageCopier', [
       '--broker-list', fake.bootstrap, '--input-topic', 'tin', '--input-partition', '0', '--output-topic', 'tout', '--transactional-id', 'java-copier',
       '--consumer-group', 'copier-group', '--max-messages', '50', '--transaction-size', '5', '--enable-random-aborts', '--use-group-metadata',
     ])

@@ -5,40 +5,14 @@
  * the Java consumer reads every batch samsa wrote, compressed or not, headers included, and the Java admin client
  * (kafka-topics, kafka-configs) manages topics. Skipped without `java`.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { Kafka } from '../../src/index.js'
 import { partitionForKey } from '../../src/producer/partitioner.js'
 import { FakeKafka } from '../../src/testing/index.js'
 import { readTopicWithJava } from '../helpers/java-clients.js'
-
-const root = join(__dirname, '..', '..')
-const haveJava = spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0
-const JVM = ['-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']
-
-function kafkaClasspath(): string {
-  const program = `import { resolveKafkaJars } from './scripts/kafka/jars.mjs'; import { KAFKA_VERSION } from './scripts/lib/versions.mjs'; process.stdout.write(resolveKafkaJars(KAFKA_VERSION).classpath)`
-  return execFileSync(process.execPath, ['--input-type=module', '-e', program], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-}
-
-/** Runs a Java tool to its end; stdout lines, and stderr for failure messages. */
-function runTool(classpath: string, mainClass: string, args: string[], timeoutMs = 60_000): Promise<{ lines: string[]; stderr: string; code: number | null }> {
-  return new Promise((resolve) => {
-    const child = spawn('java', [...JVM, '-cp', classpath, mainClass, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const lines: string[] = []
-    let stderr = ''
-    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line))
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
-    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ lines, stderr, code })
-    })
-  })
-}
+import { haveJava, kafkaToolsClasspath, runJavaTool } from '../helpers/java-tools.js'
 
 ;(haveJava ? describe : describe.skip)('FakeKafka with the Java client', () => {
   let classpath: string
@@ -47,7 +21,7 @@ function runTool(classpath: string, mainClass: string, args: string[], timeoutMs
   const problems: string[] = []
 
   beforeAll(() => {
-    classpath = kafkaClasspath()
+    classpath = kafkaToolsClasspath()
     work = mkdtempSync(join(tmpdir(), 'fake-java-'))
   })
   afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -64,7 +38,7 @@ function runTool(classpath: string, mainClass: string, args: string[], timeoutMs
     const config = join(work, 'producer.properties')
     // VerifiableProducer sets retries=0, which turns idempotence off; give it back what the idempotent producer needs.
     writeFileSync(config, 'enable.idempotence=true\nretries=2147483647\nlinger.ms=5\n')
-    const { lines, stderr, code } = await runTool(classpath, 'org.apache.kafka.tools.VerifiableProducer', [
+    const { lines, stderr, code } = await runJavaTool(classpath, 'org.apache.kafka.tools.VerifiableProducer', [
       '--bootstrap-server', fake.bootstrap, '--topic', 'jt', '--max-messages', '300', '--acks', '-1', '--repeating-keys', '11', '--command-config', config,
     ])
     const events = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { name: string; key?: string; value?: string; partition?: number; offset?: number })
@@ -82,7 +56,7 @@ function runTool(classpath: string, mainClass: string, args: string[], timeoutMs
 
   it('kafka-topics and kafka-configs (the Java admin client) create, describe, alter and delete topics', async () => {
     const tool = async (mainClass: string, args: string[]) => {
-      const { lines, stderr, code } = await runTool(classpath, mainClass, ['--bootstrap-server', fake.bootstrap, ...args])
+      const { lines, stderr, code } = await runJavaTool(classpath, mainClass, ['--bootstrap-server', fake.bootstrap, ...args])
       if (code !== 0) throw new Error(`${mainClass} ${args.join(' ')} failed:\n${stderr}`)
       return lines
     }
@@ -103,7 +77,7 @@ function runTool(classpath: string, mainClass: string, args: string[], timeoutMs
     await producer.send({ topic: 'jt', messages: Array.from({ length: 25 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: 4 })) })
     await producer.close()
     await kafka.close()
-    const { lines, stderr, code } = await runTool(classpath, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
+    const { lines, stderr, code } = await runJavaTool(classpath, 'org.apache.kafka.tools.consumer.ConsoleConsumer', [
       '--bootstrap-server', fake.bootstrap, '--topic', 'jt', '--partition', '4', '--offset', 'earliest', '--max-messages', '25', '--timeout-ms', '20000',
       '--formatter-property', 'print.key=true', '--formatter-property', 'print.offset=true',
     ])
