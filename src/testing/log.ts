@@ -18,21 +18,6 @@ import {
   TIMESTAMP_TYPE_FLAG,
 } from '../records/layout.js'
 
-export interface StoredBatch {
-  baseOffset: bigint
-  lastOffset: bigint
-  /** The whole batch as it goes on the wire (base offset and leader epoch filled in). */
-  buffer: Buffer
-  leaderEpoch: number
-  maxTimestamp: bigint
-  producerId: bigint
-  producerEpoch: number
-  baseSequence: number
-  recordCount: number
-  isTransactional: boolean
-  isControl: boolean
-}
-
 /** The header fields of a produced batch the log needs (read from the wire by produce.ts). */
 export interface BatchHeaderFields {
   lastOffsetDelta: number
@@ -43,6 +28,15 @@ export interface BatchHeaderFields {
   recordCount: number
   isTransactional: boolean
   isControl: boolean
+}
+
+/** A batch as stored: its header fields with the offsets the log gave it (lastOffset in place of the delta). */
+export interface StoredBatch extends Omit<BatchHeaderFields, 'lastOffsetDelta'> {
+  baseOffset: bigint
+  lastOffset: bigint
+  /** The whole batch as it goes on the wire (base offset and leader epoch filled in). */
+  buffer: Buffer
+  leaderEpoch: number
 }
 
 export interface AbortedTransaction {
