@@ -68,7 +68,15 @@ export class Rebalancer {
   readonly #host: RebalanceHost
   #membership: Membership | null = null
   #pollTimer: ClockTimer | null = null
-  #lastPollAt: number
+  /**
+   * The poll clock. Messages are handed out far more often than the clock can be read cheaply (a clock read costs
+   * ~10 % of a message's delivery here), so handing out only counts, and the periodic check stamps the time when it
+   * sees the count moved: the stamp is at or after the real hand-over, so a hold is measured short by at most one
+   * check interval — a member may leave up to that much late, never early.
+   */
+  #handouts = 0
+  #handoutsSeen = 0
+  #holdingSince: number
   /** The application holds a message (between handing it out and the next request): the poll clock runs. */
   #appBusy = false
   /** Set when maxPollIntervalMs passed: the member left the group and rejoins at the next poll. */
@@ -76,7 +84,7 @@ export class Rebalancer {
 
   constructor(host: RebalanceHost) {
     this.#host = host
-    this.#lastPollAt = host.clock.now()
+    this.#holdingSince = host.clock.now()
   }
 
   /** The membership (null until subscribe()); it may be replaced once, by the hand-over to classic. */
@@ -192,15 +200,15 @@ export class Rebalancer {
 
   // ---- maxPollIntervalMs ----
 
-  /** The application asked for more: the poll clock stops. */
+  /** The application asked for more: the poll clock stops (waiting for data is not holding a message). */
   polled(): void {
-    this.#lastPollAt = this.#host.clock.now()
     this.#appBusy = false
   }
 
-  /** The application holds a message: the poll clock runs. */
+  /** The application holds a message: the poll clock runs from here. */
   handedOut(): void {
     this.#appBusy = true
+    this.#handouts++
   }
 
   /** The leave for the poll interval, while the member has left and must rejoin before delivering more. */
@@ -209,8 +217,13 @@ export class Rebalancer {
   }
 
   #checkPollInterval(): void {
+    const now = this.#host.clock.now()
+    if (this.#handouts !== this.#handoutsSeen) {
+      this.#handoutsSeen = this.#handouts
+      this.#holdingSince = now
+    }
     if (!this.#membership || this.#leftForPollTimeout || this.#host.closing() || !this.#appBusy) return
-    const held = this.#host.clock.now() - this.#lastPollAt
+    const held = now - this.#holdingSince
     if (held <= this.#host.options.maxPollIntervalMs) return
     this.#host.logger.warn({ groupId: this.#host.groupId, heldMs: held }, 'maxPollIntervalMs exceeded: leaving the group until the application polls again')
     this.#leftForPollTimeout = this.#membership

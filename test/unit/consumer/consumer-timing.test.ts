@@ -11,12 +11,14 @@ import { ScriptedCluster, topLevel } from './scripted-cluster.js'
 
 const TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAQ'
 const RECORDS = 5
+/** The partition's log end; tests that need records to arrive later raise it. */
+let logEnd = RECORDS
 const tp = { topic: 't', partition: 0 }
 
 /** The partition's log from `from` on, one batch per record. */
 function logFrom(from: bigint): Buffer {
   const batches: Buffer[] = []
-  for (let offset = from; offset < BigInt(RECORDS); offset++) batches.push(encodeRecordBatch({ baseOffset: offset, records: [{ value: Buffer.from(`v${offset}`) }] }))
+  for (let offset = from; offset < BigInt(logEnd); offset++) batches.push(encodeRecordBatch({ baseOffset: offset, records: [{ value: Buffer.from(`v${offset}`) }] }))
   return Buffer.concat(batches)
 }
 
@@ -27,7 +29,7 @@ function fetchAnswer(partition: Record<string, unknown>): unknown {
       {
         topic: 't',
         partitions: [
-          { partitionIndex: 0, errorCode: 0, highWatermark: BigInt(RECORDS), lastStableOffset: BigInt(RECORDS), logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: null, ...partition },
+          { partitionIndex: 0, errorCode: 0, highWatermark: BigInt(logEnd), lastStableOffset: BigInt(logEnd), logStartOffset: 0n, abortedTransactions: null, preferredReadReplica: -1, records: null, ...partition },
         ],
       },
     ],
@@ -46,6 +48,7 @@ interface Setup {
 }
 
 function setup(options: ConsumerOptions, start0: { committed?: bigint; committedEpoch?: number } = {}): Setup {
+  logEnd = RECORDS
   const cluster = new ScriptedCluster({ retry: { initialBackoffMs: 100, maxBackoffMs: 1000 }, defaultApiTimeoutMs: 30_000 })
   cluster.topicSpecs = [{ name: 't', topicId: TOPIC_ID, leaders: [1] }]
   const clock = cluster.manualClock
@@ -73,8 +76,8 @@ function setup(options: ConsumerOptions, start0: { committed?: bigint; committed
   cluster.handle(ApiKeys.ListOffsets, () => ({ throttleTimeMs: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0, timestamp: -1n, offset: 0n, leaderEpoch: 0 }] }] }))
   // A long poll: data at once when there is some, else an empty answer after maxWaitMs.
   cluster.handle(ApiKeys.Fetch, ({ body }) => {
-    const from: bigint = body.topics[0]?.partitions[0]?.fetchOffset ?? BigInt(RECORDS)
-    if (from >= BigInt(RECORDS)) return cluster.later(body.maxWaitMs, fetchAnswer({ records: Buffer.alloc(0) }))
+    const from: bigint = body.topics[0]?.partitions[0]?.fetchOffset ?? BigInt(logEnd)
+    if (from >= BigInt(logEnd)) return cluster.later(body.maxWaitMs, fetchAnswer({ records: Buffer.alloc(0) }))
     return fetchAnswer({ records: logFrom(from) })
   })
   const context: ClientContext = { cluster, clientId: 'timing', logger: silentLogger, clock, release: () => cluster.close() }
@@ -112,14 +115,15 @@ describe('consumer timers (virtual time, scripted broker)', () => {
     const first = await messages.next()
     expect(first.value.offset).toBe(0n)
     // The application holds offset 0 from 100 on. The check runs every min(1 000, maxPollIntervalMs / 4) ms from
-    // subscribe(): at 11 000 the message has been held 10 900 ms > 10 000, and the member leaves then.
+    // subscribe() and starts the hold's clock at the first check that sees the hand-over (1 000): at 12 000 the
+    // hold counts 11 000 ms > 10 000, and the member leaves then — up to one check interval late, never early.
     await clock.advance(12_000)
     const heartbeats = s.cluster.requests(ApiKeys.ConsumerGroupHeartbeat).map((r) => ({ at: r.at - s.start, epoch: r.body.memberEpoch }))
-    expect(heartbeats.filter((h) => h.epoch === -1)).toEqual([{ at: 11_000, epoch: -1 }])
-    expect(heartbeats.filter((h) => h.at > 11_000)).toEqual([])
+    expect(heartbeats.filter((h) => h.epoch === -1)).toEqual([{ at: 12_000, epoch: -1 }])
+    expect(heartbeats.filter((h) => h.at > 12_000)).toEqual([])
     expect(events).toEqual([
       { type: 'assigned', at: 0 },
-      { type: 'lost', at: 11_000 },
+      { type: 'lost', at: 12_000 },
     ])
     // The held message was never finished: no commit, neither by the auto-commit ticks nor on leaving.
     expect(s.commits).toEqual([])
@@ -130,9 +134,32 @@ describe('consumer timers (virtual time, scripted broker)', () => {
     await clock.advance(100)
     const again = await next
     expect(again.value.offset).toBe(0n)
-    const rejoin = s.cluster.requests(ApiKeys.ConsumerGroupHeartbeat).find((r) => r.at - s.start > 11_000)!
+    const rejoin = s.cluster.requests(ApiKeys.ConsumerGroupHeartbeat).find((r) => r.at - s.start > 12_000)!
     expect([rejoin.at - s.start, rejoin.body.memberEpoch]).toEqual([12_100, 0])
     expect(events.at(-1)).toEqual({ type: 'assigned', at: 12_100 })
+    await s.close()
+  })
+
+  it('maxPollIntervalMs: waiting for records is not holding one — a message arriving after a long idle wait is not held already', async () => {
+    const s = setup({ groupId: 'g', maxPollIntervalMs: 10_000 }, { committed: BigInt(RECORDS) })
+    const clock = s.cluster.manualClock
+    await s.consumer.subscribe('t')
+    const messages = s.consumer.messages()
+    // The application asks at once; the partition stays empty for 30 s, three times maxPollIntervalMs.
+    const next = messages.next()
+    await clock.advance(30_000)
+    logEnd = RECORDS + 1
+    await clock.advance(1_000)
+    const message = await next
+    expect(message.value.offset).toBe(BigInt(RECORDS))
+    // Held for 5 s: well inside the limit, so no leave (a clock started at the request would have left at once).
+    await clock.advance(5_000)
+    const leaves = () => s.cluster.requests(ApiKeys.ConsumerGroupHeartbeat).filter((r) => r.body.memberEpoch === -1)
+    expect(leaves()).toEqual([])
+    expect(s.consumer.assignment()).toEqual([tp])
+    // Held past the limit, it does leave.
+    await clock.advance(8_000)
+    expect(leaves()).toHaveLength(1)
     await s.close()
   })
 
