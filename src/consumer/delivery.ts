@@ -122,9 +122,10 @@ export class DeliveryBuffer<K, V> {
       p.state.processed = p.next
       p.state.processedEpoch = p.epoch
     }
-    if (list.length === 1) this.#spareInProcess = list[0]!
-    // Reused, not replaced: this runs once per message. (eachBatch swaps the array out before handing it on.)
-    list.length = 0
+    // Reused, not replaced: this runs once per message. (eachBatch swaps the array out before handing it on.) The
+    // one-entry case pops: setting length goes through the runtime, a pop does not.
+    if (list.length === 1) this.#spareInProcess = list.pop()!
+    else list.length = 0
   }
 
   /** What is in process is not known to be finished (a loop left early, close): it stays unprocessed. */
