@@ -11,7 +11,8 @@ import type { Clock, ClockTimer } from '../network/clock.js'
 import type { TopicInfo } from '../network/cluster.js'
 import { errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { RecordBatchBuilder, type RecordData } from '../records/index.js'
-import { PartitionState, ProducerBatch, type SendGroup, sequenceBefore } from './batch.js'
+import { BATCH_HEADROOM, PartitionState, ProducerBatch, type SendGroup, sequenceBefore } from './batch.js'
+import { BatchBufferPool } from './buffer-pool.js'
 import type { ResolvedProducerOptions } from './options.js'
 import { partitionForKey, StickyPartitionCache } from './partitioner.js'
 import type { ProducerCluster } from './sender.js'
@@ -83,6 +84,7 @@ export class RecordAccumulator {
   readonly #unreachable = new Set<number>()
   #bufferUsed = 0
   readonly #memoryWaiters: MemoryWaiter[] = []
+  readonly #buffers: BatchBufferPool
 
   constructor(cluster: ProducerCluster, options: ResolvedProducerOptions, transactions: TransactionManager, host: AccumulatorHost, random?: () => number) {
     this.#cluster = cluster
@@ -91,6 +93,7 @@ export class RecordAccumulator {
     this.#host = host
     this.#clock = cluster.clock
     this.#sticky = new StickyPartitionCache(random)
+    this.#buffers = new BatchBufferPool(options.batchSize + BATCH_HEADROOM, options.bufferMemory)
   }
 
   get bufferedBytes(): number {
@@ -249,7 +252,7 @@ export class RecordAccumulator {
   #openBatchWith(state: PartitionState, message: WireMessage, timestamp: number, group: SendGroup, index: number, reserve: number, info: TopicInfo, sticky: (() => number[]) | null): void {
     const now = this.#clock.now()
     if (state.batchLimit < state.batchSize && now >= state.batchLimitRelaxAt) state.batchLimit = state.batchSize
-    const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional)
+    const batch = new ProducerBatch(state, now, reserve, this.#options, this.#transactions.isTransactional, reserve <= this.#options.batchSize ? this.#buffers.take() : undefined)
     state.queue.push(batch)
     this.#transactions.onPartitionUsed(state.topic, state.partition)
     batch.builder.tryAppend(message.key, message.value, message.headers, timestamp, Infinity)
@@ -484,6 +487,11 @@ export class RecordAccumulator {
     while (insertAt < queue.length && queue[insertAt]!.sealed !== null && sequenceBefore(queue[insertAt]!, pieces[0]!)) insertAt++
     queue.splice(insertAt, 0, ...pieces)
     if (this.#options.idempotent) state.retrying = true
+  }
+
+  /** The batch buffer of a batch the broker acknowledged goes back to the pool (see BatchBufferPool). */
+  recycle(batch: ProducerBatch): void {
+    this.#buffers.give(batch.builder.buffer)
   }
 
   /** Takes a settled batch out of its queue. */

@@ -92,6 +92,9 @@ export function abortableSendGroup(count: number, signal: AbortSignal): SendGrou
   return new AbortableSendGroup(count, signal)
 }
 
+/** Bytes a batch buffer has beyond batchSize: a record that ends a batch may overshoot it a little. */
+export const BATCH_HEADROOM = 64
+
 export class ProducerBatch {
   readonly builder: RecordBatchBuilder
   sealed: Buffer | null = null
@@ -118,12 +121,15 @@ export class ProducerBatch {
     public reservedBytes: number,
     options: ResolvedProducerOptions,
     transactional: boolean,
+    /** A pooled buffer of batchSize + BATCH_HEADROOM bytes to build into. */
+    buffer?: Buffer,
   ) {
     this.builder = new RecordBatchBuilder({
       compression: options.compression,
       compressionLevel: options.compressionLevel,
       transactional,
-      initialCapacity: Math.min(reservedBytes, options.batchSize) + 64,
+      initialCapacity: Math.min(reservedBytes, options.batchSize) + BATCH_HEADROOM,
+      ...(buffer === undefined ? {} : { buffer }),
     })
     this.deadline = createdAt + options.deliveryTimeoutMs
     this.done = new Promise((resolve) => (this.resolveDone = resolve))

@@ -410,6 +410,8 @@ export class Sender {
   #completeBatch(batch: ProducerBatch, baseOffset: bigint, logAppendTime: bigint, logStartOffset: bigint): void {
     const state = batch.partitionState
     this.#accumulator.remove(batch)
+    // With acks=0 no answer proves the request left the socket, so its buffer is not reused.
+    if (this.#options.acks !== 0) this.#accumulator.recycle(batch)
     acknowledged(batch)
     if (adoptNewIdentityIfSettled(state)) this.wakeup(0)
     if (this.#settle(batch) && channels.produce.hasSubscribers) this.#publishSettled(batch, baseOffset, undefined)

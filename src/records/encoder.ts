@@ -66,6 +66,8 @@ export interface RecordBatchBuilderOptions extends BatchHeaderInput {
   initialCapacity?: number
   /** Marks a control batch (transaction markers); only the broker writes these in practice. */
   control?: boolean
+  /** A buffer to build into instead of allocating one (a pooled buffer); the builder moves out of it if it grows. */
+  buffer?: Buffer
 }
 
 const EMPTY_HEADERS: ReadonlyArray<readonly [string, RecordData]> = []
@@ -194,7 +196,7 @@ export class RecordBatchBuilder {
       (options.transactional ? TRANSACTIONAL_FLAG : 0) |
       (options.control ? CONTROL_FLAG : 0)
     this.partitionLeaderEpoch = options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH
-    this.buf = Buffer.allocUnsafe(Math.max(RECORDS + 64, options.initialCapacity ?? 16 * 1024))
+    this.buf = options.buffer !== undefined && options.buffer.length >= RECORDS + 64 ? options.buffer : Buffer.allocUnsafe(Math.max(RECORDS + 64, options.initialCapacity ?? 16 * 1024))
   }
 
   /** Records appended so far. */
@@ -203,6 +205,11 @@ export class RecordBatchBuilder {
   }
 
   /** Uncompressed size of the batch as it stands, header included: compare against `batchSize`. */
+  /** The buffer the records are written into: the given one, unless the batch outgrew it. */
+  get buffer(): Buffer {
+    return this.buf
+  }
+
   get sizeInBytes(): number {
     return this.pos
   }
