@@ -318,8 +318,11 @@ export class RecordBatchBuilder {
   }
 
   private sealCompressed(compressed: Buffer, drain: BatchDrainInput): Buffer {
-    const batch = Buffer.allocUnsafe(RECORDS + compressed.length)
-    compressed.copy(batch, RECORDS)
+    // The uncompressed records are not needed once compressed: the batch goes into the builder's own buffer when it
+    // fits (it usually does), which saves allocating one (and faulting its pages in) per batch.
+    const length = RECORDS + compressed.length
+    const batch = length <= this.buf.length ? this.buf.subarray(0, length) : Buffer.allocUnsafe(length)
+    batch.set(compressed, RECORDS)
     return this.seal(batch, drain)
   }
 
