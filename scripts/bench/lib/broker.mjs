@@ -9,7 +9,9 @@ import { envFor, startInstance, stopInstance } from '../../kafka/harness.mjs'
  */
 export async function useBroker({ name, keep = false, log = (line) => process.stderr.write(`${line}\n`) }) {
   if (process.env.KAFKA_BROKERS) {
-    return { brokers: process.env.KAFKA_BROKERS, kafkaVersion: null, origin: 'KAFKA_BROKERS', release: async () => {} }
+    // scripts/bench/index.mjs starts one broker for the whole suite and says which Kafka it runs.
+    const kafkaVersion = process.env.SAMSA_BENCH_KAFKA_VERSION || null
+    return { brokers: process.env.KAFKA_BROKERS, kafkaVersion, origin: process.env.SAMSA_BENCH_BROKER_ORIGIN || 'KAFKA_BROKERS', release: async () => {} }
   }
   // Without `keep`, the harness watchdog stops the instance if this process dies before release().
   const state = await startInstance({ name, log, ...(keep ? {} : { ownerPid: process.pid }) })
