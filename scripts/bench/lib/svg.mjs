@@ -13,6 +13,7 @@ const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9
 const DASHES = ['', '7 4', '2 3', '10 3 2 3']
 const MARKERS = ['circle', 'square', 'triangle', 'diamond']
 const FONT = "-apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
+const MAX_MARKED_POINTS = 40
 const CHAR_WIDTH = 6.6 // average width of a 12 px sans-serif character, for layout
 
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -36,6 +37,9 @@ function niceStep(span, count) {
   return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power
 }
 
+/** Whether a value can be placed on an axis of that kind (a log axis has no place for 0 or less). */
+const validFor = (kind) => (kind === 'log' ? (v) => Number.isFinite(v) && v > 0 : (v) => Number.isFinite(v))
+
 /**
  * Domain, ticks and a map to [0, 1] for one axis.
  * @param {number[]} values the finite values plotted on that axis
@@ -56,7 +60,7 @@ export function makeScale(values, kind = 'linear') {
       if (decades <= 2 && d < decades) ticks.push({ value: base * 2, major: false }, { value: base * 5, major: false })
     }
     const at = (v) => (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))
-    return { kind, lo, hi, ticks: ticks.map((t) => ({ ...t, label: t.major || decades <= 1 ? formatTick(t.value) : '' })), at, valid: (v) => Number.isFinite(v) && v > 0 }
+    return { kind, lo, hi, ticks: ticks.map((t) => ({ ...t, label: t.major || decades <= 2 ? formatTick(t.value) : '' })), at }
   }
   let min = Math.min(...values)
   let max = Math.max(...values)
@@ -70,7 +74,7 @@ export function makeScale(values, kind = 'linear') {
   const hi = Math.ceil(max / step) * step
   const ticks = []
   for (let v = lo; v <= hi + step / 2; v += step) ticks.push({ value: Number(v.toPrecision(12)), major: true })
-  return { kind, lo, hi, ticks: ticks.map((t) => ({ ...t, label: formatTick(t.value) })), at: (v) => (v - lo) / (hi - lo), valid: Number.isFinite }
+  return { kind, lo, hi, ticks: ticks.map((t) => ({ ...t, label: formatTick(t.value) })), at: (v) => (v - lo) / (hi - lo) }
 }
 
 /** A point marker; `tip` becomes its tooltip (an SVG <title>), shown on hover where the SVG is opened directly. */
@@ -94,8 +98,8 @@ function marker(shape, x, y, colour, tip = null) {
 export function renderLineChart(chart, { width = 760, plotHeight = 300 } = {}) {
   const xKind = chart.x?.scale === 'log' ? 'log' : 'linear'
   const yKind = chart.y?.scale === 'log' ? 'log' : 'linear'
-  const xs = makeScale([0], xKind).valid
-  const ys = makeScale([0], yKind).valid
+  const xs = validFor(xKind)
+  const ys = validFor(yKind)
   // A point without a valid y (a failed run: null, or ≤ 0 on a log axis) breaks the line there.
   const series = chart.series.map((s) => {
     const sorted = s.points.filter(([x]) => xs(x)).sort((a, b) => a[0] - b[0])
@@ -172,7 +176,8 @@ export function renderLineChart(chart, { width = 760, plotHeight = 300 } = {}) {
     if (!d.includes('L')) continue
     out.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`)
   }
-  for (const s of series) {
+  // Markers where they can be told apart; a dense series (a time series sampled every second) is a line alone.
+  for (const s of series.filter((x) => x.points.length <= MAX_MARKED_POINTS || x.points.length === 1)) {
     const { colour, shape } = styleOf(s)
     for (const [a, b] of s.points) out.push(marker(shape, px(a), py(b), colour, `${s.name}: ${formatTick(a)}, ${formatTick(b)}`))
   }
