@@ -2,7 +2,8 @@
 // parts of docs/benchmarks.md and the charts in docs/bench/ are regenerated from what the scripts wrote.
 //
 //   npm run bench [-- --only import,protocol,records] [--skip producer,consumer] [--quick] [--node 20,22,24]
-//       [--out bench-results/<dir>] [--no-docs] [--broker-name bench] [--keep-broker] [--<script>-args '<options>']
+//       [--out bench-results/<dir>] [--no-docs] [--broker-name bench] [--shared-broker] [--keep-broker]
+//       [--<script>-args '<options>']
 //
 // --quick gives every script its short version (see QUICK_ARGS). --node runs the suite under each of those Node
 // major versions, one after another per script: this machine's own, others installed from the npm registry into
@@ -14,8 +15,10 @@
 // they take precedence over the --quick ones.
 //
 // import, protocol and records run in-process against the built dist/ (`npm run build` first) and need no broker.
-// The others share one broker: the cluster in KAFKA_BROKERS, else a harness Kafka instance (--broker-name, default
-// `bench`; the first run downloads Kafka) started here and stopped at the end unless --keep-broker. producer and
+// The others run against the cluster in KAFKA_BROKERS, else a harness Kafka instance (--broker-name, default `bench`;
+// the first run downloads Kafka) started fresh for each script and Node version and stopped after it, so no run
+// inherits another's topics or a broker slowed by them (~10 s per start). --shared-broker starts one for the whole
+// suite instead (stopped at the end unless --keep-broker). producer and
 // consumer compare with KafkaJS, @platformatic/kafka 1.x (and 2.x as `platformatic2` under Node >= 22, installed
 // into .cache/platformatic2) and the Java client; scale (1 to 10 000 partitions) takes the longest. latency and
 // memory run when their scripts are present. Each script's own options are documented at its top.
@@ -84,20 +87,26 @@ const manifest = { command, startedAt: startedAt.toISOString(), endedAt: null, q
 const saveManifest = () => writeFileSync(join(outDir, 'run.json'), `${JSON.stringify(manifest, null, 2)}\n`)
 saveManifest()
 
-// One broker for every script that needs one.
-let broker = null
+// The broker: KAFKA_BROKERS as given, else a harness instance per script run (or one for the suite, --shared-broker).
 const env = { ...process.env }
-if (selected.some((n) => NEEDS_BROKER.has(n))) {
-  if (process.env.KAFKA_BROKERS) manifest.broker = { origin: 'KAFKA_BROKERS', bootstrap: process.env.KAFKA_BROKERS }
-  else {
-    const { useBroker } = await import('./lib/broker.mjs')
-    const name = option('broker-name', 'bench')
-    broker = await useBroker({ name, keep: flag('keep-broker'), log })
-    Object.assign(env, { KAFKA_BROKERS: broker.brokers, SAMSA_BENCH_KAFKA_VERSION: broker.kafkaVersion ?? '', SAMSA_BENCH_BROKER_ORIGIN: broker.origin })
-    manifest.broker = { origin: broker.origin, bootstrap: broker.brokers, kafka: broker.kafkaVersion }
-    log(`broker ${broker.brokers} (${broker.origin}), Kafka ${broker.kafkaVersion}`)
+const brokerName = option('broker-name', 'bench')
+const sharedBroker = flag('shared-broker')
+if (process.env.KAFKA_BROKERS) manifest.broker = { origin: 'KAFKA_BROKERS', bootstrap: process.env.KAFKA_BROKERS }
+else manifest.broker = { origin: `harness instance '${brokerName}'`, fresh: sharedBroker ? 'once for the suite' : 'for each script run' }
+saveManifest()
+let suiteBroker = null
+
+/** Starts the harness broker when the script needs one (and KAFKA_BROKERS is not set); returns the env and a release. */
+async function brokerFor(name) {
+  if (!NEEDS_BROKER.has(name) || process.env.KAFKA_BROKERS) return { env, release: async () => {}, broker: null }
+  const { useBroker } = await import('./lib/broker.mjs')
+  const broker = sharedBroker ? (suiteBroker ??= await useBroker({ name: brokerName, keep: flag('keep-broker'), log })) : await useBroker({ name: brokerName, log })
+  log(`broker ${broker.brokers} (${broker.origin}), Kafka ${broker.kafkaVersion}`)
+  return {
+    env: { ...env, KAFKA_BROKERS: broker.brokers, SAMSA_BENCH_KAFKA_VERSION: broker.kafkaVersion ?? '', SAMSA_BENCH_BROKER_ORIGIN: broker.origin },
+    release: sharedBroker ? async () => {} : () => broker.release(),
+    broker: { bootstrap: broker.brokers, kafka: broker.kafkaVersion, origin: broker.origin },
   }
-  saveManifest()
 }
 
 /** Options for one script: its --<name>-args first (the scripts take an option's first occurrence), then --quick's. */
@@ -113,18 +122,35 @@ try {
       const file = `${name}-node${node.major}.json`
       const args = argsFor(name)
       process.stdout.write(`\n=== ${name} on Node ${node.version} (scripts/bench/${name}.mjs${args.length ? ` ${args.join(' ')}` : ''}) ===\n\n`)
-      const run = { bench: name, node: node.version, file, args, startedAt: new Date().toISOString(), loadBefore: loadavg().map((l) => Number(l.toFixed(2))) }
       const started = performance.now()
-      const { status, signal } = spawnSync(node.binary, [join(here, `${name}.mjs`), ...args, '--json', join(outDir, file)], { stdio: 'inherit', env })
-      Object.assign(run, { endedAt: new Date().toISOString(), seconds: Math.round((performance.now() - started) / 1000), loadAfter: loadavg().map((l) => Number(l.toFixed(2))), status: status === 0 ? 'ok' : signal ?? `exit ${status}` })
-      if (status !== 0) failed.push(`${name} on Node ${node.major} (${run.status})`)
-      if (status === 0 && !existsSync(join(outDir, file))) log(`${name} wrote no report to ${file} (does it support --json?)`)
-      manifest.runs.push(run)
-      saveManifest()
+      const run = { bench: name, node: node.version, file, args, startedAt: new Date().toISOString() }
+      let scriptEnv, release, broker
+      try {
+        ;({ env: scriptEnv, release, broker } = await brokerFor(name))
+      } catch (error) {
+        log(`${name} on Node ${node.major}: no broker (${error.message})`)
+        failed.push(`${name} on Node ${node.major} (no broker)`)
+        manifest.runs.push({ ...run, status: 'no broker', endedAt: new Date().toISOString(), seconds: Math.round((performance.now() - started) / 1000) })
+        saveManifest()
+        continue
+      }
+      try {
+        Object.assign(run, { broker, loadBefore: loadavg().map((l) => Number(l.toFixed(2))) })
+        const { status, signal } = spawnSync(node.binary, [join(here, `${name}.mjs`), ...args, '--json', join(outDir, file)], { stdio: 'inherit', env: scriptEnv })
+        Object.assign(run, { loadAfter: loadavg().map((l) => Number(l.toFixed(2))), status: status === 0 ? 'ok' : signal ?? `exit ${status}` })
+        if (status !== 0) failed.push(`${name} on Node ${node.major} (${run.status})`)
+        if (status === 0 && !existsSync(join(outDir, file))) log(`${name} wrote no report to ${file} (does it support --json?)`)
+      } finally {
+        await release()
+        // Broker start and stop included: what the suite's time is made of.
+        Object.assign(run, { endedAt: new Date().toISOString(), seconds: Math.round((performance.now() - started) / 1000) })
+        manifest.runs.push(run)
+        saveManifest()
+      }
     }
   }
 } finally {
-  await broker?.release()
+  await suiteBroker?.release()
   manifest.endedAt = new Date().toISOString()
   saveManifest()
 }
