@@ -9,8 +9,9 @@
 // `![title](bench/<id>.svg)`. Markers for ids this run did not measure are left as they are. Ids that have no
 // marker yet are appended, each in its own markers, under a heading at the end of the document (move them where
 // they belong; later runs update them in place). With reports from several Node versions (`--node 20,22,24`),
-// a table gets a leading Node column and a chart one line style per Node version.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+// a table gets a leading Node column and a chart one line style per Node version (or, when its series already
+// differ by line style, one chart per Node version).
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { option } from './lib/args.mjs'
@@ -144,12 +145,20 @@ export function renderResults(dir, { doc = join(repoRoot, 'docs', 'benchmarks.md
   if (charts.size > 0) mkdirSync(chartsDir, { recursive: true })
   const docDir = resolve(doc, '..')
   for (const [id, entries] of charts) {
-    const chart = mergeCharts(entries)
-    const file = join(chartsDir, `${id}.svg`)
-    writeFileSync(file, renderLineChart(chart))
-    written.push(relative(repoRoot, file))
-    const link = relative(docDir, file).split('\\').join('/')
-    blocks.set(id, `![${chart.title}](${link})\n\n${stampLine(entries.map(({ report }) => report), manifest)}`)
+    // Several Node versions share one chart (a line style each) unless the chart already uses line styles for its
+    // own variants (e.g. RSS and heap): then one chart per Node version, side by side in the block.
+    const perNode = new Set(entries.map(({ report }) => nodeOf(report))).size > 1 && entries.some(({ chart }) => chart.series.some((s) => s.variant))
+    const images = (perNode ? entries.map((e) => ({ chart: { ...e.chart, title: `${e.chart.title}, Node ${nodeMajor(e.report)}` }, name: `${id}-node${nodeMajor(e.report)}` })) : [{ chart: mergeCharts(entries), name: id }]).map(({ chart, name }) => {
+      const file = join(chartsDir, `${name}.svg`)
+      writeFileSync(file, renderLineChart(chart))
+      written.push(relative(repoRoot, file))
+      return `![${chart.title}](${relative(docDir, file).split('\\').join('/')})`
+    })
+    blocks.set(id, `${images.join('\n')}\n\n${stampLine(entries.map(({ report }) => report), manifest)}`)
+    // The previous run's files of this chart that this run did not write (one chart then, one per Node now …).
+    for (const old of readdirSync(chartsDir).filter((f) => f === `${id}.svg` || new RegExp(`^${id.replace(/[.]/g, '\\.')}-node\\d+\\.svg$`).test(f))) {
+      if (!written.includes(relative(repoRoot, join(chartsDir, old)))) rmSync(join(chartsDir, old))
+    }
   }
 
   let text = readFileSync(doc, 'utf8')
