@@ -29,12 +29,18 @@ export function measureSizes() {
 
 const mb = (bytes) => (bytes / 1e6).toFixed(2)
 
-export function sizeTable({ samsa, others }, { markdown = false } = {}) {
+/** The size table's header and rows (formatted cells). */
+export function sizeRows({ samsa, others }) {
   const rows = [
     [`samsa ${samsa.version} (npm pack)`, String(samsa.files), mb(samsa.unpackedBytes), mb(samsa.tarballBytes), String(samsa.packages), mb(samsa.withDependencies.bytes)],
     ...others.map((o) => [`${o.name} ${o.version} (installed)`, String(o.files), mb(o.unpackedBytes), '–', String(o.packages), mb(o.withDependencies.bytes)]),
   ]
-  return formatTable(['package', 'files', 'unpacked MB', 'tarball MB', 'packages with deps', 'with deps MB'], rows, { markdown })
+  return { columns: ['package', 'files', 'unpacked MB', 'tarball MB', 'packages with deps', 'with deps MB'], rows }
+}
+
+export function sizeTable(sizes, { markdown = false } = {}) {
+  const { columns, rows } = sizeRows(sizes)
+  return formatTable(columns, rows, { markdown })
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,7 @@
 // Consumer benchmark: samsa, KafkaJS, @platformatic/kafka and Java's ConsumerPerformance, side by side in one run,
 // on the same broker and the same pre-produced topic.
 //
-//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,java]
+//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
 //                                   [--json out.json] [--markdown] [--baseline <git rev>]
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
 //   figures from one run on the same topic.
@@ -14,12 +14,16 @@
 // 'data' events). Throughput is measured from the first record to the
 // last, so group joins don't count; Java's figures are ConsumerPerformance's fetch.* columns, which exclude the
 // join the same way. samsa's run also samples the event-loop delay (perf_hooks.monitorEventLoopDelay).
+// platformatic2 is @platformatic/kafka 2.x from .cache/platformatic2 (Node >= 22 only; skipped with a note on Node 20,
+// see scripts/bench/lib/runtimes.mjs), driven like platformatic. `--json` writes the report (lib/report.mjs).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { benchReport, reportTable } from './lib/report.mjs'
+import { currentNodeMajor, platformatic2 } from './lib/runtimes.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const require = createRequire(join(root, 'package.json'))
@@ -33,8 +37,16 @@ const SIZE = Number(arg('size', 100))
 const PARTITIONS = Number(arg('partitions', 6))
 const ROUNDS = Number(arg('rounds', 1))
 const BASELINE = arg('baseline', null)
-const CLIENTS = arg('clients', 'samsa,samsa/kafkajs,kafkajs,platformatic,java')
+const SKIPPED = []
+const CLIENTS = arg('clients', 'samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java')
   .split(',')
+  .filter((c) => {
+    if (c !== 'platformatic2') return true
+    if (currentNodeMajor() < 22) SKIPPED.push(`platformatic2 (@platformatic/kafka 2.x) skipped: it needs Node >= 22, this is ${process.version}`)
+    else if (!platformatic2()) SKIPPED.push('platformatic2 skipped: @platformatic/kafka 2.x is not installed (node scripts/bench/lib/runtimes.mjs platformatic2)')
+    else return true
+    return false
+  })
   .flatMap((c) => (c === 'samsa' && BASELINE ? ['samsa', 'samsa@base'] : [c]))
 const CHILD = arg('child', null)
 
@@ -188,8 +200,8 @@ async function runChild(client, brokers, topic, total, baselineDir) {
     await consumer.disconnect()
     return { client, count, bytes, ms: last - first }
   }
-  if (client === 'platformatic') {
-    const { Consumer, MessagesStreamModes } = require('@platformatic/kafka')
+  if (client === 'platformatic' || client === 'platformatic2') {
+    const { Consumer, MessagesStreamModes } = client === 'platformatic' ? require('@platformatic/kafka') : await import(pathToFileURL(platformatic2().entry).href)
     const consumer = new Consumer({ groupId, clientId: 'bench', bootstrapBrokers: brokers, maxWaitTime: 500 })
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: false })
     await new Promise((resolve, reject) => {
@@ -233,6 +245,7 @@ if (!brokers) {
   brokers = harness.envFor(state).KAFKA_BROKERS
 }
 const log = (line) => process.stderr.write(`[bench consumer] ${line}\n`)
+for (const note of SKIPPED) log(note)
 
 const { Cluster, silentLogger, protocol, records } = await samsaModules()
 const cluster = new Cluster({ brokers: brokers.split(','), clientId: 'bench-setup', logger: silentLogger })
@@ -317,10 +330,11 @@ for (let round = 0; round < ROUNDS; round++) {
 const best = new Map()
 for (const r of results) if (!best.has(r.client) || best.get(r.client).recordsPerSec < r.recordsPerSec) best.set(r.client, r)
 const samsa = best.get('samsa')
+const kafkaVersion = process.env.SAMSA_BENCH_KAFKA_VERSION || KAFKA_VERSION
 const summary = {
   date: new Date().toISOString(),
   node: process.version,
-  kafka: KAFKA_VERSION,
+  kafka: kafkaVersion,
   records: RECORDS,
   valueBytes: SIZE,
   partitions: PARTITIONS,
@@ -328,10 +342,29 @@ const summary = {
   ...(baseline ? { baseline: { rev: BASELINE, sha: baseline.sha } } : {}),
   results: [...best.values()],
 }
-const rows = [...best.values()].map((r) => `| ${r.client} | ${r.recordsPerSec.toLocaleString('en-US')} | ${r.mbPerSec} | ${samsa ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) + '×' : '–'} |`)
-const table = ['| client | records/s | MB/s (key+value) | samsa is … faster |', '|---|---:|---:|---:|', ...rows].join('\n')
+const cells = [...best.values()].map((r) => [r.client, r.recordsPerSec.toLocaleString('en-US'), String(r.mbPerSec), samsa ? (samsa.recordsPerSec / r.recordsPerSec).toFixed(2) + '×' : '–'])
+const columns = ['client', 'records/s', 'MB/s (key+value)', 'samsa is … faster']
+const table = [`| ${columns.join(' | ')} |`, '|---|---:|---:|---:|', ...cells.map((c) => `| ${c.join(' | ')} |`)].join('\n')
 process.stdout.write(`${table}\n`)
 const jsonOut = arg('json', null)
-if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(summary, null, 2)}\n`)
+if (jsonOut) {
+  const packageVersion = (dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).version
+  const p2 = CLIENTS.includes('platformatic2') ? platformatic2() : null
+  const versions = { samsa: packageVersion('.'), kafkajs: packageVersion('node_modules/kafkajs'), platformatic: packageVersion('node_modules/@platformatic/kafka'), ...(p2 ? { platformatic2: p2.version } : {}), kafka: kafkaVersion }
+  const contract = benchReport({
+    bench: 'consumer',
+    versions,
+    settings: { records: RECORDS, valueBytes: SIZE, partitions: PARTITIONS, rounds: ROUNDS, clients: CLIENTS, skipped: SKIPPED },
+    results: summary.results,
+    tables: [
+      reportTable('consumer-throughput', 'Consumer throughput, one pre-produced topic', columns, cells, [
+        `${RECORDS.toLocaleString('en-US')} records of ${SIZE} B values, ${PARTITIONS} partitions, best of ${ROUNDS} round(s); timed from the first record to the last (group join excluded; Java: ConsumerPerformance fetch.* columns).`,
+        `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${p2 ? ` (platformatic2: ${p2.version})` : ''}, Java ConsumerPerformance ${kafkaVersion}.`,
+        ...SKIPPED,
+      ]),
+    ],
+  })
+  writeFileSync(jsonOut, `${JSON.stringify({ ...contract, ...summary }, null, 2)}\n`)
+}
 else process.stdout.write(`${JSON.stringify(summary)}\n`)
 if (instanceName) await harness.stopInstance(instanceName)

@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { flag, numberOption, option } from './lib/args.mjs'
-import { formatNumber, formatTable, machineInfo, median } from './lib/report.mjs'
+import { benchReport, formatNumber, formatTable, machineInfo, median, reportTable } from './lib/report.mjs'
 import { distIsFresh, repoRoot } from './lib/samsa.mjs'
-import { measureSizes, sizeTable } from '../package-size.mjs'
+import { measureSizes, sizeRows, sizeTable } from '../package-size.mjs'
 
 const RUNS = numberOption('runs', 21)
 const NODE = option('node', process.execPath)
@@ -85,14 +85,29 @@ const kafkajs = results.find((r) => r.target === "kafkajs: require('kafkajs')")
 const sizes = measureSizes()
 
 const rows = results.map((r) => [r.target, formatNumber(r.medianMs, 1), formatNumber(r.minMs, 1), formatNumber(r.maxMs, 1), (r.medianMs / kafkajs.medianMs).toFixed(2)])
+const columns = ['target', 'median', 'min', 'max', "÷ require('kafkajs') median"]
 process.stdout.write(`Cold import on Node ${nodeVersion}, ${RUNS} fresh processes per target (ms):\n\n`)
-process.stdout.write(`${formatTable(['target', 'median', 'min', 'max', "÷ require('kafkajs') median"], rows, { markdown: MARKDOWN })}\n\n`)
+process.stdout.write(`${formatTable(columns, rows, { markdown: MARKDOWN })}\n\n`)
 process.stdout.write(`Package size:\n\n${sizeTable(sizes, { markdown: MARKDOWN })}\n`)
 
 if (JSON_OUT) {
   const { fileList, ...samsaSize } = sizes.samsa
+  const size = sizeRows(sizes)
+  const contract = benchReport({
+    bench: 'import',
+    machine: { ...machineInfo(), node: nodeVersion },
+    versions: { node: nodeVersion, samsa: sizes.samsa.version, ...Object.fromEntries(sizes.others.map((o) => [o.name, o.version])) },
+    settings: { runs: RUNS, node: NODE },
+    results,
+    tables: [
+      reportTable('import-time', `Cold import, ${RUNS} fresh processes per target (ms)`, columns, rows, [
+        'Only the import() or require() call is timed (process start-up excluded); targets run in rotating order.',
+      ]),
+      reportTable('import-size', 'Package size', size.columns, size.rows, ['samsa as `npm pack` would publish the current dist/; the others as installed.']),
+    ],
+  })
   writeFileSync(
     JSON_OUT,
-    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine: { ...machineInfo(), node: nodeVersion }, runs: RUNS, imports: results, sizes: { samsa: samsaSize, others: sizes.others } }, null, 2)}\n`,
+    `${JSON.stringify({ ...contract, measuredAt: new Date().toISOString(), machine: { ...machineInfo(), node: nodeVersion }, runs: RUNS, imports: results, sizes: { samsa: samsaSize, others: sizes.others } }, null, 2)}\n`,
   )
 }

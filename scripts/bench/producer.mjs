@@ -2,7 +2,7 @@
 // on the same broker.
 //
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
-//       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,java] [--records N] [--rounds 1] [--batch-size 65536]
+//       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java] [--records N] [--rounds 1] [--batch-size 65536]
 //       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
@@ -20,19 +20,22 @@
 // acknowledged.
 //
 // How each client is driven (the fair high-throughput use of each, see docs/benchmarks.md):
-// - samsa, kafkajs, platformatic: the application hands over records in chunks of --per-send (default: enough
+// - samsa, kafkajs, platformatic, platformatic2: the application hands over records in chunks of --per-send (default: enough
 //   records to fill one batch on every partition) with up to --window chunks in flight, never awaiting one send
 //   before starting the next.
 // - samsa-kafkajs: the kafkajs row's program on samsa/kafkajs (the facade), driven the same way.
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
 //   up to --records-in-flight (5000) unacknowledged sends.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
+// - platformatic2: @platformatic/kafka 2.x, which needs Node >= 22: from .cache/platformatic2 (installed by
+//   `npm run bench`, or `node scripts/bench/lib/runtimes.mjs platformatic2`), in the default clients only under
+//   Node >= 22 and skipped with a note on Node 20. Same API and defaults as 1.x for what this script uses.
 //
 // Besides each Node client's own CPU per record, the broker's CPU per record over the same timed run is read from
 // /proc for a harness broker (not for KAFKA_BROKERS): the broker shares the machine's cores, so what the two spend
 // together per record, not the client alone, is what caps throughput on a small machine.
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
@@ -40,7 +43,8 @@ import { processCpuMs, useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { parseProducerPerformance, runKafkaTool } from './lib/java.mjs'
 import { summarizeCpuProfile } from './lib/profile.mjs'
-import { formatNumber, formatTable, machineInfo, median, ratio, throughput } from './lib/report.mjs'
+import { benchReport, formatNumber, formatTable, machineInfo, median, ratio, reportTable, throughput } from './lib/report.mjs'
+import { currentNodeMajor, platformatic2 } from './lib/runtimes.mjs'
 import { importSnapshot, repoRoot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
 import { createTopics, uniqueTopicName } from './lib/topics.mjs'
 
@@ -135,7 +139,7 @@ async function measure(label, warmupRecords, records, perSend, window, send, pro
   return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000, brokerCpuMs }
 }
 
-async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, profilePath, brokerPids }) {
+async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, platformatic2Entry, profilePath, brokerPids }) {
   const value = payload(size)
   const brokerList = brokers.split(',')
   // samsa@base / samsa-each@base: the same client built from the --baseline revision.
@@ -194,8 +198,8 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.disconnect()
     return { ...result, settings: { idempotent: false, maxInFlightRequests: 'unlimited (default)', lz4: compression === 'lz4' ? 'lz4-napi frame codec registered by the benchmark' : undefined } }
   }
-  if (client === 'platformatic') {
-    const { Producer, ProduceAcks } = require('@platformatic/kafka')
+  if (client === 'platformatic' || client === 'platformatic2') {
+    const { Producer, ProduceAcks } = client === 'platformatic' ? require('@platformatic/kafka') : await import(pathToFileURL(platformatic2Entry).href)
     // Defaults otherwise: idempotent false, 5 requests in flight per connection, handleBackPressure off,
     // round-robin placement of null keys.
     const producer = new Producer({
@@ -208,7 +212,7 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     const makeMessage = () => ({ topic, value })
     const result = await measure(client, warmupRecords, records, perSend, window, (n) => producer.send({ messages: messages(n, makeMessage) }), profilePath, brokerPids)
     await producer.close()
-    return { ...result, settings: { idempotent: false, maxInflights: 5 } }
+    return { ...result, settings: { idempotent: false, maxInflights: 5, version: client === 'platformatic2' ? 2 : 1 } }
   }
   throw new Error(`unknown client ${client}`)
 }
@@ -253,8 +257,9 @@ async function main() {
   const compressions = listOption('compression', ['none', 'lz4'])
   const baselineRev = option('baseline', null)
   const baseline = baselineRev ? snapshotRevision(baselineRev, { log }) : null
-  const requested = listOption('clients', ['samsa', 'samsa-each', 'samsa-kafkajs', 'kafkajs', 'platformatic', 'java'])
-  const clients = baseline ? requested.flatMap((c) => (c === 'samsa' || c === 'samsa-each' ? [c, `${c}@base`] : [c])) : requested
+  const { clients: available, skipped } = platformatic2Filter(listOption('clients', ['samsa', 'samsa-each', 'samsa-kafkajs', 'kafkajs', 'platformatic', 'platformatic2', 'java']))
+  for (const note of skipped) log(note)
+  const clients = baseline ? available.flatMap((c) => (c === 'samsa' || c === 'samsa-each' ? [c, `${c}@base`] : [c])) : available
   const partitions = numberOption('partitions', 6)
   const rounds = numberOption('rounds', 1)
   const batchSize = numberOption('batch-size', 65_536)
@@ -279,6 +284,7 @@ async function main() {
     samsa: packageVersion('.'),
     kafkajs: packageVersion('node_modules/kafkajs'),
     platformatic: packageVersion('node_modules/@platformatic/kafka'),
+    ...(clients.includes('platformatic2') ? { platformatic2: platformatic2().version } : {}),
     kafka: broker.kafkaVersion ?? (await import('../lib/versions.mjs')).KAFKA_VERSION,
   }
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
@@ -298,7 +304,7 @@ async function main() {
             const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
             await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
             for (const client of order) {
-              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir, brokerPids: broker.pids }
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir, platformatic2Entry: platformatic2()?.entry, brokerPids: broker.pids }
               let result
               try {
                 if (client === 'java') result = await runJava(common)
@@ -347,6 +353,7 @@ async function main() {
         facadeOverSamsa: ratio(byClient['samsa-kafkajs']?.recordsPerSec, samsa),
         facadeOverKafkajs: ratio(byClient['samsa-kafkajs']?.recordsPerSec, byClient.kafkajs?.recordsPerSec),
         samsaOverPlatformatic: ratio(samsa, byClient.platformatic?.recordsPerSec),
+        samsaOverPlatformatic2: ratio(samsa, byClient.platformatic2?.recordsPerSec),
         samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
         samsaOverBaseline: ratio(samsa, byClient['samsa@base']?.recordsPerSec),
@@ -356,60 +363,47 @@ async function main() {
       cpuRatios: {
         kafkajsOverSamsa: ratio(byClient.kafkajs?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
         platformaticOverSamsa: ratio(byClient.platformatic?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
+        platformatic2OverSamsa: ratio(byClient.platformatic2?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
       },
     }
   })
 
   const markdown = flag('markdown')
   const cellName = (c) => `${c.size} B, acks=${c.acks}, ${c.compression}`
-  const throughputTable = formatTable(
-    ['cell', ...clients.map((c) => `${c} rec/s (MB/s)`)],
-    summary.map((s) => [cellName(s), ...clients.map((c) => (s.clients[c] ? `${formatNumber(s.clients[c].recordsPerSec)} (${s.clients[c].mbPerSec.toFixed(1)})` : '–'))]),
-    { markdown },
-  )
-  const ratioTable = formatTable(
-    ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', 'samsa ÷ Java', 'samsa-each ÷ Java'],
-    summary.map((s) => [cellName(s), ...['samsaOverKafkajs', 'samsaOverPlatformatic', 'samsaOverJava', 'samsaEachOverJava'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
-    { markdown },
-  )
-  const baselineTable = baseline
-    ? formatTable(
-        ['cell', `samsa ÷ samsa@${baselineRev}`, `samsa-each ÷ samsa-each@${baselineRev}`],
-        summary.map((s) => [cellName(s), ...['samsaOverBaseline', 'samsaEachOverBaseline'].map((k) => (s.ratios[k] === null ? '–' : `${s.ratios[k].toFixed(2)}×`))]),
-        { markdown },
-      )
-    : null
+  const times = (v) => (v === null ? '–' : `${v.toFixed(2)}×`)
+  const withP2 = clients.includes('platformatic2')
+  const throughputColumns = ['cell', ...clients.map((c) => `${c} rec/s (MB/s)`)]
+  const throughputRows = summary.map((s) => [cellName(s), ...clients.map((c) => (s.clients[c] ? `${formatNumber(s.clients[c].recordsPerSec)} (${s.clients[c].mbPerSec.toFixed(1)})` : '–'))])
+  const throughputTable = formatTable(throughputColumns, throughputRows, { markdown })
+  const ratioKeys = ['samsaOverKafkajs', 'samsaOverPlatformatic', ...(withP2 ? ['samsaOverPlatformatic2'] : []), 'samsaOverJava', 'samsaEachOverJava']
+  const ratioColumns = ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', ...(withP2 ? ['samsa ÷ platformatic2'] : []), 'samsa ÷ Java', 'samsa-each ÷ Java']
+  const ratioRows = summary.map((s) => [cellName(s), ...ratioKeys.map((k) => times(s.ratios[k]))])
+  const ratioTable = formatTable(ratioColumns, ratioRows, { markdown })
+  const baselineColumns = ['cell', `samsa ÷ samsa@${baselineRev}`, `samsa-each ÷ samsa-each@${baselineRev}`]
+  const baselineRows = summary.map((s) => [cellName(s), ...['samsaOverBaseline', 'samsaEachOverBaseline'].map((k) => times(s.ratios[k]))])
+  const baselineTable = baseline ? formatTable(baselineColumns, baselineRows, { markdown }) : null
   const nodeClients = clients.filter((c) => c !== 'java')
-  const cpuTable = formatTable(
-    ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa'],
-    summary.map((s) => [
-      cellName(s),
-      ...nodeClients.map((c) => formatNumber(s.clients[c]?.cpuUsPerRecord, 2)),
-      ...['kafkajsOverSamsa', 'platformaticOverSamsa'].map((k) => (s.cpuRatios[k] === null ? '–' : `${s.cpuRatios[k].toFixed(2)}×`)),
-    ]),
-    { markdown },
-  )
+  const cpuKeys = ['kafkajsOverSamsa', 'platformaticOverSamsa', ...(withP2 ? ['platformatic2OverSamsa'] : [])]
+  const cpuColumns = ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa', ...(withP2 ? ['platformatic2 ÷ samsa'] : [])]
+  const cpuRows = summary.map((s) => [cellName(s), ...nodeClients.map((c) => formatNumber(s.clients[c]?.cpuUsPerRecord, 2)), ...cpuKeys.map((k) => times(s.cpuRatios[k]))])
+  const cpuTable = formatTable(cpuColumns, cpuRows, { markdown })
   // The broker's CPU per record while each Node client ran (its JVMs' /proc ticks over the timed run; 10 ms ticks):
   // with the broker on the same cores, client + broker per record is what bounds throughput.
   const brokerClients = nodeClients.filter((c) => summary.some((s) => Number.isFinite(s.clients[c]?.brokerCpuUsPerRecord)))
-  const brokerTable = brokerClients.length
-    ? formatTable(
-        ['cell', ...brokerClients.map((c) => `${c} broker µs/rec (client + broker)`)],
-        summary.map((s) => [
-          cellName(s),
-          ...brokerClients.map((c) => {
-            const r = s.clients[c]
-            return r && Number.isFinite(r.brokerCpuUsPerRecord) ? `${formatNumber(r.brokerCpuUsPerRecord, 2)} (${formatNumber(r.brokerCpuUsPerRecord + r.cpuUsPerRecord, 2)})` : '–'
-          }),
-        ]),
-        { markdown },
-      )
-    : null
+  const brokerColumns = ['cell', ...brokerClients.map((c) => `${c} broker µs/rec (client + broker)`)]
+  const brokerRows = summary.map((s) => [
+    cellName(s),
+    ...brokerClients.map((c) => {
+      const r = s.clients[c]
+      return r && Number.isFinite(r.brokerCpuUsPerRecord) ? `${formatNumber(r.brokerCpuUsPerRecord, 2)} (${formatNumber(r.brokerCpuUsPerRecord + r.cpuUsPerRecord, 2)})` : '–'
+    }),
+  ])
+  const brokerTable = brokerClients.length ? formatTable(brokerColumns, brokerRows, { markdown }) : null
   const geo = (key, group = 'ratios') => {
     const values = summary.map((s) => s[group][key]).filter((v) => v !== null)
     return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
   }
-  const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios') }
+  const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), ...(withP2 ? { samsaOverPlatformatic2: geo('samsaOverPlatformatic2') } : {}), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios'), ...(withP2 ? { cpuPlatformatic2OverSamsa: geo('platformatic2OverSamsa', 'cpuRatios') } : {}) }
   process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${baselineTable ? `${baselineTable}\n\n` : ''}${cpuTable}\n\n${brokerTable ? `${brokerTable}\n\n` : ''}geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
 
   let profiles
@@ -424,14 +418,31 @@ async function main() {
     }
   }
 
+  const geomeanNote = `Geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}.`
+  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after a quarter as warm-up; ${rounds} round(s), median per cell.`
+  const clientNote = `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${versions.platformatic2 ? ` (platformatic2: ${versions.platformatic2})` : ''}, Java ProducerPerformance ${versions.kafka}.`
+  const contract = benchReport({
+    bench: 'producer',
+    versions,
+    settings: { partitions, batchSize, lingerMs, window, recordsInFlight, rounds, sizes, acks: acksList, compressions, clients, skipped },
+    results: runs,
+    tables: [
+      reportTable('producer-throughput', 'Producer throughput per cell, records/s (MB/s of values)', throughputColumns, throughputRows, [settingsNote, clientNote, ...skipped]),
+      reportTable('producer-ratios', 'Producer throughput ratios (above 1: samsa faster)', ratioColumns, ratioRows, [geomeanNote]),
+      reportTable('producer-cpu', 'Producer CPU per record (process CPU time ÷ records; lower is better)', cpuColumns, cpuRows, ['Node clients only; all threads of the client process.']),
+      ...(brokerTable ? [reportTable('producer-broker-cpu', "Broker CPU per record while each client produced (the harness broker's /proc ticks over the timed run)", brokerColumns, brokerRows, ['The broker shares the two cores: client + broker CPU per record is what bounds throughput here.'])] : []),
+      ...(baseline ? [reportTable('producer-baseline', `Producer: current ÷ ${baselineRev}`, baselineColumns, baselineRows)] : []),
+    ],
+  })
   const report = {
+    ...contract,
     date: new Date().toISOString(),
     machine: machineInfo(),
-    versions,
+    versions: contract.versions,
     distOlderThanSrc: distStale,
     ...(baseline ? { baseline: { rev: baselineRev, sha: baseline.sha } } : {}),
     broker: { bootstrap: broker.brokers, origin: broker.origin },
-    settings: { partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
+    settings: { ...contract.settings, partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
     summary,
     geomeans,
     runs,
@@ -442,4 +453,16 @@ async function main() {
     writeFileSync(jsonOut, `${toJson(report, 2)}\n`)
     log(`raw results in ${jsonOut}`)
   } else process.stdout.write(`${toJson(report)}\n`)
+}
+
+/**
+ * Keeps platformatic2 (@platformatic/kafka 2.x) in the client list only where it can run: Node >= 22 and installed
+ * in .cache/platformatic2. Returns the clients and a note per client left out.
+ */
+function platformatic2Filter(requested) {
+  if (!requested.includes('platformatic2')) return { clients: requested, skipped: [] }
+  let reason = null
+  if (currentNodeMajor() < 22) reason = `platformatic2 (@platformatic/kafka 2.x) skipped: it needs Node >= 22, this is ${process.version}`
+  else if (!platformatic2()) reason = 'platformatic2 skipped: @platformatic/kafka 2.x is not installed (node scripts/bench/lib/runtimes.mjs platformatic2)'
+  return reason ? { clients: requested.filter((c) => c !== 'platformatic2'), skipped: [reason] } : { clients: requested, skipped: [] }
 }

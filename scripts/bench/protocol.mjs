@@ -1,20 +1,22 @@
 // Generated protocol codec benchmark: encode and decode of a large MetadataResponse and of small Fetch and Produce
 // request frames (header + body), in operations per second.
 //
-//   npm run build && node scripts/bench/protocol.mjs [--seconds 1] [--rounds 3] [--json-only]
+//   npm run build && node scripts/bench/protocol.mjs [--seconds 1] [--rounds 3] [--json-only] [--json out.json]
 //
-// Prints JSON (one object) and a human table. Each case runs for --seconds per round after a warm-up; the best
+// Prints JSON (one object) and a human table; `--json` also writes the report (scripts/bench/lib/report.mjs). Each case runs for --seconds per round after a warm-up; the best
 // round is reported (the machine is shared, so the best is the least disturbed). Single-threaded, no I/O.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { flag, numberOption } from './lib/args.mjs'
+import { flag, numberOption, option } from './lib/args.mjs'
+import { benchReport, formatNumber, reportTable } from './lib/report.mjs'
 import { importPart, repoRoot } from './lib/samsa.mjs'
 
 const SECONDS = numberOption('seconds', 1)
 const ROUNDS = numberOption('rounds', 3)
 const JSON_ONLY = flag('json-only')
+const JSON_OUT = option('json', null)
 
 const { module: protocol, origin } = await importPart('protocol')
 const { apis, ApiKeys, messageCodecs, encodeRequestFrame, decodeResponseFrame, Reader } = protocol
@@ -224,4 +226,21 @@ if (!JSON_ONLY) {
     process.stdout.write(`${r.case.padEnd(width)}  ${r.opsPerSecond.toLocaleString('en-US').padStart(12)}  ${r.microsecondsPerOp.toFixed(3).padStart(10)}\n`)
   }
   process.stdout.write(`\nNode ${process.version}, ${report.cpu} (${report.cpus} cores, shared), best of ${ROUNDS} x ${SECONDS}s, from ${origin}\n`)
+}
+if (JSON_OUT) {
+  const versions = { samsa: JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version }
+  const rows = results.map((r) => [r.case, formatNumber(r.opsPerSecond), r.microsecondsPerOp.toFixed(3)])
+  const contract = benchReport({
+    bench: 'protocol',
+    versions,
+    settings: { secondsPerRound: SECONDS, rounds: ROUNDS, source: origin },
+    results,
+    tables: [
+      reportTable('protocol-codecs', 'Generated protocol codecs: operations per second', ['case', 'ops/s', 'µs/op'], rows, [
+        `Best of ${ROUNDS} rounds of ${SECONDS} s after a warm-up; single-threaded, no I/O; samsa from ${origin}.`,
+        'The decode-body rows compare the same MetadataResponse bytes parsed by each library.',
+      ]),
+    ],
+  })
+  writeFileSync(JSON_OUT, `${JSON.stringify({ ...contract, ...report }, null, 2)}\n`)
 }

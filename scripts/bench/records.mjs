@@ -1,18 +1,19 @@
 // Record batch codec benchmark: samsa vs KafkaJS vs @platformatic/kafka, side by side in one process.
 //
 //   npm run build && node scripts/bench/records.mjs [--records 1000000] [--batch 1000] [--rounds 3] [--codecs none,gzip,...]
-//       [--shapes plain,headers] [--quick] [--cpu-prof dir]
+//       [--shapes plain,headers] [--quick] [--cpu-prof dir] [--json out.json]
 //
 // Every library encodes the same prepared inputs and decodes the same bytes, and every decode touches key, value
 // and headers of every record. Two record shapes: `plain` (8-byte key, 100-byte value, no headers: issue #18's
 // goal 6 case) and `headers` (~10-byte key, 100-byte value, one 8-byte-named header). Reports the best of
 // `--rounds` runs. `--quick`: 200 000 records, 2 rounds. `--cpu-prof dir`: a V8 CPU profile of samsa's encode and
-// decode per shape and codec (the timed rounds only), written to dir.
+// decode per shape and codec (the timed rounds only), written to dir. `--json`: the report (lib/report.mjs) to a file.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
+import { benchReport, reportTable } from './lib/report.mjs'
 import { importPart, repoRoot } from './lib/samsa.mjs'
 
 // Each library is measured with only its own inputs alive and after a full GC, so one library's garbage or retained
@@ -277,8 +278,8 @@ console.log(JSON.stringify({ environment, results }, null, 2))
 
 const fmt = (n) => (n === null || n === undefined ? '—' : `${(n / 1e6).toFixed(2)} M`)
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—')
-console.log('\n| records | codec | op | samsa | @platformatic/kafka | KafkaJS | samsa ÷ platformatic | samsa ÷ KafkaJS |')
-console.log('|---|---|---|---|---|---|---|---|')
+const columns = ['records', 'codec', 'op', 'samsa', '@platformatic/kafka', 'KafkaJS', 'samsa ÷ platformatic', 'samsa ÷ KafkaJS']
+const rows = []
 for (const shape of SHAPES) for (const codec of CODECS) {
   const row = (lib) => results.find((r) => r.shape === shape && r.codec === codec && r.library === lib) ?? {}
   for (const op of ['encode', 'decode']) {
@@ -286,8 +287,30 @@ for (const shape of SHAPES) for (const codec of CODECS) {
     const s = row('samsa')[key]
     const p = row('@platformatic/kafka')[key]
     const k = row('kafkajs')[key]
-    console.log(`| ${shape} | ${codec} | ${op} rec/s | ${fmt(s)} | ${fmt(p)} | ${fmt(k)} | ${ratio(s, p)} | ${ratio(s, k)} |`)
+    rows.push([shape, codec, `${op} rec/s`, fmt(s), fmt(p), fmt(k), ratio(s, p), ratio(s, k)])
   }
   const nocrc = row('samsa (no CRC check)').decodeRecPerSec
-  console.log(`| ${shape} | ${codec} | decode rec/s, samsa verifyCrc:false | ${fmt(nocrc)} | | | ${ratio(nocrc, row('@platformatic/kafka').decodeRecPerSec)} | ${ratio(nocrc, row('kafkajs').decodeRecPerSec)} |`)
+  rows.push([shape, codec, 'decode rec/s, samsa verifyCrc:false', fmt(nocrc), '', '', ratio(nocrc, row('@platformatic/kafka').decodeRecPerSec), ratio(nocrc, row('kafkajs').decodeRecPerSec)])
+}
+console.log(`\n| ${columns.join(' | ')} |`)
+console.log('|---|---|---|---|---|---|---|---|')
+for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+
+const JSON_OUT = option('json', null)
+if (JSON_OUT) {
+  const contract = benchReport({
+    bench: 'records',
+    versions: { samsa: JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version, kafkajs: kafkajsVersion, platformatic: pfVersion },
+    settings: { records: TOTAL, batch: BATCH, rounds: ROUNDS, codecs: CODECS, shapes: SHAPES, samsa: samsaOrigin },
+    results,
+    tables: [
+      reportTable('records-codecs', 'Record batch encode and decode (records per second)', columns, rows, [
+        `${TOTAL.toLocaleString('en-US')} records in batches of ${BATCH}, best of ${ROUNDS} rounds; @platformatic/kafka ${pfVersion}, KafkaJS ${kafkajsVersion}.`,
+        'plain: 8-byte key, 100-byte value, no headers; headers: ~10-byte key, 100-byte value, one header.',
+        'Every decode touches key, value and headers of every record; samsa verifies CRC32C, the peers do not.',
+        `—: codec not available (KafkaJS ships gzip only${nodeHasZstd ? '' : "; @platformatic/kafka's zstd needs node:zlib zstd, which this Node lacks"}).`,
+      ]),
+    ],
+  })
+  writeFileSync(JSON_OUT, `${JSON.stringify({ ...contract, environment }, null, 2)}\n`)
 }

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
 import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild } from './lib/child.mjs'
-import { formatNumber, formatTable, machineInfo, ratio } from './lib/report.mjs'
+import { benchReport, formatNumber, formatTable, machineInfo, ratio, reportTable } from './lib/report.mjs'
 import { importSnapshot, repoRoot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
 
@@ -333,9 +333,8 @@ async function main() {
 
   const markdown = flag('markdown')
   const cell = (r, f) => (r && !r.error ? f(r) : r?.error ? 'failed' : '–')
-  const table = formatTable(
-    ['partitions', 'client', 'start-up ms', 'first write to all ms', 'produce rec/s', 'produce CPU µs/rec', 'assignment ms', 'consume rec/s', 'consume CPU µs/rec', 'RSS MiB', 'heap MiB'],
-    runs.map((r) => [
+  const resultColumns = ['partitions', 'client', 'start-up ms', 'first write to all ms', 'produce rec/s', 'produce CPU µs/rec', 'assignment ms', 'consume rec/s', 'consume CPU µs/rec', 'RSS MiB', 'heap MiB']
+  const resultRows = runs.map((r) => [
       String(r.partitions),
       r.client,
       cell(r, (x) => formatNumber(x.startupMs)),
@@ -347,9 +346,8 @@ async function main() {
       cell(r, (x) => formatNumber(x.consumeCpuUsPerRecord, 2)),
       cell(r, (x) => x.memory.rssMiB.toFixed(0)),
       cell(r, (x) => x.memory.heapUsedMiB.toFixed(0)),
-    ]),
-    { markdown, align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
-  )
+    ])
+  const table = formatTable(resultColumns, resultRows, { markdown, align: ['r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] })
   // Growth: each size against the smallest, per client (1.0 = flat). Start-up and assignment grow with the metadata
   // and the assignment (linear in P at best); produce and consume are per record, so flat is the goal there.
   const growth = []
@@ -361,7 +359,8 @@ async function main() {
       growth.push([client, `${base.partitions} → ${r.partitions}`, ...['startupMs', 'assignmentMs', 'produceCpuUsPerRecord', 'consumeCpuUsPerRecord'].map((k) => `${(r[k] / base[k]).toFixed(2)}×`), `${(base.produceRecPerSec / r.produceRecPerSec).toFixed(2)}×`, `${(base.consumeRecPerSec / r.consumeRecPerSec).toFixed(2)}×`, `+${(r.memory.heapUsedMiB - base.memory.heapUsedMiB).toFixed(1)} MiB`])
     }
   }
-  const growthTable = formatTable(['client', 'partitions', 'start-up', 'assignment', 'produce CPU/rec', 'consume CPU/rec', 'produce time/rec', 'consume time/rec', 'heap'], growth, { markdown })
+  const growthColumns = ['client', 'partitions', 'start-up', 'assignment', 'produce CPU/rec', 'consume CPU/rec', 'produce time/rec', 'consume time/rec', 'heap']
+  const growthTable = formatTable(growthColumns, growth, { markdown })
   const ratios = []
   for (const partitions of sizes) {
     const of = (c) => runs.find((r) => r.partitions === partitions && r.client === c && !r.error)
@@ -372,8 +371,57 @@ async function main() {
       ratios.push([String(partitions), `samsa ÷ ${peer}`, ratio(p.startupMs, s.startupMs), ratio(s.produceRecPerSec, p.produceRecPerSec), ratio(p.produceCpuUsPerRecord, s.produceCpuUsPerRecord), ratio(p.assignmentMs, s.assignmentMs), ratio(s.consumeRecPerSec, p.consumeRecPerSec), ratio(p.consumeCpuUsPerRecord, s.consumeCpuUsPerRecord), ratio(p.memory.rssMiB, s.memory.rssMiB)].map((v) => (typeof v === 'number' ? `${v.toFixed(2)}×` : v ?? '–')))
     }
   }
-  const ratioTable = formatTable(['partitions', 'pair', 'start-up (faster)', 'produce', 'produce CPU (less)', 'assignment (faster)', 'consume', 'consume CPU (less)', 'RSS (less)'], ratios, { markdown })
-  const output = { environment: { ...machine, records, size, consumers, perTopic: perTopicOption, sharedTopics: shared, samsaDistStale: stale, baseline: baseline ? { rev: baselineRev, sha: baseline.sha } : null, kafka: broker.kafkaVersion ?? null, kafkajs: require('kafkajs/package.json').version, platformatic: JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version, date: new Date().toISOString() }, runs }
+  const ratioColumns = ['partitions', 'pair', 'start-up (faster)', 'produce', 'produce CPU (less)', 'assignment (faster)', 'consume', 'consume CPU (less)', 'RSS (less)']
+  const ratioTable = formatTable(ratioColumns, ratios, { markdown })
+  const versions = {
+    samsa: JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version,
+    kafkajs: require('kafkajs/package.json').version,
+    platformatic: JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')).version,
+    kafka: broker.kafkaVersion ?? null,
+  }
+  // A failed run is a null point: the chart breaks the line there.
+  const curve = (id, title, y, pick, { variant } = {}) => ({
+    id,
+    title,
+    x: { label: 'partitions', scale: 'log' },
+    y,
+    series: clients
+      .map((client) => ({ name: client, group: client, ...(variant ? { variant } : {}), points: runs.filter((r) => r.client === client).map((r) => [r.partitions, r.error ? null : pick(r)]) }))
+      .filter((series) => series.points.some(([, v]) => v !== null)),
+  })
+  const memorySeries = (key, label) => curve('', '', {}, (r) => r.memory[key], { variant: label }).series.map((series) => ({ ...series, name: `${series.name} ${label}` }))
+  const notes = [
+    `${formatNumber(records)} records of ${size} B per size, spread over every partition; a group of ${consumers} consumers in the client's process; acks=all.`,
+    `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${versions.kafka ? `, Kafka ${versions.kafka}` : ''}.`,
+  ]
+  const contract = benchReport({
+    bench: 'scale',
+    machine,
+    versions,
+    settings: { partitions: sizes, records, size, consumers, perTopic: perTopicOption, sharedTopics: shared, clients },
+    results: runs,
+    tables: [
+      reportTable('scale-results', 'Scale: per partition count and client', resultColumns, resultRows, notes),
+      reportTable('scale-growth', 'Scale: growth against the smallest size (times; produce/consume: time per record)', growthColumns, growth),
+      reportTable('scale-ratios', 'Scale: samsa ÷ peer (above 1: samsa better)', ratioColumns, ratios),
+    ],
+    charts: [
+      curve('scale-produce', 'Produce throughput by partition count', { label: 'records/s', scale: 'log' }, (r) => r.produceRecPerSec),
+      curve('scale-consume', 'Consume throughput by partition count', { label: 'records/s', scale: 'log' }, (r) => r.consumeRecPerSec),
+      {
+        id: 'scale-memory',
+        title: 'Memory after consuming (RSS solid, heap used dashed)',
+        x: { label: 'partitions', scale: 'log' },
+        y: { label: 'MiB', scale: 'linear' },
+        series: [...memorySeries('rssMiB', 'RSS'), ...memorySeries('heapUsedMiB', 'heap')],
+      },
+    ],
+  })
+  const output = {
+    ...contract,
+    environment: { ...machine, records, size, consumers, perTopic: perTopicOption, sharedTopics: shared, samsaDistStale: stale, baseline: baseline ? { rev: baselineRev, sha: baseline.sha } : null, kafka: broker.kafkaVersion ?? null, kafkajs: require('kafkajs/package.json').version, platformatic: versions.platformatic, date: new Date().toISOString() },
+    runs,
+  }
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(output, null, 2))
   console.log(JSON.stringify(output, null, 2))
   process.stdout.write(`\n${table}\n\ngrowth against the smallest size (times; produce/consume: time per record)\n${growthTable}\n\nratios (above 1: samsa better)\n${ratioTable}\n`)

@@ -35,7 +35,9 @@ const CLOCK_TICKS_PER_SECOND = 100
  */
 export async function useBroker({ name, keep = false, log = (line) => process.stderr.write(`${line}\n`) }) {
   if (process.env.KAFKA_BROKERS) {
-    return { brokers: process.env.KAFKA_BROKERS, kafkaVersion: null, origin: 'KAFKA_BROKERS', pids: [], release: async () => {} }
+    // scripts/bench/index.mjs starts one broker for the whole suite and says which Kafka it runs.
+    const kafkaVersion = process.env.SAMSA_BENCH_KAFKA_VERSION || null
+    return { brokers: process.env.KAFKA_BROKERS, kafkaVersion, origin: process.env.SAMSA_BENCH_BROKER_ORIGIN || 'KAFKA_BROKERS', pids: (process.env.SAMSA_BENCH_BROKER_PIDS || '').split(',').filter(Boolean).map(Number), release: async () => {} }
   }
   // Without `keep`, the harness watchdog stops the instance if this process dies before release().
   const state = await startInstance({ name, log, ...(keep ? {} : { ownerPid: process.pid }) })

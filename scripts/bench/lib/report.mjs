@@ -50,3 +50,36 @@ export function formatTable(header, rows, { align = header.map((_, i) => (i === 
   const pad = (cells) => cells.map((c, i) => (align[i] === 'r' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ')
   return [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad)].join('\n')
 }
+
+/**
+ * The JSON every benchmark script writes with `--json <file>`, which scripts/bench/render.mjs turns into the
+ * generated parts of docs/benchmarks.md and docs/bench/*.svg:
+ *   { bench, measuredAt, machine, versions, settings, results, tables, charts, command }
+ * `tables`: { id, title, columns, rows (cells as formatted strings or numbers), notes }; `charts`: { id, title,
+ * x: { label, scale }, y: { label, scale }, series: [{ name, points: [[x, y]], group?, variant? }] } (`group`: one
+ * colour per group, `variant`: one line style per variant; both optional). A script spreads its own older fields
+ * after these (`{ ...benchReport(...), ...ownFields }`), so nothing it wrote before goes away.
+ */
+export function benchReport({ bench, versions = {}, settings = {}, results = [], tables = [], charts = [], machine = machineInfo() }) {
+  return {
+    bench,
+    measuredAt: new Date().toISOString(),
+    machine,
+    versions: { node: process.version, ...versions },
+    settings,
+    results,
+    tables,
+    charts,
+    command: ['node', ...process.argv.slice(1).map((a, i) => (i === 0 ? relativeScript(a) : a))].join(' '),
+  }
+}
+
+function relativeScript(path) {
+  const at = path.lastIndexOf('scripts/bench/')
+  return at === -1 ? path : path.slice(at)
+}
+
+/** One table of a report (see benchReport). */
+export function reportTable(id, title, columns, rows, notes = []) {
+  return { id, title, columns, rows: rows.map((row) => row.map((cell) => (typeof cell === 'number' ? cell : String(cell)))), notes }
+}
