@@ -50,6 +50,8 @@ export interface DeliveryHost {
   fatal(): KafkaError | null
   /** A chunk of `state` left the buffer: room for the fetcher to fetch more. */
   released(state: PartitionState): void
+  /** The application starts reading a batch: `records` of it will be handed out (consumer metrics). */
+  consumed?(records: number, bytes: number): void
 }
 
 export interface DeliveryOptions {
@@ -290,6 +292,7 @@ export class DeliveryBuffer<K, V> {
         }
         current.records = next.records
         current.from = next.from
+        if (next.count > 0) this.#host.consumed?.(next.count, next.bytes)
         current.leaderEpoch = next.leaderEpoch
         if (next.skipped !== undefined) {
           if (this.reportSkipped) this.#addSkipped(current.chunk, next.skipped, next.leaderEpoch)
