@@ -15,7 +15,7 @@
 // last, so group joins don't count; Java's figures are ConsumerPerformance's fetch.* columns, which exclude the
 // join the same way. samsa's run also samples the event-loop delay (perf_hooks.monitorEventLoopDelay).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
@@ -66,8 +66,11 @@ function loadSamsaPath() {
 /** The current sources, or with `baselineDir` (a tsc build of the --baseline revision) those of that revision. */
 async function samsaModules(baselineDir) {
   const base = baselineDir ?? loadSamsaPath()
-  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted.
-  const load = async (p) => (baselineDir ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
+  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted:
+  // CommonJS from SWC since the CommonJS core, whose getter exports import() does not see by name, so it is required
+  // too; older ES module builds are imported.
+  const commonjs = baselineDir && JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')).type === 'commonjs'
+  const load = async (p) => (baselineDir && !commonjs ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
   const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
     load('network/cluster.js'),
     load('consumer/consumer.js'),
