@@ -265,7 +265,8 @@ export class Fetcher {
     const observe = this.#host.fetchObserver?.() ?? null
     observe?.({ type: 'start', nodeId: node })
     const metrics = this.#host.metrics ?? null
-    const startedAt = channels.fetch.hasSubscribers || observe !== null || metrics !== null ? performance.now() : -1
+    const publish = channels.fetch.hasSubscribers || observe !== null
+    const startedAt = publish || metrics !== null ? performance.now() : -1
     let received: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null = null
     let failure: KafkaError | undefined
     let session = this.#sessions.get(node)
@@ -345,7 +346,7 @@ export class Fetcher {
     } finally {
       this.#inFlight.delete(node)
       // Published before the next fetch starts, so events of one node never appear out of order.
-      if (startedAt >= 0) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
+      if (publish) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
       this.schedule()
     }
   }

@@ -36,7 +36,7 @@ export class ConsumerMetrics {
   readonly #failedRebalances: Sensor
   readonly #heartbeats: Sensor
 
-  constructor(registry: MetricsRegistry, clientId: string, network: NetworkMetrics, source: ConsumerMetricsSource) {
+  constructor(registry: MetricsRegistry, clientId: string, network: NetworkMetrics | undefined, source: ConsumerMetricsSource) {
     this.registry = registry
     this.#clock = registry.clock
     const tags = { 'client-id': clientId }
@@ -101,7 +101,8 @@ export class ConsumerMetrics {
         return n
       })
     }
-    network.register(registry, 'consumer-metrics', tags)
+    // Absent only where a test scripts the cluster.
+    network?.register(registry, 'consumer-metrics', tags)
   }
 
   /** One Fetch answered: `bytes` and `records` summed over its partitions. */
