@@ -143,6 +143,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       partitions: () => this.#positions.states.values(),
       readCommitted: this.options.isolationLevel === 'read_committed',
       grouped: groupId !== null,
+      takeConsumed: () => this.#delivery.takeHandedOut(),
     })
     this.#metrics = metrics
     this.#delivery = new DeliveryBuffer<K, V>(
@@ -150,7 +151,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         closed: () => this.#closed,
         fatal: () => this.#fatal,
         released: (state) => this.#fetcher.released(state),
-        consumed: (records, bytes) => metrics.consumed(records, bytes),
+        batchOpened: (bytes) => metrics.consumed(this.#delivery.takeHandedOut(), bytes),
       },
       { checkCrcs: this.options.checkCrcs, keyDeserializer, valueDeserializer },
     )

@@ -16,6 +16,8 @@ export interface ConsumerMetricsSource {
   readCommitted: boolean
   /** False for a consumer without a group: no coordinator metrics. */
   grouped: boolean
+  /** Messages handed to the application since the last call (a counter the delivery buffer keeps). */
+  takeConsumed(): number
 }
 
 export class ConsumerMetrics {
@@ -53,10 +55,15 @@ export class ConsumerMetrics {
     this.#rebalances = registry.sensor()
     this.#failedRebalances = registry.sensor()
     this.#heartbeats = registry.sensor()
+    // Messages handed out since the last batch boundary count before anything is read.
+    registry.beforeRead(() => {
+      const records = source.takeConsumed()
+      if (records > 0) this.#consumedRecords.record(records, this.#clock.now())
+    })
     fetchStat('records-consumed-rate', 'Records handed to the application per second.', this.#consumedRecords, 'rate')
     fetchStat('records-consumed-total', 'Total records handed to the application.', this.#consumedRecords, 'total')
-    fetchStat('bytes-consumed-rate', 'Bytes of record batches handed to the application per second.', this.#consumedBytes, 'rate')
-    fetchStat('bytes-consumed-total', 'Total bytes of record batches handed to the application.', this.#consumedBytes, 'total')
+    fetchStat('bytes-consumed-rate', 'Bytes per second of the record batches the application read from.', this.#consumedBytes, 'rate')
+    fetchStat('bytes-consumed-total', 'Total bytes of the record batches the application read from.', this.#consumedBytes, 'total')
     fetchStat('fetch-rate', 'Fetch responses per second.', this.#fetches, 'event-rate')
     fetchStat('fetch-total', 'Total Fetch responses.', this.#fetches, 'count')
     fetchStat('fetch-size-avg', 'The average record bytes per Fetch response.', this.#fetches, 'avg')
@@ -121,10 +128,10 @@ export class ConsumerMetrics {
     if (lead >= 0) this.#lead.record(lead, now)
   }
 
-  /** The application starts reading a batch of `records` (`bytes` as fetched). */
+  /** The application starts reading a batch `bytes` long; `records` were handed out since the last call. */
   consumed(records: number, bytes: number): void {
     const now = this.#clock.now()
-    this.#consumedRecords.record(records, now)
+    if (records > 0) this.#consumedRecords.record(records, now)
     this.#consumedBytes.record(bytes, now)
   }
 

@@ -156,6 +156,7 @@ export class MetricsRegistry {
   readonly config: MetricsConfig
   readonly #entries = new Map<string, MetricEntry>()
   readonly #collectors: MetricCollector[] = []
+  readonly #beforeRead: Array<() => void> = []
 
   constructor(clock: Clock, config: Partial<MetricsConfig> = {}) {
     this.clock = clock
@@ -180,7 +181,13 @@ export class MetricsRegistry {
     this.#collectors.push(collect)
   }
 
+  /** Runs before every read: for counts kept outside a sensor that are folded in lazily. */
+  beforeRead(hook: () => void): void {
+    this.#beforeRead.push(hook)
+  }
+
   snapshot(): MetricSnapshot[] {
+    for (const hook of this.#beforeRead) hook()
     const now = this.clock.now()
     const out: MetricSnapshot[] = []
     for (const e of this.#entries.values()) out.push({ name: e.name, group: e.group, description: e.description, tags: { ...e.tags }, value: e.read(now) })
