@@ -36,6 +36,7 @@ export const ENTRIES = [
   { name: 'protocol', cjs: 'protocol/public.js' },
   { name: 'kafkajs', cjs: 'kafkajs/index.js' },
   { name: 'testing', cjs: 'testing/index.js' },
+  { name: 'prometheus', cjs: 'prometheus/index.js' },
 ]
 
 function sourceHash() {
@@ -70,7 +71,7 @@ async function bundle(cjsDir) {
   const entry = join(cjsDir, 'samsa-entry.js')
   writeFileSync(
     entry,
-    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", "exports.kafkajs = require('./kafkajs/index.js')", "exports.testing = require('./testing/index.js')", ''].join('\n'),
+    ["'use strict'", "exports.main = require('./index.js')", "exports.records = require('./records/index.js')", "exports.protocol = require('./protocol/index.js')", "exports.kafkajs = require('./kafkajs/index.js')", "exports.testing = require('./testing/index.js')", "exports.prometheus = require('./prometheus/index.js')", ''].join('\n'),
   )
   const generatedDir = join(cjsDir, 'protocol', 'generated') + sep
   const separate = {
@@ -108,6 +109,8 @@ async function bundle(cjsDir) {
   )
   writeFileSync(join(cjsDir, 'kafkajs', 'index.js'), "'use strict'\n// The bundle's part for `samsa/kafkajs` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.kafkajs\n")
   writeFileSync(join(cjsDir, 'testing', 'index.js'), "'use strict'\n// The bundle's part for `samsa/testing` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.testing\n")
+  // prom-client is required inside registerSamsaMetrics, never at load: the bundle keeps it external (packages).
+  writeFileSync(join(cjsDir, 'prometheus', 'index.js'), "'use strict'\n// The bundle's part for `samsa/prometheus` (see scripts/build.mjs).\nconst samsa = require('../samsa.js')\nmodule.exports = samsa.prometheus\n")
   rmSync(entry, { force: true })
 }
 

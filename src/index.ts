@@ -13,6 +13,7 @@ export {
 } from './errors.js'
 export { UnsupportedVersionError } from './network/versions.js'
 export { ManualClock, systemClock, type Clock, type ClockTimer } from './network/clock.js'
+export type { MetricSnapshot } from './network/metrics.js'
 export { EncodeError } from './protocol/writer.js'
 export { Kafka, type KafkaConfig } from './kafka.js'
 export { compressionAvailable, type CompressionCodec } from './records/compression.js'

@@ -78,8 +78,11 @@ function loadSamsaPath() {
 /** The current sources, or with `baselineDir` (a tsc build of the --baseline revision) those of that revision. */
 async function samsaModules(baselineDir) {
   const base = baselineDir ?? loadSamsaPath()
-  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted.
-  const load = async (p) => (baselineDir ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
+  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted:
+  // CommonJS from SWC since the CommonJS core, whose getter exports import() does not see by name, so it is required
+  // too; older ES module builds are imported.
+  const commonjs = baselineDir && JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')).type === 'commonjs'
+  const load = async (p) => (baselineDir && !commonjs ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
   const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
     load('network/cluster.js'),
     load('consumer/consumer.js'),

@@ -7,6 +7,7 @@
 import { KafkaError } from '../errors.js'
 import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
+import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import * as clusterOps from './cluster.js'
 import * as configs from './configs.js'
 import * as groups from './groups.js'
@@ -19,6 +20,8 @@ import * as transactions from './transactions.js'
 /** What the admin needs from `Kafka.context()`: the shared cluster and a way to give it back. */
 export interface AdminClientContext {
   cluster: Cluster
+  /** The `client-id` tag of the admin's metrics. Default 'samsa'. */
+  clientId?: string
   release(): void
 }
 
@@ -32,10 +35,25 @@ export class Admin {
   readonly #ctx: Omit<AdminContext, 'budget'>
   #closed = false
   readonly #closing = new AbortController()
+  #metrics: MetricsRegistry | null = null
 
   constructor(client: AdminClientContext, options: AdminOptions = {}) {
     this.#client = client
     this.#ctx = { cluster: client.cluster, defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
+  }
+
+  /**
+   * The admin client's metrics as of now (`admin-client-metrics`: connections, requests, bytes, request latency),
+   * named as the Java admin client's; see docs/observability.md. They count every client of the same `Kafka` (they
+   * share its connections).
+   */
+  metrics(): MetricSnapshot[] {
+    if (this.#metrics === null) {
+      const cluster = this.#client.cluster
+      this.#metrics = new MetricsRegistry(cluster.clock)
+      cluster.networkMetrics.register(this.#metrics, 'admin-client-metrics', { 'client-id': this.#client.clientId ?? 'samsa' })
+    }
+    return this.#metrics.snapshot()
   }
 
   // ---- topics ----

@@ -12,6 +12,7 @@ import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
 import { ErrorCodes } from '../protocol/index.js'
 import type { Membership } from './membership.js'
+import type { GroupMetricsSink } from './metrics.js'
 import { type CallOptions, commitOffsets } from './offsets.js'
 import type { PartitionState } from './partition-state.js'
 import type { CommitEvent, TopicPartitionOffset } from './types.js'
@@ -38,6 +39,8 @@ export interface CommitsHost {
   membership(): Membership | null
   /** A listener for accepted commits while someone listens, else null. */
   commitObserver?(): ((event: CommitEvent) => void) | null
+  /** Told how long each accepted OffsetCommit took. */
+  readonly metrics?: GroupMetricsSink | null
 }
 
 export class Commits {
@@ -86,7 +89,9 @@ export class Commits {
             identity = identityNow()
           }
           try {
+            const startedAt = host.metrics ? performance.now() : 0
             await commitOffsets(host.cluster, host.groupId, offsets, identity, { budget }, host.purpose)
+            host.metrics?.committed(performance.now() - startedAt)
             host.commitObserver?.()?.({ memberId: identity.memberId, generationId: identity.generationIdOrMemberEpoch, offsets })
             return true
           } catch (error) {

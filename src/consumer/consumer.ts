@@ -16,10 +16,12 @@ import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
+import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { preloadCrc32c } from '../records/index.js'
 import { Commits } from './commits.js'
 import { DeliveryBuffer } from './delivery.js'
 import { Fetcher } from './fetcher.js'
+import { ConsumerMetrics } from './metrics.js'
 import { batchIterator, messageIterator, runHandlers, type MessageSource } from './iterators.js'
 import {
   EARLIEST_TIMESTAMP,
@@ -95,6 +97,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   readonly #delivery: DeliveryBuffer<K, V>
   readonly #commits: Commits | null
   readonly #fetcher: Fetcher
+  readonly #metrics: ConsumerMetrics
   /** The steps the iteration styles are built on (see iterators.ts). */
   readonly #source: MessageSource<K, V>
   #fatal: KafkaError | null = null
@@ -136,8 +139,20 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       closing: () => this.#closed || this.#closing !== null,
       truncation: (event) => this.emit('truncation', event satisfies TruncationEvent),
     })
+    const metrics = new ConsumerMetrics(new MetricsRegistry(this.#clock), context.clientId, this.#cluster.networkMetrics, {
+      partitions: () => this.#positions.states.values(),
+      readCommitted: this.options.isolationLevel === 'read_committed',
+      grouped: groupId !== null,
+      takeConsumed: () => this.#delivery.takeHandedOut(),
+    })
+    this.#metrics = metrics
     this.#delivery = new DeliveryBuffer<K, V>(
-      { closed: () => this.#closed, fatal: () => this.#fatal, released: (state) => this.#fetcher.released(state) },
+      {
+        closed: () => this.#closed,
+        fatal: () => this.#fatal,
+        released: (state) => this.#fetcher.released(state),
+        batchOpened: (bytes) => metrics.consumed(this.#delivery.takeHandedOut(), bytes),
+      },
       { checkCrcs: this.options.checkCrcs, keyDeserializer, valueDeserializer },
     )
     this.#source = {
@@ -155,6 +170,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
           purpose: `group:${this.#instance}`,
           membership: () => this.#group.membership,
           commitObserver: () => (this.listenerCount('commit') > 0 ? (event) => this.emit('commit', event) : null),
+          metrics,
         })
       : null
     this.#group = new Rebalancer({
@@ -176,6 +192,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       observe: (event) => {
         if (this.listenerCount('group') > 0) this.emit('group', event)
       },
+      metrics,
     })
     this.#fetcher = new Fetcher(
       this.#cluster,
@@ -200,9 +217,19 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         fatal: (error) => this.#fail(error),
         bufferedBytes: () => this.#delivery.bufferedBytes,
         fetchObserver: () => (this.listenerCount('fetch') > 0 ? (event) => this.emit('fetch', event) : null),
+        metrics,
       },
       this.#logger,
     )
+  }
+
+  /**
+   * The consumer's metrics as of now, named as the Java consumer's (`consumer-fetch-manager-metrics`,
+   * `consumer-coordinator-metrics`, `consumer-metrics`); see docs/observability.md. Connection and request counts
+   * cover every client of the same `Kafka` (they share its connections).
+   */
+  metrics(): MetricSnapshot[] {
+    return this.#metrics.registry.snapshot()
   }
 
   // ---- subscription and assignment ----

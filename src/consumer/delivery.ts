@@ -50,6 +50,8 @@ export interface DeliveryHost {
   fatal(): KafkaError | null
   /** A chunk of `state` left the buffer: room for the fetcher to fetch more. */
   released(state: PartitionState): void
+  /** The application starts reading a record batch `bytes` long (consumer metrics). */
+  batchOpened?(bytes: number): void
 }
 
 export interface DeliveryOptions {
@@ -291,6 +293,7 @@ export class DeliveryBuffer<K, V> {
         }
         current.records = next.records
         current.from = next.from
+        if (next.count > 0) this.#host.batchOpened?.(next.bytes)
         current.leaderEpoch = next.leaderEpoch
         if (next.skipped !== undefined) {
           if (this.reportSkipped) this.#addSkipped(current.chunk, next.skipped, next.leaderEpoch)
@@ -326,7 +329,19 @@ export class DeliveryBuffer<K, V> {
     this.#releaseChunk(current.chunk)
   }
 
+  /** Messages handed out since the metrics last took the count (see takeHandedOut). */
+  #handedOut = 0
+
+  /** Messages handed out since the last call: the consumer metrics fold them in per batch and when read. */
+  takeHandedOut(): number {
+    const n = this.#handedOut
+    this.#handedOut = 0
+    return n
+  }
+
   #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+    // A plain increment: the sensor is updated per batch (batchOpened) and on read, never per message.
+    this.#handedOut++
     const next = record.offset + 1n
     state.position = next
     state.positionEpoch = leaderEpoch

@@ -3,7 +3,7 @@
  * batch at a time as the application reads, so a large response neither blocks the event loop in one piece nor is
  * copied. Also the header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
  */
-import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from '../records/layout.js'
+import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
 import type { PartitionState } from './partition-state.js'
 
@@ -44,7 +44,7 @@ export class FetchedChunk {
     if (this.stale || state.position === null || lastOffset + 1n <= state.position) return EMPTY_BATCH
     const first = baseOffset > state.position ? baseOffset : state.position
     state.position = lastOffset + 1n
-    return { records: NO_RECORDS, leaderEpoch: batch.partitionLeaderEpoch, from: null, skipped: { first, last: lastOffset } }
+    return { records: NO_RECORDS, leaderEpoch: batch.partitionLeaderEpoch, from: null, skipped: { first, last: lastOffset }, count: 0, bytes: 0 }
   }
 
   /**
@@ -59,6 +59,7 @@ export class FetchedChunk {
       this.pos = this.size
       return null
     }
+    const bytes = opened.next - this.pos
     this.pos = opened.next
     const batch = opened.batch
     if (this.aborted !== null) {
@@ -71,7 +72,10 @@ export class FetchedChunk {
     }
     if (batch.isControl) return this.#skip(batch)
     const position = this.state.position ?? 0n
-    return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from: batch.baseOffset < position ? position : null }
+    const from = batch.baseOffset < position ? position : null
+    // A batch that starts before the position hands out only what follows it: at most the offsets left.
+    const count = from === null ? batch.recordCount : Math.max(0, Math.min(batch.recordCount, Number(batch.lastOffset - from + 1n)))
+    return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from, count, bytes }
   }
 }
 
@@ -81,17 +85,21 @@ export interface NextBatch {
   leaderEpoch: number
   from: bigint | null
   skipped?: { first: bigint; last: bigint }
+  /** Records the application will be handed from this batch, and the batch's size (consumer metrics). */
+  count: number
+  bytes: number
 }
 
 const NO_RECORDS: RecordSource = { next: () => null }
-const EMPTY_BATCH: NextBatch = { records: NO_RECORDS, leaderEpoch: -1, from: null }
+const EMPTY_BATCH: NextBatch = { records: NO_RECORDS, leaderEpoch: -1, from: null, count: 0, bytes: 0 }
 
 /**
  * Walks batch headers only: the offset after the last whole batch, that batch's leader epoch and the bytes the
  * whole batches span. A trailing partial batch (the broker cuts at the byte limit) is left for the next fetch.
  */
-export function scanBatches(records: Buffer): { nextOffset: bigint; lastEpoch: number; bytes: number } {
+export function scanBatches(records: Buffer): { nextOffset: bigint; lastEpoch: number; bytes: number; records: number } {
   let pos = 0
+  let count = 0
   let nextOffset = -1n
   let lastEpoch = -1
   const length = records.length
@@ -105,11 +113,13 @@ export function scanBatches(records: Buffer): { nextOffset: bigint; lastEpoch: n
       if (pos + LAST_OFFSET_DELTA + 4 > end) break
       nextOffset = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + LAST_OFFSET_DELTA)) + 1n
       lastEpoch = records.readInt32BE(pos + 12)
+      if (pos + RECORD_COUNT + 4 <= end) count += records.readInt32BE(pos + RECORD_COUNT)
     } else {
       // Legacy message (set): the outer offset is the last inner offset.
       nextOffset = records.readBigInt64BE(pos) + 1n
+      count++
     }
     pos = end
   }
-  return { nextOffset, lastEpoch, bytes: pos }
+  return { nextOffset, lastEpoch, bytes: pos, records: count }
 }

@@ -14,6 +14,7 @@ import type { Cluster } from '../network/cluster.js'
 import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { FetchedChunk, scanBatches } from './fetched-chunk.js'
+import type { ConsumerMetrics } from './metrics.js'
 import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
 import { type PendingValidation, type ValidationHost, validatePositions } from './offset-validation.js'
 import { type PartitionState, partitionKey } from './partition-state.js'
@@ -63,6 +64,8 @@ export interface FetcherHost {
   bufferedBytes(): number
   /** A listener for this consumer's fetch events while someone listens, else null (asked once per fetch). */
   fetchObserver?(): ((event: FetchEvent) => void) | null
+  /** The consumer's metrics, told of every Fetch response. */
+  readonly metrics?: ConsumerMetrics | null
 }
 
 /**
@@ -92,6 +95,9 @@ export class Fetcher {
   readonly #logger: Logger
   readonly #inFlight = new Set<number>()
   readonly #sessions = new Map<number, FetchSession>()
+  /** Summed over one response's partitions by #handlePartition (synchronous, so one response at a time). */
+  #fetchedBytes = 0
+  #fetchedRecords = 0
   #stopped = false
   /** The last schedule() found the delivery buffer full and started nothing. */
   #bufferFull = false
@@ -258,7 +264,9 @@ export class Fetcher {
     this.#inFlight.add(node)
     const observe = this.#host.fetchObserver?.() ?? null
     observe?.({ type: 'start', nodeId: node })
-    const startedAt = channels.fetch.hasSubscribers || observe !== null ? performance.now() : -1
+    const metrics = this.#host.metrics ?? null
+    const publish = channels.fetch.hasSubscribers || observe !== null
+    const startedAt = publish || metrics !== null ? performance.now() : -1
     let received: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null = null
     let failure: KafkaError | undefined
     let session = this.#sessions.get(node)
@@ -306,6 +314,7 @@ export class Fetcher {
       } else {
         this.#resetSession(node)
       }
+      this.#fetchedBytes = this.#fetchedRecords = 0
       for (const topicResponse of response.responses) {
         const name = useIds ? (topicResponse.topicId ? session.topicName(topicResponse.topicId, (id) => this.#cluster.topicNameById(id)) : undefined) : topicResponse.topic
         if (name === undefined) continue
@@ -317,6 +326,7 @@ export class Fetcher {
           this.#handlePartition(node, session, request.state, request.generation, request.fetchOffset, p)
         }
       }
+      metrics?.fetched(performance.now() - startedAt, this.#fetchedBytes, this.#fetchedRecords, response.throttleTimeMs ?? 0)
     } catch (error) {
       this.#resetSession(node)
       const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
@@ -336,7 +346,7 @@ export class Fetcher {
     } finally {
       this.#inFlight.delete(node)
       // Published before the next fetch starts, so events of one node never appear out of order.
-      if (startedAt >= 0) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
+      if (publish) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
       this.schedule()
     }
   }
@@ -429,6 +439,11 @@ export class Fetcher {
     state.highWatermark = p.highWatermark
     state.lastStableOffset = p.lastStableOffset >= 0n ? p.lastStableOffset : state.lastStableOffset
     if (p.logStartOffset !== undefined && p.logStartOffset >= 0n) state.logStartOffset = p.logStartOffset
+    const metrics = this.#host.metrics
+    if (metrics && state.position !== null) {
+      const end = this.#options.isolationLevel === 1 ? state.lastStableOffset : p.highWatermark
+      if (end !== null) metrics.partitionFetched(Number(end - state.position), state.logStartOffset === null ? -1 : Number(state.position - state.logStartOffset))
+    }
     if (p.divergingEpoch && p.divergingEpoch.epoch >= 0) {
       session.forget(state)
       this.#host.truncated(state, p.divergingEpoch.endOffset, p.divergingEpoch.epoch, 'fetch')
@@ -450,6 +465,8 @@ export class Fetcher {
     state.fetchPosition = end.nextOffset > state.fetchPosition! ? end.nextOffset : state.fetchPosition
     if (end.lastEpoch >= 0) state.fetchEpoch = end.lastEpoch
     const chunk = new FetchedChunk(state, end.bytes === records.length ? records : records.subarray(0, end.bytes), this.#options.isolationLevel === 1 ? p.abortedTransactions : null, p.highWatermark)
+    this.#fetchedBytes += end.bytes
+    this.#fetchedRecords += end.records
     state.bufferedChunks++
     state.bufferedBytes += chunk.size
     this.#host.deliver(chunk)

@@ -125,7 +125,7 @@ export class ClassicMembership implements Membership {
   }
 
   async #round(): Promise<void> {
-    if (this.#rejoin) return this.#join()
+    if (this.#rejoin) return this.#timedJoin()
     await this.#loop.pause(this.#host.heartbeatIntervalMs)
     if (!this.#loop.running || this.#rejoin) return
     await this.#heartbeat()
@@ -156,6 +156,18 @@ export class ClassicMembership implements Membership {
     const { topics, pattern } = this.#host.subscription()
     if (!pattern) return topics
     return (await listTopicNames(this.#host.cluster)).filter((name) => pattern.test(name)).sort()
+  }
+
+  /** A join counted as a failed rebalance when it throws while the member is still running (not closing). */
+  async #timedJoin(): Promise<void> {
+    const metrics = this.#host.metrics
+    if (!metrics) return this.#join()
+    try {
+      await this.#join()
+    } catch (error) {
+      if (this.#loop.running) metrics.rebalanceFailed()
+      throw error
+    }
   }
 
   async #join(): Promise<void> {
@@ -219,6 +231,7 @@ export class ClassicMembership implements Membership {
     // Cooperative: what we gave up goes to its new owner in the follow-up rebalance we trigger now.
     if (this.#cooperative && revoked.length > 0) this.#rejoin = true
     else host.stable()
+    host.metrics?.rebalanced(host.clock.now() - startedAt)
     host.observe?.({
       type: 'joined',
       memberId: this.memberId,

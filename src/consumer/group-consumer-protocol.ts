@@ -109,6 +109,7 @@ export class ConsumerProtocolMembership implements Membership {
       list.push(tp.partition)
     }
     const epochSent = this.memberEpoch
+    const sentAt = host.clock.now()
     const response = await roundRequest(host, ApiKeys.ConsumerGroupHeartbeat,
       (version) => ({
         groupId: host.groupId,
@@ -131,8 +132,15 @@ export class ConsumerProtocolMembership implements Membership {
     if (response.assignment) {
       const { partitions: target, unknownTopicIds } = await assignmentByName(host.cluster, response.assignment.topicPartitions)
       const { revoked, added } = diffAssignment(host.owned(), target)
-      if (revoked.length > 0) await host.revoke(revoked)
-      if (added.length > 0) await host.assign(added)
+      try {
+        if (revoked.length > 0) await host.revoke(revoked)
+        if (added.length > 0) await host.assign(added)
+      } catch (error) {
+        if (this.#loop.running) host.metrics?.rebalanceFailed()
+        throw error
+      }
+      // A rebalance, for this member: from the heartbeat that brought a new assignment to having taken it.
+      if (revoked.length > 0 || added.length > 0) host.metrics?.rebalanced(host.clock.now() - sentAt)
       if (unknownTopicIds.length > 0) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
       this.#urgent = true
     } else if (this.memberEpoch > 0) {

@@ -8,7 +8,7 @@ import { KafkaError, KafkaProtocolError, TimeoutError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { ClockTimer } from '../network/clock.js'
 import type { SendOptions } from '../network/cluster.js'
-import type { Apis } from '../protocol/index.js'
+import { type Apis, ApiKeys } from '../protocol/index.js'
 import type { GroupCluster, MembershipHost } from './membership.js'
 import { request, type RequestInputOf, type ResponseOf } from './request.js'
 import type { TopicPartition } from './types.js'
@@ -188,7 +188,7 @@ type GroupApiKey = Extract<keyof Apis, number>
 const topLevelErrorCode = (response: { errorCode: number }): number => response.errorCode
 
 /** Where a member's coordinator requests go: its group, on its own connection. */
-export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose'>
+export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose' | 'metrics'>
 
 /**
  * A request to the group's coordinator on this member's connection, retried under its own budget (for calls
@@ -219,7 +219,14 @@ export function roundRequest<K extends GroupApiKey>(
   body: RequestInputOf<K> | ((version: number) => RequestInputOf<K>),
   options: Omit<SendOptions, 'retry'> = {},
 ): Promise<ResponseOf<K>> {
-  return groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
+  const sent = groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
+  const metrics = host.metrics
+  if (!metrics || (apiKey !== ApiKeys.Heartbeat && apiKey !== ApiKeys.ConsumerGroupHeartbeat)) return sent
+  const startedAt = performance.now()
+  return sent.then((response) => {
+    metrics.heartbeat(performance.now() - startedAt)
+    return response
+  })
 }
 
 /** What to give up (owned, no longer in the target) and what to take (in the target, not yet owned). */

@@ -3,6 +3,7 @@ import type { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
+import type { GroupMetricsSink } from './metrics.js'
 import type { MemberIdentity } from './offsets.js'
 import type { GroupEvent, TopicPartition } from './types.js'
 
@@ -51,6 +52,8 @@ export interface MembershipHost {
   stable(): void
   /** Membership progress for instrumentation; absent when nobody listens. */
   readonly observe?: (event: GroupEvent) => void
+  /** Told of heartbeats and rebalances (consumer metrics). */
+  readonly metrics?: GroupMetricsSink | null
 }
 
 export interface Membership {

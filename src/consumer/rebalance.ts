@@ -20,6 +20,7 @@ import type { Commits } from './commits.js'
 import { ClassicMembership } from './group-classic.js'
 import { ConsumerProtocolMembership } from './group-consumer-protocol.js'
 import type { Membership, MembershipHost } from './membership.js'
+import type { GroupMetricsSink } from './metrics.js'
 import type { CallOptions } from './offsets.js'
 import type { PartitionState } from './partition-state.js'
 import type { Positions } from './positions.js'
@@ -61,6 +62,7 @@ export interface RebalanceHost {
   closing(): boolean
   /** Membership progress, for instrumentation. */
   observe?(event: GroupEvent): void
+  readonly metrics?: GroupMetricsSink | null
 }
 
 export class Rebalancer {
@@ -137,6 +139,7 @@ export class Rebalancer {
       // Waiters on the assignment re-check once the group is stable.
       stable: () => positions.progressed(),
       observe: this.#host.observe ? (event) => this.#host.observe!(event) : undefined,
+      metrics: this.#host.metrics ?? null,
     }
   }
 

@@ -16,6 +16,7 @@ import { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Logger } from '../network/instrumentation.js'
+import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
@@ -146,6 +147,21 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #round: Promise<void> | null = null
   #renewalScheduled = false
   static #instances = 0
+
+  #metrics: MetricsRegistry | null = null
+
+  /**
+   * The share consumer's metrics as of now: connections, requests, bytes and request latency
+   * (`consumer-share-metrics`), which count every client of the same `Kafka` (they share its connections). Fetch and
+   * acknowledgement metrics are not recorded yet; see docs/observability.md.
+   */
+  metrics(): MetricSnapshot[] {
+    if (this.#metrics === null) {
+      this.#metrics = new MetricsRegistry(this.#context.clock)
+      this.#cluster.networkMetrics.register(this.#metrics, 'consumer-share-metrics', { 'client-id': this.#context.clientId })
+    }
+    return this.#metrics.snapshot()
+  }
 
   constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
     if (!options || typeof options.groupId !== 'string' || options.groupId.length === 0) throw new KafkaError('shareConsumer: `groupId` is required')

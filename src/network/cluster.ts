@@ -19,6 +19,7 @@ import { abortable, throwIfAborted } from './abort.js'
 import { Budget, DEFAULT_RETRY, type RetryOptions, staleness } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
 import { type Clock, systemClock } from './clock.js'
+import { NetworkMetrics } from './metrics.js'
 import { type BrokerInfo, MetadataCache, type MetadataResponseShape, type TopicInfo, type TopicSelection, ZERO_UUID } from './metadata.js'
 
 export type { BrokerInfo, PartitionInfo, TopicInfo } from './metadata.js'
@@ -89,6 +90,8 @@ export class Cluster {
   readonly #coordinatorLookups = new Map<string, Promise<BrokerAddress>>()
   #anyIndex = 0
   readonly clock: Clock
+  /** The traffic of this cluster's connections, shared by its clients' metrics (see metrics.ts). */
+  readonly networkMetrics: NetworkMetrics
 
   constructor(options: ClusterOptions) {
     if (!options.brokers || options.brokers.length === 0) throw new KafkaError('No bootstrap brokers given')
@@ -99,7 +102,9 @@ export class Cluster {
     this.#defaultApiTimeoutMs = options.defaultApiTimeoutMs ?? 60_000
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#allowAutoTopicCreation = options.allowAutoTopicCreation ?? false
-    this.pool = new ConnectionPool(options)
+    this.networkMetrics = new NetworkMetrics(this.clock)
+    this.pool = new ConnectionPool({ ...options, metrics: this.networkMetrics })
+    this.networkMetrics.connectionCount = () => this.pool.size
     this.#metadata = new MetadataCache({
       clock: this.clock,
       maxAgeMs: options.metadataMaxAgeMs ?? 300_000,

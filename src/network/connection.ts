@@ -24,6 +24,7 @@ import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
+import type { NetworkMetrics } from './metrics.js'
 import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { dial, writeFrame } from './socket.js'
@@ -59,6 +60,8 @@ export interface ConnectionOptions {
   logger?: Logger
   /** Told of every request this connection writes and of its queue of unwritten requests (see RequestObserver). */
   requestObserver?: RequestObserver
+  /** Counts this connection's requests, responses and bytes (the cluster's; absent in bare connections). */
+  metrics?: NetworkMetrics
 }
 
 type State = 'connecting' | 'authenticating' | 'ready' | 'reauthenticating' | 'closed'
@@ -78,6 +81,9 @@ export class Connection {
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
   readonly #reader: FrameReader
+  readonly #metrics: NetworkMetrics | null
+  /** Counted as created in the metrics, so that its close is counted too (a failed open counts neither). */
+  #counted = false
   #socket: Socket | null = null
   #state: State = 'connecting'
   #closeError: Error | null = null
@@ -115,6 +121,7 @@ export class Connection {
     this.#logger = options.logger ?? silentLogger
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
+    this.#metrics = options.metrics ?? null
     const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
     this.#reader = new FrameReader(maxResponseBytes, (frame) => this.#onFrame(frame), this.broker)
   }
@@ -133,6 +140,11 @@ export class Connection {
       }
       connection.#state = 'ready'
       connection.#openSignal = undefined
+      const metrics = connection.#metrics
+      if (metrics !== null) {
+        metrics.connectionsCreated.record(1, metrics.clock.now())
+        connection.#counted = true
+      }
       connection.#flush()
       if (channels.connect.hasSubscribers) channels.connect.publish(connection.#connectEvent(started))
       return connection
@@ -237,6 +249,7 @@ export class Connection {
   close(error?: Error): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
+    if (this.#counted) this.#metrics!.connectionsClosed.record(1, this.#metrics!.clock.now())
     const reason = error ?? new ConnectionError('Connection closed', { broker: this.broker })
     this.#closeError = reason
     if (this.#timer) clearTimeout(this.#timer)
@@ -397,6 +410,7 @@ export class Connection {
       })
     }
     this.#lastUsed = Date.now()
+    if (this.#metrics !== null) this.#metrics.requests.record(bytesOut, this.#metrics.clock.now())
     if (request.expectResponse) {
       this.#inFlight.push(request)
       if (!writeFrame(socket, frame)) this.#socketFull = true
@@ -434,6 +448,12 @@ export class Connection {
       this.#inFlightHead = 0
     }
     this.#lastUsed = Date.now()
+    const metrics = this.#metrics
+    if (metrics !== null) {
+      const now = metrics.clock.now()
+      metrics.responses.record(frame.length, now)
+      metrics.latency.record(performance.now() - request.startedAt, now)
+    }
     if (!request.abandoned) {
       let body: unknown
       let error: Error | null = null

@@ -13,6 +13,7 @@ import { backoffDelayMs } from './backoff.js'
 import { abortable, ownAbortReason, sleep } from './abort.js'
 import { Connection } from './connection.js'
 import { type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
+import type { NetworkMetrics } from './metrics.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 
 export interface BrokerAddress {
@@ -36,6 +37,8 @@ export interface PoolOptions {
   logger?: Logger
   /** Told of every request of this pool's connections (see RequestObserver). */
   requestObserver?: RequestObserver
+  /** Counts the pool's connections and their traffic (see metrics.ts). */
+  metrics?: NetworkMetrics
 }
 
 const WARN_INTERVAL_MS = 30_000
@@ -169,6 +172,7 @@ export class ConnectionPool {
           expectedClusterId: broker.nodeId === null ? null : this.expectedClusterId,
           logger: this.#logger,
           requestObserver: this.#options.requestObserver,
+          metrics: this.#options.metrics,
           signal,
         })
       } catch (error) {
@@ -212,6 +216,13 @@ export class ConnectionPool {
     for (const connection of this.#connections.values()) {
       if (connection.idleMs(now) > maxIdleMs) connection.close()
     }
+  }
+
+  /** Open connections, without copying them (connection-count). */
+  get size(): number {
+    let open = 0
+    for (const connection of this.#connections.values()) if (!connection.isClosed) open++
+    return open
   }
 
   /** Every open connection (for diagnostics and tests). */

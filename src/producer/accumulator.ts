@@ -40,6 +40,8 @@ export interface AccumulatorHost {
   inFlightTo(nodeId: number): number
   /** Throws when a transactional send's transaction ended while the send waited. */
   checkGeneration(generation: number): void
+  /** A send waited `ns` for buffer memory (producer metrics). */
+  memoryWaited?(ns: number): void
 }
 
 /** What may be sent now: per leader broker, request slots (slot i holds the i-th batch of each partition). */
@@ -58,6 +60,8 @@ interface MemoryWaiter {
   resolve: () => void
   reject: (error: Error) => void
   timer: ClockTimer
+  /** performance.now() when the wait began. */
+  since: number
 }
 
 /** How long a batch size learned from a MESSAGE_TOO_LARGE refusal holds before batchSize is tried again. */
@@ -283,6 +287,7 @@ export class RecordAccumulator {
         bytes,
         resolve,
         reject,
+        since: performance.now(),
         timer: this.#clock.setTimeout(() => {
           const i = this.#memoryWaiters.indexOf(waiter)
           if (i >= 0) this.#memoryWaiters.splice(i, 1)
@@ -320,6 +325,7 @@ export class RecordAccumulator {
       this.#memoryWaiters.shift()
       this.#clock.clearTimeout(next.timer)
       this.#bufferUsed += next.bytes
+      this.#host.memoryWaited?.((performance.now() - next.since) * 1e6)
       next.resolve()
     }
   }

@@ -9,12 +9,14 @@ import { AbortError, KafkaError } from '../errors.js'
 import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Logger } from '../network/instrumentation.js'
+import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
 import { compressionAvailable, requireCompression } from '../records/compression.js'
 import { preloadCrc32c } from '../records/crc32c.js'
 import type { ClientContext } from '../kafka.js'
 import { RecordAccumulator, type WireRecord } from './accumulator.js'
 import { abortableSendGroup, type RecordMetadata, SendGroup } from './batch.js'
+import { ProducerMetrics } from './metrics.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { resetSequences } from './sequences.js'
 import { asError, type ProducerCluster, Sender } from './sender.js'
@@ -95,6 +97,7 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #transactions: TransactionManager
   readonly #accumulator: RecordAccumulator
   readonly #sender: Sender
+  readonly #metrics: ProducerMetrics | null
   /**
    * sendBatch calls whose records are not all appended yet (they may wait for metadata or buffer memory). A commit
    * waits for them so that every record sent before commitTransaction() is in the transaction; an abort makes them
@@ -122,13 +125,29 @@ export class Producer<K = RecordData, V = RecordData> {
       wakeup: (delayMs) => this.#sender.wakeup(delayMs),
       inFlightTo: (nodeId) => this.#sender.inFlightTo(nodeId),
       checkGeneration: (generation) => this.#checkGeneration(generation),
+      memoryWaited: (ns) => this.#metrics?.memoryWaited(ns, this.#clock.now()),
     })
-    this.#sender = new Sender(context.cluster, this.#options, this.#accumulator, this.#transactions, this.#logger, context.clientId)
+    this.#metrics = context.cluster.networkMetrics
+      ? new ProducerMetrics(new MetricsRegistry(this.#clock), context.clientId, context.cluster.networkMetrics, {
+          available: () => this.#options.bufferMemory - this.#accumulator.bufferedBytes,
+          total: this.#options.bufferMemory,
+        })
+      : null
+    this.#sender = new Sender(context.cluster, this.#options, this.#accumulator, this.#transactions, this.#logger, context.clientId, this.#metrics)
     this.#transactions.setOnPartitionsAdded(() => this.#sender.wakeup(0))
     // Native bindings load here rather than in the middle of the first batches (see preloadCrc32c); a codec that
     // cannot load still fails the first send, as documented.
     preloadCrc32c()
     compressionAvailable(this.#options.compression)
+  }
+
+  /**
+   * The producer's metrics as of now, named as the Java producer's (`producer-metrics`, `producer-topic-metrics`,
+   * `producer-node-metrics`); see docs/observability.md. Connection and request counts cover every client of the
+   * same `Kafka` (they share its connections).
+   */
+  metrics(): MetricSnapshot[] {
+    return this.#metrics?.registry.snapshot() ?? []
   }
 
   /** Bytes of buffer memory held by batches waiting to be sent or acknowledged (at most bufferMemory). */

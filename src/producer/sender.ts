@@ -13,10 +13,12 @@ import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import type { Connection } from '../network/connection.js'
 import { channels, type Logger, type ProduceChannelEvent } from '../network/instrumentation.js'
+import type { NetworkMetrics } from '../network/metrics.js'
 import { isRetriable } from '../network/policy.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { LEARNED_BATCH_LIMIT_MS, type RecordAccumulator } from './accumulator.js'
 import { type ProducerBatch, sequenceBefore } from './batch.js'
+import type { ProducerMetrics } from './metrics.js'
 import type { ResolvedProducerOptions } from './options.js'
 import { acknowledged, adoptNewIdentityIfSettled, assignSequence, closeSequenceGap, renumberAfterEpochBump } from './sequences.js'
 import { splitRefusedBatch } from './split.js'
@@ -31,10 +33,10 @@ const { DUPLICATE_SEQUENCE_NUMBER, OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCE
 export type ProducerCluster = Pick<
   Cluster,
   'clock' | 'topic' | 'topics' | 'broker' | 'refreshMetadata' | 'connectionToNode' | 'connectionFor' | 'applyLeaderHint' | 'handleRetriableError' | 'topicNameById' | 'withBudget' | 'send'
->
+> & { readonly networkMetrics?: NetworkMetrics }
 
 /** The part of a connection the sender writes Produce requests to. */
-export type ProduceConnection = Pick<Connection, 'send' | 'versions'>
+export type ProduceConnection = Pick<Connection, 'send' | 'versions'> & { readonly nodeId?: number | null }
 
 interface ProducePartitionResponseShape {
   index: number
@@ -49,6 +51,7 @@ interface ProducePartitionResponseShape {
 interface ProduceResponseShape {
   responses: Array<{ name?: string; topicId?: string; partitionResponses: ProducePartitionResponseShape[] }>
   nodeEndpoints?: Array<{ nodeId: number; host: string; port: number; rack?: string | null }>
+  throttleTimeMs?: number
 }
 
 export class Sender {
@@ -59,6 +62,7 @@ export class Sender {
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #clientId: string
+  readonly #metrics: ProducerMetrics | null
   #drainTimer: ClockTimer | null = null
   #drainAt = Infinity
   #drainScheduled = false
@@ -80,6 +84,7 @@ export class Sender {
     transactions: TransactionManager,
     logger: Logger,
     clientId: string,
+    metrics: ProducerMetrics | null = null,
   ) {
     this.#cluster = cluster
     this.#options = options
@@ -88,6 +93,7 @@ export class Sender {
     this.#clock = cluster.clock
     this.#logger = logger
     this.#clientId = clientId
+    this.#metrics = metrics
   }
 
   get inFlightBatches(): number {
@@ -224,8 +230,15 @@ export class Sender {
     const byTopic = new Map<string, Array<{ index: number; records: Buffer }>>()
     // Sealed batches go to the socket as they are (one writev), not copied into the request frame.
     const zeroCopy = new Set<Buffer>()
+    const metrics = this.#metrics
+    const now = metrics === null ? 0 : this.#clock.now()
+    let records = 0
     for (const batch of batches) {
       const state = batch.partitionState
+      if (metrics !== null) {
+        metrics.batchSent(state.topic, batch.recordCount, batch.sealed!.length, batch.builder.sizeInBytes, now)
+        records += batch.recordCount
+      }
       let list = byTopic.get(state.topic)
       if (!list) byTopic.set(state.topic, (list = []))
       list.push({ index: state.partition, records: batch.sealed! })
@@ -247,7 +260,16 @@ export class Sender {
       timeoutMs: this.#options.requestTimeoutMs,
       zeroCopy,
     }) as Promise<ProduceResponseShape | undefined>
-    return { response: response.then((r) => r ?? null) }
+    if (metrics === null) return { response: response.then((r) => r ?? null) }
+    metrics.requestSent(records, now)
+    const nodeId = connection.nodeId ?? -1
+    const sentAt = performance.now()
+    return {
+      response: response.then((r) => {
+        if (r) metrics.response(nodeId, performance.now() - sentAt, r.throttleTimeMs ?? 0, this.#clock.now())
+        return r ?? null
+      }),
+    }
   }
 
   #onResponse(nodeId: number, batches: ProducerBatch[], response: ProduceResponseShape | null, error: Error | null): void {
@@ -351,6 +373,7 @@ export class Sender {
     }
     if (leaderHinted && isRetriable(error) && this.#clock.now() < batch.deadline && !this.closed) {
       // The response named the new leader and the cache already has it: resend there at once, no metadata refresh.
+      this.#metrics?.batchRetried(state.topic, batch.recordCount, this.#clock.now())
       this.#accumulator.requeue(batch)
       return
     }
@@ -392,6 +415,7 @@ export class Sender {
       this.#logger.debug({ topic: state.topic, partition: state.partition, baseSequence: batch.baseSequence, attempts: batch.attempts, error: error.message }, 'retrying a produce batch')
       if (error instanceof KafkaError) this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
       batch.retryAt = now + backoffDelayMs(batch.attempts - 1, { initialBackoffMs: this.#options.retryBackoffMs, maxBackoffMs: this.#options.retryBackoffMaxMs })
+      this.#metrics?.batchRetried(state.topic, batch.recordCount, now)
       this.#accumulator.requeue(batch)
       return
     }
@@ -440,7 +464,9 @@ export class Sender {
   #failBatch(batch: ProducerBatch, error: Error): void {
     this.#accumulator.remove(batch)
     if (adoptNewIdentityIfSettled(batch.partitionState)) this.wakeup(0)
-    if (this.#settle(batch) && channels.produce.hasSubscribers) this.#publishSettled(batch, undefined, error)
+    const settled = this.#settle(batch)
+    if (settled && this.#metrics !== null) this.#metrics.batchFailed(batch.partitionState.topic, batch.recordCount, this.#clock.now())
+    if (settled && channels.produce.hasSubscribers) this.#publishSettled(batch, undefined, error)
     for (const group of batch.owners) group.fail(error)
   }
 

@@ -64,7 +64,7 @@ describe('package exports (built dist/)', () => {
       import { createRequire } from 'node:module'
       const require = createRequire(import.meta.url)
       const out = {}
-      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing']) {
+      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus']) {
         const esm = await import(entry)
         const cjs = require(entry)
         const names = Object.keys(esm).filter((n) => n !== 'default')
@@ -86,9 +86,9 @@ describe('package exports (built dist/)', () => {
       }
       console.log(JSON.stringify(out))`
     const report = runNode(['--input-type=module', '-e', code], consumerDir) as unknown as Record<string, unknown>
-    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing']) {
+    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus']) {
       expect(report[entry]).toMatchObject({ sameNames: true, differing: [] })
-      expect((report[entry] as { names: number }).names).toBeGreaterThan(entry === 'samsa/testing' ? 0 : 10)
+      expect((report[entry] as { names: number }).names).toBeGreaterThan(entry === 'samsa/testing' || entry === 'samsa/prometheus' ? 0 : 10)
     }
     expect(report.instanceof).toEqual({ kafkajsErrorAcrossSystems: true, esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
@@ -110,13 +110,17 @@ describe('package exports (built dist/)', () => {
       const packagesAtImport = Object.keys(require.cache).filter((f) => f.includes('/node_modules/'))
       require('samsa/protocol')
       const afterProtocol = loaded().length
-      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol }))`
+      const { registerSamsaMetrics } = require('samsa/prometheus')
+      const promClientLoaded = Object.keys(require.cache).some((f) => f.includes('/prom-client/'))
+      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol, hasRegister: typeof registerSamsaMetrics === 'function', promClientLoaded }))`
     const report = runNode(['-e', code], consumerDir) as unknown as {
       atImport: string[]
       packagesAtImport: string[]
       costlyBuiltins: string[]
       hasKafka: boolean
       afterProtocol: number
+      hasRegister: boolean
+      promClientLoaded: boolean
     }
     // The request/response headers frame every request (the generated index and error table are in the bundle).
     expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js'])
@@ -127,6 +131,8 @@ describe('package exports (built dist/)', () => {
     expect(report.hasKafka).toBe(true)
     // samsa/protocol exports every codec by name, so importing it loads them all.
     expect(report.afterProtocol).toBeGreaterThan(190)
+    // samsa/prometheus needs prom-client (an optional peer dependency) only once registerSamsaMetrics is called.
+    expect(report).toMatchObject({ hasRegister: true, promClientLoaded: false })
   })
 
   it('ships every file the "exports" map names', () => {

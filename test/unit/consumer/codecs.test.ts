@@ -54,8 +54,8 @@ describe('fetch response records', () => {
   it('scanBatches finds the offset after the last whole batch and ignores a cut-off tail', () => {
     const whole = Buffer.concat([batchAt(0n, ['a', 'b']), batchAt(2n, ['c'])])
     const cut = Buffer.concat([whole, batchAt(3n, ['d', 'e']).subarray(0, 20)])
-    expect(scanBatches(whole)).toEqual({ nextOffset: 3n, lastEpoch: -1, bytes: whole.length })
-    expect(scanBatches(cut)).toEqual({ nextOffset: 3n, lastEpoch: -1, bytes: whole.length })
+    expect(scanBatches(whole)).toEqual({ nextOffset: 3n, lastEpoch: -1, bytes: whole.length, records: 3 })
+    expect(scanBatches(cut)).toEqual({ nextOffset: 3n, lastEpoch: -1, bytes: whole.length, records: 3 })
     expect(scanBatches(Buffer.alloc(5)).bytes).toBe(0)
     const negative = Buffer.alloc(70)
     negative.writeInt32BE(-5, 8)
