@@ -2,10 +2,11 @@
 //
 //   npm run bench [-- --only import,protocol,records] [--skip producer,consumer] [--quick]
 //
-// --quick reaches the scripts that have a short version (records, scale); the others run as they are.
+// --quick reaches the scripts that have a short version (records, latency, memory, scale); the others run as they are.
 // import, protocol and records run in-process against the built dist/ (`npm run build` first) and need no broker.
 // producer and consumer use the cluster in KAFKA_BROKERS, else start a harness Kafka of their own (the first run
-// downloads it), and compare with KafkaJS, @platformatic/kafka and the Java client; they take minutes. scale
+// downloads it), and compare with KafkaJS, @platformatic/kafka and the Java client; they take minutes. latency
+// (produce → consume at fixed rates, ~6 min) and memory (10 min at a steady rate; --quick: 1 min) do too. scale
 // (1 to 10 000 partitions: start-up, produce, group assignment, consume, memory) takes the longest. Each
 // script's own options (record counts, codecs, --json …) are documented at its top; run it directly to pass them.
 import { spawnSync } from 'node:child_process'
@@ -14,8 +15,8 @@ import { fileURLToPath } from 'node:url'
 import { listOption } from './lib/args.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SUITE = ['import', 'protocol', 'records', 'producer', 'consumer', 'scale']
-const QUICK_AWARE = new Set(['records', 'scale'])
+const SUITE = ['import', 'protocol', 'records', 'producer', 'consumer', 'latency', 'memory', 'scale']
+const QUICK_AWARE = new Set(['records', 'latency', 'memory', 'scale'])
 const quick = process.argv.includes('--quick')
 const only = listOption('only', SUITE)
 const skip = listOption('skip', [])
