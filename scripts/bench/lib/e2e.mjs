@@ -154,18 +154,25 @@ export async function waitUntilReady({ send, filler: fill, partitions, probed, t
  * schedule, never from the previous acknowledgement: a stall delays the records behind it, and their latency,
  * measured from the scheduled time, shows it. `afterDue()` runs after each tick that made records due (to send
  * them as one call), and `shouldStop()` (checked each tick) ends the schedule early.
- * Resolves with `{ start, sent, lastSendAt, stoppedEarly }`.
+ * Resolves with `{ start, sent, lastSendAt, stoppedEarly, longestTickGapMs, mostDueInOneTick }`: the last two say how
+ * late the timer got (a busy event loop) and how many records one tick then had to send.
  */
 export function runSchedule({ rate, total, onDue, afterDue = () => {}, shouldStop = () => false }) {
   const intervalMs = 1000 / rate
   const start = performance.now() + 1
   let sent = 0
   let lastSendAt = start
+  let lastTick = start
+  let longestTickGapMs = 0
+  let mostDueInOneTick = 0
   return new Promise((resolve) => {
     const tick = () => {
       const now = performance.now()
-      if (shouldStop()) return resolve({ start, sent, lastSendAt, stoppedEarly: true })
+      longestTickGapMs = Math.max(longestTickGapMs, now - lastTick)
+      lastTick = now
+      if (shouldStop()) return resolve({ start, sent, lastSendAt, stoppedEarly: true, longestTickGapMs, mostDueInOneTick })
       const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1)
+      mostDueInOneTick = Math.max(mostDueInOneTick, due - sent)
       if (sent < due) {
         while (sent < due) {
           onDue(sent, start + sent * intervalMs)
@@ -175,7 +182,7 @@ export function runSchedule({ rate, total, onDue, afterDue = () => {}, shouldSto
         lastSendAt = performance.now()
       }
       if (sent < total) setTimeout(tick, 1)
-      else resolve({ start, sent, lastSendAt, stoppedEarly: false })
+      else resolve({ start, sent, lastSendAt, stoppedEarly: false, longestTickGapMs, mostDueInOneTick })
     }
     setTimeout(tick, Math.max(0, start - performance.now()))
   })
