@@ -289,8 +289,8 @@ async function main() {
       await deleteTopics(samsaDir, broker.brokers, [topic])
     }
     for (const [index, rate] of rates.entries()) {
-      // Alternate the order between rates so no client always runs right after the same neighbour.
-      const order = index % 2 === 0 ? clients : [...clients].reverse()
+      // Rotate the order from rate to rate, so no client is always first (or always after the same neighbour).
+      const order = clients.map((_, i) => clients[(i + index) % clients.length])
       const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-latency', c, rate)]))
       await createTopics(samsaDir, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
       for (const client of order) {
