@@ -6,7 +6,7 @@
 // import, protocol and records run in-process against the built dist/ (`npm run build` first) and need no broker.
 // producer and consumer use the cluster in KAFKA_BROKERS, else start a harness Kafka of their own (the first run
 // downloads it), and compare with KafkaJS, @platformatic/kafka and the Java client; they take minutes. latency
-// (produce → consume at fixed rates, ~6 min) and memory (10 min at a steady rate; --quick: 1 min) do too. scale
+// (produce → consume at fixed rates, ~8 min) and memory (10 min at a steady rate; --quick: 1 min) do too. scale
 // (1 to 10 000 partitions: start-up, produce, group assignment, consume, memory) takes the longest. Each
 // script's own options (record counts, codecs, --json …) are documented at its top; run it directly to pass them.
 import { spawnSync } from 'node:child_process'
