@@ -20,8 +20,9 @@
 // inherits another's topics or a broker slowed by them (~10 s per start). --shared-broker starts one for the whole
 // suite instead (stopped at the end unless --keep-broker). producer and
 // consumer compare with KafkaJS, @platformatic/kafka 1.x (and 2.x as `platformatic2` under Node >= 22, installed
-// into .cache/platformatic2) and the Java client; scale (1 to 10 000 partitions) takes the longest. latency and
-// memory run when their scripts are present. Each script's own options are documented at its top.
+// into .cache/platformatic2) and the Java client; latency (produce → consume at fixed rates, ~8 min) and memory
+// (10 min at a steady rate) too; scale (1 to 10 000 partitions) takes the longest. Each script's own options are
+// documented at its top.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -33,7 +34,6 @@ import { repoRoot } from './lib/samsa.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const ORDER = ['import', 'protocol', 'records', 'producer', 'consumer', 'latency', 'memory', 'scale']
-// latency and memory come from a separate branch: the suite includes whichever scripts exist.
 const SUITE = ORDER.filter((name) => existsSync(join(here, `${name}.mjs`)))
 const NEEDS_BROKER = new Set(['producer', 'consumer', 'latency', 'memory', 'scale'])
 const USES_PLATFORMATIC2 = new Set(['producer', 'consumer'])
