@@ -49,7 +49,7 @@ import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { MEASURED, PROBE, WARMUP, drain, filler, openClient, percentile, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
 import { compileBenchJava, runBenchJava, runKafkaTool } from './lib/java.mjs'
 import { formatNumber, formatTable, machineInfo } from './lib/report.mjs'
-import { repoRoot, snapshotDist } from './lib/samsa.mjs'
+import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
 
 const SCRIPT = fileURLToPath(import.meta.url)
@@ -266,13 +266,7 @@ async function main() {
   const javaClasspath = clients.includes('java') ? compileBenchJava([join(repoRoot, 'scripts', 'bench', 'java', 'RateLatency.java')]) : null
   const broker = await useBroker({ name: 'bench-latency', keep: flag('keep-broker'), log })
   log(`broker ${broker.brokers} (${broker.origin})`)
-  const packageVersion = (dir) => JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).version
-  const versions = {
-    samsa: packageVersion('.'),
-    kafkajs: packageVersion('node_modules/kafkajs'),
-    platformatic: packageVersion('node_modules/@platformatic/kafka'),
-    kafka: broker.kafkaVersion ?? (await import('../lib/versions.mjs')).KAFKA_VERSION,
-  }
+  const versions = await clientVersions(broker.kafkaVersion)
   const machineBefore = machineInfo()
   const started = new Date()
   const results = []

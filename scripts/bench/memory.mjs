@@ -32,7 +32,7 @@ import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { MEASURED, PROBE, drain, filler, openClient, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
 import { formatNumber, formatTable, machineInfo } from './lib/report.mjs'
-import { repoRoot, snapshotDist } from './lib/samsa.mjs'
+import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
 
 const SCRIPT = fileURLToPath(import.meta.url)
@@ -210,13 +210,7 @@ async function main() {
   const { dir: samsaDir, stale } = snapshotDist({ label: 'memory', build: flag('build') ? 'always' : 'missing', log })
   const broker = await useBroker({ name: 'bench-memory', keep: flag('keep-broker'), log })
   log(`broker ${broker.brokers} (${broker.origin})`)
-  const packageVersion = (dir) => JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).version
-  const versions = {
-    samsa: packageVersion('.'),
-    kafkajs: packageVersion('node_modules/kafkajs'),
-    platformatic: packageVersion('node_modules/@platformatic/kafka'),
-    kafka: broker.kafkaVersion ?? (await import('../lib/versions.mjs')).KAFKA_VERSION,
-  }
+  const versions = await clientVersions(broker.kafkaVersion)
   const machineBefore = machineInfo()
   const started = new Date()
   const topics = Object.fromEntries(clients.map((c) => [c, uniqueTopicName('bench-memory', c)]))

@@ -45,7 +45,7 @@ import { parseProducerPerformance, runKafkaTool } from './lib/java.mjs'
 import { summarizeCpuProfile } from './lib/profile.mjs'
 import { benchReport, formatNumber, formatTable, machineInfo, median, ratio, reportTable, throughput } from './lib/report.mjs'
 import { currentNodeMajor, platformatic2 } from './lib/runtimes.mjs'
-import { importSnapshot, repoRoot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
+import { clientVersions, importSnapshot, repoRoot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
 import { createTopics, uniqueTopicName } from './lib/topics.mjs'
 
 const SCRIPT = fileURLToPath(import.meta.url)
@@ -279,14 +279,7 @@ async function main() {
   const { dir: snapshot, stale: distStale } = snapshotDist({ label: 'producer', build: flag('build') ? 'always' : 'missing', log })
   const broker = await useBroker({ name: 'bench', keep: flag('keep-broker'), log })
   log(`broker ${broker.brokers} (${broker.origin})`)
-  const packageVersion = (dir) => JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).version
-  const versions = {
-    samsa: packageVersion('.'),
-    kafkajs: packageVersion('node_modules/kafkajs'),
-    platformatic: packageVersion('node_modules/@platformatic/kafka'),
-    ...(clients.includes('platformatic2') ? { platformatic2: platformatic2().version } : {}),
-    kafka: broker.kafkaVersion ?? (await import('../lib/versions.mjs')).KAFKA_VERSION,
-  }
+  const versions = { ...(await clientVersions(broker.kafkaVersion)), ...(clients.includes('platformatic2') ? { platformatic2: platformatic2().version } : {}) }
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true })
 
   const runs = []

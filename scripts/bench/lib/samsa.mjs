@@ -155,3 +155,18 @@ export async function importPart(part) {
   )
   return { module: await import(pathToFileURL(join(out, `${PART_MODULES[part]}.js`)).href), origin: `transpiled src/${part} (dist/ missing or stale)` }
 }
+
+/**
+ * The versions a benchmark report names: samsa and the Node peers as installed here, and the broker's Kafka (the
+ * harness's pinned version when the broker is an outside cluster that did not say).
+ * @param {string | null} kafkaVersion
+ */
+export async function clientVersions(kafkaVersion) {
+  const packageVersion = (dir) => JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')).version
+  return {
+    samsa: packageVersion('.'),
+    kafkajs: packageVersion('node_modules/kafkajs'),
+    platformatic: packageVersion('node_modules/@platformatic/kafka'),
+    kafka: kafkaVersion ?? (await import('../../lib/versions.mjs')).KAFKA_VERSION,
+  }
+}
