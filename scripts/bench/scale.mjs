@@ -105,6 +105,21 @@ function memory() {
   return { rssMiB: +(m.rss / 2 ** 20).toFixed(1), heapUsedMiB: +(m.heapUsed / 2 ** 20).toFixed(1) }
 }
 
+/**
+ * The produce phase, the same for every client: one record to every partition first (untimed: leaders and
+ * connections warm), then `records` in sends of 1 000 records, 8 in flight, timed with the CPU it took.
+ */
+async function timedProduce(result, partitions, records, sendChunk) {
+  const warmup = performance.now()
+  await pump(partitions, 1000, 8, sendChunk)
+  result.warmupMs = performance.now() - warmup
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  await pump(records, 1000, 8, sendChunk)
+  result.produceMs = performance.now() - started
+  result.produceCpuMs = cpuMsSince(cpu)
+}
+
 async function runClientChild({ client: label, brokers, topics, perTopic, partitions, records, size, consumers, samsaDir, baselineDir, timeoutMs }) {
   const value = Buffer.alloc(size, 'x')
   const brokerList = brokers.split(',')
@@ -138,18 +153,11 @@ async function runClientChild({ client: label, brokers, topics, perTopic, partit
     const producer = kafka.producer({ acks: 'all' })
     const sendChunk = (start, count) =>
       Promise.all([...chunk(topics, perTopic, partitions, start, count, value)].map(([topic, messages]) => producer.send({ topic, messages })))
-    const phase = performance.now()
-    await pump(partitions, 1000, 8, sendChunk)
-    result.warmupMs = performance.now() - phase
-    let cpu = process.cpuUsage()
-    t0 = performance.now()
-    await pump(records, 1000, 8, sendChunk)
-    result.produceMs = performance.now() - t0
-    result.produceCpuMs = cpuMsSince(cpu)
+    await timedProduce(result, partitions, records, sendChunk)
     await producer.close()
     const members = Array.from({ length: consumers }, () => kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false }))
     t0 = performance.now()
-    cpu = process.cpuUsage()
+    const cpu = process.cpuUsage()
     for (const consumer of members) await consumer.subscribe(topics)
     const loops = members.map(async (consumer) => {
       for await (const message of consumer) {
@@ -180,19 +188,12 @@ async function runClientChild({ client: label, brokers, topics, perTopic, partit
     await producer.connect()
     const sendChunk = (start, count) =>
       producer.sendBatch({ acks: -1, topicMessages: [...chunk(topics, perTopic, partitions, start, count, value)].map(([topic, messages]) => ({ topic, messages })) })
-    const phase = performance.now()
-    await pump(partitions, 1000, 8, sendChunk)
-    result.warmupMs = performance.now() - phase
-    let cpu = process.cpuUsage()
-    t0 = performance.now()
-    await pump(records, 1000, 8, sendChunk)
-    result.produceMs = performance.now() - t0
-    result.produceCpuMs = cpuMsSince(cpu)
+    await timedProduce(result, partitions, records, sendChunk)
     await producer.disconnect()
     const members = Array.from({ length: consumers }, () => kafka.consumer({ groupId }))
     const assigned = members.map(() => [])
     t0 = performance.now()
-    cpu = process.cpuUsage()
+    const cpu = process.cpuUsage()
     for (const [i, consumer] of members.entries()) {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         assigned[i] = Object.entries(event.payload.memberAssignment).flatMap(([topic, list]) => list.map((p) => `${topic}:${p}`))
@@ -216,18 +217,11 @@ async function runClientChild({ client: label, brokers, topics, perTopic, partit
     result.startupMs = performance.now() - t0
     const sendChunk = (start, count) =>
       producer.send({ messages: [...chunk(topics, perTopic, partitions, start, count, value)].flatMap(([topic, messages]) => messages.map((m) => ({ topic, ...m }))) })
-    const phase = performance.now()
-    await pump(partitions, 1000, 8, sendChunk)
-    result.warmupMs = performance.now() - phase
-    let cpu = process.cpuUsage()
-    t0 = performance.now()
-    await pump(records, 1000, 8, sendChunk)
-    result.produceMs = performance.now() - t0
-    result.produceCpuMs = cpuMsSince(cpu)
+    await timedProduce(result, partitions, records, sendChunk)
     await producer.close()
     const members = Array.from({ length: consumers }, () => new Consumer({ groupId, clientId: 'bench-scale', bootstrapBrokers: brokerList, maxWaitTime: 500 }))
     t0 = performance.now()
-    cpu = process.cpuUsage()
+    const cpu = process.cpuUsage()
     for (const consumer of members) {
       const stream = await consumer.consume({ topics, mode: MessagesStreamModes.EARLIEST, autocommit: false })
       stream.on('data', (message) => {
