@@ -17,7 +17,7 @@
  *
  * Figures are printed (console.log, as the other interop tests): share on the slow broker, records per partition,
  * how long each run took. Seen on a shared 2-core machine, Java / samsa share on the slow broker, in %:
- *   adaptive on  12.5/12.1  15.0/12.9  13.5/13.8  14.1/13.2
+ *   adaptive on  12.5/12.1  15.0/12.9  13.5/13.8  14.1/13.2  22.2/14.3 (CI run, Java behind its pace)
  *   adaptive off 33.3/33.4  35.7/31.8  34.4/35.2  36.6/33.4
  *   held back     5.5/6.1    6.5/6.4    7.2/6.1
  * Weighting by queue length alone gives about the same for the held-back broker (its queues grow just as well), so
@@ -189,11 +189,26 @@ describe('adaptive partitioning with one slow broker, as the Java producer (thre
     }
   }
 
+  /**
+   * One round, and a second when the first two shares are more than `tolerance` apart: a single Java round on a
+   * loaded machine has landed 22 % on the slow broker where its usual is 12–15 % (its pacing thread fell behind, then
+   * sent in bursts). The shares of the rounds are averaged per client, so a samsa that places records differently
+   * from Java still fails, while one noisy round of either does not.
+   */
+  async function compareRounds(title: string, run: Run, slowMs: number, tolerance: number) {
+    const rounds = [await compare(title, run, slowMs)]
+    if (Math.abs(rounds[0]!.samsa.slowShare - rounds[0]!.java.slowShare) > tolerance) rounds.push(await compare(`${title} (second round)`, run, slowMs))
+    const mean = (pick: (r: (typeof rounds)[number]) => number) => rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length
+    const java = mean((r) => r.java.slowShare)
+    const samsa = mean((r) => r.samsa.slowShare)
+    return { java, samsa, summary: rounds.map((r) => r.summary).join(' | '), close: Math.abs(samsa - java) <= tolerance }
+  }
+
   it('adaptive on: both producers send clearly less to the slow broker, samsa about as much as Java', async () => {
-    const { java: j, samsa: s, summary } = await compare('adaptive on', { adaptive: true, availabilityTimeoutMs: 0, records: 30_000 }, SLOW_MS)
-    expect({ summary, javaAvoidsSlow: j.slowShare < 0.25 }).toEqual({ summary, javaAvoidsSlow: true })
-    expect({ summary, samsaAvoidsSlow: s.slowShare < 0.25 }).toEqual({ summary, samsaAvoidsSlow: true })
-    expect({ summary, closeToJava: Math.abs(s.slowShare - j.slowShare) <= 0.06 }).toEqual({ summary, closeToJava: true })
+    const { java, samsa, summary, close } = await compareRounds('adaptive on', { adaptive: true, availabilityTimeoutMs: 0, records: 30_000 }, SLOW_MS, 0.06)
+    expect({ summary, javaAvoidsSlow: java < 0.25 }).toEqual({ summary, javaAvoidsSlow: true })
+    expect({ summary, samsaAvoidsSlow: samsa < 0.25 }).toEqual({ summary, samsaAvoidsSlow: true })
+    expect({ summary, closeToJava: close }).toEqual({ summary, closeToJava: true })
   })
 
   it('adaptive off: both producers stay close to uniform', async () => {
@@ -204,9 +219,9 @@ describe('adaptive partitioning with one slow broker, as the Java producer (thre
   })
 
   it('availability timeout: a broker whose answers are held back longer than it gets next to nothing', async () => {
-    const { java: j, samsa: s, summary } = await compare('adaptive on, availability timeout 100 ms', { adaptive: true, availabilityTimeoutMs: 100, records: 10_000 }, 500)
-    expect({ summary, javaAvoidsSlow: j.slowShare < 0.15 }).toEqual({ summary, javaAvoidsSlow: true })
-    expect({ summary, samsaAvoidsSlow: s.slowShare < 0.15 }).toEqual({ summary, samsaAvoidsSlow: true })
-    expect({ summary, closeToJava: Math.abs(s.slowShare - j.slowShare) <= 0.06 }).toEqual({ summary, closeToJava: true })
+    const { java, samsa, summary, close } = await compareRounds('adaptive on, availability timeout 100 ms', { adaptive: true, availabilityTimeoutMs: 100, records: 10_000 }, 500, 0.06)
+    expect({ summary, javaAvoidsSlow: java < 0.15 }).toEqual({ summary, javaAvoidsSlow: true })
+    expect({ summary, samsaAvoidsSlow: samsa < 0.15 }).toEqual({ summary, samsaAvoidsSlow: true })
+    expect({ summary, closeToJava: close }).toEqual({ summary, closeToJava: true })
   })
 })
