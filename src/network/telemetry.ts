@@ -15,13 +15,14 @@
  * - TELEMETRY_TOO_LARGE, THROTTLING_QUOTA_EXCEEDED: wait one push interval, then ask for the subscription again.
  * - any other error code: stop (Java does the same with codes it does not map).
  * A lost connection or a timeout is not the broker's verdict: the loop asks for the subscription again after the
- * push interval (30 s before the first subscription), from whichever broker is reachable then.
+ * push interval (30 s before the first subscription), from whichever broker is reachable then. A connection error
+ * that is not retriable (the client's `Kafka` was closed) ends it.
  *
  * Metric names are Java's telemetry names: `org.apache.kafka.` + the group without `-metrics` + `.` + the metric name,
  * lower-cased, `-` → `.` (`producer-metrics`/`record-send-total` → `org.apache.kafka.producer.record.send.total`);
  * tag keys become attribute keys with `-` → `_`, and `client-id` is left out (the broker knows the client).
  */
-import { KafkaError, TimeoutError } from '../errors.js'
+import { ConnectionError, KafkaError, TimeoutError } from '../errors.js'
 import { type ApiCodec, apis, ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { COMPRESSION_IDS, type CompressionCodec, compressionAvailable, compressSync } from '../records/compression.js'
 import type { Clock, ClockTimer } from './clock.js'
@@ -314,6 +315,11 @@ export class ClientTelemetry {
 
   #afterTransportError(error: unknown, what: string): void {
     if (this.#abort.signal.aborted || this.#state === 'terminated' || this.#state === 'terminating-push') return
+    // The client's connections were closed for good (`kafka.close()` with the client still open): nobody to push for.
+    if (error instanceof ConnectionError && !error.retriable) {
+      this.#terminate('the client is closed')
+      return
+    }
     this.#logger.debug({ error }, `telemetry: ${what} failed; asking for the subscription again later`)
     this.#resubscribe(this.#subscription?.pushIntervalMs ?? RETRY_WITHOUT_SUBSCRIPTION_MS)
   }

@@ -432,6 +432,16 @@ describe('ClientTelemetry loop (virtual time)', () => {
     expect(gets(broker.sent)).toHaveLength(2)
   })
 
+  it('stops when the client is closed under it (a connection error that is not retriable)', async () => {
+    const { clock, broker, telemetry } = setup()
+    broker.answers[72]!.push(new ConnectionError('The client is closed', { retriable: false }))
+    telemetry.start()
+    await clock.advance(1000)
+    expect(telemetry.state).toBe('terminated')
+    await clock.advance(600_000)
+    expect(broker.sent).toHaveLength(2)
+  })
+
   it('does nothing with a broker that does not offer the APIs, and has no id', async () => {
     const { clock, broker, telemetry } = setup({ supports: false })
     const id = telemetry.clientInstanceId()
