@@ -13,6 +13,7 @@ import { Kafka } from '../../src/kafka.js'
 import { TelemetryDisabledError } from '../../src/errors.js'
 import type { Logger } from '../../src/network/instrumentation.js'
 import type { MetricSnapshot } from '../../src/network/metrics.js'
+import { telemetryMetricName } from '../../src/network/telemetry.js'
 import { compileJavaSources } from '../golden/support/java-process.js'
 import { kafkaJars } from '../helpers/java-clients.js'
 import { type HarnessInstance, startKafka, stopKafka, uniqueInstanceName } from '../helpers/kafka.js'
@@ -132,13 +133,15 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
         name: 'samsa-consumers',
         set: { metrics: 'org.apache.kafka.consumer.fetch.manager.records.consumed.total', 'interval.ms': '1000', match: 'client_id=telemetry-consumer' },
       },
+      { type: 'client-metrics', name: 'samsa-admins', set: { metrics: '*', 'interval.ms': '1000', match: 'client_id=telemetry-all' } },
     ])
-    expect(results.map((r) => r.error)).toEqual([null, null])
+    expect(results.map((r) => r.error)).toEqual([null, null, null])
     // Altered configs take a moment to apply (metadata propagation); the broker's subscriptions come from the same.
     const applied = async (): Promise<boolean> => {
       const described = await admin.describeConfigs([
         { type: 'client-metrics', name: 'samsa-producers' },
         { type: 'client-metrics', name: 'samsa-consumers' },
+        { type: 'client-metrics', name: 'samsa-admins' },
       ])
       return described.every((d) => d.configs.find((c) => c.name === 'interval.ms')?.value === '1000')
     }
@@ -234,6 +237,25 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
     await kafka.close()
     expect(logger.problems).toEqual([])
   }, 60_000)
+
+  it('pushes every admin metric, under Java telemetry names, when the subscription asks for all (`*`)', async () => {
+    const kafka = new Kafka({ brokers: instance.bootstrap, clientId: 'telemetry-all', logger: false })
+    const all = kafka.admin()
+    const id = await all.clientInstanceId({ timeoutMs: 20_000 })
+    await all.listTopics()
+    const mine = (): Push[] => readPushes(pushesFile).filter((p) => p.clientInstanceId === id)
+    const push = await until('an admin push', () => mine()[0])
+    const expected = new Set(all.metrics().map((m) => telemetryMetricName(m.group, m.name)))
+    expect(new Set(push.metrics!.map((m) => m.name))).toEqual(expected)
+    expect(expected.has('org.apache.kafka.admin.client.request.total')).toBe(true)
+    const requests = push.metrics!.find((m) => m.name === 'org.apache.kafka.admin.client.request.total')!
+    expect(requests).toMatchObject({ type: 'sum', monotonic: true })
+    expect(Number(requests.points[0]!.value)).toBeGreaterThan(0)
+    expect(push.metrics!.find((m) => m.name === 'org.apache.kafka.admin.client.connection.count')).toMatchObject({ type: 'gauge' })
+    await all.close()
+    expect(mine().at(-1)!.terminating).toBe(true)
+    await kafka.close()
+  })
 
   it('gives an admin client an id but pushes nothing when no subscription matches it', async () => {
     const kafka = new Kafka({ brokers: instance.bootstrap, clientId: 'telemetry-unmatched', logger: false })
