@@ -134,14 +134,20 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
         set: { metrics: 'org.apache.kafka.consumer.fetch.manager.records.consumed.total', 'interval.ms': '1000', match: 'client_id=telemetry-consumer' },
       },
       { type: 'client-metrics', name: 'samsa-admins', set: { metrics: '*', 'interval.ms': '1000', match: 'client_id=telemetry-all' } },
+      {
+        type: 'client-metrics',
+        name: 'samsa-share',
+        set: { metrics: 'org.apache.kafka.consumer.share.request', 'interval.ms': '1000', match: 'client_id=telemetry-share' },
+      },
     ])
-    expect(results.map((r) => r.error)).toEqual([null, null, null])
+    expect(results.map((r) => r.error)).toEqual([null, null, null, null])
     // Altered configs take a moment to apply (metadata propagation); the broker's subscriptions come from the same.
     const applied = async (): Promise<boolean> => {
       const described = await admin.describeConfigs([
         { type: 'client-metrics', name: 'samsa-producers' },
         { type: 'client-metrics', name: 'samsa-consumers' },
         { type: 'client-metrics', name: 'samsa-admins' },
+        { type: 'client-metrics', name: 'samsa-share' },
       ])
       return described.every((d) => d.configs.find((c) => c.name === 'interval.ms')?.value === '1000')
     }
@@ -253,6 +259,27 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
     expect(Number(requests.points[0]!.value)).toBeGreaterThan(0)
     expect(push.metrics!.find((m) => m.name === 'org.apache.kafka.admin.client.connection.count')).toMatchObject({ type: 'gauge' })
     await all.close()
+    expect(mine().at(-1)!.terminating).toBe(true)
+    await kafka.close()
+  })
+
+  it('pushes the share consumer metrics, with its group on the resource', async () => {
+    const kafka = new Kafka({ brokers: instance.bootstrap, clientId: 'telemetry-share', logger: false })
+    const share = kafka.shareConsumer({ groupId: `${topic}-share` })
+    await share.subscribe([topic])
+    const id = await share.clientInstanceId({ timeoutMs: 20_000 })
+    const mine = (): Push[] => readPushes(pushesFile).filter((p) => p.clientInstanceId === id)
+    const push = await until('a share consumer push', () => mine()[0])
+    expect(push.resource).toEqual({ group_id: `${topic}-share` })
+    expect(push.metrics!.map((m) => m.name).sort()).toEqual([
+      'org.apache.kafka.consumer.share.request.latency.avg',
+      'org.apache.kafka.consumer.share.request.latency.max',
+      'org.apache.kafka.consumer.share.request.rate',
+      'org.apache.kafka.consumer.share.request.size.avg',
+      'org.apache.kafka.consumer.share.request.size.max',
+      'org.apache.kafka.consumer.share.request.total',
+    ])
+    await share.close()
     expect(mine().at(-1)!.terminating).toBe(true)
     await kafka.close()
   })
