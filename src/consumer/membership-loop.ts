@@ -173,7 +173,7 @@ export class MembershipLoop {
           return
         }
         if (outcome === 'retry') {
-          this.#host.logger.debug({ error: kafkaError }, 'group request failed; retrying')
+          this.#host.logger.debug({ err: kafkaError }, 'group request failed; retrying')
           // KIP-580, as the request policy: from the protocol's base, doubling while rounds keep failing.
           const base = this.#rounds.retryBackoffMs()
           await this.pause(backoffDelayMs(this.#failedRounds++, { initialBackoffMs: base, maxBackoffMs: Math.max(base, MAX_RETRY_BACKOFF_MS) }))

@@ -15,7 +15,7 @@
 import { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
@@ -128,7 +128,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   readonly groupId: string
   readonly #context: ShareConsumerContext
   readonly #cluster: Cluster
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #mode: ShareAcknowledgementMode
   readonly #keyDeserializer: Deserializer<unknown> | null
   readonly #valueDeserializer: Deserializer<unknown> | null
@@ -172,7 +172,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     if (options.checkCrcs ?? SHARE_CONSUMER_DEFAULTS.checkCrcs) preloadCrc32c()
     this.#context = context
     this.#cluster = context.cluster
-    this.#logger = context.logger
+    this.#logger = clientLogger(context.logger).child({ client: 'share-consumer', groupId: this.groupId })
     this.#mode = mode
     const maxPollRecords = options.maxPollRecords ?? SHARE_CONSUMER_DEFAULTS.maxPollRecords
     const acquireMode = options.shareAcquireMode ?? SHARE_CONSUMER_DEFAULTS.shareAcquireMode
@@ -324,7 +324,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
     const closing = async (): Promise<void> => {
       await this.#round?.catch(() => undefined)
-      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: closing the share sessions failed'))
+      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: closing the share sessions failed'))
       await this.#membership.stop(true)
     }
     try {
@@ -332,7 +332,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       // member held when their acquisition locks expire, and drops the member after its session timeout.
       await this.#cluster.withBudget({ timeoutMs: options.timeoutMs ?? CLOSE_TIMEOUT_MS, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
         abortable(closing(), budget.signal),
-      ).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: close did not finish in time; closing the connections'))
+      ).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: close did not finish in time; closing the connections'))
     } finally {
       this.#buffer = []
       this.#bufferHead = 0
@@ -404,9 +404,9 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       if (this.#closed) return
       this.#fetcher.sendAcknowledgements(false).then(
         (results) => {
-          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement (renewal) refused by the leader')
+          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, err: r.error }, 'share acknowledgement (renewal) refused by the leader')
         },
-        (error: unknown) => this.#logger.warn({ error }, 'share consumer: sending renewals failed'),
+        (error: unknown) => this.#logger.warn({ err: error }, 'share consumer: sending renewals failed'),
       )
     })
   }

@@ -158,7 +158,7 @@ export class ShareFetcher {
         if (!list) byNode.set(leader.nodeId, (list = []))
         list.push({ topic: tp.topic, topicId, partition: tp.partition })
       } catch (error) {
-        this.#logger.debug({ error, topic: tp.topic, partition: tp.partition }, 'share consumer: no leader yet')
+        this.#logger.debug({ err: error, topic: tp.topic, partition: tp.partition }, 'share consumer: no leader yet')
       }
     }
     // Sessions on brokers that no longer lead anything of ours still have partitions to forget.
@@ -187,7 +187,7 @@ export class ShareFetcher {
         this.#host.fail(error)
         return
       }
-      this.#logger.debug({ error }, 'share fetch failed; retrying')
+      this.#logger.debug({ err: error }, 'share fetch failed; retrying')
       // A leader that cannot be reached (killed, partitioned) stays the cached leader until metadata says otherwise:
       // ask, or every round would go back to the dead broker.
       const [, wanted] = targets[i]!
@@ -214,7 +214,7 @@ export class ShareFetcher {
       const owed = [...this.#pending.keys()].filter((k) => session.partitions.has(k))
       if (owed.length === 0) return
       for (const r of await this.#acknowledgeOn(session, owed, false)) {
-        if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement refused by the leader')
+        if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, err: r.error }, 'share acknowledgement refused by the leader')
       }
     })
   }
@@ -290,7 +290,7 @@ export class ShareFetcher {
       if (response.errorCode !== 0) {
         this.#pending.restore(acks)
         if (response.errorCode === SHARE_SESSION_NOT_FOUND || response.errorCode === INVALID_SHARE_SESSION_EPOCH) {
-          this.#logger.info({ nodeId: session.nodeId, error: response.errorCode }, 'share session lost; opening a new one')
+          this.#logger.info({ nodeId: session.nodeId, errorCode: response.errorCode }, 'share session lost; opening a new one')
           resetSession(session)
           return false
         }
@@ -319,7 +319,7 @@ export class ShareFetcher {
       if (topic === undefined) continue
       for (const p of t.partitions) {
         if (p.acknowledgeErrorCode !== 0) {
-          this.#logger.warn({ topic, partition: p.partitionIndex, error: p.acknowledgeErrorCode }, 'share acknowledgement refused by the leader')
+          this.#logger.warn({ topic, partition: p.partitionIndex, errorCode: p.acknowledgeErrorCode }, 'share acknowledgement refused by the leader')
         }
         if (p.errorCode !== 0) {
           const error = errorFromCode(p.errorCode, `${topic}-${p.partitionIndex}`, p.errorMessage) ?? new KafkaError(`ShareFetch ${topic}-${p.partitionIndex} failed with ${p.errorCode}`)
