@@ -197,24 +197,19 @@ export function registerSamsaMetrics(registry: PromClient.Registry, clients: Met
       seen.add(target.name)
       const help = `Kafka client metric ${group} ${javaName}${target.scale === 1 ? '' : ' (in seconds)'}`
       const name = target.name
+      const options = { name, help, labelNames, registers: [registry] }
+      // Rows with the same labels (one clientId for two producers) add up in a counter; a gauge keeps the last.
       if (target.counter) {
         new prom.Counter({
-          name,
-          help,
-          labelNames,
-          registers: [registry],
+          ...options,
           collect() {
             this.reset()
-            // Two clients with the same labels (one clientId for two producers) add up.
             for (const row of series(name)) this.inc(row.labels, row.value)
           },
         })
       } else {
         new prom.Gauge({
-          name,
-          help,
-          labelNames,
-          registers: [registry],
+          ...options,
           collect() {
             this.reset()
             for (const row of series(name)) this.set(row.labels, row.value)
