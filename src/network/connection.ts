@@ -23,7 +23,7 @@ import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFram
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
-import { channels, type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
+import { channels, type Logger, type RequestObserver, type RequestTraceContext, silentLogger, tracingChannels } from './instrumentation.js'
 import type { NetworkMetrics } from './metrics.js'
 import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
@@ -233,7 +233,9 @@ export class Connection {
         abandoned: false,
         internal,
         zeroCopy: options.zeroCopy,
+        trace: null,
       }
+      if (tracingChannels.request.hasSubscribers) this.#traceStart(request)
       if (signal) {
         request.onAbort = () => this.#abort(request)
         signal.addEventListener('abort', request.onAbort, { once: true })
@@ -243,6 +245,23 @@ export class Connection {
       this.#flush()
       if (this.observer) this.#reportQueue()
     })
+  }
+
+  #traceStart(request: PendingRequest): void {
+    const trace: RequestTraceContext = {
+      clientId: this.#options.clientId ?? null,
+      broker: this.broker,
+      nodeId: this.nodeId,
+      apiName: request.api.name,
+      apiKey: request.api.apiKey,
+      apiVersion: request.version,
+      correlationId: -1,
+      bytesOut: 0,
+      bytesIn: 0,
+    }
+    request.trace = trace
+    tracingChannels.request.start.publish(trace)
+    tracingChannels.request.end.publish(trace)
   }
 
   /** Closes the connection; every request not yet answered fails with `error` (retriable by default). */
@@ -400,6 +419,10 @@ export class Connection {
     request.startedAt = performance.now()
     if (this.observer) request.sentAt = Date.now()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
+    if (request.trace !== null) {
+      request.trace.correlationId = correlationId
+      request.trace.bytesOut = bytesOut
+    }
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.
       this.#corked = true
