@@ -12,6 +12,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { Kafka } from '../../src/kafka.js'
+import { Kafka as KafkaJSFacade, logLevel } from '../../src/kafkajs/index.js'
 import type { ConsumerFetchContext, ConsumerProcessContext, ProducerSendContext, RequestTraceContext } from '../../src/network/instrumentation.js'
 import { SamsaInstrumentation } from '../../src/opentelemetry/index.js'
 
@@ -188,6 +189,54 @@ describe('samsa/opentelemetry', () => {
     for (const p of processes) {
       if (p.links.length > 1) expect(p.attributes['messaging.batch.message_count']).toBe(p.links.length)
     }
+  })
+})
+
+describe('samsa/opentelemetry with samsa/kafkajs', () => {
+  it('traces the facade producer and eachMessage, retried handler calls included', async () => {
+    const clientId = `otel-kafkajs-${process.pid}`
+    const kafka = new KafkaJSFacade({ clientId, brokers, logLevel: logLevel.NOTHING })
+    const topic = `otel-kafkajs-${process.pid}-${Date.now()}`
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })
+    await admin.disconnect()
+    const producer = kafka.producer()
+    await producer.connect()
+    await producer.send({ topic, messages: [{ key: 'k1', value: 'v1' }] })
+    await producer.disconnect()
+
+    const consumer = kafka.consumer({ groupId: `${topic}-group`, retry: { retries: 2, initialRetryTime: 10 } })
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: true })
+    const active: Array<string | undefined> = []
+    let calls = 0
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async () => {
+          await new Promise((r) => setImmediate(r))
+          active.push(trace.getActiveSpan()?.spanContext().spanId)
+          if (++calls === 1) throw new Error('first attempt fails')
+          resolve()
+        },
+      })
+    })
+    await done
+    await consumer.disconnect()
+
+    const send = exporter.getFinishedSpans().find((s) => s.name === `send ${topic}`)!
+    const processes = await until(() => {
+      const found = exporter.getFinishedSpans().filter((s) => s.name === `process ${topic}`)
+      return found.length === 2 ? found : undefined
+    })
+    // One span per handler call: the failed attempt is an error span, the retry a clean one; both in the send's trace.
+    expect(processes.map((p) => p.status.code)).toEqual([SpanStatusCode.ERROR, SpanStatusCode.UNSET])
+    for (const p of processes) {
+      expect(p.spanContext().traceId).toBe(send.spanContext().traceId)
+      expect(p.parentSpanContext?.spanId).toBe(send.spanContext().spanId)
+      expect(p.attributes).toMatchObject({ 'messaging.consumer.group.name': `${topic}-group`, 'messaging.client.id': clientId, 'messaging.kafka.offset': 0 })
+    }
+    expect(active).toEqual(processes.map((p) => p.spanContext().spanId))
   })
 })
 
