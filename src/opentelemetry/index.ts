@@ -105,6 +105,18 @@ export class SamsaInstrumentation extends InstrumentationBase<SamsaInstrumentati
     this._samsa?.unsubscribe()
   }
 
+  /**
+   * The context of the process span of `message` (a message or batch handed out by `for await`, `messages()` or
+   * `batches()`) while it is in hand, for the loop body, which samsa does not call and so cannot run inside it:
+   * `await context.with(instrumentation.contextOf(message) ?? context.active(), () => handle(message))`.
+   * Undefined once the loop has moved on, or when the message was not traced.
+   */
+  contextOf(message: object): Context | undefined {
+    const messages = (message as { messages?: unknown }).messages
+    const span = this._samsa?.handedOut(typeof messages === 'object' && messages !== null ? messages : message)
+    return span === undefined ? undefined : trace.setSpan(otelContext.active(), span)
+  }
+
   /** @internal The tracer of the provider set with setTracerProvider (or the global one). */
   currentTracer(): ReturnType<typeof trace.getTracer> {
     return this.tracer
@@ -133,6 +145,8 @@ const INSTRUMENTATION_VERSION = ((): string => {
 class Subscriptions {
   readonly #owner: SamsaInstrumentation
   readonly #spans = new WeakMap<TracedContext, Span>()
+  /** Process spans of what the iterators hand out, by the message (or batch) object, while in hand. */
+  readonly #inHand = new WeakMap<object, Span>()
   #subscribed = false
   /**
    * Bound to the channels' `start` so that code run through `runStores` (a send call, an eachMessage/eachBatch
@@ -167,6 +181,10 @@ class Subscriptions {
     tracingChannels.consumerProcess.start.bindStore(store, (message) => this.#active(this.#processSpan(message)))
     tracingChannels.producerSend.subscribe(this.#send)
     tracingChannels.consumerProcess.subscribe(this.#process)
+  }
+
+  handedOut(message: object): Span | undefined {
+    return this.#inHand.get(message)
   }
 
   unsubscribe(): void {
@@ -248,6 +266,9 @@ class Subscriptions {
     const parent = useCreation ? creation! : otelContext.active()
     const span = this.#owner.currentTracer().startSpan(`process ${message.topic}`, { kind: SpanKind.CONSUMER, attributes, links }, parent)
     this.#spans.set(message, span)
+    // A batch is found by its messages array, which is the batch's own (the context does not hold the batch).
+    if (message.style === 'iterator') this.#inHand.set(messages[0]!, span)
+    else if (message.style === 'batches') this.#inHand.set(messages, span)
     this.#owner.runHook(this.#owner.getConfig().processHook, 'processHook', span, message)
     return span
   }
@@ -272,6 +293,7 @@ class Subscriptions {
     const span = this.#spans.get(message)
     if (span === undefined) return
     this.#spans.delete(message)
+    if ('style' in message) this.#inHand.delete(message.style === 'iterator' ? message.messages[0]! : message.messages)
     const error = message.error
     if (error !== undefined) {
       span.recordException(error)

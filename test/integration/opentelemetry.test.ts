@@ -81,11 +81,24 @@ describe('samsa/opentelemetry', () => {
     await consumer.subscribe([topic])
     let consumedHeaders: Array<[string, Buffer | null]> = []
     let activeInHandler: string | undefined
+    let childOfProcess: ReadableSpan | undefined
+    let handed: object | undefined
     if (style === 'iterator') {
       for await (const message of consumer) {
         consumedHeaders = message.headers
+        handed = message
+        // The loop body is not run by samsa: the process span is found by the message.
+        await context.with(instrumentation.contextOf(message)!, async () => {
+          await new Promise((resolve) => setImmediate(resolve))
+          activeInHandler = trace.getActiveSpan()?.spanContext().spanId
+          const child = app.startSpan('handle')
+          child.end()
+          childOfProcess = child as unknown as ReadableSpan
+        })
         break
       }
+      // Left the loop: the span ended, and the message no longer leads to it.
+      expect(instrumentation.contextOf(handed!)).toBeUndefined()
     } else {
       const stop = new AbortController()
       await consumer.run({
@@ -140,7 +153,8 @@ describe('samsa/opentelemetry', () => {
       'messaging.kafka.message.key': 'order-7',
       'messaging.kafka.offset': Number(sent[0]!.offset),
     })
-    if (style === 'eachMessage') expect(activeInHandler).toBe(processSpan.spanContext().spanId)
+    expect(activeInHandler).toBe(processSpan.spanContext().spanId)
+    if (style === 'iterator') expect(childOfProcess!.parentSpanContext?.spanId).toBe(processSpan.spanContext().spanId)
     // Process spans start when the message is handed out, after the send was acknowledged.
     expect(processSpan.startTime[0] * 1e9 + processSpan.startTime[1]).toBeGreaterThanOrEqual(send.endTime[0] * 1e9 + send.endTime[1])
   })
