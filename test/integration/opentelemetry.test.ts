@@ -159,6 +159,35 @@ describe('samsa/opentelemetry', () => {
     expect(processSpan.startTime[0] * 1e9 + processSpan.startTime[1]).toBeGreaterThanOrEqual(send.endTime[0] * 1e9 + send.endTime[1])
   })
 
+  it('links without parenting with processSpanParentFromMessage: false', async () => {
+    const topic = `otel-link-only-${process.pid}-${Date.now()}`
+    const admin = kafka.admin()
+    await admin.createTopics([{ name: topic, numPartitions: 1 }])
+    await admin.close()
+    const producer = kafka.producer()
+    await producer.send({ topic, messages: [{ value: 'x' }] })
+    await producer.close()
+    instrumentation.setConfig({ processSpanParentFromMessage: false })
+    try {
+      const consumer = kafka.consumer({ groupId: `${topic}-group`, autoOffsetReset: 'earliest' })
+      await consumer.subscribe([topic])
+      const loop = provider.getTracer('test-app').startSpan('consume loop')
+      await context.with(trace.setSpan(context.active(), loop), async () => {
+        for await (const _ of consumer) break
+      })
+      loop.end()
+      await consumer.close()
+      const send = exporter.getFinishedSpans().find((s) => s.name === `send ${topic}`)!
+      const processSpan = exporter.getFinishedSpans().find((s) => s.name === `process ${topic}`)!
+      // The parent is the context active where the message was handed out; the producer is reached by the link.
+      expect(processSpan.parentSpanContext?.spanId).toBe(loop.spanContext().spanId)
+      expect(processSpan.spanContext().traceId).toBe(loop.spanContext().traceId)
+      expect(processSpan.links.map((l) => l.context.spanId)).toEqual([send.spanContext().spanId])
+    } finally {
+      instrumentation.setConfig({})
+    }
+  })
+
   it('marks a send the broker refuses as an error span', async () => {
     const topic = `otel-too-large-${process.pid}-${Date.now()}`
     const admin = kafka.admin()
