@@ -34,8 +34,8 @@ export type { Partitioner, PartitionerContext } from './producer/partitioner.js'
 export type { SaslConfig, SaslMechanism, OAuthBearerToken, OAuthBearerTokenProvider } from './network/sasl/index.js'
 // A class so delegation-token logins can pass SCRAM extensions: new ScramMechanism('sha256', tokenId, hmacBase64, undefined, { tokenauth: 'true' }).
 export { ScramMechanism } from './network/sasl/scram.js'
+export type { Logger, LogLevel } from './network/logging.js'
 export type {
-  Logger,
   ConnectEvent,
   RequestStartEvent,
   RequestFinishEvent,

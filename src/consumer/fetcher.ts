@@ -147,7 +147,7 @@ export class Fetcher {
             { version, timeoutMs },
           )
         } catch (error) {
-          this.#logger.debug({ node, error }, 'closing the fetch session failed')
+          this.#logger.debug({ nodeId: node, err: error }, 'closing the fetch session failed')
         }
       }),
     )
@@ -303,7 +303,7 @@ export class Fetcher {
         const code = response.errorCode
         this.#resetSession(node)
         if (code === FETCH_SESSION_ID_NOT_FOUND || code === INVALID_FETCH_SESSION_EPOCH || code === FETCH_SESSION_TOPIC_ID_ERROR) {
-          this.#logger.debug({ node, code }, 'fetch session reset')
+          this.#logger.debug({ nodeId: node, errorCode: code }, 'fetch session reset')
           failure = errorFromCode(code, `Fetch from node ${node}`) ?? undefined
           return
         }
@@ -334,7 +334,7 @@ export class Fetcher {
       failure = kafkaError
       if (!this.#stopped) {
         if (kafkaError.retriable || !(kafkaError instanceof KafkaProtocolError)) {
-          this.#logger.debug({ node, error: kafkaError }, 'fetch failed; backing off and refreshing metadata')
+          this.#logger.debug({ nodeId: node, err: kafkaError }, 'fetch failed; backing off and refreshing metadata')
           for (const state of states) {
             state.preferredReplica = -1
             this.#failed(state, kafkaError)

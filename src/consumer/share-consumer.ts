@@ -15,8 +15,9 @@
 import { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ShareConsumerMetrics } from './share-metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
@@ -128,7 +129,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   readonly groupId: string
   readonly #context: ShareConsumerContext
   readonly #cluster: Cluster
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #mode: ShareAcknowledgementMode
   readonly #keyDeserializer: Deserializer<unknown> | null
   readonly #valueDeserializer: Deserializer<unknown> | null
@@ -148,19 +149,16 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #renewalScheduled = false
   static #instances = 0
 
-  #metrics: MetricsRegistry | null = null
+  readonly #metrics: ShareConsumerMetrics
 
   /**
-   * The share consumer's metrics as of now: connections, requests, bytes and request latency
-   * (`consumer-share-metrics`), which count every client of the same `Kafka` (they share its connections). Fetch and
-   * acknowledgement metrics are not recorded yet; see docs/observability.md.
+   * The share consumer's metrics as of now, named as the Java share consumer's: ShareFetch, records and
+   * acknowledgements (`consumer-share-fetch-manager-metrics`), heartbeats and assignment changes
+   * (`consumer-share-coordinator-metrics`), and connections, requests and bytes (`consumer-metrics`, which count every
+   * client of the same `Kafka`: they share its connections).
    */
   metrics(): MetricSnapshot[] {
-    if (this.#metrics === null) {
-      this.#metrics = new MetricsRegistry(this.#context.clock)
-      this.#cluster.networkMetrics.register(this.#metrics, 'consumer-share-metrics', { 'client-id': this.#context.clientId })
-    }
-    return this.#metrics.snapshot()
+    return this.#metrics.registry.snapshot()
   }
 
   constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
@@ -172,7 +170,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     if (options.checkCrcs ?? SHARE_CONSUMER_DEFAULTS.checkCrcs) preloadCrc32c()
     this.#context = context
     this.#cluster = context.cluster
-    this.#logger = context.logger
+    this.#logger = clientLogger(context.logger).child({ client: 'share-consumer', groupId: this.groupId })
     this.#mode = mode
     const maxPollRecords = options.maxPollRecords ?? SHARE_CONSUMER_DEFAULTS.maxPollRecords
     const acquireMode = options.shareAcquireMode ?? SHARE_CONSUMER_DEFAULTS.shareAcquireMode
@@ -181,6 +179,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     if (!Number.isInteger(maxPollRecords) || maxPollRecords < 1) throw new KafkaError('shareConsumer: maxPollRecords must be a positive integer')
     const instance = ShareConsumer.#instances++
+    this.#metrics = new ShareConsumerMetrics(new MetricsRegistry(context.clock), context.clientId, this.#cluster.networkMetrics)
     this.#membership = new ShareMembership({
       cluster: this.#cluster,
       clock: context.clock,
@@ -192,6 +191,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       assigned: (partitions) => this.#assigned(partitions),
       unreachableTimeoutMs: this.#cluster.defaultApiTimeoutMs,
       fatal: (error) => this.#fail(error),
+      metrics: this.#metrics,
     })
     this.#fetcher = new ShareFetcher(
       {
@@ -204,6 +204,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         closed: () => this.#closed,
         fatal: () => this.#fatal,
         fail: (error) => this.#fail(error),
+        metrics: this.#metrics,
         received: (topic, partition, offset, timestamp, key, value, headers, deliveryCount) =>
           this.#buffer.push(new ShareConsumerMessage<K, V>(this, topic, partition, offset, timestamp, key as K, value as V, headers, deliveryCount)),
       },
@@ -324,7 +325,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
     const closing = async (): Promise<void> => {
       await this.#round?.catch(() => undefined)
-      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: closing the share sessions failed'))
+      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: closing the share sessions failed'))
       await this.#membership.stop(true)
     }
     try {
@@ -332,7 +333,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       // member held when their acquisition locks expire, and drops the member after its session timeout.
       await this.#cluster.withBudget({ timeoutMs: options.timeoutMs ?? CLOSE_TIMEOUT_MS, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
         abortable(closing(), budget.signal),
-      ).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: close did not finish in time; closing the connections'))
+      ).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: close did not finish in time; closing the connections'))
     } finally {
       this.#buffer = []
       this.#bufferHead = 0
@@ -361,6 +362,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         this.#deserialize(message)
         message.state = 'delivered'
         this.#inHand.add(message)
+        this.#metrics.handedOut()
         return { done: false, value: message }
       }
       // One fetch round at a time, whichever iteration asked for it.
@@ -404,14 +406,15 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       if (this.#closed) return
       this.#fetcher.sendAcknowledgements(false).then(
         (results) => {
-          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement (renewal) refused by the leader')
+          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, err: r.error }, 'share acknowledgement (renewal) refused by the leader')
         },
-        (error: unknown) => this.#logger.warn({ error }, 'share consumer: sending renewals failed'),
+        (error: unknown) => this.#logger.warn({ err: error }, 'share consumer: sending renewals failed'),
       )
     })
   }
 
   #assigned(partitions: TopicPartition[]): void {
+    if (!sameAssignment(this.#assignment, partitions)) this.#metrics.assignmentChanged()
     this.#assignment = partitions
     this.#fetcher.wake()
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
@@ -430,4 +433,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function sameAssignment(a: TopicPartition[], b: TopicPartition[]): boolean {
+  if (a.length !== b.length) return false
+  const key = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`
+  const seen = new Set(a.map(key))
+  return b.every((p) => seen.has(key(p)))
 }

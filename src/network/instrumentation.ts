@@ -1,35 +1,12 @@
 /**
- * Logging and `node:diagnostics_channel` instrumentation shared by the network layer and the clients.
+ * `node:diagnostics_channel` instrumentation shared by the network layer and the clients (logging: logging.ts).
  * Channels are declared once here; publishing is skipped entirely when nobody subscribes, so they cost one
  * property read on the hot path.
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
 import type { Header, HeaderInput } from '../records/index.js'
 
-/** A pino-compatible logger: `logger.warn({ broker }, 'message')`. */
-export interface Logger {
-  debug(fields: object, message: string): void
-  info(fields: object, message: string): void
-  warn(fields: object, message: string): void
-  error(fields: object, message: string): void
-}
-
-const noop = (): void => {}
-
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
-
-/** The default: warnings and errors to stderr, nothing else. */
-export const consoleLogger: Logger = {
-  debug: noop,
-  info: noop,
-  warn: (fields, message) => console.warn(`[samsa] ${message}`, fields),
-  error: (fields, message) => console.error(`[samsa] ${message}`, fields),
-}
-
-export function resolveLogger(logger: Logger | false | undefined): Logger {
-  if (logger === false) return silentLogger
-  return logger ?? consoleLogger
-}
+export { type Logger, silentLogger, consoleLogger, resolveLogger } from './logging.js'
 
 export interface ConnectEvent {
   broker: string

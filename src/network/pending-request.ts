@@ -7,6 +7,7 @@
  */
 import type { AnyApiCodec } from '../protocol/index.js'
 import { channels, publishSettled, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
+import type { ClientLogger } from './logging.js'
 
 /** How the caller wants one request sent. */
 export interface RequestOptions {
@@ -53,6 +54,8 @@ export interface PendingRequest {
 export interface RequestPeer {
   readonly broker: string
   readonly observer: RequestObserver | undefined
+  /** Logs every settled request when trace logging is on; null otherwise. */
+  readonly traceLogger: ClientLogger | null
 }
 
 /** Settles `request` unless it already is: `error`, or else the response `body` (`bytesIn` long). */
@@ -81,6 +84,11 @@ export function settle(peer: RequestPeer, request: PendingRequest, error: Error 
       ...(error ? { error } : {}),
     })
   }
+  if (request.startedAt > 0 && peer.traceLogger !== null) {
+    const event = { ...traceFields(request), durationMs: performance.now() - request.startedAt, bytesIn }
+    if (error) peer.traceLogger.trace({ ...event, err: error }, 'request failed')
+    else peer.traceLogger.trace(event, 'response received')
+  }
   const trace = request.trace
   if (trace !== null) {
     trace.bytesIn = bytesIn
@@ -89,6 +97,11 @@ export function settle(peer: RequestPeer, request: PendingRequest, error: Error 
   }
   if (error) request.reject(error)
   else request.resolve(body)
+}
+
+/** A request as a trace log line shows it; the broker is the connection logger's binding. */
+export function traceFields(request: PendingRequest): { apiName: string; apiVersion: number; correlationId: number; bytesOut: number } {
+  return { apiName: request.api.name, apiVersion: request.version, correlationId: request.correlationId, bytesOut: request.bytesOut }
 }
 
 export function requestEvent(

@@ -8,7 +8,8 @@
 import { AbortError, KafkaError } from '../errors.js'
 import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
-import { type Logger, type ProducerSendContext, tracingChannels } from '../network/instrumentation.js'
+import { type ProducerSendContext, tracingChannels } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
 import { compressionAvailable, requireCompression } from '../records/compression.js'
@@ -107,7 +108,7 @@ export class ProducerClosedError extends KafkaError {
 export class Producer<K = RecordData, V = RecordData> {
   readonly #context: ProducerContext
   readonly #clock: Clock
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #options: ResolvedProducerOptions
   readonly #transactions: TransactionManager
   readonly #accumulator: RecordAccumulator
@@ -131,8 +132,9 @@ export class Producer<K = RecordData, V = RecordData> {
   constructor(context: ProducerContext, options: ProducerOptions = {}) {
     this.#context = context
     this.#clock = context.cluster.clock
-    this.#logger = context.logger
     this.#options = resolveProducerOptions(options)
+    const transactionalId = this.#options.transactionalId
+    this.#logger = clientLogger(context.logger).child(transactionalId ? { client: 'producer', transactionalId } : { client: 'producer' })
     this.#keySerializer = resolveSerializer(options.keySerializer, 'key')
     this.#valueSerializer = resolveSerializer(options.valueSerializer, 'value')
     this.#transactions = new TransactionManager(context.cluster, this.#options, this.#logger)
@@ -474,7 +476,7 @@ export class Producer<K = RecordData, V = RecordData> {
     try {
       await this.abortTransaction()
     } catch (abortError) {
-      this.#logger.error({ error: abortError, cause }, 'aborting the transaction failed; the transaction coordinator aborts it after transactionTimeoutMs')
+      this.#logger.error({ err: abortError, transactionError: cause instanceof Error ? cause.message : String(cause) }, 'aborting the transaction failed; the transaction coordinator aborts it after transactionTimeoutMs')
     }
   }
 
