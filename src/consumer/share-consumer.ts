@@ -16,6 +16,7 @@ import { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
+import { type ConsumerProcessContext, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { ShareConsumerMetrics } from './share-metrics.js'
 import { abortable } from '../network/abort.js'
@@ -306,9 +307,32 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShareConsumerMessage<K, V>> {
     const signal = options.signal
+    // samsa:consumer:process, when someone traces: a message is in process from its hand-out until the next is
+    // asked for or the loop is left (as the consumer's iterator; the implicit acknowledgement happens then too).
+    let inHand: ConsumerProcessContext | null = null
+    const settle = (): void => {
+      if (inHand === null) return
+      publishSettled(tracingChannels.consumerProcess, inHand)
+      inHand = null
+    }
+    const traced = (result: IteratorResult<ShareConsumerMessage<K, V>>): IteratorResult<ShareConsumerMessage<K, V>> => {
+      if (result.done || !tracingChannels.consumerProcess.hasSubscribers) return result
+      const message = result.value
+      inHand = { clientId: this.#context.clientId, groupId: this.groupId, style: 'iterator', topic: message.topic, partition: message.partition, messages: [message] }
+      tracingChannels.consumerProcess.start.publish(inHand)
+      tracingChannels.consumerProcess.end.publish(inHand)
+      return result
+    }
     const iterator: AsyncIterableIterator<ShareConsumerMessage<K, V>> = {
-      next: () => this.#next(signal),
-      return: async () => ({ done: true, value: undefined }),
+      next: () => {
+        settle()
+        const next = this.#next(signal)
+        return tracingChannels.consumerProcess.hasSubscribers ? next.then(traced) : next
+      },
+      return: async () => {
+        settle()
+        return { done: true, value: undefined }
+      },
       [Symbol.asyncIterator]: () => iterator,
     }
     return iterator

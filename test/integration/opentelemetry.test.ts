@@ -159,6 +159,45 @@ describe('samsa/opentelemetry', () => {
     expect(processSpan.startTime[0] * 1e9 + processSpan.startTime[1]).toBeGreaterThanOrEqual(send.endTime[0] * 1e9 + send.endTime[1])
   })
 
+  it('a share consumer: the process span of a record is the child of its send span, with the share group as consumer group', async () => {
+    const topic = `otel-share-${process.pid}-${Date.now()}`
+    const groupId = `${topic}-group`
+    const admin = kafka.admin()
+    await admin.createTopics([{ name: topic, numPartitions: 1 }])
+    const [configured] = await admin.incrementalAlterConfigs([{ type: 'group', name: groupId, set: { 'share.auto.offset.reset': 'earliest' } }])
+    expect(configured!.error).toBeNull()
+    await admin.close()
+    const producer = kafka.producer({ keySerializer: 'string', valueSerializer: 'string' })
+    const [sent] = await producer.send({ topic, messages: [{ key: 'job-1', value: 'work' }] })
+    await producer.close()
+
+    const consumer = kafka.shareConsumer({ groupId, keyDeserializer: 'string', valueDeserializer: 'string' })
+    await consumer.subscribe([topic])
+    let handed: object | undefined
+    for await (const message of consumer) {
+      handed = message
+      expect(instrumentation.contextOf(message)).toBeDefined()
+      break
+    }
+    expect(instrumentation.contextOf(handed!)).toBeUndefined()
+    await consumer.close()
+
+    const send = exporter.getFinishedSpans().find((s) => s.name === `send ${topic}`)!
+    const processSpan = await until(() => exporter.getFinishedSpans().find((s) => s.name === `process ${topic}`))
+    expect(processSpan.kind).toBe(SpanKind.CONSUMER)
+    expect(processSpan.spanContext().traceId).toBe(send.spanContext().traceId)
+    expect(processSpan.parentSpanContext?.spanId).toBe(send.spanContext().spanId)
+    expect(processSpan.links.map((l) => l.context.spanId)).toEqual([send.spanContext().spanId])
+    expect(processSpan.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': topic,
+      'messaging.consumer.group.name': groupId,
+      'messaging.kafka.message.key': 'job-1',
+      'messaging.kafka.offset': Number(sent!.offset),
+    })
+  })
+
   it('links without parenting with processSpanParentFromMessage: false', async () => {
     const topic = `otel-link-only-${process.pid}-${Date.now()}`
     const admin = kafka.admin()
