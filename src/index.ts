@@ -35,8 +35,8 @@ export type { Partitioner, PartitionerContext } from './producer/partitioner.js'
 export type { SaslConfig, SaslMechanism, OAuthBearerToken, OAuthBearerTokenProvider } from './network/sasl/index.js'
 // A class so delegation-token logins can pass SCRAM extensions: new ScramMechanism('sha256', tokenId, hmacBase64, undefined, { tokenauth: 'true' }).
 export { ScramMechanism } from './network/sasl/scram.js'
+export type { Logger, LogLevel } from './network/logging.js'
 export type {
-  Logger,
   ConnectEvent,
   RequestStartEvent,
   RequestFinishEvent,
@@ -45,6 +45,16 @@ export type {
   ProduceChannelEvent,
   FetchChannelEvent,
   RebalanceChannelEvent,
+  TraceOutcome,
+  ProducerSendContext,
+  SendTraceMessage,
+  SendTraceResult,
+  ConsumerFetchContext,
+  ConsumerProcessContext,
+  ProcessTraceMessage,
+  RequestTraceContext,
 } from './network/instrumentation.js'
+/** The TracingChannels (`samsa:producer:send`, `samsa:consumer:fetch`, `samsa:consumer:process`, `samsa:request`). */
+export { tracingChannels } from './network/instrumentation.js'
 export * from './admin/index.js'
 export * from './consumer/index.js'

@@ -7,7 +7,8 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { KafkaError } from './errors.js'
 import { Cluster } from './network/cluster.js'
 import type { Clock } from './network/clock.js'
-import { type Logger, type RequestObserver, resolveLogger } from './network/instrumentation.js'
+import { type RequestObserver } from './network/instrumentation.js'
+import { type ClientLogger, type Logger, type LogLevel, resolveLogger } from './network/logging.js'
 import type { RetryOptions } from './network/policy.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
 import type { ProducerOptions } from './producer/options.js'
@@ -62,8 +63,13 @@ export interface KafkaConfig {
   reconnectBackoffMaxMs?: number
   /** Use API versions the broker marks unstable. Testing only. Default false. */
   allowUnstableApiVersions?: boolean
-  /** A pino-compatible logger, or `false` for silence. Default: warnings and errors on stderr. */
+  /** A pino-compatible logger, or `false` for silence. Default: one line per entry on stderr. */
   logger?: Logger | false
+  /**
+   * The least severe level logged: 'error', 'warn', 'info', 'debug', 'trace' (every request and response) or
+   * 'silent'. Default 'warn' for the built-in stderr logger; everything for a logger you pass (its level applies).
+   */
+  logLevel?: LogLevel
   /**
    * The time the clients read and schedule their timers with (linger, delivery and call deadlines, backoff, poll
    * interval, heartbeats, metadata age). Default: real time. Tests pass a `ManualClock` to run those timers in
@@ -76,6 +82,7 @@ export interface KafkaConfig {
 export interface ClientContext {
   cluster: Cluster
   clientId: string
+  /** Bound to the client id; each client adds its own bindings (client kind, group, transactional id). */
   logger: Logger
   clock: Clock
   /** Call once when the client closes. */
@@ -85,14 +92,14 @@ export interface ClientContext {
 export class Kafka {
   readonly cluster: Cluster
   readonly clientId: string
-  readonly logger: Logger
+  readonly logger: ClientLogger
   #openClients = 0
 
   constructor(config: KafkaConfig) {
     const brokers = typeof config.brokers === 'string' ? config.brokers.split(',') : config.brokers
     if (!brokers || brokers.filter((b) => b.trim()).length === 0) throw new KafkaError('Kafka: `brokers` is empty')
     this.clientId = config.clientId ?? 'samsa'
-    this.logger = resolveLogger(config.logger)
+    this.logger = resolveLogger(config.logger, config.logLevel).child({ clientId: this.clientId })
     this.cluster = new Cluster({
       brokers: brokers.map((b) => b.trim()).filter(Boolean),
       clientId: this.clientId,

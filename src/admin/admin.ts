@@ -7,7 +7,7 @@
 import { KafkaError, TelemetryDisabledError } from '../errors.js'
 import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
-import { type Logger, silentLogger } from '../network/instrumentation.js'
+import { clientLogger, type Logger, silentLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { ClientTelemetry } from '../network/telemetry.js'
 import * as clusterOps from './cluster.js'
@@ -56,7 +56,7 @@ export class Admin {
         ? null
         : new ClientTelemetry({
             clock: cluster.clock,
-            logger: client.logger ?? silentLogger,
+            logger: clientLogger(client.logger ?? silentLogger).child({ client: 'admin' }),
             connection: (signal) => cluster.backgroundConnection('default', signal),
             connect: (signal) => cluster.anyConnection('default', signal),
             metrics: () => this.#registry().points(),

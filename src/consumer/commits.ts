@@ -114,8 +114,8 @@ export class Commits {
       // close()'s final one) would move the group's offsets back. The next tick commits what is processed by then.
       void this.commitProcessed(states(), { ...call(), retry: { retries: 0 } }, { onlyWithIdentity: true }).catch((error: unknown) =>
         error instanceof KafkaError && error.retriable
-          ? this.#host.logger.debug({ error }, 'auto-commit failed; the next one follows in autoCommitIntervalMs')
-          : this.#host.logger.warn({ error }, 'auto-commit failed'),
+          ? this.#host.logger.debug({ err: error }, 'auto-commit failed; the next one follows in autoCommitIntervalMs')
+          : this.#host.logger.warn({ err: error }, 'auto-commit failed'),
       )
     }, intervalMs)
     this.#autoCommitTimer.unref?.()

@@ -15,7 +15,7 @@ import type { ClientContext } from '../kafka.js'
 import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { ClientTelemetry } from '../network/telemetry.js'
 import { preloadCrc32c } from '../records/index.js'
@@ -93,7 +93,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   readonly #context: ClientContext
   readonly #cluster: Cluster
   readonly #clock: Clock
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #positions: Positions
   readonly #delivery: DeliveryBuffer<K, V>
   readonly #commits: Commits | null
@@ -120,8 +120,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#context = context
     this.#cluster = context.cluster
     this.#clock = context.clock
-    this.#logger = context.logger
     this.groupId = options.groupId ?? null
+    this.#logger = clientLogger(context.logger).child(this.groupId === null ? { client: 'consumer' } : { client: 'consumer', groupId: this.groupId })
     this.options = resolveConsumerOptions(options, context.cluster.defaultApiTimeoutMs)
     // The checksum binding loads now, not in the turn that delivers the first batch (see preloadCrc32c).
     if (this.options.checkCrcs) preloadCrc32c()
@@ -174,6 +174,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       nextMessage: (signal) => this.#nextMessage(signal),
       nextMessageSync: (signal) => this.#nextMessageSync(signal),
       nextBatch: (signal) => this.#nextBatch(signal),
+      clientId: context.clientId,
+      groupId,
     }
     this.#commits = groupId
       ? new Commits({
@@ -259,7 +261,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       this.#cluster.addInterest(this.#subscription.topics)
       // Warms the metadata the membership needs, without holding subscribe() on an unreachable cluster: the
       // membership's own rounds (bounded by defaultApiTimeoutMs) are what report that.
-      void this.#cluster.topics(this.#subscription.topics).catch((error: unknown) => this.#logger.debug({ error }, 'subscribed topic has no metadata yet'))
+      void this.#cluster.topics(this.#subscription.topics).catch((error: unknown) => this.#logger.debug({ err: error }, 'subscribed topic has no metadata yet'))
     }
     if (this.#group.membership) {
       this.#group.membership.subscriptionChanged()
@@ -291,7 +293,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   #fail(error: KafkaError): void {
     if (this.#fatal) return
     this.#fatal = error
-    this.#logger.error({ error }, 'consumer stopped by an error')
+    this.#logger.error({ err: error }, 'consumer stopped by an error')
     if (this.listenerCount('error') > 0) this.emit('error', error)
     this.#positions.progressed()
     this.#delivery.wake()
@@ -467,7 +469,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     const call = this.#userCall(options)
     const work = options.offsets ? commits.commit(options.offsets, call) : commits.commitProcessed(this.#positions.states.values(), call)
     if (options.sync === false) {
-      work.catch((error: unknown) => this.#logger.warn({ error }, 'async commit failed'))
+      work.catch((error: unknown) => this.#logger.warn({ err: error }, 'async commit failed'))
       return
     }
     await work
@@ -560,7 +562,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       if (this.#commits && this.options.enableAutoCommit && membership?.identity()) {
         await this.#commits
           .commitProcessed(this.#positions.states.values(), { signal: controller.signal, timeoutMs: this.options.closeTimeoutMs })
-          .catch((error: unknown) => this.#logger.warn({ error }, 'final commit failed'))
+          .catch((error: unknown) => this.#logger.warn({ err: error }, 'final commit failed'))
       }
       if (membership) {
         const owned = this.assignment()
@@ -568,7 +570,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
           try {
             await this.#group.listener.onRevoked?.(owned)
           } catch (error) {
-            this.#logger.error({ error }, 'onRevoked threw')
+            this.#logger.error({ err: error }, 'onRevoked threw')
           }
         }
         await membership.stop(!this.options.groupInstanceId || membership.protocol === 'consumer', controller.signal)

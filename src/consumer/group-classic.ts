@@ -8,7 +8,8 @@ import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys, messageCodecs, ErrorCodes } from '../protocol/index.js'
 import { decodeVersioned, encodeVersioned } from '../protocol/versioned.js'
 import { ASSIGNORS, isProtocolAssignor, type Assignor, type AssignorMember, type ProtocolAssignor } from './assignors.js'
-import type { Membership, MembershipHost } from './membership.js'
+import type { Logger } from '../network/logging.js'
+import { memberLogger, type Membership, type MembershipHost } from './membership.js'
 import { diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
 import type { AssignorName, TopicPartition } from './types.js'
@@ -72,6 +73,7 @@ export class ClassicMembership implements Membership {
   readonly #assignors: Array<Assignor | ProtocolAssignor>
   memberId = ''
   generationId = -1
+  readonly #memberLogger: (memberId: string) => Logger
   #protocolName: string | null = null
   readonly #loop: MembershipLoop
   #rejoin = true
@@ -82,13 +84,16 @@ export class ClassicMembership implements Membership {
 
   constructor(host: MembershipHost, strategy: Array<AssignorName | ProtocolAssignor>) {
     this.#host = host
+    this.#memberLogger = memberLogger(host.logger)
     this.#assignors = strategy.map((name) => {
       if (isProtocolAssignor(name)) return name
       const assignor = ASSIGNORS[name]
       if (!assignor) throw new KafkaError(`Unknown partition assignor "${name}"`)
       return assignor
     })
-    this.#loop = new MembershipLoop(host, {
+    const log = () => this.#log()
+    const loopHost = { clock: host.clock, fatal: (error: KafkaError) => host.fatal(error), unreachableTimeoutMs: host.unreachableTimeoutMs, get logger() { return log() } }
+    this.#loop = new MembershipLoop(loopHost, {
       round: () => this.#round(),
       failed: (error) => this.#failed(error),
       retryBackoffMs: () => RETRY_BACKOFF_MS,
@@ -104,6 +109,10 @@ export class ClassicMembership implements Membership {
   identity(): MemberIdentity | null {
     if (this.generationId < 0 || !this.memberId) return null
     return { memberId: this.memberId, generationIdOrMemberEpoch: this.generationId, groupInstanceId: this.#host.groupInstanceId }
+  }
+
+  #log(): Logger {
+    return this.#memberLogger(this.memberId)
   }
 
   start(): void {
@@ -140,7 +149,7 @@ export class ClassicMembership implements Membership {
       return 'rejoin'
     }
     if (error.code === ILLEGAL_GENERATION || error.code === UNKNOWN_MEMBER_ID) {
-      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'member fenced; rejoining')
+      this.#log().info({ err: error }, 'member fenced; rejoining')
       await this.#host.lose(this.#host.owned())
       if (error.code === UNKNOWN_MEMBER_ID) this.memberId = ''
       this.generationId = -1
@@ -264,7 +273,7 @@ export class ClassicMembership implements Membership {
     this.#lastSubscriptionCheck = this.#host.clock.now()
     const topics = await this.#subscribedTopics()
     if (topics.join('\u0000') !== this.#joinedTopics) {
-      this.#host.logger.info({ groupId: this.#host.groupId }, 'subscribed topics changed; rejoining')
+      this.#log().info({}, 'subscribed topics changed; rejoining')
       this.#rejoin = true
       return
     }
@@ -273,7 +282,7 @@ export class ClassicMembership implements Membership {
     for (const name of topics) {
       const count = this.#host.cluster.topic(name)?.partitions.length
       if (count !== undefined && count !== this.#assignedCounts.get(name)) {
-        this.#host.logger.info({ groupId: this.#host.groupId, topic: name }, 'partition count changed; rejoining')
+        this.#log().info({ topic: name }, 'partition count changed; rejoining')
         this.#rejoin = true
         return
       }
@@ -305,7 +314,7 @@ export class ClassicMembership implements Membership {
         { signal, retry: { retries: 2 } },
       )
     } catch (error) {
-      host.logger.debug({ error }, 'LeaveGroup failed (the session timeout will expire the member)')
+      this.#log().debug({ err: error }, 'LeaveGroup failed (the session timeout will expire the member)')
     } finally {
       // A later start() (after a maxPollIntervalMs leave) joins as a new member.
       this.generationId = -1

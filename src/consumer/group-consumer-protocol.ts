@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import { ApiKeys, ErrorCodes } from '../protocol/index.js'
+import { clientLogger, type Logger } from '../network/logging.js'
 import type { Membership, MembershipHost } from './membership.js'
 import { assignmentByName, diffAssignment, groupRequest, MembershipLoop, roundRequest, type RoundFailure } from './membership-loop.js'
 import type { MemberIdentity } from './offsets.js'
@@ -27,6 +28,7 @@ export class ConsumerProtocolMembership implements Membership {
   readonly #host: MembershipHost
   readonly memberId = newMemberId()
   memberEpoch = 0
+  readonly #logger: Logger
   #intervalMs: number
   readonly #loop: MembershipLoop
   /** Set when the reported state changed (assignment reconciled, subscription changed): heartbeat without waiting. */
@@ -38,7 +40,8 @@ export class ConsumerProtocolMembership implements Membership {
     this.#host = host
     this.#intervalMs = host.heartbeatIntervalMs
     this.#onUnsupported = onUnsupported
-    this.#loop = new MembershipLoop(host, {
+    this.#logger = clientLogger(host.logger).child({ memberId: this.memberId })
+    this.#loop = new MembershipLoop({ clock: host.clock, fatal: (error: KafkaError) => host.fatal(error), unreachableTimeoutMs: host.unreachableTimeoutMs, logger: this.#logger }, {
       round: () => this.#round(),
       failed: (error) => this.#failed(error),
       retryBackoffMs: () => Math.min(this.#intervalMs, 1000),
@@ -76,7 +79,7 @@ export class ConsumerProtocolMembership implements Membership {
   async #failed(error: KafkaError): Promise<RoundFailure> {
     if (!(error instanceof KafkaProtocolError)) return 'retry'
     if (error.code === UNKNOWN_MEMBER_ID || error.code === FENCED_MEMBER_EPOCH) {
-      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'fenced; rejoining with epoch 0')
+      this.#logger.info({ err: error }, 'fenced; rejoining with epoch 0')
       const lost = this.#host.owned()
       this.memberEpoch = 0
       this.#sentSubscription = null
@@ -141,7 +144,7 @@ export class ConsumerProtocolMembership implements Membership {
       }
       // A rebalance, for this member: from the heartbeat that brought a new assignment to having taken it.
       if (revoked.length > 0 || added.length > 0) host.metrics?.rebalanced(host.clock.now() - sentAt)
-      if (unknownTopicIds.length > 0) this.#host.logger.warn({ groupId: host.groupId }, 'assignment names a topic id this client cannot resolve yet')
+      if (unknownTopicIds.length > 0) this.#logger.warn({}, 'assignment names a topic id this client cannot resolve yet')
       this.#urgent = true
     } else if (this.memberEpoch > 0) {
       host.stable()
@@ -171,7 +174,7 @@ export class ConsumerProtocolMembership implements Membership {
         { signal, retry: { retries: 2 } },
       )
     } catch (error) {
-      host.logger.debug({ error }, 'leaving the group failed (the session timeout will expire the member)')
+      this.#logger.debug({ err: error }, 'leaving the group failed (the session timeout will expire the member)')
     } finally {
       this.memberEpoch = 0
     }

@@ -2,7 +2,7 @@
 import type { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { clientLogger, type Logger } from '../network/logging.js'
 import type { GroupMetricsSink } from './metrics.js'
 import type { MemberIdentity } from './offsets.js'
 import type { GroupEvent, TopicPartition } from './types.js'
@@ -69,4 +69,20 @@ export interface Membership {
   stop(leave: boolean, signal?: AbortSignal): Promise<void>
   /** Sends a heartbeat now (run()'s heartbeat()). */
   heartbeatNow(): Promise<void>
+}
+
+/**
+ * The host's logger bound to a member id, made again only when the id changes (a classic member learns its id from
+ * the first JoinGroup and loses it when fenced).
+ */
+export function memberLogger(base: Logger): (memberId: string) => Logger {
+  let boundTo: string | null = null
+  let bound = base
+  return (memberId) => {
+    if (memberId !== boundTo) {
+      boundTo = memberId
+      bound = memberId === '' ? base : clientLogger(base).child({ memberId })
+    }
+    return bound
+  }
 }

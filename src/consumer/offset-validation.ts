@@ -91,7 +91,7 @@ export async function validatePositions(host: ValidationHost, node: number, pend
     }
   } catch (error) {
     const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
-    host.logger.debug({ node, error: kafkaError }, 'offset validation failed; retrying after a metadata refresh')
+    host.logger.debug({ nodeId: node, err: kafkaError }, 'offset validation failed; retrying after a metadata refresh')
     for (const p of sent) if (p.state.generation === p.generation) retryLater(p, kafkaError)
     void host.cluster.refreshMetadata([...byTopic.keys()]).catch(() => undefined)
   }

@@ -189,7 +189,7 @@ export class Positions {
       return
     }
     this.#failures++
-    host.logger.warn({ error: err.message }, `${what}; trying again`)
+    host.logger.warn({ err }, `${what}; trying again`)
     host.clock.clearTimeout(this.#retryTimer)
     this.#retryTimer = host.clock.setTimeout(() => {
       this.#retryTimer = null

@@ -15,7 +15,8 @@
 import type { KafkaError } from '../errors.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import { channels, type Logger, type RebalanceChannelEvent } from '../network/instrumentation.js'
+import { channels, type RebalanceChannelEvent } from '../network/instrumentation.js'
+import type { ClientLogger } from '../network/logging.js'
 import type { Commits } from './commits.js'
 import { ClassicMembership } from './group-classic.js'
 import { ConsumerProtocolMembership } from './group-consumer-protocol.js'
@@ -43,7 +44,7 @@ type MemberOptions = Required<
 export interface RebalanceHost {
   readonly cluster: Cluster
   readonly clock: Clock
-  readonly logger: Logger
+  readonly logger: ClientLogger
   readonly clientId: string
   readonly groupId: string | null
   /** Connection purpose of this consumer's coordinator traffic. */
@@ -109,7 +110,7 @@ export class Rebalancer {
     const strategy = this.#host.options.partitionAssignmentStrategy
     if (protocol === 'classic') return new ClassicMembership(host, strategy)
     return new ConsumerProtocolMembership(host, () => {
-      this.#host.logger.info({ groupId: this.#host.groupId }, 'the broker has no KIP-848 consumer groups; using the classic protocol')
+      this.#host.logger.info({}, 'the broker has no KIP-848 consumer groups; using the classic protocol')
       this.#membership = new ClassicMembership(host, strategy)
       this.#membership.start()
     })
@@ -154,7 +155,7 @@ export class Rebalancer {
       try {
         await this.listener.onAssigned?.(partitions)
       } catch (error) {
-        host.logger.error({ error }, 'onAssigned threw')
+        host.logger.error({ err: error }, 'onAssigned threw')
       }
       this.#announce('assigned', partitions)
     }
@@ -172,17 +173,17 @@ export class Rebalancer {
       try {
         await this.listener.onRevoked?.(partitions)
       } catch (error) {
-        host.logger.error({ error }, 'onRevoked threw')
+        host.logger.error({ err: error }, 'onRevoked threw')
       }
       // In-process messages of these partitions stay uncommitted: their handlers have not finished.
       if (host.commits && host.options.enableAutoCommit) {
-        await host.commits.commitProcessed(states, host.commitCall()).catch((error: unknown) => host.logger.warn({ error }, 'commit on revoke failed'))
+        await host.commits.commitProcessed(states, host.commitCall()).catch((error: unknown) => host.logger.warn({ err: error }, 'commit on revoke failed'))
       }
     } else if (reason === 'lost') {
       try {
         await this.listener.onLost?.(partitions)
       } catch (error) {
-        host.logger.error({ error }, 'onLost threw')
+        host.logger.error({ err: error }, 'onLost threw')
       }
     }
     host.positions.remove(states)
@@ -191,6 +192,12 @@ export class Rebalancer {
 
   #announce(type: RebalanceEvent['type'], partitions: TopicPartition[]): void {
     this.#host.emit({ type, partitions })
+    const logger = this.#host.logger
+    if (logger.enabled('info')) {
+      const byTopic: Record<string, number[]> = {}
+      for (const p of partitions) (byTopic[p.topic] ??= []).push(p.partition)
+      logger.info({ memberId: this.#membership?.identity()?.memberId || null, partitions: byTopic }, `partitions ${type}`)
+    }
     if (!channels.rebalance.hasSubscribers) return
     channels.rebalance.publish({
       clientId: this.#host.clientId,
@@ -228,11 +235,11 @@ export class Rebalancer {
     if (!this.#membership || this.#leftForPollTimeout || this.#host.closing() || !this.#appBusy) return
     const held = now - this.#holdingSince
     if (held <= this.#host.options.maxPollIntervalMs) return
-    this.#host.logger.warn({ groupId: this.#host.groupId, heldMs: held }, 'maxPollIntervalMs exceeded: leaving the group until the application polls again')
+    this.#host.logger.warn({ heldMs: held }, 'maxPollIntervalMs exceeded: leaving the group until the application polls again')
     this.#leftForPollTimeout = this.#membership
       .stop(true)
       .then(() => this.remove(this.#host.positions.assignment(), 'lost'))
-      .catch((error: unknown) => this.#host.logger.warn({ error }, 'leaving after maxPollIntervalMs failed'))
+      .catch((error: unknown) => this.#host.logger.warn({ err: error }, 'leaving after maxPollIntervalMs failed'))
   }
 
   /** After a leave for the poll interval: waits for the leave to finish, then joins again (unless closing). */

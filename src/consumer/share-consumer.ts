@@ -15,9 +15,11 @@
 import { KafkaError, TelemetryDisabledError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import type { Logger } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
+import { type ConsumerProcessContext, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { ClientTelemetry } from '../network/telemetry.js'
+import { ShareConsumerMetrics } from './share-metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
@@ -134,7 +136,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   readonly groupId: string
   readonly #context: ShareConsumerContext
   readonly #cluster: Cluster
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #mode: ShareAcknowledgementMode
   readonly #keyDeserializer: Deserializer<unknown> | null
   readonly #valueDeserializer: Deserializer<unknown> | null
@@ -154,25 +156,18 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #renewalScheduled = false
   static #instances = 0
 
-  #metrics: MetricsRegistry | null = null
+  readonly #metrics: ShareConsumerMetrics
   /** KIP-714 metrics push; null with enableMetricsPush false. */
   readonly #telemetry: ClientTelemetry | null
 
   /**
-   * The share consumer's metrics as of now: connections, requests, bytes and request latency
-   * (`consumer-share-metrics`), which count every client of the same `Kafka` (they share its connections). Fetch and
-   * acknowledgement metrics are not recorded yet; see docs/observability.md.
+   * The share consumer's metrics as of now, named as the Java share consumer's: ShareFetch, records and
+   * acknowledgements (`consumer-share-fetch-manager-metrics`), heartbeats and assignment changes
+   * (`consumer-share-coordinator-metrics`), and connections, requests and bytes (`consumer-metrics`, which count every
+   * client of the same `Kafka`: they share its connections).
    */
   metrics(): MetricSnapshot[] {
-    return this.#registry().snapshot()
-  }
-
-  #registry(): MetricsRegistry {
-    if (this.#metrics === null) {
-      this.#metrics = new MetricsRegistry(this.#context.clock)
-      this.#cluster.networkMetrics.register(this.#metrics, 'consumer-share-metrics', { 'client-id': this.#context.clientId })
-    }
-    return this.#metrics
+    return this.#metrics.registry.snapshot()
   }
 
   /**
@@ -195,7 +190,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     if (options.checkCrcs ?? SHARE_CONSUMER_DEFAULTS.checkCrcs) preloadCrc32c()
     this.#context = context
     this.#cluster = context.cluster
-    this.#logger = context.logger
+    this.#logger = clientLogger(context.logger).child({ client: 'share-consumer', groupId: this.groupId })
     this.#mode = mode
     const maxPollRecords = options.maxPollRecords ?? SHARE_CONSUMER_DEFAULTS.maxPollRecords
     const acquireMode = options.shareAcquireMode ?? SHARE_CONSUMER_DEFAULTS.shareAcquireMode
@@ -203,6 +198,9 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     this.#keyDeserializer = resolveDeserializer(options.keyDeserializer, 'keyDeserializer')
     this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     if (!Number.isInteger(maxPollRecords) || maxPollRecords < 1) throw new KafkaError('shareConsumer: maxPollRecords must be a positive integer')
+    const instance = ShareConsumer.#instances++
+    this.#metrics = new ShareConsumerMetrics(new MetricsRegistry(context.clock), context.clientId, this.#cluster.networkMetrics)
+    const metrics = this.#metrics
     const cluster = this.#cluster
     const groupId = this.groupId
     const clientRack = options.clientRack ?? null
@@ -214,12 +212,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
             logger: this.#logger,
             connection: (signal) => cluster.backgroundConnection('default', signal),
             connect: (signal) => cluster.anyConnection('default', signal),
-            metrics: () => this.#registry().points(),
+            metrics: () => metrics.registry.points(),
             // As Java's consumers: the group and the rack on the telemetry resource.
             resource: (): Record<string, string> => (clientRack ? { group_id: groupId, client_rack: clientRack } : { group_id: groupId }),
           })
     this.#telemetry?.start()
-    const instance = ShareConsumer.#instances++
     this.#membership = new ShareMembership({
       cluster: this.#cluster,
       clock: context.clock,
@@ -231,6 +228,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       assigned: (partitions) => this.#assigned(partitions),
       unreachableTimeoutMs: this.#cluster.defaultApiTimeoutMs,
       fatal: (error) => this.#fail(error),
+      metrics: this.#metrics,
     })
     this.#fetcher = new ShareFetcher(
       {
@@ -243,6 +241,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         closed: () => this.#closed,
         fatal: () => this.#fatal,
         fail: (error) => this.#fail(error),
+        metrics: this.#metrics,
         received: (topic, partition, offset, timestamp, key, value, headers, deliveryCount) =>
           this.#buffer.push(new ShareConsumerMessage<K, V>(this, topic, partition, offset, timestamp, key as K, value as V, headers, deliveryCount)),
       },
@@ -344,9 +343,32 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShareConsumerMessage<K, V>> {
     const signal = options.signal
+    // samsa:consumer:process, when someone traces: a message is in process from its hand-out until the next is
+    // asked for or the loop is left (as the consumer's iterator; the implicit acknowledgement happens then too).
+    let inHand: ConsumerProcessContext | null = null
+    const settle = (): void => {
+      if (inHand === null) return
+      publishSettled(tracingChannels.consumerProcess, inHand)
+      inHand = null
+    }
+    const traced = (result: IteratorResult<ShareConsumerMessage<K, V>>): IteratorResult<ShareConsumerMessage<K, V>> => {
+      if (result.done || !tracingChannels.consumerProcess.hasSubscribers) return result
+      const message = result.value
+      inHand = { clientId: this.#context.clientId, groupId: this.groupId, style: 'iterator', topic: message.topic, partition: message.partition, messages: [message] }
+      tracingChannels.consumerProcess.start.publish(inHand)
+      tracingChannels.consumerProcess.end.publish(inHand)
+      return result
+    }
     const iterator: AsyncIterableIterator<ShareConsumerMessage<K, V>> = {
-      next: () => this.#next(signal),
-      return: async () => ({ done: true, value: undefined }),
+      next: () => {
+        settle()
+        const next = this.#next(signal)
+        return tracingChannels.consumerProcess.hasSubscribers ? next.then(traced) : next
+      },
+      return: async () => {
+        settle()
+        return { done: true, value: undefined }
+      },
       [Symbol.asyncIterator]: () => iterator,
     }
     return iterator
@@ -365,7 +387,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
     const closing = async (): Promise<void> => {
       await this.#round?.catch(() => undefined)
-      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: closing the share sessions failed'))
+      await this.#fetcher.sendAcknowledgements(true).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: closing the share sessions failed'))
       await this.#membership.stop(true)
     }
     try {
@@ -373,7 +395,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       // member held when their acquisition locks expire, and drops the member after its session timeout.
       await this.#cluster.withBudget({ timeoutMs, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
         abortable(closing(), budget.signal),
-      ).catch((error: unknown) => this.#logger.warn({ error }, 'share consumer: close did not finish in time; closing the connections'))
+      ).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: close did not finish in time; closing the connections'))
       // The last metrics push (Terminating), within what is left of the close timeout.
       const left = options.signal?.aborted ? 0 : Math.max(0, closeStarted + timeoutMs - this.#context.clock.now())
       await this.#telemetry?.close({ timeoutMs: left })
@@ -406,6 +428,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         this.#deserialize(message)
         message.state = 'delivered'
         this.#inHand.add(message)
+        this.#metrics.handedOut()
         return { done: false, value: message }
       }
       // One fetch round at a time, whichever iteration asked for it.
@@ -449,14 +472,15 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       if (this.#closed) return
       this.#fetcher.sendAcknowledgements(false).then(
         (results) => {
-          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, error: r.error }, 'share acknowledgement (renewal) refused by the leader')
+          for (const r of results) if (r.error) this.#logger.warn({ topic: r.topic, partition: r.partition, err: r.error }, 'share acknowledgement (renewal) refused by the leader')
         },
-        (error: unknown) => this.#logger.warn({ error }, 'share consumer: sending renewals failed'),
+        (error: unknown) => this.#logger.warn({ err: error }, 'share consumer: sending renewals failed'),
       )
     })
   }
 
   #assigned(partitions: TopicPartition[]): void {
+    if (!sameAssignment(this.#assignment, partitions)) this.#metrics.assignmentChanged()
     this.#assignment = partitions
     this.#fetcher.wake()
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
@@ -475,4 +499,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function sameAssignment(a: TopicPartition[], b: TopicPartition[]): boolean {
+  if (a.length !== b.length) return false
+  const key = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`
+  const seen = new Set(a.map(key))
+  return b.every((p) => seen.has(key(p)))
 }

@@ -7,7 +7,7 @@
  */
 import { type KafkaError, KafkaProtocolError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
-import type { Logger } from '../network/instrumentation.js'
+import { clientLogger, type Logger } from '../network/logging.js'
 import { ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { newMemberId } from './group-consumer-protocol.js'
 import type { GroupCluster } from './membership.js'
@@ -36,12 +36,15 @@ export interface ShareMembershipHost {
   readonly unreachableTimeoutMs?: number
   /** The membership cannot continue; the application must see this error. */
   fatal(error: KafkaError): void
+  /** Told of heartbeats (share consumer metrics). */
+  readonly metrics?: { heartbeat(responseTimeMs: number): void } | null
 }
 
 export class ShareMembership {
   readonly memberId = newMemberId()
   memberEpoch = 0
   readonly #host: ShareMembershipHost
+  readonly #logger: Logger
   readonly #coordinator: GroupRequestHost
   readonly #loop: MembershipLoop
   #intervalMs = INITIAL_HEARTBEAT_INTERVAL_MS
@@ -51,8 +54,9 @@ export class ShareMembership {
 
   constructor(host: ShareMembershipHost) {
     this.#host = host
-    this.#coordinator = { cluster: host.cluster, groupId: host.groupId, groupPurpose: host.purpose }
-    this.#loop = new MembershipLoop(host, {
+    this.#coordinator = { cluster: host.cluster, groupId: host.groupId, groupPurpose: host.purpose, metrics: host.metrics ?? null }
+    this.#logger = clientLogger(host.logger).child({ memberId: this.memberId })
+    this.#loop = new MembershipLoop({ clock: host.clock, fatal: (error) => host.fatal(error), unreachableTimeoutMs: host.unreachableTimeoutMs, logger: this.#logger }, {
       round: () => this.#round(),
       failed: (error) => this.#failed(error),
       retryBackoffMs: () => Math.min(this.#intervalMs, 1000),
@@ -79,7 +83,7 @@ export class ShareMembership {
 
   #failed(error: KafkaError): RoundFailure {
     if (error instanceof KafkaProtocolError && (error.code === UNKNOWN_MEMBER_ID || error.code === FENCED_MEMBER_EPOCH)) {
-      this.#host.logger.info({ groupId: this.#host.groupId, error: error.errorName }, 'share member fenced; rejoining with epoch 0')
+      this.#logger.info({ err: error }, 'share member fenced; rejoining with epoch 0')
       this.memberEpoch = 0
       this.#sentSubscription = null
       this.#urgent = true
@@ -114,7 +118,7 @@ export class ShareMembership {
     if (!response.assignment) return
     const { partitions, unknownTopicIds } = await assignmentByName(host.cluster, response.assignment.topicPartitions)
     for (const topicId of unknownTopicIds) {
-      host.logger.warn({ groupId: host.groupId, topicId }, 'share assignment names a topic id this client cannot resolve yet')
+      this.#logger.warn({ topicId }, 'share assignment names a topic id this client cannot resolve yet')
       // Ask again soon: the next full heartbeat brings the assignment back once metadata knows the topic.
       this.#sentSubscription = null
     }
@@ -133,7 +137,7 @@ export class ShareMembership {
         { signal, retry: { retries: 2 } },
       )
     } catch (error) {
-      this.#host.logger.debug({ error }, 'leaving the share group failed (the session timeout will expire the member)')
+      this.#logger.debug({ err: error }, 'leaving the share group failed (the session timeout will expire the member)')
     } finally {
       this.memberEpoch = 0
     }

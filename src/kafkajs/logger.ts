@@ -77,9 +77,11 @@ export function createLogger({ level = logLevel.INFO, logCreator = consoleLogCre
 
 /** samsa's logger interface (fields, message) over a KafkaJS logger (message, extra). */
 export function toSamsaLogger(logger: Logger): SamsaLogger {
+  // KafkaJS log entries carry an error as `error` (its message) and `stack`; samsa's fields carry it as `err`.
   const fields = (extra: object): object => {
-    const error = (extra as { error?: unknown }).error
-    return error instanceof Error ? { ...extra, error: error.message, stack: error.stack } : extra
+    const { err, ...rest } = extra as { err?: unknown }
+    if (err === undefined) return extra
+    return err instanceof Error ? { ...rest, error: err.message, stack: err.stack } : { ...rest, error: err }
   }
   return {
     debug: (extra, message) => logger.debug(message, fields(extra)),

@@ -447,7 +447,7 @@ export class Cluster {
     if (stale === 'metadata' || lost || code === NOT_CONTROLLER || code === REBOOTSTRAP_REQUIRED) {
       const topics = target?.kind === 'leader' ? [target.topic] : []
       void this.#metadata.shared(topics).catch((refreshError: unknown) =>
-        this.#logger.debug({ error: refreshError }, 'metadata refresh after a retriable error failed'),
+        this.#logger.debug({ err: refreshError }, 'metadata refresh after a retriable error failed'),
       )
     }
   }

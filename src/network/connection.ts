@@ -23,9 +23,10 @@ import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFram
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
-import { channels, type Logger, type RequestObserver, silentLogger } from './instrumentation.js'
+import { channels, type ConnectEvent, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
+import { type ClientLogger, clientLogger, type Logger, silentLogger } from './logging.js'
 import type { NetworkMetrics } from './metrics.js'
-import { type PendingRequest, type RequestOptions, requestEvent, settle } from './pending-request.js'
+import { type PendingRequest, type RequestOptions, requestEvent, settle, traceFields } from './pending-request.js'
 import type { SaslMechanism } from './sasl/mechanism.js'
 import { dial, writeFrame } from './socket.js'
 import { Throttle } from './throttle.js'
@@ -77,7 +78,9 @@ export class Connection {
   /** The queue length last told to the observer, so that it hears of changes only. */
   #observedQueue = 0
   readonly #options: ConnectionOptions
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
+  /** Set when trace logging was on as the connection opened: every request and response is logged. */
+  readonly traceLogger: ClientLogger | null
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
   readonly #reader: FrameReader
@@ -118,7 +121,8 @@ export class Connection {
     this.nodeId = options.nodeId ?? null
     this.purpose = options.purpose ?? 'default'
     this.observer = options.requestObserver
-    this.#logger = options.logger ?? silentLogger
+    this.#logger = clientLogger(options.logger ?? silentLogger).child(this.nodeId === null ? { broker: this.broker } : { broker: this.broker, nodeId: this.nodeId })
+    this.traceLogger = this.#logger.enabled('trace') ? this.#logger : null
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
     this.#metrics = options.metrics ?? null
@@ -147,6 +151,11 @@ export class Connection {
       }
       connection.#flush()
       if (channels.connect.hasSubscribers) channels.connect.publish(connection.#connectEvent(started))
+      if (connection.#logger.enabled('debug')) {
+        // broker and nodeId are the logger's bindings already.
+        const { broker: _broker, nodeId: _nodeId, ...fields } = connection.#connectEvent(started)
+        connection.#logger.debug(fields, 'connected')
+      }
       return connection
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
@@ -233,7 +242,9 @@ export class Connection {
         abandoned: false,
         internal,
         zeroCopy: options.zeroCopy,
+        trace: null,
       }
+      if (tracingChannels.request.hasSubscribers) this.#traceStart(request)
       if (signal) {
         request.onAbort = () => this.#abort(request)
         signal.addEventListener('abort', request.onAbort, { once: true })
@@ -245,9 +256,27 @@ export class Connection {
     })
   }
 
+  #traceStart(request: PendingRequest): void {
+    const trace: RequestTraceContext = {
+      clientId: this.#options.clientId ?? null,
+      broker: this.broker,
+      nodeId: this.nodeId,
+      apiName: request.api.name,
+      apiKey: request.api.apiKey,
+      apiVersion: request.version,
+      correlationId: -1,
+      bytesOut: 0,
+      bytesIn: 0,
+    }
+    request.trace = trace
+    tracingChannels.request.start.publish(trace)
+    tracingChannels.request.end.publish(trace)
+  }
+
   /** Closes the connection; every request not yet answered fails with `error` (retriable by default). */
   close(error?: Error): void {
     if (this.#state === 'closed') return
+    const wasOpen = this.isReady
     this.#state = 'closed'
     if (this.#counted) this.#metrics!.connectionsClosed.record(1, this.#metrics!.clock.now())
     const reason = error ?? new ConnectionError('Connection closed', { broker: this.broker })
@@ -271,6 +300,8 @@ export class Connection {
     if (this.observer) this.#reportQueue()
     for (const listener of this.#closeListeners.splice(0)) listener(reason)
     if (channels.close.hasSubscribers) channels.close.publish({ broker: this.broker, nodeId: this.nodeId, purpose: this.purpose, error: reason })
+    // A connection that never opened is reported by the pool ('connection attempt failed').
+    if (wasOpen && this.#logger.enabled('debug')) this.#logger.debug({ purpose: this.purpose, err: reason }, 'connection closed')
   }
 
   #closedError(): Error {
@@ -400,6 +431,11 @@ export class Connection {
     request.startedAt = performance.now()
     if (this.observer) request.sentAt = Date.now()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
+    if (this.traceLogger !== null) this.traceLogger.trace(traceFields(request), 'request sent')
+    if (request.trace !== null) {
+      request.trace.correlationId = correlationId
+      request.trace.bytesOut = bytesOut
+    }
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.
       this.#corked = true
@@ -521,7 +557,7 @@ export class Connection {
 
   // ---- instrumentation ----
 
-  #connectEvent(started: number): object {
+  #connectEvent(started: number): ConnectEvent {
     return {
       broker: this.broker,
       nodeId: this.nodeId,

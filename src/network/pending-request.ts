@@ -6,7 +6,8 @@
  * every later settlement of it is a no-op. Which queue it sits in, and when it is written, is the connection's.
  */
 import type { AnyApiCodec } from '../protocol/index.js'
-import { channels, type RequestObserver } from './instrumentation.js'
+import { channels, publishSettled, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
+import type { ClientLogger } from './logging.js'
 
 /** How the caller wants one request sent. */
 export interface RequestOptions {
@@ -45,12 +46,16 @@ export interface PendingRequest {
   /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
   internal: boolean
   zeroCopy: ReadonlySet<Buffer> | undefined
+  /** The samsa:request tracing context, made only when that channel had subscribers at the call. */
+  trace: RequestTraceContext | null
 }
 
 /** What the diagnostics events say about where a request went; read only when someone subscribes. */
 export interface RequestPeer {
   readonly broker: string
   readonly observer: RequestObserver | undefined
+  /** Logs every settled request when trace logging is on; null otherwise. */
+  readonly traceLogger: ClientLogger | null
 }
 
 /** Settles `request` unless it already is: `error`, or else the response `body` (`bytesIn` long). */
@@ -79,8 +84,24 @@ export function settle(peer: RequestPeer, request: PendingRequest, error: Error 
       ...(error ? { error } : {}),
     })
   }
+  if (request.startedAt > 0 && peer.traceLogger !== null) {
+    const event = { ...traceFields(request), durationMs: performance.now() - request.startedAt, bytesIn }
+    if (error) peer.traceLogger.trace({ ...event, err: error }, 'request failed')
+    else peer.traceLogger.trace(event, 'response received')
+  }
+  const trace = request.trace
+  if (trace !== null) {
+    trace.bytesIn = bytesIn
+    if (!error) trace.result = body
+    publishSettled(tracingChannels.request, trace, error ?? undefined)
+  }
   if (error) request.reject(error)
   else request.resolve(body)
+}
+
+/** A request as a trace log line shows it; the broker is the connection logger's binding. */
+export function traceFields(request: PendingRequest): { apiName: string; apiVersion: number; correlationId: number; bytesOut: number } {
+  return { apiName: request.api.name, apiVersion: request.version, correlationId: request.correlationId, bytesOut: request.bytesOut }
 }
 
 export function requestEvent(

@@ -195,7 +195,7 @@ export class ConnectionPool {
       } catch (error) {
         lastError = error
         if (error instanceof AuthenticationError || (error instanceof KafkaError && !error.retriable)) throw error
-        this.#logger.debug({ broker: `${address}:${broker.port}`, error }, 'connection attempt failed')
+        this.#logger.debug({ broker: `${address}:${broker.port}`, err: error }, 'connection attempt failed')
       }
     }
     throw lastError
@@ -216,7 +216,8 @@ export class ConnectionPool {
     this.#warned.set(hostKey, { at: now, suppressed: 0 })
     const cause = error instanceof Error ? error.message : String(error)
     const more = last && last.suppressed > 0 ? ` (${last.suppressed} more failure(s) since the last warning)` : ''
-    this.#logger.warn({ broker: hostKey, error: cause }, `broker ${hostKey} is unreachable or not answering: ${cause}${more}`)
+    const fields = { broker: hostKey, err: error, suppressed: last?.suppressed ?? 0 }
+    this.#logger.warn(fields, `broker ${hostKey} is unreachable or not answering: ${cause}${more}`)
   }
 
   #tlsFor(host: string): TlsConnectionOptions | boolean | null {

@@ -27,7 +27,7 @@ import { type ApiCodec, apis, ApiKeys, ErrorCodes } from '../protocol/index.js'
 import { COMPRESSION_IDS, type CompressionCodec, compressionAvailable, compressSync } from '../records/compression.js'
 import type { Clock, ClockTimer } from './clock.js'
 import type { Connection } from './connection.js'
-import type { Logger } from './instrumentation.js'
+import type { Logger } from './logging.js'
 import type { MetricPoint } from './metrics.js'
 import { AGGREGATION_TEMPORALITY_CUMULATIVE, AGGREGATION_TEMPORALITY_DELTA, encodeMetricsData, type OtlpMetric } from './otlp.js'
 
@@ -241,7 +241,7 @@ export class ClientTelemetry {
       options.signal?.addEventListener('abort', onAbort, { once: true })
       timer = this.#clock.setTimeout(() => fail(new TimeoutError(`No client instance id within ${timeoutMs} ms`)), timeoutMs)
       this.#idWaiters.push(done)
-      this.#options.connect?.(this.#abort.signal).catch((error: unknown) => this.#logger.debug({ error }, 'telemetry: connecting for clientInstanceId() failed'))
+      this.#options.connect?.(this.#abort.signal).catch((error: unknown) => this.#logger.debug({ err: error }, 'telemetry: connecting for clientInstanceId() failed'))
     })
   }
 
@@ -263,7 +263,7 @@ export class ClientTelemetry {
         if (pushing) await this.#within(pushing, deadline)
         await this.#within(this.#push(true, deadline), deadline)
       } catch (error) {
-        this.#logger.debug({ error }, 'telemetry: the terminating push failed')
+        this.#logger.debug({ err: error }, 'telemetry: the terminating push failed')
       }
     }
     this.#terminate('closed')
@@ -320,7 +320,7 @@ export class ClientTelemetry {
       this.#terminate('the client is closed')
       return
     }
-    this.#logger.debug({ error }, `telemetry: ${what} failed; asking for the subscription again later`)
+    this.#logger.debug({ err: error }, `telemetry: ${what} failed; asking for the subscription again later`)
     this.#resubscribe(this.#subscription?.pushIntervalMs ?? RETRY_WITHOUT_SUBSCRIPTION_MS)
   }
 
@@ -404,13 +404,13 @@ export class ClientTelemetry {
         try {
           payload = compressSync(codec, payload)
         } catch (error) {
-          this.#logger.debug({ error, codec }, 'telemetry: compressing the payload failed; sending it uncompressed')
+          this.#logger.debug({ err: error, codec }, 'telemetry: compressing the payload failed; sending it uncompressed')
           this.#refusedCompression.add(COMPRESSION_IDS[codec])
           codec = 'none'
         }
       }
     } catch (error) {
-      this.#logger.warn({ error }, 'telemetry: encoding the metrics failed; client metrics push stops')
+      this.#logger.warn({ err: error }, 'telemetry: encoding the metrics failed; client metrics push stops')
       this.#terminate('encoding failed')
       return
     }

@@ -8,7 +8,8 @@
 import { AbortError, KafkaError, TelemetryDisabledError } from '../errors.js'
 import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
-import type { Logger } from '../network/instrumentation.js'
+import { type ProducerSendContext, tracingChannels } from '../network/instrumentation.js'
+import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import { ClientTelemetry } from '../network/telemetry.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
@@ -84,6 +85,21 @@ export interface TransactionConsumer {
 }
 
 
+/** Copies of the records whose messages carry `added` too, replacing headers of the same name. */
+function withHeaders<K, V>(input: Array<ProducerRecord<K, V>>, added: Record<string, string | Buffer>): Array<ProducerRecord<K, V>> {
+  const names = new Set(Object.keys(added))
+  return input.map((record) => ({
+    topic: record.topic,
+    messages: record.messages.map((message) => {
+      const own = message.headers === undefined ? [] : Array.isArray(message.headers) ? message.headers : Object.entries(message.headers)
+      const headers: Array<readonly [string, RecordData]> = []
+      for (const header of own as ReadonlyArray<readonly [string, RecordData]>) if (!names.has(header[0])) headers.push(header)
+      for (const name of names) headers.push([name, added[name]!])
+      return { ...message, headers }
+    }),
+  }))
+}
+
 export class ProducerClosedError extends KafkaError {
   constructor(message = 'The producer is closed') {
     super(message)
@@ -93,7 +109,7 @@ export class ProducerClosedError extends KafkaError {
 export class Producer<K = RecordData, V = RecordData> {
   readonly #context: ProducerContext
   readonly #clock: Clock
-  readonly #logger: Logger
+  readonly #logger: ClientLogger
   readonly #options: ResolvedProducerOptions
   readonly #transactions: TransactionManager
   readonly #accumulator: RecordAccumulator
@@ -119,8 +135,9 @@ export class Producer<K = RecordData, V = RecordData> {
   constructor(context: ProducerContext, options: ProducerOptions = {}) {
     this.#context = context
     this.#clock = context.cluster.clock
-    this.#logger = context.logger
     this.#options = resolveProducerOptions(options)
+    const transactionalId = this.#options.transactionalId
+    this.#logger = clientLogger(context.logger).child(transactionalId ? { client: 'producer', transactionalId } : { client: 'producer' })
     this.#keySerializer = resolveSerializer(options.keySerializer, 'key')
     this.#valueSerializer = resolveSerializer(options.valueSerializer, 'value')
     this.#transactions = new TransactionManager(context.cluster, this.#options, this.#logger)
@@ -139,7 +156,6 @@ export class Producer<K = RecordData, V = RecordData> {
     this.#sender = new Sender(context.cluster, this.#options, this.#accumulator, this.#transactions, this.#logger, context.clientId, this.#metrics)
     this.#transactions.setOnPartitionsAdded(() => this.#sender.wakeup(0))
     const metrics = this.#metrics
-    const transactionalId = this.#options.transactionalId
     const cluster = context.cluster
     this.#telemetry =
       this.#options.enableMetricsPush && metrics && cluster.backgroundConnection
@@ -219,6 +235,32 @@ export class Producer<K = RecordData, V = RecordData> {
    * cancels the call as with `send`: records not yet appended are not sent, records already in a batch may be.
    */
   sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
+    if (!tracingChannels.producerSend.hasSubscribers) return this.#sendBatch(input, options)
+    return this.#tracedSendBatch(input, options)
+  }
+
+  /**
+   * sendBatch published on samsa:producer:send. The call runs inside the channel's bound stores (tracePromise), so
+   * a tracer's send span is the active context for whatever the call does; headers a subscriber adds at `start` go
+   * on copies of the messages.
+   */
+  #tracedSendBatch(input: Array<ProducerRecord<K, V>>, options: SendOptions | undefined): Promise<RecordMetadata[]> {
+    let messageCount = 0
+    for (const record of input) messageCount += record.messages?.length ?? 0
+    const context: ProducerSendContext = {
+      clientId: this.#context.clientId,
+      transactionalId: this.#options.transactionalId,
+      records: input,
+      messageCount,
+      headers: {},
+    }
+    return tracingChannels.producerSend.tracePromise(
+      () => this.#sendBatch(Object.keys(context.headers).length === 0 ? input : withHeaders(input, context.headers), options),
+      context,
+    )
+  }
+
+  #sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
     const signal = options?.signal
     let records: WireRecord[]
     try {
@@ -467,7 +509,7 @@ export class Producer<K = RecordData, V = RecordData> {
     try {
       await this.abortTransaction()
     } catch (abortError) {
-      this.#logger.error({ error: abortError, cause }, 'aborting the transaction failed; the transaction coordinator aborts it after transactionTimeoutMs')
+      this.#logger.error({ err: abortError, transactionError: cause instanceof Error ? cause.message : String(cause) }, 'aborting the transaction failed; the transaction coordinator aborts it after transactionTimeoutMs')
     }
   }
 

@@ -345,7 +345,7 @@ export class Sender {
         {
           topic: state.topic,
           partition: state.partition,
-          error: error.errorName,
+          errorName: error.errorName,
           baseSequence: batch.baseSequence,
           attempts: batch.attempts,
           lastAckedSequence: state.lastAckedSequence,
@@ -412,7 +412,7 @@ export class Sender {
     const now = this.#clock.now()
     const state = batch.partitionState
     if (isRetriable(error) && now < batch.deadline && !this.closed) {
-      this.#logger.debug({ topic: state.topic, partition: state.partition, baseSequence: batch.baseSequence, attempts: batch.attempts, error: error.message }, 'retrying a produce batch')
+      this.#logger.debug({ topic: state.topic, partition: state.partition, baseSequence: batch.baseSequence, attempts: batch.attempts, err: error }, 'retrying a produce batch')
       if (error instanceof KafkaError) this.#cluster.handleRetriableError(error, { kind: 'leader', topic: state.topic, partition: state.partition })
       batch.retryAt = now + backoffDelayMs(batch.attempts - 1, { initialBackoffMs: this.#options.retryBackoffMs, maxBackoffMs: this.#options.retryBackoffMaxMs })
       this.#metrics?.batchRetried(state.topic, batch.recordCount, now)
@@ -520,7 +520,7 @@ export class Sender {
       renumberAfterEpochBump(this.#accumulator.partitions, this.#transactions)
     })()
       .catch((error: unknown) => {
-        this.#logger.error({ error }, 'producer epoch bump failed')
+        this.#logger.error({ err: error }, 'producer epoch bump failed')
         this.failEverything(asError(error))
       })
       .finally(() => {

@@ -160,6 +160,7 @@ export class TransactionManager {
     )
     this.producerId = response.producerId ?? -1n
     this.producerEpoch = response.producerEpoch ?? -1
+    this.#logger.info({ producerId: String(this.producerId), producerEpoch: this.producerEpoch }, bump ? 'producer epoch bumped' : 'producer id assigned')
     if (transactionalId !== null) {
       const connection = await this.#cluster.connectionFor(target, 'default')
       this.#transactionV2 = connection.versions.featureLevel('transaction.version') >= 2 && (connection.versions.get(ApiKeys.EndTxn) ?? 0) >= 5
@@ -241,7 +242,7 @@ export class TransactionManager {
         const err = error instanceof Error ? error : new KafkaError(String(error))
         if (err instanceof KafkaProtocolError && FATAL_CODES.has(err.code)) this.markFatal(err)
         else this.markAbortable(err)
-        this.#logger.warn({ error: err.message }, 'AddPartitionsToTxn failed')
+        this.#logger.warn({ err }, 'AddPartitionsToTxn failed')
       })
       .finally(() => {
         this.#adding = null

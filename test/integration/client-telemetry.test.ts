@@ -137,7 +137,7 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
       {
         type: 'client-metrics',
         name: 'samsa-share',
-        set: { metrics: 'org.apache.kafka.consumer.share.request', 'interval.ms': '1000', match: 'client_id=telemetry-share' },
+        set: { metrics: 'org.apache.kafka.consumer.share.coordinator.heartbeat', 'interval.ms': '1000', match: 'client_id=telemetry-share' },
       },
     ])
     expect(results.map((r) => r.error)).toEqual([null, null, null, null])
@@ -272,13 +272,12 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
     const push = await until('a share consumer push', () => mine()[0])
     expect(push.resource).toEqual({ group_id: `${topic}-share` })
     expect(push.metrics!.map((m) => m.name).sort()).toEqual([
-      'org.apache.kafka.consumer.share.request.latency.avg',
-      'org.apache.kafka.consumer.share.request.latency.max',
-      'org.apache.kafka.consumer.share.request.rate',
-      'org.apache.kafka.consumer.share.request.size.avg',
-      'org.apache.kafka.consumer.share.request.size.max',
-      'org.apache.kafka.consumer.share.request.total',
+      'org.apache.kafka.consumer.share.coordinator.heartbeat.rate',
+      'org.apache.kafka.consumer.share.coordinator.heartbeat.response.time.max',
+      'org.apache.kafka.consumer.share.coordinator.heartbeat.total',
     ])
+    expect(push.metrics!.find((m) => m.name.endsWith('heartbeat.total'))).toMatchObject({ type: 'sum', monotonic: true })
+    await until('heartbeats counted', () => (seriesTotal(mine(), 'org.apache.kafka.consumer.share.coordinator.heartbeat.total') > 0 ? true : undefined))
     await share.close()
     expect(mine().at(-1)!.terminating).toBe(true)
     await kafka.close()

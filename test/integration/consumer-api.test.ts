@@ -15,7 +15,7 @@ import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
 import { brokers, createTopic, newCluster, newConsumer, produce, uniqueName, waitFor } from './consumer-support.js'
 
 function kafkaFor(label: string): Kafka {
-  return new Kafka({ brokers, clientId: uniqueName(label), logger: false })
+  return new Kafka({ brokers, clientId: uniqueName(label), logger: process.env.SAMSA_TEST_LOG ? undefined : false, logLevel: process.env.SAMSA_TEST_LOG ? 'debug' : undefined })
 }
 
 /** Collects a channel's messages while a test runs; `stop()` unsubscribes. */

@@ -234,7 +234,7 @@ describe('ShareConsumer (KIP-932)', () => {
     const logged: Array<{ message: string; error: unknown }> = []
     const base = contextFor(cluster)
     const capture = (message: string, fields: object): void => {
-      logged.push({ message, error: (fields as { error?: unknown }).error })
+      logged.push({ message, error: (fields as { errorCode?: unknown }).errorCode })
     }
     const logger = { ...base.logger, info: (fields: object, message: string) => capture(message, fields) }
     const consumer = new ShareConsumer({ ...base, logger }, { groupId, maxPollRecords: 5 })
