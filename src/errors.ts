@@ -119,6 +119,16 @@ export class TimeoutError extends KafkaError {
   }
 }
 
+/**
+ * `clientInstanceId()` on a client created with `enableMetricsPush: false`: it never asks the brokers for an id
+ * (Java throws IllegalStateException in the same case).
+ */
+export class TelemetryDisabledError extends KafkaError {
+  constructor(message = 'Client metrics push is disabled (enableMetricsPush: false), so this client has no client instance id') {
+    super(message, { retriable: false })
+  }
+}
+
 /** SASL or TLS authentication failed. Never retried in a loop: the same credentials fail the same way. */
 export class AuthenticationError extends KafkaError {
   constructor(message: string, options: { cause?: unknown } = {}) {

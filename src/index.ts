@@ -7,6 +7,7 @@ export {
   CompressionCodecUnavailableError,
   ConnectionError,
   TimeoutError,
+  TelemetryDisabledError,
   AuthenticationError,
   AbortError,
   AbortedError,

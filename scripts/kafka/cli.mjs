@@ -37,6 +37,8 @@ Options
   --owner-pid <pid>          stop the instance automatically when that process exits
   --timeout <seconds>        how long start/restart may take (default 180)
   --keep                     stop: keep the instance folder (logs, data)
+  --broker-config <k=v>      start: an extra server.properties line, repeatable (e.g. metric.reporters=…)
+  --classpath <path>         start: an extra entry on the brokers' classpath, repeatable (plugins such as reporters)
 `
 
 function fail(message) {
@@ -57,6 +59,8 @@ try {
       'owner-pid': { type: 'string' },
       timeout: { type: 'string', default: '180' },
       keep: { type: 'boolean', default: false },
+      'broker-config': { type: 'string', multiple: true, default: [] },
+      classpath: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -112,6 +116,8 @@ async function main() {
         kafkaVersion: values['kafka-version'],
         ownerPid,
         timeoutMs,
+        brokerConfig: values['broker-config'],
+        extraClasspath: values.classpath,
       })
       return printInstance(instance)
     }

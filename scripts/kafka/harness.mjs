@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { dirname, join, sep } from 'node:path'
+import { delimiter, dirname, join, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { KAFKA_VERSION } from '../lib/versions.mjs'
@@ -172,7 +172,9 @@ function runJava(args, logFile, { cwd }) {
   })
 }
 
-function launchNode(state, node, classpath) {
+function launchNode(state, node, kafkaClasspath) {
+  // Plugins the instance was started with (--classpath) come after Kafka's own jars.
+  const classpath = [kafkaClasspath, ...(state.extraClasspath ?? [])].join(delimiter)
   const fd = openSync(node.logFile, 'a')
   // Detached: the broker must outlive the CLI that starts it. Cleanup is stop/teardown/the watchdog's job.
   const child = spawn(javaBinary(), javaArgs(state, classpath, 'kafka.Kafka', [node.configFile]), {
@@ -230,8 +232,10 @@ function spawnWatchdog(name, ownerPid) {
  * Starts instance `name` and resolves once every node answers ApiVersions; reuses it when it is already up.
  * With `ownerPid`, a watchdog stops the instance as soon as that process dies (a crashed test run must not
  * leave JVMs behind).
+ * `brokerConfig` lines (`key=value`) are appended to every node's server.properties and `extraClasspath` entries
+ * follow Kafka's jars on the brokers' classpath: for tests that load a broker plugin (a metrics reporter).
  * @param {{ name?: string, cluster?: 'single' | 'three', kafkaVersion?: string, ownerPid?: number,
- *   timeoutMs?: number, log?: (line: string) => void }} [options]
+ *   timeoutMs?: number, log?: (line: string) => void, brokerConfig?: string[], extraClasspath?: string[] }} [options]
  */
 export async function startInstance(options = {}) {
   try {
@@ -252,8 +256,13 @@ async function startOnce({
   ownerPid,
   timeoutMs = 180_000,
   log = stderrLog,
+  brokerConfig = [],
+  extraClasspath = [],
 } = {}) {
   const began = Date.now()
+  for (const line of brokerConfig) {
+    if (!/^[A-Za-z0-9._-]+=/.test(line)) throw new Error(`--broker-config needs key=value, got '${line}'`)
+  }
   const dir = instanceDir(name)
   if (!(cluster in CLUSTER_SIZES)) throw new Error(`unknown cluster shape '${cluster}' (single | three)`)
 
@@ -328,6 +337,7 @@ async function startOnce({
     libDir: jars.libDir,
     cacheHit: jars.cacheHit,
     loggingBackend: loggingBackend(kafkaVersion),
+    extraClasspath,
     starterPid: process.pid,
     ownerPid: ownerPid ?? null,
     ownerStart: ownerPid ? processStartMarker(ownerPid) : null,
@@ -339,7 +349,8 @@ async function startOnce({
   writeFileSync(loggingFile(state), loggingConfig(state.loggingBackend))
   for (const node of nodes) {
     mkdirSync(node.dataDir, { recursive: true })
-    writeFileSync(node.configFile, serverProperties({ kafkaVersion, cluster, node, nodes, tls: tls ?? undefined }))
+    const extra = brokerConfig.length > 0 ? `\n# added with --broker-config\n${brokerConfig.join('\n')}\n` : ''
+    writeFileSync(node.configFile, serverProperties({ kafkaVersion, cluster, node, nodes, tls: tls ?? undefined }) + extra)
   }
   if (ownerPid) state.watchdogPid = spawnWatchdog(name, ownerPid)
   writeState(state)

@@ -4,10 +4,12 @@
  * `error: KafkaProtocolError | null` — so one bad item does not hide the others; a method throws only when the
  * whole request failed (unreachable cluster, a top-level error code, an unsupported broker).
  */
-import { KafkaError } from '../errors.js'
+import { KafkaError, TelemetryDisabledError } from '../errors.js'
 import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Cluster } from '../network/cluster.js'
+import { clientLogger, type Logger, silentLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ClientTelemetry } from '../network/telemetry.js'
 import * as clusterOps from './cluster.js'
 import * as configs from './configs.js'
 import * as groups from './groups.js'
@@ -22,12 +24,18 @@ export interface AdminClientContext {
   cluster: Cluster
   /** The `client-id` tag of the admin's metrics. Default 'samsa'. */
   clientId?: string
+  logger?: Logger
   release(): void
 }
 
 export interface AdminOptions {
   /** Broker-side timeout of topic creation/deletion, elections and the like. Default 30 000 (Java's request.timeout.ms). */
   defaultTimeoutMs?: number
+  /**
+   * Pushes the admin client's metrics to the brokers when a client-metrics subscription asks for them (KIP-714;
+   * Java's enable.metrics.push). Brokers without a client telemetry plugin are never asked. Default true.
+   */
+  enableMetricsPush?: boolean
 }
 
 export class Admin {
@@ -36,10 +44,44 @@ export class Admin {
   #closed = false
   readonly #closing = new AbortController()
   #metrics: MetricsRegistry | null = null
+  /** KIP-714 metrics push; null with enableMetricsPush false. */
+  readonly #telemetry: ClientTelemetry | null
 
   constructor(client: AdminClientContext, options: AdminOptions = {}) {
     this.#client = client
     this.#ctx = { cluster: client.cluster, defaultTimeoutMs: options.defaultTimeoutMs ?? 30_000 }
+    const cluster = client.cluster
+    this.#telemetry =
+      options.enableMetricsPush === false
+        ? null
+        : new ClientTelemetry({
+            clock: cluster.clock,
+            logger: clientLogger(client.logger ?? silentLogger).child({ client: 'admin' }),
+            connection: (signal) => cluster.backgroundConnection('default', signal),
+            connect: (signal) => cluster.anyConnection('default', signal),
+            metrics: () => this.#registry().points(),
+          })
+    this.#telemetry?.start()
+  }
+
+  #registry(): MetricsRegistry {
+    if (this.#metrics === null) {
+      const cluster = this.#client.cluster
+      this.#metrics = new MetricsRegistry(cluster.clock)
+      cluster.networkMetrics.register(this.#metrics, 'admin-client-metrics', { 'client-id': this.#client.clientId ?? 'samsa' })
+    }
+    return this.#metrics
+  }
+
+  /**
+   * The id the brokers gave this admin client for client metrics push (KIP-714), as its base64url uuid string: the
+   * one a broker's client-telemetry plugin sees. Resolves once the first GetTelemetrySubscriptions is answered; null
+   * when the brokers do not support client telemetry (no telemetry plugin) or refused it; TimeoutError after
+   * `timeoutMs` (default 60 000). Rejects with TelemetryDisabledError when `enableMetricsPush` is false.
+   */
+  async clientInstanceId(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string | null> {
+    if (!this.#telemetry) throw new TelemetryDisabledError()
+    return this.#telemetry.clientInstanceId(options)
   }
 
   /**
@@ -48,12 +90,7 @@ export class Admin {
    * share its connections).
    */
   metrics(): MetricSnapshot[] {
-    if (this.#metrics === null) {
-      const cluster = this.#client.cluster
-      this.#metrics = new MetricsRegistry(cluster.clock)
-      cluster.networkMetrics.register(this.#metrics, 'admin-client-metrics', { 'client-id': this.#client.clientId ?? 'samsa' })
-    }
-    return this.#metrics.snapshot()
+    return this.#registry().snapshot()
   }
 
   // ---- topics ----
@@ -377,10 +414,12 @@ export class Admin {
   }
 
   /** Releases this client's hold on the shared connections; calls still running reject with a KafkaError. */
-  async close(): Promise<void> {
+  /** Ends the calls still running and releases the connections, after the last metrics push (within `timeoutMs`, default 30 000). */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#closing.abort(ownAbortReason(new KafkaError('The admin client is closed')))
+    await this.#telemetry?.close({ timeoutMs: options.timeoutMs ?? 30_000 })
     this.#client.release()
   }
 

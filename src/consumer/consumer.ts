@@ -10,13 +10,14 @@
  * is never committed by this member; a `run()` message counts as processed when its handler resolves.
  */
 import { EventEmitter } from 'node:events'
-import { KafkaError } from '../errors.js'
+import { KafkaError, TelemetryDisabledError } from '../errors.js'
 import type { ClientContext } from '../kafka.js'
 import { anySignal, ownAbortReason } from '../network/abort.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ClientTelemetry } from '../network/telemetry.js'
 import { preloadCrc32c } from '../records/index.js'
 import { Commits } from './commits.js'
 import { DeliveryBuffer } from './delivery.js'
@@ -98,6 +99,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   readonly #commits: Commits | null
   readonly #fetcher: Fetcher
   readonly #metrics: ConsumerMetrics
+  /** KIP-714 metrics push; null with enableMetricsPush false. */
+  readonly #telemetry: ClientTelemetry | null
   /** The steps the iteration styles are built on (see iterators.ts). */
   readonly #source: MessageSource<K, V>
   #fatal: KafkaError | null = null
@@ -146,6 +149,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       takeConsumed: () => this.#delivery.takeHandedOut(),
     })
     this.#metrics = metrics
+    this.#telemetry = this.options.enableMetricsPush
+      ? new ClientTelemetry({
+          clock: this.#clock,
+          logger: this.#logger,
+          connection: (signal) => this.#cluster.backgroundConnection('default', signal),
+          connect: (signal) => this.#cluster.anyConnection('default', signal),
+          metrics: () => metrics.registry.points(),
+          resource: () => consumerTelemetryResource(this.options),
+        })
+      : null
+    this.#telemetry?.start()
     this.#delivery = new DeliveryBuffer<K, V>(
       {
         closed: () => this.#closed,
@@ -509,6 +523,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     return { fetches: this.#fetcher.fetchCount, incrementalFetches: this.#fetcher.incrementalFetchCount, validations: this.#fetcher.validationCount }
   }
 
+  /**
+   * The id the brokers gave this consumer for client metrics push (KIP-714), as its base64url uuid string: the one
+   * a broker's client-telemetry plugin sees. Resolves once the first GetTelemetrySubscriptions is answered; null when
+   * the brokers do not support client telemetry (no telemetry plugin) or refused it; TimeoutError after `timeoutMs`
+   * (default 60 000). Rejects with TelemetryDisabledError when `enableMetricsPush` is false (Java throws too).
+   */
+  async clientInstanceId(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string | null> {
+    if (!this.#telemetry) throw new TelemetryDisabledError()
+    return this.#telemetry.clientInstanceId(options)
+  }
+
   // ---- closing ----
 
   /**
@@ -523,6 +548,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    const closeStarted = this.#clock.now()
     const controller = new AbortController()
     const timer = this.#clock.setTimeout(() => controller.abort(new KafkaError('close() timed out')), timeoutMs)
     try {
@@ -550,7 +576,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
         await membership.stop(!this.options.groupInstanceId || membership.protocol === 'consumer', controller.signal)
       }
       await sessionsClosed
+      // The last metrics push (Terminating), within what is left of the close timeout.
+      if (this.#telemetry && !controller.signal.aborted) await this.#telemetry.close({ timeoutMs: Math.max(0, closeStarted + timeoutMs - this.#clock.now()) })
     } finally {
+      void this.#telemetry?.close({ timeoutMs: 0 })
       this.#clock.clearTimeout(timer)
       this.#closed = true
       this.#positions.clear()
@@ -569,6 +598,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#commits?.stopAutoCommit()
     this.#group.stopPollCheck()
     await this.#group.membership?.stop(false)
+    void this.#telemetry?.close({ timeoutMs: 0 })
     this.#closed = true
     this.#positions.clear()
     this.#closing = Promise.resolve()
@@ -584,4 +614,13 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+/** Java's consumer puts its group, static membership and rack on the telemetry resource. */
+function consumerTelemetryResource(options: { groupId?: string; groupInstanceId?: string; clientRack?: string }): Record<string, string> {
+  const resource: Record<string, string> = {}
+  if (options.groupId) resource.group_id = options.groupId
+  if (options.groupInstanceId) resource.group_instance_id = options.groupInstanceId
+  if (options.clientRack) resource.client_rack = options.clientRack
+  return resource
 }

@@ -22,6 +22,7 @@ export const CONSUMER_DEFAULTS = {
   checkCrcs: true,
   maxPollRecords: 500,
   closeTimeoutMs: 30_000,
+  enableMetricsPush: true,
 } as const
 
 /** Options with no default: absent unless given. */

@@ -12,12 +12,13 @@
  * application has in hand, and records acquired but not yet handed out, go back to the group (released by the
  * broker when the share session ends), to be delivered again with a higher delivery count.
  */
-import { KafkaError } from '../errors.js'
+import { KafkaError, TelemetryDisabledError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
 import { type ConsumerProcessContext, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ClientTelemetry } from '../network/telemetry.js'
 import { ShareConsumerMetrics } from './share-metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
@@ -55,6 +56,11 @@ export interface ShareConsumerOptions {
   checkCrcs?: boolean
   keyDeserializer?: DeserializerOption
   valueDeserializer?: DeserializerOption
+  /**
+   * Pushes the share consumer's metrics to the brokers when a client-metrics subscription asks for them (KIP-714;
+   * Java's enable.metrics.push). Brokers without a client telemetry plugin are never asked. Default true.
+   */
+  enableMetricsPush?: boolean
 }
 
 /** What `message.key` holds for a share consumer made with options of type O (`Buffer | null` without a deserializer). */
@@ -151,6 +157,8 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   static #instances = 0
 
   readonly #metrics: ShareConsumerMetrics
+  /** KIP-714 metrics push; null with enableMetricsPush false. */
+  readonly #telemetry: ClientTelemetry | null
 
   /**
    * The share consumer's metrics as of now, named as the Java share consumer's: ShareFetch, records and
@@ -160,6 +168,17 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
    */
   metrics(): MetricSnapshot[] {
     return this.#metrics.registry.snapshot()
+  }
+
+  /**
+   * The id the brokers gave this share consumer for client metrics push (KIP-714), as its base64url uuid string.
+   * Resolves once the first GetTelemetrySubscriptions is answered; null when the brokers do not support client
+   * telemetry (no telemetry plugin) or refused it; TimeoutError after `timeoutMs` (default 60 000). Rejects with
+   * TelemetryDisabledError when `enableMetricsPush` is false (Java throws too).
+   */
+  async clientInstanceId(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string | null> {
+    if (!this.#telemetry) throw new TelemetryDisabledError()
+    return this.#telemetry.clientInstanceId(options)
   }
 
   constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
@@ -181,6 +200,23 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     if (!Number.isInteger(maxPollRecords) || maxPollRecords < 1) throw new KafkaError('shareConsumer: maxPollRecords must be a positive integer')
     const instance = ShareConsumer.#instances++
     this.#metrics = new ShareConsumerMetrics(new MetricsRegistry(context.clock), context.clientId, this.#cluster.networkMetrics)
+    const metrics = this.#metrics
+    const cluster = this.#cluster
+    const groupId = this.groupId
+    const clientRack = options.clientRack ?? null
+    this.#telemetry =
+      options.enableMetricsPush === false
+        ? null
+        : new ClientTelemetry({
+            clock: context.clock,
+            logger: this.#logger,
+            connection: (signal) => cluster.backgroundConnection('default', signal),
+            connect: (signal) => cluster.anyConnection('default', signal),
+            metrics: () => metrics.registry.points(),
+            // As Java's consumers: the group and the rack on the telemetry resource.
+            resource: (): Record<string, string> => (clientRack ? { group_id: groupId, client_rack: clientRack } : { group_id: groupId }),
+          })
+    this.#telemetry?.start()
     this.#membership = new ShareMembership({
       cluster: this.#cluster,
       clock: context.clock,
@@ -345,6 +381,8 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   async close(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    const closeStarted = this.#context.clock.now()
+    const timeoutMs = options.timeoutMs ?? CLOSE_TIMEOUT_MS
     this.#fetcher.wake()
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
     const closing = async (): Promise<void> => {
@@ -355,10 +393,14 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     try {
       // Past the deadline (or on abort) the connections are closed anyway: the broker then frees the records this
       // member held when their acquisition locks expire, and drops the member after its session timeout.
-      await this.#cluster.withBudget({ timeoutMs: options.timeoutMs ?? CLOSE_TIMEOUT_MS, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
+      await this.#cluster.withBudget({ timeoutMs, signal: options.signal, bound: 'close timeoutMs' }, (budget) =>
         abortable(closing(), budget.signal),
       ).catch((error: unknown) => this.#logger.warn({ err: error }, 'share consumer: close did not finish in time; closing the connections'))
+      // The last metrics push (Terminating), within what is left of the close timeout.
+      const left = options.signal?.aborted ? 0 : Math.max(0, closeStarted + timeoutMs - this.#context.clock.now())
+      await this.#telemetry?.close({ timeoutMs: left })
     } finally {
+      void this.#telemetry?.close({ timeoutMs: 0 })
       this.#buffer = []
       this.#bufferHead = 0
       this.#inHand.clear()

@@ -64,8 +64,13 @@ export interface ConsumerOptions {
   checkCrcs?: boolean
   /** Largest number of records a `batches()` item or `eachBatch` call holds. Default 500 (Java's max.poll.records). */
   maxPollRecords?: number
-  /** How long `close()` may take (commit + leave). Default 30 000. */
+  /** How long `close()` may take (commit + leave + the last metrics push). Default 30 000. */
   closeTimeoutMs?: number
+  /**
+   * Pushes the consumer's metrics to the brokers when a client-metrics subscription asks for them (KIP-714; Java's
+   * enable.metrics.push). Brokers without a client telemetry plugin are never asked. Default true.
+   */
+  enableMetricsPush?: boolean
   /**
    * How long a call that talks to the cluster (`committed`, `position`, `commit`, `offsetsForTimes`,
    * `beginningOffsets`, `endOffsets`) may take, retries included, unless it names its own `timeoutMs`; and how long

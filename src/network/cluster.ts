@@ -293,6 +293,15 @@ export class Cluster {
     throw lastError instanceof Error ? lastError : new ConnectionError('No broker is reachable')
   }
 
+  /**
+   * A connection for background work (KIP-714 telemetry): waits until the clients of this cluster have connected on
+   * their own — such work is never the reason a client connects — then any broker's, as `anyConnection`.
+   */
+  async backgroundConnection(purpose = 'default', signal?: AbortSignal): Promise<Connection> {
+    await this.pool.whenConnected(signal)
+    return this.anyConnection(purpose, signal)
+  }
+
   #rebootstrap(): void {
     this.#logger.warn({}, 'rebootstrapping: forgetting known brokers and using the bootstrap servers')
     this.#metadata.forgetBrokers()

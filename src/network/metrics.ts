@@ -142,6 +142,16 @@ interface MetricEntry {
   description: string
   tags: Record<string, string>
   read: (now: number) => number
+  monotonic: boolean
+}
+
+/**
+ * A metric as pushed to the brokers (KIP-714, telemetry.ts): a snapshot that also says whether it is a cumulative
+ * count or sum (`total`/`count` stats, which only grow: an OTLP Sum) or a value of the moment (an OTLP Gauge), the
+ * split Java's telemetry collector makes between CumulativeSum/CumulativeCount and every other stat.
+ */
+export interface MetricPoint extends MetricSnapshot {
+  monotonic: boolean
 }
 
 /** Adds metrics computed at read time, for sets that change (per-partition lag): called on every read. */
@@ -169,12 +179,13 @@ export class MetricsRegistry {
 
   /** A metric read from a sensor; adding the same name, group and tags again replaces it. */
   stat(name: string, group: string, description: string, tags: Record<string, string>, sensor: Sensor, kind: StatKind): void {
-    this.gauge(name, group, description, tags, (now) => sensor.read(kind, now))
+    const read = (now: number): number => sensor.read(kind, now)
+    this.#entries.set(keyOf(name, group, tags), { name, group, description, tags, read, monotonic: kind === 'total' || kind === 'count' })
   }
 
   /** A metric whose value a function gives when read. */
   gauge(name: string, group: string, description: string, tags: Record<string, string>, read: (now: number) => number): void {
-    this.#entries.set(keyOf(name, group, tags), { name, group, description, tags, read })
+    this.#entries.set(keyOf(name, group, tags), { name, group, description, tags, read, monotonic: false })
   }
 
   collector(collect: MetricCollector): void {
@@ -192,6 +203,20 @@ export class MetricsRegistry {
     const out: MetricSnapshot[] = []
     for (const e of this.#entries.values()) out.push({ name: e.name, group: e.group, description: e.description, tags: { ...e.tags }, value: e.read(now) })
     for (const collect of this.#collectors) collect(now, out)
+    return out
+  }
+
+  /** The same values as `snapshot()`, each marked monotonic or not; collectors' metrics are gauges. */
+  points(): MetricPoint[] {
+    for (const hook of this.#beforeRead) hook()
+    const now = this.clock.now()
+    const out: MetricPoint[] = []
+    for (const e of this.#entries.values()) {
+      out.push({ name: e.name, group: e.group, description: e.description, tags: { ...e.tags }, value: e.read(now), monotonic: e.monotonic })
+    }
+    const collected: MetricSnapshot[] = []
+    for (const collect of this.#collectors) collect(now, collected)
+    for (const m of collected) out.push({ ...m, monotonic: false })
     return out
   }
 }

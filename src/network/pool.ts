@@ -53,6 +53,7 @@ export class ConnectionPool {
   readonly #logger: Logger
   readonly #connections = new Map<string, Connection>()
   readonly #opening = new Map<string, Promise<Connection>>()
+  readonly #connectedWaiters = new Set<() => void>()
   readonly #health = new Map<string, BrokerHealth>()
   #idleTimer: NodeJS.Timeout | null = null
   #closed = false
@@ -103,6 +104,20 @@ export class ConnectionPool {
     return abortable(opening, signal)
   }
 
+  /**
+   * Resolves once any connection is open (at once when one is): for background work (KIP-714 telemetry) that rides
+   * on the client's own connections instead of being the reason a client connects.
+   */
+  whenConnected(signal?: AbortSignal): Promise<void> {
+    if (this.size > 0) return Promise.resolve()
+    let waiter: (() => void) | undefined
+    const connected = new Promise<void>((resolve) => {
+      waiter = resolve
+      this.#connectedWaiters.add(resolve)
+    })
+    return abortable(connected, signal).finally(() => this.#connectedWaiters.delete(waiter!))
+  }
+
   /** A connection that is already open to `broker` for `purpose`, without opening one. */
   peek(broker: BrokerAddress, purpose = 'default'): Connection | undefined {
     const connection = this.#connections.get(`${broker.host}:${broker.port}/${purpose}`)
@@ -125,6 +140,8 @@ export class ConnectionPool {
       this.#warned.delete(hostKey)
       this.#connections.set(key, connection)
       this.#startIdleSweep()
+      for (const waiter of this.#connectedWaiters) waiter()
+      this.#connectedWaiters.clear()
       connection.onClose((error) => {
         if (this.#connections.get(key) === connection) this.#connections.delete(key)
         if (error instanceof ConnectionError && error.cause instanceof TimeoutError) this.#warn(hostKey, error)

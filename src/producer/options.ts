@@ -57,6 +57,11 @@ export interface ProducerOptions {
   transactionTimeoutMs?: number
   /** Batches at least this large are compressed on libuv's thread pool instead of the event loop. Default 65 536. */
   asyncCompressionMinBytes?: number
+  /**
+   * Pushes the producer's metrics to the brokers when a client-metrics subscription asks for them (KIP-714; Java's
+   * enable.metrics.push). Brokers without a client telemetry plugin are never asked. Default true.
+   */
+  enableMetricsPush?: boolean
   /** Turns each message's key into bytes before partitioning: `'string'`, `'json'` or a function. Default: none (keys are `Buffer | string | null`). */
   keySerializer?: SerializerOption
   /** Turns each message's value into bytes: `'string'`, `'json'` or a function. Default: none (values are `Buffer | string | null`). */
@@ -85,6 +90,7 @@ export interface ResolvedProducerOptions {
   transactionalId: string | null
   transactionTimeoutMs: number
   asyncCompressionMinBytes: number
+  enableMetricsPush: boolean
 }
 
 function nonNegative(name: string, value: number): number {
@@ -133,5 +139,6 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     transactionalId,
     transactionTimeoutMs: nonNegative('transactionTimeoutMs', options.transactionTimeoutMs ?? 60_000),
     asyncCompressionMinBytes: nonNegative('asyncCompressionMinBytes', options.asyncCompressionMinBytes ?? 64 * 1024),
+    enableMetricsPush: options.enableMetricsPush ?? true,
   }
 }

@@ -5,12 +5,13 @@
  * manager (transactions.ts), with the glue that keeps a transaction's records inside it (a commit waits for sends
  * still appending, an abort fails them). Sequence numbering under idempotence is sequences.ts.
  */
-import { AbortError, KafkaError } from '../errors.js'
+import { AbortError, KafkaError, TelemetryDisabledError } from '../errors.js'
 import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
 import { type ProducerSendContext, tracingChannels } from '../network/instrumentation.js'
 import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ClientTelemetry } from '../network/telemetry.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
 import { compressionAvailable, requireCompression } from '../records/compression.js'
 import { preloadCrc32c } from '../records/crc32c.js'
@@ -114,6 +115,8 @@ export class Producer<K = RecordData, V = RecordData> {
   readonly #accumulator: RecordAccumulator
   readonly #sender: Sender
   readonly #metrics: ProducerMetrics | null
+  /** KIP-714 metrics push; null with enableMetricsPush false. */
+  readonly #telemetry: ClientTelemetry | null
   /**
    * sendBatch calls whose records are not all appended yet (they may wait for metadata or buffer memory). A commit
    * waits for them so that every record sent before commitTransaction() is in the transaction; an abort makes them
@@ -152,6 +155,22 @@ export class Producer<K = RecordData, V = RecordData> {
       : null
     this.#sender = new Sender(context.cluster, this.#options, this.#accumulator, this.#transactions, this.#logger, context.clientId, this.#metrics)
     this.#transactions.setOnPartitionsAdded(() => this.#sender.wakeup(0))
+    const metrics = this.#metrics
+    const cluster = context.cluster
+    this.#telemetry =
+      this.#options.enableMetricsPush && metrics && cluster.backgroundConnection
+        ? new ClientTelemetry({
+            clock: this.#clock,
+            logger: this.#logger,
+            connection: (signal) => cluster.backgroundConnection!('default', signal),
+            connect: (signal) => cluster.connectionFor({ kind: 'any' }, 'default', signal),
+            metrics: () => metrics.registry.points(),
+            // Java's producer adds its transactional.id to the telemetry resource.
+            resource: (): Record<string, string> => (transactionalId === null ? {} : { transactional_id: transactionalId }),
+            requestTimeoutMs: this.#options.requestTimeoutMs,
+          })
+        : null
+    this.#telemetry?.start()
     // Native bindings load here rather than in the middle of the first batches (see preloadCrc32c); a codec that
     // cannot load still fails the first send, as documented.
     preloadCrc32c()
@@ -165,6 +184,17 @@ export class Producer<K = RecordData, V = RecordData> {
    */
   metrics(): MetricSnapshot[] {
     return this.#metrics?.registry.snapshot() ?? []
+  }
+
+  /**
+   * The id the brokers gave this producer for client metrics push (KIP-714), as its base64url uuid string: the one
+   * a broker's client-telemetry plugin sees. Resolves once the first GetTelemetrySubscriptions is answered; null when
+   * the brokers do not support client telemetry (no telemetry plugin) or refused it; TimeoutError after `timeoutMs`
+   * (default 60 000). Rejects with TelemetryDisabledError when `enableMetricsPush` is false (Java throws too).
+   */
+  async clientInstanceId(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string | null> {
+    if (!this.#telemetry) throw new TelemetryDisabledError()
+    return this.#telemetry.clientInstanceId(options)
   }
 
   /** Bytes of buffer memory held by batches waiting to be sent or acknowledged (at most bufferMemory). */
@@ -350,8 +380,9 @@ export class Producer<K = RecordData, V = RecordData> {
     if (this.#sender.closed) return
     const signal = options.signal
     let outcome: 'flushed' | 'timeout' | 'aborted' = 'aborted'
+    const timeoutMs = options.timeoutMs ?? 30_000
+    const deadline = this.#clock.now() + timeoutMs
     if (!signal?.aborted) {
-      const timeoutMs = options.timeoutMs ?? 30_000
       let timer: ClockTimer | undefined
       let onAbort: (() => void) | undefined
       const stopped = new Promise<'timeout' | 'aborted'>((resolve) => {
@@ -368,6 +399,8 @@ export class Producer<K = RecordData, V = RecordData> {
     if (outcome !== 'flushed') this.#sender.failEverything(new ProducerClosedError('The producer closed before these records were acknowledged'))
     this.#sender.stop()
     this.#accumulator.failMemoryWaiters(new ProducerClosedError())
+    // The last metrics push (Terminating) gets what is left of the close timeout; an aborted close skips it.
+    await this.#telemetry?.close({ timeoutMs: outcome === 'aborted' ? 0 : Math.max(0, deadline - this.#clock.now()) })
     this.#context.release()
     if (outcome === 'aborted') throw new AbortError(signal!.reason)
   }

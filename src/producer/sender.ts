@@ -33,7 +33,7 @@ const { DUPLICATE_SEQUENCE_NUMBER, OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCE
 export type ProducerCluster = Pick<
   Cluster,
   'clock' | 'topic' | 'topics' | 'broker' | 'refreshMetadata' | 'connectionToNode' | 'connectionFor' | 'applyLeaderHint' | 'handleRetriableError' | 'topicNameById' | 'withBudget' | 'send'
-> & { readonly networkMetrics?: NetworkMetrics }
+> & { readonly networkMetrics?: NetworkMetrics; backgroundConnection?: Cluster['backgroundConnection'] }
 
 /** The part of a connection the sender writes Produce requests to. */
 export type ProduceConnection = Pick<Connection, 'send' | 'versions'> & { readonly nodeId?: number | null }

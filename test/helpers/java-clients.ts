@@ -29,6 +29,21 @@ let compiled: { classpath: string[] } | null = null
  */
 export function javaClientsClasspath(): string[] {
   if (compiled) return compiled.classpath
+  const { cacheRoot, jars } = kafkaJars()
+  const sources = [JSON_LINE_LOOP_SOURCE, join(JAVA_SOURCES, 'VerifyingConsumer.java'), join(JAVA_SOURCES, 'ClientReference.java')]
+  const classes = compileJavaSources(sources, { cacheRoot, jars })
+  compiled = { classpath: [classes, ...jars] }
+  return compiled.classpath
+}
+
+let harnessJars: { cacheRoot: string; jars: string[] } | null = null
+
+/**
+ * The jars of the harness's broker at the pinned Kafka version and the cache folder compiled classes go to: for
+ * tests that compile Java against the broker itself (a broker plugin). Synchronous and memoised.
+ */
+export function kafkaJars(): { cacheRoot: string; jars: string[] } {
+  if (harnessJars) return harnessJars
   const script = `
     import { resolveKafkaJars, cacheRoot } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/kafka/jars.mjs')).href)}
     import { KAFKA_VERSION } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/lib/versions.mjs')).href)}
@@ -47,10 +62,8 @@ export function javaClientsClasspath(): string[] {
     .filter((file) => file.endsWith('.jar'))
     .sort()
     .map((file) => join(libDir, file))
-  const sources = [JSON_LINE_LOOP_SOURCE, join(JAVA_SOURCES, 'VerifyingConsumer.java'), join(JAVA_SOURCES, 'ClientReference.java')]
-  const classes = compileJavaSources(sources, { cacheRoot, jars })
-  compiled = { classpath: [classes, ...jars] }
-  return compiled.classpath
+  harnessJars = { cacheRoot, jars }
+  return harnessJars
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -154,6 +154,10 @@ export interface StartKafkaOptions {
   cluster?: 'single' | 'three'
   kafkaVersion?: string
   timeoutMs?: number
+  /** Extra server.properties settings for every node (e.g. `metric.reporters`). */
+  brokerConfig?: Record<string, string>
+  /** Extra entries on the brokers' classpath (a plugin's classes folder). */
+  classpath?: string[]
 }
 
 /**
@@ -166,6 +170,8 @@ export function startKafka(options: StartKafkaOptions = {}): Promise<HarnessInst
   args.push('--name', options.name ?? uniqueInstanceName(options.cluster ?? 'single'))
   if (options.cluster) args.push('--cluster', options.cluster)
   if (options.kafkaVersion) args.push('--kafka-version', options.kafkaVersion)
+  for (const [key, value] of Object.entries(options.brokerConfig ?? {})) args.push('--broker-config', `${key}=${value}`)
+  for (const entry of options.classpath ?? []) args.push('--classpath', entry)
   return harnessJson<HarnessInstance>(args, timeoutMs + 30_000)
 }
 

@@ -12,6 +12,7 @@ import {
   KafkaProtocolError,
   ProtocolDecodeError,
   RecordsDecodeError,
+  TelemetryDisabledError,
   TimeoutError,
 } from '../../src/errors.js'
 import { UnsupportedVersionError } from '../../src/network/versions.js'
@@ -36,6 +37,7 @@ const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => Error> = 
   TransactionError,
   DeserializationError,
   LogTruncationError,
+  TelemetryDisabledError,
 }
 
 describe('error classes exported from the package entry', () => {
