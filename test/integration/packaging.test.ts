@@ -137,9 +137,10 @@ describe('the packed tarball', () => {
   // 4.77 MB before samsa/kafkajs; the facade (code, its declarations, the migration guide) adds about 0.4 MB,
   // samsa/testing (FakeKafka) about 0.15 MB, the metrics registry and samsa/prometheus (with observability.md)
   // about 0.07 MB (5.49 MB before them), the generated tables of docs/benchmarks.md about 0.04 MB (its SVG charts
-  // stay out of the package).
-  it('unpacks to under 5.7 MB', () => {
-    expect(pack.unpackedSize).toBeLessThan(5_700_000)
+  // stay out of the package), the `samsa` command line (dist/cjs/cli without declarations, docs/cli.md) about
+  // 0.09 MB (5.66 MB before it).
+  it('unpacks to under 5.8 MB', () => {
+    expect(pack.unpackedSize).toBeLessThan(5_800_000)
   })
 
   it('has types that resolve under node10, node16 (from CJS and ESM) and bundler (arethetypeswrong)', async () => {
