@@ -23,7 +23,7 @@ export const PRODUCE_OPTIONS = {
 
 const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 /** Sends not yet acknowledged, at most: past it, reading waits, so a huge input never sits in memory. */
-const MAX_PENDING = 10_000
+const MAX_PENDING = 2_000
 
 type Message = ProducerMessage<string | Buffer, string | Buffer>
 
@@ -112,44 +112,62 @@ export async function produce(ctx: CommandContext): Promise<ExitCode> {
   try {
     await checkTopics(kafka, [topic!], what, partition)
     const producer = kafka.producer({ acks, compression })
-    const pending = new Set<Promise<void>>()
     const input = file !== undefined ? createReadStream(file) : ctx.stdin
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })
-    try {
-      for await (const line of lines) {
-        total++
-        let message: Message
-        try {
-          if (json) message = jsonMessage(line)
-          else if (separator !== undefined) {
-            const at = line.indexOf(separator)
-            message = at < 0 ? { key: null, value: line } : { key: line.slice(0, at), value: line.slice(at + separator.length) }
-          } else message = { value: line }
-        } catch (error) {
-          failed++
-          firstError ??= new CliError(`line ${total}`, 'INVALID_INPUT', `line ${total} is not a record (${(error as Error).message})`)
-          continue
-        }
-        if (partition !== undefined) message.partition = partition
-        if (headers.length > 0) message.headers = [...(Array.isArray(message.headers) ? (message.headers as Array<[string, string | null]>) : []), ...headers]
-        const bytes = line.length
-        const sent: Promise<void> = producer.send({ topic: topic!, messages: [message] }).then(
-          ([meta]) => {
-            delivered++
-            progress.add(1, bytes)
-            if (verbose && meta) void ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`)
-          },
-          (error: unknown) => {
-            failed++
-            firstError ??= error
-          },
-        )
-        const tracked = sent.finally(() => pending.delete(tracked))
-        pending.add(tracked)
-        if (pending.size >= MAX_PENDING) await Promise.race(pending)
+    // Reading pauses while MAX_PENDING sends are unanswered and resumes at half, so memory stays bounded
+    // whatever the input's size; 'line' events rather than for-await keep the per-line cost to one call.
+    let inFlight = 0
+    let ended = false
+    let settleAll: () => void = () => undefined
+    const allSettled = new Promise<void>((resolve) => (settleAll = resolve))
+    const settled = (): void => {
+      inFlight--
+      if (inFlight === MAX_PENDING / 2) lines.resume()
+      if (ended && inFlight === 0) settleAll()
+    }
+    const onLine = (line: string): void => {
+      total++
+      let message: Message
+      try {
+        if (json) message = jsonMessage(line)
+        else if (separator !== undefined) {
+          const at = line.indexOf(separator)
+          message = at < 0 ? { key: null, value: line } : { key: line.slice(0, at), value: line.slice(at + separator.length) }
+        } else message = { value: line }
+      } catch (error) {
+        failed++
+        firstError ??= new CliError(`line ${total}`, 'INVALID_INPUT', `line ${total} is not a record (${(error as Error).message})`)
+        return
       }
+      if (partition !== undefined) message.partition = partition
+      if (headers.length > 0) message.headers = [...(Array.isArray(message.headers) ? (message.headers as Array<[string, string | null]>) : []), ...headers]
+      const bytes = line.length
+      inFlight++
+      producer.send({ topic: topic!, messages: [message] }).then(
+        ([meta]) => {
+          delivered++
+          progress.add(1, bytes)
+          if (verbose && meta) void ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`)
+          settled()
+        },
+        (error: unknown) => {
+          failed++
+          firstError ??= error
+          settled()
+        },
+      )
+      if (inFlight >= MAX_PENDING) lines.pause()
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        lines.on('line', onLine)
+        lines.once('close', resolve)
+        lines.once('error', reject)
+      })
+      ended = true
+      if (inFlight === 0) settleAll()
       await producer.flush()
-      await Promise.all(pending)
+      await allSettled
     } finally {
       await producer.close()
     }
