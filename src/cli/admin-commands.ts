@@ -20,7 +20,14 @@ export const TOPICS_OPTIONS = {
 } as const satisfies OptionSpec
 // --config is the connection's config file; topic configs at creation go through --set (as for alter-config).
 
-export const GROUPS_OPTIONS = { json: { type: 'boolean' } } as const satisfies OptionSpec
+export const GROUPS_OPTIONS = {
+  json: { type: 'boolean' },
+  topic: { type: 'string', multiple: true },
+  partition: { type: 'string', short: 'p', multiple: true },
+  to: { type: 'string' },
+  'shift-by': { type: 'string' },
+  execute: { type: 'boolean' },
+} as const satisfies OptionSpec
 export const OFFSETS_OPTIONS = { json: { type: 'boolean' }, time: { type: 'string' }, partition: { type: 'string', short: 'p', multiple: true } } as const satisfies OptionSpec
 export const CLUSTER_OPTIONS = { json: { type: 'boolean' } } as const satisfies OptionSpec
 
@@ -168,8 +175,10 @@ export async function groups(ctx: CommandContext, sub: string | undefined): Prom
         if (!json) await ctx.out.write(ids.map((n) => `deleted ${n}\n`).join(''))
       })
     }
+    case 'reset-offsets':
+      return resetOffsets(ctx)
     default:
-      throw new UsageError(sub ? `groups: unknown sub-command '${sub}'` : 'groups: missing the sub-command', 'one of list, describe, delete (`samsa groups --help`)')
+      throw new UsageError(sub ? `groups: unknown sub-command '${sub}'` : 'groups: missing the sub-command', 'one of list, describe, delete, reset-offsets (`samsa groups --help`)')
   }
 }
 
@@ -229,5 +238,96 @@ export async function cluster(ctx: CommandContext): Promise<ExitCode> {
     await ctx.out.write(table(['BROKER', 'HOST', 'PORT', 'RACK'], described.nodes.map((b) => [b.nodeId, b.host, b.port, b.rack])) + '\n')
     await ctx.out.write(table(['FEATURE', 'FINALIZED', 'SUPPORTED'], featureRows.map((f) => [f.name, f.finalized, f.supportedMin === null ? null : `${f.supportedMin}-${f.supportedMax}`])) + '\n')
     await ctx.out.write(table(['API', 'KEY', 'BROKER VERSIONS', 'USED'], apiVersions.map((a) => [a.name, a.apiKey, `${a.minVersion}-${a.maxVersion}`, a.used])))
+  })
+}
+
+type ResetTarget = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: bigint } | { kind: 'time'; ms: number } | { kind: 'shift'; by: bigint }
+
+/**
+ * `groups reset-offsets`: the offsets the group would get, printed first; committed only with --execute (as
+ * kafka-consumer-groups.sh, a dry run unless asked). Targets outside a partition's range are clamped to it, so
+ * the group never commits an offset the log does not have.
+ */
+async function resetOffsets(ctx: CommandContext): Promise<ExitCode> {
+  const [groupId] = requirePositionals(ctx, 1, 'the group')
+  const topicNames = listOption(ctx.values, 'topic')
+  if (topicNames.length === 0) throw new UsageError('groups reset-offsets: missing --topic', 'name the topics whose offsets move: --topic orders (repeatable)')
+  const chosen = listOption(ctx.values, 'partition').map((p) => {
+    if (!/^\d+$/.test(p)) throw new UsageError(`groups reset-offsets: -p '${p}' is not a partition number`)
+    return Number(p)
+  })
+  const to = stringOption(ctx.values, 'to')
+  const shift = stringOption(ctx.values, 'shift-by')
+  if ((to === undefined) === (shift === undefined)) throw new UsageError('groups reset-offsets: give one of --to and --shift-by', 'e.g. --to earliest, --to 42, --to @1767225600000, --shift-by -10')
+  let target: ResetTarget
+  if (shift !== undefined) {
+    if (!/^-?\d+$/.test(shift)) throw new UsageError(`groups reset-offsets: --shift-by '${shift}' is not an integer`)
+    target = { kind: 'shift', by: BigInt(shift) }
+  } else if (to === 'earliest' || to === 'latest') target = { kind: to }
+  else if (/^\d+$/.test(to!)) target = { kind: 'offset', offset: BigInt(to!) }
+  else if (/^@\d+$/.test(to!)) target = { kind: 'time', ms: Number(to!.slice(1)) }
+  else throw new UsageError(`groups reset-offsets: --to '${to}' is not earliest, latest, <offset> or @<timestamp ms>`)
+  const execute = ctx.values.execute === true
+  const json = ctx.values.json === true
+  const what = `reset offsets of group '${groupId}'`
+  return withAdmin(ctx, what, async (admin, kafka) => {
+    const counts = await checkTopics(kafka, topicNames, what)
+    const partitions = topicNames.flatMap((topic) => {
+      const n = counts.get(topic)!
+      const ps = chosen.length > 0 ? chosen : Array.from({ length: n }, (_, i) => i)
+      for (const p of ps) if (p >= n) throw new UsageError(`groups reset-offsets: partition ${p} of '${topic}' does not exist`, `the topic has partitions 0–${n - 1}`)
+      return ps.map((partition) => ({ topic, partition }))
+    })
+    if (execute) {
+      const [d] = await admin.describeGroups([groupId!])
+      if (d!.error) throw d!.error
+      if (d!.members.length > 0) throw new CliError(what, 'NON_EMPTY_GROUP', `the group has ${d!.members.length} active member(s); stop them first (\`samsa groups describe ${groupId}\`)`)
+    }
+    const [committed] = await admin.listConsumerGroupOffsets([{ groupId: groupId!, partitions }])
+    if (committed!.error) throw committed!.error
+    const current = new Map(committed!.offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset < 0n ? null : o.offset]))
+    const specs = partitions.flatMap((tp) => [
+      { ...tp, spec: 'earliest' as const },
+      { ...tp, spec: 'latest' as const },
+      ...(target.kind === 'time' ? [{ ...tp, spec: { timestamp: target.ms } }] : []),
+    ])
+    const listed = await admin.listOffsets(specs)
+    for (const r of listed) if (r.error) throw r.error
+    const per = target.kind === 'time' ? 3 : 2
+    const plan = partitions.map((tp, i) => {
+      const earliest = listed[i * per]!.offset
+      const latest = listed[i * per + 1]!.offset
+      const now = current.get(`${tp.topic}\u0000${tp.partition}`) ?? null
+      let next: bigint
+      switch (target.kind) {
+        case 'earliest':
+          next = earliest
+          break
+        case 'latest':
+          next = latest
+          break
+        case 'offset':
+          next = target.offset
+          break
+        case 'time': {
+          const found = listed[i * per + 2]!.offset
+          next = found < 0n ? latest : found
+          break
+        }
+        case 'shift':
+          if (now === null) throw new CliError(`${what}: ${tp.topic}/${tp.partition}`, 'NO_COMMITTED_OFFSET', 'nothing is committed to shift from; use --to')
+          next = now + target.by
+          break
+      }
+      if (next < earliest) next = earliest
+      if (next > latest) next = latest
+      return { ...tp, current: now, next }
+    })
+    if (execute) {
+      throwItemErrors((r) => `${what}: ${r.topic}/${r.partition}`, await admin.alterConsumerGroupOffsets(groupId!, plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next }))))
+    }
+    if (json) await ctx.out.write(toJson({ groupId, executed: execute, partitions: plan.map((p) => ({ topic: p.topic, partition: p.partition, current: p.current, new: p.next })) }) + '\n')
+    else await ctx.out.write(table(['TOPIC', 'PARTITION', 'CURRENT', 'NEW'], plan.map((p) => [p.topic, p.partition, p.current, p.next])))
+    if (!execute) ctx.stderr.write('samsa: dry run, nothing committed; add --execute to commit these offsets\n')
   })
 }

@@ -19,11 +19,16 @@ export interface CommandContext {
 export function connect(ctx: CommandContext): Kafka {
   const connection = connectionFrom(ctx.values, ctx.env)
   for (const warning of connection.warnings) ctx.stderr.write(`samsa: warning: ${warning}\n`)
-  secretsOf.set(ctx, connection.secrets)
+  secretsOf.set(ctx, [...(secretsOf.get(ctx) ?? []), ...connection.secrets])
   return new Kafka(connection.config)
 }
 
 const secretsOf = new WeakMap<CommandContext, string[]>()
+
+/** A value no printed line may contain (e.g. a SCRAM password being set). */
+export function addSecret(ctx: CommandContext, secret: string): void {
+  secretsOf.set(ctx, [...(secretsOf.get(ctx) ?? []), secret])
+}
 
 /** Prints the one line for a failure and returns its exit code. */
 export function fail(ctx: CommandContext, what: string, error: unknown): ExitCode {

@@ -26,9 +26,13 @@ Commands:
   produce <topic>            records from stdin or a file, one per line
   consume <topic…>           records to stdout, as a group member or from chosen offsets
   topics <sub-command>       list, describe, create, delete, alter-config, add-partitions
-  groups <sub-command>       list, describe (lag per partition), delete
+  groups <sub-command>       list, describe (lag per partition), delete, reset-offsets
   offsets <topic>            earliest/latest offsets, or the offset for a time
   cluster                    brokers, controller, features, API versions
+  acls <sub-command>         list, create, delete
+  quotas <sub-command>       describe, alter (client quotas)
+  users <sub-command>        describe, upsert, delete (SCRAM credentials)
+  completion bash|zsh        a shell completion script: source <(samsa completion bash)
 
 Examples:
   export KAFKA_BROKERS=localhost:9092
@@ -125,12 +129,17 @@ Sub-commands:
   list                 every group: id, type, state
   describe <group>     members, and per partition: committed offset, end offset, lag, owner
   delete <group…>      groups without active members
+  reset-offsets <group> --topic <t>… [-p <n>…] (--to earliest|latest|<offset>|@<ms> | --shift-by <±n>) [--execute]
+                       prints the new offsets (clamped to each partition's range); commits them only with
+                       --execute, and only when the group has no active members
 
 Every sub-command takes --json for machine-readable output.
 
 Examples:
   samsa groups list
   samsa groups describe billing --json
+  samsa groups reset-offsets billing --topic orders --to @1767225600000            # dry run
+  samsa groups reset-offsets billing --topic orders -p 0 --shift-by -100 --execute
 
 ${CONNECTION}
 
@@ -148,6 +157,75 @@ Examples:
 ${CONNECTION}
 
 ${EXITS}`,
+
+  acls: `Usage: samsa acls <list|create|delete> [options]
+
+Options (as kafka-acls.sh; values in either case, - or _):
+  --resource-type <t>     topic, group, cluster, transactional-id, delegation-token, user (any: list/delete only)
+  --resource-name <name>  (cluster: kafka-cluster)
+  --pattern <p>           literal (default for create), prefixed; match and any for list/delete
+  --principal <p>         e.g. User:alice
+  --host <h>              default * for create
+  --operation <op>        read, write, create, delete, alter, describe, describe-configs, alter-configs,
+                          idempotent-write, cluster-action, create-tokens, describe-tokens, all (repeatable)
+  --permission <p>        allow (default for create) or deny
+  --json
+
+list matches what is given (everything when nothing is); delete needs at least --resource-type.
+
+Examples:
+  samsa acls create --resource-type topic --resource-name orders --principal User:alice --operation read --operation describe
+  samsa acls list --resource-type topic --resource-name orders --pattern match
+  samsa acls delete --resource-type topic --resource-name orders --principal User:alice
+
+${CONNECTION}
+
+${EXITS}`,
+
+  quotas: `Usage: samsa quotas <describe|alter> [options]
+
+Options:
+  --entity <type>[=<name>]  user, client-id or ip; without =name: any entity of that type (describe) (repeatable)
+  --default <type>          the default entity of that type (repeatable)
+  --set <quota>=<number>    alter: e.g. producer_byte_rate=1048576 (repeatable)
+  --delete <quota>          alter: remove the quota (repeatable)
+  --json
+
+Examples:
+  samsa quotas alter --entity user=alice --set producer_byte_rate=1048576 --set consumer_byte_rate=2097152
+  samsa quotas describe --entity user
+  samsa quotas alter --default user --delete producer_byte_rate
+
+${CONNECTION}
+
+${EXITS}`,
+
+  users: `Usage: samsa users <describe|upsert|delete> [user…] [options]
+
+SCRAM credentials. The password comes from $SAMSA_USER_PASSWORD (or --password); only its salted form is sent.
+
+Options:
+  --mechanism <m>      SCRAM-SHA-256 or SCRAM-SHA-512 (upsert default SCRAM-SHA-512; delete needs it)
+  --iterations <n>     upsert: 4096–16384 (default 8192)
+  --json
+
+Examples:
+  SAMSA_USER_PASSWORD=… samsa users upsert carol --mechanism SCRAM-SHA-256
+  samsa users describe carol
+  samsa users delete carol --mechanism SCRAM-SHA-256
+
+${CONNECTION}
+
+${EXITS}`,
+
+  completion: `Usage: samsa completion bash|zsh
+
+Prints a completion script: commands, sub-commands, options, file names after --config/--file/--ca/…, and topic
+and group names from the cluster in $KAFKA_BROKERS.
+
+Examples:
+  source <(samsa completion bash)                          # in ~/.bashrc
+  samsa completion zsh > "\${fpath[1]}/_samsa"               # or: source <(samsa completion zsh) in ~/.zshrc`,
 
   cluster: `Usage: samsa cluster [--json]
 

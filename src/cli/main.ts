@@ -4,6 +4,7 @@
  * folds every other module into one bundle and this folder is compiled beside it (scripts/build.mjs checks that).
  */
 import { COMMANDS } from './commands.js'
+import { completionScript } from './completion.js'
 import type { CommandContext } from './context.js'
 import { describeFailure, EXIT, type ExitCode, UsageError } from './errors.js'
 import { HELP } from './help.js'
@@ -27,8 +28,16 @@ export async function main(argv: string[], streams: MainStreams = { stdin: proce
       streams[wantsHelp ? 'stdout' : 'stderr'].write(`${HELP[topic] ?? HELP.main}\n`)
       return wantsHelp ? EXIT.ok : EXIT.usage
     }
+    if (command === 'completion') {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        streams.stdout.write(`${HELP.completion}\n`)
+        return EXIT.ok
+      }
+      streams.stdout.write(completionScript(rest[0]))
+      return EXIT.ok
+    }
     const spec = COMMANDS[command]
-    if (!spec) throw new UsageError(`unknown command '${command}'`, 'commands: produce, consume, topics, groups, offsets, cluster (`samsa --help`)')
+    if (!spec) throw new UsageError(`unknown command '${command}'`, `commands: ${Object.keys(COMMANDS).join(', ')}, completion (\`samsa --help\`)`)
     const { values, positionals } = parseCommand(rest, spec.options, command)
     if (values.help === true) {
       streams.stdout.write(`${HELP[command]}\n`)

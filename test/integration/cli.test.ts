@@ -50,6 +50,17 @@ function spawnCollect(command: string, args: string[], input: string | undefined
   })
 }
 
+/** A running `samsa`, for tests that stop it themselves (Ctrl-C). */
+function startSamsa(args: string[]): { child: ReturnType<typeof spawn>; stdout: () => string; done: Promise<Run> } {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, KAFKA_BROKERS: bootstrap }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout: out, stderr: err })))
+  return { child, stdout: () => out, done }
+}
+
 let kafka: Kafka
 let work = ''
 
@@ -80,7 +91,7 @@ describe('usage errors and failures', () => {
       if (args.length > 0) expect({ args, stderr: r.stderr }).toEqual({ args, stderr: expect.stringMatching(/^samsa: .+ — .+\n$/) })
       expect(r.stdout).toBe('')
     }
-    for (const command of ['produce', 'consume', 'topics', 'groups', 'offsets', 'cluster']) {
+    for (const command of ['produce', 'consume', 'topics', 'groups', 'offsets', 'cluster', 'acls', 'quotas', 'users']) {
       const r = await samsa([command, '--help'])
       expect({ command, code: r.code }).toEqual({ command, code: 0 })
       expect(r.stdout).toContain(`Usage: samsa ${command}`)
@@ -296,6 +307,124 @@ describe('produce and consume', () => {
     expect(bySamsa.stdout).toBe(byKcat.stdout)
     expect(bySamsa.stdout).toContain(`${topic} 0 20 kcat-key-0 kcat value 0 with: colon from=kcat`)
   }, 60_000)
+})
+
+describe('groups reset-offsets, Ctrl-C, acls, quotas, users, completion', () => {
+  it('a group member stopped with Ctrl-C commits exactly what it printed and exits 0', async () => {
+    const topic = `${RUN}-sigint`
+    const group = `${RUN}-sigint`
+    await createTopic(topic, 1)
+    expect((await samsa(['produce', topic], { input: Array.from({ length: 30 }, (_, i) => `v${i}`).join('\n') + '\n' })).code).toBe(0)
+    const running = startSamsa(['consume', topic, '-G', group, '-o', 'beginning'])
+    const deadline = Date.now() + 30_000
+    while (running.stdout().split('\n').length < 31 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    running.child.kill('SIGINT')
+    const r = await running.done
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(30)
+    const admin = kafka.admin()
+    try {
+      const [committed] = await admin.listConsumerGroupOffsets([group])
+      expect(committed!.offsets.map((o) => o.offset)).toEqual([30n])
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it('groups reset-offsets prints the plan as a dry run and commits it only with --execute', async () => {
+    const topic = `${RUN}-reset`
+    const group = `${RUN}-reset`
+    await createTopic(topic, 2)
+    expect((await samsa(['produce', topic, '-p', '0'], { input: 'a\nb\nc\nd\n' })).code).toBe(0)
+    expect((await samsa(['produce', topic, '-p', '1'], { input: 'e\nf\n' })).code).toBe(0)
+    expect((await samsa(['consume', topic, '-G', group, '-o', 'beginning', '-e'])).code).toBe(0)
+    const dry = await samsa(['groups', 'reset-offsets', group, '--topic', topic, '--shift-by', '-3'])
+    expect(dry).toEqual({ code: 0, stdout: expect.stringMatching(/^TOPIC +PARTITION +CURRENT +NEW\n\S+ +0 +4 +1\n\S+ +1 +2 +0\n$/), stderr: 'samsa: dry run, nothing committed; add --execute to commit these offsets\n' })
+    const admin = kafka.admin()
+    const committed = async (): Promise<bigint[]> => (await admin.listConsumerGroupOffsets([group]))[0]!.offsets.sort((a, b) => a.partition - b.partition).map((o) => o.offset)
+    try {
+      expect(await committed()).toEqual([4n, 2n])
+      const done = await samsa(['groups', 'reset-offsets', group, '--topic', topic, '-p', '0', '--to', '1', '--execute', '--json'])
+      expect({ code: done.code, stderr: done.stderr }).toEqual({ code: 0, stderr: '' })
+      expect(JSON.parse(done.stdout)).toEqual({ groupId: group, executed: true, partitions: [{ topic, partition: 0, current: 4, new: 1 }] })
+      expect(await committed()).toEqual([1n, 2n])
+      expect((await samsa(['groups', 'reset-offsets', group, '--topic', topic, '--to', 'latest', '--execute'])).code).toBe(0)
+      expect(await committed()).toEqual([4n, 2n])
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it('acls create, list and delete', async () => {
+    const name = `${RUN}-acl`
+    const principal = `User:${RUN}`
+    const created = await samsa(['acls', 'create', '--resource-type', 'topic', '--resource-name', name, '--principal', principal, '--operation', 'read', '--operation', 'DESCRIBE'])
+    expect(created).toEqual({ code: 0, stdout: 'created 2 ACL(s)\n', stderr: '' })
+    const listed = JSON.parse((await samsa(['acls', 'list', '--resource-type', 'topic', '--resource-name', name, '--json'])).stdout) as Array<{ operation: string; permission: string; principal: string }>
+    expect(listed.map((a) => a.operation).sort()).toEqual(['describe', 'read'])
+    expect(new Set(listed.map((a) => `${a.principal} ${a.permission}`))).toEqual(new Set([`${principal} allow`]))
+    const deleted = await samsa(['acls', 'delete', '--resource-type', 'topic', '--resource-name', name])
+    expect(deleted.stdout).toMatch(/^deleted 2 ACL\(s\)\n/)
+    expect((await samsa(['acls', 'list', '--resource-type', 'topic', '--resource-name', name, '--json'])).stdout).toBe('[]\n')
+    expect((await samsa(['acls', 'delete'])).code).toBe(2)
+  })
+
+  it('quotas alter and describe', async () => {
+    const user = `${RUN}-quota`
+    expect((await samsa(['quotas', 'alter', '--entity', `user=${user}`, '--set', 'producer_byte_rate=1048576'])).code).toBe(0)
+    const admin = kafka.admin()
+    try {
+      const found = await admin.describeClientQuotas([{ entityType: 'user', match: user }])
+      expect(found).toEqual([{ entity: { user }, values: { producer_byte_rate: 1048576 } }])
+    } finally {
+      await admin.close()
+    }
+    const described = await samsa(['quotas', 'describe', '--entity', `user=${user}`])
+    expect(described.stdout).toMatch(new RegExp(`^ENTITY +QUOTA +VALUE\\nuser=${user} +producer_byte_rate +1048576\\n$`))
+    expect((await samsa(['quotas', 'alter', '--entity', `user=${user}`, '--delete', 'producer_byte_rate'])).code).toBe(0)
+    expect((await samsa(['quotas', 'describe', '--entity', `user=${user}`, '--json'])).stdout).toBe('[]\n')
+  })
+
+  it('users upsert sets a SCRAM credential the new user can log in with; the password is never printed', async () => {
+    const user = `${RUN}-user`
+    const password = `pw-${RUN}`
+    const upserted = await samsa(['users', 'upsert', user, '--mechanism', 'SCRAM-SHA-256'], { env: { SAMSA_USER_PASSWORD: password } })
+    expect(upserted).toEqual({ code: 0, stdout: `upserted ${user} (SCRAM-SHA-256)\n`, stderr: '' })
+    const described = await samsa(['users', 'describe', user])
+    expect(described.stdout).toMatch(new RegExp(`\\n${user} +SCRAM-SHA-256 +8192\\n$`))
+    if (brokers.sasl) {
+      const sasl = brokers.sasl.map((b) => `${b.host}:${b.port}`).join(',')
+      const login = await samsa(['cluster', '--json', '-b', sasl, '--sasl-mechanism', 'SCRAM-SHA-256', '--sasl-username', user], { env: { SAMSA_SASL_PASSWORD: password } })
+      expect({ code: login.code, stderr: login.stderr }).toEqual({ code: 0, stderr: '' })
+    } else console.warn('KAFKA_SASL_BROKERS is not set: the login with the new credential was skipped')
+    expect((await samsa(['users', 'delete', user, '--mechanism', 'SCRAM-SHA-256'])).code).toBe(0)
+    const gone = await samsa(['users', 'describe', user])
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toMatch(ERROR_LINE)
+    for (const r of [upserted, described, gone]) expect(r.stdout + r.stderr).not.toContain(password)
+  })
+
+  it('bash completion offers commands, sub-commands, options and topic names from the cluster (zsh when installed)', async () => {
+    const topic = `${RUN}-complete`
+    await createTopic(topic, 1)
+    const shim = join(work, 'shim')
+    execFileSync('mkdir', ['-p', shim])
+    writeFileSync(join(shim, 'samsa'), `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 })
+    const complete = (words: string[]): string[] => {
+      const script = `source <(samsa completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _samsa; printf '%s\\n' "\${COMPREPLY[@]}"`
+      const out = execFileSync('bash', ['-c', script], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}`, KAFKA_BROKERS: bootstrap }, encoding: 'utf8' })
+      return out.split('\n').filter(Boolean)
+    }
+    expect(complete(['samsa', 'gr'])).toEqual(['groups'])
+    expect(complete(['samsa', 'groups', 're'])).toEqual(['reset-offsets'])
+    expect(complete(['samsa', 'consume', '--ex'])).toEqual(['--exit'])
+    expect(complete(['samsa', 'consume', topic.slice(0, -3)])).toEqual([topic])
+    if (spawnSync('zsh', ['--version'], { stdio: 'ignore' }).status !== 0) return console.warn('zsh is not installed: the zsh script was not loaded')
+    // zsh runs the same function through bashcompinit (and filters the offered words by the prefix itself).
+    const zshScript = 'source <(samsa completion zsh) && print -r -- ${_comps[samsa]} && setopt ksharrays && COMP_WORDS=(samsa groups "") && COMP_CWORD=2 && _samsa && print -r -- ${COMPREPLY[*]}'
+    const zsh = execFileSync('zsh', ['-c', zshScript], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}` }, encoding: 'utf8' })
+    expect(zsh).toBe('_bash_complete -F _samsa\nlist describe delete reset-offsets\n')
+  })
 })
 
 describe('admin commands', () => {
