@@ -243,6 +243,19 @@ describe('produce and consume', () => {
     expect(gone.stderr).toMatch(ERROR_LINE)
   })
 
+  it('a terminal gets a live progress line on stderr, cleared at the end; a pipe gets nothing', async () => {
+    if (spawnSync('script', ['--version'], { stdio: 'ignore' }).status !== 0) return console.warn('script(1) is not installed: the TTY part was skipped')
+    const topic = `${RUN}-tty`
+    await createTopic(topic, 1)
+    // script(1) gives the command a terminal; the input arrives over 1.3 s, past the first 500 ms redraw.
+    const command = `(echo a; sleep 1.3; echo b) | "${process.execPath}" "${bin}" produce ${topic}`
+    const r = await spawnCollect('script', ['-qec', command, '/dev/null'], undefined, { ...process.env, KAFKA_BROKERS: bootstrap }, 30_000)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^(\r\x1b\[Kproduced \d+ records, \d+\.\d MB, \d+ records\/s)+\r\x1b\[K$/)
+    const piped = await samsa(['produce', topic], { input: 'c\n' })
+    expect(piped).toEqual({ code: 0, stdout: '', stderr: '' })
+  })
+
   it('consume -o @timestamp starts at the first record at or after it', async () => {
     const topic = `${RUN}-time`
     await createTopic(topic, 1)
