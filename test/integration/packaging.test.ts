@@ -233,6 +233,18 @@ describe.each(VARIANTS)('$name', ({ name, install, thorough }) => {
     }
   }, 120_000)
 
+  it('links a working `samsa` command into node_modules/.bin (the package "bin")', async () => {
+    const samsa = join(dir, 'node_modules', '.bin', 'samsa')
+    expect(await run(samsa, ['--help'], { cwd: dir })).toContain('Usage: samsa <command>')
+    const env = { ...process.env, KAFKA_BROKERS: bootstrap }
+    const topic = `${RUN}-${dir.slice(-12)}-cli`
+    await run(samsa, ['topics', 'create', topic, '--partitions', '1'], { cwd: dir, env })
+    // execFile has no stdin input: the records come from a file.
+    writeFileSync(join(dir, 'records.txt'), 'k1:v1\nk2:v2\n')
+    await run(samsa, ['produce', topic, '-K', ':', '-l', 'records.txt'], { cwd: dir, env })
+    expect(await run(samsa, ['consume', topic, '-o', 'beginning', '-e', '-f', '%k=%s\\n'], { cwd: dir, env })).toBe('k1=v1\nk2=v2\n')
+  }, 60_000)
+
   if (thorough) {
     it("runs the README's application example as written (topic and group renamed for this run)", async () => {
       const example = readmeExample()
