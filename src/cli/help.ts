@@ -13,6 +13,7 @@ const CONNECTION = `Connection (every command):
       --sasl-password <pw>      better: $SAMSA_SASL_PASSWORD (never printed)
       --config <file>           .properties (Java client names) or .json with the same keys
       --log-level <level>       the client's own log lines on stderr (error, warn, info, debug, trace)
+      --timeout <ms>            bound of each call to the cluster, retries included (default 60000)
   -h, --help`
 
 const EXITS = `Exit codes: 0 ok, 1 Kafka or runtime error, 2 usage error, 3 some records not delivered.`
@@ -231,6 +232,10 @@ Examples:
 
 The cluster id, the controller, the brokers, the feature levels and the API versions a broker offers (with the
 version samsa uses for each).
+
+Examples:
+  samsa cluster
+  samsa cluster --json | jq '.apiVersions[] | select(.name == "Fetch")'
 
 ${CONNECTION}
 

@@ -28,6 +28,7 @@ export const GLOBAL_OPTIONS = {
   'sasl-password': { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpec
 
@@ -291,7 +292,13 @@ export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): Connecti
   if (sasl) config.sasl = sasl
   const requestTimeoutMs = numberKey('request.timeout.ms')
   if (requestTimeoutMs !== undefined) config.requestTimeoutMs = requestTimeoutMs
-  const defaultApiTimeoutMs = numberKey('default.api.timeout.ms')
-  if (defaultApiTimeoutMs !== undefined) config.defaultApiTimeoutMs = defaultApiTimeoutMs
+  const timeoutFlag = stringOption(values, 'timeout')
+  if (timeoutFlag !== undefined && !/^[1-9]\d*$/.test(timeoutFlag)) throw new UsageError(`--timeout '${timeoutFlag}' is not a number of milliseconds`)
+  const defaultApiTimeoutMs = timeoutFlag !== undefined ? Number(timeoutFlag) : numberKey('default.api.timeout.ms')
+  if (defaultApiTimeoutMs !== undefined) {
+    config.defaultApiTimeoutMs = defaultApiTimeoutMs
+    // A connect attempt may not outlast the call it serves, or an unreachable host would hold the whole budget.
+    config.connectTimeoutMs = Math.min(10_000, defaultApiTimeoutMs)
+  }
   return { config, secrets, warnings }
 }

@@ -95,7 +95,7 @@ describe('usage errors and failures', () => {
       const r = await samsa([command, '--help'])
       expect({ command, code: r.code }).toEqual({ command, code: 0 })
       expect(r.stdout).toContain(`Usage: samsa ${command}`)
-      if (command !== 'cluster') expect(r.stdout).toContain('Examples:')
+      expect(r.stdout).toContain('Examples:')
     }
   })
 
@@ -127,6 +127,14 @@ describe('usage errors and failures', () => {
       expect({ args, stderr: r.stderr }).toEqual({ args, stderr: expect.stringMatching(ERROR_LINE) })
       expect(r.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION — ')
     }
+  })
+
+  it('an unreachable cluster is one line and exit 1 within --timeout', async () => {
+    const started = Date.now()
+    const refused = await samsa(['topics', 'list', '-b', '127.0.0.1:1', '--timeout', '3000'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^samsa: list topics: (CONNECTION_FAILED|REQUEST_TIMED_OUT) — .*check --brokers.+\n$/)
+    expect(Date.now() - started).toBeLessThan(15_000)
   })
 
   it('a wrong SASL password fails with the Kafka error name and never prints the password', async () => {
