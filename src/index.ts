@@ -44,6 +44,16 @@ export type {
   ProduceChannelEvent,
   FetchChannelEvent,
   RebalanceChannelEvent,
+  TraceOutcome,
+  ProducerSendContext,
+  SendTraceMessage,
+  SendTraceResult,
+  ConsumerFetchContext,
+  ConsumerProcessContext,
+  ProcessTraceMessage,
+  RequestTraceContext,
 } from './network/instrumentation.js'
+/** The TracingChannels (`samsa:producer:send`, `samsa:consumer:fetch`, `samsa:consumer:process`, `samsa:request`). */
+export { tracingChannels } from './network/instrumentation.js'
 export * from './admin/index.js'
 export * from './consumer/index.js'

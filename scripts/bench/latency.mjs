@@ -48,7 +48,7 @@ import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { MEASURED, PROBE, WARMUP, drain, filler, openClient, percentile, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
 import { compileBenchJava, runBenchJava, runKafkaTool } from './lib/java.mjs'
-import { formatNumber, formatTable, machineInfo } from './lib/report.mjs'
+import { benchReport, formatNumber, formatTable, machineInfo } from './lib/report.mjs'
 import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
 
@@ -417,17 +417,17 @@ async function main() {
   if (seqRows.length) process.stdout.write(`${formatTable(seqColumns, seqRows, { markdown })}\n\n`)
   process.stdout.write(`load average before ${machineBefore.loadAverage.join(' ')}, after ${machineAfter.loadAverage.join(' ')}\n`)
 
-  const report = {
+  const report = benchReport({
     bench: 'latency',
-    measuredAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    machine: { ...machineAfter, loadAverageBefore: machineBefore.loadAverage },
+    startedAt: started,
+    machine: machineAfter,
+    machineBefore,
     versions,
     settings: { rates, durationS, warmupS, brokerWarmupS, partitions, valueBytes: size, acks: 'all', fetchMaxWaitMs, drainS, maxOutstanding, sequentialRecords, clients, distOlderThanSrc: stale, broker: broker.origin },
     results: [...results, ...sequentialResults.map((r) => ({ mode: 'sequential', ...r }))],
     tables,
     charts,
-  }
+  })
   const jsonOut = option('json', null)
   if (jsonOut) {
     writeFileSync(jsonOut, `${toJson(report, 2)}\n`)

@@ -31,7 +31,7 @@ import { flag, listOption, numberOption, option } from './lib/args.mjs'
 import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
 import { MEASURED, PROBE, drain, filler, openClient, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
-import { formatNumber, formatTable, machineInfo } from './lib/report.mjs'
+import { benchReport, formatNumber, formatTable, machineInfo } from './lib/report.mjs'
 import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
 
@@ -294,17 +294,17 @@ async function main() {
   process.stdout.write(`\n${formatTable(columns, rows, { markdown })}\n\n${tables[0].notes.slice(-1)[0] ?? ''}\n`)
   process.stdout.write(`load average before ${machineBefore.loadAverage.join(' ')}, after ${machineAfter.loadAverage.join(' ')}\n`)
 
-  const report = {
+  const report = benchReport({
     bench: 'memory',
-    measuredAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    machine: { ...machineAfter, loadAverageBefore: machineBefore.loadAverage },
+    startedAt: started,
+    machine: machineAfter,
+    machineBefore,
     versions,
     settings: { rate, valueBytes: size, durationS, warmupS: warmupEndS, partitions, acks: 'all', concurrent: !sequential, sendCall: perRecord ? 'one record per send()' : 'the records due in each 1 ms tick in one send()', maxOutstanding, clients, distOlderThanSrc: stale, broker: broker.origin, ...(samsaBounds ? { samsaBounds } : {}) },
     results,
     tables,
     charts,
-  }
+  })
   const jsonOut = option('json', null)
   if (jsonOut) {
     writeFileSync(jsonOut, `${toJson(report, 2)}\n`)

@@ -160,6 +160,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
       nextMessage: (signal) => this.#nextMessage(signal),
       nextMessageSync: (signal) => this.#nextMessageSync(signal),
       nextBatch: (signal) => this.#nextBatch(signal),
+      clientId: context.clientId,
+      groupId,
     }
     this.#commits = groupId
       ? new Commits({

@@ -11,7 +11,7 @@ import { KafkaError, KafkaProtocolError } from '../errors.js'
 import { backoffDelayMs } from '../network/backoff.js'
 import type { ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
-import { channels, type FetchChannelEvent, type Logger } from '../network/instrumentation.js'
+import { channels, type ConsumerFetchContext, type FetchChannelEvent, type Logger, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
 import { FetchedChunk, scanBatches } from './fetched-chunk.js'
 import type { ConsumerMetrics } from './metrics.js'
@@ -273,6 +273,7 @@ export class Fetcher {
     if (!session) this.#sessions.set(node, (session = new FetchSession()))
     const sent = new Map<string, { state: PartitionState; generation: number; fetchOffset: bigint }>()
     for (const state of states) sent.set(partitionKey(state.topic, state.partition), { state, generation: state.generation, fetchOffset: state.fetchPosition! })
+    const trace = tracingChannels.consumerFetch.hasSubscribers ? this.#traceStart(node, states) : null
     try {
       const connection = await this.#cluster.connectionToNode(node, this.#options.purpose)
       const version = connection.versions.require(ApiKeys.Fetch, 4)
@@ -347,8 +348,38 @@ export class Fetcher {
       this.#inFlight.delete(node)
       // Published before the next fetch starts, so events of one node never appear out of order.
       if (publish) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
+      if (trace !== null) this.#traceEnd(trace, received, failure)
       this.schedule()
     }
+  }
+
+  #traceStart(node: number, states: PartitionState[]): ConsumerFetchContext {
+    const context: ConsumerFetchContext = {
+      clientId: this.#options.clientId,
+      groupId: this.#options.groupId,
+      nodeId: node,
+      partitions: states.map((state) => ({ topic: state.topic, partition: state.partition, fetchOffset: state.fetchPosition! })),
+    }
+    tracingChannels.consumerFetch.start.publish(context)
+    tracingChannels.consumerFetch.end.publish(context)
+    return context
+  }
+
+  #traceEnd(
+    context: ConsumerFetchContext,
+    response: { responses: Array<{ partitions: Array<{ records: Buffer | null }> }> } | null,
+    error: KafkaError | undefined,
+  ): void {
+    if (error === undefined && response !== null) {
+      let partitions = 0
+      let bytes = 0
+      for (const topic of response.responses) {
+        partitions += topic.partitions.length
+        for (const p of topic.partitions) bytes += p.records?.length ?? 0
+      }
+      context.result = { partitions, bytes, records: this.#fetchedRecords }
+    }
+    publishSettled(tracingChannels.consumerFetch, context, error)
   }
 
   /**

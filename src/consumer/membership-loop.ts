@@ -10,6 +10,7 @@ import type { ClockTimer } from '../network/clock.js'
 import type { SendOptions } from '../network/cluster.js'
 import { type Apis, ApiKeys } from '../protocol/index.js'
 import type { GroupCluster, MembershipHost } from './membership.js'
+import type { GroupMetricsSink } from './metrics.js'
 import { request, type RequestInputOf, type ResponseOf } from './request.js'
 import type { TopicPartition } from './types.js'
 
@@ -188,7 +189,7 @@ type GroupApiKey = Extract<keyof Apis, number>
 const topLevelErrorCode = (response: { errorCode: number }): number => response.errorCode
 
 /** Where a member's coordinator requests go: its group, on its own connection. */
-export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose' | 'metrics'>
+export type GroupRequestHost = Pick<MembershipHost, 'cluster' | 'groupId' | 'groupPurpose'> & { readonly metrics?: Pick<GroupMetricsSink, 'heartbeat'> | null }
 
 /**
  * A request to the group's coordinator on this member's connection, retried under its own budget (for calls
@@ -221,7 +222,7 @@ export function roundRequest<K extends GroupApiKey>(
 ): Promise<ResponseOf<K>> {
   const sent = groupRequest(host, apiKey, body, { ...options, retry: { retries: 0 } })
   const metrics = host.metrics
-  if (!metrics || (apiKey !== ApiKeys.Heartbeat && apiKey !== ApiKeys.ConsumerGroupHeartbeat)) return sent
+  if (!metrics || (apiKey !== ApiKeys.Heartbeat && apiKey !== ApiKeys.ConsumerGroupHeartbeat && apiKey !== ApiKeys.ShareGroupHeartbeat)) return sent
   const startedAt = performance.now()
   return sent.then((response) => {
     metrics.heartbeat(performance.now() - startedAt)

@@ -16,7 +16,9 @@ import { KafkaError } from '../errors.js'
 import type { Clock } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { type ClientLogger, clientLogger, type Logger } from '../network/logging.js'
+import { type ConsumerProcessContext, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
+import { ShareConsumerMetrics } from './share-metrics.js'
 import { abortable } from '../network/abort.js'
 import { preloadCrc32c, type Header } from '../records/index.js'
 import { resolveDeserializer } from './deserializers.js'
@@ -148,19 +150,16 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   #renewalScheduled = false
   static #instances = 0
 
-  #metrics: MetricsRegistry | null = null
+  readonly #metrics: ShareConsumerMetrics
 
   /**
-   * The share consumer's metrics as of now: connections, requests, bytes and request latency
-   * (`consumer-share-metrics`), which count every client of the same `Kafka` (they share its connections). Fetch and
-   * acknowledgement metrics are not recorded yet; see docs/observability.md.
+   * The share consumer's metrics as of now, named as the Java share consumer's: ShareFetch, records and
+   * acknowledgements (`consumer-share-fetch-manager-metrics`), heartbeats and assignment changes
+   * (`consumer-share-coordinator-metrics`), and connections, requests and bytes (`consumer-metrics`, which count every
+   * client of the same `Kafka`: they share its connections).
    */
   metrics(): MetricSnapshot[] {
-    if (this.#metrics === null) {
-      this.#metrics = new MetricsRegistry(this.#context.clock)
-      this.#cluster.networkMetrics.register(this.#metrics, 'consumer-share-metrics', { 'client-id': this.#context.clientId })
-    }
-    return this.#metrics.snapshot()
+    return this.#metrics.registry.snapshot()
   }
 
   constructor(context: ShareConsumerContext, options: ShareConsumerOptions) {
@@ -181,6 +180,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
     this.#valueDeserializer = resolveDeserializer(options.valueDeserializer, 'valueDeserializer')
     if (!Number.isInteger(maxPollRecords) || maxPollRecords < 1) throw new KafkaError('shareConsumer: maxPollRecords must be a positive integer')
     const instance = ShareConsumer.#instances++
+    this.#metrics = new ShareConsumerMetrics(new MetricsRegistry(context.clock), context.clientId, this.#cluster.networkMetrics)
     this.#membership = new ShareMembership({
       cluster: this.#cluster,
       clock: context.clock,
@@ -192,6 +192,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
       assigned: (partitions) => this.#assigned(partitions),
       unreachableTimeoutMs: this.#cluster.defaultApiTimeoutMs,
       fatal: (error) => this.#fail(error),
+      metrics: this.#metrics,
     })
     this.#fetcher = new ShareFetcher(
       {
@@ -204,6 +205,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         closed: () => this.#closed,
         fatal: () => this.#fatal,
         fail: (error) => this.#fail(error),
+        metrics: this.#metrics,
         received: (topic, partition, offset, timestamp, key, value, headers, deliveryCount) =>
           this.#buffer.push(new ShareConsumerMessage<K, V>(this, topic, partition, offset, timestamp, key as K, value as V, headers, deliveryCount)),
       },
@@ -305,9 +307,32 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
    */
   messages(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<ShareConsumerMessage<K, V>> {
     const signal = options.signal
+    // samsa:consumer:process, when someone traces: a message is in process from its hand-out until the next is
+    // asked for or the loop is left (as the consumer's iterator; the implicit acknowledgement happens then too).
+    let inHand: ConsumerProcessContext | null = null
+    const settle = (): void => {
+      if (inHand === null) return
+      publishSettled(tracingChannels.consumerProcess, inHand)
+      inHand = null
+    }
+    const traced = (result: IteratorResult<ShareConsumerMessage<K, V>>): IteratorResult<ShareConsumerMessage<K, V>> => {
+      if (result.done || !tracingChannels.consumerProcess.hasSubscribers) return result
+      const message = result.value
+      inHand = { clientId: this.#context.clientId, groupId: this.groupId, style: 'iterator', topic: message.topic, partition: message.partition, messages: [message] }
+      tracingChannels.consumerProcess.start.publish(inHand)
+      tracingChannels.consumerProcess.end.publish(inHand)
+      return result
+    }
     const iterator: AsyncIterableIterator<ShareConsumerMessage<K, V>> = {
-      next: () => this.#next(signal),
-      return: async () => ({ done: true, value: undefined }),
+      next: () => {
+        settle()
+        const next = this.#next(signal)
+        return tracingChannels.consumerProcess.hasSubscribers ? next.then(traced) : next
+      },
+      return: async () => {
+        settle()
+        return { done: true, value: undefined }
+      },
       [Symbol.asyncIterator]: () => iterator,
     }
     return iterator
@@ -361,6 +386,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
         this.#deserialize(message)
         message.state = 'delivered'
         this.#inHand.add(message)
+        this.#metrics.handedOut()
         return { done: false, value: message }
       }
       // One fetch round at a time, whichever iteration asked for it.
@@ -412,6 +438,7 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   }
 
   #assigned(partitions: TopicPartition[]): void {
+    if (!sameAssignment(this.#assignment, partitions)) this.#metrics.assignmentChanged()
     this.#assignment = partitions
     this.#fetcher.wake()
     for (const wake of this.#assignmentWaiters.splice(0)) wake()
@@ -430,4 +457,11 @@ export class ShareConsumer<K = Buffer | null, V = Buffer | null> implements Asyn
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
+}
+
+function sameAssignment(a: TopicPartition[], b: TopicPartition[]): boolean {
+  if (a.length !== b.length) return false
+  const key = (p: TopicPartition) => `${p.topic}\u0000${p.partition}`
+  const seen = new Set(a.map(key))
+  return b.every((p) => seen.has(key(p)))
 }

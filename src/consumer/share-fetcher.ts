@@ -16,6 +16,7 @@ import type { ShareFetchResponse, ShareFetchResponsePartitionData } from '../pro
 import { decodeRecordBatchesAsync, type Header } from '../records/index.js'
 import { partitionKey } from './partition-state.js'
 import { request } from './request.js'
+import type { ShareConsumerMetrics } from './share-metrics.js'
 import {
   ACK_GAP,
   ACK_RENEW,
@@ -75,6 +76,8 @@ export interface ShareFetcherHost {
   closed(): boolean
   fatal(): KafkaError | null
   fail(error: KafkaError): void
+  /** Absent where a test scripts the cluster. */
+  readonly metrics?: ShareConsumerMetrics | null
   /** A record inside an acquired range, for the application. */
   received(topic: string, partition: number, offset: bigint, timestamp: number, key: Buffer | null, value: Buffer | null, headers: Header[], deliveryCount: number): void
 }
@@ -262,6 +265,7 @@ export class ShareFetcher {
       const epochSent = session.epoch
       const acquireMode = this.#acquireMode
       let response: ShareFetchResponse
+      const startedAt = performance.now()
       try {
         response = await request(this.#cluster, { kind: 'node', nodeId: session.nodeId }, ApiKeys.ShareFetch, (version) => {
           if (acquireMode === 'record_limit' && version < RENEW_AND_ACQUIRE_MODE_VERSION) {
@@ -307,19 +311,24 @@ export class ShareFetcher {
       this.#noteLockTimeout(response.acquisitionLockTimeoutMs)
       for (const { partition } of listed.values()) session.partitions.set(partitionKey(partition.topic, partition.partition), partition)
       for (const p of forgotten) session.partitions.delete(partitionKey(p.topic, p.partition))
-      await this.#handleFetchResponse(session, response)
+      await this.#handleFetchResponse(session, response, performance.now() - startedAt, acks)
       return false
     })
   }
 
-  async #handleFetchResponse(session: ShareSession, response: ShareFetchResponse): Promise<void> {
+  async #handleFetchResponse(session: ShareSession, response: ShareFetchResponse, latencyMs: number, acks: PendingAcks[]): Promise<void> {
     let fatal: KafkaError | null = null
+    let bytes = 0
+    let records = 0
+    let refused = 0
     for (const t of response.responses) {
       const topic = this.#cluster.topicNameById(t.topicId)
       if (topic === undefined) continue
       for (const p of t.partitions) {
+        bytes += p.records?.length ?? 0
         if (p.acknowledgeErrorCode !== 0) {
           this.#logger.warn({ topic, partition: p.partitionIndex, errorCode: p.acknowledgeErrorCode }, 'share acknowledgement refused by the leader')
+          refused += acknowledgedOffsets(acks, topic, p.partitionIndex)
         }
         if (p.errorCode !== 0) {
           const error = errorFromCode(p.errorCode, `${topic}-${p.partitionIndex}`, p.errorMessage) ?? new KafkaError(`ShareFetch ${topic}-${p.partitionIndex} failed with ${p.errorCode}`)
@@ -333,14 +342,23 @@ export class ShareFetcher {
           session.partitions.delete(partitionKey(topic, p.partitionIndex))
           continue
         }
-        if (p.acquiredRecords.length > 0) await this.#deliver(topic, p)
+        if (p.acquiredRecords.length > 0) records += await this.#deliver(topic, p)
       }
+    }
+    const metrics = this.#host.metrics
+    if (metrics) {
+      metrics.fetched(latencyMs, bytes, records, response.throttleTimeMs)
+      metrics.acknowledged(acknowledgedOffsets(acks), refused)
     }
     if (fatal) throw fatal
   }
 
-  /** Buffers the records inside the acquired ranges; acquired offsets with no record (control, compacted) are gaps. */
-  async #deliver(topic: string, data: ShareFetchResponsePartitionData): Promise<void> {
+  /**
+   * Buffers the records inside the acquired ranges; acquired offsets with no record (control, compacted) are gaps.
+   * Resolves to the number of records buffered.
+   */
+  async #deliver(topic: string, data: ShareFetchResponsePartitionData): Promise<number> {
+    let delivered = 0
     const ranges = [...data.acquiredRecords].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
     let previousLast = -1n
     for (const r of ranges) {
@@ -369,6 +387,7 @@ export class ShareFetcher {
         if (record.offset > covered) this.#pending.add(topic, partition, covered, record.offset - 1n, ACK_GAP)
         covered = record.offset + 1n
         this.#host.received(topic, partition, record.offset, Number(batch.timestampType === 'log-append' ? batch.maxTimestamp : record.timestamp), record.key, record.value, record.headers, range.deliveryCount)
+        delivered++
       }
     }
     for (; rangeIndex < ranges.length; rangeIndex++) {
@@ -376,6 +395,7 @@ export class ShareFetcher {
       if (covered <= range.lastOffset) this.#pending.add(topic, partition, covered, range.lastOffset, ACK_GAP)
       if (rangeIndex + 1 < ranges.length) covered = ranges[rangeIndex + 1]!.firstOffset
     }
+    return delivered
   }
 
   // ---- acknowledging ----
@@ -456,9 +476,11 @@ export class ShareFetcher {
       throw error
     }
     if (closing) resetSession(session)
+    const metrics = this.#host.metrics
     if (response.errorCode !== 0) {
       const error = errorFromCode(response.errorCode, 'ShareAcknowledge', response.errorMessage)!
       if (response.errorCode === SHARE_SESSION_NOT_FOUND || response.errorCode === INVALID_SHARE_SESSION_EPOCH) resetSession(session)
+      metrics?.acknowledged(acknowledgedOffsets(acks), acknowledgedOffsets(acks))
       return failAll(error)
     }
     if (!closing) session.epoch = nextEpoch(epochSent)
@@ -471,6 +493,21 @@ export class ShareFetcher {
         results.push({ topic, partition: p.partitionIndex, error: p.errorCode === 0 ? null : errorFromCode(p.errorCode, `${topic}-${p.partitionIndex}`, p.errorMessage) })
       }
     }
+    if (metrics) {
+      let refused = 0
+      for (const r of results) if (r.error) refused += acknowledgedOffsets(acks, r.topic, r.partition)
+      metrics.acknowledged(acknowledgedOffsets(acks), refused)
+    }
     return results
   }
+}
+
+/** Offsets acknowledged in `acks` (gaps included), of one partition or of all. */
+function acknowledgedOffsets(acks: PendingAcks[], topic?: string, partition?: number): number {
+  let n = 0
+  for (const a of acks) {
+    if (topic !== undefined && (a.topic !== topic || a.partition !== partition)) continue
+    for (const r of a.ranges) n += Number(r.last - r.first) + 1
+  }
+  return n
 }

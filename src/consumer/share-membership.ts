@@ -36,6 +36,8 @@ export interface ShareMembershipHost {
   readonly unreachableTimeoutMs?: number
   /** The membership cannot continue; the application must see this error. */
   fatal(error: KafkaError): void
+  /** Told of heartbeats (share consumer metrics). */
+  readonly metrics?: { heartbeat(responseTimeMs: number): void } | null
 }
 
 export class ShareMembership {
@@ -52,7 +54,7 @@ export class ShareMembership {
 
   constructor(host: ShareMembershipHost) {
     this.#host = host
-    this.#coordinator = { cluster: host.cluster, groupId: host.groupId, groupPurpose: host.purpose }
+    this.#coordinator = { cluster: host.cluster, groupId: host.groupId, groupPurpose: host.purpose, metrics: host.metrics ?? null }
     this.#logger = clientLogger(host.logger).child({ memberId: this.memberId })
     this.#loop = new MembershipLoop({ clock: host.clock, fatal: (error) => host.fatal(error), unreachableTimeoutMs: host.unreachableTimeoutMs, logger: this.#logger }, {
       round: () => this.#round(),

@@ -13,6 +13,7 @@
  */
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
 import type { ConsumerMessage, OwnedBatch, TopicPartition } from '../consumer/types.js'
+import { type ConsumerProcessContext, tracingChannels } from '../network/instrumentation.js'
 import { KafkaJSNumberOfRetriesExceeded, isKafkaJSError, toKafkaJSError } from './errors.js'
 import type { InstrumentationEmitter } from './instrumentation.js'
 import type { Logger } from './logger.js'
@@ -96,6 +97,8 @@ export class OffsetBook {
 export interface RunnerOptions {
   native: SamsaConsumer
   groupId: string
+  /** For the samsa:consumer:process tracing context. */
+  clientId: string
   logger: Logger
   emitter: InstrumentationEmitter
   retry: ResolvedRetry
@@ -387,9 +390,12 @@ export class Runner {
       if (!this.#running || this.#gone(owned, key)) return
       const payload = { topic, partition, message: messages[i]!, heartbeat, pause }
       try {
-        await handler(payload)
+        if (tracingChannels.consumerProcess.hasSubscribers) await this.#traced(owned, 'eachMessage', [offsets[i]!], () => handler(payload))
+        else await handler(payload)
       } catch (error) {
-        if (!(await this.#retry(owned, error, () => handler(payload), () => offsets[i]!.offset))) return
+        const again = (): Promise<void> | void =>
+          tracingChannels.consumerProcess.hasSubscribers ? this.#traced(owned, 'eachMessage', [offsets[i]!], () => handler(payload)) : handler(payload)
+        if (!(await this.#retry(owned, error, again, () => offsets[i]!.offset))) return
       }
       if (owned.stale()) return
       const offset = offsets[i]!.offset
@@ -401,6 +407,16 @@ export class Runner {
         return
       }
     }
+  }
+
+  /**
+   * A handler call published on samsa:consumer:process, run inside its bound stores (as samsa's own run() does);
+   * from an async function, so that a synchronous throw ends the operation too.
+   */
+  #traced(owned: OwnedBatch, style: 'eachMessage' | 'eachBatch', messages: readonly ConsumerMessage[], call: () => Promise<void> | void): Promise<void> {
+    const { topic, partition } = owned.batch
+    const context: ConsumerProcessContext = { clientId: this.#o.clientId, groupId: this.#o.groupId, style, topic, partition, messages }
+    return tracingChannels.consumerProcess.tracePromise(async () => call(), context)
   }
 
   async #eachBatch(owned: OwnedBatch, batch: Batch, handler: EachBatchHandler): Promise<void> {
@@ -424,7 +440,9 @@ export class Runner {
     const call = (): Promise<void> => {
       const from = resolvedUpTo
       const pending = from === null ? batch : toBatch(owned, batch.messages.filter((m) => BigInt(m.offset) > from))
-      return handler({ batch: pending, ...payload })
+      if (!tracingChannels.consumerProcess.hasSubscribers) return handler({ batch: pending, ...payload })
+      const messages = from === null ? owned.batch.messages : owned.batch.messages.filter((m) => m.offset > from)
+      return this.#traced(owned, 'eachBatch', messages, () => handler({ batch: pending, ...payload }))
     }
     try {
       await call()

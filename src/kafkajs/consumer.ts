@@ -213,6 +213,7 @@ export class Consumer {
     const runner = new Runner({
       native,
       groupId: this.#groupId,
+      clientId: this.#context.clientId,
       logger: this.#logger.namespace('Runner'),
       emitter: this.#emitter,
       retry: this.#retry,

@@ -23,7 +23,7 @@ import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFram
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
-import { channels, type ConnectEvent, type RequestObserver } from './instrumentation.js'
+import { channels, type ConnectEvent, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
 import { type ClientLogger, clientLogger, type Logger, silentLogger } from './logging.js'
 import type { NetworkMetrics } from './metrics.js'
 import { type PendingRequest, type RequestOptions, requestEvent, settle, traceFields } from './pending-request.js'
@@ -242,7 +242,9 @@ export class Connection {
         abandoned: false,
         internal,
         zeroCopy: options.zeroCopy,
+        trace: null,
       }
+      if (tracingChannels.request.hasSubscribers) this.#traceStart(request)
       if (signal) {
         request.onAbort = () => this.#abort(request)
         signal.addEventListener('abort', request.onAbort, { once: true })
@@ -252,6 +254,23 @@ export class Connection {
       this.#flush()
       if (this.observer) this.#reportQueue()
     })
+  }
+
+  #traceStart(request: PendingRequest): void {
+    const trace: RequestTraceContext = {
+      clientId: this.#options.clientId ?? null,
+      broker: this.broker,
+      nodeId: this.nodeId,
+      apiName: request.api.name,
+      apiKey: request.api.apiKey,
+      apiVersion: request.version,
+      correlationId: -1,
+      bytesOut: 0,
+      bytesIn: 0,
+    }
+    request.trace = trace
+    tracingChannels.request.start.publish(trace)
+    tracingChannels.request.end.publish(trace)
   }
 
   /** Closes the connection; every request not yet answered fails with `error` (retriable by default). */
@@ -413,6 +432,10 @@ export class Connection {
     if (this.observer) request.sentAt = Date.now()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish(requestEvent(this, request))
     if (this.traceLogger !== null) this.traceLogger.trace(traceFields(request), 'request sent')
+    if (request.trace !== null) {
+      request.trace.correlationId = correlationId
+      request.trace.bytesOut = bytesOut
+    }
     if (!this.#corked) {
       // Coalesce every request written in this tick into one writev.
       this.#corked = true

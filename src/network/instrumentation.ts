@@ -4,6 +4,7 @@
  * property read on the hot path.
  */
 import diagnosticsChannel from 'node:diagnostics_channel'
+import type { Header, HeaderInput } from '../records/index.js'
 
 export { type Logger, silentLogger, consoleLogger, resolveLogger } from './logging.js'
 
@@ -89,6 +90,123 @@ export interface RebalanceChannelEvent {
   memberId: string | null
   type: 'assigned' | 'revoked' | 'lost'
   partitions: Array<{ topic: string; partition: number }>
+}
+
+// ---- tracing channels ----
+//
+// Each traced operation publishes on a `node:diagnostics_channel` TracingChannel, always in this order: `start` (in
+// the caller's call, so a subscriber sees the caller's async context), `end` (the call returned; the operation goes
+// on), then exactly once `error` (only on failure, `error` set) followed by `asyncStart` and `asyncEnd` (`result`
+// set on success). `asyncEnd` is always the last event of an operation. The clients build the context object only
+// when the channel has subscribers, so an unobserved operation costs one `hasSubscribers` read.
+
+/** What every tracing context ends with: set before `error`/`asyncStart`. */
+export interface TraceOutcome<R> {
+  result?: R
+  error?: Error
+}
+
+/** A message of a `send()` call as the application gave it (before serialization). */
+export interface SendTraceMessage {
+  readonly key?: unknown
+  readonly value: unknown
+  readonly headers?: HeaderInput
+  readonly partition?: number
+}
+
+/** Where a sent record went: RecordMetadata, as `send()` resolves. */
+export interface SendTraceResult {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+}
+
+/** `samsa:producer:send`: one `send()`/`sendBatch()` call, from the call until every record settled. */
+export interface ProducerSendContext extends TraceOutcome<readonly SendTraceResult[]> {
+  readonly clientId: string
+  readonly transactionalId: string | null
+  /** The call's records, as given: a `send()` has one topic, a `sendBatch()` may have several. */
+  readonly records: ReadonlyArray<{ readonly topic: string; readonly messages: readonly SendTraceMessage[] }>
+  /** Messages over all records. */
+  readonly messageCount: number
+  /**
+   * Headers to add to every message of the call. A subscriber fills this during `start` (a tracer injects its
+   * context here); the producer then sends copies of the messages with these headers added, replacing headers of
+   * the same name, and never changes the application's own message objects.
+   */
+  readonly headers: Record<string, string | Buffer>
+}
+
+/** `samsa:consumer:fetch`: one Fetch request of a consumer, from building it to having queued what it returned. */
+export interface ConsumerFetchContext extends TraceOutcome<{ readonly partitions: number; readonly bytes: number; readonly records: number }> {
+  readonly clientId: string
+  readonly groupId: string | null
+  readonly nodeId: number
+  /** The partitions this fetch covers and the offsets it reads from. */
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly fetchOffset: bigint }>
+}
+
+/** A record handed to the application, as the consumer hands it out (key and value deserialized). */
+export interface ProcessTraceMessage {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  readonly key: unknown
+  readonly value: unknown
+  readonly headers: readonly Header[]
+}
+
+/**
+ * `samsa:consumer:process`: the application handling one message or one batch. Where it starts and ends depends
+ * on how the application consumes (docs/observability.md): around an `eachMessage`/`eachBatch` handler (whose
+ * code then runs inside the `start` channel's bound stores, so a tracer's span is active there); from handing a
+ * message or batch out of `messages()`/`batches()`/`for await` until the application asks for the next one or
+ * leaves the loop, the moment samsa counts it processed (no store is active in the loop body: the loop's code does
+ * not run inside the consumer's call).
+ */
+export interface ConsumerProcessContext extends TraceOutcome<undefined> {
+  readonly clientId: string
+  readonly groupId: string | null
+  readonly style: 'eachMessage' | 'eachBatch' | 'iterator' | 'batches'
+  readonly topic: string
+  readonly partition: number
+  /** One message (`eachMessage`, the iterator) or a batch's messages, all of `topic`/`partition`. */
+  readonly messages: readonly ProcessTraceMessage[]
+}
+
+/** `samsa:request`: one request on a connection, from the call to its settlement (answered, failed, timed out). */
+export interface RequestTraceContext extends TraceOutcome<unknown> {
+  readonly clientId: string | null
+  readonly broker: string
+  readonly nodeId: number | null
+  readonly apiName: string
+  readonly apiKey: number
+  readonly apiVersion: number
+  /** Set when the request is written (-1 until then, and for a request that never was). */
+  correlationId: number
+  bytesOut: number
+  bytesIn: number
+}
+
+export const tracingChannels = {
+  /** ProducerSendContext, per `send()`/`sendBatch()` call. */
+  producerSend: diagnosticsChannel.tracingChannel<unknown, ProducerSendContext>('samsa:producer:send'),
+  /** ConsumerFetchContext, per Fetch request. */
+  consumerFetch: diagnosticsChannel.tracingChannel<unknown, ConsumerFetchContext>('samsa:consumer:fetch'),
+  /** ConsumerProcessContext, per message or batch handed to the application. */
+  consumerProcess: diagnosticsChannel.tracingChannel<unknown, ConsumerProcessContext>('samsa:consumer:process'),
+  /** RequestTraceContext, per request on any connection. */
+  request: diagnosticsChannel.tracingChannel<unknown, RequestTraceContext>('samsa:request'),
+} as const
+
+/** The events after `end` of a manually published operation: `error` on failure, then `asyncStart`, `asyncEnd`. */
+export function publishSettled<C extends TraceOutcome<unknown>>(channel: diagnosticsChannel.TracingChannel<unknown, C>, context: C, error?: Error): void {
+  if (error !== undefined) {
+    context.error = error
+    channel.error.publish(context)
+  }
+  channel.asyncStart.publish(context)
+  channel.asyncEnd.publish(context)
 }
 
 export const channels = {

@@ -6,7 +6,7 @@
  * every later settlement of it is a no-op. Which queue it sits in, and when it is written, is the connection's.
  */
 import type { AnyApiCodec } from '../protocol/index.js'
-import { channels, type RequestObserver } from './instrumentation.js'
+import { channels, publishSettled, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
 import type { ClientLogger } from './logging.js'
 
 /** How the caller wants one request sent. */
@@ -46,6 +46,8 @@ export interface PendingRequest {
   /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
   internal: boolean
   zeroCopy: ReadonlySet<Buffer> | undefined
+  /** The samsa:request tracing context, made only when that channel had subscribers at the call. */
+  trace: RequestTraceContext | null
 }
 
 /** What the diagnostics events say about where a request went; read only when someone subscribes. */
@@ -86,6 +88,12 @@ export function settle(peer: RequestPeer, request: PendingRequest, error: Error 
     const event = { ...traceFields(request), durationMs: performance.now() - request.startedAt, bytesIn }
     if (error) peer.traceLogger.trace({ ...event, err: error }, 'request failed')
     else peer.traceLogger.trace(event, 'response received')
+  }
+  const trace = request.trace
+  if (trace !== null) {
+    trace.bytesIn = bytesIn
+    if (!error) trace.result = body
+    publishSettled(tracingChannels.request, trace, error ?? undefined)
   }
   if (error) request.reject(error)
   else request.resolve(body)

@@ -8,6 +8,7 @@
 import { AbortError, KafkaError } from '../errors.js'
 import { abortable } from '../network/abort.js'
 import type { Clock, ClockTimer } from '../network/clock.js'
+import { type ProducerSendContext, tracingChannels } from '../network/instrumentation.js'
 import { type ClientLogger, clientLogger } from '../network/logging.js'
 import { type MetricSnapshot, MetricsRegistry } from '../network/metrics.js'
 import type { HeaderInput, RecordData } from '../records/index.js'
@@ -82,6 +83,21 @@ export interface TransactionConsumer {
   currentOffsets?(): TopicPartitionOffset[]
 }
 
+
+/** Copies of the records whose messages carry `added` too, replacing headers of the same name. */
+function withHeaders<K, V>(input: Array<ProducerRecord<K, V>>, added: Record<string, string | Buffer>): Array<ProducerRecord<K, V>> {
+  const names = new Set(Object.keys(added))
+  return input.map((record) => ({
+    topic: record.topic,
+    messages: record.messages.map((message) => {
+      const own = message.headers === undefined ? [] : Array.isArray(message.headers) ? message.headers : Object.entries(message.headers)
+      const headers: Array<readonly [string, RecordData]> = []
+      for (const header of own as ReadonlyArray<readonly [string, RecordData]>) if (!names.has(header[0])) headers.push(header)
+      for (const name of names) headers.push([name, added[name]!])
+      return { ...message, headers }
+    }),
+  }))
+}
 
 export class ProducerClosedError extends KafkaError {
   constructor(message = 'The producer is closed') {
@@ -189,6 +205,32 @@ export class Producer<K = RecordData, V = RecordData> {
    * cancels the call as with `send`: records not yet appended are not sent, records already in a batch may be.
    */
   sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
+    if (!tracingChannels.producerSend.hasSubscribers) return this.#sendBatch(input, options)
+    return this.#tracedSendBatch(input, options)
+  }
+
+  /**
+   * sendBatch published on samsa:producer:send. The call runs inside the channel's bound stores (tracePromise), so
+   * a tracer's send span is the active context for whatever the call does; headers a subscriber adds at `start` go
+   * on copies of the messages.
+   */
+  #tracedSendBatch(input: Array<ProducerRecord<K, V>>, options: SendOptions | undefined): Promise<RecordMetadata[]> {
+    let messageCount = 0
+    for (const record of input) messageCount += record.messages?.length ?? 0
+    const context: ProducerSendContext = {
+      clientId: this.#context.clientId,
+      transactionalId: this.#options.transactionalId,
+      records: input,
+      messageCount,
+      headers: {},
+    }
+    return tracingChannels.producerSend.tracePromise(
+      () => this.#sendBatch(Object.keys(context.headers).length === 0 ? input : withHeaders(input, context.headers), options),
+      context,
+    )
+  }
+
+  #sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
     const signal = options?.signal
     let records: WireRecord[]
     try {

@@ -71,15 +71,28 @@ const CATALOGUE: Record<string, { prefix: string; names: string[] }> = {
       'assigned-partitions',
     ],
   },
+  'consumer-share-fetch-manager-metrics': {
+    prefix: 'share_consumer_fetch_manager',
+    names: [
+      'records-consumed-rate', 'records-consumed-total', 'bytes-consumed-rate', 'bytes-consumed-total', 'fetch-rate', 'fetch-total',
+      'fetch-size-avg', 'fetch-size-max', 'fetch-latency-avg', 'fetch-latency-max', 'records-per-request-avg', 'records-per-request-max',
+      'fetch-throttle-time-avg', 'fetch-throttle-time-max', 'acknowledgements-send-rate', 'acknowledgements-send-total',
+      'acknowledgements-error-rate', 'acknowledgements-error-total',
+    ],
+  },
+  'consumer-share-coordinator-metrics': {
+    prefix: 'share_consumer_coordinator',
+    names: ['heartbeat-rate', 'heartbeat-total', 'heartbeat-response-time-max', 'rebalance-rate-per-hour', 'rebalance-total', 'last-heartbeat-seconds-ago'],
+  },
 }
 
-/** The connection and request metrics every client reports under its own group. */
+/** The connection and request metrics every client reports under its own group (a share consumer: consumer-metrics, as Java's). */
 const NETWORK_NAMES = [
   'connection-count', 'connection-creation-rate', 'connection-creation-total', 'connection-close-rate', 'connection-close-total',
   'request-rate', 'request-total', 'request-size-avg', 'request-size-max', 'outgoing-byte-rate', 'outgoing-byte-total',
   'response-rate', 'response-total', 'incoming-byte-rate', 'incoming-byte-total', 'request-latency-avg', 'request-latency-max',
 ]
-for (const [group, prefix] of [['consumer-metrics', 'consumer'], ['consumer-share-metrics', 'share_consumer'], ['admin-client-metrics', 'admin_client']] as const) {
+for (const [group, prefix] of [['consumer-metrics', 'consumer'], ['admin-client-metrics', 'admin_client']] as const) {
   CATALOGUE[group] = { prefix, names: NETWORK_NAMES }
 }
 for (const name of NETWORK_NAMES) if (!CATALOGUE['producer-metrics']!.names.includes(name)) CATALOGUE['producer-metrics']!.names.push(name)
@@ -184,24 +197,19 @@ export function registerSamsaMetrics(registry: PromClient.Registry, clients: Met
       seen.add(target.name)
       const help = `Kafka client metric ${group} ${javaName}${target.scale === 1 ? '' : ' (in seconds)'}`
       const name = target.name
+      const options = { name, help, labelNames, registers: [registry] }
+      // Rows with the same labels (one clientId for two producers) add up in a counter; a gauge keeps the last.
       if (target.counter) {
         new prom.Counter({
-          name,
-          help,
-          labelNames,
-          registers: [registry],
+          ...options,
           collect() {
             this.reset()
-            // Two clients with the same labels (one clientId for two producers) add up.
             for (const row of series(name)) this.inc(row.labels, row.value)
           },
         })
       } else {
         new prom.Gauge({
-          name,
-          help,
-          labelNames,
-          registers: [registry],
+          ...options,
           collect() {
             this.reset()
             for (const row of series(name)) this.set(row.labels, row.value)

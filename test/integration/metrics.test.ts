@@ -164,3 +164,69 @@ describe('producer error metrics', () => {
     }
   })
 })
+
+describe('metrics (share consumer)', () => {
+  const N = 300
+  const clientId = 'metrics-share'
+  let kafka: Kafka
+  beforeAll(() => {
+    kafka = new Kafka({ brokers, clientId, logger: false })
+  })
+  afterAll(() => kafka.close())
+
+  it('counts ShareFetch, records, acknowledgements and heartbeats, named as Java names them, and exports them', async () => {
+    const topic = `metrics-share-${process.pid}-${Date.now()}`
+    const groupId = `${topic}-group`
+    const admin = kafka.admin()
+    await admin.createTopics([{ name: topic, numPartitions: 2 }])
+    const [configured] = await admin.incrementalAlterConfigs([{ type: 'group', name: groupId, set: { 'share.auto.offset.reset': 'earliest' } }])
+    expect(configured!.error).toBeNull()
+    const producer = kafka.producer({ acks: -1 })
+    await producer.send({ topic, messages: Array.from({ length: N }, (_, i) => ({ key: `k${i % 5}`, value: `share-value-${i}` })) })
+    await producer.close()
+
+    const consumer = kafka.shareConsumer({ groupId, maxPollRecords: 50 })
+    await consumer.subscribe([topic])
+    let read = 0
+    for await (const _ of consumer) if (++read === N) break
+    // Acknowledge the last message handed out (implicit mode accepts it with the next poll or commit).
+    await consumer.commit()
+    await until(() => find(consumer.metrics(), 'consumer-share-coordinator-metrics', 'heartbeat-total').value >= 1)
+
+    const got = consumer.metrics()
+    const fetchGroup = 'consumer-share-fetch-manager-metrics'
+    const tags = { 'client-id': clientId }
+    expect(find(got, fetchGroup, 'records-consumed-total', tags).value).toBe(N)
+    expect(find(got, fetchGroup, 'records-consumed-rate').value).toBeGreaterThan(0)
+    expect(find(got, fetchGroup, 'fetch-total').value).toBeGreaterThanOrEqual(1)
+    expect(find(got, fetchGroup, 'fetch-latency-max').value).toBeGreaterThanOrEqual(find(got, fetchGroup, 'fetch-latency-avg').value)
+    expect(find(got, fetchGroup, 'records-per-request-max').value).toBeGreaterThanOrEqual(1)
+    // Every record was accepted once: the broker took N acknowledgements (at least; gaps would add to it), none refused.
+    expect(find(got, fetchGroup, 'acknowledgements-send-total').value).toBeGreaterThanOrEqual(N)
+    expect(find(got, fetchGroup, 'acknowledgements-error-total').value).toBe(0)
+    // The records were acquired from batches the log holds: at least the log's bytes were fetched.
+    let inLog = 0n
+    for (const broker of await admin.describeLogDirs()) {
+      for (const replica of broker.logDirs.flatMap((dir) => dir.replicas)) if (replica.topic === topic) inLog += replica.size
+    }
+    expect(find(got, fetchGroup, 'bytes-consumed-total').value).toBeGreaterThanOrEqual(Number(inLog))
+    const coordinator = 'consumer-share-coordinator-metrics'
+    expect(find(got, coordinator, 'rebalance-total').value).toBeGreaterThanOrEqual(1)
+    expect(find(got, coordinator, 'heartbeat-response-time-max').value).toBeGreaterThan(0)
+    expect(find(got, coordinator, 'last-heartbeat-seconds-ago').value).toBeGreaterThanOrEqual(0)
+    expect(find(got, 'consumer-metrics', 'connection-count', tags).value).toBeGreaterThanOrEqual(1)
+
+    const registry = new Registry()
+    registerSamsaMetrics(registry, [consumer])
+    const text = await registry.metrics()
+    expect(text).toContain(`kafka_share_consumer_fetch_manager_records_consumed_total{client_id="${clientId}",group_id="${groupId}"} ${N}`)
+    expect(text).toContain('# TYPE kafka_share_consumer_fetch_manager_acknowledgements_send_total counter')
+    const reported = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE')).map((l) => l.split(' ')[2]))
+    for (const m of got) expect(reported.has(prometheusName(m.group, m.name)!.name)).toBe(true)
+
+    await consumer.close()
+    // Closing acknowledges nothing more here (all were accepted) and the counts stay readable.
+    expect(find(consumer.metrics(), fetchGroup, 'acknowledgements-error-total').value).toBe(0)
+    await admin.close()
+  })
+})

@@ -64,7 +64,7 @@ describe('package exports (built dist/)', () => {
       import { createRequire } from 'node:module'
       const require = createRequire(import.meta.url)
       const out = {}
-      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus']) {
+      for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus', 'samsa/opentelemetry']) {
         const esm = await import(entry)
         const cjs = require(entry)
         const names = Object.keys(esm).filter((n) => n !== 'default')
@@ -86,9 +86,9 @@ describe('package exports (built dist/)', () => {
       }
       console.log(JSON.stringify(out))`
     const report = runNode(['--input-type=module', '-e', code], consumerDir) as unknown as Record<string, unknown>
-    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus']) {
+    for (const entry of ['samsa', 'samsa/records', 'samsa/protocol', 'samsa/kafkajs', 'samsa/testing', 'samsa/prometheus', 'samsa/opentelemetry']) {
       expect(report[entry]).toMatchObject({ sameNames: true, differing: [] })
-      expect((report[entry] as { names: number }).names).toBeGreaterThan(entry === 'samsa/testing' || entry === 'samsa/prometheus' ? 0 : 10)
+      expect((report[entry] as { names: number }).names).toBeGreaterThan(entry === 'samsa/testing' || entry === 'samsa/prometheus' || entry === 'samsa/opentelemetry' ? 0 : 10)
     }
     expect(report.instanceof).toEqual({ kafkajsErrorAcrossSystems: true, esmErrorIsCjsKafkaError: true, cjsRecordsErrorIsEsmKafkaError: true, recordsErrorIsMainExport: true })
   })
@@ -112,7 +112,10 @@ describe('package exports (built dist/)', () => {
       const afterProtocol = loaded().length
       const { registerSamsaMetrics } = require('samsa/prometheus')
       const promClientLoaded = Object.keys(require.cache).some((f) => f.includes('/prom-client/'))
-      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol, hasRegister: typeof registerSamsaMetrics === 'function', promClientLoaded }))`
+      const otelBefore = Object.keys(require.cache).some((f) => f.includes('/@opentelemetry/'))
+      const { SamsaInstrumentation } = require('samsa/opentelemetry')
+      const otelAfter = Object.keys(require.cache).some((f) => f.includes('/@opentelemetry/instrumentation/'))
+      console.log(JSON.stringify({ atImport, packagesAtImport, costlyBuiltins, hasKafka: typeof samsa.Kafka === 'function', afterProtocol, hasRegister: typeof registerSamsaMetrics === 'function', promClientLoaded, otelBefore, otelAfter, hasInstrumentation: typeof SamsaInstrumentation === 'function' }))`
     const report = runNode(['-e', code], consumerDir) as unknown as {
       atImport: string[]
       packagesAtImport: string[]
@@ -121,6 +124,9 @@ describe('package exports (built dist/)', () => {
       afterProtocol: number
       hasRegister: boolean
       promClientLoaded: boolean
+      otelBefore: boolean
+      otelAfter: boolean
+      hasInstrumentation: boolean
     }
     // The request/response headers frame every request (the generated index and error table are in the bundle).
     expect(report.atImport).toEqual(['RequestHeader.js', 'ResponseHeader.js'])
@@ -133,6 +139,8 @@ describe('package exports (built dist/)', () => {
     expect(report.afterProtocol).toBeGreaterThan(190)
     // samsa/prometheus needs prom-client (an optional peer dependency) only once registerSamsaMetrics is called.
     expect(report).toMatchObject({ hasRegister: true, promClientLoaded: false })
+    // OpenTelemetry (optional peers) loads with samsa/opentelemetry only, never with samsa itself.
+    expect(report).toMatchObject({ otelBefore: false, otelAfter: true, hasInstrumentation: true })
   })
 
   it('ships every file the "exports" map names', () => {

@@ -137,16 +137,18 @@ describe('the packed tarball', () => {
   // 4.77 MB before samsa/kafkajs; the facade (code, its declarations, the migration guide) adds about 0.4 MB,
   // samsa/testing (FakeKafka) about 0.15 MB, the metrics registry and samsa/prometheus (with observability.md)
   // about 0.07 MB (5.49 MB before them), the generated tables of docs/benchmarks.md about 0.04 MB (its SVG charts
-  // stay out of the package), the `samsa` command line (dist/cjs/cli without declarations, docs/cli.md) about
-  // 0.09 MB (5.66 MB before it).
-  it('unpacks to under 5.8 MB', () => {
-    expect(pack.unpackedSize).toBeLessThan(5_800_000)
+  // stay out of the package), samsa/opentelemetry and the tracing channels with their docs 0.04 MB (5.65 → 5.69 MB
+  // on its own; 5.72 MB merged with logging and the share consumer's metrics, hence the limit of 5.8 MB), the
+  // `samsa` command line (dist/cjs/cli without declarations, docs/cli.md) about 0.09 MB (5.66 → 5.75 MB on its own;
+  // 5.84 MB merged with samsa/opentelemetry, hence the limit of 5.9 MB).
+  it('unpacks to under 5.9 MB', () => {
+    expect(pack.unpackedSize).toBeLessThan(5_900_000)
   })
 
   it('has types that resolve under node10, node16 (from CJS and ESM) and bundler (arethetypeswrong)', async () => {
     const out = await run(process.execPath, [attw, tarball, '--format', 'json'], { cwd: work })
     const report = JSON.parse(out) as { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> } }
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './kafkajs', './package.json', './prometheus', './protocol', './records', './testing'])
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './kafkajs', './opentelemetry', './package.json', './prometheus', './protocol', './records', './testing'])
     expect(report.analysis.problems).toEqual([])
   }, 120_000)
 })

@@ -54,17 +54,19 @@ export function formatTable(header, rows, { align = header.map((_, i) => (i === 
 /**
  * The JSON every benchmark script writes with `--json <file>`, which scripts/bench/render.mjs turns into the
  * generated parts of docs/benchmarks.md and docs/bench/*.svg:
- *   { bench, measuredAt, machine, versions, settings, results, tables, charts, command }
+ *   { bench, measuredAt, finishedAt?, machine (loadAverageBefore when given), versions, settings, results, tables, charts, command }
  * `tables`: { id, title, columns, rows (cells as formatted strings or numbers), notes }; `charts`: { id, title,
  * x: { label, scale }, y: { label, scale }, series: [{ name, points: [[x, y]], group?, variant? }] } (`group`: one
  * colour per group, `variant`: one line style per variant; both optional). A script spreads its own older fields
  * after these (`{ ...benchReport(...), ...ownFields }`), so nothing it wrote before goes away.
  */
-export function benchReport({ bench, versions = {}, settings = {}, results = [], tables = [], charts = [], machine = machineInfo() }) {
+export function benchReport({ bench, versions = {}, settings = {}, results = [], tables = [], charts = [], machine = machineInfo(), startedAt = null, machineBefore = null }) {
+  // A long run (latency, memory) says when it started and how loaded the machine was before it, not only after.
   return {
     bench,
-    measuredAt: new Date().toISOString(),
-    machine,
+    measuredAt: (startedAt ?? new Date()).toISOString(),
+    ...(startedAt ? { finishedAt: new Date().toISOString() } : {}),
+    machine: machineBefore ? { ...machine, loadAverageBefore: machineBefore.loadAverage } : machine,
     versions: { node: process.version, ...versions },
     settings,
     results,

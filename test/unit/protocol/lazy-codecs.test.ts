@@ -21,7 +21,7 @@ describe('lazyTable', () => {
 })
 
 describe('ApiCodec with loaders', () => {
-  it('knows its versions without loading, and loads each codec once when used', () => {
+  it('knows its versions without loading, loads each codec once, and the response codec with the request codec', () => {
     const request = messageCodecs.MetadataRequest
     const response = messageCodecs.MetadataResponse
     const loadRequest = jest.fn(() => request)
@@ -46,8 +46,10 @@ describe('ApiCodec with loaders', () => {
     expect(api.decodeRequest(12, bytes)).toMatchObject({ topics: null })
     expect(api.request).toBe(request)
     expect(loadRequest).toHaveBeenCalledTimes(1)
-    expect(loadResponse).not.toHaveBeenCalled()
+    // Loaded in the turn that writes the first request, not in the one that handles its answer.
+    expect(loadResponse).toHaveBeenCalledTimes(1)
     expect(api.responseHeaderVersion(12)).toBe(1)
+    expect(api.response).toBe(response)
     expect(loadResponse).toHaveBeenCalledTimes(1)
   })
 
