@@ -18,7 +18,7 @@
 // exactly the current sources.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -117,6 +117,26 @@ async function bundle(cjsDir) {
   rmSync(entry, { force: true })
 }
 
+/**
+ * The command line (src/cli, the package's "bin") stays out of the bundle, so `import('samsa')` never loads it. Its
+ * modules are compiled beside the bundle and may load only each other, the public entry points and Node's own
+ * modules: anything else was folded into samsa.js and no longer exists as a file.
+ */
+function checkCli(cjsDir) {
+  const cliDir = join(cjsDir, 'cli')
+  const allowed = new Set(['../index.js', '../protocol/public.js'])
+  for (const file of readdirSync(cliDir).filter((f) => f.endsWith('.js'))) {
+    const source = readFileSync(join(cliDir, file), 'utf8')
+    for (const [, target] of source.matchAll(/require\("([^"]+)"\)/g)) {
+      if (target.startsWith('node:') || target.startsWith('./') || allowed.has(target)) continue
+      throw new Error(`dist/cjs/cli/${file} requires ${target}: the CLI may use only ${[...allowed].join(', ')} and its own modules`)
+    }
+  }
+  // Nothing imports the CLI's modules, so their declarations would only weigh on the package.
+  for (const file of readdirSync(cliDir).filter((f) => f.endsWith('.d.ts'))) rmSync(join(cliDir, file))
+  chmodSync(join(cliDir, 'bin.js'), 0o755)
+}
+
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 /** The ES module and its declarations for one entry point, from the names the CommonJS module exports. */
@@ -151,6 +171,7 @@ try {
   // dist/ sits under a "type": "module" package: mark each half so Node (and esbuild) never has to guess.
   writeFileSync(join(staging, 'cjs', 'package.json'), '{ "type": "commonjs" }\n')
   await bundle(join(staging, 'cjs'))
+  checkCli(join(staging, 'cjs'))
   mkdirSync(join(staging, 'esm'), { recursive: true })
   writeFileSync(join(staging, 'esm', 'package.json'), '{ "type": "module" }\n')
   for (const entry of ENTRIES) writeEsmEntry(staging, entry)
