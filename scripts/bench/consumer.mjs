@@ -2,11 +2,12 @@
 // on the same broker and the same pre-produced topic.
 //
 //   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
-//                                   [--json out.json] [--markdown] [--baseline <git rev>]
+//                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
 //   figures from one run on the same topic.
 //   Node flags given to this script reach the clients' child processes too (e.g. `node --cpu-prof --cpu-prof-dir=prof ...`).
 //
+// samsa and samsa/kafkajs run from the built package (a snapshot of dist/, lib/samsa.mjs; --build rebuilds it first).
 // Uses the cluster in KAFKA_BROKERS, else starts a harness instance named "bench-consumer" (stopped afterwards).
 // Each client runs in its own child process, subscribes with a fresh consumer group (auto-commit off) from the
 // earliest offset, and reads every record, touching key and value of each (per-message API: samsa `for await`,
@@ -24,6 +25,7 @@ import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { benchReport, reportTable } from './lib/report.mjs'
 import { currentNodeMajor, platformatic2 } from './lib/runtimes.mjs'
+import { importSnapshot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const require = createRequire(join(root, 'package.json'))
@@ -75,22 +77,14 @@ function loadSamsaPath() {
   return out
 }
 
-/** The current sources, or with `baselineDir` (a tsc build of the --baseline revision) those of that revision. */
-async function samsaModules(baselineDir) {
-  const base = baselineDir ?? loadSamsaPath()
-  // The current sources are transpiled to CommonJS (required); a baseline build is whatever its revision emitted:
-  // CommonJS from SWC since the CommonJS core, whose getter exports import() does not see by name, so it is required
-  // too; older ES module builds are imported.
-  const commonjs = baselineDir && JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')).type === 'commonjs'
-  const load = async (p) => (baselineDir && !commonjs ? import(pathToFileURL(join(base, p)).href) : require(join(base, p)))
-  const [{ Cluster }, { Consumer }, { silentLogger }, protocol, records] = await Promise.all([
-    load('network/cluster.js'),
-    load('consumer/consumer.js'),
-    load('network/instrumentation.js'),
-    load('protocol/index.js'),
-    load('records/index.js'),
-  ])
-  return { Cluster, Consumer, silentLogger, protocol, records }
+/**
+ * The internals the parent uses to write the topic (raw Produce requests of 2000-record batches, so the data's
+ * layout does not depend on any client's batching): the current sources, transpiled.
+ */
+function setupModules() {
+  const base = loadSamsaPath()
+  const [{ Cluster }, { silentLogger }, protocol, records] = ['network/cluster.js', 'network/instrumentation.js', 'protocol/index.js', 'records/index.js'].map((p) => require(join(base, p)))
+  return { Cluster, silentLogger, protocol, records }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -165,7 +159,7 @@ function startLoopProbe(consuming) {
   }
 }
 
-async function runChild(client, brokers, topic, total, baselineDir) {
+async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
   const groupId = `bench-${client}-${process.pid}-${Date.now()}`
   let first = 0
   let last = 0
@@ -175,9 +169,11 @@ async function runChild(client, brokers, topic, total, baselineDir) {
     bytes += (key ? key.length : 0) + (value ? value.length : 0)
   }
   if (client === 'samsa' || client === 'samsa@base') {
-    const { Cluster, Consumer, silentLogger } = await samsaModules(client === 'samsa@base' ? baselineDir : undefined)
-    const cluster = new Cluster({ brokers, clientId: 'bench', logger: silentLogger })
-    const consumer = new Consumer({ cluster, clientId: 'bench', logger: silentLogger, clock: cluster.clock, release: () => cluster.close() }, { groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
+    // The built package, as users get it (the producer benchmark does the same): a per-file transpile costs 10-20 %
+    // more CPU than the bundle, and internal paths do not exist in a bundled baseline.
+    const { Kafka } = await importSnapshot(client === 'samsa@base' ? baselineDir : samsaDir)
+    const kafka = new Kafka({ brokers, clientId: 'bench', logger: false })
+    const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
     const probe = startLoopProbe(() => count > 0)
     await consumer.subscribe([topic])
     for await (const message of consumer) {
@@ -195,7 +191,7 @@ async function runChild(client, brokers, topic, total, baselineDir) {
   }
   if (client === 'kafkajs' || client === 'samsa/kafkajs') {
     // The same program for both: only the import differs, as for an application migrating to the facade.
-    const { Kafka, logLevel } = client === 'kafkajs' ? require('kafkajs') : require(join(loadSamsaPath(), 'kafkajs', 'index.js'))
+    const { Kafka, logLevel } = client === 'kafkajs' ? require('kafkajs') : await importSnapshot(samsaDir, 'kafkajs.js')
     const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING })
     const consumer = kafka.consumer({ groupId })
     await consumer.connect()
@@ -251,8 +247,8 @@ async function runChild(client, brokers, topic, total, baselineDir) {
 }
 
 if (CHILD) {
-  const [client, brokers, topic, total, baselineDir] = JSON.parse(CHILD)
-  const result = await runChild(client, brokers.split(','), topic, total, baselineDir)
+  const [client, brokers, topic, total, samsaDir, baselineDir] = JSON.parse(CHILD)
+  const result = await runChild(client, brokers.split(','), topic, total, samsaDir, baselineDir)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
 }
@@ -260,7 +256,8 @@ if (CHILD) {
 // ---------------------------------------------------------------------------------------------------------------
 // Parent: broker, topic, data, then each client in turn.
 
-const baseline = BASELINE ? (await import(pathToFileURL(join(root, 'scripts', 'bench', 'lib', 'samsa.mjs')).href)).snapshotRevision(BASELINE) : null
+const baseline = BASELINE ? snapshotRevision(BASELINE) : null
+const { dir: snapshot } = snapshotDist({ label: 'consumer', build: process.argv.includes('--build') ? 'always' : 'missing', log: (line) => process.stderr.write(`[bench consumer] ${line}\n`) })
 
 let instanceName = null
 let brokers = process.env.KAFKA_BROKERS
@@ -275,7 +272,7 @@ if (!brokers) {
 const log = (line) => process.stderr.write(`[bench consumer] ${line}\n`)
 for (const note of SKIPPED) log(note)
 
-const { Cluster, silentLogger, protocol, records } = await samsaModules()
+const { Cluster, silentLogger, protocol, records } = setupModules()
 const cluster = new Cluster({ brokers: brokers.split(','), clientId: 'bench-setup', logger: silentLogger })
 const topic = `bench-consumer-${RECORDS}-${SIZE}-${PARTITIONS}-${Date.now()}`
 {
@@ -340,7 +337,7 @@ for (let round = 0; round < ROUNDS; round++) {
     let result
     if (client === 'java') result = runJava(round)
     else {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, baseline?.dir ?? null])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue
