@@ -13,7 +13,7 @@ import { type CommandContext, connect, fail } from './context.js'
 import { EXIT, type ExitCode, UsageError } from './errors.js'
 import { compileFormat, jsonLine } from './format.js'
 import { intOption, listOption, type OptionSpec, stringOption } from './options.js'
-import { Progress } from './output.js'
+import { OutputClosed, Progress } from './output.js'
 import { checkTopics } from './produce.js'
 
 export const CONSUME_OPTIONS = {
@@ -75,6 +75,8 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
   const stop = (): void => controller.abort()
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  // A reader that went away stops the command like Ctrl-C: what was written is committed, the group is left.
+  ctx.out.closedSignal.addEventListener('abort', stop, { once: true })
   let timer: NodeJS.Timeout | null = null
   try {
     const counts = await checkTopics(kafka, topics, what)
@@ -152,7 +154,13 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
           if (count !== undefined && records >= count) break
         }
         if (last) {
-          await ctx.out.write(chunks.length === 1 ? chunks[0]! : typeof chunks[0] === 'string' ? chunks.join('') : Buffer.concat(chunks as Buffer[]))
+          try {
+            await ctx.out.write(chunks.length === 1 ? chunks[0]! : typeof chunks[0] === 'string' ? chunks.join('') : Buffer.concat(chunks as Buffer[]))
+          } catch (error) {
+            // The batch did not reach the reader: it is not counted as written, so it is not committed.
+            if (error instanceof OutputClosed) break batches
+            throw error
+          }
           progress.add(chunks.length, bytes)
           const k = key(last.topic, last.partition)
           written.set(k, { topic: last.topic, partition: last.partition, offset: last.offset + 1n })
@@ -176,6 +184,7 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
     progress.stop()
     process.removeListener('SIGINT', stop)
     process.removeListener('SIGTERM', stop)
+    ctx.out.closedSignal.removeEventListener('abort', stop)
     await kafka.close()
   }
   return EXIT.ok

@@ -1,8 +1,8 @@
 /** What every command receives: its parsed arguments, the process's streams, and a way to reach the cluster. */
 import { Kafka, type KafkaProtocolError } from '../index.js'
-import { describeFailure, type ExitCode, itemError, redact, UsageError } from './errors.js'
+import { describeFailure, EXIT, type ExitCode, itemError, redact, UsageError } from './errors.js'
 import { connectionFrom, type Values } from './options.js'
-import { Output } from './output.js'
+import { Output, OutputClosed } from './output.js'
 
 export interface CommandContext {
   /** `produce`, `topics create` …: how errors and help name the command. */
@@ -32,6 +32,7 @@ export function addSecret(ctx: CommandContext, secret: string): void {
 
 /** Prints the one line for a failure and returns its exit code. */
 export function fail(ctx: CommandContext, what: string, error: unknown): ExitCode {
+  if (error instanceof OutputClosed) return EXIT.ok
   const { line, exitCode } = describeFailure(what, error)
   ctx.stderr.write(`${redact(line, secretsOf.get(ctx) ?? [])}\n`)
   return exitCode

@@ -147,7 +147,8 @@ export async function produce(ctx: CommandContext): Promise<ExitCode> {
         ([meta]) => {
           delivered++
           progress.add(1, bytes)
-          if (verbose && meta) void ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`)
+          // A reader that went away (`| head`) does not make the record undelivered: the line is dropped.
+          if (verbose && meta) ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`).catch(() => undefined)
           settled()
         },
         (error: unknown) => {

@@ -352,6 +352,40 @@ describe('groups reset-offsets, Ctrl-C, acls, quotas, users, completion', () => 
     }
   })
 
+  it('consume -G piped into head stops on EPIPE: exit 0, nothing on stderr, commits only what it wrote, leaves the group', async () => {
+    const topic = `${RUN}-pipe`
+    const group = `${RUN}-pipe`
+    await createTopic(topic, 1)
+    // 400 KB of records: far more than a pipe holds (64 KB on Linux), so writes must fail once head has gone.
+    const total = 20_000
+    expect((await samsa(['produce', topic], { input: Array.from({ length: total }, (_, i) => `record ${i} ${'x'.repeat(10)}`).join('\n') + '\n' })).code).toBe(0)
+    const script = `"${process.execPath}" "${bin}" consume "${topic}" -G "${group}" -o beginning | head -n 5; echo "exit=\${PIPESTATUS[0]}" >&2`
+    const r = await spawnCollect('bash', ['-c', script], undefined, { ...process.env, KAFKA_BROKERS: bootstrap }, 60_000)
+    expect(r.stdout.split('\n').slice(0, 5)).toEqual(Array.from({ length: 5 }, (_, i) => `record ${i} ${'x'.repeat(10)}`))
+    // No EPIPE stack, no error line: only the shell's report of samsa's exit status.
+    expect(r.stderr).toBe('exit=0\n')
+    const admin = kafka.admin()
+    let committed: bigint
+    try {
+      const [offsets] = await admin.listConsumerGroupOffsets([group])
+      committed = offsets!.offsets[0]!.offset
+      // At least what head printed; less than the topic, because what failed to reach the pipe is not committed.
+      expect(committed).toBeGreaterThanOrEqual(5n)
+      expect(committed).toBeLessThan(BigInt(total))
+      // Left the group on the way out (a crashed member would stay until its session timed out).
+      const [described] = await admin.describeConsumerGroups([group])
+      expect({ state: described!.state, members: described!.members.length }).toEqual({ state: 'Empty', members: 0 })
+    } finally {
+      await admin.close()
+    }
+    // The next member resumes exactly after the last record written.
+    const rest = await samsa(['consume', topic, '-G', group, '-e'])
+    expect({ code: rest.code, stderr: rest.stderr }).toEqual({ code: 0, stderr: '' })
+    const lines = rest.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe(`record ${committed} ${'x'.repeat(10)}`)
+    expect(BigInt(lines.length) + committed).toBe(BigInt(total))
+  }, 120_000)
+
   it('groups reset-offsets prints the plan as a dry run and commits it only with --execute', async () => {
     const topic = `${RUN}-reset`
     const group = `${RUN}-reset`
