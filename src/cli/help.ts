@@ -8,9 +8,12 @@ const CONNECTION = `Connection (every command):
       --ca <file>               PEM CA certificates to verify the brokers with
       --cert <file>, --key <file>  PEM client certificate and key (mutual TLS)
       --insecure                TLS without verifying the brokers' certificates (warns)
-      --sasl-mechanism <m>      PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+      --sasl-mechanism <m>      PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
       --sasl-username <user>
       --sasl-password <pw>      better: $SAMSA_SASL_PASSWORD (never printed)
+      --sasl-oauth-token-file <file>  OAUTHBEARER token, re-read at each authentication
+                                (or $SAMSA_SASL_OAUTH_TOKEN; never printed)
+      --sasl-oauth-extension <k=v>  OAUTHBEARER SASL extension (repeatable)
       --config <file>           .properties (Java client names) or .json with the same keys
       --log-level <level>       the client's own log lines on stderr (error, warn, info, debug, trace)
       --timeout <ms>            bound of each call to the cluster, retries included (default 60000)
@@ -59,7 +62,8 @@ Options:
   -p, --partition <n>         write to this partition (default: the key's hash, or spread)
   -z, --compression <codec>   none (default), gzip, snappy, lz4, zstd
       --acks <all|1|0>        default all (idempotent)
-      --json                  each line is {"key","value","headers","partition"} (value: any JSON; non-strings are written as JSON text)
+      --json                  each line is {"key","value","headers","partition"} (value: any JSON; non-strings are written as JSON text);
+                              bytes as "keyBase64"/"valueBase64", a header value as {"base64": …}
   -v, --verbose               print topic/partition@offset for each record delivered
 
 Examples:
@@ -85,6 +89,7 @@ Options:
   -f, --format <fmt>          output format with placeholders (below)
   -K, --key-separator <sep>   print key<sep>value per line
       --json                  one JSON object per record: topic, partition, offset, timestamp, key, value, headers
+                              (bytes that are not UTF-8 as keyBase64 / valueBase64 / {"base64": …})
       --isolation <level>     read_uncommitted (default) or read_committed
 
 Format placeholders:

@@ -153,6 +153,49 @@ describe('usage errors and failures', () => {
     expect({ code: good.code, stderr: good.stderr }).toEqual({ code: 0, stderr: '' })
   })
 
+  it('OAUTHBEARER: a valid token works (env, rotated file, config file), an expired one is one line and exit 1; the token is never printed', async () => {
+    if (!brokers.sasl) return console.warn('KAFKA_SASL_BROKERS is not set: OAUTHBEARER part skipped')
+    const sasl = brokers.sasl.map((b) => `${b.host}:${b.port}`).join(',')
+    // The harness broker runs Kafka's unsecured validator: unsigned JWTs whose `exp` is ahead are accepted.
+    const jwt = (subject: string, expiresInS: number): string => {
+      const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+      const now = Math.floor(Date.now() / 1000)
+      return `${part({ alg: 'none' })}.${part({ sub: subject, iat: now, exp: now + expiresInS })}.`
+    }
+    const valid = jwt(brokers.username, 3600)
+    const expired = jwt(brokers.username, -60)
+    const flags = ['-b', sasl, '--sasl-mechanism', 'oauthbearer', '--log-level', 'debug']
+    const fromEnv = await samsa(['cluster', '--json', ...flags, '--sasl-oauth-extension', 'traceId=cli'], { env: { SAMSA_SASL_OAUTH_TOKEN: valid } })
+    expect({ code: fromEnv.code }).toEqual({ code: 0 })
+    expect((JSON.parse(fromEnv.stdout) as { brokers: unknown[] }).brokers.length).toBeGreaterThan(0)
+    expect(fromEnv.stdout + fromEnv.stderr).not.toContain(valid)
+
+    const bad = await samsa(['topics', 'list', '-b', sasl, '--sasl-mechanism', 'OAUTHBEARER'], { env: { SAMSA_SASL_OAUTH_TOKEN: expired } })
+    expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 1, stdout: '' })
+    expect(bad.stderr).toMatch(ERROR_LINE)
+    expect(bad.stderr).toMatch(/^samsa: list topics: SASL_AUTHENTICATION_FAILED — the broker refused the OAUTHBEARER token/)
+    expect(bad.stderr).not.toContain(expired)
+
+    // A token file is read per authentication: the expired token fails, the same file with a fresh token works.
+    const tokenFile = join(work, 'oauth-token')
+    writeFileSync(tokenFile, `${expired}\n`)
+    const before = await samsa(['cluster', ...flags, '--sasl-oauth-token-file', tokenFile])
+    expect(before.code).toBe(1)
+    expect(before.stdout + before.stderr).not.toContain(expired)
+    writeFileSync(tokenFile, `${valid}\n`)
+    const after = await samsa(['cluster', ...flags, '--sasl-oauth-token-file', tokenFile])
+    expect({ code: after.code }).toEqual({ code: 0 })
+    expect(after.stdout + after.stderr).not.toContain(valid)
+
+    // Java client config: the file: token endpoint, and the unsecured login module's own token.
+    const props = join(work, 'oauth.properties')
+    writeFileSync(props, [`bootstrap.servers=${sasl}`, 'security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=OAUTHBEARER', `sasl.oauthbearer.token.endpoint.url=file://${tokenFile}`, 'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required extension_traceId="cfg";', ''].join('\n'))
+    expect(await samsa(['cluster', '--config', props], { env: { KAFKA_BROKERS: undefined } })).toMatchObject({ code: 0, stderr: '' })
+    const unsecured = join(work, 'oauth-unsecured.properties')
+    writeFileSync(unsecured, [`bootstrap.servers=${sasl}`, 'sasl.mechanism=OAUTHBEARER', `sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="${brokers.username}";`, ''].join('\n'))
+    expect(await samsa(['cluster', '--config', unsecured], { env: { KAFKA_BROKERS: undefined } })).toMatchObject({ code: 0, stderr: '' })
+  })
+
   it('connects over TLS with --ca', async () => {
     if (!brokers.ssl || !brokers.caFile) return console.warn('KAFKA_SSL_BROKERS / KAFKA_SSL_CA_FILE are not set: TLS part skipped')
     const ssl = brokers.ssl.map((b) => `${b.host}:${b.port}`).join(',')

@@ -43,6 +43,45 @@ describe('connectionFrom', () => {
     expect(() => connectionFrom({ brokers: 'h:1', 'sasl-mechanism': 'GSSAPI', 'sasl-username': 'u' }, {})).toThrow(/GSSAPI/)
   })
 
+  it('OAUTHBEARER: the token from the environment, a file re-read per authentication, file: URLs and the JAAS forms', async () => {
+    type Provider = () => { value: string; extensions?: Record<string, string> } | Promise<{ value: string; extensions?: Record<string, string> }>
+    const provider = (c: ReturnType<typeof connectionFrom>): Provider => (c.config.sasl as { oauthBearerProvider: Provider }).oauthBearerProvider
+    const fromEnv = connectionFrom({ brokers: 'b:1', 'sasl-mechanism': 'oauthbearer', 'sasl-oauth-extension': ['traceId=abc', 'logicalCluster=lkc'] }, { SAMSA_SASL_OAUTH_TOKEN: 'env.token.x\n' })
+    expect(await provider(fromEnv)()).toEqual({ value: 'env.token.x', extensions: { traceId: 'abc', logicalCluster: 'lkc' } })
+    expect(fromEnv.secrets).toContain('env.token.x')
+
+    const tokenFile = join(dir, 'token')
+    writeFileSync(tokenFile, 'first.token\n')
+    const fromFile = connectionFrom({ brokers: 'b:1', 'sasl-mechanism': 'OAUTHBEARER', 'sasl-oauth-token-file': tokenFile }, {})
+    expect(await provider(fromFile)()).toEqual({ value: 'first.token' })
+    // Rotated on disk: the next authentication sends the new token, and it joins the secrets to redact.
+    writeFileSync(tokenFile, 'second.token')
+    expect(await provider(fromFile)()).toEqual({ value: 'second.token' })
+    expect(fromFile.secrets).toEqual(expect.arrayContaining(['first.token', 'second.token']))
+
+    const props = join(dir, 'oauth.properties')
+    writeFileSync(props, `bootstrap.servers=b:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.token.endpoint.url=file://${tokenFile}\nsasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required extension_traceId="t1";\n`)
+    expect(await provider(connectionFrom({ config: props }, {}))()).toEqual({ value: 'second.token', extensions: { traceId: 't1' } })
+
+    const unsecured = join(dir, 'unsecured.properties')
+    writeFileSync(unsecured, 'bootstrap.servers=b:1\nsasl.mechanism=OAUTHBEARER\nsasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="alice" unsecuredLoginLifetimeSeconds="60";\n')
+    const built = (await provider(connectionFrom({ config: unsecured }, {}))()).value.split('.')
+    expect(JSON.parse(Buffer.from(built[0]!, 'base64url').toString())).toEqual({ alg: 'none' })
+    const claims = JSON.parse(Buffer.from(built[1]!, 'base64url').toString()) as { sub: string; iat: number; exp: number }
+    expect({ sub: claims.sub, lifetime: claims.exp - claims.iat }).toEqual({ sub: 'alice', lifetime: 60 })
+  })
+
+  it('OAUTHBEARER: no token, an unreadable file, an https endpoint or a bad extension is a usage error', () => {
+    const base = { brokers: 'b:1', 'sasl-mechanism': 'oauthbearer' }
+    expect(() => connectionFrom(base, {})).toThrow(/OAUTHBEARER needs a token/)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-token-file': join(dir, 'nope') }, {})).toThrow(/cannot read it \(ENOENT\)/)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['auth=x'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(UsageError)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['no-equals'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(/not name=value/)
+    const props = join(dir, 'https.properties')
+    writeFileSync(props, 'bootstrap.servers=b:1\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.token.endpoint.url=https://idp/token\n')
+    expect(() => connectionFrom({ config: props }, {})).toThrow(/is not a file: URL/)
+  })
+
   it('warns about --insecure and turns verification off', () => {
     const c = connectionFrom({ brokers: 'h:1', insecure: true }, {})
     expect(c.config.ssl).toEqual({ rejectUnauthorized: false })
