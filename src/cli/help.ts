@@ -111,7 +111,7 @@ ${EXITS}`,
 
 Sub-commands:
   list [--internal]                                       topic names, one per line
-  describe <topic…>                                       partitions, leaders, replicas, ISR
+  describe <topic…>                                       partitions, leaders, replicas, ISR; configs not at Kafka's default
   create <topic> [--partitions n] [--replication-factor n] [--set name=value…]
   delete <topic…>
   alter-config <topic> [--set name=value…] [--delete name…]

@@ -596,10 +596,26 @@ describe('admin commands', () => {
     }
     expect((await samsa(['topics', 'add-partitions', topic, '--count', '4'])).code).toBe(0)
     const described = await samsa(['topics', 'describe', topic])
-    expect(described.stdout.split('\n')[0]).toMatch(/^TOPIC +PARTITION +LEADER +REPLICAS +ISR$/)
-    expect(described.stdout.trimEnd().split('\n')).toHaveLength(5)
-    const json = JSON.parse((await samsa(['topics', 'describe', topic, '--json'])).stdout) as Array<{ partitions: unknown[] }>
+    const [partitionTable, configTable] = described.stdout.trimEnd().split('\n\n')
+    expect(partitionTable!.split('\n')[0]).toMatch(/^TOPIC +PARTITION +LEADER +REPLICAS +ISR$/)
+    expect(partitionTable!.split('\n')).toHaveLength(5)
+    // The configs that are not Kafka's defaults: the override set above, and none that was deleted.
+    expect(configTable!.split('\n')[0]).toMatch(/^TOPIC +CONFIG +VALUE +SOURCE$/)
+    expect(configTable!.split('\n').map((l) => l.split(/ +/))).toContainEqual([topic, 'cleanup.policy', 'compact', 'dynamic-topic'])
+    expect(configTable).not.toContain('retention.ms')
+    const json = JSON.parse((await samsa(['topics', 'describe', topic, '--json'])).stdout) as Array<{ partitions: unknown[]; configs: Array<{ name: string; value: string | null; source: string; sensitive: boolean }> }>
     expect(json[0]!.partitions).toHaveLength(4)
+    const check = kafka.admin()
+    try {
+      // Exactly what describeConfigs reports as not coming from the default.
+      const [all] = await check.describeConfigs([{ type: 'topic', name: topic }])
+      const expected = all!.configs.filter((c) => c.source !== 'default').map((c) => ({ name: c.name, value: c.value, source: c.source, sensitive: c.isSensitive }))
+      expect(json[0]!.configs).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)))
+      expect(json[0]!.configs).toContainEqual({ name: 'cleanup.policy', value: 'compact', source: 'dynamic-topic', sensitive: false })
+      expect(configTable!.split('\n')).toHaveLength(expected.length + 1)
+    } finally {
+      await check.close()
+    }
     expect((await samsa(['topics', 'list'])).stdout.split('\n')).toContain(topic)
     expect((await samsa(['offsets', topic, '--json'])).stdout).toBe(JSON.stringify([0, 1, 2, 3].map((partition) => ({ topic, partition, earliest: 0, latest: 0 }))) + '\n')
     expect(await samsa(['topics', 'delete', topic])).toEqual({ code: 0, stdout: `deleted ${topic}\n`, stderr: '' })
