@@ -18,6 +18,7 @@ import { checkTopics } from './produce.js'
 
 export const CONSUME_OPTIONS = {
   group: { type: 'string', short: 'G' },
+  pattern: { type: 'string' },
   offset: { type: 'string', short: 'o' },
   partition: { type: 'string', short: 'p', multiple: true },
   exit: { type: 'boolean', short: 'e' },
@@ -42,11 +43,41 @@ function parseOffset(raw: string | undefined): StartSpec {
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * The subscription's one pattern from `--pattern` and kcat-style `^…` topic arguments, or null for plain names.
+ * Each regex matches anywhere in the name unless anchored, as in kcat (librdkafka); the `.*(?:…).*` wrapping keeps
+ * that meaning where the broker matches whole names (the KIP-848 group coordinator, like Java's subscribe). Plain
+ * names given beside a pattern join it as exact matches.
+ */
+export function subscriptionPattern(topics: string[], pattern: string | undefined): RegExp | null {
+  const regexes = [...(pattern !== undefined ? [pattern] : []), ...topics.filter((t) => t.startsWith('^'))]
+  if (regexes.length === 0) return null
+  const names = topics.filter((t) => !t.startsWith('^'))
+  const alternatives = [...regexes.map((r) => `.*(?:${r}).*`), ...names.map(escapeRegExp)]
+  const source = alternatives.length === 1 ? alternatives[0]! : alternatives.map((a) => `(?:${a})`).join('|')
+  for (const r of regexes) {
+    try {
+      new RegExp(r)
+    } catch (error) {
+      throw new UsageError(`consume: '${r}' is not a regular expression (${(error as Error).message})`, "e.g. --pattern 'orders-.*' or the kcat form '^orders-'")
+    }
+  }
+  // Full-name semantics for every path: the classic protocol's local matching tests this same source.
+  return new RegExp(`^(?:${source})$`)
+}
+
 export async function consume(ctx: CommandContext): Promise<ExitCode> {
-  const topics = ctx.positionals
-  if (topics.length === 0) throw new UsageError('consume: missing the topic', 'see `samsa consume --help`')
-  const what = `consume from ${topics.join(', ')}`
+  const patternFlag = stringOption(ctx.values, 'pattern')
+  const named = ctx.positionals
+  if (named.length === 0 && patternFlag === undefined) throw new UsageError('consume: missing the topic', 'see `samsa consume --help`')
   const groupId = stringOption(ctx.values, 'group')
+  const pattern = subscriptionPattern(named, patternFlag)
+  if (pattern !== null && groupId === undefined) {
+    throw new UsageError('consume: a topic pattern needs -G', 'a pattern subscription is a group member\'s (as in kcat): add -G <group>')
+  }
+  const what = `consume from ${[...(patternFlag !== undefined ? [`/${patternFlag}/`] : []), ...named].join(', ')}`
   const offsetRaw = stringOption(ctx.values, 'offset')
   const start = parseOffset(offsetRaw)
   const partitionFlags = listOption(ctx.values, 'partition').map((p) => {
@@ -79,7 +110,10 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
   ctx.out.closedSignal.addEventListener('abort', stop, { once: true })
   let timer: NodeJS.Timeout | null = null
   try {
-    const counts = await checkTopics(kafka, topics, what)
+    // A pattern may match nothing yet (topics created later are picked up): only plain names are checked, and
+    // --exit's end offsets are those of the topics matching when the command starts.
+    const topics = pattern === null ? named : await matchingTopics(kafka, pattern)
+    const counts = topics.length > 0 ? await checkTopics(kafka, topics, what) : new Map<string, number>()
     const partitions = topics.flatMap((topic) => {
       const n = counts.get(topic)!
       const chosen = partitionFlags.length > 0 ? partitionFlags : Array.from({ length: n }, (_, i) => i)
@@ -108,7 +142,7 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
     }
 
     try {
-      if (groupId !== undefined) await consumer.subscribe(topics)
+      if (groupId !== undefined) await consumer.subscribe(pattern ?? topics)
       else {
         await consumer.assign(partitions)
         for (const tp of partitions) consumer.seek({ ...tp, offset: starts.get(key(tp.topic, tp.partition))! })
@@ -188,6 +222,15 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
     await kafka.close()
   }
   return EXIT.ok
+}
+
+async function matchingTopics(kafka: Kafka, pattern: RegExp): Promise<string[]> {
+  const admin = kafka.admin()
+  try {
+    return (await admin.listTopics()).map((t) => t.name).filter((name) => pattern.test(name))
+  } finally {
+    await admin.close()
+  }
 }
 
 /** End offsets (for --exit) and, without a group, each partition's start offset from -o. */

@@ -75,12 +75,14 @@ ${CONNECTION}
 
 ${EXITS}`,
 
-  consume: `Usage: samsa consume <topic…> [options]
+  consume: `Usage: samsa consume <topic|^regex…> [options]
 
 Writes records to stdout: the value per line by default, a kcat-style -f format, or JSON lines.
 
 Options:
   -G, --group <id>            consume as a member of this group (commits what was written)
+      --pattern <regex>       with -G: every topic whose name matches, including topics created later;
+                              a topic argument starting with ^ is a regex too (kcat's convention)
   -o, --offset <where>        beginning, end (default), <offset>, -<N> (N before the end), @<timestamp ms>;
                               with -G only beginning or end (where to start without a committed offset)
   -p, --partition <n>         only this partition (repeatable; not with -G)
@@ -100,6 +102,7 @@ ${Object.entries(FORMAT_PLACEHOLDERS)
 Examples:
   samsa consume orders -o beginning -e
   samsa consume orders -G billing -o beginning
+  samsa consume '^orders-' -G billing -o beginning
   samsa consume orders -p 0 -o -10 -e -f '%p@%o %k=%s (%h)\\n'
   samsa consume orders -o @1767225600000 -c 5 --json
 

@@ -482,6 +482,42 @@ describe('groups reset-offsets, Ctrl-C, acls, quotas, users, completion', () => 
     expect(BigInt(lines.length) + committed).toBe(BigInt(total))
   }, 120_000)
 
+  it('consume -G with a kcat-style ^regex reads topics created before and after it started; --pattern with -e', async () => {
+    const prefix = `${RUN}-re`
+    const group = `${RUN}-re`
+    await createTopic(`${prefix}-before`, 1)
+    await createTopic(`x${prefix}-other`, 1)
+    expect((await samsa(['produce', `${prefix}-before`], { input: 'before 1\nbefore 2\n' })).code).toBe(0)
+    expect((await samsa(['produce', `x${prefix}-other`], { input: 'not matched\n' })).code).toBe(0)
+    const running = startSamsa(['consume', `^${prefix}-`, '-G', group, '-o', 'beginning'])
+    const waitFor = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 60_000
+      while (running.stdout().split('\n').length < n + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    }
+    await waitFor(2)
+    await createTopic(`${prefix}-after`, 2)
+    expect((await samsa(['produce', `${prefix}-after`, '-p', '1'], { input: 'after 1\n' })).code).toBe(0)
+    await waitFor(3)
+    running.child.kill('SIGINT')
+    const r = await running.done
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(r.stdout.trimEnd().split('\n').sort()).toEqual(['after 1', 'before 1', 'before 2'])
+    const admin = kafka.admin()
+    try {
+      const [committed] = await admin.listConsumerGroupOffsets([group])
+      expect(committed!.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).sort()).toEqual([`${prefix}-after/1@1`, `${prefix}-before/0@2`])
+    } finally {
+      await admin.close()
+    }
+    // --pattern matches anywhere in the name (as kcat's regexes do), so the x… topic is in; -e stops at the end.
+    const both = await samsa(['consume', '--pattern', `${prefix}-(other|before)$`, '-G', `${group}-2`, '-o', 'beginning', '-e'])
+    expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(both.stdout.trimEnd().split('\n').sort()).toEqual(['before 1', 'before 2', 'not matched'])
+    const noGroup = await samsa(['consume', `^${prefix}-`])
+    expect(noGroup.code).toBe(2)
+    expect(noGroup.stderr).toMatch(/^samsa: consume: a topic pattern needs -G — .+\n$/)
+  }, 120_000)
+
   it('groups reset-offsets prints the plan as a dry run and commits it only with --execute', async () => {
     const topic = `${RUN}-reset`
     const group = `${RUN}-reset`

@@ -9,7 +9,7 @@ import { KafkaProtocolError } from '../../../src/errors.js'
 import { describeFailure, redact, UsageError } from '../../../src/cli/errors.js'
 import { compileFormat } from '../../../src/cli/format.js'
 import { connectionFrom, parseCommand, parseProperties, splitCommand } from '../../../src/cli/options.js'
-import { CONSUME_OPTIONS } from '../../../src/cli/consume.js'
+import { CONSUME_OPTIONS, subscriptionPattern } from '../../../src/cli/consume.js'
 
 describe('parseProperties', () => {
   it('reads the separators, comments, continuations and escapes of Java .properties', () => {
@@ -116,5 +116,18 @@ describe('describeFailure', () => {
     expect(describeFailure('produce to t', error)).toEqual({ line: 'samsa: produce to t: UNKNOWN_TOPIC_OR_PARTITION — check the name with `samsa topics list`, or create it with `samsa topics create`', exitCode: 1 })
     expect(describeFailure('x', new UsageError('bad flag', 'do this'))).toEqual({ line: 'samsa: bad flag — do this', exitCode: 2 })
     expect(redact('pw=s3cret and s3cret', ['s3cret'])).toBe('pw=*** and ***')
+  })
+})
+
+describe('subscriptionPattern', () => {
+  it('reads --pattern and kcat ^-topics as regexes matching anywhere unless anchored; plain names beside them match exactly', () => {
+    expect(subscriptionPattern(['orders', 'audit'], undefined)).toBeNull()
+    const kcat = subscriptionPattern(['^orders-'], undefined)!
+    expect(['orders-eu', 'orders-', 'xorders-eu', 'orders'].map((t) => kcat.test(t))).toEqual([true, true, false, false])
+    const flag = subscriptionPattern([], 'orders-(eu|us)$')!
+    expect(['orders-eu', 'old-orders-us', 'orders-eu-2'].map((t) => flag.test(t))).toEqual([true, true, false])
+    const mixed = subscriptionPattern(['^a\\d', 'b.c'], undefined)!
+    expect(['a1', 'a1x', 'b.c', 'bxc', 'xb.c'].map((t) => mixed.test(t))).toEqual([true, true, true, false, false])
+    expect(() => subscriptionPattern([], 'orders-(')).toThrow(/is not a regular expression/)
   })
 })
