@@ -120,6 +120,8 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
       for (const p of chosen) if (p >= n) throw new UsageError(`consume: partition ${p} of '${topic}' does not exist`, `the topic has partitions 0–${n - 1}`)
       return chosen.map((partition) => ({ topic, partition }))
     })
+    // A pattern that matched nothing at start has no end to wait for: with --exit there is nothing to read.
+    if (exitAtEnd && partitions.length === 0) return EXIT.ok
     const ends = new Map<string, bigint>()
     const starts = new Map<string, bigint>()
     await lookUpOffsets(kafka, partitions, start, isolation, ends, groupId === undefined ? starts : null, exitAtEnd)

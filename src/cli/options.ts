@@ -352,6 +352,11 @@ export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): Connecti
   if (password) secrets.push(password)
   let sasl: SaslConfig | undefined
   const saslWanted = mechanismRaw !== undefined || username !== undefined || protocol.startsWith('SASL_')
+  const oauthFlags = ['sasl-oauth-token-file', 'sasl-oauth-extension'].filter((f) => values[f] !== undefined)
+  if (oauthFlags.length > 0 && (mechanismRaw ?? '').toLowerCase() !== 'oauthbearer') {
+    // Otherwise the token would be silently unused and the command would connect without it.
+    throw new UsageError(`--${oauthFlags[0]} needs --sasl-mechanism OAUTHBEARER`, 'add --sasl-mechanism oauthbearer (or sasl.mechanism=OAUTHBEARER in --config)')
+  }
   if (saslWanted) {
     const mechanism = SASL_MECHANISMS[(mechanismRaw ?? '').toLowerCase() as keyof typeof SASL_MECHANISMS]
     if (!mechanism) throw new UsageError(mechanismRaw ? `SASL mechanism '${mechanismRaw}' is not supported here` : 'SASL needs a mechanism', 'pass --sasl-mechanism PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER')

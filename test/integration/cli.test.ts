@@ -513,6 +513,8 @@ describe('groups reset-offsets, Ctrl-C, acls, quotas, users, completion', () => 
     const both = await samsa(['consume', '--pattern', `${prefix}-(other|before)$`, '-G', `${group}-2`, '-o', 'beginning', '-e'])
     expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 0, stderr: '' })
     expect(both.stdout.trimEnd().split('\n').sort()).toEqual(['before 1', 'before 2', 'not matched'])
+    const none = await samsa(['consume', '--pattern', `^${prefix}-nothing-matches`, '-G', `${group}-3`, '-e'])
+    expect(none).toEqual({ code: 0, stdout: '', stderr: '' })
     const noGroup = await samsa(['consume', `^${prefix}-`])
     expect(noGroup.code).toBe(2)
     expect(noGroup.stderr).toMatch(/^samsa: consume: a topic pattern needs -G — .+\n$/)

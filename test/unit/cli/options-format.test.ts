@@ -74,6 +74,7 @@ describe('connectionFrom', () => {
   it('OAUTHBEARER: no token, an unreadable file, an https endpoint or a bad extension is a usage error', () => {
     const base = { brokers: 'b:1', 'sasl-mechanism': 'oauthbearer' }
     expect(() => connectionFrom(base, {})).toThrow(/OAUTHBEARER needs a token/)
+    expect(() => connectionFrom({ brokers: 'b:1', 'sasl-oauth-token-file': join(dir, 'token') }, {})).toThrow(/needs --sasl-mechanism OAUTHBEARER/)
     expect(() => connectionFrom({ ...base, 'sasl-oauth-token-file': join(dir, 'nope') }, {})).toThrow(/cannot read it \(ENOENT\)/)
     expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['auth=x'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(UsageError)
     expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['no-equals'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(/not name=value/)
