@@ -56,6 +56,31 @@ async function withAdmin(ctx: CommandContext, what: string, body: (admin: Return
   }
 }
 
+interface ShownConfig {
+  name: string
+  value: string | null
+  /** Where the value comes from: `dynamic-topic` (set on the topic), or a broker-wide setting. */
+  source: string
+  sensitive: boolean
+}
+
+/**
+ * The configs of each topic that are not Kafka's built-in default: the topic's own overrides and what the
+ * brokers set for every topic — both change how the topic behaves, so both are shown, with where they come from.
+ */
+async function nonDefaultConfigs(admin: ReturnType<Kafka['admin']>, names: string[]): Promise<Map<string, ShownConfig[]>> {
+  const results = await admin.describeConfigs(names.map((name) => ({ type: 'topic' as const, name })))
+  const out = new Map<string, ShownConfig[]>()
+  for (const r of throwItemErrors((c) => `describe configs of '${c.name}'`, results)) {
+    const shown = r.configs
+      .filter((c) => c.source !== 'default')
+      .map((c) => ({ name: c.name, value: c.value, source: c.source, sensitive: c.isSensitive }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+    out.set(r.name, shown)
+  }
+  return out
+}
+
 export async function topics(ctx: CommandContext, sub: string | undefined): Promise<ExitCode> {
   const json = ctx.values.json === true
   switch (sub) {
@@ -70,9 +95,11 @@ export async function topics(ctx: CommandContext, sub: string | undefined): Prom
       const names = requirePositionals(ctx, 1, 'the topic', Number.POSITIVE_INFINITY)
       return withAdmin(ctx, `describe ${names.join(', ')}`, async (admin) => {
         const described = throwItemErrors((d) => `describe topic '${d.name}'`, await admin.describeTopics(names))
-        if (json) return ctx.out.write(toJson(described) + '\n')
+        const configs = await nonDefaultConfigs(admin, names)
+        if (json) return ctx.out.write(toJson(described.map((d) => ({ ...d, configs: configs.get(d.name) ?? [] }))) + '\n')
         const rows = described.flatMap((d) => d.partitions.map((p) => [d.name, p.partition, p.leader, p.replicas.join(','), p.isr.join(',')]))
-        await ctx.out.write(table(['TOPIC', 'PARTITION', 'LEADER', 'REPLICAS', 'ISR'], rows))
+        const configRows = described.flatMap((d) => (configs.get(d.name) ?? []).map((c) => [d.name, c.name, c.sensitive ? '(sensitive)' : c.value, c.source]))
+        await ctx.out.write(table(['TOPIC', 'PARTITION', 'LEADER', 'REPLICAS', 'ISR'], rows) + (configRows.length > 0 ? '\n' + table(['TOPIC', 'CONFIG', 'VALUE', 'SOURCE'], configRows) : ''))
       })
     }
     case 'create': {

@@ -13,11 +13,12 @@ import { type CommandContext, connect, fail } from './context.js'
 import { EXIT, type ExitCode, UsageError } from './errors.js'
 import { compileFormat, jsonLine } from './format.js'
 import { intOption, listOption, type OptionSpec, stringOption } from './options.js'
-import { Progress } from './output.js'
+import { OutputClosed, Progress } from './output.js'
 import { checkTopics } from './produce.js'
 
 export const CONSUME_OPTIONS = {
   group: { type: 'string', short: 'G' },
+  pattern: { type: 'string' },
   offset: { type: 'string', short: 'o' },
   partition: { type: 'string', short: 'p', multiple: true },
   exit: { type: 'boolean', short: 'e' },
@@ -42,11 +43,41 @@ function parseOffset(raw: string | undefined): StartSpec {
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * The subscription's one pattern from `--pattern` and kcat-style `^…` topic arguments, or null for plain names.
+ * Each regex matches anywhere in the name unless anchored, as in kcat (librdkafka); the `.*(?:…).*` wrapping keeps
+ * that meaning where the broker matches whole names (the KIP-848 group coordinator, like Java's subscribe). Plain
+ * names given beside a pattern join it as exact matches.
+ */
+export function subscriptionPattern(topics: string[], pattern: string | undefined): RegExp | null {
+  const regexes = [...(pattern !== undefined ? [pattern] : []), ...topics.filter((t) => t.startsWith('^'))]
+  if (regexes.length === 0) return null
+  const names = topics.filter((t) => !t.startsWith('^'))
+  const alternatives = [...regexes.map((r) => `.*(?:${r}).*`), ...names.map(escapeRegExp)]
+  const source = alternatives.length === 1 ? alternatives[0]! : alternatives.map((a) => `(?:${a})`).join('|')
+  for (const r of regexes) {
+    try {
+      new RegExp(r)
+    } catch (error) {
+      throw new UsageError(`consume: '${r}' is not a regular expression (${(error as Error).message})`, "e.g. --pattern 'orders-.*' or the kcat form '^orders-'")
+    }
+  }
+  // Full-name semantics for every path: the classic protocol's local matching tests this same source.
+  return new RegExp(`^(?:${source})$`)
+}
+
 export async function consume(ctx: CommandContext): Promise<ExitCode> {
-  const topics = ctx.positionals
-  if (topics.length === 0) throw new UsageError('consume: missing the topic', 'see `samsa consume --help`')
-  const what = `consume from ${topics.join(', ')}`
+  const patternFlag = stringOption(ctx.values, 'pattern')
+  const named = ctx.positionals
+  if (named.length === 0 && patternFlag === undefined) throw new UsageError('consume: missing the topic', 'see `samsa consume --help`')
   const groupId = stringOption(ctx.values, 'group')
+  const pattern = subscriptionPattern(named, patternFlag)
+  if (pattern !== null && groupId === undefined) {
+    throw new UsageError('consume: a topic pattern needs -G', 'a pattern subscription is a group member\'s (as in kcat): add -G <group>')
+  }
+  const what = `consume from ${[...(patternFlag !== undefined ? [`/${patternFlag}/`] : []), ...named].join(', ')}`
   const offsetRaw = stringOption(ctx.values, 'offset')
   const start = parseOffset(offsetRaw)
   const partitionFlags = listOption(ctx.values, 'partition').map((p) => {
@@ -75,15 +106,22 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
   const stop = (): void => controller.abort()
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  // A reader that went away stops the command like Ctrl-C: what was written is committed, the group is left.
+  ctx.out.closedSignal.addEventListener('abort', stop, { once: true })
   let timer: NodeJS.Timeout | null = null
   try {
-    const counts = await checkTopics(kafka, topics, what)
+    // A pattern may match nothing yet (topics created later are picked up): only plain names are checked, and
+    // --exit's end offsets are those of the topics matching when the command starts.
+    const topics = pattern === null ? named : await matchingTopics(kafka, pattern)
+    const counts = topics.length > 0 ? await checkTopics(kafka, topics, what) : new Map<string, number>()
     const partitions = topics.flatMap((topic) => {
       const n = counts.get(topic)!
       const chosen = partitionFlags.length > 0 ? partitionFlags : Array.from({ length: n }, (_, i) => i)
       for (const p of chosen) if (p >= n) throw new UsageError(`consume: partition ${p} of '${topic}' does not exist`, `the topic has partitions 0–${n - 1}`)
       return chosen.map((partition) => ({ topic, partition }))
     })
+    // A pattern that matched nothing at start has no end to wait for: with --exit there is nothing to read.
+    if (exitAtEnd && partitions.length === 0) return EXIT.ok
     const ends = new Map<string, bigint>()
     const starts = new Map<string, bigint>()
     await lookUpOffsets(kafka, partitions, start, isolation, ends, groupId === undefined ? starts : null, exitAtEnd)
@@ -106,7 +144,7 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
     }
 
     try {
-      if (groupId !== undefined) await consumer.subscribe(topics)
+      if (groupId !== undefined) await consumer.subscribe(pattern ?? topics)
       else {
         await consumer.assign(partitions)
         for (const tp of partitions) consumer.seek({ ...tp, offset: starts.get(key(tp.topic, tp.partition))! })
@@ -152,7 +190,13 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
           if (count !== undefined && records >= count) break
         }
         if (last) {
-          await ctx.out.write(chunks.length === 1 ? chunks[0]! : typeof chunks[0] === 'string' ? chunks.join('') : Buffer.concat(chunks as Buffer[]))
+          try {
+            await ctx.out.write(chunks.length === 1 ? chunks[0]! : typeof chunks[0] === 'string' ? chunks.join('') : Buffer.concat(chunks as Buffer[]))
+          } catch (error) {
+            // The batch did not reach the reader: it is not counted as written, so it is not committed.
+            if (error instanceof OutputClosed) break batches
+            throw error
+          }
           progress.add(chunks.length, bytes)
           const k = key(last.topic, last.partition)
           written.set(k, { topic: last.topic, partition: last.partition, offset: last.offset + 1n })
@@ -176,9 +220,19 @@ export async function consume(ctx: CommandContext): Promise<ExitCode> {
     progress.stop()
     process.removeListener('SIGINT', stop)
     process.removeListener('SIGTERM', stop)
+    ctx.out.closedSignal.removeEventListener('abort', stop)
     await kafka.close()
   }
   return EXIT.ok
+}
+
+async function matchingTopics(kafka: Kafka, pattern: RegExp): Promise<string[]> {
+  const admin = kafka.admin()
+  try {
+    return (await admin.listTopics()).map((t) => t.name).filter((name) => pattern.test(name))
+  } finally {
+    await admin.close()
+  }
 }
 
 /** End offsets (for --exit) and, without a group, each partition's start offset from -o. */

@@ -1,8 +1,8 @@
 /** What every command receives: its parsed arguments, the process's streams, and a way to reach the cluster. */
 import { Kafka, type KafkaProtocolError } from '../index.js'
-import { describeFailure, type ExitCode, itemError, redact, UsageError } from './errors.js'
+import { describeFailure, EXIT, type ExitCode, itemError, redact, UsageError } from './errors.js'
 import { connectionFrom, type Values } from './options.js'
-import { Output } from './output.js'
+import { Output, OutputClosed } from './output.js'
 
 export interface CommandContext {
   /** `produce`, `topics create` …: how errors and help name the command. */
@@ -19,21 +19,29 @@ export interface CommandContext {
 export function connect(ctx: CommandContext): Kafka {
   const connection = connectionFrom(ctx.values, ctx.env)
   for (const warning of connection.warnings) ctx.stderr.write(`samsa: warning: ${warning}\n`)
-  secretsOf.set(ctx, [...(secretsOf.get(ctx) ?? []), ...connection.secrets])
+  // The list itself, not a copy: an OAUTHBEARER token read later (a rotated file) is added to it as it is read.
+  secretLists(ctx).push(connection.secrets)
   return new Kafka(connection.config)
 }
 
-const secretsOf = new WeakMap<CommandContext, string[]>()
+const secretsOf = new WeakMap<CommandContext, string[][]>()
+
+function secretLists(ctx: CommandContext): string[][] {
+  let lists = secretsOf.get(ctx)
+  if (!lists) secretsOf.set(ctx, (lists = []))
+  return lists
+}
 
 /** A value no printed line may contain (e.g. a SCRAM password being set). */
 export function addSecret(ctx: CommandContext, secret: string): void {
-  secretsOf.set(ctx, [...(secretsOf.get(ctx) ?? []), secret])
+  secretLists(ctx).push([secret])
 }
 
 /** Prints the one line for a failure and returns its exit code. */
 export function fail(ctx: CommandContext, what: string, error: unknown): ExitCode {
+  if (error instanceof OutputClosed) return EXIT.ok
   const { line, exitCode } = describeFailure(what, error)
-  ctx.stderr.write(`${redact(line, secretsOf.get(ctx) ?? [])}\n`)
+  ctx.stderr.write(`${redact(line, secretLists(ctx).flat())}\n`)
   return exitCode
 }
 

@@ -80,6 +80,8 @@ function classify(error: unknown): { code: string; detail: string } {
   return { code: 'ERROR', detail: String(error) }
 }
 
+const OAUTH_HINT = 'the broker refused the OAUTHBEARER token (expired, wrong audience or scope?); put a fresh one in SAMSA_SASL_OAUTH_TOKEN or the --sasl-oauth-token-file file'
+
 const CODE_HINTS: Record<string, string> = {
   CONNECTION_FAILED: 'check --brokers (or KAFKA_BROKERS), that the broker is up, and --tls / SASL settings for that listener',
   REQUEST_TIMED_OUT: 'the cluster did not answer in time; check --brokers and that the brokers are healthy',
@@ -92,6 +94,10 @@ export function describeFailure(what: string, error: unknown): { line: string; e
   if (error instanceof UsageError) return { line: `samsa: ${error.message} — ${error.hint}`, exitCode: EXIT.usage }
   if (error instanceof CliError) return { line: `samsa: ${error.what}: ${error.code} — ${error.hint}`, exitCode: error.exitCode }
   const { code, detail } = classify(error)
+  if (code === 'SASL_AUTHENTICATION_FAILED' && detail.startsWith('OAUTHBEARER')) {
+    // The password hint would mislead: what failed is the token. The broker's reason (expired, bad scope) stays.
+    return { line: `samsa: ${what}: ${code} — ${OAUTH_HINT} (${oneLine(detail)})`, exitCode: EXIT.error }
+  }
   const hint = HINTS[code] ?? CODE_HINTS[code] ?? (detail || 'see the broker logs')
   const extra = HINTS[code] || CODE_HINTS[code] ? (detail && !detail.startsWith(code) ? ` (${oneLine(detail)})` : '') : ''
   return { line: `samsa: ${what}: ${code} — ${oneLine(hint)}${extra}`, exitCode: EXIT.error }

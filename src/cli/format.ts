@@ -3,6 +3,7 @@
  * Keys, values and header values are written as the bytes the broker holds (never re-encoded), so binary payloads
  * come out intact with `%s` / `%k` and the default format.
  */
+import { isUtf8 } from 'node:buffer'
 import type { ConsumerMessage } from '../index.js'
 import { UsageError } from './errors.js'
 
@@ -86,17 +87,36 @@ function toBuffer(v: Buffer | string): Buffer {
   return typeof v === 'string' ? Buffer.from(v, 'utf8') : v
 }
 
-/** One JSON line: the shape `samsa produce --json` reads back (key, value, headers, partition). */
+/**
+ * A key, value or header value for JSON: the text when the bytes are valid UTF-8 (so they decode and re-encode to
+ * the same bytes), otherwise base64 — a binary payload is never replaced by U+FFFD. Callers put the base64 under
+ * a distinct name (`keyBase64`, `valueBase64`, `{"base64": …}` for a header) so a reader can tell them apart.
+ */
+function jsonBytes(bytes: Buffer | null): { text: string | null } | { base64: string } {
+  if (bytes === null) return { text: null }
+  return isUtf8(bytes) ? { text: bytes.toString('utf8') } : { base64: bytes.toString('base64') }
+}
+
+/**
+ * One JSON line, the shape `samsa produce --json` reads back: `key`/`value` as strings (or null), or
+ * `keyBase64`/`valueBase64` when the bytes are not valid UTF-8; headers as `[name, value]` pairs whose value is a
+ * string, null, or `{"base64": …}`.
+ */
 export function jsonLine(m: Message): string {
+  const key = jsonBytes(m.key)
+  const value = jsonBytes(m.value)
   return (
     JSON.stringify({
       topic: m.topic,
       partition: m.partition,
       offset: Number(m.offset),
       timestamp: m.timestamp,
-      key: m.key === null ? null : m.key.toString('utf8'),
-      value: m.value === null ? null : m.value.toString('utf8'),
-      headers: m.headers.map(([name, value]) => [name, value === null ? null : value.toString('utf8')]),
+      ...('base64' in key ? { keyBase64: key.base64 } : { key: key.text }),
+      ...('base64' in value ? { valueBase64: value.base64 } : { value: value.text }),
+      headers: m.headers.map(([name, raw]) => {
+        const v = jsonBytes(raw)
+        return [name, 'base64' in v ? { base64: v.base64 } : v.text]
+      }),
     }) + '\n'
   )
 }

@@ -8,9 +8,12 @@ const CONNECTION = `Connection (every command):
       --ca <file>               PEM CA certificates to verify the brokers with
       --cert <file>, --key <file>  PEM client certificate and key (mutual TLS)
       --insecure                TLS without verifying the brokers' certificates (warns)
-      --sasl-mechanism <m>      PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+      --sasl-mechanism <m>      PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
       --sasl-username <user>
       --sasl-password <pw>      better: $SAMSA_SASL_PASSWORD (never printed)
+      --sasl-oauth-token-file <file>  OAUTHBEARER token, re-read at each authentication
+                                (or $SAMSA_SASL_OAUTH_TOKEN; never printed)
+      --sasl-oauth-extension <k=v>  OAUTHBEARER SASL extension (repeatable)
       --config <file>           .properties (Java client names) or .json with the same keys
       --log-level <level>       the client's own log lines on stderr (error, warn, info, debug, trace)
       --timeout <ms>            bound of each call to the cluster, retries included (default 60000)
@@ -59,7 +62,8 @@ Options:
   -p, --partition <n>         write to this partition (default: the key's hash, or spread)
   -z, --compression <codec>   none (default), gzip, snappy, lz4, zstd
       --acks <all|1|0>        default all (idempotent)
-      --json                  each line is {"key","value","headers","partition"} (value: any JSON; non-strings are written as JSON text)
+      --json                  each line is {"key","value","headers","partition"} (value: any JSON; non-strings are written as JSON text);
+                              bytes as "keyBase64"/"valueBase64", a header value as {"base64": …}
   -v, --verbose               print topic/partition@offset for each record delivered
 
 Examples:
@@ -71,12 +75,14 @@ ${CONNECTION}
 
 ${EXITS}`,
 
-  consume: `Usage: samsa consume <topic…> [options]
+  consume: `Usage: samsa consume <topic|^regex…> [options]
 
 Writes records to stdout: the value per line by default, a kcat-style -f format, or JSON lines.
 
 Options:
   -G, --group <id>            consume as a member of this group (commits what was written)
+      --pattern <regex>       with -G: every topic whose name matches, including topics created later;
+                              a topic argument starting with ^ is a regex too (kcat's convention)
   -o, --offset <where>        beginning, end (default), <offset>, -<N> (N before the end), @<timestamp ms>;
                               with -G only beginning or end (where to start without a committed offset)
   -p, --partition <n>         only this partition (repeatable; not with -G)
@@ -85,6 +91,7 @@ Options:
   -f, --format <fmt>          output format with placeholders (below)
   -K, --key-separator <sep>   print key<sep>value per line
       --json                  one JSON object per record: topic, partition, offset, timestamp, key, value, headers
+                              (bytes that are not UTF-8 as keyBase64 / valueBase64 / {"base64": …})
       --isolation <level>     read_uncommitted (default) or read_committed
 
 Format placeholders:
@@ -95,6 +102,7 @@ ${Object.entries(FORMAT_PLACEHOLDERS)
 Examples:
   samsa consume orders -o beginning -e
   samsa consume orders -G billing -o beginning
+  samsa consume '^orders-' -G billing -o beginning
   samsa consume orders -p 0 -o -10 -e -f '%p@%o %k=%s (%h)\\n'
   samsa consume orders -o @1767225600000 -c 5 --json
 
@@ -106,7 +114,7 @@ ${EXITS}`,
 
 Sub-commands:
   list [--internal]                                       topic names, one per line
-  describe <topic…>                                       partitions, leaders, replicas, ISR
+  describe <topic…>                                       partitions, leaders, replicas, ISR; configs not at Kafka's default
   create <topic> [--partitions n] [--replication-factor n] [--set name=value…]
   delete <topic…>
   alter-config <topic> [--set name=value…] [--delete name…]

@@ -9,7 +9,7 @@ import type { CommandContext } from './context.js'
 import { describeFailure, EXIT, type ExitCode, UsageError } from './errors.js'
 import { HELP } from './help.js'
 import { parseCommand, splitCommand } from './options.js'
-import { Output } from './output.js'
+import { Output, OutputClosed } from './output.js'
 
 export interface MainStreams {
   stdin: NodeJS.ReadableStream
@@ -55,6 +55,7 @@ export async function main(argv: string[], streams: MainStreams = { stdin: proce
     }
     return await spec.run(ctx, sub)
   } catch (error) {
+    if (error instanceof OutputClosed) return EXIT.ok
     // Commands report Kafka failures themselves; what reaches here is a usage error or a bug.
     const { line, exitCode } = describeFailure('samsa', error)
     streams.stderr.write(`${line}\n`)

@@ -6,9 +6,10 @@
  * Precedence, strongest first: flags, KAFKA_BROKERS / SAMSA_SASL_PASSWORD, the `--config` file.
  */
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import type { KafkaConfig, LogLevel, SaslConfig } from '../index.js'
+import type { KafkaConfig, LogLevel, OAuthBearerToken, SaslConfig } from '../index.js'
 import { UsageError } from './errors.js'
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
@@ -26,6 +27,8 @@ export const GLOBAL_OPTIONS = {
   'sasl-mechanism': { type: 'string' },
   'sasl-username': { type: 'string' },
   'sasl-password': { type: 'string' },
+  'sasl-oauth-token-file': { type: 'string' },
+  'sasl-oauth-extension': { type: 'string', multiple: true },
   config: { type: 'string' },
   'log-level': { type: 'string' },
   timeout: { type: 'string' },
@@ -118,8 +121,10 @@ export const CONFIG_KEYS: Record<string, string> = {
   'bootstrap.servers': 'host:port list, like --brokers',
   'client.id': 'like --client-id',
   'security.protocol': 'PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL',
-  'sasl.mechanism': 'PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512',
-  'sasl.jaas.config': 'read for its username="…" and password="…" only',
+  'sasl.mechanism': 'PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER',
+  'sasl.jaas.config':
+    'read for username="…" and password="…"; for OAUTHBEARER, extension_<name>="…" (or unsecuredLoginExtension_<name>) and the unsecured token options unsecuredLoginStringClaim_<claim>="…" / unsecuredLoginLifetimeSeconds',
+  'sasl.oauthbearer.token.endpoint.url': 'file:<path> only: a file holding the token, like --sasl-oauth-token-file',
   'sasl.username': 'librdkafka/kcat name, like --sasl-username',
   'sasl.password': 'librdkafka/kcat name, like --sasl-password',
   'ssl.truststore.type': 'PEM only',
@@ -210,7 +215,89 @@ function jaasField(jaas: string, field: string): string | undefined {
   return m ? m[1]!.replace(/\\(.)/g, '$1') : undefined
 }
 
-const SASL_MECHANISMS = { plain: 'plain', 'scram-sha-256': 'scram-sha-256', 'scram-sha-512': 'scram-sha-512' } as const
+const SASL_MECHANISMS = { plain: 'plain', 'scram-sha-256': 'scram-sha-256', 'scram-sha-512': 'scram-sha-512', oauthbearer: 'oauthbearer' } as const
+
+/** Every `name="value"` option of a JAAS line whose name starts with `prefix`, keyed by the rest of the name. */
+function jaasFieldsWithPrefix(jaas: string, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const m of jaas.matchAll(new RegExp(`\\b${prefix}(\\w+)\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`, 'g'))) out[m[1]!] = m[2]!.replace(/\\(.)/g, '$1')
+  return out
+}
+
+/** The extension names RFC 7628 allows (letters only; `auth` is the token itself). */
+const EXTENSION_NAME = /^[A-Za-z]+$/
+
+/**
+ * Java's unsecured login (OAuthBearerLoginModule with unsecuredLoginStringClaim_sub=…): an unsigned JWT built
+ * here, for development clusters that run Kafka's unsecured validator. Rebuilt per authentication, so `exp` is
+ * always ahead.
+ */
+function unsecuredToken(claims: Record<string, string>, lifetimeS: number): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  return `${part({ alg: 'none' })}.${part({ ...claims, iat: now, exp: now + lifetimeS })}.`
+}
+
+/**
+ * Where the OAUTHBEARER token comes from, strongest first: SAMSA_SASL_OAUTH_TOKEN, --sasl-oauth-token-file,
+ * sasl.oauthbearer.token.endpoint.url=file:…, the JAAS unsecured claims. A file is read again for each
+ * authentication, so a token rotated on disk (by a sidecar, a cron job) is picked up by new connections.
+ */
+function oauthProvider(values: Values, env: NodeJS.ProcessEnv, file: Record<string, string>, jaas: string, secrets: string[]): () => OAuthBearerToken {
+  const extensions: Record<string, string> = { ...jaasFieldsWithPrefix(jaas, 'unsecuredLoginExtension_'), ...jaasFieldsWithPrefix(jaas, 'extension_') }
+  for (const raw of listOption(values, 'sasl-oauth-extension')) {
+    const eq = raw.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--sasl-oauth-extension '${raw}' is not name=value`, 'e.g. --sasl-oauth-extension logicalCluster=lkc-1 (repeat for more)')
+    extensions[raw.slice(0, eq)] = raw.slice(eq + 1)
+  }
+  for (const name of Object.keys(extensions)) {
+    if (!EXTENSION_NAME.test(name) || name === 'auth') throw new UsageError(`OAUTHBEARER extension name '${name}' is not allowed`, 'extension names are letters only, and not "auth" (RFC 7628)')
+  }
+  const withExtensions = (value: string): OAuthBearerToken => {
+    // Every token handed out is a secret: no printed line may carry it, however it was obtained.
+    if (!secrets.includes(value)) secrets.push(value)
+    return Object.keys(extensions).length > 0 ? { value, extensions } : { value }
+  }
+
+  const fromEnv = env.SAMSA_SASL_OAUTH_TOKEN?.trim()
+  if (fromEnv) {
+    withExtensions(fromEnv)
+    return () => withExtensions(fromEnv)
+  }
+  let path = stringOption(values, 'sasl-oauth-token-file')
+  let what = '--sasl-oauth-token-file'
+  const endpoint = file['sasl.oauthbearer.token.endpoint.url']
+  if (path === undefined && endpoint !== undefined) {
+    if (!endpoint.startsWith('file:')) {
+      throw new UsageError(`--config: sasl.oauthbearer.token.endpoint.url '${endpoint}' is not a file: URL`, 'the command line does not fetch tokens from an identity provider: put a token in a file (or SAMSA_SASL_OAUTH_TOKEN)')
+    }
+    path = fileURLToPath(endpoint)
+    what = 'sasl.oauthbearer.token.endpoint.url'
+  }
+  if (path !== undefined) {
+    const tokenPath = path
+    const read = (): string => {
+      let token: string
+      try {
+        token = readFileSync(tokenPath, 'utf8').trim()
+      } catch (error) {
+        throw new UsageError(`${what} ${tokenPath}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the path')
+      }
+      if (token === '') throw new UsageError(`${what} ${tokenPath}: the file is empty`, 'write the token (a JWT) into it')
+      return token
+    }
+    // Read once now so a wrong path is a usage error before anything is sent, then on every authentication.
+    withExtensions(read())
+    return () => withExtensions(read())
+  }
+  const claims = jaasFieldsWithPrefix(jaas, 'unsecuredLoginStringClaim_')
+  if (claims.sub !== undefined) {
+    const lifetime = jaasField(jaas, 'unsecuredLoginLifetimeSeconds')
+    const lifetimeS = lifetime !== undefined && /^\d+$/.test(lifetime) ? Number(lifetime) : 3600
+    return () => withExtensions(unsecuredToken(claims, lifetimeS))
+  }
+  throw new UsageError('OAUTHBEARER needs a token', 'set SAMSA_SASL_OAUTH_TOKEN, or pass --sasl-oauth-token-file <file> (or sasl.oauthbearer.token.endpoint.url=file:… in --config)')
+}
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'trace']
 
 export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): Connection {
@@ -265,12 +352,18 @@ export function connectionFrom(values: Values, env: NodeJS.ProcessEnv): Connecti
   if (password) secrets.push(password)
   let sasl: SaslConfig | undefined
   const saslWanted = mechanismRaw !== undefined || username !== undefined || protocol.startsWith('SASL_')
+  const oauthFlags = ['sasl-oauth-token-file', 'sasl-oauth-extension'].filter((f) => values[f] !== undefined)
+  if (oauthFlags.length > 0 && (mechanismRaw ?? '').toLowerCase() !== 'oauthbearer') {
+    // Otherwise the token would be silently unused and the command would connect without it.
+    throw new UsageError(`--${oauthFlags[0]} needs --sasl-mechanism OAUTHBEARER`, 'add --sasl-mechanism oauthbearer (or sasl.mechanism=OAUTHBEARER in --config)')
+  }
   if (saslWanted) {
     const mechanism = SASL_MECHANISMS[(mechanismRaw ?? '').toLowerCase() as keyof typeof SASL_MECHANISMS]
-    if (!mechanism) throw new UsageError(mechanismRaw ? `SASL mechanism '${mechanismRaw}' is not supported here` : 'SASL needs a mechanism', 'pass --sasl-mechanism PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512')
-    if (!username) throw new UsageError('SASL needs a user name', 'pass --sasl-username (or username="…" in sasl.jaas.config)')
-    if (!password) throw new UsageError('SASL needs a password', 'set SAMSA_SASL_PASSWORD (or pass --sasl-password, or password="…" in sasl.jaas.config)')
-    sasl = { mechanism, username, password }
+    if (!mechanism) throw new UsageError(mechanismRaw ? `SASL mechanism '${mechanismRaw}' is not supported here` : 'SASL needs a mechanism', 'pass --sasl-mechanism PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER')
+    if (mechanism === 'oauthbearer') sasl = { mechanism, oauthBearerProvider: oauthProvider(values, env, file, jaas, secrets) }
+    else if (!username) throw new UsageError('SASL needs a user name', 'pass --sasl-username (or username="…" in sasl.jaas.config)')
+    else if (!password) throw new UsageError('SASL needs a password', 'set SAMSA_SASL_PASSWORD (or pass --sasl-password, or password="…" in sasl.jaas.config)')
+    else sasl = { mechanism, username, password }
   }
 
   const logLevel = stringOption(values, 'log-level')

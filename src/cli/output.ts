@@ -4,12 +4,67 @@
  */
 import { once } from 'node:events'
 
-export class Output {
-  constructor(readonly stream: NodeJS.WritableStream) {}
+/**
+ * The reader of stdout went away (EPIPE: `samsa consume … | head`). Not a failure: the command stops as if asked
+ * to, and exits 0 like other Unix tools do on SIGPIPE.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super('the reader of stdout went away')
+    this.name = 'OutputClosed'
+  }
+}
 
-  /** Resolves once the stream can take more: awaiting it bounds what sits in memory. */
+const isEpipe = (error: unknown): boolean => (error as NodeJS.ErrnoException | null)?.code === 'EPIPE'
+
+export class Output {
+  #closed = false
+  readonly #controller = new AbortController()
+
+  constructor(readonly stream: NodeJS.WritableStream) {
+    // Without a listener an EPIPE would be thrown from the event loop and end the process before a group
+    // member could commit and leave.
+    stream.on('error', (error: unknown) => {
+      if (isEpipe(error)) this.#close()
+    })
+  }
+
+  /** Aborted when the reader goes away, so a command waiting for records can stop at once. */
+  get closedSignal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  #close(): void {
+    this.#closed = true
+    this.#controller.abort()
+  }
+
+  /**
+   * Resolves once the stream has taken the chunk and can take more (awaiting it bounds what sits in memory);
+   * rejects with OutputClosed when the reader has gone, so the caller counts the chunk as not written.
+   */
   async write(chunk: string | Buffer): Promise<void> {
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain')
+    if (this.#closed) throw new OutputClosed()
+    // The write callback is the only place a failed write is reported for certain: on Linux a pipe write is
+    // synchronous, and its EPIPE arrives here rather than as a false return.
+    let failed: unknown = null
+    const accepted = this.stream.write(chunk, (error?: Error | null) => {
+      if (error) failed = error
+      if (isEpipe(error)) this.#close()
+    })
+    if (!accepted) {
+      try {
+        await once(this.stream, 'drain', { signal: this.#controller.signal })
+      } catch (error) {
+        if (this.#closed || isEpipe(error)) throw new OutputClosed()
+        throw error
+      }
+    } else await new Promise<void>((resolve) => setImmediate(resolve))
+    if (failed !== null) throw isEpipe(failed) ? new OutputClosed() : failed
   }
 
   line(text: string): Promise<void> {

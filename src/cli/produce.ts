@@ -52,27 +52,50 @@ function parseHeaderFlag(raw: string): [string, string] {
   return [raw.slice(0, eq), raw.slice(eq + 1)]
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
+function fromBase64(v: unknown, field: string): Buffer {
+  // Buffer.from(…, 'base64') skips what it does not understand; a typo must not silently change the bytes.
+  if (typeof v !== 'string' || v.length % 4 !== 0 || !BASE64.test(v)) throw new Error(`${field} must be base64 text`)
+  return Buffer.from(v, 'base64')
+}
+
+/** `key`/`value` as text, or `keyBase64`/`valueBase64` as bytes (what `consume --json` writes for binary). */
+function bytesField(o: Record<string, unknown>, field: 'key' | 'value'): string | Buffer | null {
+  const b64 = `${field}Base64`
+  if (o[b64] !== undefined && o[b64] !== null) {
+    if (o[field] !== undefined && o[field] !== null) throw new Error(`${field} and ${b64} do not go together`)
+    return fromBase64(o[b64], b64)
+  }
+  const v = o[field]
+  if (v === undefined || v === null) return null
+  if (typeof v === 'string') return v
+  if (field === 'value') return JSON.stringify(v)
+  throw new Error(`${field} must be a string or null`)
+}
+
+function headerValue(v: unknown): string | Buffer | null {
+  if (v === undefined || v === null) return null
+  if (typeof v === 'string') return v
+  if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && 'base64' in v) return fromBase64((v as { base64: unknown }).base64, 'header base64')
+  throw new Error('a header value must be a string, null or {"base64": …}')
+}
+
 function jsonMessage(line: string): Message {
   const parsed: unknown = JSON.parse(line)
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object')
   const o = parsed as Record<string, unknown>
-  const text = (v: unknown, field: string): string | null => {
-    if (v === undefined || v === null) return null
-    if (typeof v === 'string') return v
-    if (field === 'value') return JSON.stringify(v)
-    throw new Error(`${field} must be a string or null`)
-  }
-  const message: Message = { key: text(o.key, 'key'), value: text(o.value, 'value') }
+  const message: Message = { key: bytesField(o, 'key'), value: bytesField(o, 'value') }
   if (o.partition !== undefined && o.partition !== null) {
     if (!Number.isInteger(o.partition) || (o.partition as number) < 0) throw new Error('partition must be a non-negative integer')
     message.partition = o.partition as number
   }
   if (o.headers !== undefined && o.headers !== null) {
-    const pairs: Array<[string, string | null]> = []
+    const pairs: Array<[string, string | Buffer | null]> = []
     const entries = Array.isArray(o.headers) ? o.headers : Object.entries(o.headers as object)
     for (const entry of entries as unknown[]) {
       if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') throw new Error('headers must be {"name": "value"} or [["name", "value"], …]')
-      pairs.push([entry[0], text(entry[1], 'header value')])
+      pairs.push([entry[0], headerValue(entry[1])])
     }
     message.headers = pairs
   }
@@ -140,14 +163,15 @@ export async function produce(ctx: CommandContext): Promise<ExitCode> {
         return
       }
       if (partition !== undefined) message.partition = partition
-      if (headers.length > 0) message.headers = [...(Array.isArray(message.headers) ? (message.headers as Array<[string, string | null]>) : []), ...headers]
+      if (headers.length > 0) message.headers = [...(Array.isArray(message.headers) ? (message.headers as Array<[string, string | Buffer | null]>) : []), ...headers]
       const bytes = line.length
       inFlight++
       producer.send({ topic: topic!, messages: [message] }).then(
         ([meta]) => {
           delivered++
           progress.add(1, bytes)
-          if (verbose && meta) void ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`)
+          // A reader that went away (`| head`) does not make the record undelivered: the line is dropped.
+          if (verbose && meta) ctx.out.line(`${meta.topic}/${meta.partition}@${meta.offset}`).catch(() => undefined)
           settled()
         },
         (error: unknown) => {

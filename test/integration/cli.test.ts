@@ -7,6 +7,7 @@
  * the one-line error format.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -152,6 +153,49 @@ describe('usage errors and failures', () => {
     expect({ code: good.code, stderr: good.stderr }).toEqual({ code: 0, stderr: '' })
   })
 
+  it('OAUTHBEARER: a valid token works (env, rotated file, config file), an expired one is one line and exit 1; the token is never printed', async () => {
+    if (!brokers.sasl) return console.warn('KAFKA_SASL_BROKERS is not set: OAUTHBEARER part skipped')
+    const sasl = brokers.sasl.map((b) => `${b.host}:${b.port}`).join(',')
+    // The harness broker runs Kafka's unsecured validator: unsigned JWTs whose `exp` is ahead are accepted.
+    const jwt = (subject: string, expiresInS: number): string => {
+      const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+      const now = Math.floor(Date.now() / 1000)
+      return `${part({ alg: 'none' })}.${part({ sub: subject, iat: now, exp: now + expiresInS })}.`
+    }
+    const valid = jwt(brokers.username, 3600)
+    const expired = jwt(brokers.username, -60)
+    const flags = ['-b', sasl, '--sasl-mechanism', 'oauthbearer', '--log-level', 'debug']
+    const fromEnv = await samsa(['cluster', '--json', ...flags, '--sasl-oauth-extension', 'traceId=cli'], { env: { SAMSA_SASL_OAUTH_TOKEN: valid } })
+    expect({ code: fromEnv.code }).toEqual({ code: 0 })
+    expect((JSON.parse(fromEnv.stdout) as { brokers: unknown[] }).brokers.length).toBeGreaterThan(0)
+    expect(fromEnv.stdout + fromEnv.stderr).not.toContain(valid)
+
+    const bad = await samsa(['topics', 'list', '-b', sasl, '--sasl-mechanism', 'OAUTHBEARER'], { env: { SAMSA_SASL_OAUTH_TOKEN: expired } })
+    expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 1, stdout: '' })
+    expect(bad.stderr).toMatch(ERROR_LINE)
+    expect(bad.stderr).toMatch(/^samsa: list topics: SASL_AUTHENTICATION_FAILED — the broker refused the OAUTHBEARER token/)
+    expect(bad.stderr).not.toContain(expired)
+
+    // A token file is read per authentication: the expired token fails, the same file with a fresh token works.
+    const tokenFile = join(work, 'oauth-token')
+    writeFileSync(tokenFile, `${expired}\n`)
+    const before = await samsa(['cluster', ...flags, '--sasl-oauth-token-file', tokenFile])
+    expect(before.code).toBe(1)
+    expect(before.stdout + before.stderr).not.toContain(expired)
+    writeFileSync(tokenFile, `${valid}\n`)
+    const after = await samsa(['cluster', ...flags, '--sasl-oauth-token-file', tokenFile])
+    expect({ code: after.code }).toEqual({ code: 0 })
+    expect(after.stdout + after.stderr).not.toContain(valid)
+
+    // Java client config: the file: token endpoint, and the unsecured login module's own token.
+    const props = join(work, 'oauth.properties')
+    writeFileSync(props, [`bootstrap.servers=${sasl}`, 'security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=OAUTHBEARER', `sasl.oauthbearer.token.endpoint.url=file://${tokenFile}`, 'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required extension_traceId="cfg";', ''].join('\n'))
+    expect(await samsa(['cluster', '--config', props], { env: { KAFKA_BROKERS: undefined } })).toMatchObject({ code: 0, stderr: '' })
+    const unsecured = join(work, 'oauth-unsecured.properties')
+    writeFileSync(unsecured, [`bootstrap.servers=${sasl}`, 'sasl.mechanism=OAUTHBEARER', `sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="${brokers.username}";`, ''].join('\n'))
+    expect(await samsa(['cluster', '--config', unsecured], { env: { KAFKA_BROKERS: undefined } })).toMatchObject({ code: 0, stderr: '' })
+  })
+
   it('connects over TLS with --ca', async () => {
     if (!brokers.ssl || !brokers.caFile) return console.warn('KAFKA_SSL_BROKERS / KAFKA_SSL_CA_FILE are not set: TLS part skipped')
     const ssl = brokers.ssl.map((b) => `${b.host}:${b.port}`).join(',')
@@ -213,6 +257,58 @@ describe('produce and consume', () => {
     expect(partial.code).toBe(3)
     expect(partial.stderr).toMatch(/^samsa: produce to .+: 1 of 2 records not delivered: INVALID_INPUT — .+\n$/)
   })
+
+  it('--json is binary-safe: random bytes round trip produce→consume→produce→consume byte for byte, as kcat reads them', async () => {
+    const [first, second] = [`${RUN}-bin1`, `${RUN}-bin2`]
+    await createTopic(first, 1)
+    await createTopic(second, 1)
+    type Rec = { key: Buffer | null; value: Buffer | null; headers: Array<[string, Buffer | null]> }
+    const random = (n: number): Buffer => randomBytes(n)
+    const records: Rec[] = [
+      { key: Buffer.from([0xff, 0xfe, 0x00, 0x0a]), value: Buffer.from([0xc3, 0x28]), headers: [['bin', Buffer.from([0x80])], ['text', Buffer.from('ü ✓ 🐞')]] },
+      { key: null, value: Buffer.from('plain text with a\nnewline and ünïcode 🐞'), headers: [['n', null]] },
+      { key: Buffer.from('k'), value: null, headers: [] },
+      { key: Buffer.alloc(0), value: Buffer.alloc(0), headers: [['empty', Buffer.alloc(0)]] },
+      // Lone surrogate encoded as UTF-8 (ED A0 80): not valid UTF-8, must not come back as U+FFFD.
+      { key: Buffer.from([0xed, 0xa0, 0x80]), value: Buffer.from([0xf4, 0x90, 0x80, 0x80]), headers: [] },
+      ...Array.from({ length: 40 }, (_, i): Rec => ({ key: i % 7 === 0 ? null : random(i % 13), value: i % 11 === 0 ? null : random(1 + i * 17), headers: i % 3 === 0 ? [['r', random(i % 5)]] : [] })),
+    ]
+    const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'))
+    // The first produce uses only the base64 forms, for text too: both forms are accepted.
+    const input = records.map((r) => JSON.stringify({ keyBase64: b64(r.key), valueBase64: b64(r.value), headers: r.headers.map(([n, v]) => [n, v === null ? null : { base64: b64(v) }]) })).join('\n') + '\n'
+    expect(await samsa(['produce', first, '--json'], { input })).toMatchObject({ code: 0, stderr: '' })
+
+    type Out = { key?: string | null; keyBase64?: string; value?: string | null; valueBase64?: string; headers: Array<[string, string | null | { base64: string }]> }
+    const decode = (line: Out): Rec => ({
+      key: line.keyBase64 !== undefined ? Buffer.from(line.keyBase64, 'base64') : line.key == null ? null : Buffer.from(line.key, 'utf8'),
+      value: line.valueBase64 !== undefined ? Buffer.from(line.valueBase64, 'base64') : line.value == null ? null : Buffer.from(line.value, 'utf8'),
+      headers: line.headers.map(([n, v]) => [n, v === null ? null : typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.base64, 'base64')]),
+    })
+    const once = await samsa(['consume', first, '-o', 'beginning', '-e', '--json'])
+    expect({ code: once.code, stderr: once.stderr }).toEqual({ code: 0, stderr: '' })
+    const lines = once.stdout.trimEnd().split('\n')
+    const parsed = lines.map((l) => JSON.parse(l) as Out)
+    expect(parsed.map(decode)).toEqual(records)
+    // Text stays readable: valid UTF-8 is a string, the rest base64 under its own name.
+    expect(parsed[0]).toMatchObject({ keyBase64: '//4ACg==', valueBase64: 'wyg=', headers: [['bin', { base64: 'gA==' }], ['text', 'ü ✓ 🐞']] })
+    expect(parsed[1]).toMatchObject({ key: null, value: 'plain text with a\nnewline and ünïcode 🐞', headers: [['n', null]] })
+    expect(parsed[1]).not.toHaveProperty('valueBase64')
+    expect(parsed[4]).toMatchObject({ keyBase64: '7aCA', valueBase64: '9JCAgA==' })
+
+    // What consume wrote is what produce reads: the second topic gets the same bytes.
+    expect(await samsa(['produce', second, '--json'], { input: once.stdout })).toMatchObject({ code: 0, stderr: '' })
+    const twice = await samsa(['consume', second, '-o', 'beginning', '-e', '--json'])
+    expect(twice.stdout.trimEnd().split('\n').map((l) => decode(JSON.parse(l) as Out))).toEqual(records)
+    const strip = (l: string): string => l.replace(/"topic":"[^"]+","partition":0,"offset":\d+,"timestamp":\d+,/, '')
+    expect(twice.stdout.trimEnd().split('\n').map(strip)).toEqual(lines.map(strip))
+
+    if (!haveKcat) return console.warn('kcat is not on the PATH: the raw-bytes comparison was skipped')
+    // kcat's raw %k%s, with lengths to delimit the records: the bytes the broker holds are the originals.
+    const raw = spawnSync('kcat', ['-b', bootstrap, '-C', '-t', second, '-o', 'beginning', '-e', '-q', '-f', '%K %S %k%s|'], { maxBuffer: 1 << 24 })
+    expect(raw.status).toBe(0)
+    const expected = Buffer.concat(records.map((r) => Buffer.concat([Buffer.from(`${r.key?.length ?? -1} ${r.value?.length ?? -1} `), r.key ?? Buffer.alloc(0), r.value ?? Buffer.alloc(0), Buffer.from('|')])))
+    expect(raw.stdout.equals(expected)).toBe(true)
+  }, 60_000)
 
   it('consume -G reads what produce wrote, and groups describe reports the lag the admin client computes', async () => {
     const topic = `${RUN}-group`
@@ -352,6 +448,78 @@ describe('groups reset-offsets, Ctrl-C, acls, quotas, users, completion', () => 
     }
   })
 
+  it('consume -G piped into head stops on EPIPE: exit 0, nothing on stderr, commits only what it wrote, leaves the group', async () => {
+    const topic = `${RUN}-pipe`
+    const group = `${RUN}-pipe`
+    await createTopic(topic, 1)
+    // 400 KB of records: far more than a pipe holds (64 KB on Linux), so writes must fail once head has gone.
+    const total = 20_000
+    expect((await samsa(['produce', topic], { input: Array.from({ length: total }, (_, i) => `record ${i} ${'x'.repeat(10)}`).join('\n') + '\n' })).code).toBe(0)
+    const script = `"${process.execPath}" "${bin}" consume "${topic}" -G "${group}" -o beginning | head -n 5; echo "exit=\${PIPESTATUS[0]}" >&2`
+    const r = await spawnCollect('bash', ['-c', script], undefined, { ...process.env, KAFKA_BROKERS: bootstrap }, 60_000)
+    expect(r.stdout.split('\n').slice(0, 5)).toEqual(Array.from({ length: 5 }, (_, i) => `record ${i} ${'x'.repeat(10)}`))
+    // No EPIPE stack, no error line: only the shell's report of samsa's exit status.
+    expect(r.stderr).toBe('exit=0\n')
+    const admin = kafka.admin()
+    let committed: bigint
+    try {
+      const [offsets] = await admin.listConsumerGroupOffsets([group])
+      committed = offsets!.offsets[0]!.offset
+      // At least what head printed; less than the topic, because what failed to reach the pipe is not committed.
+      expect(committed).toBeGreaterThanOrEqual(5n)
+      expect(committed).toBeLessThan(BigInt(total))
+      // Left the group on the way out (a crashed member would stay until its session timed out).
+      const [described] = await admin.describeConsumerGroups([group])
+      expect({ state: described!.state, members: described!.members.length }).toEqual({ state: 'Empty', members: 0 })
+    } finally {
+      await admin.close()
+    }
+    // The next member resumes exactly after the last record written.
+    const rest = await samsa(['consume', topic, '-G', group, '-e'])
+    expect({ code: rest.code, stderr: rest.stderr }).toEqual({ code: 0, stderr: '' })
+    const lines = rest.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe(`record ${committed} ${'x'.repeat(10)}`)
+    expect(BigInt(lines.length) + committed).toBe(BigInt(total))
+  }, 120_000)
+
+  it('consume -G with a kcat-style ^regex reads topics created before and after it started; --pattern with -e', async () => {
+    const prefix = `${RUN}-re`
+    const group = `${RUN}-re`
+    await createTopic(`${prefix}-before`, 1)
+    await createTopic(`x${prefix}-other`, 1)
+    expect((await samsa(['produce', `${prefix}-before`], { input: 'before 1\nbefore 2\n' })).code).toBe(0)
+    expect((await samsa(['produce', `x${prefix}-other`], { input: 'not matched\n' })).code).toBe(0)
+    const running = startSamsa(['consume', `^${prefix}-`, '-G', group, '-o', 'beginning'])
+    const waitFor = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 60_000
+      while (running.stdout().split('\n').length < n + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    }
+    await waitFor(2)
+    await createTopic(`${prefix}-after`, 2)
+    expect((await samsa(['produce', `${prefix}-after`, '-p', '1'], { input: 'after 1\n' })).code).toBe(0)
+    await waitFor(3)
+    running.child.kill('SIGINT')
+    const r = await running.done
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(r.stdout.trimEnd().split('\n').sort()).toEqual(['after 1', 'before 1', 'before 2'])
+    const admin = kafka.admin()
+    try {
+      const [committed] = await admin.listConsumerGroupOffsets([group])
+      expect(committed!.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).sort()).toEqual([`${prefix}-after/1@1`, `${prefix}-before/0@2`])
+    } finally {
+      await admin.close()
+    }
+    // --pattern matches anywhere in the name (as kcat's regexes do), so the x… topic is in; -e stops at the end.
+    const both = await samsa(['consume', '--pattern', `${prefix}-(other|before)$`, '-G', `${group}-2`, '-o', 'beginning', '-e'])
+    expect({ code: both.code, stderr: both.stderr }).toEqual({ code: 0, stderr: '' })
+    expect(both.stdout.trimEnd().split('\n').sort()).toEqual(['before 1', 'before 2', 'not matched'])
+    const none = await samsa(['consume', '--pattern', `^${prefix}-nothing-matches`, '-G', `${group}-3`, '-e'])
+    expect(none).toEqual({ code: 0, stdout: '', stderr: '' })
+    const noGroup = await samsa(['consume', `^${prefix}-`])
+    expect(noGroup.code).toBe(2)
+    expect(noGroup.stderr).toMatch(/^samsa: consume: a topic pattern needs -G — .+\n$/)
+  }, 120_000)
+
   it('groups reset-offsets prints the plan as a dry run and commits it only with --execute', async () => {
     const topic = `${RUN}-reset`
     const group = `${RUN}-reset`
@@ -466,10 +634,26 @@ describe('admin commands', () => {
     }
     expect((await samsa(['topics', 'add-partitions', topic, '--count', '4'])).code).toBe(0)
     const described = await samsa(['topics', 'describe', topic])
-    expect(described.stdout.split('\n')[0]).toMatch(/^TOPIC +PARTITION +LEADER +REPLICAS +ISR$/)
-    expect(described.stdout.trimEnd().split('\n')).toHaveLength(5)
-    const json = JSON.parse((await samsa(['topics', 'describe', topic, '--json'])).stdout) as Array<{ partitions: unknown[] }>
+    const [partitionTable, configTable] = described.stdout.trimEnd().split('\n\n')
+    expect(partitionTable!.split('\n')[0]).toMatch(/^TOPIC +PARTITION +LEADER +REPLICAS +ISR$/)
+    expect(partitionTable!.split('\n')).toHaveLength(5)
+    // The configs that are not Kafka's defaults: the override set above, and none that was deleted.
+    expect(configTable!.split('\n')[0]).toMatch(/^TOPIC +CONFIG +VALUE +SOURCE$/)
+    expect(configTable!.split('\n').map((l) => l.split(/ +/))).toContainEqual([topic, 'cleanup.policy', 'compact', 'dynamic-topic'])
+    expect(configTable).not.toContain('retention.ms')
+    const json = JSON.parse((await samsa(['topics', 'describe', topic, '--json'])).stdout) as Array<{ partitions: unknown[]; configs: Array<{ name: string; value: string | null; source: string; sensitive: boolean }> }>
     expect(json[0]!.partitions).toHaveLength(4)
+    const check = kafka.admin()
+    try {
+      // Exactly what describeConfigs reports as not coming from the default.
+      const [all] = await check.describeConfigs([{ type: 'topic', name: topic }])
+      const expected = all!.configs.filter((c) => c.source !== 'default').map((c) => ({ name: c.name, value: c.value, source: c.source, sensitive: c.isSensitive }))
+      expect(json[0]!.configs).toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)))
+      expect(json[0]!.configs).toContainEqual({ name: 'cleanup.policy', value: 'compact', source: 'dynamic-topic', sensitive: false })
+      expect(configTable!.split('\n')).toHaveLength(expected.length + 1)
+    } finally {
+      await check.close()
+    }
     expect((await samsa(['topics', 'list'])).stdout.split('\n')).toContain(topic)
     expect((await samsa(['offsets', topic, '--json'])).stdout).toBe(JSON.stringify([0, 1, 2, 3].map((partition) => ({ topic, partition, earliest: 0, latest: 0 }))) + '\n')
     expect(await samsa(['topics', 'delete', topic])).toEqual({ code: 0, stdout: `deleted ${topic}\n`, stderr: '' })

@@ -9,7 +9,7 @@ import { KafkaProtocolError } from '../../../src/errors.js'
 import { describeFailure, redact, UsageError } from '../../../src/cli/errors.js'
 import { compileFormat } from '../../../src/cli/format.js'
 import { connectionFrom, parseCommand, parseProperties, splitCommand } from '../../../src/cli/options.js'
-import { CONSUME_OPTIONS } from '../../../src/cli/consume.js'
+import { CONSUME_OPTIONS, subscriptionPattern } from '../../../src/cli/consume.js'
 
 describe('parseProperties', () => {
   it('reads the separators, comments, continuations and escapes of Java .properties', () => {
@@ -41,6 +41,46 @@ describe('connectionFrom', () => {
     expect(() => connectionFrom({ brokers: 'h:1', 'sasl-username': 'u' }, {})).toThrow(/SASL needs a mechanism/)
     expect(() => connectionFrom({ brokers: 'h:1', 'sasl-mechanism': 'PLAIN', 'sasl-username': 'u' }, {})).toThrow(/SASL needs a password/)
     expect(() => connectionFrom({ brokers: 'h:1', 'sasl-mechanism': 'GSSAPI', 'sasl-username': 'u' }, {})).toThrow(/GSSAPI/)
+  })
+
+  it('OAUTHBEARER: the token from the environment, a file re-read per authentication, file: URLs and the JAAS forms', async () => {
+    type Provider = () => { value: string; extensions?: Record<string, string> } | Promise<{ value: string; extensions?: Record<string, string> }>
+    const provider = (c: ReturnType<typeof connectionFrom>): Provider => (c.config.sasl as { oauthBearerProvider: Provider }).oauthBearerProvider
+    const fromEnv = connectionFrom({ brokers: 'b:1', 'sasl-mechanism': 'oauthbearer', 'sasl-oauth-extension': ['traceId=abc', 'logicalCluster=lkc'] }, { SAMSA_SASL_OAUTH_TOKEN: 'env.token.x\n' })
+    expect(await provider(fromEnv)()).toEqual({ value: 'env.token.x', extensions: { traceId: 'abc', logicalCluster: 'lkc' } })
+    expect(fromEnv.secrets).toContain('env.token.x')
+
+    const tokenFile = join(dir, 'token')
+    writeFileSync(tokenFile, 'first.token\n')
+    const fromFile = connectionFrom({ brokers: 'b:1', 'sasl-mechanism': 'OAUTHBEARER', 'sasl-oauth-token-file': tokenFile }, {})
+    expect(await provider(fromFile)()).toEqual({ value: 'first.token' })
+    // Rotated on disk: the next authentication sends the new token, and it joins the secrets to redact.
+    writeFileSync(tokenFile, 'second.token')
+    expect(await provider(fromFile)()).toEqual({ value: 'second.token' })
+    expect(fromFile.secrets).toEqual(expect.arrayContaining(['first.token', 'second.token']))
+
+    const props = join(dir, 'oauth.properties')
+    writeFileSync(props, `bootstrap.servers=b:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.token.endpoint.url=file://${tokenFile}\nsasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required extension_traceId="t1";\n`)
+    expect(await provider(connectionFrom({ config: props }, {}))()).toEqual({ value: 'second.token', extensions: { traceId: 't1' } })
+
+    const unsecured = join(dir, 'unsecured.properties')
+    writeFileSync(unsecured, 'bootstrap.servers=b:1\nsasl.mechanism=OAUTHBEARER\nsasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="alice" unsecuredLoginLifetimeSeconds="60";\n')
+    const built = (await provider(connectionFrom({ config: unsecured }, {}))()).value.split('.')
+    expect(JSON.parse(Buffer.from(built[0]!, 'base64url').toString())).toEqual({ alg: 'none' })
+    const claims = JSON.parse(Buffer.from(built[1]!, 'base64url').toString()) as { sub: string; iat: number; exp: number }
+    expect({ sub: claims.sub, lifetime: claims.exp - claims.iat }).toEqual({ sub: 'alice', lifetime: 60 })
+  })
+
+  it('OAUTHBEARER: no token, an unreadable file, an https endpoint or a bad extension is a usage error', () => {
+    const base = { brokers: 'b:1', 'sasl-mechanism': 'oauthbearer' }
+    expect(() => connectionFrom(base, {})).toThrow(/OAUTHBEARER needs a token/)
+    expect(() => connectionFrom({ brokers: 'b:1', 'sasl-oauth-token-file': join(dir, 'token') }, {})).toThrow(/needs --sasl-mechanism OAUTHBEARER/)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-token-file': join(dir, 'nope') }, {})).toThrow(/cannot read it \(ENOENT\)/)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['auth=x'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(UsageError)
+    expect(() => connectionFrom({ ...base, 'sasl-oauth-extension': ['no-equals'] }, { SAMSA_SASL_OAUTH_TOKEN: 't' })).toThrow(/not name=value/)
+    const props = join(dir, 'https.properties')
+    writeFileSync(props, 'bootstrap.servers=b:1\nsasl.mechanism=OAUTHBEARER\nsasl.oauthbearer.token.endpoint.url=https://idp/token\n')
+    expect(() => connectionFrom({ config: props }, {})).toThrow(/is not a file: URL/)
   })
 
   it('warns about --insecure and turns verification off', () => {
@@ -77,5 +117,18 @@ describe('describeFailure', () => {
     expect(describeFailure('produce to t', error)).toEqual({ line: 'samsa: produce to t: UNKNOWN_TOPIC_OR_PARTITION — check the name with `samsa topics list`, or create it with `samsa topics create`', exitCode: 1 })
     expect(describeFailure('x', new UsageError('bad flag', 'do this'))).toEqual({ line: 'samsa: bad flag — do this', exitCode: 2 })
     expect(redact('pw=s3cret and s3cret', ['s3cret'])).toBe('pw=*** and ***')
+  })
+})
+
+describe('subscriptionPattern', () => {
+  it('reads --pattern and kcat ^-topics as regexes matching anywhere unless anchored; plain names beside them match exactly', () => {
+    expect(subscriptionPattern(['orders', 'audit'], undefined)).toBeNull()
+    const kcat = subscriptionPattern(['^orders-'], undefined)!
+    expect(['orders-eu', 'orders-', 'xorders-eu', 'orders'].map((t) => kcat.test(t))).toEqual([true, true, false, false])
+    const flag = subscriptionPattern([], 'orders-(eu|us)$')!
+    expect(['orders-eu', 'old-orders-us', 'orders-eu-2'].map((t) => flag.test(t))).toEqual([true, true, false])
+    const mixed = subscriptionPattern(['^a\\d', 'b.c'], undefined)!
+    expect(['a1', 'a1x', 'b.c', 'bxc', 'xb.c'].map((t) => mixed.test(t))).toEqual([true, true, true, false, false])
+    expect(() => subscriptionPattern([], 'orders-(')).toThrow(/is not a regular expression/)
   })
 })
