@@ -140,9 +140,11 @@ describe('the packed tarball', () => {
   // stay out of the package), samsa/opentelemetry and the tracing channels with their docs 0.04 MB (5.65 → 5.69 MB
   // on its own; 5.72 MB merged with logging and the share consumer's metrics, hence the limit of 5.8 MB), the
   // `samsa` command line (dist/cjs/cli without declarations, docs/cli.md) about 0.09 MB (5.66 → 5.75 MB on its own;
-  // 5.84 MB merged with samsa/opentelemetry, hence the limit of 5.9 MB).
-  it('unpacks to under 5.9 MB', () => {
-    expect(pack.unpackedSize).toBeLessThan(5_900_000)
+  // 5.84 MB merged with samsa/opentelemetry), and the command line's second round (OAUTHBEARER, binary-safe JSON,
+  // patterns, topic configs) 0.03 MB more: 5.92 MB, hence the limit of 6.0 MB. The generated protocol code is
+  // 3.7 MB of it.
+  it('unpacks to under 6.0 MB', () => {
+    expect(pack.unpackedSize).toBeLessThan(6_000_000)
   })
 
   it('has types that resolve under node10, node16 (from CJS and ESM) and bundler (arethetypeswrong)', async () => {
