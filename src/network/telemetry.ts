@@ -24,6 +24,8 @@
  */
 import { ConnectionError, KafkaError, TimeoutError } from '../errors.js'
 import { type ApiCodec, apis, ApiKeys, ErrorCodes } from '../protocol/index.js'
+import type { GetTelemetrySubscriptionsResponse } from '../protocol/generated/GetTelemetrySubscriptionsResponse.js'
+import type { PushTelemetryResponse } from '../protocol/generated/PushTelemetryResponse.js'
 import { COMPRESSION_IDS, type CompressionCodec, compressionAvailable, compressSync } from '../records/compression.js'
 import type { Clock, ClockTimer } from './clock.js'
 import type { Connection } from './connection.js'
@@ -150,21 +152,6 @@ export function chooseCompression(accepted: readonly number[], refused: Readonly
     if (codec && codec !== 'none' && compressionAvailable(codec)) return codec
   }
   return 'none'
-}
-
-interface GetTelemetrySubscriptionsResponseShape {
-  errorCode: number
-  clientInstanceId: string
-  subscriptionId: number
-  acceptedCompressionTypes: number[]
-  pushIntervalMs: number
-  telemetryMaxBytes: number
-  deltaTemporality: boolean
-  requestedMetrics: string[]
-}
-
-interface PushTelemetryResponseShape {
-  errorCode: number
 }
 
 export class ClientTelemetry {
@@ -338,7 +325,7 @@ export class ClientTelemetry {
   async #getSubscription(): Promise<void> {
     this.#state = 'subscription-in-progress'
     const signal = this.#abort.signal
-    let response: GetTelemetrySubscriptionsResponseShape
+    let response: GetTelemetrySubscriptionsResponse
     try {
       const connection = await this.#options.connection(signal)
       const version = connection.versions.get(ApiKeys.GetTelemetrySubscriptions)
@@ -348,7 +335,7 @@ export class ClientTelemetry {
         this.#terminate('unsupported by the broker')
         return
       }
-      const api = apis[ApiKeys.GetTelemetrySubscriptions] as ApiCodec<unknown, GetTelemetrySubscriptionsResponseShape>
+      const api = apis[ApiKeys.GetTelemetrySubscriptions] as ApiCodec<unknown, GetTelemetrySubscriptionsResponse>
       response = await connection.send(api, { clientInstanceId: this.#clientInstanceId ?? ZERO_UUID }, { version, signal, timeoutMs: this.#requestTimeoutMs })
     } catch (error) {
       this.#afterTransportError(error, 'GetTelemetrySubscriptions')
@@ -414,12 +401,12 @@ export class ClientTelemetry {
       this.#terminate('encoding failed')
       return
     }
-    let response: PushTelemetryResponseShape
+    let response: PushTelemetryResponse
     try {
       // The terminating push must not be cut short by close() aborting the loop's signal: it has its own deadline.
       const signal = terminating ? undefined : this.#abort.signal
       const connection = await this.#options.connection(signal ?? new AbortController().signal)
-      const api = apis[ApiKeys.PushTelemetry] as ApiCodec<unknown, PushTelemetryResponseShape>
+      const api = apis[ApiKeys.PushTelemetry] as ApiCodec<unknown, PushTelemetryResponse>
       const timeoutMs = deadline === undefined ? this.#requestTimeoutMs : Math.max(1, Math.min(this.#requestTimeoutMs, deadline - this.#clock.now()))
       response = await connection.send(
         api,
