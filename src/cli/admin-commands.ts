@@ -3,7 +3,7 @@
  * for machines). Per-item errors become the command's one-line failure, so a script sees exit 1 and the Kafka name.
  */
 import type { Kafka } from '../index.js'
-import { type CommandContext, connect, fail, requirePositionals, throwItemErrors } from './context.js'
+import { type CommandContext, requirePositionals, throwItemErrors, withAdmin } from './context.js'
 import { CliError, EXIT, type ExitCode, UsageError } from './errors.js'
 import { intOption, listOption, type OptionSpec, stringOption } from './options.js'
 import { table, toJson } from './output.js'
@@ -42,20 +42,6 @@ function keyValues(ctx: CommandContext, flag: string): Record<string, string> {
 }
 
 /** Runs `body` with an admin client, turning any failure into the one line and exit 1. */
-async function withAdmin(ctx: CommandContext, what: string, body: (admin: ReturnType<Kafka['admin']>, kafka: Kafka) => Promise<void>): Promise<ExitCode> {
-  const kafka = connect(ctx)
-  const admin = kafka.admin()
-  try {
-    await body(admin, kafka)
-    return EXIT.ok
-  } catch (error) {
-    return fail(ctx, what, error)
-  } finally {
-    await admin.close()
-    await kafka.close()
-  }
-}
-
 interface ShownConfig {
   name: string
   value: string | null

@@ -45,6 +45,21 @@ export function fail(ctx: CommandContext, what: string, error: unknown): ExitCod
   return exitCode
 }
 
+/** Runs `body` with an admin client (and its Kafka), closes both, and turns a failure into the one line and its exit code. */
+export async function withAdmin(ctx: CommandContext, what: string, body: (admin: ReturnType<Kafka['admin']>, kafka: Kafka) => Promise<void>): Promise<ExitCode> {
+  const kafka = connect(ctx)
+  const admin = kafka.admin()
+  try {
+    await body(admin, kafka)
+    return EXIT.ok
+  } catch (error) {
+    return fail(ctx, what, error)
+  } finally {
+    await admin.close()
+    await kafka.close()
+  }
+}
+
 /** Throws the first per-item error of an admin result list. */
 export function throwItemErrors<T extends { error: KafkaProtocolError | null }>(what: (item: T) => string, results: T[]): T[] {
   for (const r of results) if (r.error) throw itemError(what(r), r.error)

@@ -4,7 +4,7 @@
  * and only its salted form leaves the process (the admin client derives it).
  */
 import type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPermission, AclResourceType, QuotaEntity, QuotaFilterComponent, ScramMechanismName } from '../index.js'
-import { addSecret, type CommandContext, connect, fail, requirePositionals, throwItemErrors } from './context.js'
+import { addSecret, type CommandContext, requirePositionals, throwItemErrors, withAdmin } from './context.js'
 import { EXIT, type ExitCode, UsageError } from './errors.js'
 import { intOption, listOption, type OptionSpec, stringOption } from './options.js'
 import { table, toJson } from './output.js'
@@ -54,20 +54,6 @@ function operations(ctx: CommandContext): AclOperation[] {
     if (!OPERATIONS.includes(op)) throw new UsageError(`${ctx.name}: --operation '${raw}' is not one of ${OPERATIONS.join(', ')}`)
     return op
   })
-}
-
-async function withAdmin(ctx: CommandContext, what: string, body: (admin: ReturnType<ReturnType<typeof connect>['admin']>) => Promise<void>): Promise<ExitCode> {
-  const kafka = connect(ctx)
-  const admin = kafka.admin()
-  try {
-    await body(admin)
-    return EXIT.ok
-  } catch (error) {
-    return fail(ctx, what, error)
-  } finally {
-    await admin.close()
-    await kafka.close()
-  }
 }
 
 function aclRows(acls: Array<Required<AclBinding>>): string {
