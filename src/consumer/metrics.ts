@@ -24,10 +24,7 @@ export class ConsumerMetrics {
   readonly registry: MetricsRegistry
   readonly #clock: MetricsRegistry['clock']
   /** Values: bytes per Fetch response. */
-  readonly #fetches: Sensor
-  readonly #fetchLatency: Sensor
-  readonly #fetchRecords: Sensor
-  readonly #fetchThrottle: Sensor
+  readonly #fetch: FetchStats
   /** Values: records (bytes) of each batch the application starts reading. */
   readonly #consumedRecords: Sensor
   readonly #consumedBytes: Sensor
@@ -43,10 +40,6 @@ export class ConsumerMetrics {
     this.#clock = registry.clock
     const tags = { 'client-id': clientId }
     const fetchStat = (name: string, description: string, sensor: Sensor, kind: StatKind): void => registry.stat(name, FETCH_GROUP, description, tags, sensor, kind)
-    this.#fetches = registry.sensor()
-    this.#fetchLatency = registry.sensor()
-    this.#fetchRecords = registry.sensor()
-    this.#fetchThrottle = registry.sensor()
     this.#consumedRecords = registry.sensor()
     this.#consumedBytes = registry.sensor()
     this.#lag = registry.sensor()
@@ -64,15 +57,7 @@ export class ConsumerMetrics {
     fetchStat('records-consumed-total', 'Total records handed to the application.', this.#consumedRecords, 'total')
     fetchStat('bytes-consumed-rate', 'Bytes per second of the record batches the application read from.', this.#consumedBytes, 'rate')
     fetchStat('bytes-consumed-total', 'Total bytes of the record batches the application read from.', this.#consumedBytes, 'total')
-    fetchStat('fetch-rate', 'Fetch responses per second.', this.#fetches, 'event-rate')
-    fetchStat('fetch-total', 'Total Fetch responses.', this.#fetches, 'count')
-    fetchStat('fetch-size-avg', 'The average record bytes per Fetch response.', this.#fetches, 'avg')
-    fetchStat('fetch-size-max', 'The most record bytes in one Fetch response.', this.#fetches, 'max')
-    fetchStat('fetch-latency-avg', 'The average time a Fetch took, in ms (long polls included).', this.#fetchLatency, 'avg')
-    fetchStat('fetch-latency-max', 'The longest time a Fetch took, in ms.', this.#fetchLatency, 'max')
-    fetchStat('records-per-request-avg', 'The average number of records per Fetch response.', this.#fetchRecords, 'avg')
-    fetchStat('fetch-throttle-time-avg', 'The average time the brokers asked this consumer to back off (quotas), in ms.', this.#fetchThrottle, 'avg')
-    fetchStat('fetch-throttle-time-max', 'The longest time a broker asked this consumer to back off (quotas), in ms.', this.#fetchThrottle, 'max')
+    this.#fetch = new FetchStats(registry, FETCH_GROUP, tags, 'Fetch', 'records')
     fetchStat('records-lag-max', 'The largest lag, in records, of any partition as seen by a Fetch response in the window.', this.#lag, 'max')
     fetchStat('records-lead-min', 'The smallest lead, in records, of any partition as seen by a Fetch response in the window.', this.#lead, 'min')
     registry.collector((_now, out) => {
@@ -114,12 +99,9 @@ export class ConsumerMetrics {
 
   /** One Fetch answered: `bytes` and `records` summed over its partitions. */
   fetched(latencyMs: number, bytes: number, records: number, throttleTimeMs: number): void {
-    const now = this.#clock.now()
-    this.#fetches.record(bytes, now)
-    this.#fetchLatency.record(latencyMs, now)
-    this.#fetchRecords.record(records, now)
-    this.#fetchThrottle.record(throttleTimeMs, now)
+    this.#fetch.fetched(latencyMs, bytes, records, throttleTimeMs, this.#clock.now())
   }
+
 
   /** A Fetch response's view of one partition: how far the position is from the end and from the log start. */
   partitionFetched(lag: number, lead: number): void {
@@ -149,6 +131,44 @@ export class ConsumerMetrics {
 
   heartbeat(responseTimeMs: number): void {
     this.#heartbeats.record(responseTimeMs, this.#clock.now())
+  }
+}
+
+/**
+ * The per-request part of a fetch-manager group, the same for Fetch (the consumer) and ShareFetch (the share
+ * consumer): requests and their record bytes, latency, records per request and quota throttling.
+ */
+export class FetchStats {
+  /** Values: record bytes per response. */
+  readonly #responses: Sensor
+  readonly #latency: Sensor
+  readonly #records: Sensor
+  readonly #throttle: Sensor
+
+  /** `request` names the API in the descriptions, `records` what a response's record count counts. */
+  constructor(registry: MetricsRegistry, group: string, tags: Record<string, string>, request: 'Fetch' | 'ShareFetch', records: string, options: { recordsPerRequestMax?: boolean } = {}) {
+    this.#responses = registry.sensor()
+    this.#latency = registry.sensor()
+    this.#records = registry.sensor()
+    this.#throttle = registry.sensor()
+    const stat = (name: string, description: string, sensor: Sensor, kind: StatKind): void => registry.stat(name, group, description, tags, sensor, kind)
+    stat('fetch-rate', `${request} responses per second.`, this.#responses, 'event-rate')
+    stat('fetch-total', `Total ${request} responses.`, this.#responses, 'count')
+    stat('fetch-size-avg', `The average record bytes per ${request} response.`, this.#responses, 'avg')
+    stat('fetch-size-max', `The most record bytes in one ${request} response.`, this.#responses, 'max')
+    stat('fetch-latency-avg', `The average time a ${request} took, in ms (long polls included).`, this.#latency, 'avg')
+    stat('fetch-latency-max', `The longest time a ${request} took, in ms.`, this.#latency, 'max')
+    stat('records-per-request-avg', `The average number of ${records} per ${request} response.`, this.#records, 'avg')
+    if (options.recordsPerRequestMax) stat('records-per-request-max', `The most ${records} in one ${request} response.`, this.#records, 'max')
+    stat('fetch-throttle-time-avg', 'The average time the brokers asked this consumer to back off (quotas), in ms.', this.#throttle, 'avg')
+    stat('fetch-throttle-time-max', 'The longest time a broker asked this consumer to back off (quotas), in ms.', this.#throttle, 'max')
+  }
+
+  fetched(latencyMs: number, bytes: number, records: number, throttleTimeMs: number, now: number): void {
+    this.#responses.record(bytes, now)
+    this.#latency.record(latencyMs, now)
+    this.#records.record(records, now)
+    this.#throttle.record(throttleTimeMs, now)
   }
 }
 

@@ -5,6 +5,7 @@
  * handed out, the membership per heartbeat and per assignment change.
  */
 import type { MetricsRegistry, NetworkMetrics, Sensor, StatKind } from '../network/metrics.js'
+import { FetchStats } from './metrics.js'
 
 const FETCH_GROUP = 'consumer-share-fetch-manager-metrics'
 const COORDINATOR_GROUP = 'consumer-share-coordinator-metrics'
@@ -12,11 +13,7 @@ const COORDINATOR_GROUP = 'consumer-share-coordinator-metrics'
 export class ShareConsumerMetrics {
   readonly registry: MetricsRegistry
   readonly #clock: MetricsRegistry['clock']
-  /** Values: record bytes per ShareFetch response. */
-  readonly #fetches: Sensor
-  readonly #fetchLatency: Sensor
-  readonly #fetchRecords: Sensor
-  readonly #fetchThrottle: Sensor
+  readonly #fetch: FetchStats
   readonly #consumedRecords: Sensor
   readonly #consumedBytes: Sensor
   /** Values: acknowledged offsets per request (gaps included, as the broker counts them). */
@@ -34,10 +31,6 @@ export class ShareConsumerMetrics {
     const stat = (group: string) => (name: string, description: string, sensor: Sensor, kind: StatKind) => registry.stat(name, group, description, tags, sensor, kind)
     const fetchStat = stat(FETCH_GROUP)
     const coordinatorStat = stat(COORDINATOR_GROUP)
-    this.#fetches = registry.sensor()
-    this.#fetchLatency = registry.sensor()
-    this.#fetchRecords = registry.sensor()
-    this.#fetchThrottle = registry.sensor()
     this.#consumedRecords = registry.sensor()
     this.#consumedBytes = registry.sensor()
     this.#acknowledgements = registry.sensor()
@@ -53,16 +46,7 @@ export class ShareConsumerMetrics {
     fetchStat('records-consumed-total', 'Total records handed to the application.', this.#consumedRecords, 'total')
     fetchStat('bytes-consumed-rate', 'Bytes per second of the record data records were acquired from.', this.#consumedBytes, 'rate')
     fetchStat('bytes-consumed-total', 'Total bytes of the record data records were acquired from.', this.#consumedBytes, 'total')
-    fetchStat('fetch-rate', 'ShareFetch responses per second.', this.#fetches, 'event-rate')
-    fetchStat('fetch-total', 'Total ShareFetch responses.', this.#fetches, 'count')
-    fetchStat('fetch-size-avg', 'The average record bytes per ShareFetch response.', this.#fetches, 'avg')
-    fetchStat('fetch-size-max', 'The most record bytes in one ShareFetch response.', this.#fetches, 'max')
-    fetchStat('fetch-latency-avg', 'The average time a ShareFetch took, in ms (long polls included).', this.#fetchLatency, 'avg')
-    fetchStat('fetch-latency-max', 'The longest time a ShareFetch took, in ms.', this.#fetchLatency, 'max')
-    fetchStat('records-per-request-avg', 'The average number of acquired records per ShareFetch response.', this.#fetchRecords, 'avg')
-    fetchStat('records-per-request-max', 'The most acquired records in one ShareFetch response.', this.#fetchRecords, 'max')
-    fetchStat('fetch-throttle-time-avg', 'The average time the brokers asked this consumer to back off (quotas), in ms.', this.#fetchThrottle, 'avg')
-    fetchStat('fetch-throttle-time-max', 'The longest time a broker asked this consumer to back off (quotas), in ms.', this.#fetchThrottle, 'max')
+    this.#fetch = new FetchStats(registry, FETCH_GROUP, tags, 'ShareFetch', 'acquired records', { recordsPerRequestMax: true })
     fetchStat('acknowledgements-send-rate', 'Record acknowledgements sent per second (ShareFetch and ShareAcknowledge).', this.#acknowledgements, 'rate')
     fetchStat('acknowledgements-send-total', 'Total record acknowledgements sent.', this.#acknowledgements, 'total')
     fetchStat('acknowledgements-error-rate', 'Record acknowledgements per second that a leader refused.', this.#acknowledgementErrors, 'rate')
@@ -82,10 +66,7 @@ export class ShareConsumerMetrics {
   /** One ShareFetch answered: record bytes and acquired records summed over its partitions. */
   fetched(latencyMs: number, bytes: number, records: number, throttleTimeMs: number): void {
     const now = this.#clock.now()
-    this.#fetches.record(bytes, now)
-    this.#fetchLatency.record(latencyMs, now)
-    this.#fetchRecords.record(records, now)
-    this.#fetchThrottle.record(throttleTimeMs, now)
+    this.#fetch.fetched(latencyMs, bytes, records, throttleTimeMs, now)
     if (records > 0) this.#consumedBytes.record(bytes, now)
   }
 
