@@ -198,12 +198,7 @@ export class MetricsRegistry {
   }
 
   snapshot(): MetricSnapshot[] {
-    for (const hook of this.#beforeRead) hook()
-    const now = this.clock.now()
-    const out: MetricSnapshot[] = []
-    for (const e of this.#entries.values()) out.push({ name: e.name, group: e.group, description: e.description, tags: { ...e.tags }, value: e.read(now) })
-    for (const collect of this.#collectors) collect(now, out)
-    return out
+    return this.points().map(({ monotonic: _, ...metric }) => metric)
   }
 
   /** The same values as `snapshot()`, each marked monotonic or not; collectors' metrics are gauges. */
