@@ -9,6 +9,7 @@ import { partitionForKey } from '../../src/producer/partitioner.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import { KafkaProtocolError, TimeoutError } from '../../src/errors.js'
 import { fetchAllRecords } from '../helpers/raw-records.js'
+import { waitFor } from '../helpers/wait.js'
 import { channels, type RequestFinishEvent } from '../../src/network/instrumentation.js'
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
@@ -249,7 +250,9 @@ describe('empty transactions', () => {
         await tx.send({ topic, messages: [{ value: 'committed' }] })
       })
       expect(endTxn).toEqual(['ok'])
-      // The record and its commit marker, and no marker of the empty transactions before it.
+      // The record and its commit marker, and no marker of the empty transactions before it. The coordinator writes
+      // markers after EndTxn has answered, so the marker may take a moment to appear.
+      await waitFor(async () => (await fetchAllRecords(kafka.cluster, topic, 0)).length >= 2, 10_000, 'the commit marker')
       const stored = await fetchAllRecords(kafka.cluster, topic, 0)
       expect(stored).toHaveLength(2)
       expect(stored[0]!.value?.toString()).toBe('committed')
