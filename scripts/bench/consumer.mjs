@@ -112,7 +112,8 @@ function mainThreadSchedstat() {
  * Event-loop probe for a child's consuming phase, the same for every client: perf_hooks' loop delay from the first
  * record on, plus a 1 ms timer whose gaps over 10 ms are split into the main thread's CPU time (the GC pauses the
  * observer reports, and the rest: the client's and application's work holding the loop) and the time the thread
- * waited for a CPU (runnable but not running: the broker and V8's helper threads had the cores). Without schedstat
+ * waited for a CPU (runnable but not running: the broker and V8's helper threads had the cores); the rest it was
+ * blocked (asleep: inside a GC pause, waiting for V8's helper threads). Without schedstat
  * the gap's CPU is the whole process's, as an upper bound.
  */
 function startLoopProbe(consuming) {
@@ -170,6 +171,7 @@ function startLoopProbe(consuming) {
           // was GC: what is left is an upper bound on other work.
           workMs: Math.max(0, gap.onCpu - Math.max(0, gcMs - gap.waiting)),
           waitingMs: gap.waiting,
+          blockedMs: Math.max(0, wallMs - gap.onCpu - gap.waiting),
         }
       })
       const gcLongest = (kind) => gcPauses.filter((p) => p.kind === kind).reduce((max, p) => Math.max(max, p.end - p.start), 0)
@@ -186,7 +188,7 @@ function startLoopProbe(consuming) {
         longestGapsMs: attributed
           .sort((a, b) => b.wallMs - a.wallMs)
           .slice(0, 5)
-          .map((g) => ({ at: round1(g.atMs), wall: round1(g.wallMs), onCpu: round1(g.onCpuMs), gc: round1(g.gcMs), gcKinds: g.gcKinds, work: round1(g.workMs), waiting: round1(g.waitingMs) })),
+          .map((g) => ({ at: round1(g.atMs), wall: round1(g.wallMs), onCpu: round1(g.onCpuMs), gc: round1(g.gcMs), gcKinds: g.gcKinds, work: round1(g.workMs), waiting: round1(g.waitingMs), blocked: round1(g.blockedMs) })),
         gcPauses: Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, { count: gcPauses.filter((p) => p.kind === kind).length, longestMs: round1(gcLongest(kind)) }])),
       }
     },
@@ -421,7 +423,7 @@ const table = [`| ${columns.join(' | ')} |`, '|---|---:|---:|---:|---:|---:|', .
 process.stdout.write(`${table}\n`)
 // Every run's event loop, not the best one's: the goal is a bound that holds in each run.
 const fixed = (v) => (Number.isFinite(v) ? v.toFixed(1) : '–')
-const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU) at ms after the first record']
+const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU, blocked) at ms after the first record']
 const loopRows = results
   .filter((r) => r.eventLoopDelayMaxMs !== undefined)
   .map((r) => [
@@ -432,7 +434,7 @@ const loopRows = results
     fixed(r.eventLoopDelayMaxMs),
     `${r.gapsOver10Ms} (${r.gapsOver10MsMostlyGc} / ${r.gapsOver10MsMostlyWaiting})`,
     fixed(r.longestWorkInGapMs),
-    r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}) at ${g.at}`).join('; ') || '–',
+    r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}) at ${g.at}`).join('; ') || '–',
   ])
 if (loopRows.length > 0) process.stdout.write(`\n${[`| ${loopColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(loopColumns.length - 2)}`, ...loopRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
 const jsonOut = arg('json', null)
@@ -452,7 +454,7 @@ if (jsonOut) {
         ...SKIPPED,
       ]),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
-        'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer) and the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
+        'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: inside a GC pause, waiting for V8\'s helper threads). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
       ]),
     ],
   })

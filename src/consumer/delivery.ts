@@ -186,7 +186,7 @@ export class DeliveryBuffer<K, V> {
         if (error instanceof AbortError) return null
         throw error
       }
-      // The data arrived in the turn that assembled and decoded the fetch response: deliver from the next one.
+      // The data arrived in the turn that decoded the fetch response: deliver from the next one.
       this.#yieldDue = true
     }
   }

@@ -287,7 +287,6 @@ export class Connection {
     this.#throttle.stop()
     const socket = this.#socket
     if (socket) {
-      socket.removeAllListeners('data')
       socket.removeAllListeners('drain')
       socket.on('error', () => {}) // errors after close have nobody left to tell
       socket.destroy()
@@ -319,12 +318,12 @@ export class Connection {
   #connect(signal: AbortSignal | undefined): Promise<void> {
     const { host, port } = this
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000
-    return dial({ host, port, tls: this.#options.tls, timeoutMs, signal }, (socket) => this.#attach(socket))
+    const reader = { target: () => this.#reader.readTarget(), received: (n: number) => this.#received(n) }
+    return dial({ host, port, tls: this.#options.tls, timeoutMs, signal, reader }, (socket) => this.#attach(socket))
   }
 
   #attach(socket: Socket): void {
     this.#socket = socket
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('drain', () => {
       this.#socketFull = false
       this.#flush()
@@ -458,9 +457,9 @@ export class Connection {
 
   // ---- reading ----
 
-  #onData(chunk: Buffer): void {
+  #received(n: number): void {
     try {
-      this.#reader.push(chunk)
+      this.#reader.received(n)
     } catch (error) {
       this.close(error instanceof Error ? error : new ConnectionError(String(error), { broker: this.broker }))
     }

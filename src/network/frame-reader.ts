@@ -1,32 +1,43 @@
 /**
- * Turns the chunks a socket delivers into whole size-prefixed response frames, and refuses a size prefix too small
+ * Turns the bytes a socket receives into whole size-prefixed response frames, and refuses a size prefix too small
  * for the correlation id every response starts with or beyond the connection's limit (a corrupt stream or a hostile
- * peer must not make us allocate half a gigabyte). It copies as little as it can: a frame that sits in
- * one chunk is handed on as a view of it, and a large frame is assembled chunk by chunk as the bytes arrive instead
- * of in one long copy at the end. It knows nothing of what a frame holds; the connection matches and decodes them.
+ * peer must not make us allocate half a gigabyte). It knows nothing of what a frame holds; the connection matches
+ * and decodes them.
+ *
+ * The socket reads straight into memory the reader hands out (net.Socket's `onread`): `readTarget()` says where the
+ * next read goes and `received(n)` that n bytes arrived there. Small frames land in a shared receive buffer and are
+ * delivered as views of it; a frame that does not fit there gets a buffer of exactly its size, and the kernel fills
+ * it directly. A multi-megabyte Fetch response is therefore never copied by JavaScript, is read in as few system
+ * calls as the kernel allows, and leaves no turn that assembles it. Delivered frames stay valid: the reader only
+ * ever writes to memory it has not handed out.
  */
 import { ConnectionError } from '../errors.js'
 
 const SIZE_PREFIX = 4
-/** Frames at least this large are assembled chunk by chunk as they arrive (a Fetch response can be 50 MiB). */
-const INCREMENTAL_FRAME_BYTES = 256 * 1024
+/** The shared receive buffer; a retained view of a small frame keeps one of these alive. */
+const RECEIVE_BUFFER_BYTES = 64 * 1024
+/** Less room than this left in the receive buffer and the next read starts a fresh one (small reads cost calls). */
+const MIN_READ_BYTES = 8 * 1024
+/** A frame at least this large that does not fit in the receive buffer is read into a buffer of its own. */
+const OWN_BUFFER_FRAME_BYTES = 16 * 1024
+const EMPTY_TARGET = Buffer.alloc(SIZE_PREFIX)
 
 export class FrameReader {
   readonly #maxFrameBytes: number
   readonly #onFrame: (frame: Buffer) => void
   readonly #broker: string
-  // Chunks not yet consumed, without concatenating them until a frame spans several.
-  #chunks: Buffer[] = []
-  #buffered = 0
-  #frameSize = -1
-  /** A large frame under assembly (see push), and how much of it has arrived. */
-  #partial: Buffer | null = null
-  #partialFilled = 0
+  /** Receive buffer: bytes before `#start` were delivered, `#start`..`#end` await a whole frame, after `#end` free. */
+  #buffer: Buffer = EMPTY_TARGET
+  #start = 0
+  #end = 0
+  /** The frame being read into a buffer of its own (see readTarget), and how much of it has arrived. */
+  #frame: Buffer | null = null
+  #frameFilled = 0
   #stopped = false
 
   /**
-   * `onFrame` receives each frame without its size prefix, possibly as a view of a socket chunk; it may call `stop`
-   * (the connection closing), after which nothing more is delivered. `broker` only labels errors.
+   * `onFrame` receives each frame without its size prefix, as a view of memory the reader will not write again; it
+   * may call `stop` (the connection closing), after which nothing more is delivered. `broker` only labels errors.
    */
   constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void, broker: string) {
     this.#maxFrameBytes = maxFrameBytes
@@ -34,101 +45,99 @@ export class FrameReader {
     this.#broker = broker
   }
 
-  /** Takes one socket chunk and delivers every frame it completes. Throws ConnectionError on a bad size prefix. */
-  push(chunk: Buffer): void {
-    if (this.#partial !== null) {
-      // A large frame is being assembled: copy this chunk into it now rather than all chunks at the end, so no
-      // single turn copies a multi-megabyte response.
-      const partial = this.#partial
-      const count = Math.min(partial.length - this.#partialFilled, chunk.length)
-      chunk.copy(partial, this.#partialFilled, 0, count)
-      this.#partialFilled += count
-      if (this.#partialFilled < partial.length) return
-      this.#partial = null
-      this.#partialFilled = 0
-      this.#frameSize = -1
-      this.#onFrame(partial)
-      if (count === chunk.length || this.#stopped) return
-      chunk = chunk.subarray(count)
-    }
-    this.#chunks.push(chunk)
-    this.#buffered += chunk.length
-    while (!this.#stopped) {
-      if (this.#frameSize < 0) {
-        if (this.#buffered < SIZE_PREFIX) return
-        const size = this.#readSizePrefix()
-        if (size < SIZE_PREFIX || size > this.#maxFrameBytes) {
-          this.stop()
-          throw new ConnectionError(`Broker sent a frame of ${size} bytes (limit ${this.#maxFrameBytes})`, { broker: this.#broker })
-        }
-        this.#frameSize = size
-      }
-      if (this.#buffered < this.#frameSize) {
-        if (this.#frameSize >= INCREMENTAL_FRAME_BYTES) this.#startPartial()
-        return
-      }
-      const frame = this.#take(this.#frameSize)
-      this.#frameSize = -1
+  /** Where the socket's next read goes: the rest of a large frame, else the free end of the receive buffer. */
+  readTarget(): Buffer {
+    if (this.#stopped) return EMPTY_TARGET
+    const frame = this.#frame
+    if (frame !== null) return frame.subarray(this.#frameFilled)
+    if (this.#buffer.length - this.#end < MIN_READ_BYTES && !this.#waitingFrameFits()) this.#renewBuffer(RECEIVE_BUFFER_BYTES)
+    return this.#buffer.subarray(this.#end)
+  }
+
+  /**
+   * `n` bytes were read into the last `readTarget()`; delivers every frame they complete. Throws ConnectionError on
+   * a bad size prefix.
+   */
+  received(n: number): void {
+    if (this.#stopped) return
+    const frame = this.#frame
+    if (frame !== null) {
+      this.#frameFilled += n
+      if (this.#frameFilled < frame.length) return
+      this.#frame = null
       this.#onFrame(frame)
+      return
+    }
+    this.#end += n
+    this.#deliverBuffered()
+  }
+
+  /**
+   * Takes bytes that arrived elsewhere (a socket that cannot read into our memory, or a test): copies them where
+   * `readTarget` says, as the socket would have read them.
+   */
+  push(chunk: Buffer): void {
+    let at = 0
+    while (at < chunk.length && !this.#stopped) {
+      const target = this.readTarget()
+      const count = Math.min(target.length, chunk.length - at)
+      chunk.copy(target, 0, at, at + count)
+      at += count
+      this.received(count)
     }
   }
 
-  /** Drops whatever is buffered; the stream behind it can no longer be read in step, so later chunks are ignored. */
+  /** Drops whatever is buffered; the stream behind it can no longer be read in step, so later bytes are ignored. */
   stop(): void {
     this.#stopped = true
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = null
+    this.#buffer = EMPTY_TARGET
+    this.#start = this.#end = 0
+    this.#frame = null
   }
 
-  /** Moves the buffered start of a large frame into its own buffer, which later chunks fill as they arrive. */
-  #startPartial(): void {
-    const partial = Buffer.allocUnsafe(this.#frameSize)
-    let filled = 0
-    for (const buffered of this.#chunks) {
-      buffered.copy(partial, filled)
-      filled += buffered.length
+  #deliverBuffered(): void {
+    while (!this.#stopped) {
+      const buffer = this.#buffer
+      const available = this.#end - this.#start
+      if (available < SIZE_PREFIX) return
+      const size = buffer.readInt32BE(this.#start)
+      if (size < SIZE_PREFIX || size > this.#maxFrameBytes) {
+        this.stop()
+        throw new ConnectionError(`Broker sent a frame of ${size} bytes (limit ${this.#maxFrameBytes})`, { broker: this.#broker })
+      }
+      const frameStart = this.#start + SIZE_PREFIX
+      if (available - SIZE_PREFIX >= size) {
+        this.#start = frameStart + size
+        this.#onFrame(buffer.subarray(frameStart, frameStart + size))
+        continue
+      }
+      if (frameStart + size <= buffer.length) return
+      // The frame does not fit in what is left of the receive buffer: a large one gets a buffer of its own, which
+      // the socket then fills directly; a small one moves to the start of a fresh receive buffer.
+      if (size >= OWN_BUFFER_FRAME_BYTES) {
+        const own = Buffer.allocUnsafe(size)
+        this.#frameFilled = buffer.copy(own, 0, frameStart, this.#end)
+        this.#frame = own
+        this.#start = this.#end
+      } else {
+        this.#renewBuffer(Math.max(RECEIVE_BUFFER_BYTES, SIZE_PREFIX + size))
+      }
+      return
     }
-    this.#chunks = []
-    this.#buffered = 0
-    this.#partial = partial
-    this.#partialFilled = filled
   }
 
-  #readSizePrefix(): number {
-    const first = this.#chunks[0]!
-    if (first.length >= SIZE_PREFIX) {
-      const size = first.readInt32BE(0)
-      this.#consume(SIZE_PREFIX)
-      return size
-    }
-    return this.#take(SIZE_PREFIX).readInt32BE(0)
+  /** Whether the frame whose start is buffered will end inside the receive buffer (its size prefix has been checked). */
+  #waitingFrameFits(): boolean {
+    if (this.#end - this.#start < SIZE_PREFIX) return false
+    return this.#start + SIZE_PREFIX + this.#buffer.readInt32BE(this.#start) <= this.#buffer.length
   }
 
-  /** Removes `n` bytes from the front of the buffered chunks; a view when they sit in one chunk. */
-  #take(n: number): Buffer {
-    const first = this.#chunks[0]!
-    if (first.length >= n) {
-      const out = first.subarray(0, n)
-      this.#consume(n)
-      return out
-    }
-    const out = Buffer.allocUnsafe(n)
-    let filled = 0
-    while (filled < n) {
-      const chunk = this.#chunks[0]!
-      const count = Math.min(chunk.length, n - filled)
-      chunk.copy(out, filled, 0, count)
-      filled += count
-      this.#consume(count)
-    }
-    return out
-  }
-
-  #consume(n: number): void {
-    const first = this.#chunks[0]!
-    this.#buffered -= n
-    if (n === first.length) this.#chunks.shift()
-    else this.#chunks[0] = first.subarray(n)
+  /** Starts a fresh receive buffer with the bytes still waiting for their frame at its start. */
+  #renewBuffer(bytes: number): void {
+    const fresh = Buffer.allocUnsafeSlow(bytes)
+    const waiting = this.#buffer.copy(fresh, 0, this.#start, this.#end)
+    this.#buffer = fresh
+    this.#start = 0
+    this.#end = waiting
   }
 }

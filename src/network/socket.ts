@@ -5,7 +5,7 @@
  * unreachable, timed out) is a retriable ConnectionError. A socket that never connected is destroyed here; once
  * connected it belongs to the connection, which writes each request frame with writeFrame.
  */
-import { isIP, type Socket, connect as netConnect } from 'node:net'
+import { isIP, type OnReadOpts, type Socket, connect as netConnect } from 'node:net'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { AuthenticationError, ConnectionError } from '../errors.js'
 import { abortError } from './abort.js'
@@ -17,6 +17,11 @@ export interface DialOptions {
   tls?: TlsConnectionOptions | boolean | null
   timeoutMs: number
   signal?: AbortSignal | undefined
+  /**
+   * Where received bytes go (net.Socket's `onread`, also honoured by TLS sockets): the socket reads into
+   * `target()` and then calls `received(n)`, so nothing is copied and no 'data' event is emitted.
+   */
+  reader: { target(): Buffer; received(n: number): void }
 }
 
 /**
@@ -25,16 +30,25 @@ export interface DialOptions {
  * listeners and the connection's.
  */
 export function dial(options: DialOptions, attach: (socket: Socket) => void): Promise<void> {
-  const { host, port, tls: tlsOption, timeoutMs, signal } = options
+  const { host, port, tls: tlsOption, timeoutMs, signal, reader } = options
   return new Promise<void>((resolve, reject) => {
+    const onread: OnReadOpts = {
+      buffer: () => reader.target(),
+      callback: (n: number) => {
+        reader.received(n)
+        return true
+      },
+    }
     let socket: Socket
     if (tlsOption) {
       const tlsOptions: TlsConnectionOptions = tlsOption === true ? {} : { ...tlsOption }
       if (tlsOptions.servername === undefined && !isIP(host)) tlsOptions.servername = host
       // node:tls loads on the first TLS connection: it is the costliest module to load at import (~4 ms).
-      socket = (require('node:tls') as typeof import('node:tls')).connect({ ...tlsOptions, host, port })
+      // tls.connect documents onread (as net.connect's) but @types/node leaves it out of ConnectionOptions.
+      const withOnread: TlsConnectionOptions & { onread: OnReadOpts } = { ...tlsOptions, host, port, onread }
+      socket = (require('node:tls') as typeof import('node:tls')).connect(withOnread)
     } else {
-      socket = netConnect({ host, port })
+      socket = netConnect({ host, port, onread })
     }
     socket.setNoDelay(true)
     const connectedEvent = tlsOption ? 'secureConnect' : 'connect'

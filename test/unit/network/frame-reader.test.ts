@@ -27,6 +27,12 @@ function feed(bytes: Buffer, sizes: number[], maxFrameBytes = 1 << 30): Buffer[]
   return frames
 }
 
+/** Compares many or large frames quickly (toEqual walks a Buffer byte by byte). */
+function expectFrames(actual: Buffer[], expected: Buffer[]): void {
+  expect(actual.map((f) => f.length)).toEqual(expected.map((f) => f.length))
+  expect(Buffer.concat(actual).equals(Buffer.concat(expected))).toBe(true)
+}
+
 describe('FrameReader', () => {
   const small = [payload(10, 1), payload(4, 2), payload(300, 3)]
   const stream = Buffer.concat(small.map(frame))
@@ -39,19 +45,77 @@ describe('FrameReader', () => {
     expect(feed(stream, new Array<number>(stream.length).fill(1))).toEqual(small)
   })
 
-  it('hands on a frame that sits in one chunk as a view of it, without copying', () => {
-    const bytes = frame(payload(64, 9))
-    let delivered: Buffer | null = null
-    new FrameReader(1024, (f) => (delivered = f), 'b').push(bytes)
-    expect(delivered!.buffer).toBe(bytes.buffer)
-    expect(delivered!.byteOffset).toBe(bytes.byteOffset + 4)
+  it('hands on frames as views of the memory the socket read into, without copying', () => {
+    const delivered: Buffer[] = []
+    const reader = new FrameReader(1 << 30, (f) => delivered.push(f), 'b')
+    const bytes = Buffer.concat([frame(payload(64, 9)), frame(payload(10, 3))])
+    const target = reader.readTarget()
+    bytes.copy(target)
+    reader.received(bytes.length)
+    expect(delivered).toEqual([payload(64, 9), payload(10, 3)])
+    expect(delivered[0]!.buffer).toBe(target.buffer)
+    expect(delivered[0]!.byteOffset).toBe(target.byteOffset + 4)
+  })
+
+  /** Feeds `bytes` the way a socket with `onread` does: each read fills at most `readSize` bytes of the target. */
+  function read(reader: FrameReader, bytes: Buffer, readSize: number): Buffer[] {
+    const targets: Buffer[] = []
+    for (let at = 0; at < bytes.length; ) {
+      const target = reader.readTarget()
+      targets.push(target)
+      const n = Math.min(target.length, readSize, bytes.length - at)
+      bytes.copy(target, 0, at, at + n)
+      at += n
+      reader.received(n)
+    }
+    return targets
+  }
+
+  it('reads a large frame straight into a buffer of its own, and keeps delivered frames intact', () => {
+    const frames: Buffer[] = []
+    const reader = new FrameReader(1 << 30, (f) => frames.push(f), 'b')
+    const large = payload(3 * 1024 * 1024 + 5, 11)
+    const smalls = Array.from({ length: 2000 }, (_, i) => payload(4 + ((i * 37) % 900), i))
+    const bytes = Buffer.concat([...smalls.slice(0, 1000).map(frame), frame(large), ...smalls.slice(1000).map(frame)])
+    const targets = read(reader, bytes, 100_000)
+    expectFrames(frames, [...smalls.slice(0, 1000), large, ...smalls.slice(1000)])
+    // The large frame arrived in reads into its own memory: the delivered frame is that memory, whole.
+    const own = frames[1000]!
+    expect(own.byteOffset).toBe(0)
+    expect(own.buffer.byteLength).toBe(large.length)
+    expect(targets.filter((t) => t.buffer === own.buffer).length).toBeGreaterThan(25)
+    // Later reads went to fresh memory, never over what was handed out (checked again after all reads).
+    expectFrames(frames.slice(0, 1000), smalls.slice(0, 1000))
+  })
+
+  it('moves a small frame that does not fit to a fresh receive buffer, and reads at least 8 KiB at a time', () => {
+    const frames: Buffer[] = []
+    const reader = new FrameReader(1 << 30, (f) => frames.push(f), 'b')
+    const sizes = Array.from({ length: 500 }, (_, i) => 100 + ((i * 977) % 15_000))
+    const payloads = sizes.map((n, i) => payload(n, i))
+    const targets = read(reader, Buffer.concat(payloads.map(frame)), 4096 + 3)
+    expectFrames(frames, payloads)
+    expect(Math.min(...targets.map((t) => t.length))).toBeGreaterThan(0)
+    // Most reads land in a receive buffer with at least 8 KiB free, except for the end of a frame that fits.
+    expect(targets.filter((t) => t.length < 8 * 1024).length).toBeLessThan(targets.length / 4)
+  })
+
+  it('gives a stopped reader somewhere harmless to read into, and ignores what arrives', () => {
+    const frames: Buffer[] = []
+    const reader = new FrameReader(1024, (f) => frames.push(f), 'b')
+    reader.stop()
+    const target = reader.readTarget()
+    expect(target.length).toBeGreaterThan(0)
+    frame(payload(2, 1)).copy(target, 0, 0, target.length)
+    reader.received(target.length)
+    expect(frames).toEqual([])
   })
 
   it('assembles a large frame chunk by chunk, with the next frame in the same chunk as its end', () => {
     const large = payload(1024 * 1024 + 3, 5)
     const bytes = Buffer.concat([frame(large), frame(small[0]!)])
-    // The first chunk holds less than the large frame, so it is assembled incrementally from the second on.
-    expect(feed(bytes, [1000, 64 * 1024, 500 * 1024, 600 * 1024])).toEqual([large, small[0]])
+    // The first chunk holds less than the large frame, so it moves to a buffer of its own that the later ones fill.
+    expectFrames(feed(bytes, [1000, 64 * 1024, 500 * 1024, 600 * 1024]), [large, small[0]!])
   })
 
   it('refuses a size prefix beyond the limit or too small for a correlation id, and then stops', () => {
