@@ -2,7 +2,7 @@
 // on the same broker.
 //
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
-//       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java] [--records N] [--rounds 1] [--batch-size 65536]
+//       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java,ceiling] [--records N] [--rounds 1] [--batch-size 65536]
 //       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
@@ -27,6 +27,9 @@
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
 //   up to --records-in-flight (5000) unacknowledged sends.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
+// - ceiling: the broker's ceiling for the cell, not a client: the Produce requests of one send (a batch per
+//   partition) encoded once before timing and replayed the same way, so almost no client work is left per record.
+//   A client near 1.0× of it is held by the broker (and the kernel under it), not by its own code.
 // - platformatic2: @platformatic/kafka 2.x, which needs Node >= 22: from .cache/platformatic2 (installed by
 //   `npm run bench`, or `node scripts/bench/lib/runtimes.mjs platformatic2`), in the default clients only under
 //   Node >= 22 and skipped with a note on Node 20. Same API and defaults as 1.x for what this script uses.
@@ -198,6 +201,49 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.disconnect()
     return { ...result, settings: { idempotent: false, maxInFlightRequests: 'unlimited (default)', lz4: compression === 'lz4' ? 'lz4-napi frame codec registered by the benchmark' : undefined } }
   }
+  if (client === 'ceiling') {
+    // The broker's ceiling for the cell: the requests a batching client makes for one send (a batch of perSend /
+    // partitions records per partition, one Produce request per leader), encoded and compressed once before timing
+    // and sent again and again over samsa's connection layer, so the client does next to no work per record. Not
+    // idempotent (the same bytes are resent). What any client reaches beside it is what the broker left it.
+    const { Kafka } = await importSnapshot(samsaDir)
+    const { apis, ApiKeys } = await importSnapshot(samsaDir, 'protocol.js')
+    const { encodeRecordBatchAsync } = await importSnapshot(samsaDir, 'records.js')
+    const kafka = new Kafka({ brokers: brokerList, clientId: 'bench', logger: false })
+    const cluster = kafka.cluster
+    const info = await cluster.topics([topic]).then(() => cluster.topic(topic))
+    const byLeader = new Map()
+    for (const [index, partition] of info.partitions.entries()) byLeader.set(partition.leader, [...(byLeader.get(partition.leader) ?? []), index])
+    const requestsBySendSize = new Map()
+    const requestsFor = async (n) => {
+      let requests = requestsBySendSize.get(n)
+      if (requests) return requests
+      const partitionCount = info.partitions.length
+      const batches = []
+      for (let p = 0; p < partitionCount; p++) {
+        const count = Math.floor(n / partitionCount) + (p < n % partitionCount ? 1 : 0)
+        batches.push(count === 0 ? null : await encodeRecordBatchAsync({ records: messages(count, () => ({ value })), compression }))
+      }
+      requests = [...byLeader].map(([leader, indexes]) => {
+        const partitionData = indexes.filter((i) => batches[i] !== null).map((index) => ({ index, records: batches[index] }))
+        const body = (version) => ({ transactionalId: null, acks: acks === 'all' ? -1 : 1, timeoutMs: 30_000, topicData: [{ ...(version >= 13 ? { topicId: info.topicId } : { name: topic }), partitionData }] })
+        return { target: { kind: 'node', nodeId: leader }, body }
+      })
+      requestsBySendSize.set(n, requests)
+      return requests
+    }
+    for (const n of new Set([perSend, warmupRecords % perSend, records % perSend])) if (n > 0) await requestsFor(n)
+    const check = (response) => {
+      for (const topicResponse of response.responses) for (const p of topicResponse.partitionResponses) if (p.errorCode !== 0) throw new Error(`produce failed with error code ${p.errorCode}`)
+    }
+    const sendOne = ({ target, body }) => cluster.send(target, apis[ApiKeys.Produce], body).then(check)
+    const result = await measure(client, warmupRecords, records, perSend, window, (n) => {
+      const requests = requestsBySendSize.get(n)
+      return requests.length === 1 ? sendOne(requests[0]) : Promise.all(requests.map(sendOne))
+    }, profilePath, brokerPids)
+    await kafka.close()
+    return { ...result, settings: { idempotent: false, encodedBeforeTiming: true } }
+  }
   if (client === 'platformatic' || client === 'platformatic2') {
     const { Producer, ProduceAcks } = client === 'platformatic' ? require('@platformatic/kafka') : await import(pathToFileURL(platformatic2Entry).href)
     // Defaults otherwise: idempotent false, 5 requests in flight per connection, handleBackPressure off,
@@ -257,7 +303,7 @@ async function main() {
   const compressions = listOption('compression', ['none', 'lz4'])
   const baselineRev = option('baseline', null)
   const baseline = baselineRev ? snapshotRevision(baselineRev, { log }) : null
-  const { clients: available, skipped } = platformatic2Filter(listOption('clients', ['samsa', 'samsa-each', 'samsa-kafkajs', 'kafkajs', 'platformatic', 'platformatic2', 'java']))
+  const { clients: available, skipped } = platformatic2Filter(listOption('clients', ['samsa', 'samsa-each', 'samsa-kafkajs', 'kafkajs', 'platformatic', 'platformatic2', 'java', 'ceiling']))
   for (const note of skipped) log(note)
   const clients = baseline ? available.flatMap((c) => (c === 'samsa' || c === 'samsa-each' ? [c, `${c}@base`] : [c])) : available
   const partitions = numberOption('partitions', 6)
@@ -351,6 +397,9 @@ async function main() {
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
         samsaOverBaseline: ratio(samsa, byClient['samsa@base']?.recordsPerSec),
         samsaEachOverBaseline: ratio(byClient['samsa-each']?.recordsPerSec, byClient['samsa-each@base']?.recordsPerSec),
+        // Shares of the broker's ceiling (near 1: the broker, not the client, sets the pace of the cell).
+        samsaOfCeiling: ratio(samsa, byClient.ceiling?.recordsPerSec),
+        platformaticOfCeiling: ratio(byClient.platformatic?.recordsPerSec, byClient.ceiling?.recordsPerSec),
       },
       // How many times less CPU per record samsa needs than the peer (same process-level measure for Node clients).
       cpuRatios: {
@@ -368,8 +417,9 @@ async function main() {
   const throughputColumns = ['cell', ...clients.map((c) => `${c} rec/s (MB/s)`)]
   const throughputRows = summary.map((s) => [cellName(s), ...clients.map((c) => (s.clients[c] ? `${formatNumber(s.clients[c].recordsPerSec)} (${s.clients[c].mbPerSec.toFixed(1)})` : '–'))])
   const throughputTable = formatTable(throughputColumns, throughputRows, { markdown })
-  const ratioKeys = ['samsaOverKafkajs', 'samsaOverPlatformatic', ...(withP2 ? ['samsaOverPlatformatic2'] : []), 'samsaOverJava', 'samsaEachOverJava']
-  const ratioColumns = ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', ...(withP2 ? ['samsa ÷ platformatic2'] : []), 'samsa ÷ Java', 'samsa-each ÷ Java']
+  const withCeiling = clients.includes('ceiling')
+  const ratioKeys = ['samsaOverKafkajs', 'samsaOverPlatformatic', ...(withP2 ? ['samsaOverPlatformatic2'] : []), 'samsaOverJava', 'samsaEachOverJava', ...(withCeiling ? ['samsaOfCeiling', 'platformaticOfCeiling'] : [])]
+  const ratioColumns = ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', ...(withP2 ? ['samsa ÷ platformatic2'] : []), 'samsa ÷ Java', 'samsa-each ÷ Java', ...(withCeiling ? ['samsa ÷ ceiling', 'platformatic ÷ ceiling'] : [])]
   const ratioRows = summary.map((s) => [cellName(s), ...ratioKeys.map((k) => times(s.ratios[k]))])
   const ratioTable = formatTable(ratioColumns, ratioRows, { markdown })
   const baselineColumns = ['cell', `samsa ÷ samsa@${baselineRev}`, `samsa-each ÷ samsa-each@${baselineRev}`]
