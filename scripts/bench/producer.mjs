@@ -237,6 +237,18 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
       for (const topicResponse of response.responses) for (const p of topicResponse.partitionResponses) if (p.errorCode !== 0) throw new Error(`produce failed with error code ${p.errorCode}`)
     }
     const sendOne = ({ target, body }) => cluster.send(target, apis[ApiKeys.Produce], body).then(check)
+    // A topic just created may not have its leaders in place yet (NOT_LEADER_OR_FOLLOWER): the clients retry that,
+    // the replay has no retries, so it waits until every leader takes a request.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.all(requestsBySendSize.get(perSend).map(sendOne))
+        break
+      } catch (error) {
+        if (attempt >= 50) throw error
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        await cluster.refreshMetadata([topic])
+      }
+    }
     const result = await measure(client, warmupRecords, records, perSend, window, (n) => {
       const requests = requestsBySendSize.get(n)
       return requests.length === 1 ? sendOne(requests[0]) : Promise.all(requests.map(sendOne))
