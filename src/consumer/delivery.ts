@@ -186,8 +186,10 @@ export class DeliveryBuffer<K, V> {
         if (error instanceof AbortError) return null
         throw error
       }
-      // The data arrived in the turn that decoded the fetch response: deliver from the next one.
-      this.#yieldDue = true
+      // The loop was idle while waiting: a fresh slice starts with the data. The turn that brought it did little
+      // (the socket read into place, record batches stay undecoded until taken), so delivery goes on in it.
+      this.#sliceStart = performance.now()
+      this.#sliceCount = 0
     }
   }
 
