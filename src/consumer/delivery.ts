@@ -26,6 +26,8 @@ import type { ConsumerBatch, ConsumerMessage, Deserializer } from './types.js'
 
 /** How long delivery may run before it lets the event loop turn. */
 const SLICE_MS = 2
+/** Buffered bytes from which data that arrives while the application waits is delivered from the next turn. */
+const DELIVER_NEXT_TURN_BYTES = 64 * 1024
 
 /** Messages handed out and not yet finished, per partition run: what `markProcessed` makes processed. */
 export interface InProcess {
@@ -186,10 +188,15 @@ export class DeliveryBuffer<K, V> {
         if (error instanceof AbortError) return null
         throw error
       }
-      // The loop was idle while waiting: a fresh slice starts with the data. The turn that brought it did little
-      // (the socket read into place, record batches stay undecoded until taken), so delivery goes on in it.
-      this.#sliceStart = performance.now()
-      this.#sliceCount = 0
+      // A large response took its turn to parse (partition headers, batch positions, cold code early on): deliver
+      // from the next turn. A small one, the low-rate case where latency counts, is delivered in the turn that read
+      // it, with a fresh slice (the loop was idle while waiting).
+      if (this.#bufferedBytes >= DELIVER_NEXT_TURN_BYTES) {
+        this.#yieldDue = true
+      } else {
+        this.#sliceStart = performance.now()
+        this.#sliceCount = 0
+      }
     }
   }
 
