@@ -113,8 +113,8 @@ function mainThreadSchedstat() {
  * record on, plus a 1 ms timer whose gaps over 10 ms are split into the main thread's CPU time (the GC pauses the
  * observer reports, and the rest: the client's and application's work holding the loop) and the time the thread
  * waited for a CPU (runnable but not running: the broker and V8's helper threads had the cores); the rest it was
- * blocked (asleep: inside a GC pause, waiting for V8's helper threads). Without schedstat
- * the gap's CPU is the whole process's, as an upper bound.
+ * blocked, asleep (neither on a CPU nor waiting for one; the cause is not recorded). Without schedstat the gap's CPU
+ * is the whole process's, as an upper bound.
  */
 function startLoopProbe(consuming) {
   const delay = monitorEventLoopDelay({ resolution: 1 })
@@ -454,7 +454,7 @@ if (jsonOut) {
         ...SKIPPED,
       ]),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
-        'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: inside a GC pause, waiting for V8\'s helper threads). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
+        'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: neither on a CPU nor waiting for one). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
       ]),
     ],
   })

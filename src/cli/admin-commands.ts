@@ -41,7 +41,6 @@ function keyValues(ctx: CommandContext, flag: string): Record<string, string> {
   return out
 }
 
-/** Runs `body` with an admin client, turning any failure into the one line and exit 1. */
 interface ShownConfig {
   name: string
   value: string | null

@@ -34,10 +34,6 @@ export class Output {
     return this.#controller.signal
   }
 
-  get closed(): boolean {
-    return this.#closed
-  }
-
   #close(): void {
     this.#closed = true
     this.#controller.abort()

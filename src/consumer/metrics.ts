@@ -23,7 +23,6 @@ export interface ConsumerMetricsSource {
 export class ConsumerMetrics {
   readonly registry: MetricsRegistry
   readonly #clock: MetricsRegistry['clock']
-  /** Values: bytes per Fetch response. */
   readonly #fetch: FetchStats
   /** Values: records (bytes) of each batch the application starts reading. */
   readonly #consumedRecords: Sensor
@@ -101,7 +100,6 @@ export class ConsumerMetrics {
   fetched(latencyMs: number, bytes: number, records: number, throttleTimeMs: number): void {
     this.#fetch.fetched(latencyMs, bytes, records, throttleTimeMs, this.#clock.now())
   }
-
 
   /** A Fetch response's view of one partition: how far the position is from the end and from the log start. */
   partitionFetched(lag: number, lead: number): void {

@@ -73,8 +73,8 @@ export class FrameReader {
   }
 
   /**
-   * Takes bytes that arrived elsewhere (a socket that cannot read into our memory, or a test): copies them where
-   * `readTarget` says, as the socket would have read them.
+   * Takes bytes that arrived as a chunk (how the unit tests feed a stream split anywhere): copies them where
+   * `readTarget` says, as the socket would have read them, so they take the same path.
    */
   push(chunk: Buffer): void {
     let at = 0
