@@ -249,7 +249,14 @@ export class Connection {
         request.onAbort = () => this.#abort(request)
         signal.addEventListener('abort', request.onAbort, { once: true })
       }
-      this.#pending.push(request)
+      if (internal && this.#pendingHead < this.#pending.length) {
+        // A SASL step of a re-authentication goes ahead of the requests the re-authentication holds back: behind
+        // them it would never be written. The handshake sends one request at a time, so there is never a second.
+        if (this.#pendingHead > 0) this.#pending[--this.#pendingHead] = request
+        else this.#pending.unshift(request)
+      } else {
+        this.#pending.push(request)
+      }
       this.#armTimer(request.deadline)
       this.#flush()
       if (this.observer) this.#reportQueue()

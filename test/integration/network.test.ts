@@ -378,6 +378,43 @@ describeReauth('re-authentication (KIP-368)', () => {
       connection.close()
     }
   }, 60_000)
+
+  it('a request sent while re-authentication is under way waits for it without blocking the SASL steps behind it', async () => {
+    const scram = saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' })
+    let logins = 0
+    let connection: Connection | null = null
+    let sentDuringReauth: Promise<unknown> | null = null
+    // The broker's answers are real; the mechanism only pauses between its two round trips of the second login
+    // long enough for the application to send a request, so the SASL step lands behind it in the queue.
+    const mechanism = {
+      mechanism: scram.mechanism,
+      authenticate: (exchange: (bytes: Buffer) => Promise<Buffer>, context: { host: string; port: number }) => {
+        const login = ++logins
+        let roundTrips = 0
+        return scram.authenticate(async (bytes) => {
+          const answer = await exchange(bytes)
+          if (login === 2 && ++roundTrips === 1) sentDuringReauth = connection!.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)
+          return answer
+        }, context)
+      },
+    }
+    connection = await Connection.open({
+      ...parseHostPort(saslSslBrokers!.split(',')[0]!),
+      clientId: 'samsa-reauth-queue-test',
+      tls: { ca: readFileSync(caFile!) },
+      sasl: mechanism,
+      requestTimeoutMs: 10_000,
+    })
+    try {
+      await eventually(async () => expect(sentDuringReauth).not.toBeNull(), 15_000)
+      // Stuck behind the request it gated, the SASL step would time out and take the request down with it.
+      const response = (await sentDuringReauth!) as { brokers: unknown[] }
+      expect(response.brokers.length).toBeGreaterThan(0)
+      expect(connection.isClosed).toBe(false)
+    } finally {
+      connection.close()
+    }
+  }, 60_000)
 })
 
 describe('topic ids (KIP-516)', () => {
