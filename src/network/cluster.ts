@@ -19,6 +19,7 @@ import { abortable, throwIfAborted } from './abort.js'
 import { Budget, DEFAULT_RETRY, type RetryOptions, staleness } from './policy.js'
 import { type BrokerAddress, ConnectionPool, type PoolOptions } from './pool.js'
 import { type Clock, systemClock } from './clock.js'
+import { checkTlsOptions } from './socket.js'
 import { NetworkMetrics } from './metrics.js'
 import { type BrokerInfo, MetadataCache, type MetadataResponseShape, type TopicInfo, type TopicSelection, ZERO_UUID } from './metadata.js'
 
@@ -95,6 +96,7 @@ export class Cluster {
 
   constructor(options: ClusterOptions) {
     if (!options.brokers || options.brokers.length === 0) throw new KafkaError('No bootstrap brokers given')
+    checkTlsOptions(options.tls)
     this.#bootstrap = options.brokers.map(parseHostPort)
     this.clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger

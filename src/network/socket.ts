@@ -7,7 +7,7 @@
  */
 import { isIP, type OnReadOpts, type Socket, connect as netConnect } from 'node:net'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { AuthenticationError, ConnectionError } from '../errors.js'
+import { AuthenticationError, ConnectionError, KafkaError } from '../errors.js'
 import { abortError } from './abort.js'
 
 export interface DialOptions {
@@ -25,6 +25,18 @@ export interface DialOptions {
 }
 
 /**
+ * Refuses TLS options the connection cannot honour. A caller's own `socket` (or `path`) would be wrapped as is:
+ * Node then ignores `onread`, and a connection would wait for bytes that never reach it. Each broker connection
+ * is a fresh socket to that broker's address, so there is nothing such an option could mean here.
+ */
+export function checkTlsOptions(tls: TlsConnectionOptions | boolean | null | undefined): void {
+  if (tls === null || typeof tls !== 'object') return
+  for (const option of ['socket', 'path'] as const) {
+    if (tls[option] !== undefined) throw new KafkaError(`TLS option \`${option}\` is not supported: connections open their own socket to each broker`)
+  }
+}
+
+/**
  * Connects and, once the socket is connected (for TLS, once the broker's certificate is verified), hands it to
  * `attach` in the same turn, before the promise resolves, so that no socket event can fall between dial's
  * listeners and the connection's.
@@ -32,6 +44,7 @@ export interface DialOptions {
 export function dial(options: DialOptions, attach: (socket: Socket) => void): Promise<void> {
   const { host, port, tls: tlsOption, timeoutMs, signal, reader } = options
   return new Promise<void>((resolve, reject) => {
+    checkTlsOptions(tlsOption)
     const onread: OnReadOpts = {
       buffer: () => reader.target(),
       callback: (n: number) => {

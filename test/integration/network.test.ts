@@ -275,6 +275,16 @@ describeTls('TLS (harness listener)', () => {
     const attempt = Connection.open({ ...address, clientId: 'samsa-tls-test', tls: { ca: readFileSync(caFile!), servername: 'not-the-broker.example' } })
     await expect(attempt).rejects.toThrow(/ERR_TLS_CERT_ALTNAME_INVALID/)
   })
+
+  it('refuses a TLS socket of the caller: it would never deliver a byte to the connection', async () => {
+    const { Socket } = await import('node:net')
+    const socket = new Socket()
+    expect(() => new Cluster({ brokers: [sslBrokers!], clientId: 'samsa-tls-test', tls: { socket } })).toThrow(/TLS option `socket` is not supported/)
+    await expect(Connection.open({ ...address, clientId: 'samsa-tls-test', tls: { ca: readFileSync(caFile!), socket } })).rejects.toThrow(
+      /TLS option `socket` is not supported/,
+    )
+    socket.destroy()
+  })
 })
 
 describe('errors from the broker', () => {
