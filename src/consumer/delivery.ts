@@ -73,7 +73,7 @@ export class DeliveryBuffer<K, V> {
   #bufferedBytes = 0
   #current: { chunk: FetchedChunk; records: RecordSource | null; from: bigint | null; leaderEpoch: number } | null = null
   /** A record whose deserializer threw: handed out once it deserializes, dropped once stale. */
-  #held: { chunk: FetchedChunk; record: KafkaRecord; leaderEpoch: number } | null = null
+  #held: { chunk: FetchedChunk; record: KafkaRecord; leaderEpoch: number; next: bigint } | null = null
   #inProcess: InProcess[] = []
   #spareInProcess: InProcess | null = null
   #waiter: (() => void) | null = null
@@ -235,12 +235,12 @@ export class DeliveryBuffer<K, V> {
       if (current.from !== null && record.offset < current.from) continue
       if (this.#deserializing) {
         try {
-          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch))
+          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch, current.records.nextOffset))
         } catch {
           // Deliver what deserialized; the record is held and the next request reports it.
           break
         }
-      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch))
+      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch, current.records.nextOffset))
     }
     const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
     const nextOffset = messages[messages.length - 1]!.offset + 1n
@@ -348,10 +348,10 @@ export class DeliveryBuffer<K, V> {
     return n
   }
 
-  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+  /** `next` is the offset after the record (the cursor's, which the following record's offset reuses). */
+  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
     // A plain increment: the sensor is updated per batch (batchOpened) and on read, never per message.
     this.#handedOut++
-    const next = record.offset + 1n
     state.position = next
     state.positionEpoch = leaderEpoch
     const list = this.#inProcess
@@ -390,7 +390,7 @@ export class DeliveryBuffer<K, V> {
    * The message with key and value deserialized. Runs the deserializers before any bookkeeping, so that a throw
    * leaves the record unprocessed and the position at it; the record is held and retried by the next request.
    */
-  #deserialized(chunk: FetchedChunk, record: KafkaRecord, leaderEpoch: number): ConsumerMessage<K, V> {
+  #deserialized(chunk: FetchedChunk, record: KafkaRecord, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
     const state = chunk.state
     let field: 'key' | 'value' = 'key'
     let key: unknown = record.key
@@ -400,11 +400,11 @@ export class DeliveryBuffer<K, V> {
       field = 'value'
       if (record.value !== null && this.#valueDeserializer !== null) value = this.#valueDeserializer(record.value, state.topic)
     } catch (cause) {
-      this.#held = { chunk, record, leaderEpoch }
+      this.#held = { chunk, record, leaderEpoch, next }
       throw new DeserializationError(state.topic, state.partition, record.offset, field, cause)
     }
     this.#held = null
-    const message = this.#toMessage(state, record, leaderEpoch)
+    const message = this.#toMessage(state, record, leaderEpoch, next)
     message.key = key as K
     message.value = value as V
     return message
@@ -417,13 +417,14 @@ export class DeliveryBuffer<K, V> {
       this.#held = null
       return null
     }
-    return this.#deserialized(held.chunk, held.record, held.leaderEpoch)
+    return this.#deserialized(held.chunk, held.record, held.leaderEpoch, held.next)
   }
 
   #handOut(record: KafkaRecord): ConsumerMessage<K, V> {
     const current = this.#current!
-    if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch)
-    return this.#toMessage(current.chunk.state, record, current.leaderEpoch)
+    const next = current.records!.nextOffset
+    if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch, next)
+    return this.#toMessage(current.chunk.state, record, current.leaderEpoch, next)
   }
 
   /** Whether delivery has run long enough that the event loop should get a turn. */

@@ -90,7 +90,7 @@ export interface NextBatch {
   bytes: number
 }
 
-const NO_RECORDS: RecordSource = { next: () => null }
+const NO_RECORDS: RecordSource = { next: () => null, nextOffset: -1n }
 const EMPTY_BATCH: NextBatch = { records: NO_RECORDS, leaderEpoch: -1, from: null, count: 0, bytes: 0 }
 
 /**

@@ -192,6 +192,12 @@ export class RecordCursor implements RecordSource {
   private lastTimestampDelta = 0
   private lastTimestamp: bigint
   private failure: unknown = null
+  /**
+   * The offset after the last record read. A consumer needs it for every record (its position moves there); the
+   * record after it usually has exactly that offset, so the one BigInt serves both.
+   */
+  nextOffset = -1n
+  private nextOffsetDelta = -1
 
   constructor(reader: RecordReader, header: BatchHeader, logAppendTime: boolean) {
     this.reader = reader
@@ -254,7 +260,15 @@ export class RecordCursor implements RecordSource {
       this.lastTimestampDelta = timestampDelta
       this.lastTimestamp = timestamp
     }
-    const offset = this.offsetsAsNumbers ? BigInt(this.baseOffsetNumber + offsetDelta) : this.baseOffset + BigInt(offsetDelta)
+    let offset: bigint
+    if (this.offsetsAsNumbers) {
+      offset = offsetDelta === this.nextOffsetDelta ? this.nextOffset : BigInt(this.baseOffsetNumber + offsetDelta)
+      this.nextOffset = BigInt(this.baseOffsetNumber + offsetDelta + 1)
+      this.nextOffsetDelta = offsetDelta + 1
+    } else {
+      offset = this.baseOffset + BigInt(offsetDelta)
+      this.nextOffset = offset + 1n
+    }
     this.index = i + 1
     if (i + 1 === this.count) this.checkEnd()
     return { offset, timestamp, key, value, headers }
@@ -269,6 +283,8 @@ export class RecordCursor implements RecordSource {
 /** Records handed out one at a time: lazily decoded (RecordCursor) or already decoded (legacy, control batches). */
 export interface RecordSource {
   next(): KafkaRecord | null
+  /** The offset after the record `next` returned last. */
+  readonly nextOffset: bigint
 }
 
 export class DecodedRecords implements RecordSource {
@@ -276,5 +292,8 @@ export class DecodedRecords implements RecordSource {
   constructor(private readonly records: KafkaRecord[]) {}
   next(): KafkaRecord | null {
     return this.index < this.records.length ? this.records[this.index++] : null
+  }
+  get nextOffset(): bigint {
+    return this.index > 0 ? this.records[this.index - 1].offset + 1n : -1n
   }
 }

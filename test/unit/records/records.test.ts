@@ -122,6 +122,21 @@ describe('RecordBatch v2 round trip', () => {
     expect(b.maxTimestamp).toBe(BigInt(T0 + 2 ** 40))
   })
 
+  test('a lazily read batch names the offset after each record, across gaps a compaction left', () => {
+    const records: RecordInput[] = [0, 1, 2, 7, 8, 20].map((offsetDelta) => ({ value: `v${offsetDelta}`, timestamp: T0, offsetDelta }))
+    const source = openRecordBatchAt(encodeRecordBatch({ records, baseOffset: 1_000n }), 0)!.batch.records
+    const seen: Array<[bigint, bigint]> = []
+    for (let record = source.next(); record !== null; record = source.next()) seen.push([record.offset, source.nextOffset])
+    expect(seen).toEqual([
+      [1_000n, 1_001n],
+      [1_001n, 1_002n],
+      [1_002n, 1_003n],
+      [1_007n, 1_008n],
+      [1_008n, 1_009n],
+      [1_020n, 1_021n],
+    ])
+  })
+
   test('log-append-time batches report maxTimestamp on every record, as the broker means it', () => {
     const b = decodeRecordBatches(
       encodeRecordBatch({ records: [{ value: 'a', timestamp: T0 }, { value: 'b', timestamp: T0 + 9 }], timestampType: 'log-append' }),
