@@ -1,8 +1,11 @@
 // Consumer benchmark: samsa, KafkaJS, @platformatic/kafka and Java's ConsumerPerformance, side by side in one run,
 // on the same broker and the same pre-produced topic.
 //
-//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
+//   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--passes 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
 //                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
+//   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
+//   (a fresh group each) and reports each pass's rate and minor page faults: how fast it reads once the process's
+//   allocator recycles memory instead of faulting in new pages (the first pass pays one fault per 4 KiB received).
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
 //   figures from one run on the same topic.
 //   Node flags given to this script reach the clients' child processes too (e.g. `node --cpu-prof --cpu-prof-dir=prof ...`).
@@ -38,6 +41,8 @@ const RECORDS = Number(arg('records', 1_000_000))
 const SIZE = Number(arg('size', 100))
 const PARTITIONS = Number(arg('partitions', 6))
 const ROUNDS = Number(arg('rounds', 1))
+/** samsa only: reads the topic this many times in one process, a fresh group each pass (see the header). */
+const PASSES = Number(arg('passes', 1))
 const BASELINE = arg('baseline', null)
 const SKIPPED = []
 const CLIENTS = arg('clients', 'samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java')
@@ -195,7 +200,7 @@ function startLoopProbe(consuming) {
   }
 }
 
-async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
+async function runChild(client, brokers, topic, total, samsaDir, baselineDir, passes = 1) {
   const groupId = `bench-${client}-${process.pid}-${Date.now()}`
   let first = 0
   let last = 0
@@ -211,19 +216,43 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
     const kafka = new Kafka({ brokers, clientId: 'bench', logger: false })
     const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
     const probe = startLoopProbe(() => count > 0)
+    let faultsAtFirst = 0
     await consumer.subscribe([topic])
     for await (const message of consumer) {
       if (count === 0) {
         first = performance.now()
+        faultsAtFirst = process.resourceUsage().minorPageFault
         probe.firstRecord()
       }
       touch(message.key, message.value)
       if (++count === total) break
     }
     last = performance.now()
+    const faultsAtEnd = process.resourceUsage().minorPageFault
     probe.stop()
     await consumer.close()
-    return { client, count, bytes, ms: last - first, ...(await probe.report()) }
+    const firstPass = { ms: last - first, minorPageFaults: faultsAtEnd - faultsAtFirst }
+    const firstPassBytes = bytes
+    // Later passes: the same records again in this process, whose allocator by then has memory to recycle.
+    const later = []
+    for (let pass = 1; pass < passes; pass++) {
+      const again = kafka.consumer({ groupId: `${groupId}-pass${pass}`, autoOffsetReset: 'earliest', enableAutoCommit: false })
+      await again.subscribe([topic])
+      let n = 0
+      let started = 0
+      let faults = 0
+      for await (const message of again) {
+        if (n === 0) {
+          started = performance.now()
+          faults = process.resourceUsage().minorPageFault
+        }
+        touch(message.key, message.value)
+        if (++n === total) break
+      }
+      later.push({ ms: performance.now() - started, minorPageFaults: process.resourceUsage().minorPageFault - faults })
+      await again.close()
+    }
+    return { client, count, bytes: firstPassBytes, ms: last - first, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
   }
   if (client === 'kafkajs' || client === 'samsa/kafkajs') {
     // The same program for both: only the import differs, as for an application migrating to the facade.
@@ -283,8 +312,8 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
 }
 
 if (CHILD) {
-  const [client, brokers, topic, total, samsaDir, baselineDir] = JSON.parse(CHILD)
-  const result = await runChild(client, brokers.split(','), topic, total, samsaDir, baselineDir)
+  const [client, brokers, topic, total, samsaDir, baselineDir, passes] = JSON.parse(CHILD)
+  const result = await runChild(client, brokers.split(','), topic, total, samsaDir, baselineDir, passes)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
 }
@@ -373,7 +402,7 @@ for (let round = 0; round < ROUNDS; round++) {
     let result
     if (client === 'java') result = runJava(round)
     else {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null, PASSES])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue
@@ -436,6 +465,12 @@ const loopRows = results
     fixed(r.longestWorkInGapMs),
     r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}) at ${g.at}`).join('; ') || '–',
   ])
+// --passes: samsa's rate pass by pass in one process, with the page faults each pass took (memory new to the process).
+const passColumns = ['client', 'round', 'pass', 'records/s', 'minor page faults']
+const passRows = results
+  .filter((r) => r.passes)
+  .flatMap((r) => r.passes.map((p, i) => [r.client, String(r.round + 1), String(i + 1), Math.round((r.count / p.ms) * 1000).toLocaleString('en-US'), p.minorPageFaults.toLocaleString('en-US')]))
+if (passRows.length > 0) process.stdout.write(`\n${[`| ${passColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(passColumns.length - 2)}`, ...passRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
 if (loopRows.length > 0) process.stdout.write(`\n${[`| ${loopColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(loopColumns.length - 2)}`, ...loopRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
 const jsonOut = arg('json', null)
 if (jsonOut) {
@@ -453,6 +488,9 @@ if (jsonOut) {
         `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${p2 ? ` (platformatic2: ${p2.version})` : ''}, Java ConsumerPerformance ${kafkaVersion}.`,
         ...SKIPPED,
       ]),
+      ...(passRows.length > 0
+        ? [reportTable('consumer-passes', 'Consumer passes in one process (samsa)', passColumns, passRows, [`The topic read ${PASSES} times in one process, a fresh group each pass; the first pass is the one in the throughput table.`])]
+        : []),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
         'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: neither on a CPU nor waiting for one). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
       ]),
