@@ -6,6 +6,8 @@
 //   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
 //   (a fresh group each) and reports each pass's rate and minor page faults: how fast it reads once the process's
 //   allocator recycles memory instead of faulting in new pages (the first pass pays one fault per 4 KiB received).
+//   With java among the clients, scripts/bench/java/ConsumePasses.java does the same in one JVM, whose first pass
+//   is cold too (class loading, JIT).
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
 //   figures from one run on the same topic.
 //   Node flags given to this script reach the clients' child processes too (e.g. `node --cpu-prof --cpu-prof-dir=prof ...`).
@@ -26,6 +28,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { compileBenchJava, runBenchJava } from './lib/java.mjs'
 import { benchReport, reportTable } from './lib/report.mjs'
 import { currentNodeMajor, platformatic2 } from './lib/runtimes.mjs'
 import { importSnapshot, snapshotDist, snapshotRevision } from './lib/samsa.mjs'
@@ -395,12 +398,22 @@ function runJava(round) {
   return { client: 'java', count, bytes: Number(cols[2]) * 1024 * 1024, ms: fetchMs, totalMsIncludingJoin: Date.parse(cols[1]) - Date.parse(cols[0]) }
 }
 
+/** --passes for Java: scripts/bench/java/ConsumePasses.java reads the topic PASSES times in one JVM. */
+async function runJavaPasses() {
+  const classpath = compileBenchJava([join(root, 'scripts', 'bench', 'java', 'ConsumePasses.java')])
+  const stdout = await runBenchJava(classpath, 'ConsumePasses', [brokers, topic, String(RECORDS), String(PASSES)])
+  return JSON.parse(stdout.trim().split('\n').pop()).passes.map((p) => ({ ms: p.ms, minorPageFaults: null }))
+}
+
 const results = []
 for (let round = 0; round < ROUNDS; round++) {
   // Alternate the order between rounds so no client always runs first on a freshly written topic.
   for (const client of round % 2 === 0 ? CLIENTS : [...CLIENTS].reverse()) {
     let result
-    if (client === 'java') result = runJava(round)
+    if (client === 'java') {
+      result = runJava(round)
+      if (PASSES > 1) result.passes = await runJavaPasses()
+    }
     else {
       const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null, PASSES])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
@@ -469,7 +482,15 @@ const loopRows = results
 const passColumns = ['client', 'round', 'pass', 'records/s', 'minor page faults']
 const passRows = results
   .filter((r) => r.passes)
-  .flatMap((r) => r.passes.map((p, i) => [r.client, String(r.round + 1), String(i + 1), Math.round((r.count / p.ms) * 1000).toLocaleString('en-US'), p.minorPageFaults.toLocaleString('en-US')]))
+  .flatMap((r) =>
+    r.passes.map((p, i) => [
+      r.client === 'java' ? 'java (ConsumePasses)' : r.client,
+      String(r.round + 1),
+      String(i + 1),
+      Math.round((r.count / p.ms) * 1000).toLocaleString('en-US'),
+      p.minorPageFaults === null ? '–' : p.minorPageFaults.toLocaleString('en-US'),
+    ]),
+  )
 if (passRows.length > 0) process.stdout.write(`\n${[`| ${passColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(passColumns.length - 2)}`, ...passRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
 if (loopRows.length > 0) process.stdout.write(`\n${[`| ${loopColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(loopColumns.length - 2)}`, ...loopRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
 const jsonOut = arg('json', null)
@@ -489,7 +510,11 @@ if (jsonOut) {
         ...SKIPPED,
       ]),
       ...(passRows.length > 0
-        ? [reportTable('consumer-passes', 'Consumer passes in one process (samsa)', passColumns, passRows, [`The topic read ${PASSES} times in one process, a fresh group each pass; the first pass is the one in the throughput table.`])]
+        ? [
+            reportTable('consumer-passes', 'Consumer passes in one process', passColumns, passRows, [
+              `The topic read ${PASSES} times in one process, a fresh group each pass, each timed from its first record to its last. samsa: the child of the throughput table, whose first pass is the one timed there. Java: scripts/bench/java/ConsumePasses.java in one JVM (KafkaConsumer with the client's defaults, byte-array deserializers), run after ConsumerPerformance in the same round.`,
+            ]),
+          ]
         : []),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
         'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: neither on a CPU nor waiting for one). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
