@@ -3,6 +3,7 @@
 //
 //   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--passes 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
 //                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
+//   --samsa-api batches: samsa reads through consumer.batches() (no promise per record) instead of `for await`.
 //   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
 //   (a fresh group each) and reports each pass's rate and minor page faults: how fast it reads once the process's
 //   allocator recycles memory instead of faulting in new pages (the first pass pays one fault per 4 KiB received).
@@ -46,6 +47,9 @@ const PARTITIONS = Number(arg('partitions', 6))
 const ROUNDS = Number(arg('rounds', 1))
 /** samsa only: reads the topic this many times in one process, a fresh group each pass (see the header). */
 const PASSES = Number(arg('passes', 1))
+/** samsa only: `each` (for await, one message at a time, the default) or `batches` (consumer.batches()). */
+const SAMSA_API = arg('samsa-api', 'each')
+if (SAMSA_API !== 'each' && SAMSA_API !== 'batches') throw new Error(`--samsa-api is each or batches, not ${SAMSA_API}`)
 const BASELINE = arg('baseline', null)
 const SKIPPED = []
 const CLIENTS = arg('clients', 'samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java')
@@ -221,14 +225,19 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
     const probe = startLoopProbe(() => count > 0)
     let faultsAtFirst = 0
     await consumer.subscribe([topic])
-    for await (const message of consumer) {
+    const each = (message) => {
       if (count === 0) {
         first = performance.now()
         faultsAtFirst = process.resourceUsage().minorPageFault
         probe.firstRecord()
       }
       touch(message.key, message.value)
-      if (++count === total) break
+      return ++count === total
+    }
+    if (SAMSA_API === 'batches') {
+      outer: for await (const batch of consumer.batches()) for (const message of batch.messages) if (each(message)) break outer
+    } else {
+      for await (const message of consumer) if (each(message)) break
     }
     last = performance.now()
     const faultsAtEnd = process.resourceUsage().minorPageFault
@@ -244,13 +253,18 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
       let n = 0
       let started = 0
       let faults = 0
-      for await (const message of again) {
+      const eachAgain = (message) => {
         if (n === 0) {
           started = performance.now()
           faults = process.resourceUsage().minorPageFault
         }
         touch(message.key, message.value)
-        if (++n === total) break
+        return ++n === total
+      }
+      if (SAMSA_API === 'batches') {
+        outer: for await (const batch of again.batches()) for (const message of batch.messages) if (eachAgain(message)) break outer
+      } else {
+        for await (const message of again) if (eachAgain(message)) break
       }
       later.push({ ms: performance.now() - started, minorPageFaults: process.resourceUsage().minorPageFault - faults })
       await again.close()
@@ -415,7 +429,7 @@ for (let round = 0; round < ROUNDS; round++) {
       if (PASSES > 1) result.passes = await runJavaPasses()
     }
     else {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null, PASSES])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null, PASSES]), '--samsa-api', SAMSA_API], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue
@@ -505,7 +519,7 @@ if (jsonOut) {
     results: summary.results,
     tables: [
       reportTable('consumer-throughput', 'Consumer throughput, one pre-produced topic', columns, cells, [
-        `${RECORDS.toLocaleString('en-US')} records of ${SIZE} B values, ${PARTITIONS} partitions, best of ${ROUNDS} round(s); timed from the first record to the last (group join excluded; Java: ConsumerPerformance fetch.* columns).`,
+        `${RECORDS.toLocaleString('en-US')} records of ${SIZE} B values, ${PARTITIONS} partitions, best of ${ROUNDS} round(s); timed from the first record to the last (group join excluded; Java: ConsumerPerformance fetch.* columns).${SAMSA_API === 'batches' ? ' samsa read through consumer.batches().' : ''}`,
         `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${p2 ? ` (platformatic2: ${p2.version})` : ''}, Java ConsumerPerformance ${kafkaVersion}.`,
         ...SKIPPED,
       ]),
