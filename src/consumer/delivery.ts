@@ -18,11 +18,20 @@ import { performance } from 'node:perf_hooks'
 import type { KafkaError } from '../errors.js'
 import { AbortError } from '../network/abort.js'
 import type { RecordSource } from '../records/index.js'
-import type { KafkaRecord } from '../records/types.js'
+import type { Header } from '../records/types.js'
 import { DeserializationError } from './errors.js'
 import type { FetchedChunk, NextBatch } from './fetched-chunk.js'
 import type { PartitionState } from './partition-state.js'
 import type { ConsumerBatch, ConsumerMessage, Deserializer } from './types.js'
+
+/** What a message is built from: a record source positioned at it, or a held record's copy of those fields. */
+interface RecordFields {
+  readonly offset: bigint
+  readonly timestampMs: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers: Header[]
+}
 
 /** How long delivery may run before it lets the event loop turn. */
 const SLICE_MS = 2
@@ -73,7 +82,7 @@ export class DeliveryBuffer<K, V> {
   #bufferedBytes = 0
   #current: { chunk: FetchedChunk; records: RecordSource | null; from: bigint | null; leaderEpoch: number } | null = null
   /** A record whose deserializer threw: handed out once it deserializes, dropped once stale. */
-  #held: { chunk: FetchedChunk; record: KafkaRecord; leaderEpoch: number; next: bigint } | null = null
+  #held: { chunk: FetchedChunk; record: RecordFields; leaderEpoch: number; next: bigint } | null = null
   #inProcess: InProcess[] = []
   #spareInProcess: InProcess | null = null
   #waiter: (() => void) | null = null
@@ -221,26 +230,25 @@ export class DeliveryBuffer<K, V> {
     while (messages.length < limit) {
       const current = this.#current
       if (!current || current.chunk.state !== state || current.records === null || current.chunk.stale) break
-      let record: KafkaRecord | null
+      const record = current.records
       try {
-        record = current.records.next()
+        if (!record.advance()) {
+          current.records = null
+          break
+        }
       } catch {
         // Deliver what was read; the next take meets the same error (the cursor repeats it) and reports it.
-        break
-      }
-      if (record === null) {
-        current.records = null
         break
       }
       if (current.from !== null && record.offset < current.from) continue
       if (this.#deserializing) {
         try {
-          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch, current.records.nextOffset))
+          messages.push(this.#deserialized(current.chunk, record, current.leaderEpoch, record.nextOffset))
         } catch {
           // Deliver what deserialized; the record is held and the next request reports it.
           break
         }
-      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch, current.records.nextOffset))
+      } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch, record.nextOffset))
     }
     const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
     const nextOffset = messages[messages.length - 1]!.offset + 1n
@@ -258,7 +266,7 @@ export class DeliveryBuffer<K, V> {
    * The next record (and its partition) from the buffer, or null when nothing is buffered. Decodes one batch at a
    * time. Skips stale chunks (seek, revoke, pause happened after they were fetched).
    */
-  #take(): KafkaRecord | null {
+  #take(): RecordSource | null {
     for (;;) {
       const current = this.#current
       if (current !== null) {
@@ -266,18 +274,19 @@ export class DeliveryBuffer<K, V> {
           this.#finishCurrent()
           continue
         }
-        if (current.records !== null) {
-          let record: KafkaRecord | null
+        const records = current.records
+        if (records !== null) {
+          let read: boolean
           try {
-            record = current.records.next()
+            read = records.advance()
           } catch (error) {
             this.#finishCurrent()
             throw error
           }
-          if (record !== null) {
-            if (current.from !== null && record.offset < current.from) continue
-            // The caller reads partition and epoch from #current: no per-message tuple for the GC.
-            return record
+          if (read) {
+            if (current.from !== null && records.offset < current.from) continue
+            // The source holds the record's fields and #current its partition and epoch: no per-record object.
+            return records
           }
           current.records = null
         }
@@ -349,7 +358,7 @@ export class DeliveryBuffer<K, V> {
   }
 
   /** `next` is the offset after the record (the cursor's, which the following record's offset reuses). */
-  #toMessage(state: PartitionState, record: KafkaRecord, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
+  #toMessage(state: PartitionState, record: RecordFields, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
     // A plain increment: the sensor is updated per batch (batchOpened) and on read, never per message.
     this.#handedOut++
     state.position = next
@@ -377,7 +386,7 @@ export class DeliveryBuffer<K, V> {
       topic: state.topic,
       partition: state.partition,
       offset: record.offset,
-      timestamp: Number(record.timestamp),
+      timestamp: record.timestampMs,
       // Without deserializers K and V are Buffer | null (kafka.consumer() infers them from the options).
       key: record.key as K,
       value: record.value as V,
@@ -390,7 +399,7 @@ export class DeliveryBuffer<K, V> {
    * The message with key and value deserialized. Runs the deserializers before any bookkeeping, so that a throw
    * leaves the record unprocessed and the position at it; the record is held and retried by the next request.
    */
-  #deserialized(chunk: FetchedChunk, record: KafkaRecord, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
+  #deserialized(chunk: FetchedChunk, record: RecordFields, leaderEpoch: number, next: bigint): ConsumerMessage<K, V> {
     const state = chunk.state
     let field: 'key' | 'value' = 'key'
     let key: unknown = record.key
@@ -400,7 +409,9 @@ export class DeliveryBuffer<K, V> {
       field = 'value'
       if (record.value !== null && this.#valueDeserializer !== null) value = this.#valueDeserializer(record.value, state.topic)
     } catch (cause) {
-      this.#held = { chunk, record, leaderEpoch, next }
+      // The source moves on; the held record keeps its own copy of the fields.
+      const { offset, timestampMs, key: rawKey, value: rawValue, headers } = record
+      this.#held = { chunk, record: { offset, timestampMs, key: rawKey, value: rawValue, headers }, leaderEpoch, next }
       throw new DeserializationError(state.topic, state.partition, record.offset, field, cause)
     }
     this.#held = null
@@ -420,9 +431,9 @@ export class DeliveryBuffer<K, V> {
     return this.#deserialized(held.chunk, held.record, held.leaderEpoch, held.next)
   }
 
-  #handOut(record: KafkaRecord): ConsumerMessage<K, V> {
+  #handOut(record: RecordSource): ConsumerMessage<K, V> {
     const current = this.#current!
-    const next = current.records!.nextOffset
+    const next = record.nextOffset
     if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch, next)
     return this.#toMessage(current.chunk.state, record, current.leaderEpoch, next)
   }

@@ -5,6 +5,7 @@
  */
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
+import { DecodedRecords } from '../records/record-cursor.js'
 import type { PartitionState } from './partition-state.js'
 
 /** A partition's records from one fetch response, decoded batch by batch as the application reads. */
@@ -90,7 +91,7 @@ export interface NextBatch {
   bytes: number
 }
 
-const NO_RECORDS: RecordSource = { next: () => null, nextOffset: -1n }
+const NO_RECORDS: RecordSource = new DecodedRecords([])
 const EMPTY_BATCH: NextBatch = { records: NO_RECORDS, leaderEpoch: -1, from: null, count: 0, bytes: 0 }
 
 /**

@@ -198,6 +198,13 @@ export class RecordCursor implements RecordSource {
    */
   nextOffset = -1n
   private nextOffsetDelta = -1
+  /** The last record read, field by field: `advance` fills these instead of building a record object. */
+  offset = -1n
+  timestampMs = -1
+  key: Buffer | null = null
+  value: Buffer | null = null
+  headers: Header[] = NO_HEADERS_READ
+  private timestampDelta = 0
 
   constructor(reader: RecordReader, header: BatchHeader, logAppendTime: boolean) {
     this.reader = reader
@@ -215,18 +222,40 @@ export class RecordCursor implements RecordSource {
 
   /** The next record, or null after the last. After a decode error, every call throws that error again. */
   next(): KafkaRecord | null {
+    if (!this.advance()) return null
+    let timestamp: bigint
+    const timestampDelta = this.timestampDelta
+    if (this.logAppendTime) timestamp = this.baseTimestamp
+    else if (timestampDelta === this.lastTimestampDelta) timestamp = this.lastTimestamp
+    else {
+      timestamp =
+        this.timestampsAsNumbers && Math.abs(timestampDelta) <= TWO_32
+          ? BigInt(this.baseTimestampNumber + timestampDelta)
+          : this.baseTimestamp + BigInt(timestampDelta)
+      this.lastTimestampDelta = timestampDelta
+      this.lastTimestamp = timestamp
+    }
+    return { offset: this.offset, timestamp, key: this.key, value: this.value, headers: this.headers }
+  }
+
+  /**
+   * Reads the next record into `offset`, `timestampMs`, `key`, `value`, `headers` and `nextOffset`, for a reader
+   * that builds its own object from them (the consumer's message); false after the last. Errors as `next`.
+   */
+  advance(): boolean {
     if (this.failure !== null) throw this.failure
     const i = this.index
-    if (i >= this.count) return null
+    if (i >= this.count) return false
     try {
-      return this.read(i)
+      this.read(i)
     } catch (error) {
       this.failure = error
       throw error
     }
+    return true
   }
 
-  private read(i: number): KafkaRecord {
+  private read(i: number): void {
     const reader = this.reader
     const length = reader.varint()
     const recordStart = reader.pos
@@ -249,17 +278,10 @@ export class RecordCursor implements RecordSource {
     if (reader.pos !== reader.end) fail(`record ${i} has ${reader.end - reader.pos} bytes beyond its fields`, reader.at)
     reader.end = batchEnd
 
-    let timestamp: bigint
-    if (this.logAppendTime) timestamp = this.baseTimestamp
-    else if (timestampDelta === this.lastTimestampDelta) timestamp = this.lastTimestamp
-    else {
-      timestamp =
-        this.timestampsAsNumbers && Math.abs(timestampDelta) <= TWO_32
-          ? BigInt(this.baseTimestampNumber + timestampDelta)
-          : this.baseTimestamp + BigInt(timestampDelta)
-      this.lastTimestampDelta = timestampDelta
-      this.lastTimestamp = timestamp
-    }
+    this.timestampDelta = timestampDelta
+    if (this.logAppendTime) this.timestampMs = this.baseTimestampNumber
+    else if (this.timestampsAsNumbers && Math.abs(timestampDelta) <= TWO_32) this.timestampMs = this.baseTimestampNumber + timestampDelta
+    else this.timestampMs = Number(this.baseTimestamp + BigInt(timestampDelta))
     let offset: bigint
     if (this.offsetsAsNumbers) {
       offset = offsetDelta === this.nextOffsetDelta ? this.nextOffset : BigInt(this.baseOffsetNumber + offsetDelta)
@@ -269,9 +291,12 @@ export class RecordCursor implements RecordSource {
       offset = this.baseOffset + BigInt(offsetDelta)
       this.nextOffset = offset + 1n
     }
+    this.offset = offset
+    this.key = key
+    this.value = value
+    this.headers = headers
     this.index = i + 1
     if (i + 1 === this.count) this.checkEnd()
-    return { offset, timestamp, key, value, headers }
   }
 
   private checkEnd(): void {
@@ -283,17 +308,48 @@ export class RecordCursor implements RecordSource {
 /** Records handed out one at a time: lazily decoded (RecordCursor) or already decoded (legacy, control batches). */
 export interface RecordSource {
   next(): KafkaRecord | null
-  /** The offset after the record `next` returned last. */
+  /**
+   * Reads the next record into the fields below instead of a new object (a consumer builds its message from
+   * them); false after the last.
+   */
+  advance(): boolean
+  /** The last record `next` or `advance` read: its offset, the offset after it, and (after `advance`) its fields. */
+  readonly offset: bigint
   readonly nextOffset: bigint
+  readonly timestampMs: number
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  readonly headers: Header[]
 }
+
+/** Shared by every source before its first record; never handed out. */
+const NO_HEADERS_READ: Header[] = []
 
 export class DecodedRecords implements RecordSource {
   private index = 0
+  offset = -1n
+  nextOffset = -1n
+  timestampMs = -1
+  key: Buffer | null = null
+  value: Buffer | null = null
+  headers: Header[] = NO_HEADERS_READ
   constructor(private readonly records: KafkaRecord[]) {}
+
   next(): KafkaRecord | null {
-    return this.index < this.records.length ? this.records[this.index++] : null
+    if (this.index >= this.records.length) return null
+    const record = this.records[this.index++]
+    this.offset = record.offset
+    this.nextOffset = record.offset + 1n
+    return record
   }
-  get nextOffset(): bigint {
-    return this.index > 0 ? this.records[this.index - 1].offset + 1n : -1n
+
+  advance(): boolean {
+    const record = this.next()
+    if (record === null) return false
+    this.timestampMs = Number(record.timestamp)
+    this.key = record.key
+    this.value = record.value
+    this.headers = record.headers
+    return true
   }
 }
