@@ -5,7 +5,7 @@
 //                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
 //   --samsa-api batches: samsa reads through consumer.batches() (no promise per record) instead of `for await`.
 //   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
-//   (a fresh group each) and reports each pass's rate and minor page faults: how fast it reads once the process's
+//   (a fresh group each) and reports each pass's rate, process CPU per record and minor page faults: how fast it reads once the process's
 //   allocator recycles memory instead of faulting in new pages (the first pass pays one fault per 4 KiB received).
 //   With java among the clients, scripts/bench/java/ConsumePasses.java does the same in one JVM, whose first pass
 //   is cold too (class loading, JIT).
@@ -224,11 +224,13 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
     const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
     const probe = startLoopProbe(() => count > 0)
     let faultsAtFirst = 0
+    let cpuAtFirst = null
     await consumer.subscribe([topic])
     const each = (message) => {
       if (count === 0) {
         first = performance.now()
         faultsAtFirst = process.resourceUsage().minorPageFault
+        cpuAtFirst = process.cpuUsage()
         probe.firstRecord()
       }
       touch(message.key, message.value)
@@ -241,9 +243,10 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
     }
     last = performance.now()
     const faultsAtEnd = process.resourceUsage().minorPageFault
+    const cpu = process.cpuUsage(cpuAtFirst)
     probe.stop()
     await consumer.close()
-    const firstPass = { ms: last - first, minorPageFaults: faultsAtEnd - faultsAtFirst }
+    const firstPass = { ms: last - first, minorPageFaults: faultsAtEnd - faultsAtFirst, cpuMs: (cpu.user + cpu.system) / 1000 }
     const firstPassBytes = bytes
     // Later passes: the same records again in this process, whose allocator by then has memory to recycle.
     const later = []
@@ -253,10 +256,12 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
       let n = 0
       let started = 0
       let faults = 0
+      let cpuAt = null
       const eachAgain = (message) => {
         if (n === 0) {
           started = performance.now()
           faults = process.resourceUsage().minorPageFault
+          cpuAt = process.cpuUsage()
         }
         touch(message.key, message.value)
         return ++n === total
@@ -266,7 +271,8 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
       } else {
         for await (const message of again) if (eachAgain(message)) break
       }
-      later.push({ ms: performance.now() - started, minorPageFaults: process.resourceUsage().minorPageFault - faults })
+      const used = process.cpuUsage(cpuAt)
+      later.push({ ms: performance.now() - started, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000 })
       await again.close()
     }
     return { client, count, bytes: firstPassBytes, ms: last - first, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
@@ -416,7 +422,7 @@ function runJava(round) {
 async function runJavaPasses() {
   const classpath = compileBenchJava([join(root, 'scripts', 'bench', 'java', 'ConsumePasses.java')])
   const stdout = await runBenchJava(classpath, 'ConsumePasses', [brokers, topic, String(RECORDS), String(PASSES)])
-  return JSON.parse(stdout.trim().split('\n').pop()).passes.map((p) => ({ ms: p.ms, minorPageFaults: null }))
+  return JSON.parse(stdout.trim().split('\n').pop()).passes.map((p) => ({ ms: p.ms, minorPageFaults: null, cpuMs: null }))
 }
 
 const results = []
@@ -493,7 +499,7 @@ const loopRows = results
     r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}) at ${g.at}`).join('; ') || '–',
   ])
 // --passes: samsa's rate pass by pass in one process, with the page faults each pass took (memory new to the process).
-const passColumns = ['client', 'round', 'pass', 'records/s', 'minor page faults']
+const passColumns = ['client', 'round', 'pass', 'records/s', 'process CPU ns per record', 'minor page faults']
 const passRows = results
   .filter((r) => r.passes)
   .flatMap((r) =>
@@ -502,6 +508,7 @@ const passRows = results
       String(r.round + 1),
       String(i + 1),
       Math.round((r.count / p.ms) * 1000).toLocaleString('en-US'),
+      p.cpuMs === null ? '–' : String(Math.round((p.cpuMs * 1e6) / r.count)),
       p.minorPageFaults === null ? '–' : p.minorPageFaults.toLocaleString('en-US'),
     ]),
   )
