@@ -222,57 +222,51 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
     const { Kafka } = await importSnapshot(client === 'samsa@base' ? baselineDir : samsaDir)
     const kafka = new Kafka({ brokers, clientId: 'bench', logger: false })
     const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
-    const probe = startLoopProbe(() => count > 0)
-    let faultsAtFirst = 0
-    let cpuAtFirst = null
-    await consumer.subscribe([topic])
-    const each = (message) => {
-      if (count === 0) {
-        first = performance.now()
-        faultsAtFirst = process.resourceUsage().minorPageFault
-        cpuAtFirst = process.cpuUsage()
-        probe.firstRecord()
+    let reading = false
+    const probe = startLoopProbe(() => reading)
+    // One pass over the topic: every record's key and value touched, timed from the first record to the last.
+    const readPass = async (reader, onFirst) => {
+      let n = 0
+      let started = 0
+      let faults = 0
+      let cpuAt = null
+      const each = (message) => {
+        if (n++ === 0) {
+          started = performance.now()
+          faults = process.resourceUsage().minorPageFault
+          cpuAt = process.cpuUsage()
+          onFirst()
+        }
+        touch(message.key, message.value)
+        return n === total
       }
-      touch(message.key, message.value)
-      return ++count === total
+      if (SAMSA_API === 'batches') {
+        outer: for await (const batch of reader.batches()) for (const message of batch.messages) if (each(message)) break outer
+      } else {
+        for await (const message of reader) if (each(message)) break
+      }
+      const ms = performance.now() - started
+      const used = process.cpuUsage(cpuAt)
+      return { ms, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000, started }
     }
-    if (SAMSA_API === 'batches') {
-      outer: for await (const batch of consumer.batches()) for (const message of batch.messages) if (each(message)) break outer
-    } else {
-      for await (const message of consumer) if (each(message)) break
-    }
-    last = performance.now()
-    const faultsAtEnd = process.resourceUsage().minorPageFault
-    const cpu = process.cpuUsage(cpuAtFirst)
+    await consumer.subscribe([topic])
+    const { started, ...firstPass } = await readPass(consumer, () => {
+      reading = true
+      probe.firstRecord()
+    })
+    count = total
+    first = started
+    last = started + firstPass.ms
     probe.stop()
     await consumer.close()
-    const firstPass = { ms: last - first, minorPageFaults: faultsAtEnd - faultsAtFirst, cpuMs: (cpu.user + cpu.system) / 1000 }
     const firstPassBytes = bytes
     // Later passes: the same records again in this process, whose allocator by then has memory to recycle.
     const later = []
     for (let pass = 1; pass < passes; pass++) {
       const again = kafka.consumer({ groupId: `${groupId}-pass${pass}`, autoOffsetReset: 'earliest', enableAutoCommit: false })
       await again.subscribe([topic])
-      let n = 0
-      let started = 0
-      let faults = 0
-      let cpuAt = null
-      const eachAgain = (message) => {
-        if (n === 0) {
-          started = performance.now()
-          faults = process.resourceUsage().minorPageFault
-          cpuAt = process.cpuUsage()
-        }
-        touch(message.key, message.value)
-        return ++n === total
-      }
-      if (SAMSA_API === 'batches') {
-        outer: for await (const batch of again.batches()) for (const message of batch.messages) if (eachAgain(message)) break outer
-      } else {
-        for await (const message of again) if (eachAgain(message)) break
-      }
-      const used = process.cpuUsage(cpuAt)
-      later.push({ ms: performance.now() - started, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000 })
+      const { started: _, ...result } = await readPass(again, () => {})
+      later.push(result)
       await again.close()
     }
     return { client, count, bytes: firstPassBytes, ms: last - first, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
