@@ -425,6 +425,71 @@ describeReauth('re-authentication (KIP-368)', () => {
       connection.close()
     }
   }, 60_000)
+
+  it('a request sent while re-authentication waits for a request in flight goes out after the SASL exchange', async () => {
+    const diagnostics = await import('node:diagnostics_channel')
+    const { Kafka } = await import('../../src/kafka.js')
+    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-reauth-inflight-test', logger: false })
+    const admin = kafka.admin()
+    const topic = topicName('reauth-parked')
+    const address = parseHostPort(saslSslBrokers!.split(',')[0]!)
+    const broker = `${address.host}:${address.port}`
+    const started: string[] = []
+    let loggedInAt = 0
+    const onStart = (message: unknown): void => {
+      const event = message as { broker: string; apiName: string }
+      if (event.broker === broker) started.push(event.apiName)
+    }
+    const onFinish = (message: unknown): void => {
+      const event = message as { broker: string; apiName: string; error?: unknown }
+      if (event.broker === broker && event.apiName === 'SaslAuthenticate' && !event.error) loggedInAt = Date.now()
+    }
+    const sleepUntil = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())))
+    diagnostics.subscribe('samsa:request:start', onStart)
+    diagnostics.subscribe('samsa:request:finish', onFinish)
+    let connection: Connection | null = null
+    try {
+      await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
+      const [info] = await kafka.cluster.topics([topic])
+      connection = await Connection.open({
+        ...address,
+        clientId: 'samsa-reauth-inflight-test',
+        tls: { ca: readFileSync(caFile!) },
+        sasl: saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' }),
+        requestTimeoutMs: 15_000,
+      })
+      // The 5 s session's re-authentication starts at 85-95 % of it, once nothing is in flight. A Fetch parked on
+      // the empty partition across that moment makes it wait; a Metadata request sent meanwhile is held, and the
+      // SaslHandshake that follows when the Fetch returns must not queue behind it. A cycle whose timer fired late
+      // (Metadata sent before the re-authentication began) proves nothing and the next session is tried.
+      let proven = false
+      for (let cycle = 0; cycle < 3 && !proven; cycle++) {
+        await sleepUntil(loggedInAt + 3_800)
+        const parked = connection.send(apis[ApiKeys.Fetch]!, {
+          replicaId: -1,
+          maxWaitMs: 3_000,
+          minBytes: 1,
+          maxBytes: 1_000_000,
+          topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1_000_000 }] }],
+        } as never)
+        await sleepUntil(loggedInAt + 5_300)
+        const mark = started.length
+        const metadata = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)) as { brokers: unknown[] }
+        await parked
+        expect(metadata.brokers.length).toBeGreaterThan(0)
+        const after = started.slice(mark)
+        proven = after.indexOf('SaslHandshake') >= 0 && after.indexOf('SaslHandshake') < after.indexOf('Metadata')
+      }
+      expect(proven).toBe(true)
+      expect(connection.isClosed).toBe(false)
+    } finally {
+      diagnostics.unsubscribe('samsa:request:start', onStart)
+      diagnostics.unsubscribe('samsa:request:finish', onFinish)
+      connection?.close()
+      await admin.close()
+      await kafka.close()
+    }
+  }, 90_000)
 })
 
 describe('topic ids (KIP-516)', () => {
