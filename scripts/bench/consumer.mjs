@@ -207,7 +207,7 @@ function startLoopProbe(consuming) {
   }
 }
 
-async function runChild(client, brokers, topic, total, samsaDir, baselineDir, passes = 1) {
+async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
   const groupId = `bench-${client}-${process.pid}-${Date.now()}`
   let first = 0
   let last = 0
@@ -247,29 +247,25 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
       }
       const ms = performance.now() - started
       const used = process.cpuUsage(cpuAt)
-      return { ms, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000, started }
+      return { ms, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000 }
     }
     await consumer.subscribe([topic])
-    const { started, ...firstPass } = await readPass(consumer, () => {
+    const firstPass = await readPass(consumer, () => {
       reading = true
       probe.firstRecord()
     })
-    count = total
-    first = started
-    last = started + firstPass.ms
     probe.stop()
     await consumer.close()
     const firstPassBytes = bytes
     // Later passes: the same records again in this process, whose allocator by then has memory to recycle.
     const later = []
-    for (let pass = 1; pass < passes; pass++) {
+    for (let pass = 1; pass < PASSES; pass++) {
       const again = kafka.consumer({ groupId: `${groupId}-pass${pass}`, autoOffsetReset: 'earliest', enableAutoCommit: false })
       await again.subscribe([topic])
-      const { started: _, ...result } = await readPass(again, () => {})
-      later.push(result)
+      later.push(await readPass(again, () => {}))
       await again.close()
     }
-    return { client, count, bytes: firstPassBytes, ms: last - first, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
+    return { client, count: total, bytes: firstPassBytes, ms: firstPass.ms, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
   }
   if (client === 'kafkajs' || client === 'samsa/kafkajs') {
     // The same program for both: only the import differs, as for an application migrating to the facade.
@@ -329,8 +325,8 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir, pa
 }
 
 if (CHILD) {
-  const [client, brokers, topic, total, samsaDir, baselineDir, passes] = JSON.parse(CHILD)
-  const result = await runChild(client, brokers.split(','), topic, total, samsaDir, baselineDir, passes)
+  const [client, brokers, topic, total, samsaDir, baselineDir] = JSON.parse(CHILD)
+  const result = await runChild(client, brokers.split(','), topic, total, samsaDir, baselineDir)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   process.exit(0)
 }
@@ -429,7 +425,7 @@ for (let round = 0; round < ROUNDS; round++) {
       if (PASSES > 1) result.passes = await runJavaPasses()
     }
     else {
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null, PASSES]), '--samsa-api', SAMSA_API], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify([client, brokers, topic, RECORDS, snapshot, baseline?.dir ?? null]), '--passes', String(PASSES), '--samsa-api', SAMSA_API], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
       if (child.status !== 0) {
         log(`${client} failed (exit ${child.status ?? child.signal})`)
         continue
