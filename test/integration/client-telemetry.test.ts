@@ -201,7 +201,9 @@ describe('KIP-714 client metrics push to a broker with a telemetry plugin', () =
     // Compressed with the broker's first accepted codec: a push request is smaller than the payload the plugin got.
     // The largest push is the one to compare: a first push made before any record was sent is a couple of hundred
     // bytes, which compression and the request header make about even. Requests and pushes pair up in order (one
-    // producer, one push at a time).
+    // producer, one push at a time). The plugin records a push before the broker answers it, so the answer that
+    // reports the request's size may still be on its way.
+    await until('an answer to a push', () => (pushRequestBytes.length > 0 ? true : undefined))
     expect(pushRequestBytes.length).toBeGreaterThan(0)
     const paired = pushes.slice(0, pushRequestBytes.length)
     const largest = paired.reduce((best, p, i) => (p.bytes! > paired[best]!.bytes! ? i : best), 0)
