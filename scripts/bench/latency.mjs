@@ -23,8 +23,9 @@
 //      due, one record per send() call (the application's view: no batching by the benchmark). The send times come
 //      from the schedule, never from the previous acknowledgement, so a client that stalls cannot hide it
 //      (no coordinated omission);
-//   3. each record's value (--size bytes) starts with its scheduled send time (lib/e2e.mjs); the consumer computes
-//      latency = receive time − scheduled time. The first --warmup seconds of the schedule are not counted;
+//   3. each record's value (--size bytes) starts with its scheduled send time and the time of its send() call
+//      (lib/e2e.mjs); the consumer computes latency = receive time − scheduled time, and also receive time − send()
+//      time (the client's own part, without the schedule's lag). The first --warmup seconds are not counted;
 //   4. drain: until every record sent has arrived, or nothing new came for --drain seconds (the rest is "missing").
 //      A client with more than --max-outstanding unacknowledged sends is stopped (reported as overloaded).
 // Reported: p50/p99/p99.9/max over all measured samples (sorted, nearest rank), the delivered rate (measured records
@@ -70,6 +71,12 @@ function summarize(sorted) {
   }
 }
 
+/** p50/p99 of the part of each latency after the send() call (the schedule's lag is the rest). */
+function splitSummary(samples) {
+  const sorted = Float64Array.from(samples).sort()
+  return { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }
+}
+
 function withTimeout(promise, ms) {
   return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())])
 }
@@ -80,6 +87,7 @@ async function rateChild(p) {
   const measuredCount = Math.round(p.rate * p.durationS)
   const total = warmupCount + measuredCount
   const latencies = new Float64Array(measuredCount)
+  const fromSend = new Float64Array(measuredCount)
   const seen = new Uint8Array(total)
   const probed = new Uint8Array(p.partitions)
   let received = 0
@@ -101,6 +109,7 @@ async function rateChild(p) {
     received++
     if (phase === MEASURED) {
       latencies[seq - warmupCount] = now - value.readDoubleBE(0)
+      fromSend[seq - warmupCount] = now - value.readDoubleBE(13)
       lastMeasuredReceive = now
     }
   }
@@ -143,7 +152,12 @@ async function rateChild(p) {
   await withTimeout(client.close(), 15_000)
 
   const samples = []
-  for (let seq = warmupCount; seq < schedule.sent; seq++) if (seen[seq]) samples.push(latencies[seq - warmupCount])
+  const fromSendSamples = []
+  for (let seq = warmupCount; seq < schedule.sent; seq++) {
+    if (!seen[seq]) continue
+    samples.push(latencies[seq - warmupCount])
+    fromSendSamples.push(fromSend[seq - warmupCount])
+  }
   const sorted = Float64Array.from(samples).sort()
   const measuredStart = schedule.start + (warmupCount * 1000) / p.rate
   return {
@@ -164,6 +178,7 @@ async function rateChild(p) {
     firstError,
     achievedRate: lastMeasuredReceive > measuredStart ? sorted.length / ((lastMeasuredReceive - measuredStart) / 1000) : null,
     ...summarize(sorted),
+    fromSend: splitSummary(fromSendSamples),
     longestTickGapMs: schedule.longestTickGapMs,
     mostDueInOneTick: schedule.mostDueInOneTick,
     eventLoopDelayP99Ms: delay.count ? delay.percentile(99) / 1e6 : null,
@@ -302,7 +317,7 @@ async function main() {
           continue
         }
         results.push(result)
-        log(`${client.padEnd(12)} ${String(rate).padStart(6)} msg/s: delivered ${formatNumber(result.achievedRate)} msg/s, p50 ${ms(result.p50Ms)} p99 ${ms(result.p99Ms)} p99.9 ${ms(result.p999Ms)} max ${ms(result.maxMs)} ms, missing ${result.missing}${result.overloaded ? ` (${result.overloaded})` : ''}${result.eventLoopDelayMaxMs != null ? `, event loop p99 ${ms(result.eventLoopDelayP99Ms)} max ${ms(result.eventLoopDelayMaxMs)} ms, cpu ${result.cpuPercent}%, longest timer gap ${ms(result.longestTickGapMs)} ms (${result.mostDueInOneTick} records due in one tick)` : ''}`)
+        log(`${client.padEnd(12)} ${String(rate).padStart(6)} msg/s: delivered ${formatNumber(result.achievedRate)} msg/s, p50 ${ms(result.p50Ms)} p99 ${ms(result.p99Ms)} p99.9 ${ms(result.p999Ms)} max ${ms(result.maxMs)} ms (after send() p50 ${ms(result.fromSend?.p50Ms)} p99 ${ms(result.fromSend?.p99Ms)}), missing ${result.missing}${result.overloaded ? ` (${result.overloaded})` : ''}${result.eventLoopDelayMaxMs != null ? `, event loop p99 ${ms(result.eventLoopDelayP99Ms)} max ${ms(result.eventLoopDelayMaxMs)} ms, cpu ${result.cpuPercent}%, longest timer gap ${ms(result.longestTickGapMs)} ms (${result.mostDueInOneTick} records due in one tick)` : ''}`)
       }
       await deleteTopics(samsaDir, broker.brokers, Object.values(topics))
     }
@@ -339,7 +354,7 @@ async function main() {
       const r = results.find((x) => x.client === client && x.rate === rate)
       if (!r) continue
       if (r.error) {
-        rateRows.push([client, formatNumber(rate), 'failed', '–', '–', '–', '–', '–', '–', '–'])
+        rateRows.push([client, formatNumber(rate), 'failed', '–', '–', '–', '–', '–', '–', '–', '–'])
         continue
       }
       rateRows.push([
@@ -350,13 +365,14 @@ async function main() {
         ms(r.p99Ms),
         ms(r.p999Ms),
         ms(r.maxMs),
+        r.fromSend ? `${ms(r.fromSend.p50Ms)} / ${ms(r.fromSend.p99Ms)}` : '–',
         `${formatNumber(r.received)} / ${formatNumber(r.sent)}${r.notSent ? ` (${formatNumber(r.notSent)} not sent)` : ''}`,
         formatNumber(r.missing),
         r.eventLoopDelayMaxMs == null ? '–' : `${ms(r.eventLoopDelayP99Ms)} / ${ms(r.eventLoopDelayMaxMs)}`,
       ])
     }
   }
-  const rateColumns = ['client', 'rate (msg/s)', 'delivered (msg/s)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'records received / sent', 'missing', 'event loop p99 / max ms']
+  const rateColumns = ['client', 'rate (msg/s)', 'delivered (msg/s)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'after send() p50 / p99 ms', 'records received / sent', 'missing', 'event loop p99 / max ms']
   const seqColumns = ['client', 'records', 'mean ms', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
   const seqRows = sequentialResults.map((r) =>
     r.error
@@ -379,6 +395,7 @@ async function main() {
       rows: rateRows,
       notes: [
         'One process per client and rate, producing and consuming the same fresh topic (one clock). Open-loop schedule: record i is sent at start + i/rate whatever happened to the previous ones (a 1 ms timer sends everything due), one record per send() call; latency = receive time − scheduled send time, so a stall counts against every record it delays.',
+        "after send(): the same records' latency from the moment the value was handed to send() (stamped in the value too), i.e. without the schedule's lag (the benchmark's 1 ms timer waking late, a busy event loop): what the client itself took from send() to delivery.",
         'Percentiles by nearest rank over every measured record (the warm-up records are not counted). delivered = measured records received ÷ (last arrival − first measured scheduled time). missing = sent but not received when the drain gave up (no record for ' + drainS + ' s). "not sent": the client had more than ' + formatNumber(maxOutstanding) + ' sends unacknowledged and was stopped. A client that cannot keep up shows latencies that grow with the run length.',
         ...(brokerWarmupS > 0 ? [`Before the first row, samsa ran ${brokerWarmupS} s at 10 000 msg/s on a throwaway topic to warm up the broker (not reported).`] : []),
         ...clients.map(settingsNote).filter(Boolean),

@@ -12,7 +12,7 @@
 // - percentiles by nearest rank over every sample (sorted), like the Node side.
 //
 // Value layout (big-endian): [0..8) scheduled time in ns, [8..12) sequence number, [12] phase (0 probe, 1 warm-up,
-// 2 measured), then filler up to the value size.
+// 2 measured), [13..21) the time the value was handed to send() in ns, then filler up to the value size.
 //
 // Arguments: bootstrap topic partitions rate warmupSeconds durationSeconds valueSize fetchMaxWaitMs drainSeconds.
 // Prints one JSON line on stdout.
@@ -74,6 +74,7 @@ public final class RateLatency {
         consumerProps.put("value.deserializer", ByteArrayDeserializer.class.getName());
 
         double[] latencyMs = new double[measuredCount];
+        double[] fromSendMs = new double[measuredCount];
         byte[] seen = new byte[total];
         AtomicIntegerArray probed = new AtomicIntegerArray(partitions);
         AtomicLong received = new AtomicLong();
@@ -107,6 +108,7 @@ public final class RateLatency {
                         seen[seq] = 1;
                         if (phase == MEASURED) {
                             latencyMs[seq - warmupCount] = (now - scheduled) / 1e6;
+                            fromSendMs[seq - warmupCount] = (now - value.getLong(13)) / 1e6;
                             lastMeasuredReceive.set(now);
                         }
                     }
@@ -174,8 +176,14 @@ public final class RateLatency {
         for (int i = warmupCount; i < total; i++) if (seen[i] != 0) measuredReceived++;
         double[] samples = new double[measuredReceived];
         int n = 0;
-        for (int i = warmupCount; i < total; i++) if (seen[i] != 0) samples[n++] = latencyMs[i - warmupCount];
+        double[] fromSendSamples = new double[measuredReceived];
+        for (int i = warmupCount; i < total; i++) {
+            if (seen[i] == 0) continue;
+            fromSendSamples[n] = fromSendMs[i - warmupCount];
+            samples[n++] = latencyMs[i - warmupCount];
+        }
         Arrays.sort(samples);
+        Arrays.sort(fromSendSamples);
         double sum = 0;
         for (double s : samples) sum += s;
 
@@ -198,6 +206,8 @@ public final class RateLatency {
         out.append(",\"p99Ms\":").append(percentile(samples, 0.99));
         out.append(",\"p999Ms\":").append(percentile(samples, 0.999));
         out.append(",\"maxMs\":").append(samples.length > 0 ? samples[samples.length - 1] : Double.NaN);
+        out.append(",\"fromSend\":{\"p50Ms\":").append(percentile(fromSendSamples, 0.50));
+        out.append(",\"p99Ms\":").append(percentile(fromSendSamples, 0.99)).append("}");
         out.append("}");
         System.out.println(out.toString().replace("NaN", "null"));
         System.exit(0);
@@ -209,6 +219,7 @@ public final class RateLatency {
         buffer.putLong(0, scheduled);
         buffer.putInt(8, seq);
         buffer.put(12, phase);
+        buffer.putLong(13, System.nanoTime());
         return bytes;
     }
 

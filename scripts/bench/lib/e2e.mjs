@@ -9,24 +9,23 @@ const require = createRequire(join(repoRoot, 'package.json'))
 
 // Value layout (big-endian), the same in scripts/bench/java/RateLatency.java except for the clock: [0..8) the
 // scheduled send time (Node: float64 ms of performance.now(); Java: int64 ns of System.nanoTime()), [8..12) the
-// sequence number, [12] the phase; filler after that.
+// sequence number, [12] the phase, [13..21) the time the value was handed to send() (same clock); filler after
+// that. The second time splits a record's latency into the schedule's lag (the benchmark's timer waking late,
+// the event loop busy) and what the client took from its send() call to the consumer's delivery.
 export const PROBE = 0
 export const WARMUP = 1
 export const MEASURED = 2
-export const HEAD_BYTES = 13
+export const HEAD_BYTES = 21
 
-/** A value of `size` bytes (≥ 13) stamped with its scheduled time, sequence number and phase. */
+/** A value of `size` bytes (≥ 21) stamped with its scheduled time, sequence number, phase and the time now. */
 export function stampedValue(filler, scheduledMs, seq, phase) {
   const value = Buffer.allocUnsafe(filler.length)
   filler.copy(value, HEAD_BYTES, HEAD_BYTES)
   value.writeDoubleBE(scheduledMs, 0)
   value.writeUInt32BE(seq, 8)
   value[12] = phase
+  value.writeDoubleBE(performance.now(), 13)
   return value
-}
-
-export function readStamp(value) {
-  return { scheduledMs: value.readDoubleBE(0), seq: value.readUInt32BE(8), phase: value[12] }
 }
 
 export function filler(size) {
