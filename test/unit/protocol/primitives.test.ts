@@ -186,6 +186,22 @@ describe('uuid', () => {
     )
     expect(out).toEqual(bytes)
   })
+
+  it('decodes ids that share a cache slot, or differ only in their last byte, each to its own string', () => {
+    const ids = []
+    for (let i = 0; i < 40; i++) {
+      const bytes = Buffer.alloc(16, i)
+      bytes[0] = (i % 3) * 8 // three ids per slot
+      bytes[15] = i
+      ids.push(bytes)
+    }
+    const lastByteOnly = Buffer.from(ids[0]!)
+    lastByteOnly[15] ^= 1
+    ids.push(lastByteOnly)
+    for (let round = 0; round < 3; round++) {
+      for (const bytes of ids) expect(reader(Buffer.concat([Buffer.from([7]), bytes]).subarray(1)).uuid()).toBe(bytes.toString('base64url'))
+    }
+  })
 })
 
 describe('strings', () => {
