@@ -47,7 +47,7 @@ import { fileURLToPath } from 'node:url'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
 import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
-import { MEASURED, PROBE, WARMUP, drain, filler, openClient, percentile, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
+import { HEAD_BYTES, MEASURED, PROBE, WARMUP, drain, filler, openClient, percentile, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
 import { compileBenchJava, runBenchJava, runKafkaTool } from './lib/java.mjs'
 import { benchReport, formatNumber, formatTable, machineInfo } from './lib/report.mjs'
 import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
@@ -268,6 +268,10 @@ async function main() {
   const warmupS = numberOption('warmup', 2)
   const partitions = numberOption('partitions', 6)
   const size = numberOption('size', 100)
+  if (!(size >= HEAD_BYTES)) {
+    log(`--size must be at least ${HEAD_BYTES} bytes: each value carries its scheduled and send() times`)
+    process.exit(2)
+  }
   const clients = listOption('clients', ['samsa', 'kafkajs', 'platformatic', 'java'])
   const fetchMaxWaitMs = numberOption('max-wait', 100)
   const drainS = numberOption('drain', 10)

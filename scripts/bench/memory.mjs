@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url'
 import { flag, listOption, numberOption, option } from './lib/args.mjs'
 import { useBroker } from './lib/broker.mjs'
 import { childPayload, finishChild, runChild, toJson } from './lib/child.mjs'
-import { MEASURED, PROBE, drain, filler, openClient, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
+import { HEAD_BYTES, MEASURED, PROBE, drain, filler, openClient, runSchedule, stampedValue, waitUntilReady } from './lib/e2e.mjs'
 import { benchReport, formatNumber, formatTable, machineInfo } from './lib/report.mjs'
 import { clientVersions, repoRoot, snapshotDist } from './lib/samsa.mjs'
 import { createTopics, deleteTopics, uniqueTopicName } from './lib/topics.mjs'
@@ -199,6 +199,10 @@ async function main() {
   const quick = flag('quick')
   const rate = numberOption('rate', 5000)
   const size = numberOption('size', 1024)
+  if (!(size >= HEAD_BYTES)) {
+    log(`--size must be at least ${HEAD_BYTES} bytes: each value carries its send times`)
+    process.exit(2)
+  }
   const durationS = numberOption('duration', quick ? 60 : 600)
   const partitions = numberOption('partitions', 6)
   const clients = listOption('clients', ['samsa', 'kafkajs', 'platformatic'])
