@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { Connection } from '../../src/network/connection.js'
 import { Cluster, parseHostPort } from '../../src/network/cluster.js'
-import { saslMechanismFrom } from '../../src/network/sasl/index.js'
+import { saslMechanismFrom, type SaslMechanism } from '../../src/network/sasl/index.js'
 import { apis, ApiKeys, type AnyApiCodec } from '../../src/protocol/index.js'
 import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
 import { AbortedError } from '../../src/network/abort.js'
@@ -356,6 +356,11 @@ describe('misrouted connections (KIP-1242)', () => {
 const saslSslBrokers = process.env.KAFKA_SASL_SSL_BROKERS
 const describeReauth = saslSslBrokers && caFile ? describe : describe.skip
 describeReauth('re-authentication (KIP-368)', () => {
+  // The harness's SASL_SSL listener, whose SCRAM-SHA-256 sessions last 5 s.
+  const scramLogin = (): SaslMechanism => saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' })
+  const saslSslAddress = (): { host: string; port: number } => parseHostPort(saslSslBrokers!.split(',')[0]!)
+  const saslSslOptions = (clientId: string, sasl: SaslMechanism, requestTimeoutMs: number) => ({ ...saslSslAddress(), clientId, tls: { ca: readFileSync(caFile!) }, sasl, requestTimeoutMs })
+
   it('re-authenticates before the broker-imposed session lifetime ends and keeps serving requests', async () => {
     const diagnostics = await import('node:diagnostics_channel')
     let authentications = 0
@@ -363,14 +368,8 @@ describeReauth('re-authentication (KIP-368)', () => {
       if ((message as { apiName: string }).apiName === 'SaslAuthenticate') authentications++
     }
     diagnostics.subscribe('samsa:request:start', onStart)
-    const connection = await Connection.open({
-      ...parseHostPort(saslSslBrokers!.split(',')[0]!),
-      clientId: 'samsa-reauth-test',
-      tls: { ca: readFileSync(caFile!) },
-      sasl: saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' }),
-      // A broker that refuses a late re-authentication shows up as an error here, not as a test timeout.
-      requestTimeoutMs: 10_000,
-    })
+    // A broker that refuses a late re-authentication shows up as an error here, not as a test timeout.
+    const connection = await Connection.open(saslSslOptions('samsa-reauth-test', scramLogin(), 10_000))
     try {
       const afterLogin = authentications
       // The harness sets a 5 s session for SCRAM-SHA-256 on SASL_SSL; a connection that did not re-authenticate
@@ -390,7 +389,7 @@ describeReauth('re-authentication (KIP-368)', () => {
   }, 60_000)
 
   it('a request sent while re-authentication is under way waits for it without blocking the SASL steps behind it', async () => {
-    const scram = saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' })
+    const scram = scramLogin()
     let logins = 0
     let connection: Connection | null = null
     let sentDuringReauth: Promise<unknown> | null = null
@@ -408,13 +407,7 @@ describeReauth('re-authentication (KIP-368)', () => {
         }, context)
       },
     }
-    connection = await Connection.open({
-      ...parseHostPort(saslSslBrokers!.split(',')[0]!),
-      clientId: 'samsa-reauth-queue-test',
-      tls: { ca: readFileSync(caFile!) },
-      sasl: mechanism,
-      requestTimeoutMs: 10_000,
-    })
+    connection = await Connection.open(saslSslOptions('samsa-reauth-queue-test', mechanism, 10_000))
     try {
       await eventually(async () => expect(sentDuringReauth).not.toBeNull(), 15_000)
       // Stuck behind the request it gated, the SASL step would time out and take the request down with it.
@@ -432,7 +425,7 @@ describeReauth('re-authentication (KIP-368)', () => {
     const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-reauth-inflight-test', logger: false })
     const admin = kafka.admin()
     const topic = topicName('reauth-parked')
-    const address = parseHostPort(saslSslBrokers!.split(',')[0]!)
+    const address = saslSslAddress()
     const broker = `${address.host}:${address.port}`
     const started: string[] = []
     let loggedInAt = 0
@@ -451,13 +444,7 @@ describeReauth('re-authentication (KIP-368)', () => {
     try {
       await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
       const [info] = await kafka.cluster.topics([topic])
-      connection = await Connection.open({
-        ...address,
-        clientId: 'samsa-reauth-inflight-test',
-        tls: { ca: readFileSync(caFile!) },
-        sasl: saslMechanismFrom({ mechanism: 'scram-sha-256', username: 'samsa', password: 'samsa-secret' }),
-        requestTimeoutMs: 15_000,
-      })
+      connection = await Connection.open(saslSslOptions('samsa-reauth-inflight-test', scramLogin(), 15_000))
       // The 5 s session's re-authentication starts at 85-95 % of it, once nothing is in flight. A Fetch parked on
       // the empty partition across that moment makes it wait; a Metadata request sent meanwhile is held, and the
       // SaslHandshake that follows when the Fetch returns must not queue behind it. A cycle whose timer fired late
