@@ -256,6 +256,7 @@ export class DeliveryBuffer<K, V> {
   }
 
   #releaseChunk(chunk: FetchedChunk): void {
+    chunk.release()
     chunk.state.bufferedChunks--
     chunk.state.bufferedBytes -= chunk.size
     this.#bufferedBytes -= chunk.size

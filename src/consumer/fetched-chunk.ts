@@ -1,33 +1,85 @@
 /**
  * One partition's records from one fetch response (Java's CompletedFetch): a view on the response buffer, decoded a
- * batch at a time as the application reads, so a large response neither blocks the event loop in one piece nor is
- * copied. Also the header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
+ * batch at a time as the application reads, so a large response never blocks the event loop in one piece. A batch is
+ * copied out of the response as it is opened when the response's memory is to be reused (SharedFrame). Also the
+ * header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
  */
-import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
+import { ATTRIBUTES, BATCH_LENGTH, COMPRESSION_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
 import { DecodedRecords } from '../records/record-cursor.js'
 import type { PartitionState } from './partition-state.js'
+
+/**
+ * A Fetch response's frame, shared by the chunks cut from it: handed back to its connection for the next large
+ * response (receive-pool.ts) once no chunk will be read again. Records handed to the application never view it: an
+ * uncompressed batch is copied when it is opened (a compressed one decompresses into memory of its own).
+ */
+export class SharedFrame {
+  readonly #frame: Buffer
+  readonly #reuse: (frame: Buffer) => void
+  #chunks = 0
+  #sealed = false
+
+  constructor(frame: Buffer, reuse: (frame: Buffer) => void) {
+    this.#frame = frame
+    this.#reuse = reuse
+  }
+
+  hold(): void {
+    this.#chunks++
+  }
+
+  drop(): void {
+    if (--this.#chunks === 0 && this.#sealed) this.#reuse(this.#frame)
+  }
+
+  /** No further chunk will hold the frame: it is reused when those that do are released (now, if none does). */
+  seal(): void {
+    if (this.#sealed) return
+    this.#sealed = true
+    if (this.#chunks === 0) this.#reuse(this.#frame)
+  }
+}
+
+const RELEASED = Buffer.alloc(0)
 
 /** A partition's records from one fetch response, decoded batch by batch as the application reads. */
 export class FetchedChunk {
   readonly state: PartitionState
   readonly generation: number
-  readonly records: Buffer
+  /** A view of the response frame; empty once released, so that nothing reads memory a later response reuses. */
+  records: Buffer
   readonly size: number
+  readonly #frame: SharedFrame | null
   pos = 0
   /** read_committed: aborted transactions by first offset, consumed as the batches pass them. */
   readonly aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null
   readonly abortedProducers: Set<bigint> | null
   highWatermark: bigint
 
-  constructor(state: PartitionState, records: Buffer, aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null, highWatermark: bigint) {
+  constructor(
+    state: PartitionState,
+    records: Buffer,
+    aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null,
+    highWatermark: bigint,
+    frame: SharedFrame | null = null,
+  ) {
     this.state = state
     this.generation = state.generation
     this.records = records
     this.size = records.length
+    this.#frame = frame
+    frame?.hold()
     this.aborted = aborted && aborted.length > 0 ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0)) : null
     this.abortedProducers = this.aborted ? new Set() : null
     this.highWatermark = highWatermark
+  }
+
+  /** Delivery is done with this chunk (read to its end, or dropped as stale): its share of the frame is given up. */
+  release(): void {
+    if (this.records === RELEASED) return
+    this.records = RELEASED
+    this.#frame?.drop()
   }
 
   get stale(): boolean {
@@ -55,12 +107,13 @@ export class FetchedChunk {
    */
   nextBatch(checkCrcs: boolean): NextBatch | null {
     if (this.pos >= this.size) return null
-    const opened = openRecordBatchAt(this.records, this.pos, { verifyCrc: checkCrcs })
+    const start = this.pos
+    const opened = this.#frame !== null ? openOwnCopy(this.records, start, checkCrcs) : openRecordBatchAt(this.records, start, { verifyCrc: checkCrcs })
     if (opened === null) {
       this.pos = this.size
       return null
     }
-    const bytes = opened.next - this.pos
+    const bytes = opened.next - start
     this.pos = opened.next
     const batch = opened.batch
     if (this.aborted !== null) {
@@ -78,6 +131,27 @@ export class FetchedChunk {
     const count = from === null ? batch.recordCount : Math.max(0, Math.min(batch.recordCount, Number(batch.lastOffset - from + 1n)))
     return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from, count, bytes }
   }
+}
+
+/**
+ * Opens the batch at `at` from memory of its own when its records would otherwise be views of the frame: an
+ * uncompressed v2 batch, or a legacy message set. A compressed v2 batch decompresses into memory of its own anyway.
+ * `next` stays a position in `records`.
+ */
+function openOwnCopy(records: Buffer, at: number, checkCrcs: boolean): ReturnType<typeof openRecordBatchAt> {
+  const left = records.length - at
+  if (left >= LOG_OVERHEAD + 5) {
+    const length = LOG_OVERHEAD + records.readInt32BE(at + BATCH_LENGTH)
+    const compressed = records[at + MAGIC] === 2 && left >= ATTRIBUTES + 2 && (records.readInt16BE(at + ATTRIBUTES) & COMPRESSION_MASK) !== 0
+    if (!compressed && length > LOG_OVERHEAD && length <= left) {
+      const copy = Buffer.allocUnsafe(length)
+      records.copy(copy, 0, at, at + length)
+      const opened = openRecordBatchAt(copy, 0, { verifyCrc: checkCrcs })
+      return opened === null ? null : { ...opened, next: at + opened.next }
+    }
+  }
+  // Truncated or lying lengths: the decoder reports them (no record comes out of a batch it refuses).
+  return openRecordBatchAt(records, at, { verifyCrc: checkCrcs })
 }
 
 /** One batch of a chunk: its records (none for a skipped batch), and for a skipped batch the offsets passed. */

@@ -13,7 +13,7 @@ import type { ClockTimer } from '../network/clock.js'
 import type { Cluster } from '../network/cluster.js'
 import { channels, type ConsumerFetchContext, type FetchChannelEvent, type Logger, publishSettled, tracingChannels } from '../network/instrumentation.js'
 import { apis, ApiKeys, errorFromCode, ErrorCodes } from '../protocol/index.js'
-import { FetchedChunk, scanBatches } from './fetched-chunk.js'
+import { FetchedChunk, scanBatches, SharedFrame } from './fetched-chunk.js'
 import type { ConsumerMetrics } from './metrics.js'
 import { FetchSession, FINAL_EPOCH, type FetchPartition } from './fetch-session.js'
 import { type PendingValidation, type ValidationHost, validatePositions } from './offset-validation.js'
@@ -274,6 +274,8 @@ export class Fetcher {
     const sent = new Map<string, { state: PartitionState; generation: number; fetchOffset: bigint }>()
     for (const state of states) sent.set(partitionKey(state.topic, state.partition), { state, generation: state.generation, fetchOffset: state.fetchPosition! })
     const trace = tracingChannels.consumerFetch.hasSubscribers ? this.#traceStart(node, states) : null
+    // The response's memory, reused for a later response once every chunk cut from it has been read.
+    let shared: SharedFrame | null = null
     try {
       const connection = await this.#cluster.connectionToNode(node, this.#options.purpose)
       const version = connection.versions.require(ApiKeys.Fetch, 4)
@@ -295,7 +297,9 @@ export class Fetcher {
         rackId: this.#options.clientRack ?? '',
       }
       const timeoutMs = this.#options.fetchMaxWaitMs + 30_000
-      const response = await connection.send(apis[ApiKeys.Fetch], request, { version, timeoutMs })
+      let frame: Buffer | null = null
+      const response = await connection.send(apis[ApiKeys.Fetch], request, { version, timeoutMs, onFrame: (f) => (frame = f) })
+      if (frame !== null) shared = new SharedFrame(frame, (f) => connection.reuseFrame(f))
       received = response
       this.fetchCount++
       if (incremental) this.incrementalFetchCount++
@@ -324,7 +328,7 @@ export class Fetcher {
           // nothing moved (the session forgets the others), so a partition it lacks is not ours.
           const request = sent.get(partitionKey(name, p.partitionIndex))
           if (!request) continue
-          this.#handlePartition(node, session, request.state, request.generation, request.fetchOffset, p)
+          this.#handlePartition(node, session, request.state, request.generation, request.fetchOffset, p, shared)
         }
       }
       metrics?.fetched(performance.now() - startedAt, this.#fetchedBytes, this.#fetchedRecords, response.throttleTimeMs ?? 0)
@@ -349,6 +353,8 @@ export class Fetcher {
       // Published before the next fetch starts, so events of one node never appear out of order.
       if (publish) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
       if (trace !== null) this.#traceEnd(trace, received, failure)
+      received = null
+      shared?.seal()
       this.schedule()
     }
   }
@@ -439,6 +445,7 @@ export class Fetcher {
       preferredReadReplica?: number
       records: Buffer | null
     },
+    shared: SharedFrame | null,
   ): void {
     if (state.revoked || state.generation !== generation || state.fetchPosition !== fetchOffset) {
       // Moved (seek, reset, revoke) while the fetch was out: drop what came back and make the session resend.
@@ -495,7 +502,7 @@ export class Fetcher {
     }
     state.fetchPosition = end.nextOffset > state.fetchPosition! ? end.nextOffset : state.fetchPosition
     if (end.lastEpoch >= 0) state.fetchEpoch = end.lastEpoch
-    const chunk = new FetchedChunk(state, end.bytes === records.length ? records : records.subarray(0, end.bytes), this.#options.isolationLevel === 1 ? p.abortedTransactions : null, p.highWatermark)
+    const chunk = new FetchedChunk(state, end.bytes === records.length ? records : records.subarray(0, end.bytes), this.#options.isolationLevel === 1 ? p.abortedTransactions : null, p.highWatermark, shared)
     this.#fetchedBytes += end.bytes
     this.#fetchedRecords += end.records
     state.bufferedChunks++

@@ -22,6 +22,7 @@ import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '
 import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFrame, encodeRequestFrameParts, peekCorrelationId } from '../protocol/index.js'
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
+import { ReceivePool } from './receive-pool.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type ConnectEvent, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
 import { type ClientLogger, clientLogger, type Logger, silentLogger } from './logging.js'
@@ -113,6 +114,7 @@ export class Connection {
 
   /** KIP-219: while muted #flush writes nothing; unmuting flushes. */
   readonly #throttle = new Throttle(() => this.#flush())
+  readonly #receivePool = new ReceivePool()
 
   private constructor(options: ConnectionOptions) {
     this.#options = options
@@ -127,7 +129,15 @@ export class Connection {
     this.#maxInFlight = Math.max(1, options.maxInFlightRequests ?? 100)
     this.#metrics = options.metrics ?? null
     const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
-    this.#reader = new FrameReader(maxResponseBytes, (frame) => this.#onFrame(frame), this.broker)
+    this.#reader = new FrameReader(maxResponseBytes, (frame) => this.#onFrame(frame), this.broker, this.#receivePool)
+  }
+
+  /**
+   * A response frame handed out through the request option `onFrame` that nothing views any more: its memory takes
+   * a later large response. Any other buffer, or the same frame twice, is ignored.
+   */
+  reuseFrame(frame: Buffer): void {
+    this.#receivePool.give(frame)
   }
 
   /** Connects, negotiates API versions and authenticates. */
@@ -242,6 +252,7 @@ export class Connection {
         abandoned: false,
         internal,
         zeroCopy: options.zeroCopy,
+        onFrame: options.onFrame,
         trace: null,
       }
       if (tracingChannels.request.hasSubscribers) this.#traceStart(request)
@@ -507,6 +518,7 @@ export class Connection {
       // Mute before settling, so that whatever the caller sends in reaction waits out the throttle too.
       const throttleTimeMs = (body as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs
       if (typeof throttleTimeMs === 'number' && throttleTimeMs > 0) this.#onThrottle(request, throttleTimeMs)
+      if (error === null && request.onFrame !== undefined) request.onFrame(frame)
       settle(this, request, error, body, frame.length)
     }
     this.#flush()

@@ -9,9 +9,10 @@
  * delivered as views of it; a frame that does not fit there gets a buffer of exactly its size, and the kernel fills
  * it directly. A multi-megabyte Fetch response is therefore never copied by JavaScript, is read in as few system
  * calls as the kernel allows, and leaves no turn that assembles it. Delivered frames stay valid: the reader only
- * ever writes to memory it has not handed out.
+ * ever writes to memory it has not handed out, or that its pool got back from the frame's reader.
  */
 import { ConnectionError } from '../errors.js'
+import { POOLED_FRAME_MIN_BYTES, type ReceivePool } from './receive-pool.js'
 
 const SIZE_PREFIX = 4
 /** The shared receive buffer; a retained view of a small frame keeps one of these alive. */
@@ -19,13 +20,14 @@ const RECEIVE_BUFFER_BYTES = 64 * 1024
 /** Less room than this left in the receive buffer and the next read starts a fresh one (small reads cost calls). */
 const MIN_READ_BYTES = 8 * 1024
 /** A frame at least this large that does not fit in the receive buffer is read into a buffer of its own. */
-const OWN_BUFFER_FRAME_BYTES = 16 * 1024
+const OWN_BUFFER_FRAME_BYTES = POOLED_FRAME_MIN_BYTES
 const EMPTY_TARGET = Buffer.alloc(SIZE_PREFIX)
 
 export class FrameReader {
   readonly #maxFrameBytes: number
   readonly #onFrame: (frame: Buffer) => void
   readonly #broker: string
+  readonly #pool: ReceivePool | null
   /** Receive buffer: bytes before `#start` were delivered, `#start`..`#end` await a whole frame, after `#end` free. */
   #buffer: Buffer = EMPTY_TARGET
   #start = 0
@@ -38,11 +40,13 @@ export class FrameReader {
   /**
    * `onFrame` receives each frame without its size prefix, as a view of memory the reader will not write again; it
    * may call `stop` (the connection closing), after which nothing more is delivered. `broker` only labels errors.
+   * Frames read into buffers of their own come from `pool` when there is one (see receive-pool.ts).
    */
-  constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void, broker: string) {
+  constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void, broker: string, pool: ReceivePool | null = null) {
     this.#maxFrameBytes = maxFrameBytes
     this.#onFrame = onFrame
     this.#broker = broker
+    this.#pool = pool
   }
 
   /** Where the socket's next read goes: the rest of a large frame, else the free end of the receive buffer. */
@@ -115,7 +119,7 @@ export class FrameReader {
       // The frame does not fit in what is left of the receive buffer: a large one gets a buffer of its own, which
       // the socket then fills directly; a small one moves to the start of a fresh receive buffer.
       if (size >= OWN_BUFFER_FRAME_BYTES) {
-        const own = Buffer.allocUnsafe(size)
+        const own = this.#pool !== null ? this.#pool.take(size) : Buffer.allocUnsafe(size)
         this.#frameFilled = buffer.copy(own, 0, frameStart, this.#end)
         this.#frame = own
         this.#start = this.#end

@@ -22,6 +22,12 @@ export interface RequestOptions {
    * must not change until the request settles.
    */
   zeroCopy?: ReadonlySet<Buffer>
+  /**
+   * Called with the response frame before the promise resolves, for a caller that keeps views of it past the
+   * decode (the consumer's Fetch responses): once none is read any more, it hands the frame back with
+   * `Connection.reuseFrame`, and the memory takes a later large response (receive-pool.ts).
+   */
+  onFrame?: (frame: Buffer) => void
 }
 
 export interface PendingRequest {
@@ -46,6 +52,7 @@ export interface PendingRequest {
   /** Internal requests (ApiVersions, SASL) skip the queue and its re-authentication gate. */
   internal: boolean
   zeroCopy: ReadonlySet<Buffer> | undefined
+  onFrame: ((frame: Buffer) => void) | undefined
   /** The samsa:request tracing context, made only when that channel had subscribers at the call. */
   trace: RequestTraceContext | null
 }

@@ -348,4 +348,57 @@ describe('consumer API', () => {
       })
     })
   })
+
+  describe('receive memory reuse', () => {
+    // Fetch responses are read into memory the consumer hands back once their records are read (receive-pool.ts);
+    // what was handed to the application must never change when a later response reuses that memory.
+    const valueFor = (partition: number, i: number): Buffer => {
+      const value = Buffer.alloc(2_000, (partition * 31 + i) & 0xff)
+      value.write(`${partition}:${i}|`, 0)
+      return value
+    }
+
+    it.each(['none', 'gzip'] as const)('messages kept across later responses keep their keys and values (%s)', async (compression) => {
+      const topic = uniqueName(`memory-reuse-${compression}`)
+      await createTopic(cluster, topic, 2)
+      const kafka = kafkaFor('memory-reuse')
+      const perPartition = 4_000
+      try {
+        const producer = kafka.producer({ compression, batchSize: 200_000, lingerMs: 5 })
+        for (let partition = 0; partition < 2; partition++) {
+          for (let i = 0; i < perPartition; i += 500) {
+            const messages = Array.from({ length: 500 }, (_, j) => ({ partition, key: `${partition}:${i + j}`, value: valueFor(partition, i + j) }))
+            await producer.send({ topic, messages })
+          }
+        }
+        await producer.close()
+        const consumer = kafka.consumer({ groupId: uniqueName('memory-reuse'), autoOffsetReset: 'earliest', enableAutoCommit: false })
+        await consumer.subscribe([topic])
+        const kept: Array<{ key: Buffer | null; value: Buffer | null; partition: number; offset: bigint }> = []
+        let seen = 0
+        try {
+          for await (const message of consumer) {
+            const i = Number(message.offset)
+            expect(message.key!.toString()).toBe(`${message.partition}:${i}`)
+            expect(message.value!.equals(valueFor(message.partition, i))).toBe(true)
+            if (i % 7 === 0) kept.push(message)
+            if (++seen === 2 * perPartition) break
+          }
+        } finally {
+          await consumer.close()
+        }
+        // 16 MB came in responses of up to 2 MB, each read into memory an earlier one gave back once it was read.
+        expect(kept.length).toBeGreaterThan(1_000)
+        for (const message of kept) {
+          const i = Number(message.offset)
+          expect(message.key!.toString()).toBe(`${message.partition}:${i}`)
+          expect(message.value!.equals(valueFor(message.partition, i))).toBe(true)
+          // A value views its batch (copied out of the response, or decompressed), never a whole response.
+          expect(message.value!.buffer.byteLength).toBeLessThan(1_000_000)
+        }
+      } finally {
+        await kafka.close()
+      }
+    }, 120_000)
+  })
 })

@@ -543,4 +543,60 @@ describe('large responses', () => {
       await kafka.close()
     }
   }, 60_000)
+
+  it('reads the next large response into a frame handed back with reuseFrame, and never into one still out', async () => {
+    const { Kafka } = await import('../../src/kafka.js')
+    const { decodeRecordBatches } = await import('../../src/records/index.js')
+    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-frame-reuse-test', logger: false })
+    const admin = kafka.admin()
+    const topic = topicName('frame-reuse')
+    try {
+      await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
+      const producer = kafka.producer({ lingerMs: 10 })
+      await producer.send({ topic, messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1_000, i) })) })
+      await producer.close()
+      const [info] = await kafka.cluster.topics([topic])
+      const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, 'frame-reuse')
+      const fetchFrom = async (fetchOffset: bigint): Promise<{ frame: Buffer; records: Buffer }> => {
+        let frame: Buffer | null = null
+        const response = await connection.send(
+          apis[ApiKeys.Fetch],
+          {
+            replicaId: -1,
+            maxWaitMs: 500,
+            minBytes: 1,
+            maxBytes: 1_000_000,
+            topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1_000_000 }] }],
+          },
+          { onFrame: (f) => (frame = f) },
+        )
+        return { frame: frame!, records: response.responses[0]!.partitions[0]!.records! }
+      }
+      // Each record's number, from its key, checked against its value's bytes.
+      const valuesOf = (records: Buffer): number[] =>
+        decodeRecordBatches(records).batches.flatMap((b) =>
+          b.records.map((r) => {
+            const i = Number(r.key!.toString().slice(1))
+            expect(r.value!.equals(Buffer.alloc(1_000, i))).toBe(true)
+            return i
+          }),
+        )
+      const first = await fetchFrom(0n)
+      const second = await fetchFrom(0n)
+      expect(first.records.length).toBeGreaterThan(100_000)
+      expect(second.frame.buffer).not.toBe(first.frame.buffer)
+      connection.reuseFrame(first.frame)
+      const third = await fetchFrom(100n)
+      expect(third.frame.buffer).toBe(first.frame.buffer)
+      // From the batch holding offset 100 to the end, read whole into the reused memory.
+      const fromThird = valuesOf(third.records)
+      expect(fromThird[0]).toBeLessThanOrEqual(100)
+      expect(fromThird).toEqual(Array.from({ length: 300 - fromThird[0]! }, (_, i) => fromThird[0]! + i))
+      // The frame still out was not written over.
+      expect(valuesOf(second.records)).toEqual(Array.from({ length: 300 }, (_, i) => i))
+    } finally {
+      await admin.close()
+      await kafka.close()
+    }
+  }, 60_000)
 })
