@@ -5,8 +5,8 @@
 //                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
 //   --samsa-api batches: samsa reads through consumer.batches() (no promise per record) instead of `for await`.
 //   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
-//   (a fresh group each) and reports each pass's rate, process CPU per record and minor page faults: how fast it reads once the process's
-//   allocator recycles memory instead of faulting in new pages (the first pass pays one fault per 4 KiB received).
+//   (a fresh group each) and reports each pass's rate, process CPU per record and minor page faults: how fast it
+//   reads warm (JIT done, memory mapped; before 09c93f7 the first passes paid a page fault per 4 KiB received).
 //   With java among the clients, scripts/bench/java/ConsumePasses.java does the same in one JVM, whose first pass
 //   is cold too (class loading, JIT).
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
