@@ -1,5 +1,6 @@
 import { ConnectionError } from '../../../src/errors.js'
 import { FrameReader } from '../../../src/network/frame-reader.js'
+import { ReceivePool } from '../../../src/network/receive-pool.js'
 
 function frame(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(4 + payload.length)
@@ -141,5 +142,33 @@ describe('FrameReader', () => {
     expect(frames).toHaveLength(1)
     reader.push(stream)
     expect(frames).toHaveLength(1)
+  })
+
+  describe('FrameReader with a ReceivePool', () => {
+    it('reads a large frame into memory a delivered frame was given back from, and leaves frames still out alone', () => {
+      const pool = new ReceivePool()
+      const frames: Buffer[] = []
+      const reader = new FrameReader(1 << 30, (f) => frames.push(f), 'b', pool)
+      const large = [payload(300_000, 1), payload(250_000, 2), payload(280_000, 3)]
+      read(reader, frame(large[0]!), 65_536)
+      read(reader, frame(large[1]!), 65_536)
+      expect(frames[0]!.equals(large[0]!)).toBe(true)
+      expect(frames[1]!.buffer).not.toBe(frames[0]!.buffer)
+      pool.give(frames[0]!)
+      read(reader, frame(large[2]!), 65_536)
+      expect(frames[2]!.buffer).toBe(frames[0]!.buffer)
+      expect(frames[2]!.equals(large[2]!)).toBe(true)
+      // The frame not given back was not written over.
+      expect(frames[1]!.equals(large[1]!)).toBe(true)
+    })
+
+    it('never pools small frames, which are views of the shared receive buffer', () => {
+      const pool = new ReceivePool()
+      const frames: Buffer[] = []
+      const reader = new FrameReader(1 << 30, (f) => frames.push(f), 'b', pool)
+      read(reader, Buffer.concat([frame(payload(100, 1)), frame(payload(200, 2))]), 65_536)
+      pool.give(frames[0]!)
+      expect(pool.take(20_000).buffer).not.toBe(frames[0]!.buffer)
+    })
   })
 })
