@@ -4,7 +4,7 @@
  * copied out of the response as it is opened when the response's memory is to be reused (SharedFrame). Also the
  * header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
  */
-import { ATTRIBUTES, BATCH_LENGTH, COMPRESSION_MASK, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
+import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
 import { openRecordBatchAt, type RecordSource } from '../records/index.js'
 import { DecodedRecords } from '../records/record-cursor.js'
 import type { PartitionState } from './partition-state.js'
@@ -108,7 +108,7 @@ export class FetchedChunk {
   nextBatch(checkCrcs: boolean): NextBatch | null {
     if (this.pos >= this.size) return null
     const start = this.pos
-    const opened = this.#frame !== null ? openOwnCopy(this.records, start, checkCrcs) : openRecordBatchAt(this.records, start, { verifyCrc: checkCrcs })
+    const opened = openRecordBatchAt(this.records, start, { verifyCrc: checkCrcs, ownMemory: this.#frame !== null })
     if (opened === null) {
       this.pos = this.size
       return null
@@ -131,27 +131,6 @@ export class FetchedChunk {
     const count = from === null ? batch.recordCount : Math.max(0, Math.min(batch.recordCount, Number(batch.lastOffset - from + 1n)))
     return { records: batch.records, leaderEpoch: batch.partitionLeaderEpoch, from, count, bytes }
   }
-}
-
-/**
- * Opens the batch at `at` from memory of its own when its records would otherwise be views of the frame: an
- * uncompressed v2 batch, or a legacy message set. A compressed v2 batch decompresses into memory of its own anyway.
- * `next` stays a position in `records`.
- */
-function openOwnCopy(records: Buffer, at: number, checkCrcs: boolean): ReturnType<typeof openRecordBatchAt> {
-  const left = records.length - at
-  if (left >= LOG_OVERHEAD + 5) {
-    const length = LOG_OVERHEAD + records.readInt32BE(at + BATCH_LENGTH)
-    const compressed = records[at + MAGIC] === 2 && left >= ATTRIBUTES + 2 && (records.readInt16BE(at + ATTRIBUTES) & COMPRESSION_MASK) !== 0
-    if (!compressed && length > LOG_OVERHEAD && length <= left) {
-      const copy = Buffer.allocUnsafe(length)
-      records.copy(copy, 0, at, at + length)
-      const opened = openRecordBatchAt(copy, 0, { verifyCrc: checkCrcs })
-      return opened === null ? null : { ...opened, next: at + opened.next }
-    }
-  }
-  // Truncated or lying lengths: the decoder reports them (no record comes out of a batch it refuses).
-  return openRecordBatchAt(records, at, { verifyCrc: checkCrcs })
 }
 
 /** One batch of a chunk: its records (none for a skipped batch), and for a skipped batch the offsets passed. */

@@ -138,9 +138,21 @@ function cursorOfPlainBatch(buf: Buffer, header: BatchHeader): RecordCursor {
   return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
 }
 
-function cursorOfDecompressed(data: Buffer, header: BatchHeader): RecordCursor {
+/** The records region of an uncompressed batch, copied, so that no record views `buf`. */
+function ownCopyOfRecords(buf: Buffer, header: BatchHeader): Buffer {
+  const copy = Buffer.allocUnsafe(header.end - header.start - RECORDS)
+  buf.copy(copy, 0, header.start + RECORDS, header.end)
+  return copy
+}
+
+function ownCopy(bytes: Buffer | null): Buffer | null {
+  return bytes === null ? null : Buffer.from(bytes)
+}
+
+/** A batch's records region in memory of its own: decompressed, or copied (ownMemory). */
+function cursorOfOwnRegion(data: Buffer, header: BatchHeader): RecordCursor {
   if (header.recordCount > data.length / MIN_RECORD_SIZE) {
-    fail(`record count ${header.recordCount} cannot fit in ${data.length} decompressed bytes`, header.start)
+    fail(`record count ${header.recordCount} cannot fit in ${data.length} bytes of records`, header.start)
   }
   const reader = new RecordReader(data, 0, data.length, header.start)
   return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
@@ -151,7 +163,7 @@ function recordsOfPlainBatch(buf: Buffer, header: BatchHeader): KafkaRecord[] {
 }
 
 function recordsOfDecompressed(data: Buffer, header: BatchHeader): KafkaRecord[] {
-  return drain(cursorOfDecompressed(data, header))
+  return drain(cursorOfOwnRegion(data, header))
 }
 
 function drain(cursor: RecordCursor): KafkaRecord[] {
@@ -279,18 +291,28 @@ function inflated(step: { header: BatchHeader; codec: CompressionCodec }, data: 
   return finishBatch(step.header, recordsOfDecompressed(data, step.header), step.codec)
 }
 
+export interface OpenOptions extends DecodeOptions {
+  /**
+   * Records come out in memory of their own, never as views of `input`, which the caller is about to reuse. Costs
+   * one copy of an uncompressed batch's records region (a compressed batch decompresses into memory of its own).
+   */
+  ownMemory?: boolean
+}
+
 /**
  * Like decodeRecordBatchAt, but the records are decoded as they are read (`records.next()`), so a consumer holds
  * one record at a time instead of a whole batch. The batch header (and its CRC, and decompression) is checked here;
- * each record when it is read. Control batches and legacy messages come decoded (they are small).
+ * each record when it is read. Control batches and legacy messages come decoded (they are small). Errors name
+ * positions in `input`, copied batch or not.
  */
 export function openRecordBatchAt(
   input: Uint8Array,
   pos: number,
-  options?: DecodeOptions,
+  options?: OpenOptions,
 ): { batch: LazyRecordBatch; next: number } | null {
   const buf = asBuffer(input)
   const { verifyCrc, maxDecompressedBytes } = resolveOptions(options)
+  const ownMemory = options?.ownMemory === true
   if (pos >= buf.length) return null
   const frame = frameAt(buf, pos, verifyCrc)
   if (frame.kind === 'incomplete') return null
@@ -298,13 +320,22 @@ export function openRecordBatchAt(
     const out: RecordBatch[] = []
     decodeLegacyMessage(buf, pos, frame.end, verifyCrc, maxDecompressedBytes, out)
     const batch = out[0]
+    // A compressed wrapper's inner messages already view decompressed memory.
+    if (ownMemory && batch.compression === 'none') {
+      for (const record of batch.records) {
+        record.key = ownCopy(record.key)
+        record.value = ownCopy(record.value)
+      }
+    }
     return { batch: { ...batch, records: new DecodedRecords(batch.records) }, next: frame.end }
   }
   const { header, codec } = frame
   const cursor =
-    codec === 'none'
-      ? cursorOfPlainBatch(buf, header)
-      : cursorOfDecompressed(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
+    codec !== 'none'
+      ? cursorOfOwnRegion(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
+      : ownMemory
+        ? cursorOfOwnRegion(ownCopyOfRecords(buf, header), header)
+        : cursorOfPlainBatch(buf, header)
   if ((header.attributes & CONTROL_FLAG) !== 0) {
     const records = drain(cursor)
     return { batch: batchOf(header, codec, new DecodedRecords(records), readControl(records, header.start)), next: header.end }

@@ -276,6 +276,44 @@ describe('fetch payload framing', () => {
     expect(() => opened.batch.records.next()).toThrow(/bytes after its 1 records/)
   })
 
+  test('ownMemory: records read after the input is overwritten are intact, for every codec and legacy format', () => {
+    const inputs = [
+      ...CODECS.map((compression) => encodeRecordBatch({ records: sampleRecords(5), baseOffset: 10n, compression })),
+      legacyMessage(0, { offset: 3n, key: Buffer.from('k0'), value: Buffer.from('v0') }),
+      legacyMessage(1, { offset: 4n, key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: BigInt(T0) }),
+      gzipWrapper(1, 6n, [{ offset: 0n, key: null, value: Buffer.from('a') }, { offset: 1n, key: Buffer.from('b'), value: null }]),
+    ]
+    for (const input of inputs) {
+      const expected = decodeRecordBatchAt(Buffer.from(input), 0)!.batch.records
+      const opened = openRecordBatchAt(input, 0, { ownMemory: true })!
+      input.fill(0xee)
+      const read = []
+      for (let r = opened.batch.records.next(); r !== null; r = opened.batch.records.next()) read.push(r)
+      expect(read).toEqual(expected)
+    }
+  })
+
+  test('ownMemory: a corrupt record is reported at its batch position in the input, not in the copy', () => {
+    const first = encodeRecordBatch({ records: [{ value: 'x' }] })
+    const second = encodeRecordBatch({ records: [{ value: 'a' }, { value: 'b' }], baseOffset: 1n })
+    second[second.length - 1] = 0x02
+    const input = Buffer.concat([first, second])
+    for (const ownMemory of [false, true]) {
+      const opened = openRecordBatchAt(input, first.length, { verifyCrc: false, ownMemory })!
+      expect(opened.next).toBe(input.length)
+      opened.batch.records.next()
+      const error = (() => {
+        try {
+          opened.batch.records.next()
+        } catch (e) {
+          return e
+        }
+      })()
+      expect(error).toBeInstanceOf(RecordsDecodeError)
+      expect((error as RecordsDecodeError).offset).toBe(first.length)
+    }
+  })
+
   test('an empty input decodes to no batches', () => {
     expect(decodeRecordBatches(Buffer.alloc(0))).toEqual({ batches: [], incomplete: false, bytesConsumed: 0 })
   })
