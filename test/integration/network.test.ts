@@ -9,6 +9,8 @@ import { apis, ApiKeys, type AnyApiCodec } from '../../src/protocol/index.js'
 import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
 import { AbortedError } from '../../src/network/abort.js'
 import { eventually } from '../helpers/wait.js'
+import type { ProducerOptions } from '../../src/producer/options.js'
+import type { ProducerMessage } from '../../src/producer/producer.js'
 
 const bootstrap = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
 const { host, port } = parseHostPort(bootstrap[0]!)
@@ -511,67 +513,60 @@ describe('topic ids (KIP-516)', () => {
 })
 
 describe('large responses', () => {
-  it('a multi-megabyte Fetch response is read into a buffer of its own and decodes whole', async () => {
+  interface FilledTopic {
+    connection: Connection
+    /** A Fetch of partition 0 from `fetchOffset`; `frame` is the frame the response was read into, when it had one. */
+    fetchFrom(fetchOffset: bigint, bytes: { minBytes: number; maxBytes: number }): Promise<{ frame: Buffer | null; records: Buffer }>
+  }
+
+  /** A one-partition topic holding `messages`, and a connection to its leader, for the length of `body`. */
+  async function withFilledTopic(name: string, producerOptions: ProducerOptions, messages: ProducerMessage[], body: (topic: FilledTopic) => Promise<void>): Promise<void> {
     const { Kafka } = await import('../../src/kafka.js')
-    const { decodeRecordBatches } = await import('../../src/records/index.js')
-    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-large-frame-test', logger: false })
+    const kafka = new Kafka({ brokers: bootstrap, clientId: `samsa-${name}-test`, logger: false })
     const admin = kafka.admin()
-    const topic = topicName('large')
+    const topic = topicName(name)
     try {
       await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
-      const producer = kafka.producer({ batchSize: 256 * 1024, lingerMs: 10 })
-      const value = Buffer.alloc(10_000, 7)
-      await producer.send({ topic, messages: Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value })) })
+      const producer = kafka.producer(producerOptions)
+      await producer.send({ topic, messages })
       await producer.close()
       const [info] = await kafka.cluster.topics([topic])
-      const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, 'large-fetch')
-      const response = await connection.send(apis[ApiKeys.Fetch], {
-        replicaId: -1,
-        maxWaitMs: 500,
-        minBytes: 5_000_000,
-        maxBytes: 20_000_000,
-        topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 20_000_000 }] }],
-      })
-      const records = response.responses[0]!.partitions[0]!.records!
+      const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, name)
+      const fetchFrom: FilledTopic['fetchFrom'] = async (fetchOffset, { minBytes, maxBytes }) => {
+        let frame: Buffer | null = null
+        const response = await connection.send(
+          apis[ApiKeys.Fetch],
+          { replicaId: -1, maxWaitMs: 500, minBytes, maxBytes, topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: maxBytes }] }] },
+          { onFrame: (f) => (frame = f) },
+        )
+        return { frame, records: response.responses[0]!.partitions[0]!.records! }
+      }
+      await body({ connection, fetchFrom })
+    } finally {
+      await admin.close()
+      await kafka.close()
+    }
+  }
+
+  it('a multi-megabyte Fetch response is read into a buffer of its own and decodes whole', async () => {
+    const { decodeRecordBatches } = await import('../../src/records/index.js')
+    const value = Buffer.alloc(10_000, 7)
+    const messages = Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, value }))
+    await withFilledTopic('large-fetch', { batchSize: 256 * 1024, lingerMs: 10 }, messages, async ({ fetchFrom }) => {
+      const { records } = await fetchFrom(0n, { minBytes: 5_000_000, maxBytes: 20_000_000 })
       expect(records.length).toBeGreaterThan(5_000_000)
       const decoded = decodeRecordBatches(records).batches.flatMap((b) => b.records)
       expect(decoded).toHaveLength(600)
       expect(decoded[599]!.key!.toString()).toBe('k599')
       expect(decoded.every((r) => r.value!.length === 10_000 && r.value![9_999] === 7)).toBe(true)
-    } finally {
-      await admin.close()
-      await kafka.close()
-    }
+    })
   }, 60_000)
 
   it('reads the next large response into a frame handed back with reuseFrame, and never into one still out', async () => {
-    const { Kafka } = await import('../../src/kafka.js')
     const { decodeRecordBatches } = await import('../../src/records/index.js')
-    const kafka = new Kafka({ brokers: bootstrap, clientId: 'samsa-frame-reuse-test', logger: false })
-    const admin = kafka.admin()
-    const topic = topicName('frame-reuse')
-    try {
-      await admin.createTopics([{ name: topic, numPartitions: 1, replicationFactor: 1 }])
-      const producer = kafka.producer({ lingerMs: 10 })
-      await producer.send({ topic, messages: Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1_000, i) })) })
-      await producer.close()
-      const [info] = await kafka.cluster.topics([topic])
-      const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, 'frame-reuse')
-      const fetchFrom = async (fetchOffset: bigint): Promise<{ frame: Buffer; records: Buffer }> => {
-        let frame: Buffer | null = null
-        const response = await connection.send(
-          apis[ApiKeys.Fetch],
-          {
-            replicaId: -1,
-            maxWaitMs: 500,
-            minBytes: 1,
-            maxBytes: 1_000_000,
-            topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1_000_000 }] }],
-          },
-          { onFrame: (f) => (frame = f) },
-        )
-        return { frame: frame!, records: response.responses[0]!.partitions[0]!.records! }
-      }
+    const messages = Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1_000, i) }))
+    await withFilledTopic('frame-reuse', { lingerMs: 10 }, messages, async ({ connection, fetchFrom }) => {
+      const bytes = { minBytes: 1, maxBytes: 1_000_000 }
       // Each record's number, from its key, checked against its value's bytes.
       const valuesOf = (records: Buffer): number[] =>
         decodeRecordBatches(records).batches.flatMap((b) =>
@@ -581,22 +576,19 @@ describe('large responses', () => {
             return i
           }),
         )
-      const first = await fetchFrom(0n)
-      const second = await fetchFrom(0n)
+      const first = await fetchFrom(0n, bytes)
+      const second = await fetchFrom(0n, bytes)
       expect(first.records.length).toBeGreaterThan(100_000)
-      expect(second.frame.buffer).not.toBe(first.frame.buffer)
-      connection.reuseFrame(first.frame)
-      const third = await fetchFrom(100n)
-      expect(third.frame.buffer).toBe(first.frame.buffer)
+      expect(second.frame!.buffer).not.toBe(first.frame!.buffer)
+      connection.reuseFrame(first.frame!)
+      const third = await fetchFrom(100n, bytes)
+      expect(third.frame!.buffer).toBe(first.frame!.buffer)
       // From the batch holding offset 100 to the end, read whole into the reused memory.
       const fromThird = valuesOf(third.records)
       expect(fromThird[0]).toBeLessThanOrEqual(100)
       expect(fromThird).toEqual(Array.from({ length: 300 - fromThird[0]! }, (_, i) => fromThird[0]! + i))
       // The frame still out was not written over.
       expect(valuesOf(second.records)).toEqual(Array.from({ length: 300 }, (_, i) => i))
-    } finally {
-      await admin.close()
-      await kafka.close()
-    }
+    })
   }, 60_000)
 })
