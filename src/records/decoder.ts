@@ -129,33 +129,29 @@ type BatchOf<R> = Omit<RecordBatch, 'records'> & { records: R }
 /** A batch whose records are read one at a time (openRecordBatchAt). */
 export type LazyRecordBatch = BatchOf<RecordSource>
 
-function cursorOfPlainBatch(buf: Buffer, header: BatchHeader): RecordCursor {
-  const start = header.start + RECORDS
-  if (header.recordCount > (header.end - start) / MIN_RECORD_SIZE) {
-    fail(`record count ${header.recordCount} cannot fit in ${header.end - start} bytes`, header.start)
+/**
+ * Reads one batch's records from `data[start, end)`: the batch's own bytes, a copy of them (ownMemory) or its
+ * decompressed records. Errors name the batch's position in the caller's input, whichever memory is read.
+ */
+function cursorOfRecords(data: Buffer, start: number, end: number, header: BatchHeader): RecordCursor {
+  if (header.recordCount > (end - start) / MIN_RECORD_SIZE) {
+    fail(`record count ${header.recordCount} cannot fit in ${end - start} bytes of records`, header.start)
   }
-  const reader = new RecordReader(buf, start, header.end, header.start)
+  const reader = new RecordReader(data, start, end, header.start)
   return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
 }
 
-/** The records region of an uncompressed batch, copied, so that no record views `buf`. */
-function ownCopyOfRecords(buf: Buffer, header: BatchHeader): Buffer {
-  const copy = Buffer.allocUnsafe(header.end - header.start - RECORDS)
-  buf.copy(copy, 0, header.start + RECORDS, header.end)
-  return copy
+function cursorOfPlainBatch(buf: Buffer, header: BatchHeader): RecordCursor {
+  return cursorOfRecords(buf, header.start + RECORDS, header.end, header)
+}
+
+/** A batch's records in memory of their own: decompressed, or copied (ownMemory). */
+function cursorOfOwnMemory(data: Buffer, header: BatchHeader): RecordCursor {
+  return cursorOfRecords(data, 0, data.length, header)
 }
 
 function ownCopy(bytes: Buffer | null): Buffer | null {
   return bytes === null ? null : Buffer.from(bytes)
-}
-
-/** A batch's records region in memory of its own: decompressed, or copied (ownMemory). */
-function cursorOfOwnRegion(data: Buffer, header: BatchHeader): RecordCursor {
-  if (header.recordCount > data.length / MIN_RECORD_SIZE) {
-    fail(`record count ${header.recordCount} cannot fit in ${data.length} bytes of records`, header.start)
-  }
-  const reader = new RecordReader(data, 0, data.length, header.start)
-  return new RecordCursor(reader, header, (header.attributes & TIMESTAMP_TYPE_FLAG) !== 0)
 }
 
 function recordsOfPlainBatch(buf: Buffer, header: BatchHeader): KafkaRecord[] {
@@ -163,7 +159,7 @@ function recordsOfPlainBatch(buf: Buffer, header: BatchHeader): KafkaRecord[] {
 }
 
 function recordsOfDecompressed(data: Buffer, header: BatchHeader): KafkaRecord[] {
-  return drain(cursorOfOwnRegion(data, header))
+  return drain(cursorOfOwnMemory(data, header))
 }
 
 function drain(cursor: RecordCursor): KafkaRecord[] {
@@ -332,9 +328,9 @@ export function openRecordBatchAt(
   const { header, codec } = frame
   const cursor =
     codec !== 'none'
-      ? cursorOfOwnRegion(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
+      ? cursorOfOwnMemory(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
       : ownMemory
-        ? cursorOfOwnRegion(ownCopyOfRecords(buf, header), header)
+        ? cursorOfOwnMemory(Buffer.from(buf.subarray(pos + RECORDS, header.end)), header)
         : cursorOfPlainBatch(buf, header)
   if ((header.attributes & CONTROL_FLAG) !== 0) {
     const records = drain(cursor)
