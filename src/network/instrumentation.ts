@@ -188,15 +188,40 @@ export interface RequestTraceContext extends TraceOutcome<unknown> {
   bytesIn: number
 }
 
+/**
+ * Every samsa channel stays reachable from the process-wide `node:diagnostics_channel` module, so none is ever
+ * collected and a second copy of samsa in the process (jest's registry per test file, a bundle beside the package,
+ * a hot reload) gets the same objects back. Without this, Node 20's registry can lose a live channel: when the
+ * first copy's channels are collected and the second copy creates ones of the same names before the collected
+ * ones' finalizers run, the finalizers delete the new entries (nodejs/node#59910), and a subscriber subscribing by
+ * name lands on a channel samsa never publishes to.
+ */
+const pinned: Map<string, object> = ((diagnosticsChannel as unknown as Record<symbol, Map<string, object> | undefined>)[
+  Symbol.for('samsa.diagnosticsChannels')
+] ??= new Map())
+
+function pinnedChannel(name: string): diagnosticsChannel.Channel {
+  let channel = pinned.get(name)
+  if (channel === undefined) pinned.set(name, (channel = diagnosticsChannel.channel(name)))
+  return channel as diagnosticsChannel.Channel
+}
+
+function pinnedTracingChannel<C extends object>(name: string): diagnosticsChannel.TracingChannel<unknown, C> {
+  const key = `tracing:${name}`
+  let channel = pinned.get(key)
+  if (channel === undefined) pinned.set(key, (channel = diagnosticsChannel.tracingChannel<unknown, C>(name)))
+  return channel as diagnosticsChannel.TracingChannel<unknown, C>
+}
+
 export const tracingChannels = {
   /** ProducerSendContext, per `send()`/`sendBatch()` call. */
-  producerSend: diagnosticsChannel.tracingChannel<unknown, ProducerSendContext>('samsa:producer:send'),
+  producerSend: pinnedTracingChannel<ProducerSendContext>('samsa:producer:send'),
   /** ConsumerFetchContext, per Fetch request. */
-  consumerFetch: diagnosticsChannel.tracingChannel<unknown, ConsumerFetchContext>('samsa:consumer:fetch'),
+  consumerFetch: pinnedTracingChannel<ConsumerFetchContext>('samsa:consumer:fetch'),
   /** ConsumerProcessContext, per message or batch handed to the application. */
-  consumerProcess: diagnosticsChannel.tracingChannel<unknown, ConsumerProcessContext>('samsa:consumer:process'),
+  consumerProcess: pinnedTracingChannel<ConsumerProcessContext>('samsa:consumer:process'),
   /** RequestTraceContext, per request on any connection. */
-  request: diagnosticsChannel.tracingChannel<unknown, RequestTraceContext>('samsa:request'),
+  request: pinnedTracingChannel<RequestTraceContext>('samsa:request'),
 } as const
 
 /** The events after `end` of a manually published operation: `error` on failure, then `asyncStart`, `asyncEnd`. */
@@ -210,16 +235,16 @@ export function publishSettled<C extends TraceOutcome<unknown>>(channel: diagnos
 }
 
 export const channels = {
-  connect: diagnosticsChannel.channel('samsa:connection:connect'),
-  close: diagnosticsChannel.channel('samsa:connection:close'),
-  requestStart: diagnosticsChannel.channel('samsa:request:start'),
-  requestFinish: diagnosticsChannel.channel('samsa:request:finish'),
+  connect: pinnedChannel('samsa:connection:connect'),
+  close: pinnedChannel('samsa:connection:close'),
+  requestStart: pinnedChannel('samsa:request:start'),
+  requestFinish: pinnedChannel('samsa:request:finish'),
   /** ThrottleEvent, per response with throttleTimeMs > 0. */
-  throttle: diagnosticsChannel.channel('samsa:throttle'),
+  throttle: pinnedChannel('samsa:throttle'),
   /** ProduceChannelEvent, per batch. */
-  produce: diagnosticsChannel.channel('samsa:produce'),
+  produce: pinnedChannel('samsa:produce'),
   /** FetchChannelEvent, per Fetch response. */
-  fetch: diagnosticsChannel.channel('samsa:fetch'),
+  fetch: pinnedChannel('samsa:fetch'),
   /** RebalanceChannelEvent, per assignment change. */
-  rebalance: diagnosticsChannel.channel('samsa:rebalance'),
+  rebalance: pinnedChannel('samsa:rebalance'),
 } as const
