@@ -196,22 +196,21 @@ export interface RequestTraceContext extends TraceOutcome<unknown> {
  * ones' finalizers run, the finalizers delete the new entries (nodejs/node#59910), and a subscriber subscribing by
  * name lands on a channel samsa never publishes to.
  */
-const pinned: Map<string, object> = ((diagnosticsChannel as unknown as Record<symbol, Map<string, object> | undefined>)[
+const registry: Map<string, object> = ((diagnosticsChannel as unknown as Record<symbol, Map<string, object> | undefined>)[
   Symbol.for('samsa.diagnosticsChannels')
 ] ??= new Map())
 
-function pinnedChannel(name: string): diagnosticsChannel.Channel {
-  let channel = pinned.get(name)
-  if (channel === undefined) pinned.set(name, (channel = diagnosticsChannel.channel(name)))
-  return channel as diagnosticsChannel.Channel
+/** The channel pinned under `key`, made by `create` the first time any copy of samsa asks for it. */
+function pinned<T extends object>(key: string, create: () => T): T {
+  let channel = registry.get(key)
+  if (channel === undefined) registry.set(key, (channel = create()))
+  return channel as T
 }
 
-function pinnedTracingChannel<C extends object>(name: string): diagnosticsChannel.TracingChannel<unknown, C> {
-  const key = `tracing:${name}`
-  let channel = pinned.get(key)
-  if (channel === undefined) pinned.set(key, (channel = diagnosticsChannel.tracingChannel<unknown, C>(name)))
-  return channel as diagnosticsChannel.TracingChannel<unknown, C>
-}
+const pinnedChannel = (name: string): diagnosticsChannel.Channel => pinned(name, () => diagnosticsChannel.channel(name))
+
+const pinnedTracingChannel = <C extends object>(name: string): diagnosticsChannel.TracingChannel<unknown, C> =>
+  pinned(`tracing:${name}`, () => diagnosticsChannel.tracingChannel<unknown, C>(name))
 
 export const tracingChannels = {
   /** ProducerSendContext, per `send()`/`sendBatch()` call. */
