@@ -353,6 +353,7 @@ export class RecordAccumulator {
     let needMetadata = false
     const availabilityTimeout = this.#options.partitionerAdaptivePartitioningEnable ? this.#options.partitionerAvailabilityTimeoutMs : 0
     const readyNodes = availabilityTimeout > 0 ? new Set<number>() : null
+    let lingering: LingeringBatch[] | null = null
     for (const state of this.partitions) {
       if (state.queue.length === 0) continue
       this.#takeExpired(state, now, expired)
@@ -388,7 +389,7 @@ export class RecordAccumulator {
         }
         const ready = batch.full || i < state.queue.length - 1 || flushing || now - batch.createdAt >= linger
         if (!ready) {
-          wakeAt = Math.min(wakeAt, batch.createdAt + linger)
+          ;(lingering ??= []).push({ batch, leader, slot })
           break
         }
         let slots = perNode.get(leader)
@@ -398,6 +399,16 @@ export class RecordAccumulator {
         if (idempotent && batch.sealed !== null) break
       }
       if (slot > 0) state.retrying = false
+    }
+    // As Java's drain: a request that goes to a broker anyway also takes the batches still lingering for it, rather
+    // than leave them to wait out lingerMs and go in a request of their own. Only into requests that exist already: a
+    // lingering batch alone is no reason to send.
+    if (lingering !== null) {
+      for (const { batch, leader, slot } of lingering) {
+        const slots = perNode.get(leader)
+        if (slots !== undefined && slot < slots.length) slots[slot]!.push(batch)
+        else wakeAt = Math.min(wakeAt, batch.createdAt + linger)
+      }
     }
     if (readyNodes !== null) {
       for (const nodeId of readyNodes) {
@@ -532,6 +543,13 @@ export class RecordAccumulator {
     this.partitions.push(state)
     return state
   }
+}
+
+/** A partition's open batch that is not ready by itself (not full, linger not over), and the request slot it would take. */
+interface LingeringBatch {
+  batch: ProducerBatch
+  leader: number
+  slot: number
 }
 
 /** The partition's first batch not yet on the wire could go now by time (linger, backoff), whatever the in-flight limits. */

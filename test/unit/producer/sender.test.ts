@@ -83,6 +83,37 @@ describe('producer in virtual time: linger and readiness', () => {
     expect(sent.value()[0]!.offset).toBe(0n)
   })
 
+  it('a request going to a broker anyway takes the batches lingering for it, not those for other brokers (as Java)', async () => {
+    const { cluster, producer, start } = setup({ lingerMs: 10_000, batchSize: 1024 }, 2)
+    cluster.addTopic('u', 3, (partition) => (partition === 2 ? 2 : 1))
+    acceptAll(cluster)
+    const lingeringOnOne = track(producer.send({ topic: 'u', messages: [{ value: 'a', partition: 1 }] }))
+    const lingeringOnTwo = track(producer.send({ topic: 'u', messages: [{ value: 'b', partition: 2 }] }))
+    await cluster.clock.advance(5)
+    expect(cluster.requestsOf(ApiKeys.Produce)).toHaveLength(0)
+
+    const full = track(producer.send({ topic: 'u', messages: [{ value: Buffer.alloc(2000), partition: 0 }] }))
+    await cluster.clock.advance(0)
+    const requests = cluster.requestsOf(ApiKeys.Produce)
+    expect(requests.map((r) => [r.nodeId, r.at - start])).toEqual([[1, 5]])
+    expect(cluster.produced().map((p) => [p.partition, p.batch.recordCount]).sort()).toEqual([
+      [0, 1],
+      [1, 1],
+    ])
+    expect(full.value()[0]!.partition).toBe(0)
+    expect(lingeringOnOne.value()[0]!.partition).toBe(1)
+
+    // Broker 2 had nothing ready: its batch waits out lingerMs.
+    expect(lingeringOnTwo.settled()).toBe(false)
+    await cluster.clock.advance(10_000 - 5)
+    expect(cluster.requestsOf(ApiKeys.Produce).map((r) => [r.nodeId, r.at - start])).toEqual([
+      [1, 5],
+      [2, 10_000],
+    ])
+    await cluster.clock.advance(0)
+    expect(lingeringOnTwo.value()[0]!.partition).toBe(2)
+  })
+
   it('flush() sends what lingers at once', async () => {
     const { cluster, producer } = setup({ lingerMs: 10_000 })
     acceptAll(cluster)
