@@ -215,6 +215,22 @@ describe.each(CODECS)('%s: Java and samsa read each other', (compression) => {
   })
 })
 
+test('lz4: Java reads what samsa writes when the records do not compress, and past 64 KiB', async () => {
+  let state = 12345
+  const noise = (length: number) => {
+    const bytes = Buffer.alloc(length)
+    for (let i = 0; i < length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0
+      bytes[i] = state >>> 24
+    }
+    return bytes
+  }
+  const records: RecordInput[] = [noise(70_000), Buffer.alloc(40_000, 7), noise(100), noise(65_536)].map((value, i) => ({ key: `k${i}`, value, timestamp: T0 + i }))
+  const [batch] = await javaRead(encodeRecordBatch({ compression: 'lz4', records }))
+  expect(batch.compression).toBe('lz4')
+  expect(batch.records.map(fromJava)).toEqual(records.map((r, i) => expected(r, BigInt(i))))
+})
+
 describe('legacy message sets written by Java decode in samsa', () => {
   const legacyCodecs: CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4']
   const cases = [0, 1].flatMap((magic) => legacyCodecs.map((compression) => ({ magic, compression })))
