@@ -3,6 +3,7 @@
 //
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
 //       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java,ceiling] [--records N] [--rounds 1] [--batch-size 65536]
+//       (also on request: platformatic-each)
 //       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
@@ -26,6 +27,8 @@
 // - samsa-kafkajs: the kafkajs row's program on samsa/kafkajs (the facade), driven the same way.
 // - samsa-each: samsa with one send() per record (the Java client's style; its accumulator does the batching),
 //   up to --records-in-flight (5000) unacknowledged sends.
+// - platformatic-each (only when asked for): @platformatic/kafka driven like samsa-each, one send() per record, for
+//   the like-for-like figure of an application that sends records as they come.
 // - java: ProducerPerformance with --warmup-records (a quarter, as above); its steady-state summary is used.
 // - ceiling: the broker's ceiling for the cell, not a client: the Produce requests of one send (a batch per
 //   partition) encoded once before timing and replayed the same way, so almost no client work is left per record.
@@ -272,6 +275,19 @@ async function runClientChild({ client: label, brokers, topic, size, acks, compr
     await producer.close()
     return { ...result, settings: { idempotent: false, maxInflights: 5, version: client === 'platformatic2' ? 2 : 1 } }
   }
+  if (client === 'platformatic-each') {
+    const { Producer, ProduceAcks } = require('@platformatic/kafka')
+    const producer = new Producer({
+      clientId: 'bench',
+      bootstrapBrokers: brokerList,
+      acks: acks === 'all' ? ProduceAcks.ALL : ProduceAcks.LEADER,
+      ...(compression === 'none' ? {} : { compression }),
+      autocreateTopics: false,
+    })
+    const result = await measure(client, warmupRecords, records, 1, recordsInFlight, () => producer.send({ messages: [{ topic, value }] }), profilePath, brokerPids)
+    await producer.close()
+    return { ...result, settings: { idempotent: false, maxInflights: 5, recordsInFlight } }
+  }
   throw new Error(`unknown client ${client}`)
 }
 
@@ -407,6 +423,9 @@ async function main() {
         samsaOverPlatformatic2: ratio(samsa, byClient.platformatic2?.recordsPerSec),
         samsaOverJava: ratio(samsa, byClient.java?.recordsPerSec),
         samsaEachOverJava: ratio(byClient['samsa-each']?.recordsPerSec, byClient.java?.recordsPerSec),
+        // The issue's literal bar (one send per record against the peer's chunked sends) and the like-for-like one.
+        samsaEachOverPlatformatic: ratio(byClient['samsa-each']?.recordsPerSec, byClient.platformatic?.recordsPerSec),
+        samsaEachOverPlatformaticEach: ratio(byClient['samsa-each']?.recordsPerSec, byClient['platformatic-each']?.recordsPerSec),
         samsaOverBaseline: ratio(samsa, byClient['samsa@base']?.recordsPerSec),
         samsaEachOverBaseline: ratio(byClient['samsa-each']?.recordsPerSec, byClient['samsa-each@base']?.recordsPerSec),
         // Shares of the broker's ceiling (near 1: the broker, not the client, sets the pace of the cell).
@@ -418,6 +437,8 @@ async function main() {
         kafkajsOverSamsa: ratio(byClient.kafkajs?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
         platformaticOverSamsa: ratio(byClient.platformatic?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
         platformatic2OverSamsa: ratio(byClient.platformatic2?.cpuUsPerRecord, byClient.samsa?.cpuUsPerRecord),
+        platformaticOverSamsaEach: ratio(byClient.platformatic?.cpuUsPerRecord, byClient['samsa-each']?.cpuUsPerRecord),
+        platformaticEachOverSamsaEach: ratio(byClient['platformatic-each']?.cpuUsPerRecord, byClient['samsa-each']?.cpuUsPerRecord),
       },
     }
   })
@@ -430,16 +451,18 @@ async function main() {
   const throughputRows = summary.map((s) => [cellName(s), ...clients.map((c) => (s.clients[c] ? `${formatNumber(s.clients[c].recordsPerSec)} (${s.clients[c].mbPerSec.toFixed(1)})` : '–'))])
   const throughputTable = formatTable(throughputColumns, throughputRows, { markdown })
   const withCeiling = clients.includes('ceiling')
-  const ratioKeys = ['samsaOverKafkajs', 'samsaOverPlatformatic', ...(withP2 ? ['samsaOverPlatformatic2'] : []), 'samsaOverJava', 'samsaEachOverJava', ...(withCeiling ? ['samsaOfCeiling', 'platformaticOfCeiling'] : [])]
-  const ratioColumns = ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', ...(withP2 ? ['samsa ÷ platformatic2'] : []), 'samsa ÷ Java', 'samsa-each ÷ Java', ...(withCeiling ? ['samsa ÷ ceiling', 'platformatic ÷ ceiling'] : [])]
+  const withEach = clients.includes('samsa-each') && clients.includes('platformatic')
+  const withPlatformaticEach = clients.includes('samsa-each') && clients.includes('platformatic-each')
+  const ratioKeys = ['samsaOverKafkajs', 'samsaOverPlatformatic', ...(withP2 ? ['samsaOverPlatformatic2'] : []), 'samsaOverJava', 'samsaEachOverJava', ...(withEach ? ['samsaEachOverPlatformatic'] : []), ...(withPlatformaticEach ? ['samsaEachOverPlatformaticEach'] : []), ...(withCeiling ? ['samsaOfCeiling', 'platformaticOfCeiling'] : [])]
+  const ratioColumns = ['cell', 'samsa ÷ KafkaJS', 'samsa ÷ platformatic', ...(withP2 ? ['samsa ÷ platformatic2'] : []), 'samsa ÷ Java', 'samsa-each ÷ Java', ...(withEach ? ['samsa-each ÷ platformatic'] : []), ...(withPlatformaticEach ? ['samsa-each ÷ platformatic-each'] : []), ...(withCeiling ? ['samsa ÷ ceiling', 'platformatic ÷ ceiling'] : [])]
   const ratioRows = summary.map((s) => [cellName(s), ...ratioKeys.map((k) => times(s.ratios[k]))])
   const ratioTable = formatTable(ratioColumns, ratioRows, { markdown })
   const baselineColumns = ['cell', `samsa ÷ samsa@${baselineRev}`, `samsa-each ÷ samsa-each@${baselineRev}`]
   const baselineRows = summary.map((s) => [cellName(s), ...['samsaOverBaseline', 'samsaEachOverBaseline'].map((k) => times(s.ratios[k]))])
   const baselineTable = baseline ? formatTable(baselineColumns, baselineRows, { markdown }) : null
   const nodeClients = clients.filter((c) => c !== 'java')
-  const cpuKeys = ['kafkajsOverSamsa', 'platformaticOverSamsa', ...(withP2 ? ['platformatic2OverSamsa'] : [])]
-  const cpuColumns = ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa', ...(withP2 ? ['platformatic2 ÷ samsa'] : [])]
+  const cpuKeys = ['kafkajsOverSamsa', 'platformaticOverSamsa', ...(withP2 ? ['platformatic2OverSamsa'] : []), ...(withEach ? ['platformaticOverSamsaEach'] : []), ...(withPlatformaticEach ? ['platformaticEachOverSamsaEach'] : [])]
+  const cpuColumns = ['cell', ...nodeClients.map((c) => `${c} CPU µs/record`), 'KafkaJS ÷ samsa', 'platformatic ÷ samsa', ...(withP2 ? ['platformatic2 ÷ samsa'] : []), ...(withEach ? ['platformatic ÷ samsa-each'] : []), ...(withPlatformaticEach ? ['platformatic-each ÷ samsa-each'] : [])]
   const cpuRows = summary.map((s) => [cellName(s), ...nodeClients.map((c) => formatNumber(s.clients[c]?.cpuUsPerRecord, 2)), ...cpuKeys.map((k) => times(s.cpuRatios[k]))])
   const cpuTable = formatTable(cpuColumns, cpuRows, { markdown })
   // The broker's CPU per record while each Node client ran (its JVMs' /proc ticks over the timed run; 10 ms ticks):
@@ -458,7 +481,7 @@ async function main() {
     const values = summary.map((s) => s[group][key]).filter((v) => v !== null)
     return values.length ? Number(Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length).toFixed(2)) : null
   }
-  const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), ...(withP2 ? { samsaOverPlatformatic2: geo('samsaOverPlatformatic2') } : {}), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios'), ...(withP2 ? { cpuPlatformatic2OverSamsa: geo('platformatic2OverSamsa', 'cpuRatios') } : {}) }
+  const geomeans = { ...(baseline ? { samsaOverBaseline: geo('samsaOverBaseline'), samsaEachOverBaseline: geo('samsaEachOverBaseline') } : {}), samsaOverKafkajs: geo('samsaOverKafkajs'), samsaOverPlatformatic: geo('samsaOverPlatformatic'), ...(withP2 ? { samsaOverPlatformatic2: geo('samsaOverPlatformatic2') } : {}), samsaOverJava: geo('samsaOverJava'), samsaEachOverJava: geo('samsaEachOverJava'), ...(withEach ? { samsaEachOverPlatformatic: geo('samsaEachOverPlatformatic') } : {}), ...(withPlatformaticEach ? { samsaEachOverPlatformaticEach: geo('samsaEachOverPlatformaticEach'), cpuPlatformaticEachOverSamsaEach: geo('platformaticEachOverSamsaEach', 'cpuRatios') } : {}), cpuKafkajsOverSamsa: geo('kafkajsOverSamsa', 'cpuRatios'), cpuPlatformaticOverSamsa: geo('platformaticOverSamsa', 'cpuRatios'), ...(withP2 ? { cpuPlatformatic2OverSamsa: geo('platformatic2OverSamsa', 'cpuRatios') } : {}) }
   process.stdout.write(`\n${throughputTable}\n\n${ratioTable}\n\n${baselineTable ? `${baselineTable}\n\n` : ''}${cpuTable}\n\n${brokerTable ? `${brokerTable}\n\n` : ''}geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}\n\n`)
 
   let profiles
@@ -474,7 +497,7 @@ async function main() {
   }
 
   const geomeanNote = `Geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}.`
-  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after a quarter as warm-up; ${rounds} round(s), median per cell.`
+  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each${clients.includes('platformatic-each') ? ', platformatic-each' : ''}: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after a quarter as warm-up; ${rounds} round(s), median per cell.`
   const clientNote = `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${versions.platformatic2 ? ` (platformatic2: ${versions.platformatic2})` : ''}, Java ProducerPerformance ${versions.kafka}.`
   const contract = benchReport({
     bench: 'producer',
