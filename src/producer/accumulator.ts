@@ -402,12 +402,12 @@ export class RecordAccumulator {
     }
     // As Java's drain: a request that goes to a broker anyway also takes the batches still lingering for it, rather
     // than leave them to wait out lingerMs and go in a request of their own. Only into requests that exist already: a
-    // lingering batch alone is no reason to send.
+    // lingering batch alone is no reason to send. The wake-up stays, for a request the in-flight limit holds back.
     if (lingering !== null) {
       for (const { batch, leader, slot } of lingering) {
         const slots = perNode.get(leader)
         if (slots !== undefined && slot < slots.length) slots[slot]!.push(batch)
-        else wakeAt = Math.min(wakeAt, batch.createdAt + linger)
+        wakeAt = Math.min(wakeAt, batch.createdAt + linger)
       }
     }
     if (readyNodes !== null) {
