@@ -4,7 +4,7 @@
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
 //       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java,ceiling] [--records N] [--rounds 1] [--batch-size 65536]
 //       (also on request: platformatic-each)
-//       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--json out.json] [--markdown] [--keep-broker] [--build]
+//       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--warmup-records N (default: a quarter)] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
 //       [--baseline <git rev>]   (also runs samsa and samsa-each built from that revision, as samsa@base and
@@ -342,6 +342,8 @@ async function main() {
   const recordsInFlight = numberOption('records-in-flight', 5000)
   const recordsOverride = numberOption('records', null)
   const perSendOverride = numberOption('per-send', null)
+  // JIT warm-up is per process: a client whose hot path is still being compiled pays for it in the timed part.
+  const warmupOverride = numberOption('warmup-records', null)
   const cpuProfDir = option('cpu-prof', null)
   const profiled = listOption('profile-clients', ['samsa', 'samsa-each'])
   // Long enough that a run lasts seconds even for the fastest client (the JVM's JIT needs that too).
@@ -363,7 +365,7 @@ async function main() {
         for (const acks of acksList) {
           for (const compression of compressions) {
             const records = recordsFor(size)
-            const warmupRecords = Math.round(records / 4)
+            const warmupRecords = warmupOverride ?? Math.round(records / 4)
             const perSend = perSendFor(size)
             const cell = { size, acks, compression }
             // Alternate the order between rounds so no client always runs right after the same neighbour.
@@ -497,7 +499,7 @@ async function main() {
   }
 
   const geomeanNote = `Geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}.`
-  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each${clients.includes('platformatic-each') ? ', platformatic-each' : ''}: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after a quarter as warm-up; ${rounds} round(s), median per cell.`
+  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each${clients.includes('platformatic-each') ? ', platformatic-each' : ''}: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after ${warmupOverride === null ? 'a quarter' : formatNumber(warmupOverride)} as warm-up; ${rounds} round(s), median per cell.`
   const clientNote = `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${versions.platformatic2 ? ` (platformatic2: ${versions.platformatic2})` : ''}, Java ProducerPerformance ${versions.kafka}.`
   const contract = benchReport({
     bench: 'producer',
@@ -520,7 +522,7 @@ async function main() {
     distOlderThanSrc: distStale,
     ...(baseline ? { baseline: { rev: baselineRev, sha: baseline.sha } } : {}),
     broker: { bootstrap: broker.brokers, origin: broker.origin },
-    settings: { ...contract.settings, partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: 'a quarter of the records, same topic, before timing' },
+    settings: { ...contract.settings, partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: warmupOverride === null ? 'a quarter of the records, same topic, before timing' : `${warmupOverride} records, same topic, before timing` },
     summary,
     geomeans,
     runs,
