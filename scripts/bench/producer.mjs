@@ -4,7 +4,7 @@
 //   npm run bench:producer -- [--sizes 100,1024] [--acks 1,all] [--compression none,lz4] [--partitions 6]
 //       [--clients samsa,samsa-each,samsa-kafkajs,kafkajs,platformatic,platformatic2,java,ceiling] [--records N] [--rounds 1] [--batch-size 65536]
 //       (also on request: platformatic-each)
-//       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--warmup-records N (default: a quarter)] [--json out.json] [--markdown] [--keep-broker] [--build]
+//       [--linger 5] [--window 8] [--per-send N] [--records-in-flight 5000] [--warmup-records N (default: a quarter)] [--warmup-ms 2000] [--json out.json] [--markdown] [--keep-broker] [--build]
 //       [--cpu-prof dir [--profile-clients samsa,samsa-each]]   (CPU-profiles the timed part of those clients' runs
 //       and prints their top frames)
 //       [--baseline <git rev>]   (also runs samsa and samsa-each built from that revision, as samsa@base and
@@ -17,8 +17,8 @@
 // Every cell of the matrix (record size × acks × compression) gets a fresh topic per client, with the same
 // partition count. Records have null keys and one value (random A–Z bytes, reused for every record, exactly like
 // ProducerPerformance's --record-size payload). Each Node client runs in its own process: a warm-up of a quarter
-// of the records to the same topic, then the measured run, from the first send until every record is
-// acknowledged.
+// of the records to the same topic, continued until --warmup-ms (2 s) have passed, then the measured run, from the
+// first send until every record is acknowledged. (ProducerPerformance warms up by --warmup-records only.)
 //
 // How each client is driven (the fair high-throughput use of each, see docs/benchmarks.md):
 // - samsa, kafkajs, platformatic, platformatic2: the application hands over records in chunks of --per-send (default: enough
@@ -117,9 +117,19 @@ function messages(count, makeMessage) {
   return chunk
 }
 
-/** Warm-up, then the timed run; with `profilePath`, only the timed run is CPU-profiled (V8 sampling profiler). */
+/** Set per child from --warmup-ms. */
+let minWarmupMs = 0
+
+/**
+ * Warm-up, then the timed run; with `profilePath`, only the timed run is CPU-profiled (V8 sampling profiler). The
+ * warm-up goes on in whole chunks until `minWarmupMs` has passed: a fast client gets through a quarter of the records
+ * in a tenth of a second, while its hot path is still being compiled on the JIT's helper threads (process CPU).
+ */
 async function measure(label, warmupRecords, records, perSend, window, send, profilePath, brokerPids) {
+  const warmupStarted = performance.now()
   await pump(warmupRecords, perSend, window, send)
+  const moreWarmup = perSend * Math.max(1, Math.round(warmupRecords / 4 / perSend))
+  while (performance.now() - warmupStarted < minWarmupMs) await pump(moreWarmup, perSend, window, send)
   let session = null
   if (profilePath) {
     const { Session } = await import('node:inspector/promises')
@@ -145,7 +155,8 @@ async function measure(label, warmupRecords, records, perSend, window, send, pro
   return { client: label, ms, cpuMs: (cpu.user + cpu.system) / 1000, brokerCpuMs }
 }
 
-async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, platformatic2Entry, profilePath, brokerPids }) {
+async function runClientChild({ client: label, brokers, topic, size, acks, compression, records, warmupRecords, warmupMs, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir, baselineDir, platformatic2Entry, profilePath, brokerPids }) {
+  minWarmupMs = warmupMs ?? 0
   const value = payload(size)
   const brokerList = brokers.split(',')
   // samsa@base / samsa-each@base: the same client built from the --baseline revision.
@@ -344,6 +355,7 @@ async function main() {
   const perSendOverride = numberOption('per-send', null)
   // JIT warm-up is per process: a client whose hot path is still being compiled pays for it in the timed part.
   const warmupOverride = numberOption('warmup-records', null)
+  const warmupMs = numberOption('warmup-ms', 2000)
   const cpuProfDir = option('cpu-prof', null)
   const profiled = listOption('profile-clients', ['samsa', 'samsa-each'])
   // Long enough that a run lasts seconds even for the fastest client (the JVM's JIT needs that too).
@@ -373,7 +385,7 @@ async function main() {
             const topics = Object.fromEntries(order.map((c) => [c, uniqueTopicName('bench-producer', c, size, `acks${acks}`, compression)]))
             await createTopics(snapshot, broker.brokers, order.map((c) => ({ name: topics[c], partitions })))
             for (const client of order) {
-              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir, platformatic2Entry: platformatic2()?.entry, brokerPids: broker.pids }
+              const common = { client, brokers: broker.brokers, topic: topics[client], size, acks, compression, records, warmupRecords, warmupMs, batchSize, lingerMs, perSend, window, recordsInFlight, samsaDir: snapshot, baselineDir: baseline?.dir, platformatic2Entry: platformatic2()?.entry, brokerPids: broker.pids }
               let result
               try {
                 if (client === 'java') result = await runJava(common)
@@ -499,7 +511,7 @@ async function main() {
   }
 
   const geomeanNote = `Geometric mean of ratios: ${Object.entries(geomeans).map(([k, v]) => `${k} ${v ?? '–'}`).join(', ')}.`
-  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each${clients.includes('platformatic-each') ? ', platformatic-each' : ''}: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after ${warmupOverride === null ? 'a quarter' : formatNumber(warmupOverride)} as warm-up; ${rounds} round(s), median per cell.`
+  const settingsNote = `${partitions} partitions, batchSize ${batchSize}, lingerMs ${lingerMs}, ${window} sends in flight (samsa-each${clients.includes('platformatic-each') ? ', platformatic-each' : ''}: ${recordsInFlight} records), ${sizes.map((s) => `${formatNumber(recordsFor(s))} × ${s} B`).join(' and ')} records per run after ${warmupOverride === null ? 'a quarter' : formatNumber(warmupOverride)} as warm-up (Node clients: at least ${warmupMs} ms); ${rounds} round(s), median per cell.`
   const clientNote = `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${versions.platformatic2 ? ` (platformatic2: ${versions.platformatic2})` : ''}, Java ProducerPerformance ${versions.kafka}.`
   const contract = benchReport({
     bench: 'producer',
@@ -522,7 +534,7 @@ async function main() {
     distOlderThanSrc: distStale,
     ...(baseline ? { baseline: { rev: baselineRev, sha: baseline.sha } } : {}),
     broker: { bootstrap: broker.brokers, origin: broker.origin },
-    settings: { ...contract.settings, partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: warmupOverride === null ? 'a quarter of the records, same topic, before timing' : `${warmupOverride} records, same topic, before timing` },
+    settings: { ...contract.settings, partitions, batchSize, lingerMs, window, recordsInFlightForSamsaEach: recordsInFlight, rounds, perSend: Object.fromEntries(sizes.map((s) => [s, perSendFor(s)])), records: Object.fromEntries(sizes.map((s) => [s, recordsFor(s)])), warmup: `${warmupOverride === null ? 'a quarter of the records' : `${warmupOverride} records`}, same topic, before timing; Node clients go on for at least ${warmupMs} ms` },
     summary,
     geomeans,
     runs,
