@@ -153,6 +153,45 @@ describe('Producer', () => {
     await producer.close()
   })
 
+  it('a burst of sends before the topic is known waits on one metadata loop per topic', async () => {
+    const ready = `producer-burst-${Date.now()}`
+    const missing = `producer-burst-missing-${Date.now()}`
+    await createTopic(kafka.cluster, ready, 3)
+    let metadataRequests = 0
+    const fresh = new Kafka({
+      brokers,
+      clientId: 'samsa-producer-burst',
+      logger: false,
+      requestObserver: { requestEnd: (e) => void (e.apiName === 'Metadata' && metadataRequests++), queueSize: () => {} },
+    })
+    try {
+      const producer = fresh.producer({ acks: 1, lingerMs: 5 })
+      const count = 2000
+      const toReady = Array.from({ length: count }, (_, i) => producer.send({ topic: ready, messages: [{ value: `v-${i}` }] }))
+      const toMissing = Array.from({ length: count }, () => producer.send({ topic: missing, messages: [{ value: 'x' }] }))
+      const delivered = (await Promise.all(toReady)).map(([r]) => r!)
+      const refused = await Promise.allSettled(toMissing)
+      // One retry loop for the missing topic (retries + 1 attempts) and one wait for the ready one; a loop per send
+      // made 1 312 Metadata requests for 5 000 sends.
+      expect(metadataRequests).toBeLessThan(20)
+      for (const outcome of refused) {
+        expect(outcome.status).toBe('rejected')
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
+      }
+      let stored = 0
+      for (let partition = 0; partition < 3; partition++) {
+        const records = await fetchAllRecords(kafka.cluster, ready, partition)
+        const mine = delivered.filter((r) => r.partition === partition)
+        expect(records.map((r) => r.offset)).toEqual(mine.map((r) => r.offset).sort((a, b) => (a < b ? -1 : 1)))
+        stored += records.length
+      }
+      expect(stored).toBe(count)
+      await producer.close()
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('send waits for bufferMemory instead of growing queues', async () => {
     const bufferMemory = 256 * 1024
     const producer = kafka.producer({ bufferMemory, batchSize: 16 * 1024, lingerMs: 20 })
