@@ -134,6 +134,7 @@ function assignmentList(assignments: NewTopic['assignments']): Array<{ partition
 }
 
 export async function createTopics(ctx: AdminContext, topics: NewTopic[], options: CreateTopicsOptions = {}): Promise<CreateTopicResult[]> {
+  checkNamedItems('createTopics', topics, '{ name, numPartitions?, replicationFactor?, configs? }', '{ topics: [{ topic, ... }] }')
   if (topics.length === 0) return []
   const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
   const response = await send(
@@ -180,6 +181,25 @@ export async function createTopics(ctx: AdminContext, topics: NewTopic[], option
       })),
       error: itemError(t.errorCode, name, t.errorMessage),
     }
+  })
+}
+
+/**
+ * Fails a call made from JavaScript with the wrong shape before anything is sent: an item without `name` would go out
+ * as the empty topic name and come back as a per-topic error that names no cause. KafkaJS's shapes (an options
+ * object, `topic` for the name) are the likely mistake, so the message says where those are taken.
+ */
+function checkNamedItems(call: string, items: unknown, shape: string, kafkajsShape: string): void {
+  const kafkajsHint = ` (KafkaJS's ${kafkajsShape} is what the admin of samsa/kafkajs takes)`
+  if (!Array.isArray(items)) {
+    const looksKafkajs = typeof items === 'object' && items !== null && ('topics' in items || 'topicPartitions' in items)
+    throw new KafkaError(`${call} takes an array of ${shape}${looksKafkajs ? kafkajsHint : ''}`)
+  }
+  items.forEach((item: unknown, i) => {
+    const name = typeof item === 'object' && item !== null ? (item as { name?: unknown }).name : undefined
+    if (typeof name === 'string' && name.length > 0) return
+    const hasTopic = typeof item === 'object' && item !== null && 'topic' in item
+    throw new KafkaError(`${call}: item ${i} needs a non-empty string \`name\`${hasTopic ? `, not \`topic\`${kafkajsHint}` : ''}`)
   })
 }
 
@@ -394,6 +414,7 @@ export async function createPartitions(
   topics: NewPartitions[],
   options: CreateTopicsOptions = {},
 ): Promise<CreatePartitionsResult[]> {
+  checkNamedItems('createPartitions', topics, '{ name, count, assignments? }', '{ topicPartitions: [{ topic, count }] }')
   if (topics.length === 0) return []
   const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
   const response = await send(

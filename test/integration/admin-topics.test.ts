@@ -60,6 +60,20 @@ describe('Admin: topics', () => {
     expect(described!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
   })
 
+  it('a call in the wrong shape (KafkaJS\'s) fails before anything is sent, naming the fix', async () => {
+    const name = uniqueName('wrong-shape')
+    // What JavaScript code moved from KafkaJS passes; the types forbid it, so it goes through `unknown`.
+    const untyped = t.admin as unknown as { createTopics(input: unknown): Promise<unknown>; createPartitions(input: unknown): Promise<unknown> }
+    await expect(untyped.createTopics({ topics: [{ topic: name, numPartitions: 1 }] })).rejects.toThrow(
+      /createTopics takes an array of \{ name.*samsa\/kafkajs/,
+    )
+    await expect(untyped.createTopics([{ topic: name, numPartitions: 1 }])).rejects.toThrow(/item 0 needs a non-empty string `name`, not `topic`/)
+    await expect(untyped.createTopics([{ name: '' }])).rejects.toThrow(/item 0 needs a non-empty string `name`$/)
+    await expect(untyped.createPartitions({ topicPartitions: [{ topic: name, count: 2 }] })).rejects.toThrow(/createPartitions takes an array/)
+    const [described] = await t.admin.describeTopics([name])
+    expect(described!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
+  })
+
   it('lists topics, internal ones only on request', async () => {
     const name = uniqueName('list')
     await t.admin.createTopics([{ name, numPartitions: 1, replicationFactor: 1 }])
