@@ -255,8 +255,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     this.#checkOpen()
     if (!this.groupId) throw new KafkaError('subscribe() needs a groupId; use assign() without a group')
     if (this.#manual) throw new KafkaError('subscribe() after assign(): one consumer does one or the other')
+    const subscription = topics instanceof RegExp ? { topics: [], pattern: topics } : { topics: subscribedTopics(topics), pattern: null }
     this.#group.listener = listener
-    this.#subscription = topics instanceof RegExp ? { topics: [], pattern: topics } : { topics: typeof topics === 'string' ? [topics] : [...topics], pattern: null }
+    this.#subscription = subscription
     if (this.#subscription.pattern === null) {
       this.#cluster.addInterest(this.#subscription.topics)
       // Warms the metadata the membership needs, without holding subscribe() on an unreachable cluster: the
@@ -623,4 +624,22 @@ function consumerTelemetryResource(options: { groupId?: string; groupInstanceId?
   if (options.groupInstanceId) resource.group_instance_id = options.groupInstanceId
   if (options.clientRack) resource.client_rack = options.clientRack
   return resource
+}
+
+/**
+ * subscribe()'s topics as a list, or a KafkaError saying what it takes: from JavaScript, KafkaJS's
+ * `{ topics, fromBeginning }` is the likely mistake, and spreading it failed with "topics is not iterable".
+ */
+function subscribedTopics(topics: unknown): string[] {
+  const list: unknown[] = typeof topics === 'string' ? [topics] : Array.isArray(topics) ? topics : []
+  if (typeof topics !== 'string' && !Array.isArray(topics)) {
+    const kafkajs = typeof topics === 'object' && topics !== null && ('topics' in topics || 'topic' in topics)
+    throw new KafkaError(
+      `subscribe() takes a topic, an array of topics or a RegExp${kafkajs ? " (KafkaJS's { topics, fromBeginning } is what samsa/kafkajs takes; here fromBeginning is the consumer option autoOffsetReset: 'earliest')" : ''}`,
+    )
+  }
+  for (const topic of list) {
+    if (typeof topic !== 'string' || topic.length === 0) throw new KafkaError('subscribe(): every topic is a non-empty string')
+  }
+  return list as string[]
 }

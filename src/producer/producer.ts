@@ -22,6 +22,7 @@ import { ProducerMetrics } from './metrics.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { resetSequences } from './sequences.js'
 import { asError, type ProducerCluster, Sender } from './sender.js'
+import { checkRecordList, countCheckedMessages } from './validate.js'
 import { resolveSerializer, type ResolvedSerializer } from './serializers.js'
 import { TransactionError, TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
 
@@ -263,6 +264,7 @@ export class Producer<K = RecordData, V = RecordData> {
   #sendBatch(input: Array<ProducerRecord<K, V>>, options?: SendOptions): Promise<RecordMetadata[]> {
     const signal = options?.signal
     let records: WireRecord[]
+    let total: number
     try {
       if (signal?.aborted) throw new AbortError(signal.reason)
       if (this.#sender.closed) throw new ProducerClosedError()
@@ -272,11 +274,10 @@ export class Producer<K = RecordData, V = RecordData> {
       requireCompression(this.#options.compression)
       // Without serializers K and V are RecordData: the records go on as they are, no copy.
       records = this.#keySerializer === null && this.#valueSerializer === null ? (input as unknown as WireRecord[]) : this.#serialize(input)
+      total = countCheckedMessages(records)
     } catch (error) {
       return Promise.reject(error)
     }
-    let total = 0
-    for (const r of records) total += r.messages.length
     if (total === 0) return Promise.resolve([])
     const generation = this.#transactionGeneration
     this.#pendingAppends++
@@ -312,6 +313,7 @@ export class Producer<K = RecordData, V = RecordData> {
   #serialize(input: Array<ProducerRecord<K, V>>): WireRecord[] {
     const keySerializer = this.#keySerializer
     const valueSerializer = this.#valueSerializer
+    checkRecordList(input)
     const out: WireRecord[] = new Array(input.length)
     for (let r = 0; r < input.length; r++) {
       const { topic, messages } = input[r]!

@@ -234,6 +234,25 @@ describe('consumer API', () => {
     })
   })
 
+  it("subscribe() refuses KafkaJS's { topics } shape with the fix in the message, then takes a plain topic name", async () => {
+    const topic = uniqueName('subscribe-shape')
+    await createTopic(cluster, topic, 1)
+    await produce(cluster, topic, 0, [{ value: 'only' }])
+    const kafka = kafkaFor('subscribe-shape')
+    const consumer = kafka.consumer({ groupId: uniqueName('subscribe-shape-group'), autoOffsetReset: 'earliest' })
+    const untyped = consumer as unknown as { subscribe(topics: unknown): Promise<void> }
+    try {
+      await expect(untyped.subscribe({ topics: [topic], fromBeginning: true })).rejects.toThrow(/samsa\/kafkajs takes; here fromBeginning is the consumer option autoOffsetReset: 'earliest'/)
+      await expect(untyped.subscribe([topic, 42])).rejects.toThrow(/every topic is a non-empty string/)
+      await consumer.subscribe(topic)
+      const [message] = await take(consumer, 1)
+      expect(message!.value?.toString()).toBe('only')
+    } finally {
+      await consumer.close()
+      await kafka.close()
+    }
+  })
+
   describe('diagnostics channels', () => {
     it('samsa:fetch: one event per Fetch response, carrying every record byte the broker sent', async () => {
       const topic = uniqueName('fetch-channel')

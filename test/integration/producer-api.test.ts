@@ -171,6 +171,47 @@ describe('serializers', () => {
     }
   })
 
+  it('without serializers, a record field of the wrong type fails its call before any record is appended', async () => {
+    const topic = unique('wrong-types')
+    await createTopic(topic, 1)
+    const producer = kafka.producer({ lingerMs: 5 })
+    // What JavaScript callers pass; the types forbid all of it.
+    const untyped = producer as unknown as { send(record: unknown): Promise<unknown>; sendBatch(records: unknown): Promise<unknown> }
+    try {
+      // Sent in the same linger window as the refused calls: a number value used to reach the batch encoder and
+      // crash the process when the shared batch was sealed.
+      const good = producer.send({ topic, messages: [{ value: 'before' }] })
+      const refusals: Array<[unknown, RegExp]> = [
+        [{ topic, messages: [{ value: 'a' }, { value: 5 }] }, /record\.messages\[1\]\.value is a number; a value is a Buffer, Uint8Array, string or null \(a valueSerializer/],
+        [{ topic, messages: [{ value: { a: 1 } }] }, /messages\[0\]\.value is an object/],
+        [{ topic, messages: [{ key: 7, value: 'v' }] }, /messages\[0\]\.key is a number; a key is .*keySerializer/],
+        [{ topic, messages: [{ value: 'v', headers: { trace: 1 } }] }, /headers\.trace is a number/],
+        [{ topic, messages: [{ value: 'v', headers: { tags: ['x', 'y'] } }] }, /headers\.tags is an array.*\[name, value\] pairs/],
+        [{ topic, messages: [{ value: 'v', headers: [['k', 2]] }] }, /headers\[0\] must be a \[name, value\] pair/],
+        [{ topic, messages: [{ value: 'v', timestamp: 'yesterday' }] }, /timestamp is a string; it is milliseconds since the epoch/],
+        [{ topic, messages: { value: 'v' } }, /record\.messages must be an array/],
+        [{ topic, messages: [null] }, /messages\[0\] is not a \{ key\?, value \} object/],
+        [{ messages: [{ value: 'v' }] }, /record\.topic must be a non-empty string/],
+      ]
+      for (const [record, message] of refusals) {
+        const refused = await untyped.send(record).catch((error: unknown) => error)
+        expect(refused).toBeInstanceOf(KafkaError)
+        expect((refused as Error).message).toMatch(message)
+      }
+      await expect(untyped.sendBatch({ topic, messages: [] })).rejects.toThrow(/sendBatch takes an array/)
+      await expect(untyped.sendBatch([{ topic, messages: [{ value: 'ok' }] }, { topic, messages: [{ value: 1n }] }])).rejects.toThrow(
+        /records\[1\]\.messages\[0\]\.value is a bigint/,
+      )
+      await good
+      await producer.send({ topic, messages: [{ value: 'after', key: Buffer.from([1, 2]), headers: [['h', Buffer.from([3])]] }] })
+      const stored = await fetchAllRecords(kafka.cluster, topic, 0)
+      expect(stored.map((s) => text(s.value))).toEqual(['before', 'after'])
+      expect([...stored[1]!.key!]).toEqual([1, 2])
+    } finally {
+      await producer.close()
+    }
+  })
+
   it('the serializer generics type-check: send() takes what the serializers take and refuses the rest', () => {
     const srcDir = resolve(__dirname, '..', '..', 'src')
     const dir = mkdtempSync(join(tmpdir(), 'samsa-producer-types-'))
