@@ -116,7 +116,7 @@ export class Sender {
       this.#drainScheduled = true
       setImmediate(() => {
         this.#drainScheduled = false
-        this.#run()
+        this.#runGuarded()
       })
       return
     }
@@ -127,8 +127,21 @@ export class Sender {
     this.#drainTimer = this.#clock.setTimeout(() => {
       this.#drainTimer = null
       this.#drainAt = Infinity
-      this.#run()
+      this.#runGuarded()
     }, delayMs)
+  }
+
+  /**
+   * The loop runs from timers and setImmediate, where an exception would end the application's process. One that
+   * gets this far is a bug of ours: the records the producer holds fail with it, and the producer goes on.
+   */
+  #runGuarded(): void {
+    try {
+      this.#run()
+    } catch (error) {
+      this.#logger.error({ err: error }, 'the producer sender failed; failing the records it held')
+      this.failEverything(new KafkaError(`The producer's sender failed: ${asError(error).message}`, { cause: error }))
+    }
   }
 
   stop(): void {
@@ -184,15 +197,13 @@ export class Sender {
     return taken
   }
 
-  #sendRequest(nodeId: number, batches: ProducerBatch[]): void {
+  #sendRequest(nodeId: number, drained: ProducerBatch[]): void {
     const idempotent = this.#options.idempotent
     let asyncSealing: Array<Promise<void>> | null = null
-    for (const batch of batches) {
-      batch.inFlight = true
-      batch.attempts++
-      batch.partitionState.inFlight++
-      this.#inFlightBatches++
-      if (batch.sealed === null) {
+    let batches = drained
+    for (const batch of drained) {
+      if (batch.sealed !== null) continue
+      try {
         const header = idempotent ? assignSequence(batch, this.#transactions) : {}
         batch.full = true
         if (batch.builder.sizeInBytes >= this.#options.asyncCompressionMinBytes && this.#options.compression !== 'none') {
@@ -200,7 +211,20 @@ export class Sender {
         } else {
           batch.sealed = batch.builder.close(header)
         }
+      } catch (error) {
+        // A batch that cannot be sealed (a bug of ours or of a compression binding) fails alone, its sequence
+        // numbers given back; thrown on, the error would escape from a timer and end the application's process.
+        this.#failBatch(batch, new KafkaError(`Could not seal a batch for ${batch.partitionState.topic}-${batch.partitionState.partition}: ${asError(error).message}`, { cause: error }))
+        closeSequenceGap(batch, this.#transactions)
+        batches = batches.filter((b) => b !== batch)
       }
+    }
+    if (batches.length === 0) return
+    for (const batch of batches) {
+      batch.inFlight = true
+      batch.attempts++
+      batch.partitionState.inFlight++
+      this.#inFlightBatches++
     }
     this.#nodeInFlight.set(nodeId, this.inFlightTo(nodeId) + 1)
     // Requests to one broker are handed to its connection in drain order even when sealing is asynchronous, so

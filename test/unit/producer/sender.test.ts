@@ -4,7 +4,9 @@
  * out-of-order sequence and the epoch bump, a leader move named by the response, MESSAGE_TOO_LARGE splits). No
  * broker and no sleeping: every time below is virtual milliseconds.
  */
-import { TimeoutError } from '../../../src/errors.js'
+import { KafkaError, TimeoutError } from '../../../src/errors.js'
+import { RecordAccumulator } from '../../../src/producer/accumulator.js'
+import { RecordBatchBuilder } from '../../../src/records/index.js'
 import { Producer } from '../../../src/producer/producer.js'
 import type { ProducerOptions } from '../../../src/producer/options.js'
 import { ApiKeys, ErrorCodes } from '../../../src/protocol/index.js'
@@ -354,5 +356,46 @@ describe('producer in virtual time: adaptive partitioning', () => {
     // Uniform draws (queues of unsent batches stay empty): about half each; far from none on the slow broker.
     expect(placed.filter((p) => p === 0).length).toBeGreaterThanOrEqual(8)
     expect(placed.filter((p) => p === 1).length).toBeGreaterThanOrEqual(8)
+  })
+})
+
+describe('producer in virtual time: its own failures stay inside it', () => {
+  // Faults no broker can provoke: an exception while sealing a batch, or anywhere in the sender's loop. Either one,
+  // thrown on from the timer the loop runs in, would end the application's process.
+  afterEach(() => jest.restoreAllMocks())
+
+  it('a batch that cannot be sealed fails alone, its sequence numbers given back', async () => {
+    const { cluster, producer } = setup()
+    acceptAll(cluster)
+    const bug = new Error('sealing bug')
+    jest.spyOn(RecordBatchBuilder.prototype, 'close').mockImplementationOnce(() => {
+      throw bug
+    })
+    const first = track(producer.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }] }))
+    await cluster.clock.advance(1)
+    expect(first.error()).toBeInstanceOf(KafkaError)
+    expect((first.error() as KafkaError).message).toMatch(/Could not seal a batch for t-0: sealing bug/)
+    expect((first.error() as KafkaError).cause).toBe(bug)
+    const second = track(producer.send({ topic: 't', messages: [{ value: 'c' }] }))
+    await cluster.clock.advance(1)
+    expect(second.value().map((r) => r.offset)).toEqual([0n])
+    // The failed batch's two sequence numbers were given back: the broker sees no gap.
+    expect(cluster.produced().map((p) => [p.batch.baseSequence, p.batch.recordCount])).toEqual([[0, 1]])
+  })
+
+  it("an exception in the sender's loop fails the records it held, and the producer goes on", async () => {
+    const { cluster, producer } = setup({ lingerMs: 5 })
+    acceptAll(cluster)
+    const bug = new Error('loop bug')
+    jest.spyOn(RecordAccumulator.prototype, 'drain').mockImplementationOnce(() => {
+      throw bug
+    })
+    const pending = track(producer.send({ topic: 't', messages: [{ value: 'a' }] }))
+    await cluster.clock.advance(10)
+    expect((pending.error() as KafkaError).message).toMatch(/The producer's sender failed: loop bug/)
+    expect((pending.error() as KafkaError).cause).toBe(bug)
+    const after = track(producer.send({ topic: 't', messages: [{ value: 'b' }] }))
+    await cluster.clock.advance(10)
+    expect(after.value()).toHaveLength(1)
   })
 })
