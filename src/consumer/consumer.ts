@@ -171,9 +171,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
     )
     this.#source = {
       delivery: this.#delivery,
-      nextMessage: (signal) => this.#nextMessage(signal),
-      nextMessageSync: (signal) => this.#nextMessageSync(signal),
-      nextBatch: (signal) => this.#nextBatch(signal),
+      nextMessage: (signal) => (this.#readsNothing() ? Promise.reject(nothingToRead()) : this.#nextMessage(signal)),
+      nextMessageSync: (signal) => (this.#readsNothing() ? undefined : this.#nextMessageSync(signal)),
+      nextBatch: (signal) => (this.#readsNothing() ? Promise.reject(nothingToRead()) : this.#nextBatch(signal)),
       clientId: context.clientId,
       groupId,
     }
@@ -302,6 +302,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
 
   // ---- iteration ----
 
+  /**
+   * Reading (messages(), batches(), run()) with nothing subscribed or assigned: as Java's poll(), an error, since
+   * the wait could only end with close(). samsa/kafkajs subscribes as its runner starts, through nextOwnedBatch.
+   */
+  #readsNothing(): boolean {
+    return this.#subscription === null && !this.#manual && !this.#closed
+  }
+
   /** The application asks for more: what it held is finished, and the poll clock stops. */
   #startPoll(): void {
     this.#delivery.markProcessed()
@@ -388,6 +396,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
    * (KIP-320), so a seek past a truncation is caught instead of skipping records.
    */
   seek({ topic, partition, offset, leaderEpoch }: TopicPartition & { offset: bigint; leaderEpoch?: number }): void {
+    checkOffset('seek()', offset)
     this.#positions.seek(topic, partition, offset, leaderEpoch ?? -1)
   }
 
@@ -467,6 +476,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   async commit(options: CommitOptions = {}): Promise<void> {
     const commits = this.#commits
     if (!commits) throw new KafkaError('commit() needs a groupId')
+    // An array here (KafkaJS's commitOffsets shape) would read as no options: a commit of nothing, silently.
+    if (Array.isArray(options)) throw new KafkaError('commit() takes { offsets: [{ topic, partition, offset }] }, or nothing to commit what was processed; not an array')
+    for (const entry of options.offsets ?? []) checkOffset('commit()', entry.offset)
     const call = this.#userCall(options)
     const work = options.offsets ? commits.commit(options.offsets, call) : commits.commitProcessed(this.#positions.states.values(), call)
     if (options.sync === false) {
@@ -642,4 +654,13 @@ function subscribedTopics(topics: unknown): string[] {
     if (typeof topic !== 'string' || topic.length === 0) throw new KafkaError('subscribe(): every topic is a non-empty string')
   }
   return list as string[]
+}
+
+function nothingToRead(): KafkaError {
+  return new KafkaError('The consumer has no subscription or assignment: call subscribe() or assign() before reading messages')
+}
+
+/** Offsets are bigints; a number or string would stall the fetches or commits that encode it much later. */
+function checkOffset(call: string, offset: unknown): void {
+  if (typeof offset !== 'bigint') throw new KafkaError(`${call}: the offset is a ${typeof offset}; offsets are bigints (42n, BigInt(text))`)
 }

@@ -337,7 +337,7 @@ export class Fetcher {
       const kafkaError = error instanceof KafkaError ? error : new KafkaError(String(error), { cause: error })
       failure = kafkaError
       if (!this.#stopped) {
-        if (kafkaError.retriable || !(kafkaError instanceof KafkaProtocolError)) {
+        if (!isProgrammingError(error) && (kafkaError.retriable || !(kafkaError instanceof KafkaProtocolError))) {
           this.#logger.debug({ nodeId: node, err: kafkaError }, 'fetch failed; backing off and refreshing metadata')
           for (const state of states) {
             state.preferredReplica = -1
@@ -529,4 +529,13 @@ export class Fetcher {
   #leaderOf(state: PartitionState): number {
     return this.#cluster.topic(state.topic)?.partitions[state.partition]?.leader ?? -1
   }
+}
+
+/**
+ * A TypeError or RangeError out of a fetch is a bug or a bad value given to the consumer (an offset of the wrong
+ * type), not a network fault: retried, it fails the same way forever while the application waits on a silent
+ * consumer. It stops the consumer instead, and the application sees it.
+ */
+function isProgrammingError(error: unknown): boolean {
+  return !(error instanceof KafkaError) && (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError)
 }

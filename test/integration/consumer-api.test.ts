@@ -9,6 +9,8 @@ import { Kafka } from '../../src/kafka.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import type { FetchChannelEvent, RebalanceChannelEvent } from '../../src/network/instrumentation.js'
 import { DeserializationError } from '../../src/consumer/errors.js'
+import { FetchSession } from '../../src/consumer/fetch-session.js'
+import { KafkaError } from '../../src/errors.js'
 import type { Consumer } from '../../src/consumer/consumer.js'
 import type { GroupProtocol, RebalanceEvent } from '../../src/consumer/types.js'
 import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
@@ -248,6 +250,62 @@ describe('consumer API', () => {
       const [message] = await take(consumer, 1)
       expect(message!.value?.toString()).toBe('only')
     } finally {
+      await consumer.close()
+      await kafka.close()
+    }
+  })
+
+  it('an offset of the wrong type, commit() given an array, or reading with nothing subscribed fail at the call', async () => {
+    const topic = uniqueName('offset-types')
+    await createTopic(cluster, topic, 1)
+    await produce(cluster, topic, 0, [{ value: 'a' }, { value: 'b' }])
+    const kafka = kafkaFor('offset-types')
+    const groupId = uniqueName('offset-types-group')
+    const idle = kafka.consumer({ groupId })
+    const consumer = kafka.consumer({ groupId })
+    const untyped = consumer as unknown as { seek(to: unknown): void; commit(options: unknown): Promise<void> }
+    try {
+      // Nothing subscribed or assigned: an error, not a wait that only close() ends (Java's poll() throws too).
+      await expect(take(idle, 1)).rejects.toThrow(/no subscription or assignment: call subscribe\(\) or assign\(\)/)
+      await consumer.assign([{ topic, partition: 0 }])
+      // A number offset was taken, and the fetches that encoded it failed and were retried forever, silently.
+      expect(() => untyped.seek({ topic, partition: 0, offset: 1 })).toThrow(/seek\(\): the offset is a number; offsets are bigints/)
+      expect(() => untyped.seek({ topic, partition: 0, offset: '1' })).toThrow(/the offset is a string/)
+      // KafkaJS's commitOffsets([...]) shape read as no options: a commit of nothing.
+      await expect(untyped.commit([{ topic, partition: 0, offset: 1n }])).rejects.toThrow(/commit\(\) takes \{ offsets: \[/)
+      await expect(untyped.commit({ offsets: [{ topic, partition: 0, offset: 1 }] })).rejects.toThrow(/commit\(\): the offset is a number/)
+      consumer.seek({ topic, partition: 0, offset: 1n })
+      const [message] = await take(consumer, 1)
+      expect(message!.offset).toBe(1n)
+      await consumer.commit({ offsets: [{ topic, partition: 0, offset: 2n }] })
+      const [committed] = await consumer.committed([{ topic, partition: 0 }])
+      expect(committed!.offset).toBe(2n)
+    } finally {
+      await consumer.close()
+      await idle.close()
+      await kafka.close()
+    }
+  })
+
+  it('a TypeError out of a fetch (a bug, not a network fault) stops the consumer with that error instead of retrying silently', async () => {
+    const topic = uniqueName('fetch-bug')
+    await createTopic(cluster, topic, 1)
+    await produce(cluster, topic, 0, [{ value: 'a' }])
+    const kafka = kafkaFor('fetch-bug')
+    const consumer = kafka.consumer({ groupId: uniqueName('fetch-bug-group') })
+    // No broker answer can provoke this: the bug is planted in the request builder, once.
+    const bug = new TypeError('planted fetch bug')
+    const build = jest.spyOn(FetchSession.prototype, 'build').mockImplementationOnce(() => {
+      throw bug
+    })
+    try {
+      await consumer.assign([{ topic, partition: 0 }])
+      consumer.seek({ topic, partition: 0, offset: 0n })
+      const failure = await take(consumer, 1).catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(KafkaError)
+      expect((failure as KafkaError).cause).toBe(bug)
+    } finally {
+      build.mockRestore()
       await consumer.close()
       await kafka.close()
     }
