@@ -10,6 +10,7 @@ import type { Clock } from './network/clock.js'
 import { type RequestObserver } from './network/instrumentation.js'
 import { type ClientLogger, type Logger, type LogLevel, resolveLogger } from './network/logging.js'
 import type { RetryOptions } from './network/policy.js'
+import { optionNames, warnUnknownOptions } from './network/option-names.js'
 import { type SaslConfig, saslMechanismFrom } from './network/sasl/index.js'
 import type { ProducerOptions } from './producer/options.js'
 import { Producer } from './producer/producer.js'
@@ -89,6 +90,29 @@ export interface ClientContext {
   release(): void
 }
 
+const KAFKA_CONFIG_NAMES = optionNames<KafkaConfig>()([
+  'brokers', 'clientId', 'ssl', 'sasl', 'connectTimeoutMs', 'requestTimeoutMs', 'defaultApiTimeoutMs', 'retry', 'metadataMaxAgeMs',
+  'allowAutoTopicCreation', 'requestObserver', 'maxInFlightRequests', 'connectionsMaxIdleMs', 'reconnectBackoffMs', 'reconnectBackoffMaxMs',
+  'allowUnstableApiVersions', 'logger', 'logLevel', 'clock',
+])
+const PRODUCER_OPTION_NAMES = optionNames<ProducerOptions>()([
+  'acks', 'lingerMs', 'batchSize', 'bufferMemory', 'maxBlockMs', 'compression', 'compressionLevel', 'idempotent',
+  'maxInFlightRequestsPerConnection', 'deliveryTimeoutMs', 'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'maxRequestSize',
+  'partitioner', 'partitionerAdaptivePartitioningEnable', 'partitionerAvailabilityTimeoutMs', 'partitionerIgnoreKeys', 'transactionalId',
+  'transactionTimeoutMs', 'asyncCompressionMinBytes', 'enableMetricsPush', 'keySerializer', 'valueSerializer',
+])
+const CONSUMER_OPTION_NAMES = optionNames<ConsumerOptions>()([
+  'groupId', 'groupProtocol', 'groupInstanceId', 'groupRemoteAssignor', 'partitionAssignmentStrategy', 'sessionTimeoutMs',
+  'heartbeatIntervalMs', 'maxPollIntervalMs', 'enableAutoCommit', 'autoCommitIntervalMs', 'autoOffsetReset', 'isolationLevel',
+  'fetchMinBytes', 'fetchMaxBytes', 'fetchMaxWaitMs', 'maxPartitionFetchBytes', 'clientRack', 'checkCrcs', 'maxPollRecords',
+  'closeTimeoutMs', 'enableMetricsPush', 'defaultApiTimeoutMs', 'keyDeserializer', 'valueDeserializer',
+])
+const SHARE_CONSUMER_OPTION_NAMES = optionNames<ShareConsumerOptions>()([
+  'groupId', 'acknowledgementMode', 'maxPollRecords', 'shareAcquireMode', 'fetchMaxWaitMs', 'fetchMinBytes', 'fetchMaxBytes',
+  'clientRack', 'checkCrcs', 'keyDeserializer', 'valueDeserializer', 'enableMetricsPush',
+])
+const ADMIN_OPTION_NAMES = optionNames<AdminOptions>()(['defaultTimeoutMs', 'enableMetricsPush'])
+
 export class Kafka {
   readonly cluster: Cluster
   readonly clientId: string
@@ -100,6 +124,7 @@ export class Kafka {
     if (!brokers || brokers.filter((b) => b.trim()).length === 0) throw new KafkaError('Kafka: `brokers` is empty')
     this.clientId = config.clientId ?? 'samsa'
     this.logger = resolveLogger(config.logger, config.logLevel).child({ clientId: this.clientId })
+    warnUnknownOptions(this.logger, 'Kafka', config, KAFKA_CONFIG_NAMES)
     this.cluster = new Cluster({
       brokers: brokers.map((b) => b.trim()).filter(Boolean),
       clientId: this.clientId,
@@ -140,6 +165,7 @@ export class Kafka {
   }
 
   admin(options: AdminOptions = {}): Admin {
+    warnUnknownOptions(this.logger, 'admin', options, ADMIN_OPTION_NAMES)
     return new Admin(this.context(), options)
   }
 
@@ -148,6 +174,7 @@ export class Kafka {
    * one. What messages' key and value hold follows from `keyDeserializer` / `valueDeserializer`.
    */
   shareConsumer<O extends ShareConsumerOptions>(options: O): ShareConsumer<ShareConsumerKey<O>, ShareConsumerValue<O>> {
+    warnUnknownOptions(this.logger, 'shareConsumer', options, SHARE_CONSUMER_OPTION_NAMES)
     return new ShareConsumer<ShareConsumerKey<O>, ShareConsumerValue<O>>(this.context(), options)
   }
 
@@ -155,6 +182,7 @@ export class Kafka {
   producer<KS extends SerializerOption | undefined, VS extends SerializerOption | undefined>(
     options: ProducerOptions & { keySerializer?: KS; valueSerializer?: VS } = {},
   ): Producer<SerializerInput<KS>, SerializerInput<VS>> {
+    warnUnknownOptions(this.logger, 'producer', options, PRODUCER_OPTION_NAMES)
     return new Producer<SerializerInput<KS>, SerializerInput<VS>>(this.context(), options)
   }
 
@@ -165,6 +193,7 @@ export class Kafka {
   consumer(): Consumer
   consumer<O extends ConsumerOptions>(options: O): Consumer<ConsumerKey<O>, ConsumerValue<O>>
   consumer(options: ConsumerOptions = {}): Consumer<unknown, unknown> {
+    warnUnknownOptions(this.logger, 'consumer', options, CONSUMER_OPTION_NAMES)
     return new Consumer<unknown, unknown>(this.context(), options)
   }
 

@@ -157,6 +157,39 @@ describe('logging through pino on the real broker', () => {
     expect(lines.filter((l) => l.level < PINO_LEVEL.info)).toEqual([])
   })
 
+  it('an option samsa does not know is a warning naming the likely one; values are never logged; the rest works', async () => {
+    const captured = capturedPino('info')
+    // JavaScript callers, and configs moved over from KafkaJS, pass names TypeScript would refuse.
+    const config = { brokers: brokers(), clientId: unique('logging-options'), logger: captured.logger, connectionTimeout: 3000 }
+    const kafka = new Kafka(config as ConstructorParameters<typeof Kafka>[0])
+    const topic = unique('logging-options')
+    try {
+      const admin = kafka.admin({ defaultTimeoutMs: 30_000 })
+      await admin.createTopics([{ name: topic, numPartitions: 1 }])
+      const producer = kafka.producer({ lingerms: 2, transactionTimeout: 'secret-looking-value' } as Parameters<Kafka['producer']>[0])
+      await producer.send({ topic, messages: [{ value: 'x' }] })
+      const consumer = kafka.consumer({ groupId: unique('logging-options-group'), sessionTimeout: 10_000, autoOffsetReset: 'earliest' } as Parameters<Kafka['consumer']>[0])
+      await consumer.subscribe(topic)
+      for await (const message of consumer) {
+        expect(message.value?.toString()).toBe('x')
+        break
+      }
+      await consumer.close()
+      await producer.close()
+      await admin.close()
+    } finally {
+      await kafka.close()
+    }
+    const warnings = captured.lines().filter((l) => l.level === PINO_LEVEL.warn && typeof l.option === 'string')
+    expect(warnings.map((l) => [l.option, l.didYouMean ?? null, l.msg])).toEqual([
+      ['connectionTimeout', null, 'Kafka option connectionTimeout is not a samsa option and is ignored'],
+      ['lingerms', 'lingerMs', 'producer option lingerms is not a samsa option and is ignored; did you mean lingerMs?'],
+      ['transactionTimeout', 'transactionTimeoutMs', 'producer option transactionTimeout is not a samsa option and is ignored; did you mean transactionTimeoutMs?'],
+      ['sessionTimeout', 'sessionTimeoutMs', 'consumer option sessionTimeout is not a samsa option and is ignored; did you mean sessionTimeoutMs?'],
+    ])
+    expect(captured.raw()).not.toContain('secret-looking-value')
+  })
+
   it('a broker that cannot be reached: lines name it and carry the error as pino serializes it', async () => {
     const captured = capturedPino('debug')
     const kafka = new Kafka({ brokers: ['127.0.0.1:1'], clientId: unique('logging-unreachable'), logger: captured.logger, connectTimeoutMs: 200 })
