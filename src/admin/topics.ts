@@ -203,6 +203,14 @@ function checkNamedItems(call: string, items: unknown, shape: string, kafkajsSha
   })
 }
 
+/** Names or `{ topicId }`s, in an array: a lone name or KafkaJS's `{ topics }` failed inside with a TypeError. */
+function checkTopicList(call: string, topics: unknown): void {
+  const valid =
+    Array.isArray(topics) &&
+    topics.every((t: unknown) => (typeof t === 'string' && t.length > 0) || (typeof t === 'object' && t !== null && typeof (t as { topicId?: unknown }).topicId === 'string'))
+  if (!valid) throw new KafkaError(`${call} takes an array of topic names or { topicId } objects${typeof topics === 'string' ? `: [${JSON.stringify(topics)}]` : ''}`)
+}
+
 /**
  * Polls until every topic shows its partitions with leaders, or the deadline passes. Best effort: the topics exist
  * either way, so running out of time is not an error.
@@ -227,6 +235,7 @@ export async function deleteTopics(
   topics: Array<string | { topicId: string }>,
   options: AdminCallOptions = {},
 ): Promise<DeleteTopicResult[]> {
+  checkTopicList('deleteTopics', topics)
   if (topics.length === 0) return []
   const { brokerTimeoutMs, clientTimeoutMs } = timeouts(ctx, options)
   const byId = topics.some((t) => typeof t !== 'string')
@@ -285,6 +294,7 @@ export async function describeTopics(
   topics: Array<string | { topicId: string }>,
   options: DescribeTopicsOptions = {},
 ): Promise<TopicDescription[]> {
+  checkTopicList('describeTopics', topics)
   if (topics.length === 0) return []
   const names = topics.filter((t): t is string => typeof t === 'string')
   const ids = topics.filter((t): t is { topicId: string } => typeof t !== 'string').map((t) => t.topicId)

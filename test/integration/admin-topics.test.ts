@@ -70,6 +70,9 @@ describe('Admin: topics', () => {
     await expect(untyped.createTopics([{ topic: name, numPartitions: 1 }])).rejects.toThrow(/item 0 needs a non-empty string `name`, not `topic`/)
     await expect(untyped.createTopics([{ name: '' }])).rejects.toThrow(/item 0 needs a non-empty string `name`$/)
     await expect(untyped.createPartitions({ topicPartitions: [{ topic: name, count: 2 }] })).rejects.toThrow(/createPartitions takes an array/)
+    const byName = t.admin as unknown as { deleteTopics(input: unknown): Promise<unknown>; describeTopics(input: unknown): Promise<unknown> }
+    await expect(byName.deleteTopics(name)).rejects.toThrow(`deleteTopics takes an array of topic names or { topicId } objects: ["${name}"]`)
+    await expect(byName.describeTopics({ topics: [name] })).rejects.toThrow(/describeTopics takes an array of topic names/)
     const [described] = await t.admin.describeTopics([name])
     expect(described!.error).toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
   })
