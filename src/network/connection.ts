@@ -90,6 +90,8 @@ export class Connection {
   #counted = false
   #socket: Socket | null = null
   #state: State = 'connecting'
+  /** A response arrived after the handshake: the listener speaks what this client speaks. */
+  #answeredWhenReady = false
   #closeError: Error | null = null
   #correlationId = 0
   #versions: NegotiatedVersions | null = null
@@ -349,7 +351,20 @@ export class Connection {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.close(new ConnectionError(`Socket error: ${error.code ?? error.message}`, { broker: this.broker, cause: error }))
     })
-    socket.on('close', () => this.close(new ConnectionError('Broker closed the connection', { broker: this.broker })))
+    socket.on('close', () => this.close(new ConnectionError(`Broker closed the connection${this.#closedEarlyHint()}`, { broker: this.broker })))
+  }
+
+  /**
+   * A broker closing a fresh connection unanswered is most often a listener of another security protocol: a TLS
+   * listener drops the plaintext ApiVersions, a SASL one drops the first request after it. The message says which
+   * setting to check, as Java's client does for a connection "terminated during authentication".
+   */
+  #closedEarlyHint(): string {
+    if (this.#state === 'connecting' && !this.#options.tls) return ' before answering ApiVersions (if the listener uses TLS, set ssl)'
+    if (this.#state === 'ready' && !this.#answeredWhenReady && !this.#options.sasl) {
+      return ' before answering its first request after ApiVersions (if the listener uses SASL, set sasl)'
+    }
+    return ''
   }
 
   async #negotiate(): Promise<void> {
@@ -484,6 +499,7 @@ export class Connection {
   }
 
   #onFrame(frame: Buffer): void {
+    if (this.#state === 'ready') this.#answeredWhenReady = true
     const request = this.#inFlight[this.#inFlightHead]
     const correlationId = peekCorrelationId(frame)
     if (!request || correlationId !== request.correlationId) {

@@ -71,9 +71,15 @@ export function dial(options: DialOptions, attach: (socket: Socket) => void): Pr
       socket.destroy()
       reject(error)
     }
+    // Over TLS, a TCP connection that then fails without a certificate error is most often a listener that does
+    // not speak TLS (it resets or closes on the ClientHello): the message says so.
+    let tcpConnected = false
+    if (tlsOption) socket.once('connect', () => void (tcpConnected = true))
     const onError = (error: NodeJS.ErrnoException): void => {
       if (tlsOption && isTlsVerificationError(error)) {
         fail(new AuthenticationError(`TLS handshake with ${host}:${port} failed: ${error.code ?? error.message}`, { cause: error }))
+      } else if (tlsOption && tcpConnected) {
+        fail(new ConnectionError(`TLS handshake failed: ${error.code ?? error.message} (if the listener does not use TLS, leave ssl unset)`, { broker: `${host}:${port}`, cause: error }))
       } else {
         fail(new ConnectionError(`Cannot connect: ${error.code ?? error.message}`, { broker: `${host}:${port}`, cause: error }))
       }

@@ -289,6 +289,26 @@ describeTls('TLS (harness listener)', () => {
   })
 })
 
+const describeMismatch = saslBrokers && sslBrokers ? describe : describe.skip
+describeMismatch('a listener of another security protocol (harness listeners)', () => {
+  // The broker answers a mismatch by closing or resetting: the error names the setting to check.
+  it('TLS to a plaintext listener, plaintext to a TLS one, plaintext to a SASL one: each error says which setting', async () => {
+    const plaintext = { host, port, clientId: 'samsa-mismatch-test' }
+    const tlsListener = { ...parseHostPort(sslBrokers!.split(',')[0]!), clientId: 'samsa-mismatch-test' }
+    const saslListener = { ...parseHostPort(saslBrokers!.split(',')[0]!), clientId: 'samsa-mismatch-test' }
+    await expect(Connection.open({ ...plaintext, tls: { rejectUnauthorized: false } })).rejects.toThrow(/TLS handshake failed: .*\(if the listener does not use TLS, leave ssl unset\)/)
+    await expect(Connection.open(tlsListener)).rejects.toThrow(/closed the connection before answering ApiVersions \(if the listener uses TLS, set ssl\)/)
+    const connection = await Connection.open(saslListener)
+    try {
+      await expect(connection.send(apis[ApiKeys.Metadata]!, { topics: [] } as never)).rejects.toThrow(
+        /closed the connection before answering its first request after ApiVersions \(if the listener uses SASL, set sasl\)/,
+      )
+    } finally {
+      connection.close()
+    }
+  })
+})
+
 describe('errors from the broker', () => {
   it('a fatal top-level error surfaces as KafkaProtocolError with code and name', async () => {
     const cluster = new Cluster({ brokers: bootstrap, clientId: 'samsa-cluster-test' })
