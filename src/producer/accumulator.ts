@@ -235,7 +235,8 @@ export class RecordAccumulator {
     }
     const recordSize = RecordBatchBuilder.recordSize(message.key, message.value, message.headers, 0, 0) + 61
     if (recordSize > this.#options.maxRequestSize) {
-      throw errorFromCode(ErrorCodes.RECORD_LIST_TOO_LARGE, `${state.topic}-${state.partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
+      // Java's RecordTooLargeException, which is MESSAGE_TOO_LARGE (RECORD_LIST_TOO_LARGE is a broker's segment limit).
+      throw errorFromCode(ErrorCodes.MESSAGE_TOO_LARGE, `${state.topic}-${state.partition}`, `a record of ${recordSize} bytes exceeds maxRequestSize ${this.#options.maxRequestSize}`)!
     }
     const reserve = Math.max(this.#options.batchSize, recordSize)
     if (this.#bufferUsed + reserve > this.#options.bufferMemory && this.#bufferUsed > 0) {

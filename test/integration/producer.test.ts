@@ -147,9 +147,16 @@ describe('Producer', () => {
       { errorCode: (r: { topics: Array<{ errorCode: number }> }) => r.topics[0]!.errorCode },
     )
     const producer = kafka.producer()
-    await expect(producer.send({ topic, messages: [{ value: Buffer.alloc(5000) }] })).rejects.toBeInstanceOf(KafkaProtocolError)
+    await expect(producer.send({ topic, messages: [{ value: Buffer.alloc(5000) }] })).rejects.toMatchObject({ errorName: 'MESSAGE_TOO_LARGE' })
+    // Past maxRequestSize the record is refused before it is sent, with the code Java's RecordTooLargeException has.
+    const bounded = kafka.producer({ maxRequestSize: 4096 })
+    const refused = await bounded.send({ topic, messages: [{ value: Buffer.alloc(5000) }] }).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(KafkaProtocolError)
+    expect(refused).toMatchObject({ code: 10, errorName: 'MESSAGE_TOO_LARGE' })
+    expect((refused as Error).message).toMatch(/exceeds maxRequestSize 4096/)
     const ok = await producer.send({ topic, messages: [{ value: 'small' }] })
     expect(ok[0]!.offset).toBeGreaterThanOrEqual(0n)
+    await bounded.close()
     await producer.close()
   })
 
