@@ -281,24 +281,32 @@ export class Producer<K = RecordData, V = RecordData> {
     if (total === 0) return Promise.resolve([])
     const generation = this.#transactionGeneration
     this.#pendingAppends++
-    // The common case appends every record synchronously, right here: no await, no extra promise, no closure.
+    // The common case appends every record synchronously, right here: no await, no extra promise, no closure (nor
+    // a closure's context, which V8 would allocate on entry: the waiting paths' closures live in #appendLater).
     // Waiting (for the producer id, topic metadata or buffer memory) continues from where the loop stopped.
     const group = signal === undefined ? new SendGroup(total) : abortableSendGroup(total, signal)
     const promise = group.promise()
     let waiting: Promise<void> | null
     try {
       waiting = this.#transactions.needsProducerId()
-        ? abortable(this.#transactions.ensureProducerId(), signal).then(() => this.#accumulator.append(records, group, generation, 0, 0, 0, signal) ?? undefined)
+        ? this.#appendWithProducerId(records, group, generation, signal)
         : this.#accumulator.append(records, group, generation, 0, 0, 0, signal)
     } catch (error) {
       group.fail(asError(error))
       this.#appendDone()
       return promise
     }
-    if (waiting === null) {
-      this.#appendDone()
-      return promise
-    }
+    if (waiting === null) this.#appendDone()
+    else this.#appendLater(waiting, group)
+    return promise
+  }
+
+  #appendWithProducerId(records: WireRecord[], group: SendGroup, generation: number, signal: AbortSignal | undefined): Promise<void> {
+    return abortable(this.#transactions.ensureProducerId(), signal).then(() => this.#accumulator.append(records, group, generation, 0, 0, 0, signal) ?? undefined)
+  }
+
+  /** A send whose records wait to be appended: its failure fails the call; flush() and commits wait for it. */
+  #appendLater(waiting: Promise<void>, group: SendGroup): void {
     const appending: Promise<void> = waiting
       .catch((error: unknown) => group.fail(asError(error)))
       .finally(() => {
@@ -306,7 +314,6 @@ export class Producer<K = RecordData, V = RecordData> {
         this.#appendDone()
       })
     this.#appending.add(appending)
-    return promise
   }
 
   /** Copies of the records with serialized keys and values; a serializer's error fails the whole call before anything is appended. */
@@ -336,7 +343,8 @@ export class Producer<K = RecordData, V = RecordData> {
   }
 
   #appendDone(): void {
-    if (--this.#pendingAppends === 0) for (const waiter of this.#appendWaiters.splice(0)) waiter()
+    // Checked first: splice(0) allocates an array, and this runs once per send() that appends at once.
+    if (--this.#pendingAppends === 0 && this.#appendWaiters.length > 0) for (const waiter of this.#appendWaiters.splice(0)) waiter()
   }
 
   async #appendsSettled(): Promise<void> {
