@@ -643,13 +643,13 @@ function consumerTelemetryResource(options: { groupId?: string; groupInstanceId?
  * `{ topics, fromBeginning }` is the likely mistake, and spreading it failed with "topics is not iterable".
  */
 function subscribedTopics(topics: unknown): string[] {
-  const list: unknown[] = typeof topics === 'string' ? [topics] : Array.isArray(topics) ? topics : []
   if (typeof topics !== 'string' && !Array.isArray(topics)) {
     const kafkajs = typeof topics === 'object' && topics !== null && ('topics' in topics || 'topic' in topics)
     throw new KafkaError(
       `subscribe() takes a topic, an array of topics or a RegExp${kafkajs ? " (KafkaJS's { topics, fromBeginning } is what samsa/kafkajs takes; here fromBeginning is the consumer option autoOffsetReset: 'earliest')" : ''}`,
     )
   }
+  const list: unknown[] = typeof topics === 'string' ? [topics] : [...(topics as unknown[])]
   for (const topic of list) {
     if (typeof topic !== 'string' || topic.length === 0) throw new KafkaError('subscribe(): every topic is a non-empty string')
   }

@@ -22,7 +22,7 @@ import { ProducerMetrics } from './metrics.js'
 import { type ProducerOptions, resolveProducerOptions, type ResolvedProducerOptions } from './options.js'
 import { resetSequences } from './sequences.js'
 import { asError, type ProducerCluster, Sender } from './sender.js'
-import { checkRecordList, countCheckedMessages } from './validate.js'
+import { checkMessageFields, checkRecordList } from './validate.js'
 import { resolveSerializer, type ResolvedSerializer } from './serializers.js'
 import { TransactionError, TransactionManager, type GroupMetadata, type TopicPartitionOffset } from './transactions.js'
 
@@ -273,8 +273,9 @@ export class Producer<K = RecordData, V = RecordData> {
       // A codec whose binding cannot load fails the send here, before its records take buffer memory.
       requireCompression(this.#options.compression)
       // Without serializers K and V are RecordData: the records go on as they are, no copy.
+      total = checkRecordList(input)
       records = this.#keySerializer === null && this.#valueSerializer === null ? (input as unknown as WireRecord[]) : this.#serialize(input)
-      total = countCheckedMessages(records)
+      checkMessageFields(records)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -320,7 +321,6 @@ export class Producer<K = RecordData, V = RecordData> {
   #serialize(input: Array<ProducerRecord<K, V>>): WireRecord[] {
     const keySerializer = this.#keySerializer
     const valueSerializer = this.#valueSerializer
-    checkRecordList(input)
     const out: WireRecord[] = new Array(input.length)
     for (let r = 0; r < input.length; r++) {
       const { topic, messages } = input[r]!

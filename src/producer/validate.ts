@@ -7,9 +7,11 @@
 import { KafkaError } from '../errors.js'
 import type { WireRecord } from './accumulator.js'
 
-/** The number of messages in `records`; throws a KafkaError naming the first field of the wrong type. */
-export function countCheckedMessages(records: readonly WireRecord[]): number {
-  const total = checkRecordList(records)
+/**
+ * The messages' fields as they go to the batch encoder (after serialization; their list was checked before it, by
+ * checkRecordList): throws a KafkaError naming the first field of the wrong type.
+ */
+export function checkMessageFields(records: readonly WireRecord[]): void {
   for (let r = 0; r < records.length; r++) {
     const messages = records[r]!.messages
     for (let m = 0; m < messages.length; m++) {
@@ -23,7 +25,6 @@ export function countCheckedMessages(records: readonly WireRecord[]): number {
       }
     }
   }
-  return total
 }
 
 /** The records' shape (an array of `{ topic, messages: [{...}] }`), not their fields' types; returns the message count. */
