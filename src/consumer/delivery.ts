@@ -250,6 +250,9 @@ export class DeliveryBuffer<K, V> {
         }
       } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch, record.nextOffset))
     }
+    // The slice counts messages, not calls: one call per batch would check the clock only every 64 batches, which
+    // with an application working on each batch held the event loop for tens of milliseconds.
+    this.#sliceCount += messages.length - 1
     const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
     const nextOffset = messages[messages.length - 1]!.offset + 1n
     return { topic: first.topic, partition: first.partition, messages, highWatermark, lag: highWatermark >= nextOffset ? highWatermark - nextOffset : 0n }

@@ -311,6 +311,58 @@ describe('consumer API', () => {
     }
   })
 
+  it.each(['batches()', 'run(eachBatch)'] as const)('%s lets the event loop turn within a few batches while the application works on each', async (style) => {
+    // Delivery yields once it has held the event loop for a couple of milliseconds. It used to count calls rather
+    // than messages, so reading batches checked the clock every 64 batches: tens of milliseconds without a turn.
+    const topic = uniqueName('batch-slices')
+    await createTopic(cluster, topic, 1)
+    const batchCount = 40
+    await produce(cluster, topic, 0, Array.from({ length: batchCount * 500 }, (_, i) => ({ value: `v${i}` })), 5_000)
+    const kafka = kafkaFor('batch-slices')
+    const consumer = kafka.consumer({ maxPollRecords: 500 })
+    await consumer.assign([{ topic, partition: 0 }])
+    consumer.seek({ topic, partition: 0, offset: 0n })
+    let turns = 0
+    let reading = true
+    const countTurns = (): void => {
+      turns++
+      if (reading) setImmediate(countTurns)
+    }
+    setImmediate(countTurns)
+    let longestRunWithoutTurn = 0
+    let run = 0
+    let lastTurns = -1
+    let batches = 0
+    let records = 0
+    const work = (size: number): boolean => {
+      // The application's own work on a batch: a millisecond of CPU.
+      const until = performance.now() + 1
+      while (performance.now() < until);
+      run = turns === lastTurns ? run + 1 : 0
+      lastTurns = turns
+      longestRunWithoutTurn = Math.max(longestRunWithoutTurn, run)
+      batches++
+      records += size
+      return records >= batchCount * 500
+    }
+    try {
+      if (style === 'batches()') {
+        for await (const batch of consumer.batches()) if (work(batch.messages.length)) break
+      } else {
+        const controller = new AbortController()
+        await consumer.run({ signal: controller.signal, eachBatch: async ({ batch }) => void (work(batch.messages.length) && controller.abort()) })
+      }
+    } finally {
+      reading = false
+      await consumer.close()
+      await kafka.close()
+    }
+    expect(records).toBe(batchCount * 500)
+    expect(batches).toBeGreaterThanOrEqual(batchCount)
+    // Two milliseconds of slice and a millisecond per batch: a turn every two or three batches, not every 64.
+    expect(longestRunWithoutTurn).toBeLessThanOrEqual(3)
+  })
+
   describe('diagnostics channels', () => {
     it('samsa:fetch: one event per Fetch response, carrying every record byte the broker sent', async () => {
       const topic = uniqueName('fetch-channel')
