@@ -14,12 +14,19 @@
 
 /** Frames smaller than this are not pooled (the shared receive buffer takes most, see frame-reader.ts). */
 export const POOLED_FRAME_MIN_BYTES = 16 * 1024
-/** Free buffers kept per connection: enough for the responses of a fetch loop that reads as fast as it fetches. */
-const MAX_FREE_BUFFERS = 4
+/**
+ * Free memory kept per connection. A consumer that reads behind its fetches has a dozen or more responses out at a
+ * time (up to fetchMaxBytes buffered), and gives them back in bursts: a cap of four buffers dropped the rest, the next
+ * responses got new memory, and the garbage they became (40+ MB per million 100-byte records) set off mark-compact
+ * pauses while consuming. Capped by bytes instead, the free list holds what the connection's responses needed at
+ * their peak, which is memory the process had in use anyway.
+ */
+export const MAX_FREE_BYTES = 64 * 1024 * 1024
 
 export class ReceivePool {
   /** Backing memory given back and not yet taken again, smallest first. */
   readonly #free: ArrayBuffer[] = []
+  #freeBytes = 0
   /** Backing memory handed out and not yet given back: only these are accepted by give(). */
   readonly #out = new WeakSet<ArrayBuffer>()
 
@@ -30,6 +37,7 @@ export class ReceivePool {
       const memory = free[i]!
       if (memory.byteLength >= size) {
         free.splice(i, 1)
+        this.#freeBytes -= memory.byteLength
         this.#out.add(memory)
         return Buffer.from(memory, 0, size)
       }
@@ -48,8 +56,9 @@ export class ReceivePool {
     let at = 0
     while (at < free.length && free[at]!.byteLength < memory.byteLength) at++
     free.splice(at, 0, memory)
-    // Past the cap the smallest goes: a larger one takes any frame the smaller would have.
-    if (free.length > MAX_FREE_BUFFERS) free.shift()
+    this.#freeBytes += memory.byteLength
+    // Past the cap the smallest go: a larger one takes any frame the smaller would have.
+    while (this.#freeBytes > MAX_FREE_BYTES) this.#freeBytes -= free.shift()!.byteLength
   }
 }
 

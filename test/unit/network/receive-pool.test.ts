@@ -1,4 +1,4 @@
-import { ReceivePool } from '../../../src/network/receive-pool.js'
+import { MAX_FREE_BYTES, ReceivePool } from '../../../src/network/receive-pool.js'
 
 describe('ReceivePool', () => {
   it('hands given-back memory to the next frame that fits, and new memory while none is given back', () => {
@@ -31,15 +31,25 @@ describe('ReceivePool', () => {
     expect(b.buffer).not.toBe(taken.buffer)
   })
 
-  it('keeps at most four free buffers, the largest', () => {
+  it('keeps free memory up to MAX_FREE_BYTES, dropping the smallest past it', () => {
     const pool = new ReceivePool()
-    const sizes = [100_000, 300_000, 700_000, 1_500_000, 3_000_000]
-    const taken = sizes.map((size) => pool.take(size))
-    for (const t of taken) pool.give(t)
-    const again = sizes.map((size) => pool.take(size))
-    // The smallest was dropped; the 100 kB frame takes the next smallest kept, and one frame gets new memory.
-    const reused = again.filter((t) => taken.some((old) => old.buffer === t.buffer))
-    expect(reused).toHaveLength(4)
-    expect(again[0]!.buffer).toBe(taken[1]!.buffer)
+    // A burst of responses given back together (a consumer reading behind its fetches): all of them are kept.
+    const burst = Array.from({ length: 16 }, () => pool.take(1_500_000))
+    for (const t of burst) pool.give(t)
+    const again = burst.map(() => pool.take(1_500_000))
+    expect(again.every((t) => burst.some((old) => old.buffer === t.buffer))).toBe(true)
+  })
+
+  it('drops the smallest free memory past the cap, and never keeps a frame larger than the cap', () => {
+    const pool = new ReceivePool()
+    const huge = pool.take(MAX_FREE_BYTES + 1)
+    pool.give(huge)
+    expect(pool.take(MAX_FREE_BYTES).buffer === huge.buffer).toBe(false)
+    const big = pool.take(MAX_FREE_BYTES - 100_000)
+    const small = pool.take(1_000_000)
+    pool.give(small)
+    pool.give(big)
+    expect(pool.take(MAX_FREE_BYTES - 100_000).buffer === big.buffer).toBe(true)
+    expect(pool.take(1_000_000).buffer === small.buffer).toBe(false)
   })
 })
