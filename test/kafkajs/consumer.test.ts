@@ -74,6 +74,38 @@ describe('eachMessage', () => {
     await waitFor(() => values.length >= 1, 30_000, 'the new record')
     expect(values).toEqual(['new'])
   })
+  it('lets the event loop turn within a batch when eachMessage takes time', async () => {
+    const topic = uniqueName('each-message-slices')
+    await createTopics([{ topic }])
+    const total = 3_000
+    await produceSpread(topic, total, 1)
+    const c = consumer(uniqueName('g'))
+    await c.subscribe({ topics: [topic], fromBeginning: true })
+    let turns = 0
+    let count = 0
+    const countTurns = (): void => {
+      turns++
+      if (count < total) setImmediate(countTurns)
+    }
+    setImmediate(countTurns)
+    let lastTurns = -1
+    let run = 0
+    let longestRunWithoutTurn = 0
+    await c.run({
+      eachMessage: async () => {
+        // 50 µs of the application's work per message: 25 ms per batch of 500.
+        const until = performance.now() + 0.05
+        while (performance.now() < until);
+        run = turns === lastTurns ? run + 1 : 0
+        lastTurns = turns
+        longestRunWithoutTurn = Math.max(longestRunWithoutTurn, run)
+        count++
+      },
+    })
+    await waitFor(() => count === total, 30_000, 'every message')
+    // A turn once the 2 ms slice is spent, checked every 64 messages; without it, one turn per batch or two.
+    expect(longestRunWithoutTurn).toBeLessThanOrEqual(128)
+  })
 })
 
 describe('eachBatch', () => {
