@@ -222,12 +222,21 @@ export class DeliveryBuffer<K, V> {
 
   /**
    * A batch for `batches()`: `first` (just handed out by `next`) and what follows it in the same decoded record
-   * batch of the same partition, up to `limit` messages — no extra decoding, no partition mixing.
+   * batch of the same partition, up to `limit` messages — no extra decoding, no partition mixing — and fewer once
+   * the delivery slice is spent.
    */
   batchFrom(first: ConsumerMessage<K, V>, limit: number): ConsumerBatch<K, V> {
     const state = this.#current?.chunk.state
     const messages = [first]
+    const started = performance.now()
     while (messages.length < limit) {
+      // Hundreds of records decoded in cold code took over 10 ms: a batch takes at most a slice to build. Measured
+      // from here, not from the slice's start, so that the application's work on the last batch does not shorten this
+      // one (short batches cost a runner more per message).
+      if ((messages.length & 63) === 0 && performance.now() - started > SLICE_MS) {
+        this.#yieldDue = true
+        break
+      }
       const current = this.#current
       if (!current || current.chunk.state !== state || current.records === null || current.chunk.stale) break
       const record = current.records

@@ -46,6 +46,15 @@ export interface FetcherOptions {
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
+/**
+ * The longest a fetch may wait at the broker while partitions of the same broker are left out of it because they
+ * have data buffered. One fetch per broker is in flight, so a fetch of only caught-up partitions held the others —
+ * released by the application a few milliseconds later — for the whole fetchMaxWaitMs: a million-record read took
+ * 500 ms longer in half the runs, at half the rate. Partitions at their end still get new records as soon as the
+ * broker has them; what a short wait costs is an empty fetch per interval while the application is slow to drain.
+ */
+const HELD_BACK_MAX_WAIT_MS = 20
+
 export interface FetcherHost {
   /** The partitions currently assigned. */
   partitions(): Iterable<PartitionState>
@@ -183,9 +192,14 @@ export class Fetcher {
     const now = this.#cluster.clock.now()
     const byNode = new Map<number, PartitionState[]>()
     const toValidate = new Map<number, Array<{ state: PartitionState; leaderEpoch: number }>>()
+    let heldBack: Set<number> | null = null
     let waitingForBackoff = Infinity
     for (const state of this.#host.partitions()) {
-      if (!state.fetchable || state.bufferedChunks > 1) continue
+      if (!state.fetchable) continue
+      if (state.bufferedChunks > 1) {
+        ;(heldBack ??= new Set()).add(this.#nodeFor(state))
+        continue
+      }
       if (state.backoffUntil > now) {
         waitingForBackoff = Math.min(waitingForBackoff, state.backoffUntil)
         continue
@@ -220,7 +234,7 @@ export class Fetcher {
       if (!list) byNode.set(node, (list = []))
       list.push(state)
     }
-    for (const [node, states] of byNode) void this.#fetch(node, states)
+    for (const [node, states] of byNode) void this.#fetch(node, states, heldBack?.has(node) === true ? Math.min(HELD_BACK_MAX_WAIT_MS, this.#options.fetchMaxWaitMs) : this.#options.fetchMaxWaitMs)
     for (const [node, pending] of toValidate) this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
       this.#retryTimer = this.#cluster.clock.setTimeout(() => {
@@ -260,7 +274,7 @@ export class Fetcher {
     }
   }
 
-  async #fetch(node: number, states: PartitionState[]): Promise<void> {
+  async #fetch(node: number, states: PartitionState[], maxWaitMs: number): Promise<void> {
     this.#inFlight.add(node)
     const observe = this.#host.fetchObserver?.() ?? null
     observe?.({ type: 'start', nodeId: node })
@@ -286,7 +300,7 @@ export class Fetcher {
       if (useIds) for (const name of topics.keys()) if ((this.#cluster.topic(name)?.topicId ?? ZERO_UUID) === ZERO_UUID) throw new KafkaError(`No topic id for ${name}`, { retriable: true })
       const request = {
         replicaId: -1,
-        maxWaitMs: this.#options.fetchMaxWaitMs,
+        maxWaitMs,
         minBytes: this.#options.fetchMinBytes,
         maxBytes: this.#options.fetchMaxBytes,
         isolationLevel: this.#options.isolationLevel,

@@ -363,6 +363,43 @@ describe('consumer API', () => {
     expect(longestRunWithoutTurn).toBeLessThanOrEqual(3)
   })
 
+  it('a fetch of caught-up partitions does not hold partitions with buffered data for fetchMaxWaitMs', async () => {
+    // Partition 0 has a backlog, partition 1 nothing. When partition 0 has chunks buffered, the fetch in flight holds
+    // only partition 1, and the broker keeps it until fetchMaxWaitMs unless it is told to wait less: partition 0,
+    // drained meanwhile, used to wait behind it (half the rate in the consumer benchmark).
+    const topic = uniqueName('held-back')
+    await createTopic(cluster, topic, 2)
+    const total = 3_000
+    await produce(cluster, topic, 0, Array.from({ length: total }, (_, i) => ({ value: Buffer.alloc(1_000, i & 0xff) })))
+    const kafka = kafkaFor('held-back')
+    const consumer = kafka.consumer({ fetchMaxWaitMs: 5_000, maxPartitionFetchBytes: 64 * 1024 })
+    await consumer.assign([
+      { topic, partition: 0 },
+      { topic, partition: 1 },
+    ])
+    consumer.seek({ topic, partition: 0, offset: 0n })
+    consumer.seek({ topic, partition: 1, offset: 0n })
+    const fetches = listen<FetchChannelEvent>('samsa:fetch')
+    let read = 0
+    try {
+      for await (const message of consumer) {
+        expect(message.partition).toBe(0)
+        // The application's work: a fifth of a millisecond per message, so that fetches run ahead of it.
+        const until = performance.now() + 0.2
+        while (performance.now() < until);
+        if (++read === total) break
+      }
+    } finally {
+      fetches.stop()
+      await consumer.close()
+      await kafka.close()
+    }
+    expect(read).toBe(total)
+    expect(fetches.events.length).toBeGreaterThan(10)
+    const longest = Math.max(...fetches.events.map((e) => e.durationMs))
+    expect(longest).toBeLessThan(2_500)
+  })
+
   describe('diagnostics channels', () => {
     it('samsa:fetch: one event per Fetch response, carrying every record byte the broker sent', async () => {
       const topic = uniqueName('fetch-channel')
