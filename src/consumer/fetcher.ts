@@ -47,13 +47,14 @@ export interface FetcherOptions {
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 /**
- * The longest a fetch may wait at the broker while partitions of the same broker are left out of it because they
+ * How long a fetch may first wait at the broker while partitions of the same broker are left out of it because they
  * have data buffered. One fetch per broker is in flight, so a fetch of only caught-up partitions held the others —
  * released by the application a few milliseconds later — for the whole fetchMaxWaitMs: a million-record read took
  * 500 ms longer in half the runs, at half the rate. Partitions at their end still get new records as soon as the
- * broker has them; what a short wait costs is an empty fetch per interval while the application is slow to drain.
+ * broker has them. While the application drains nothing during such a fetch, the next one waits twice as long (up
+ * to fetchMaxWaitMs), so a slow application costs a few empty fetches, not fifty a second.
  */
-const HELD_BACK_MAX_WAIT_MS = 20
+const HELD_BACK_FIRST_WAIT_MS = 20
 
 export interface FetcherHost {
   /** The partitions currently assigned. */
@@ -111,6 +112,10 @@ export class Fetcher {
   /** The last schedule() found the delivery buffer full and started nothing. */
   #bufferFull = false
   #retryTimer: ClockTimer | null = null
+  /** Per broker: how long its next fetch beside held-back partitions may wait (see HELD_BACK_FIRST_WAIT_MS). */
+  readonly #heldBackWaitMs = new Map<number, number>()
+  /** Brokers with a fetch in flight during which the application made one of their partitions fetchable again. */
+  readonly #drainedDuringFetch = new Set<number>()
   /** Fetch responses received, for tests and stats. */
   fetchCount = 0
   incrementalFetchCount = 0
@@ -179,7 +184,10 @@ export class Fetcher {
     if (!this.#bufferFull) {
       if (!state.fetchable || state.bufferedChunks > 1) return
       const node = this.#nodeFor(state)
-      if (node >= 0 && this.#inFlight.has(node)) return
+      if (node >= 0 && this.#inFlight.has(node)) {
+        this.#drainedDuringFetch.add(node)
+        return
+      }
     }
     this.schedule()
   }
@@ -234,7 +242,11 @@ export class Fetcher {
       if (!list) byNode.set(node, (list = []))
       list.push(state)
     }
-    for (const [node, states] of byNode) void this.#fetch(node, states, heldBack?.has(node) === true ? Math.min(HELD_BACK_MAX_WAIT_MS, this.#options.fetchMaxWaitMs) : this.#options.fetchMaxWaitMs)
+    for (const [node, states] of byNode) {
+      const besideHeldBack = heldBack?.has(node) === true
+      const maxWaitMs = besideHeldBack ? Math.min(this.#heldBackWaitMs.get(node) ?? HELD_BACK_FIRST_WAIT_MS, this.#options.fetchMaxWaitMs) : this.#options.fetchMaxWaitMs
+      void this.#fetch(node, states, maxWaitMs, besideHeldBack)
+    }
     for (const [node, pending] of toValidate) this.#validate(node, pending)
     if (waitingForBackoff !== Infinity && this.#retryTimer === null) {
       this.#retryTimer = this.#cluster.clock.setTimeout(() => {
@@ -274,8 +286,9 @@ export class Fetcher {
     }
   }
 
-  async #fetch(node: number, states: PartitionState[], maxWaitMs: number): Promise<void> {
+  async #fetch(node: number, states: PartitionState[], maxWaitMs: number, besideHeldBack: boolean): Promise<void> {
     this.#inFlight.add(node)
+    this.#drainedDuringFetch.delete(node)
     const observe = this.#host.fetchObserver?.() ?? null
     observe?.({ type: 'start', nodeId: node })
     const metrics = this.#host.metrics ?? null
@@ -364,6 +377,10 @@ export class Fetcher {
       }
     } finally {
       this.#inFlight.delete(node)
+      if (besideHeldBack) {
+        const drained = this.#drainedDuringFetch.delete(node)
+        this.#heldBackWaitMs.set(node, drained ? HELD_BACK_FIRST_WAIT_MS : Math.min(2 * maxWaitMs, this.#options.fetchMaxWaitMs))
+      }
       // Published before the next fetch starts, so events of one node never appear out of order.
       if (publish) this.#publishFetch(node, startedAt, states.length, received, failure, observe)
       if (trace !== null) this.#traceEnd(trace, received, failure)

@@ -363,41 +363,73 @@ describe('consumer API', () => {
     expect(longestRunWithoutTurn).toBeLessThanOrEqual(3)
   })
 
-  it('a fetch of caught-up partitions does not hold partitions with buffered data for fetchMaxWaitMs', async () => {
-    // Partition 0 has a backlog, partition 1 nothing. When partition 0 has chunks buffered, the fetch in flight holds
-    // only partition 1, and the broker keeps it until fetchMaxWaitMs unless it is told to wait less: partition 0,
-    // drained meanwhile, used to wait behind it (half the rate in the consumer benchmark).
-    const topic = uniqueName('held-back')
-    await createTopic(cluster, topic, 2)
+  describe('fetches beside partitions with buffered data', () => {
+    // Partition 0 has a backlog, partition 1 nothing. While partition 0 has chunks buffered, the fetch in flight
+    // holds only partition 1, and the broker keeps it until fetchMaxWaitMs unless told to wait less.
     const total = 3_000
-    await produce(cluster, topic, 0, Array.from({ length: total }, (_, i) => ({ value: Buffer.alloc(1_000, i & 0xff) })))
-    const kafka = kafkaFor('held-back')
-    const consumer = kafka.consumer({ fetchMaxWaitMs: 5_000, maxPartitionFetchBytes: 64 * 1024 })
-    await consumer.assign([
-      { topic, partition: 0 },
-      { topic, partition: 1 },
-    ])
-    consumer.seek({ topic, partition: 0, offset: 0n })
-    consumer.seek({ topic, partition: 1, offset: 0n })
-    const fetches = listen<FetchChannelEvent>('samsa:fetch')
-    let read = 0
-    try {
-      for await (const message of consumer) {
-        expect(message.partition).toBe(0)
-        // The application's work: a fifth of a millisecond per message, so that fetches run ahead of it.
-        const until = performance.now() + 0.2
-        while (performance.now() < until);
-        if (++read === total) break
-      }
-    } finally {
-      fetches.stop()
-      await consumer.close()
-      await kafka.close()
+    async function backlogged(label: string): Promise<{ consumer: Consumer; kafka: Kafka; fetches: { events: FetchChannelEvent[]; stop(): void } }> {
+      const topic = uniqueName(label)
+      await createTopic(cluster, topic, 2)
+      await produce(cluster, topic, 0, Array.from({ length: total }, (_, i) => ({ value: Buffer.alloc(1_000, i & 0xff) })))
+      const kafka = kafkaFor(label)
+      const consumer = kafka.consumer({ fetchMaxWaitMs: 5_000, maxPartitionFetchBytes: 64 * 1024 })
+      await consumer.assign([
+        { topic, partition: 0 },
+        { topic, partition: 1 },
+      ])
+      consumer.seek({ topic, partition: 0, offset: 0n })
+      consumer.seek({ topic, partition: 1, offset: 0n })
+      return { consumer, kafka, fetches: listen<FetchChannelEvent>('samsa:fetch') }
     }
-    expect(read).toBe(total)
-    expect(fetches.events.length).toBeGreaterThan(10)
-    const longest = Math.max(...fetches.events.map((e) => e.durationMs))
-    expect(longest).toBeLessThan(2_500)
+
+    it('do not hold the backlog for fetchMaxWaitMs while the application drains it', async () => {
+      // Partition 0, drained meanwhile, used to wait behind the fetch (half the rate in the consumer benchmark).
+      const { consumer, kafka, fetches } = await backlogged('held-back')
+      let read = 0
+      try {
+        for await (const message of consumer) {
+          expect(message.partition).toBe(0)
+          // The application's work: a fifth of a millisecond per message, so that fetches run ahead of it.
+          const until = performance.now() + 0.2
+          while (performance.now() < until);
+          if (++read === total) break
+        }
+      } finally {
+        fetches.stop()
+        await consumer.close()
+        await kafka.close()
+      }
+      expect(read).toBe(total)
+      expect(fetches.events.length).toBeGreaterThan(10)
+      expect(Math.max(...fetches.events.map((e) => e.durationMs))).toBeLessThan(2_500)
+    })
+
+    it('wait longer and longer while the application drains nothing, instead of fetching every 20 ms', async () => {
+      const { consumer, kafka, fetches } = await backlogged('held-back-idle')
+      let read = 0
+      let fetchesWhileIdle = -1
+      try {
+        for await (const message of consumer) {
+          expect(message.partition).toBe(0)
+          if (++read === 1) {
+            // The application is busy elsewhere for two seconds; partition 0 stays buffered.
+            await new Promise((resolve) => setTimeout(resolve, 200))
+            const before = fetches.events.length
+            await new Promise((resolve) => setTimeout(resolve, 2_000))
+            fetchesWhileIdle = fetches.events.length - before
+          }
+          if (read === total) break
+        }
+      } finally {
+        fetches.stop()
+        await consumer.close()
+        await kafka.close()
+      }
+      expect(read).toBe(total)
+      // 20, 40, 80 … ms: a handful in two seconds (a fixed 20 ms wait made about a hundred).
+      expect(fetchesWhileIdle).toBeGreaterThanOrEqual(1)
+      expect(fetchesWhileIdle).toBeLessThan(12)
+    })
   })
 
   describe('diagnostics channels', () => {
