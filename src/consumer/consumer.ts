@@ -368,6 +368,15 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   /**
+   * For runners that call handlers themselves (samsa/kafkajs): a promise that lets the event loop turn once
+   * delivery has held it for its slice (2 ms), or null while the slice lasts. Handler calls that resolve in
+   * microtasks never return to the event loop by themselves.
+   */
+  yieldIfSliceSpent(): Promise<void> | null {
+    return this.#delivery.yieldIfSliceSpent()
+  }
+
+  /**
    * For runners that keep several batches in process at once (samsa/kafkajs's `partitionsConsumedConcurrently`):
    * the next batch, of which nothing counts as processed until its `resolve(offset)` says so. Asking for the next
    * one does not mark this one processed, unlike `batches()`. Null once closed or aborted.

@@ -176,9 +176,7 @@ export class DeliveryBuffer<K, V> {
       if (this.#skipped !== null) return null
       // Yield before taking, so that nothing taken can go stale (seek, revoke) while the event loop turns.
       if (this.#sliceExpired()) {
-        await yieldToEventLoop()
-        this.#yieldDue = false
-        this.#sliceStart = performance.now()
+        await this.#yieldTurn()
         continue
       }
       // After the slice check: an application retrying a failing record in a loop still lets the event loop turn.
@@ -449,6 +447,23 @@ export class DeliveryBuffer<K, V> {
     const next = record.nextOffset
     if (this.#deserializing) return this.#deserialized(current.chunk, record, current.leaderEpoch, next)
     return this.#toMessage(current.chunk.state, record, current.leaderEpoch, next)
+  }
+
+  /**
+   * For a runner that calls handlers itself between takes (samsa/kafkajs's eachMessage): a promise that lets the
+   * event loop turn once delivery's slice is spent — one clock for both, so that neither yields right after the
+   * other did — or null while the slice lasts.
+   */
+  yieldIfSliceSpent(): Promise<void> | null {
+    if (!this.#yieldDue && performance.now() - this.#sliceStart <= SLICE_MS) return null
+    return this.#yieldTurn()
+  }
+
+  async #yieldTurn(): Promise<void> {
+    await yieldToEventLoop()
+    this.#yieldDue = false
+    this.#sliceStart = performance.now()
+    this.#sliceCount = 0
   }
 
   /** Whether delivery has run long enough that the event loop should get a turn. */

@@ -11,7 +11,6 @@
  * A throwing handler is retried in place with KafkaJS's backoff (the messages it has not resolved are delivered
  * again); when the retries are spent the run crashes with `KafkaJSNumberOfRetriesExceeded`, as KafkaJS's does.
  */
-import { performance } from 'node:perf_hooks'
 import type { Consumer as SamsaConsumer } from '../consumer/consumer.js'
 import type { ConsumerMessage, OwnedBatch, TopicPartition } from '../consumer/types.js'
 import { type ConsumerProcessContext, tracingChannels } from '../network/instrumentation.js'
@@ -30,13 +29,6 @@ import {
   type OffsetsByTopicPartition,
   type PartitionOffset,
 } from './consumer-types.js'
-
-/** How long the per-message loop may hold the event loop before it lets it turn (as samsa's delivery). */
-const SLICE_MS = 2
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 export interface ResolvedRetry {
   retries: number
@@ -195,8 +187,6 @@ export class Runner {
   #wakePuller: (() => void) | null = null
   #failure: Error | null = null
   #lastCommit = Date.now()
-  /** When the runner last let the event loop turn (see #eachMessage). */
-  #heldSince = 0
   /** Partitions being revoked: their handlers finish the message in hand and take no more (see finishRevoked). */
   readonly #revoking = new Set<string>()
   /** Ends when the runner stops: resolves after stop(), rejects with the error that crashed it. */
@@ -417,11 +407,11 @@ export class Runner {
         return
       }
       // Each handler call resolves in a microtask, so a batch would otherwise run in one turn of the event loop —
-      // and the next batch with it, taken meanwhile: 7-13 ms while the code is still cold. Yield as samsa's own
-      // delivery does once the slice is spent.
-      if ((i & 63) === 63 && performance.now() - this.#heldSince > SLICE_MS) {
-        await yieldToEventLoop()
-        this.#heldSince = performance.now()
+      // and the next batch with it, taken meanwhile: 7-13 ms while the code is still cold. Yield on delivery's
+      // slice, the clock the next take checks too.
+      if ((i & 63) === 63) {
+        const turn = this.#o.native.yieldIfSliceSpent()
+        if (turn !== null) await turn
       }
     }
   }
