@@ -24,6 +24,7 @@
 // platformatic2 is @platformatic/kafka 2.x from .cache/platformatic2 (Node >= 22 only; skipped with a note on Node 20,
 // see scripts/bench/lib/runtimes.mjs), driven like platformatic. `--json` writes the report (lib/report.mjs).
 import { execFileSync, spawnSync } from 'node:child_process'
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
@@ -145,6 +146,13 @@ function startLoopProbe(consuming) {
     for (const entry of list.getEntries()) gcPauses.push({ start: entry.startTime, end: entry.startTime + entry.duration, kind: GC_KINDS[entry.detail?.kind] ?? String(entry.detail?.kind) })
   })
   gcObserver.observe({ entryTypes: ['gc'] })
+  // samsa's consumers (the facade's too) publish every Fetch response: a fetch that waited fetchMaxWaitMs while
+  // records were buffered behind it shows as a long one here (the first, a full response, takes ~100 ms).
+  const fetchDurations = []
+  const onFetch = (event) => {
+    if (first > 0) fetchDurations.push(event.durationMs)
+  }
+  diagnosticsChannel.subscribe('samsa:fetch', onFetch)
   const timer = setInterval(() => {
     const now = performance.now()
     const cpu = cpuNow()
@@ -163,6 +171,7 @@ function startLoopProbe(consuming) {
     stop() {
       delay.disable()
       clearInterval(timer)
+      diagnosticsChannel.unsubscribe('samsa:fetch', onFetch)
     },
     /** After the client closed (the observer delivers GC entries asynchronously). */
     async report() {
@@ -201,6 +210,7 @@ function startLoopProbe(consuming) {
           .sort((a, b) => b.wallMs - a.wallMs)
           .slice(0, 5)
           .map((g) => ({ at: round1(g.atMs), wall: round1(g.wallMs), onCpu: round1(g.onCpuMs), gc: round1(g.gcMs), gcKinds: g.gcKinds, work: round1(g.workMs), waiting: round1(g.waitingMs), blocked: round1(g.blockedMs) })),
+        ...(fetchDurations.length > 0 ? { fetches: fetchDurations.length, longestFetchMs: round1(Math.max(...fetchDurations)) } : {}),
         gcPauses: Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, { count: gcPauses.filter((p) => p.kind === kind).length, longestMs: round1(gcLongest(kind)) }])),
       }
     },
@@ -435,7 +445,7 @@ for (let round = 0; round < ROUNDS; round++) {
     result.recordsPerSec = Math.round((result.count / result.ms) * 1000)
     result.mbPerSec = Number(((result.bytes / 1024 / 1024 / result.ms) * 1000).toFixed(1))
     result.round = round
-    log(`${client}: ${result.count} records in ${result.ms.toFixed(0)} ms = ${result.recordsPerSec} rec/s, ${result.mbPerSec} MB/s${result.eventLoopDelayMaxMs !== undefined ? `, event-loop delay max ${result.eventLoopDelayMaxMs.toFixed(1)} ms p99 ${result.eventLoopDelayP99Ms.toFixed(1)} ms; gaps over 10 ms: ${result.gapsOver10Ms} (${result.gapsOver10MsMostlyGc} mostly GC, ${result.gapsOver10MsMostlyWaiting} mostly waiting for a CPU), longest work outside GC in one ${result.longestWorkInGapMs.toFixed(1)} ms, longest ${JSON.stringify(result.longestGapsMs)}` : ''}`)
+    log(`${client}: ${result.count} records in ${result.ms.toFixed(0)} ms = ${result.recordsPerSec} rec/s, ${result.mbPerSec} MB/s${result.eventLoopDelayMaxMs !== undefined ? `, event-loop delay max ${result.eventLoopDelayMaxMs.toFixed(1)} ms p99 ${result.eventLoopDelayP99Ms.toFixed(1)} ms; gaps over 10 ms: ${result.gapsOver10Ms} (${result.gapsOver10MsMostlyGc} mostly GC, ${result.gapsOver10MsMostlyWaiting} mostly waiting for a CPU), longest work outside GC in one ${result.longestWorkInGapMs.toFixed(1)} ms, longest ${JSON.stringify(result.longestGapsMs)}` : ''}${result.fetches !== undefined ? `; ${result.fetches} fetches, longest ${result.longestFetchMs} ms` : ''}`)
     results.push(result)
   }
 }
@@ -475,7 +485,7 @@ const table = [`| ${columns.join(' | ')} |`, '|---|---:|---:|---:|---:|---:|', .
 process.stdout.write(`${table}\n`)
 // Every run's event loop, not the best one's: the goal is a bound that holds in each run.
 const fixed = (v) => (Number.isFinite(v) ? v.toFixed(1) : '–')
-const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU, blocked) at ms after the first record']
+const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU, blocked) at ms after the first record', 'Fetch responses (longest ms)']
 const loopRows = results
   .filter((r) => r.eventLoopDelayMaxMs !== undefined)
   .map((r) => [
@@ -487,6 +497,7 @@ const loopRows = results
     `${r.gapsOver10Ms} (${r.gapsOver10MsMostlyGc} / ${r.gapsOver10MsMostlyWaiting})`,
     fixed(r.longestWorkInGapMs),
     r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}) at ${g.at}`).join('; ') || '–',
+    r.fetches !== undefined ? `${r.fetches} (${r.longestFetchMs})` : '–',
   ])
 // --passes: samsa's rate pass by pass in one process, with the page faults each pass took (memory new to the process).
 const passColumns = ['client', 'round', 'pass', 'records/s', 'process CPU ns per record', 'minor page faults']
@@ -529,6 +540,7 @@ if (jsonOut) {
         : []),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
         'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: neither on a CPU nor waiting for one). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
+        'Fetch responses: samsa:fetch events from the first record to the last (samsa and samsa/kafkajs only); the longest is the first, a full response of about 6 MB (~100 ms), unless a fetch waited fetchMaxWaitMs while records were buffered behind it.',
       ]),
     ],
   })
