@@ -95,6 +95,8 @@ export class DeliveryBuffer<K, V> {
   #sliceStart = 0
   #sliceCount = 0
   #yieldDue = false
+  /** The current chunk's next batch being decompressed off the event loop: next() waits for it, not for data. */
+  #inflating: Promise<void> | null = null
 
   constructor(host: DeliveryHost, options: DeliveryOptions) {
     this.#host = host
@@ -189,6 +191,15 @@ export class DeliveryBuffer<K, V> {
       if (taken !== null) return this.#handOut(taken)
       if (this.#skipped !== null) return null
       if (this.#yieldDue) continue
+      if (this.#inflating !== null) {
+        const inflating = this.#inflating
+        this.#inflating = null
+        await inflating
+        // The loop was free while the batch decompressed: records of it start a fresh slice.
+        this.#sliceStart = performance.now()
+        this.#sliceCount = 0
+        continue
+      }
       try {
         await this.#waitForData(signal)
       } catch (error) {
@@ -307,6 +318,13 @@ export class DeliveryBuffer<K, V> {
           this.#yieldDue = true
           return null
         }
+        // A large compressed batch decompresses off the event loop first (next() waits for it); nextSync takes the
+        // slow path meanwhile.
+        const inflating = current.chunk.inflateNext()
+        if (inflating !== null) {
+          this.#inflating = inflating
+          return null
+        }
         let next: NextBatch | null
         try {
           next = current.chunk.nextBatch(this.#checkCrcs)
@@ -322,6 +340,8 @@ export class DeliveryBuffer<K, V> {
         }
         current.records = next.records
         current.from = next.from
+        // The batch after this one, if large and compressed, decompresses on the thread pool while this one is read.
+        current.chunk.inflateNext()
         if (next.count > 0) this.#host.batchOpened?.(next.bytes)
         current.leaderEpoch = next.leaderEpoch
         if (next.skipped !== undefined) {

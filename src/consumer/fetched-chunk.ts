@@ -5,7 +5,7 @@
  * header-only scan the fetcher uses to move the fetch position past the whole batches it queued.
  */
 import { BATCH_LENGTH, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, RECORD_COUNT } from '../records/layout.js'
-import { openRecordBatchAt, type RecordSource } from '../records/index.js'
+import { compressedPayloadAt, decompressAsync, DEFAULT_MAX_DECOMPRESSED_BYTES, openRecordBatchAt, type RecordSource } from '../records/index.js'
 import { DecodedRecords } from '../records/record-cursor.js'
 import type { PartitionState } from './partition-state.js'
 
@@ -43,6 +43,23 @@ export class SharedFrame {
 
 const RELEASED = Buffer.alloc(0)
 
+/**
+ * Compressed batches this large are decompressed off the event loop (libuv's thread pool) before they are opened.
+ * Decompression time follows the output: 1.3 MB of JSON-like records took 8.5 ms with gzip and 3.2 ms with snappy,
+ * 4 MB 13–17 ms with gzip, snappy or lz4 — in one turn. Below this a compressed batch opens in the turn that needs
+ * it: the hop to a thread costs more than the work.
+ */
+export const ASYNC_DECOMPRESS_MIN_BYTES = 32 * 1024
+
+/** The next batch's payload being decompressed off the event loop, or its outcome. */
+interface Inflation {
+  readonly pos: number
+  /** Settles (never rejects) once `data` or `failed` is set. */
+  pending: Promise<void> | null
+  data: Buffer | null
+  failed: boolean
+}
+
 /** A partition's records from one fetch response, decoded batch by batch as the application reads. */
 export class FetchedChunk {
   readonly state: PartitionState
@@ -56,6 +73,7 @@ export class FetchedChunk {
   readonly aborted: Array<{ producerId: bigint; firstOffset: bigint }> | null
   readonly abortedProducers: Set<bigint> | null
   highWatermark: bigint
+  #inflation: Inflation | null = null
 
   constructor(
     state: PartitionState,
@@ -101,6 +119,37 @@ export class FetchedChunk {
   }
 
   /**
+   * When the next batch is compressed and at least ASYNC_DECOMPRESS_MIN_BYTES: a promise that decompresses it off the
+   * event loop (it never rejects; nextBatch reports a failure), to be awaited before nextBatch. Null when nextBatch
+   * can go ahead now — also once that decompression is done. The frame stays held meanwhile, so that no later
+   * response is read into the bytes being decompressed.
+   */
+  inflateNext(): Promise<void> | null {
+    const current = this.#inflation
+    if (current !== null && current.pos === this.pos) return current.pending
+    const compressed = this.records === RELEASED ? null : compressedPayloadAt(this.records, this.pos)
+    if (compressed === null || compressed.payload.length < ASYNC_DECOMPRESS_MIN_BYTES) return null
+    const inflation: Inflation = { pos: this.pos, pending: null, data: null, failed: false }
+    const frame = this.#frame
+    frame?.hold()
+    inflation.pending = decompressAsync(compressed.codec, compressed.payload, { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES, at: this.pos }).then(
+      (data) => {
+        inflation.data = data
+        inflation.pending = null
+        frame?.drop()
+      },
+      () => {
+        // Opened synchronously instead, which checks the CRC first and then throws the decompression's own error.
+        inflation.failed = true
+        inflation.pending = null
+        frame?.drop()
+      },
+    )
+    this.#inflation = inflation
+    return inflation.pending
+  }
+
+  /**
    * The next batch's records, decoded as they are read, or null when the chunk is exhausted. Control batches and
    * aborted transactions come back empty. `from` is set when the batch starts before the position (compressed
    * batches and compaction can hand back records that were delivered already): records below it are not delivered.
@@ -108,7 +157,10 @@ export class FetchedChunk {
   nextBatch(checkCrcs: boolean): NextBatch | null {
     if (this.pos >= this.size) return null
     const start = this.pos
-    const opened = openRecordBatchAt(this.records, start, { verifyCrc: checkCrcs, ownMemory: this.#frame !== null })
+    const inflation = this.#inflation
+    const inflated = inflation !== null && inflation.pos === start && inflation.data !== null ? inflation.data : undefined
+    this.#inflation = null
+    const opened = openRecordBatchAt(this.records, start, { verifyCrc: checkCrcs, ownMemory: this.#frame !== null, inflated })
     if (opened === null) {
       this.pos = this.size
       return null

@@ -293,6 +293,30 @@ export interface OpenOptions extends DecodeOptions {
    * one copy of an uncompressed batch's records region (a compressed batch decompresses into memory of its own).
    */
   ownMemory?: boolean
+  /**
+   * The batch's payload already decompressed by the caller (`decompressAsync` of what `compressedPayloadAt` gave, off
+   * the event loop); ignored unless the batch at `pos` is a compressed v2 batch. The header and CRC are still
+   * checked here.
+   */
+  inflated?: Buffer
+}
+
+/**
+ * The codec and compressed records of the v2 batch at `pos`, for a caller that decompresses them off the event loop
+ * and hands the result to openRecordBatchAt (`inflated`). Null for anything else — uncompressed, legacy, partial or
+ * malformed data, which openRecordBatchAt itself opens or reports. The CRC is not checked here.
+ */
+export function compressedPayloadAt(input: Uint8Array, pos: number): { codec: CompressionCodec; payload: Buffer } | null {
+  const buf = asBuffer(input)
+  if (pos >= buf.length) return null
+  let frame: Frame
+  try {
+    frame = frameAt(buf, pos, false)
+  } catch {
+    return null
+  }
+  if (frame.kind !== 'v2' || frame.codec === 'none') return null
+  return { codec: frame.codec, payload: buf.subarray(pos + RECORDS, frame.header.end) }
 }
 
 /**
@@ -328,7 +352,7 @@ export function openRecordBatchAt(
   const { header, codec } = frame
   const cursor =
     codec !== 'none'
-      ? cursorOfOwnMemory(decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
+      ? cursorOfOwnMemory(options?.inflated ?? decompressSync(codec, buf.subarray(pos + RECORDS, header.end), { maxDecompressedBytes, at: pos }), header)
       : ownMemory
         ? cursorOfOwnMemory(Buffer.from(buf.subarray(pos + RECORDS, header.end)), header)
         : cursorOfPlainBatch(buf, header)

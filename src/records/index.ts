@@ -17,7 +17,7 @@ export {
   type ControlBatchInput,
   type ControlType,
 } from './encoder.js'
-export { decodeRecordBatches, decodeRecordBatchesAsync, decodeRecordBatchAt, openRecordBatchAt, RecordCursor, type LazyRecordBatch, type OpenOptions, type RecordSource } from './decoder.js'
+export { decodeRecordBatches, decodeRecordBatchesAsync, decodeRecordBatchAt, openRecordBatchAt, compressedPayloadAt, RecordCursor, type LazyRecordBatch, type OpenOptions, type RecordSource } from './decoder.js'
 export type { KafkaRecord, RecordBatch, ControlRecord, Header, DecodeOptions, DecodeResult } from './types.js'
 export {
   compressSync,

@@ -4,16 +4,18 @@
  * samsa:rebalance diagnostics channels. Records are produced with raw Produce requests (consumer-support), and
  * consumers are made through the public entry point, `new Kafka().consumer()`.
  */
+import { randomBytes } from 'node:crypto'
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { Kafka } from '../../src/kafka.js'
 import type { Cluster } from '../../src/network/cluster.js'
 import type { FetchChannelEvent, RebalanceChannelEvent } from '../../src/network/instrumentation.js'
 import { DeserializationError } from '../../src/consumer/errors.js'
 import { FetchSession } from '../../src/consumer/fetch-session.js'
+import { ASYNC_DECOMPRESS_MIN_BYTES } from '../../src/consumer/fetched-chunk.js'
 import { KafkaError } from '../../src/errors.js'
 import type { Consumer } from '../../src/consumer/consumer.js'
 import type { GroupProtocol, RebalanceEvent } from '../../src/consumer/types.js'
-import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+import { compressedPayloadAt, compressionAvailable, encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
 import { brokers, createTopic, newCluster, newConsumer, produce, uniqueName, waitFor } from './consumer-support.js'
 
 function kafkaFor(label: string): Kafka {
@@ -545,6 +547,38 @@ describe('consumer API', () => {
         }
       })
     })
+  })
+
+  it.each(['gzip', 'lz4', 'snappy', 'zstd'] as const)('large %s batches decompressed off the event loop arrive whole and in order', async (compression) => {
+    if (!compressionAvailable(compression)) return
+    const topic = uniqueName(`inflate-${compression}`)
+    await createTopic(cluster, topic, 1)
+    const total = 4_000
+    const perBatch = 1_000
+    // Random text: it compresses to about three quarters, so each batch's payload stays large under every codec.
+    const records = Array.from({ length: total + 1 }, (_, i) => ({ key: String(i), value: `${i}:${randomBytes(150).toString('base64')}` }))
+    // Every batch past the size that decompresses on the thread pool, beside a small one at the end.
+    const sample = encodeRecordBatch({ records: records.slice(0, perBatch), compression })
+    expect(compressedPayloadAt(sample, 0)!.payload.length).toBeGreaterThan(ASYNC_DECOMPRESS_MIN_BYTES)
+    await produce(cluster, topic, 0, records.slice(0, total), perBatch, compression)
+    await produce(cluster, topic, 0, records.slice(total), 1, compression)
+    const kafka = kafkaFor('inflate')
+    const consumer = kafka.consumer({ valueDeserializer: 'string', keyDeserializer: 'string' })
+    await consumer.assign([{ topic, partition: 0 }])
+    consumer.seek({ topic, partition: 0, offset: 0n })
+    let read = 0
+    try {
+      for await (const message of consumer) {
+        expect(message.offset).toBe(BigInt(read))
+        expect(message.key).toBe(String(read))
+        expect(message.value).toBe(records[read]!.value)
+        if (++read === total + 1) break
+      }
+    } finally {
+      await consumer.close()
+      await kafka.close()
+    }
+    expect(read).toBe(total + 1)
   })
 
   describe('receive memory reuse', () => {

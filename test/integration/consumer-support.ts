@@ -8,7 +8,7 @@ import type { ClientContext } from '../../src/kafka.js'
 import { Consumer } from '../../src/consumer/consumer.js'
 import type { ConsumerOptions } from '../../src/consumer/types.js'
 import { apis, ApiKeys, isRetriableCode } from '../../src/protocol/index.js'
-import { encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
+import { encodeRecordBatch, type CompressionCodec, type RecordInput } from '../../src/records/index.js'
 export { waitFor } from '../helpers/wait.js'
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')
@@ -52,10 +52,10 @@ export async function createTopic(cluster: Cluster, name: string, partitions: nu
 }
 
 /** Produces `records` to one partition in batches of `batchSize`, acks=all. Returns the base offsets. */
-export async function produce(cluster: Cluster, topic: string, partition: number, records: RecordInput[], batchSize = 500): Promise<void> {
+export async function produce(cluster: Cluster, topic: string, partition: number, records: RecordInput[], batchSize = 500, compression: CompressionCodec = 'none'): Promise<void> {
   let attempt = 0
   for (let i = 0; i < records.length; i += batchSize) {
-    const batch = encodeRecordBatch({ records: records.slice(i, i + batchSize) })
+    const batch = encodeRecordBatch({ records: records.slice(i, i + batchSize), compression })
     let response: { responses: Array<{ partitionResponses: Array<{ errorCode: number }> }> }
     try {
       response = (await cluster.send({ kind: 'leader', topic, partition }, apis[ApiKeys.Produce] as never, (version: number) => ({

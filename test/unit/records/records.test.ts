@@ -4,6 +4,8 @@ import {
   decodeRecordBatchAt,
   decodeRecordBatches,
   openRecordBatchAt,
+  compressedPayloadAt,
+  decompressAsync,
   decodeRecordBatchesAsync,
   encodeControlBatch,
   encodeRecordBatch,
@@ -252,6 +254,31 @@ describe('fetch payload framing', () => {
       expect(opened.batch.records.next()).toBeNull()
       expect(opened.next).toBe(input.length)
     }
+  })
+
+  test('compressedPayloadAt names a compressed batch\'s codec and payload; openRecordBatchAt opens it from the caller\'s decompression', async () => {
+    for (const compression of CODECS) {
+      const input = encodeRecordBatch({ records: sampleRecords(5), baseOffset: 10n, compression })
+      const compressed = compressedPayloadAt(input, 0)
+      if (compression === 'none') {
+        expect(compressed).toBeNull()
+        continue
+      }
+      expect(compressed!.codec).toBe(compression)
+      const inflated = await decompressAsync(compression, compressed!.payload, { maxDecompressedBytes: 1 << 20, at: 0 })
+      const opened = openRecordBatchAt(input, 0, { inflated })!
+      const lazy = []
+      for (let r = opened.batch.records.next(); r !== null; r = opened.batch.records.next()) lazy.push(r)
+      expect(lazy).toEqual(decodeRecordBatchAt(input, 0)!.batch.records)
+      // The header and CRC are still checked with a decompression handed in.
+      const corrupt = Buffer.from(input)
+      corrupt[corrupt.length - 1] ^= 0xff
+      expect(() => openRecordBatchAt(corrupt, 0, { inflated })).toThrow(RecordsDecodeError)
+    }
+    // Partial and malformed data: null, for openRecordBatchAt to report.
+    const input = encodeRecordBatch({ records: sampleRecords(5), compression: 'gzip' })
+    expect(compressedPayloadAt(input.subarray(0, input.length - 1), 0)).toBeNull()
+    expect(compressedPayloadAt(Buffer.alloc(70, 0xff), 0)).toBeNull()
   })
 
   test('a lazily read batch delivers the records before a corrupt one, then throws on every later call', () => {
