@@ -4,6 +4,8 @@
 //   node scripts/bench/consumer.mjs [--records 1000000] [--size 100] [--partitions 6] [--rounds 1] [--passes 1] [--clients samsa,samsa/kafkajs,kafkajs,platformatic,platformatic2,java]
 //                                   [--json out.json] [--markdown] [--baseline <git rev>] [--build]
 //   --samsa-api batches: samsa reads through consumer.batches() (no promise per record) instead of `for await`.
+//   --compression gzip|snappy|lz4|zstd, --batch-records N: the topic's batches compressed, N records each (2000),
+//   with JSON-like values (one repeated byte otherwise), e.g. `--compression gzip --size 500 --batch-records 4000`.
 //   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
 //   (a fresh group each) and reports each pass's rate, process CPU per record and minor page faults: how fast it
 //   reads warm (JIT done, memory mapped; before 09c93f7 the first passes paid a page fault per 4 KiB received).
@@ -45,6 +47,9 @@ function arg(name, fallback) {
 const RECORDS = Number(arg('records', 1_000_000))
 const SIZE = Number(arg('size', 100))
 const PARTITIONS = Number(arg('partitions', 6))
+/** The produced batches' codec, and records per batch: large compressed batches are where decompression can hold the loop. */
+const COMPRESSION = arg('compression', 'none')
+const BATCH_RECORDS = Number(arg('batch-records', 2000))
 const ROUNDS = Number(arg('rounds', 1))
 /** samsa only: reads the topic this many times in one process, a fresh group each pass (see the header). */
 const PASSES = Number(arg('passes', 1))
@@ -373,13 +378,16 @@ const topic = `bench-consumer-${RECORDS}-${SIZE}-${PARTITIONS}-${Date.now()}`
   await cluster.topics([topic])
   await new Promise((r) => setTimeout(r, 1000))
   const value = Buffer.alloc(SIZE, 'x')
-  const perBatch = 2000
+  // Compressed, a value of one repeated byte would shrink a thousandfold: JSON-like text that compresses as records do.
+  const filler = 'lorem ipsum dolor sit amet, consectetur adipiscing elit '.repeat(Math.ceil(SIZE / 56))
+  const valueOf = (i) => (COMPRESSION === 'none' ? value : Buffer.from(`{"id":${i},"user":"user-${i % 997}","n":${(i * 7919) % 104729},"text":"${filler}`.slice(0, SIZE)))
+  const perBatch = BATCH_RECORDS
   const started = Date.now()
   let produced = 0
   const inflight = new Set()
   for (let p = 0; produced < RECORDS; p = (p + 1) % PARTITIONS) {
     const n = Math.min(perBatch, RECORDS - produced)
-    const batch = records.encodeRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ key: `key-${produced + i}`, value })) })
+    const batch = records.encodeRecordBatch({ compression: COMPRESSION, records: Array.from({ length: n }, (_, i) => ({ key: `key-${produced + i}`, value: valueOf(produced + i) })) })
     produced += n
     const partition = p
     const request = cluster
@@ -398,7 +406,7 @@ const topic = `bench-consumer-${RECORDS}-${SIZE}-${PARTITIONS}-${Date.now()}`
     if (inflight.size >= 8) await Promise.race(inflight)
   }
   await Promise.all(inflight)
-  log(`produced ${RECORDS} records of ${SIZE} B to ${topic} (${PARTITIONS} partitions) in ${Date.now() - started} ms`)
+  log(`produced ${RECORDS} records of ${SIZE} B to ${topic} (${PARTITIONS} partitions, ${perBatch} per batch, ${COMPRESSION}) in ${Date.now() - started} ms`)
 }
 cluster.close()
 
@@ -527,7 +535,7 @@ if (jsonOut) {
     results: summary.results,
     tables: [
       reportTable('consumer-throughput', 'Consumer throughput, one pre-produced topic', columns, cells, [
-        `${RECORDS.toLocaleString('en-US')} records of ${SIZE} B values, ${PARTITIONS} partitions, best of ${ROUNDS} round(s); timed from the first record to the last (group join excluded; Java: ConsumerPerformance fetch.* columns).${SAMSA_API === 'batches' ? ' samsa read through consumer.batches().' : ''}`,
+        `${RECORDS.toLocaleString('en-US')} records of ${SIZE} B values, ${PARTITIONS} partitions${COMPRESSION === 'none' ? '' : `, ${COMPRESSION} batches of ${BATCH_RECORDS} records`}, best of ${ROUNDS} round(s); timed from the first record to the last (group join excluded; Java: ConsumerPerformance fetch.* columns).${SAMSA_API === 'batches' ? ' samsa read through consumer.batches().' : ''}`,
         `Versions: KafkaJS ${versions.kafkajs}, @platformatic/kafka ${versions.platformatic}${p2 ? ` (platformatic2: ${p2.version})` : ''}, Java ConsumerPerformance ${kafkaVersion}.`,
         ...SKIPPED,
       ]),
