@@ -196,8 +196,7 @@ export class DeliveryBuffer<K, V> {
         this.#inflating = null
         await inflating
         // The loop was free while the batch decompressed: records of it start a fresh slice.
-        this.#sliceStart = performance.now()
-        this.#sliceCount = 0
+        this.#startSlice()
         continue
       }
       try {
@@ -212,8 +211,7 @@ export class DeliveryBuffer<K, V> {
       if (this.#bufferedBytes >= DELIVER_NEXT_TURN_BYTES) {
         this.#yieldDue = true
       } else {
-        this.#sliceStart = performance.now()
-        this.#sliceCount = 0
+        this.#startSlice()
       }
     }
   }
@@ -482,6 +480,10 @@ export class DeliveryBuffer<K, V> {
   async #yieldTurn(): Promise<void> {
     await yieldToEventLoop()
     this.#yieldDue = false
+    this.#startSlice()
+  }
+
+  #startSlice(): void {
     this.#sliceStart = performance.now()
     this.#sliceCount = 0
   }

@@ -54,10 +54,10 @@ export const ASYNC_DECOMPRESS_MIN_BYTES = 32 * 1024
 /** The next batch's payload being decompressed off the event loop, or its outcome. */
 interface Inflation {
   readonly pos: number
-  /** Settles (never rejects) once `data` or `failed` is set. */
+  /** Settles (never rejects); null once settled. */
   pending: Promise<void> | null
+  /** The decompressed payload; null while pending, and after a failure (nextBatch then decompresses in place). */
   data: Buffer | null
-  failed: boolean
 }
 
 /** A partition's records from one fetch response, decoded batch by batch as the application reads. */
@@ -129,7 +129,7 @@ export class FetchedChunk {
     if (current !== null && current.pos === this.pos) return current.pending
     const compressed = this.records === RELEASED ? null : compressedPayloadAt(this.records, this.pos)
     if (compressed === null || compressed.payload.length < ASYNC_DECOMPRESS_MIN_BYTES) return null
-    const inflation: Inflation = { pos: this.pos, pending: null, data: null, failed: false }
+    const inflation: Inflation = { pos: this.pos, pending: null, data: null }
     const frame = this.#frame
     frame?.hold()
     inflation.pending = decompressAsync(compressed.codec, compressed.payload, { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES, at: this.pos }).then(
@@ -140,7 +140,6 @@ export class FetchedChunk {
       },
       () => {
         // Opened synchronously instead, which checks the CRC first and then throws the decompression's own error.
-        inflation.failed = true
         inflation.pending = null
         frame?.drop()
       },

@@ -27,14 +27,19 @@ let gzipAsync: ((data: Buffer, options: Zlib.ZlibOptions) => Promise<Buffer>) | 
 let gunzipAsync: ((data: Uint8Array, options: Zlib.ZlibOptions) => Promise<Buffer>) | undefined
 
 /**
- * The output chunk for asynchronous gunzip. zlib hands output back a chunk at a time, one thread-pool round trip
- * each, and joins the chunks on the event loop: with its 16 KiB default a 2.4 MB batch took 150 round trips and a
- * copy of the whole output on the loop. The gzip trailer states the size (ISIZE); it comes off the network, so it
- * only sizes the chunk, capped at 32 times the compressed size and the limit.
+ * The output chunk for asynchronous node:zlib decompression (gunzip, zstd). zlib hands output back a chunk at a
+ * time, one thread-pool round trip each, and joins the chunks on the event loop: with its 16 KiB default a 2.4 MB
+ * batch took 150 round trips and a copy of the whole output on the loop. `stated` is the size the data claims (the
+ * gzip trailer's ISIZE; zstd frames need not state one); it comes off the network, so it only sizes the chunk,
+ * capped at 32 times the compressed size and the limit.
  */
-function gunzipChunkBytes(data: Uint8Array, limit: number): number {
-  const stated = data.length >= 18 ? (data[data.length - 4]! | (data[data.length - 3]! << 8) | (data[data.length - 2]! << 16) | (data[data.length - 1]! << 24)) >>> 0 : 0
+function asyncOutputChunkBytes(data: Uint8Array, limit: number, stated = Infinity): number {
   return Math.max(64 * 1024, Math.min(stated, 32 * data.length, limit))
+}
+
+/** A gzip member's ISIZE trailer field (its uncompressed size mod 2^32), 0 when too short to have one. */
+function gzipStatedSize(data: Uint8Array): number {
+  return data.length >= 18 ? (data[data.length - 4]! | (data[data.length - 3]! << 8) | (data[data.length - 2]! << 16) | (data[data.length - 1]! << 24)) >>> 0 : 0
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -121,9 +126,7 @@ function zlibZstdBackend(z: ZlibZstd): ZstdBackend {
     compressSync: (data, level) => z.zstdCompressSync(data, compressOptions(level)),
     compressAsync: (data, level) => compress(data, compressOptions(level)),
     decompressSync: (data, limit) => z.zstdDecompressSync(data, decompressOptions(limit)),
-    // As for gunzip (gunzipChunkBytes): larger output chunks, fewer thread-pool round trips; zstd frames need not
-    // state their size, so the chunk is sized from the input.
-    decompressAsync: (data, limit) => decompress(data, { ...decompressOptions(limit), chunkSize: Math.max(64 * 1024, Math.min(32 * data.length, limit)) }),
+    decompressAsync: (data, limit) => decompress(data, { ...decompressOptions(limit), chunkSize: asyncOutputChunkBytes(data, limit) }),
   }
 }
 
@@ -581,7 +584,7 @@ export async function decompressAsync(codec: CompressionCodec, data: Uint8Array,
   try {
     switch (codec) {
       case 'gzip':
-        return await (gunzipAsync ??= promisify(zlib().gunzip))(data, { maxOutputLength: Math.max(1, limit), chunkSize: gunzipChunkBytes(data, limit) })
+        return await (gunzipAsync ??= promisify(zlib().gunzip))(data, { maxOutputLength: Math.max(1, limit), chunkSize: asyncOutputChunkBytes(data, limit, gzipStatedSize(data)) })
       case 'snappy':
         return await snappyDecompressAsync(data, limit, at)
       case 'lz4':

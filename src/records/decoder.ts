@@ -308,7 +308,9 @@ export interface OpenOptions extends DecodeOptions {
  */
 export function compressedPayloadAt(input: Uint8Array, pos: number): { codec: CompressionCodec; payload: Buffer } | null {
   const buf = asBuffer(input)
-  if (pos >= buf.length) return null
+  // Delivery asks before every batch it opens: an uncompressed one is told apart by two bytes, without the header
+  // object (and its four BigInts) that frameAt builds.
+  if (buf.length - pos < RECORDS || buf[pos + MAGIC] !== 2 || (buf[pos + ATTRIBUTES + 1]! & COMPRESSION_MASK) === 0) return null
   let frame: Frame
   try {
     frame = frameAt(buf, pos, false)
