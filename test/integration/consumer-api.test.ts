@@ -17,6 +17,7 @@ import type { Consumer } from '../../src/consumer/consumer.js'
 import type { GroupProtocol, RebalanceEvent } from '../../src/consumer/types.js'
 import { compressedPayloadAt, compressionAvailable, encodeRecordBatch, type RecordInput } from '../../src/records/index.js'
 import { brokers, createTopic, newCluster, newConsumer, produce, uniqueName, waitFor } from './consumer-support.js'
+import { watchTurns } from '../helpers/event-loop-turns.js'
 
 function kafkaFor(label: string): Kafka {
   return new Kafka({ brokers, clientId: uniqueName(label), logger: process.env.SAMSA_TEST_LOG ? undefined : false, logLevel: process.env.SAMSA_TEST_LOG ? 'debug' : undefined })
@@ -324,25 +325,12 @@ describe('consumer API', () => {
     const consumer = kafka.consumer({ maxPollRecords: 500 })
     await consumer.assign([{ topic, partition: 0 }])
     consumer.seek({ topic, partition: 0, offset: 0n })
-    let turns = 0
-    let reading = true
-    const countTurns = (): void => {
-      turns++
-      if (reading) setImmediate(countTurns)
-    }
-    setImmediate(countTurns)
-    let longestRunWithoutTurn = 0
-    let run = 0
-    let lastTurns = -1
+    const turns = watchTurns()
     let batches = 0
     let records = 0
     const work = (size: number): boolean => {
       // The application's own work on a batch: a millisecond of CPU.
-      const until = performance.now() + 1
-      while (performance.now() < until);
-      run = turns === lastTurns ? run + 1 : 0
-      lastTurns = turns
-      longestRunWithoutTurn = Math.max(longestRunWithoutTurn, run)
+      turns.work(1)
       batches++
       records += size
       return records >= batchCount * 500
@@ -355,14 +343,14 @@ describe('consumer API', () => {
         await consumer.run({ signal: controller.signal, eachBatch: async ({ batch }) => void (work(batch.messages.length) && controller.abort()) })
       }
     } finally {
-      reading = false
+      turns.stop()
       await consumer.close()
       await kafka.close()
     }
     expect(records).toBe(batchCount * 500)
     expect(batches).toBeGreaterThanOrEqual(batchCount)
     // Two milliseconds of slice and a millisecond per batch: a turn every two or three batches, not every 64.
-    expect(longestRunWithoutTurn).toBeLessThanOrEqual(3)
+    expect(turns.longestRunWithoutTurn).toBeLessThanOrEqual(3)
   })
 
   describe('fetches beside partitions with buffered data', () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import type { Consumer, EachBatchPayload, KafkaMessage } from '../../src/kafkajs/index.js'
 import { createTopics, newKafka, uniqueName, waitFor } from './support.js'
 import { committedOffsets, produce, produceSpread } from './consumer-support.js'
+import { watchTurns } from '../helpers/event-loop-turns.js'
 
 const open: Consumer[] = []
 afterEach(async () => {
@@ -81,30 +82,22 @@ describe('eachMessage', () => {
     await produceSpread(topic, total, 1)
     const c = consumer(uniqueName('g'))
     await c.subscribe({ topics: [topic], fromBeginning: true })
-    let turns = 0
+    const turns = watchTurns()
     let count = 0
-    const countTurns = (): void => {
-      turns++
-      if (count < total) setImmediate(countTurns)
+    try {
+      await c.run({
+        eachMessage: async () => {
+          // 50 µs of the application's work per message: 25 ms per batch of 500.
+          turns.work(0.05)
+          count++
+        },
+      })
+      await waitFor(() => count === total, 30_000, 'every message')
+    } finally {
+      turns.stop()
     }
-    setImmediate(countTurns)
-    let lastTurns = -1
-    let run = 0
-    let longestRunWithoutTurn = 0
-    await c.run({
-      eachMessage: async () => {
-        // 50 µs of the application's work per message: 25 ms per batch of 500.
-        const until = performance.now() + 0.05
-        while (performance.now() < until);
-        run = turns === lastTurns ? run + 1 : 0
-        lastTurns = turns
-        longestRunWithoutTurn = Math.max(longestRunWithoutTurn, run)
-        count++
-      },
-    })
-    await waitFor(() => count === total, 30_000, 'every message')
     // A turn once the 2 ms slice is spent, checked every 64 messages; without it, one turn per batch or two.
-    expect(longestRunWithoutTurn).toBeLessThanOrEqual(128)
+    expect(turns.longestRunWithoutTurn).toBeLessThanOrEqual(128)
   })
 })
 
