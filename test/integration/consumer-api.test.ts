@@ -353,6 +353,35 @@ describe('consumer API', () => {
     expect(turns.longestRunWithoutTurn).toBeLessThanOrEqual(3)
   })
 
+  it('for await lets the event loop turn within a slice while each message is slow', async () => {
+    // Delivery reads the clock every 64 messages while they are quick. While each takes a tenth of a millisecond (an
+    // application's work, or the first records a process reads, in code not yet optimised), 64 of them held the
+    // event loop three times its slice: it reads the clock every 8 then.
+    const topic = uniqueName('slow-messages')
+    await createTopic(cluster, topic, 1)
+    const count = 2_000
+    await produce(cluster, topic, 0, Array.from({ length: count }, (_, i) => ({ value: `v${i}` })), 5_000)
+    const kafka = kafkaFor('slow-messages')
+    const consumer = kafka.consumer({})
+    await consumer.assign([{ topic, partition: 0 }])
+    consumer.seek({ topic, partition: 0, offset: 0n })
+    const turns = watchTurns()
+    let read = 0
+    try {
+      for await (const message of consumer) {
+        expect(message.offset).toBe(BigInt(read))
+        turns.work(0.1)
+        if (++read === count) break
+      }
+    } finally {
+      turns.stop()
+      await consumer.close()
+      await kafka.close()
+    }
+    // A 2 ms slice is 20 such messages, read to the next multiple of 8: 24; every 64 before.
+    expect(turns.longestRunWithoutTurn).toBeLessThanOrEqual(32)
+  })
+
   describe('fetches beside partitions with buffered data', () => {
     // Partition 0 has a backlog, partition 1 nothing. While partition 0 has chunks buffered, the fetch in flight
     // holds only partition 1, and the broker keeps it until fetchMaxWaitMs unless told to wait less.
