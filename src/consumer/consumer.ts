@@ -368,9 +368,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> extends EventEmitter
   }
 
   /**
-   * For runners that call handlers themselves (samsa/kafkajs): a promise that lets the event loop turn once
-   * delivery has held it for its slice (2 ms), or null while the slice lasts. Handler calls that resolve in
-   * microtasks never return to the event loop by themselves.
+   * For runners that call handlers themselves (samsa/kafkajs), after each handler call: a promise that lets the
+   * event loop turn once delivery has held it for its slice (2 ms), or null while the slice lasts. Handler calls that
+   * resolve in microtasks never return to the event loop by themselves.
    */
   yieldIfSliceSpent(): Promise<void> | null {
     return this.#delivery.yieldIfSliceSpent()

@@ -479,13 +479,13 @@ export class DeliveryBuffer<K, V> {
   }
 
   /**
-   * For a runner that calls handlers itself between takes (samsa/kafkajs's eachMessage): a promise that lets the
-   * event loop turn once delivery's slice is spent — one clock for both, so that neither yields right after the
-   * other did — or null while the slice lasts.
+   * For a runner that calls handlers itself between takes (samsa/kafkajs's eachMessage), after each handler: a
+   * promise that lets the event loop turn once delivery's slice is spent — one clock for both, so that neither yields
+   * right after the other did — or null while the slice lasts. Counts as a message: the clock is read as often as
+   * for messages taken.
    */
   yieldIfSliceSpent(): Promise<void> | null {
-    if (!this.#yieldDue && performance.now() - this.#sliceStart <= SLICE_MS) return null
-    return this.#yieldTurn()
+    return this.#sliceExpired() ? this.#yieldTurn() : null
   }
 
   async #yieldTurn(): Promise<void> {

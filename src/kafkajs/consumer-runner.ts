@@ -408,11 +408,9 @@ export class Runner {
       }
       // Each handler call resolves in a microtask, so a batch would otherwise run in one turn of the event loop —
       // and the next batch with it, taken meanwhile: 7-13 ms while the code is still cold. Yield on delivery's
-      // slice, the clock the next take checks too.
-      if ((i & 63) === 63) {
-        const turn = this.#o.native.yieldIfSliceSpent()
-        if (turn !== null) await turn
-      }
+      // slice, the clock the next take checks too (delivery reads it every few calls, more often while slow).
+      const turn = this.#o.native.yieldIfSliceSpent()
+      if (turn !== null) await turn
     }
   }
 
