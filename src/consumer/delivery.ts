@@ -281,9 +281,13 @@ export class DeliveryBuffer<K, V> {
         }
       } else messages.push(this.#toMessage(current.chunk.state, record, current.leaderEpoch, record.nextOffset))
     }
-    // The slice counts messages, not calls: one call per batch would check the clock only every 64 batches, which
-    // with an application working on each batch held the event loop for tens of milliseconds.
-    this.#sliceCount += messages.length - 1
+    // The clock is read once per batch here. Counted per call, it was read every 64 batches, and an application
+    // working on each batch held the event loop for tens of milliseconds; adding the batch's messages to the count
+    // would pass their quick building off as the pace of the application's work (see #sliceExpired).
+    const now = performance.now()
+    this.#sliceCount = 0
+    this.#lastCheck = now
+    if (now - this.#sliceStart > SLICE_MS) this.#yieldDue = true
     const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
     const nextOffset = messages[messages.length - 1]!.offset + 1n
     return { topic: first.topic, partition: first.partition, messages, highWatermark, lag: highWatermark >= nextOffset ? highWatermark - nextOffset : 0n }
