@@ -284,10 +284,7 @@ export class DeliveryBuffer<K, V> {
     // The clock is read once per batch here. Counted per call, it was read every 64 batches, and an application
     // working on each batch held the event loop for tens of milliseconds; adding the batch's messages to the count
     // would pass their quick building off as the pace of the application's work (see #sliceExpired).
-    const now = performance.now()
-    this.#sliceCount = 0
-    this.#lastCheck = now
-    if (now - this.#sliceStart > SLICE_MS) this.#yieldDue = true
+    this.#clockRead(performance.now())
     const highWatermark = state && !state.revoked ? (state.highWatermark ?? -1n) : -1n
     const nextOffset = messages[messages.length - 1]!.offset + 1n
     return { topic: first.topic, partition: first.partition, messages, highWatermark, lag: highWatermark >= nextOffset ? highWatermark - nextOffset : 0n }
@@ -523,10 +520,15 @@ export class DeliveryBuffer<K, V> {
     if (++this.#sliceCount < this.#checkEvery) return false
     const now = performance.now()
     this.#checkEvery = now - this.#lastCheck > this.#sliceCount * SLOW_MESSAGE_MS ? FEW_MESSAGES : MANY_MESSAGES
+    return this.#clockRead(now)
+  }
+
+  /** The clock read `now`: the count starts again from here, and a spent slice makes a yield due. */
+  #clockRead(now: number): boolean {
     this.#sliceCount = 0
     this.#lastCheck = now
     // Sticky until the yield happened: the fast path only notices, the slow path yields.
-    this.#yieldDue = now - this.#sliceStart > SLICE_MS
+    if (now - this.#sliceStart > SLICE_MS) this.#yieldDue = true
     return this.#yieldDue
   }
 

@@ -7,6 +7,8 @@ export interface TurnWatch {
   work(ms: number): void
   /** The most pieces of work in a row that saw no turn of the event loop between them. */
   readonly longestRunWithoutTurn: number
+  /** Turns of the event loop counted so far. */
+  readonly turns: number
   stop(): void
 }
 
@@ -31,6 +33,9 @@ export function watchTurns(): TurnWatch {
     },
     get longestRunWithoutTurn() {
       return longest
+    },
+    get turns() {
+      return turns
     },
     stop() {
       watching = false

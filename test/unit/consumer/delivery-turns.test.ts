@@ -4,6 +4,7 @@ import { DeliveryBuffer } from '../../../src/consumer/delivery.js'
 import { FetchedChunk } from '../../../src/consumer/fetched-chunk.js'
 import { PartitionState } from '../../../src/consumer/partition-state.js'
 import { encodeRecordBatch } from '../../../src/records/index.js'
+import { watchTurns } from '../../helpers/event-loop-turns.js'
 
 // Which phase of the event loop delivery runs in is the point here, and a broker cannot choose it: the chunk is pushed
 // from an I/O callback by hand, as the fetcher pushes it from a Fetch response's.
@@ -44,29 +45,25 @@ describe('DeliveryBuffer and the event loop', () => {
     delivery.push(largeChunk(state))
     let read = 0
     let yields = 0
-    let turns = 0
-    let counting = true
-    const countTurns = (): void => {
-      turns++
-      if (counting) setImmediate(countTurns)
-    }
-    setImmediate(countTurns)
+    const watch = watchTurns()
     let lastTurns = 0
-    while (read < 1_000) {
-      const message = await delivery.next(undefined)
-      expect(message?.offset).toBe(BigInt(read))
-      if (turns !== lastTurns) {
-        yields++
-        // One loop iteration per yield: the watcher's immediate ran once, not twice.
-        if (yields > 1) expect(turns - lastTurns).toBe(1)
-        lastTurns = turns
+    try {
+      while (read < 1_000) {
+        const message = await delivery.next(undefined)
+        expect(message?.offset).toBe(BigInt(read))
+        if (watch.turns !== lastTurns) {
+          yields++
+          // One loop iteration per yield: the watcher's immediate ran once, not twice.
+          if (yields > 1) expect(watch.turns - lastTurns).toBe(1)
+          lastTurns = watch.turns
+        }
+        watch.work(0.01)
+        read++
+        delivery.markProcessed()
       }
-      const until = performance.now() + 0.01
-      while (performance.now() < until);
-      read++
-      delivery.markProcessed()
+    } finally {
+      watch.stop()
     }
-    counting = false
     expect(yields).toBeGreaterThan(1)
   })
 })
