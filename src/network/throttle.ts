@@ -42,7 +42,7 @@ export class Throttle {
   hold(throttleTimeMs: number): void {
     this.#totalMs += throttleTimeMs
     this.#count++
-    const until = Date.now() + throttleTimeMs
+    const until = performance.now() + throttleTimeMs
     if (until <= this.#mutedUntil) return
     this.#mutedUntil = until
     if (this.#timer) clearTimeout(this.#timer)
@@ -58,8 +58,10 @@ export class Throttle {
 
   #unmute(): void {
     this.#timer = null
-    // A timer may fire a millisecond early; never write before the broker's deadline.
-    const left = this.#mutedUntil - Date.now()
+    // A Node timer counts from the loop's cached time and may fire early; never write before the broker's deadline.
+    // The deadline is on the monotonic clock: a wall clock stepped back while muted would hold writes for as long
+    // as the step, one stepped ahead would let them out early.
+    const left = this.#mutedUntil - performance.now()
     if (left > 0) {
       this.#timer = setTimeout(() => this.#unmute(), left)
       this.#timer.unref()
