@@ -9,6 +9,7 @@ import {
   type DescribeClusterResponse,
   type ListOffsetsRequestInput,
   type ListOffsetsResponse,
+  type MetadataResponse,
 } from '../../src/protocol/index.js'
 import { ConnectionError } from '../../src/errors.js'
 import { type HarnessInstance, killKafkaNode, restartKafkaNode, startKafka, stopKafka } from '../helpers/kafka.js'
@@ -113,6 +114,30 @@ describe('broker failures on a three-node cluster', () => {
         if (elected!.error === null) break
         if (attempt > 50) throw elected!.error
         await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      // The election returns once the controller committed it; each broker applies it from the metadata log a little
+      // later. Until the old leader knows the new one its answer carries no hint, and until the target knows it leads
+      // it refuses the resend: either way the producer would rightly refresh metadata. Wait (through the suite's own
+      // cluster, not the producer's) until both brokers' metadata names the target, the old leader's log refuses
+      // reads as a follower's and the target's serves them as the leader's.
+      const view = async (nodeId: number) => {
+        const connection = await cluster.connectionToNode(nodeId)
+        const metadata = (await connection.send(apis[ApiKeys.Metadata]!, { topics: [{ name: hintTopic }] } as never)) as MetadataResponse
+        const offsets = (await connection.send(apis[ApiKeys.ListOffsets]!, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: hintTopic, partitions: [{ partitionIndex: 0, timestamp: -1n }] }],
+        } as never)) as ListOffsetsResponse
+        return {
+          leaderId: metadata.topics[0]?.partitions.find((p) => p.partitionIndex === 0)?.leaderId,
+          errorCode: offsets.topics[0]?.partitions[0]?.errorCode,
+        }
+      }
+      for (let attempt = 0; ; attempt++) {
+        const [old, next] = [await view(before.leader), await view(target)]
+        if (old.leaderId === target && next.leaderId === target && old.errorCode === 6 && next.errorCode === 0) break
+        if (attempt > 100) throw new Error(`after the election: old leader ${JSON.stringify(old)}, target ${JSON.stringify(next)}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
       }
       const metadataRequests: string[] = []
       const produceRequests: string[] = []
