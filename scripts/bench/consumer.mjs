@@ -6,9 +6,10 @@
 //   --samsa-api batches: samsa reads through consumer.batches() (no promise per record) instead of `for await`.
 //   --compression gzip|snappy|lz4|zstd, --batch-records N: the topic's batches compressed, N records each (2000),
 //   with JSON-like values (one repeated byte otherwise), e.g. `--compression gzip --size 500 --batch-records 4000`.
-//   --passes N (samsa only): after the timed pass, the child reads the topic N-1 more times in the same process
-//   (a fresh group each) and reports each pass's rate, process CPU per record and minor page faults: how fast it
-//   reads warm (JIT done, memory mapped; before 09c93f7 the first passes paid a page fault per 4 KiB received).
+//   --passes N (samsa and samsa/kafkajs): after the timed pass, the child reads the topic N-1 more times in the same
+//   process (a fresh group each) and reports each pass's rate, process CPU per record, minor page faults and event
+//   loop: how it reads warm (JIT done, memory mapped, V8's heap grown; before 09c93f7 the first passes paid a page
+//   fault per 4 KiB received).
 //   With java among the clients, scripts/bench/java/ConsumePasses.java does the same in one JVM, whose first pass
 //   is cold too (class loading, JIT).
 //   --baseline also runs samsa built from that revision (as samsa@base) and reports samsa ÷ samsa@base: before/after
@@ -144,6 +145,9 @@ function startLoopProbe(consuming) {
   }
   let gapStart = performance.now()
   let cpuStart = cpuNow()
+  // Minor page faults per gap: memory new to the process (V8's heap growing, a response buffer) costs a fault per
+  // 4 KiB, and on some VMs a fault costs microseconds (the parent measures it: pageFaultMicros).
+  let faultsStart = process.resourceUsage().minorPageFault
   let first = 0
   const longGaps = []
   const gcPauses = []
@@ -161,12 +165,14 @@ function startLoopProbe(consuming) {
   const timer = setInterval(() => {
     const now = performance.now()
     const cpu = cpuNow()
+    const faults = process.resourceUsage().minorPageFault
     if (consuming() && now - gapStart > 10) {
       const onCpu = Math.min(now - gapStart, cpu.onCpuMs - cpuStart.onCpuMs)
-      longGaps.push({ start: gapStart, end: now, onCpu, waiting: cpu.waitingMs - cpuStart.waitingMs })
+      longGaps.push({ start: gapStart, end: now, onCpu, waiting: cpu.waitingMs - cpuStart.waitingMs, faults: faults - faultsStart })
     }
     gapStart = now
     cpuStart = cpu
+    faultsStart = faults
   }, 1)
   return {
     firstRecord() {
@@ -198,6 +204,7 @@ function startLoopProbe(consuming) {
           workMs: Math.max(0, gap.onCpu - Math.max(0, gcMs - gap.waiting)),
           waitingMs: gap.waiting,
           blockedMs: Math.max(0, wallMs - gap.onCpu - gap.waiting),
+          faults: gap.faults,
         }
       })
       const gcLongest = (kind) => gcPauses.filter((p) => p.kind === kind).reduce((max, p) => Math.max(max, p.end - p.start), 0)
@@ -214,11 +221,28 @@ function startLoopProbe(consuming) {
         longestGapsMs: attributed
           .sort((a, b) => b.wallMs - a.wallMs)
           .slice(0, 5)
-          .map((g) => ({ at: round1(g.atMs), wall: round1(g.wallMs), onCpu: round1(g.onCpuMs), gc: round1(g.gcMs), gcKinds: g.gcKinds, work: round1(g.workMs), waiting: round1(g.waitingMs), blocked: round1(g.blockedMs) })),
+          .map((g) => ({ at: round1(g.atMs), wall: round1(g.wallMs), onCpu: round1(g.onCpuMs), gc: round1(g.gcMs), gcKinds: g.gcKinds, work: round1(g.workMs), waiting: round1(g.waitingMs), blocked: round1(g.blockedMs), faults: g.faults })),
         ...(fetchDurations.length > 0 ? { fetches: fetchDurations.length, longestFetchMs: round1(Math.max(...fetchDurations)) } : {}),
         gcPauses: Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, { count: gcPauses.filter((p) => p.kind === kind).length, longestMs: round1(gcLongest(kind)) }])),
       }
     },
+  }
+}
+
+function medianOf(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** A pass's event loop in the passes table: the probe's report without its per-gap detail. */
+function passLoop(report) {
+  return {
+    p99Ms: report.eventLoopDelayP99Ms,
+    maxMs: report.eventLoopDelayMaxMs,
+    gapsOver10Ms: report.gapsOver10Ms,
+    longestWorkInGapMs: report.longestWorkInGapMs,
+    longestGcPauseMs: Math.max(...Object.values(report.gcPauses).map((g) => g.longestMs)),
   }
 }
 
@@ -272,45 +296,81 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
     probe.stop()
     await consumer.close()
     const firstPassBytes = bytes
-    // Later passes: the same records again in this process, whose allocator by then has memory to recycle.
+    const firstLoop = await probe.report()
+    // Later passes: the same records again in this process, whose allocator by then has memory to recycle, each
+    // with its own event-loop probe (the process's heap has grown and its code is compiled by then).
     const later = []
     for (let pass = 1; pass < PASSES; pass++) {
       const again = kafka.consumer({ groupId: `${groupId}-pass${pass}`, autoOffsetReset: 'earliest', enableAutoCommit: false })
       await again.subscribe([topic])
-      later.push(await readPass(again, () => {}))
+      let passReading = false
+      const passProbe = startLoopProbe(() => passReading)
+      const result = await readPass(again, () => {
+        passReading = true
+        passProbe.firstRecord()
+      })
+      passProbe.stop()
       await again.close()
+      later.push({ ...result, loop: passLoop(await passProbe.report()) })
     }
-    return { client, count: total, bytes: firstPassBytes, ms: firstPass.ms, minorPageFaults: firstPass.minorPageFaults, ...(later.length > 0 ? { passes: [firstPass, ...later] } : {}), ...(await probe.report()) }
+    const passes = later.length > 0 ? { passes: [{ ...firstPass, loop: passLoop(firstLoop) }, ...later] } : {}
+    return { client, count: total, bytes: firstPassBytes, ms: firstPass.ms, minorPageFaults: firstPass.minorPageFaults, ...passes, ...firstLoop }
   }
   if (client === 'kafkajs' || client === 'samsa/kafkajs') {
     // The same program for both: only the import differs, as for an application migrating to the facade.
     const { Kafka, logLevel } = client === 'kafkajs' ? require('kafkajs') : await importSnapshot(samsaDir, 'kafkajs.js')
     const kafka = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING })
-    const consumer = kafka.consumer({ groupId })
-    await consumer.connect()
-    await consumer.subscribe({ topic, fromBeginning: true })
-    const probe = startLoopProbe(() => count > 0 && count < total)
-    await new Promise((resolve, reject) => {
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ message }) => {
-            if (count === 0) {
-              first = performance.now()
-              probe.firstRecord()
-            }
-            touch(message.key, message.value)
-            if (++count === total) {
-              last = performance.now()
-              probe.stop()
-              resolve()
-            }
-          },
-        })
-        .catch(reject)
-    })
-    await consumer.disconnect()
-    return { client, count, bytes, ms: last - first, ...(await probe.report()) }
+    // One pass: a consumer in a fresh group reads the topic once through eachMessage.
+    const readPass = async (passGroupId) => {
+      const consumer = kafka.consumer({ groupId: passGroupId })
+      await consumer.connect()
+      await consumer.subscribe({ topic, fromBeginning: true })
+      let n = 0
+      let started = 0
+      let ended = 0
+      let faults = 0
+      let cpuAt = null
+      const probe = startLoopProbe(() => n > 0 && n < total)
+      await new Promise((resolve, reject) => {
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ message }) => {
+              if (n === 0) {
+                started = performance.now()
+                faults = process.resourceUsage().minorPageFault
+                cpuAt = process.cpuUsage()
+                probe.firstRecord()
+              }
+              touch(message.key, message.value)
+              if (++n === total) {
+                ended = performance.now()
+                probe.stop()
+                resolve()
+              }
+            },
+          })
+          .catch(reject)
+      })
+      const used = process.cpuUsage(cpuAt)
+      const minorPageFaults = process.resourceUsage().minorPageFault - faults
+      await consumer.disconnect()
+      return { ms: ended - started, minorPageFaults, cpuMs: (used.user + used.system) / 1000, loop: await probe.report() }
+    }
+    const firstPass = await readPass(groupId)
+    count = total
+    const firstPassBytes = bytes
+    // --passes: the facade only, as for samsa (KafkaJS's own passes would add minutes and no question).
+    const later = []
+    if (client === 'samsa/kafkajs') {
+      for (let pass = 1; pass < PASSES; pass++) {
+        const { loop, ...result } = await readPass(`${groupId}-pass${pass}`)
+        later.push({ ...result, loop: passLoop(loop) })
+      }
+    }
+    const { loop, ...first } = firstPass
+    const passes = later.length > 0 ? { passes: [{ ...first, loop: passLoop(loop) }, ...later] } : {}
+    return { client, count, bytes: firstPassBytes, ms: first.ms, ...passes, ...loop }
   }
   if (client === 'platformatic' || client === 'platformatic2') {
     const { Consumer, MessagesStreamModes } = client === 'platformatic' ? require('@platformatic/kafka') : await import(pathToFileURL(platformatic2().entry).href)
@@ -364,6 +424,26 @@ if (!brokers) {
 }
 const log = (line) => process.stderr.write(`[bench consumer] ${line}\n`)
 for (const note of SKIPPED) log(note)
+
+/**
+ * What a minor page fault costs on this machine, in µs: 32 MiB new to the process touched once per 4 KiB, median of
+ * three. Bare metal takes a fraction of a µs; a VM whose host backs guest memory lazily can take ten or more, and
+ * then every GC pause that touches memory new to the heap is that much longer.
+ */
+function pageFaultMicros() {
+  const costs = []
+  for (let i = 0; i < 3; i++) {
+    const memory = Buffer.allocUnsafeSlow(32 << 20)
+    const faults = process.resourceUsage().minorPageFault
+    const started = process.hrtime.bigint()
+    for (let at = 0; at < memory.length; at += 4096) memory[at] = 1
+    const ns = Number(process.hrtime.bigint() - started)
+    costs.push(ns / 1000 / Math.max(1, process.resourceUsage().minorPageFault - faults))
+  }
+  return +medianOf(costs).toFixed(2)
+}
+const PAGE_FAULT_MICROS = pageFaultMicros()
+log(`a minor page fault costs ${PAGE_FAULT_MICROS} µs here (32 MiB touched once per 4 KiB)`)
 
 const { Cluster, silentLogger, protocol, records } = setupModules()
 const cluster = new Cluster({ brokers: brokers.split(','), clientId: 'bench-setup', logger: silentLogger })
@@ -470,13 +550,9 @@ const summary = {
   valueBytes: SIZE,
   partitions: PARTITIONS,
   rounds: ROUNDS,
+  pageFaultMicros: PAGE_FAULT_MICROS,
   ...(baseline ? { baseline: { rev: BASELINE, sha: baseline.sha } } : {}),
   results: [...best.values()],
-}
-const medianOf = (values) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 const medianRate = (client) => Math.round(medianOf(results.filter((r) => r.client === client).map((r) => r.recordsPerSec)))
 const samsaMedian = samsa ? medianRate('samsa') : null
@@ -493,7 +569,7 @@ const table = [`| ${columns.join(' | ')} |`, '|---|---:|---:|---:|---:|---:|', .
 process.stdout.write(`${table}\n`)
 // Every run's event loop, not the best one's: the goal is a bound that holds in each run.
 const fixed = (v) => (Number.isFinite(v) ? v.toFixed(1) : '–')
-const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU, blocked) at ms after the first record', 'Fetch responses (longest ms)']
+const loopColumns = ['client', 'round', 'records/s', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms (mostly GC / mostly waiting for a CPU)', 'longest work outside GC in a gap ms (at most)', 'longest gaps: wall ms (main thread on CPU, GC pauses, waiting for a CPU, blocked; minor page faults) at ms after the first record', 'Fetch responses (longest ms)']
 const loopRows = results
   .filter((r) => r.eventLoopDelayMaxMs !== undefined)
   .map((r) => [
@@ -504,11 +580,13 @@ const loopRows = results
     fixed(r.eventLoopDelayMaxMs),
     `${r.gapsOver10Ms} (${r.gapsOver10MsMostlyGc} / ${r.gapsOver10MsMostlyWaiting})`,
     fixed(r.longestWorkInGapMs),
-    r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}) at ${g.at}`).join('; ') || '–',
+    r.longestGapsMs.slice(0, 3).map((g) => `${g.wall} (${g.onCpu}, ${g.gc}, ${g.waiting}, ${g.blocked}; ${g.faults ?? '–'}) at ${g.at}`).join('; ') || '–',
     r.fetches !== undefined ? `${r.fetches} (${r.longestFetchMs})` : '–',
   ])
-// --passes: samsa's rate pass by pass in one process, with the page faults each pass took (memory new to the process).
-const passColumns = ['client', 'round', 'pass', 'records/s', 'process CPU ns per record', 'minor page faults']
+// --passes: samsa's (and the facade's) rate pass by pass in one process, with the page faults each pass took (memory
+// new to the process) and its event loop: the first pass also pays for the process's start (code compiled, V8's heap
+// grown), the later ones show a consumer that has been running for a while.
+const passColumns = ['client', 'round', 'pass', 'records/s', 'process CPU ns per record', 'minor page faults', 'loop delay p99 ms', 'max ms', 'gaps > 10 ms', 'longest work outside GC in a gap ms', 'longest GC pause ms']
 const passRows = results
   .filter((r) => r.passes)
   .flatMap((r) =>
@@ -519,6 +597,7 @@ const passRows = results
       Math.round((r.count / p.ms) * 1000).toLocaleString('en-US'),
       p.cpuMs === null ? '–' : String(Math.round((p.cpuMs * 1e6) / r.count)),
       p.minorPageFaults === null ? '–' : p.minorPageFaults.toLocaleString('en-US'),
+      ...(p.loop ? [fixed(p.loop.p99Ms), fixed(p.loop.maxMs), String(p.loop.gapsOver10Ms), fixed(p.loop.longestWorkInGapMs), fixed(p.loop.longestGcPauseMs)] : ['–', '–', '–', '–', '–']),
     ]),
   )
 if (passRows.length > 0) process.stdout.write(`\n${[`| ${passColumns.join(' | ')} |`, `|---|---:|${'---:|'.repeat(passColumns.length - 2)}`, ...passRows.map((c) => `| ${c.join(' | ')} |`)].join('\n')}\n`)
@@ -531,7 +610,7 @@ if (jsonOut) {
   const contract = benchReport({
     bench: 'consumer',
     versions,
-    settings: { records: RECORDS, valueBytes: SIZE, partitions: PARTITIONS, rounds: ROUNDS, clients: CLIENTS, skipped: SKIPPED },
+    settings: { records: RECORDS, valueBytes: SIZE, partitions: PARTITIONS, rounds: ROUNDS, clients: CLIENTS, skipped: SKIPPED, pageFaultMicros: PAGE_FAULT_MICROS },
     results: summary.results,
     tables: [
       reportTable('consumer-throughput', 'Consumer throughput, one pre-produced topic', columns, cells, [
@@ -548,6 +627,7 @@ if (jsonOut) {
         : []),
       reportTable('consumer-event-loop', 'Consumer event loop, every run', loopColumns, loopRows, [
         'perf_hooks event-loop delay from the first record to the last, and a 1 ms timer whose gaps over 10 ms are split by the main thread\'s scheduler figures (Linux schedstat) into the main thread\'s CPU time, the GC pauses in it (the gc observer), the time it was runnable but waiting for a CPU (the broker and V8 helper threads had both cores) and the rest, blocked (asleep: neither on a CPU nor waiting for one). Work outside GC is the CPU time less the part of the GC pauses not spent waiting: an upper bound on what the client and the loop body held the loop for.',
+        `Minor page faults: memory new to the process, each a trap to the kernel; on this machine one cost ${PAGE_FAULT_MICROS} µs (32 MiB touched once per 4 KiB, at the start of the run).`,
         'Fetch responses: samsa:fetch events from the first record to the last (samsa and samsa/kafkajs only); the longest is the first, a full response of about 6 MB (~100 ms), unless a fetch waited fetchMaxWaitMs while records were buffered behind it.',
       ]),
     ],
