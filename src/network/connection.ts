@@ -490,11 +490,12 @@ export class Connection {
 
   // ---- reading ----
 
-  #received(n: number): void {
+  #received(n: number): boolean {
     try {
-      this.#reader.received(n)
+      return this.#reader.received(n)
     } catch (error) {
       this.close(error instanceof Error ? error : new ConnectionError(String(error), { broker: this.broker }))
+      return true
     }
   }
 

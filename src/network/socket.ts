@@ -19,9 +19,10 @@ export interface DialOptions {
   signal?: AbortSignal | undefined
   /**
    * Where received bytes go (net.Socket's `onread`, also honoured by TLS sockets): the socket reads into
-   * `target()` and then calls `received(n)`, so nothing is copied and no 'data' event is emitted.
+   * `target()` and then calls `received(n)`, so nothing is copied and no 'data' event is emitted. `received`
+   * returning false pauses reading until the next turn of the event loop.
    */
-  reader: { target(): Buffer; received(n: number): void }
+  reader: { target(): Buffer; received(n: number): boolean }
 }
 
 /**
@@ -48,9 +49,14 @@ export function dial(options: DialOptions, attach: (socket: Socket) => void): Pr
     const onread: OnReadOpts = {
       buffer: () => reader.target(),
       callback: (n: number) => {
-        reader.received(n)
-        return true
+        if (reader.received(n)) return true
+        // Enough for one turn (see frame-reader.ts): false pauses the socket, and it reads on after the loop turns.
+        setImmediate(resumeReading)
+        return false
       },
+    }
+    const resumeReading = (): void => {
+      if (!socket.destroyed) socket.resume()
     }
     let socket: Socket
     if (tlsOption) {

@@ -1,9 +1,11 @@
 /**
  * The connection layer against the real broker the jest global setup started (or KAFKA_BROKERS).
  */
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Connection } from '../../src/network/connection.js'
 import { Cluster, parseHostPort } from '../../src/network/cluster.js'
+import { FrameReader, READ_BYTES_PER_TURN } from '../../src/network/frame-reader.js'
 import { saslMechanismFrom, type SaslMechanism } from '../../src/network/sasl/index.js'
 import { apis, ApiKeys, type AnyApiCodec } from '../../src/protocol/index.js'
 import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
@@ -567,6 +569,47 @@ describe('large responses', () => {
       await kafka.close()
     }
   }
+
+  it('a multi-megabyte Fetch response is read at most a megabyte per turn of the event loop', async () => {
+    // Incompressible values, so the response is as large on the wire as in the log.
+    const messages = Array.from({ length: 30 }, () => ({ value: randomBytes(200 * 1024) }))
+    await withFilledTopic('large-fetch-turns', { batchSize: 1024 * 1024, lingerMs: 10 }, messages, async ({ fetchFrom }) => {
+      const reads: Array<{ n: number; turn: number }> = []
+      const original = FrameReader.prototype.received
+      const spy = jest.spyOn(FrameReader.prototype, 'received').mockImplementation(function (this: FrameReader, n: number) {
+        reads.push({ n, turn })
+        return original.call(this, n)
+      })
+      // Counts turns of the event loop: an immediate set from an immediate runs in the next one.
+      let turn = 0
+      let counting = true
+      const tick = (): void => {
+        turn++
+        if (counting) setImmediate(tick)
+      }
+      setImmediate(tick)
+      let records: Buffer
+      try {
+        const fetched = fetchFrom(0n, { minBytes: 6_000_000, maxBytes: 16 * 1024 * 1024 })
+        // The application busy meanwhile (as a consumer delivering records is): the response piles up in the
+        // socket's receive buffer, megabytes of it, ready for one read.
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        const busyUntil = performance.now() + 300
+        while (performance.now() < busyUntil);
+        ;({ records } = await fetched)
+      } finally {
+        counting = false
+        spy.mockRestore()
+      }
+      expect(records.length).toBeGreaterThan(6_000_000)
+      const perTurn = new Map<number, number>()
+      for (const read of reads) perTurn.set(read.turn, (perTurn.get(read.turn) ?? 0) + read.n)
+      const total = reads.reduce((sum, read) => sum + read.n, 0)
+      expect(total).toBeGreaterThan(records.length)
+      expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
+      expect(perTurn.size).toBeGreaterThanOrEqual(Math.ceil(total / READ_BYTES_PER_TURN))
+    })
+  })
 
   it('a multi-megabyte Fetch response is read into a buffer of its own and decodes whole', async () => {
     const { decodeRecordBatches } = await import('../../src/records/index.js')

@@ -1,5 +1,5 @@
 import { ConnectionError } from '../../../src/errors.js'
-import { FrameReader } from '../../../src/network/frame-reader.js'
+import { FrameReader, READ_BYTES_PER_TURN } from '../../../src/network/frame-reader.js'
 import { ReceivePool } from '../../../src/network/receive-pool.js'
 
 function frame(payload: Buffer): Buffer {
@@ -87,6 +87,29 @@ describe('FrameReader', () => {
     expect(targets.filter((t) => t.buffer === own.buffer).length).toBeGreaterThan(25)
     // Later reads went to fresh memory, never over what was handed out (checked again after all reads).
     expectFrames(frames.slice(0, 1000), smalls.slice(0, 1000))
+  })
+
+  it('asks the socket to pause after a megabyte, and offers no more than the turn has left to one read', () => {
+    const frames: Buffer[] = []
+    const reader = new FrameReader(1 << 30, (f) => frames.push(f), 'b')
+    const large = payload(3 * 1024 * 1024 + 5, 4)
+    const smalls = Array.from({ length: 400 }, (_, i) => payload(100 + i, i))
+    const bytes = Buffer.concat([frame(large), ...smalls.map(frame)])
+    // A socket reading as much as each target holds (the kernel had everything), pausing when told to.
+    const turns: number[] = [0]
+    for (let at = 0; at < bytes.length; ) {
+      const target = reader.readTarget()
+      expect(target.length).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
+      const n = Math.min(target.length, bytes.length - at)
+      bytes.copy(target, 0, at, at + n)
+      at += n
+      turns[turns.length - 1]! += n
+      if (!reader.received(n)) turns.push(0)
+    }
+    expectFrames(frames, [large, ...smalls])
+    // A whole megabyte per turn until the stream runs out, the small frames after the large one included.
+    expect(Math.max(...turns)).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
+    expect(turns.length).toBe(Math.ceil(bytes.length / READ_BYTES_PER_TURN))
   })
 
   it('moves a small frame that does not fit to a fresh receive buffer, and reads at least 8 KiB at a time', () => {
