@@ -22,7 +22,7 @@ import { AuthenticationError, ConnectionError, KafkaError, TimeoutError } from '
 import { type AnyApiCodec, type ApiCodec, decodeResponseFrame, encodeRequestFrame, encodeRequestFrameParts, peekCorrelationId } from '../protocol/index.js'
 import { abortError } from './abort.js'
 import { FrameReader } from './frame-reader.js'
-import { ReceivePool } from './receive-pool.js'
+import { processReceivePool } from './receive-pool.js'
 import { authenticateSasl, type HandshakeSend, negotiateApiVersions, reauthenticationDelayMs } from './handshake.js'
 import { channels, type ConnectEvent, type RequestObserver, type RequestTraceContext, tracingChannels } from './instrumentation.js'
 import { type ClientLogger, clientLogger, type Logger, silentLogger } from './logging.js'
@@ -116,7 +116,7 @@ export class Connection {
 
   /** KIP-219: while muted #flush writes nothing; unmuting flushes. */
   readonly #throttle = new Throttle(() => this.#flush())
-  readonly #receivePool = new ReceivePool()
+  readonly #receivePool = processReceivePool
 
   private constructor(options: ConnectionOptions) {
     this.#options = options

@@ -15,10 +15,10 @@
 /** Frames smaller than this are not pooled (the shared receive buffer takes most, see frame-reader.ts). */
 export const POOLED_FRAME_MIN_BYTES = 16 * 1024
 /**
- * Free memory kept per connection. A consumer that reads behind its fetches has a dozen or more responses out at a
- * time (up to fetchMaxBytes buffered), and gives them back in bursts: a cap of four buffers dropped the rest, the next
- * responses got new memory, and the garbage they became (40+ MB per million 100-byte records) set off mark-compact
- * pauses while consuming. Capped by bytes instead, the free list holds what the connection's responses needed at
+ * Free memory kept by the process's pool. A consumer that reads behind its fetches has a dozen or more responses out
+ * at a time (up to fetchMaxBytes buffered), and gives them back in bursts: a cap of four buffers dropped the rest, the
+ * next responses got new memory, and the garbage they became (40+ MB per million 100-byte records) set off
+ * mark-compact pauses while consuming. Capped by bytes instead, the free list holds what the responses needed at
  * their peak, which is memory the process had in use anyway.
  */
 export const MAX_FREE_BYTES = 64 * 1024 * 1024
@@ -67,3 +67,10 @@ function roundUp(size: number): number {
   const step = size > 1024 * 1024 ? 1024 * 1024 : 64 * 1024
   return Math.ceil(size / step) * step
 }
+
+/**
+ * The pool every connection reads large frames into. One for the process rather than one per connection: a
+ * connection opened later (another consumer, a reconnect after a broker restart) reads into memory that earlier ones
+ * gave back instead of memory new to the process, and the free memory kept is bounded once, not per connection.
+ */
+export const processReceivePool = new ReceivePool()

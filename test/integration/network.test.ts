@@ -537,8 +537,11 @@ describe('topic ids (KIP-516)', () => {
 describe('large responses', () => {
   interface FilledTopic {
     connection: Connection
-    /** A Fetch of partition 0 from `fetchOffset`; `frame` is the frame the response was read into, when it had one. */
-    fetchFrom(fetchOffset: bigint, bytes: { minBytes: number; maxBytes: number }): Promise<{ frame: Buffer | null; records: Buffer }>
+    /**
+     * A Fetch of partition 0 from `fetchOffset` (on `on`, else `connection`); `frame` is the frame the response was
+     * read into, when it had one.
+     */
+    fetchFrom(fetchOffset: bigint, bytes: { minBytes: number; maxBytes: number }, on?: Connection): Promise<{ frame: Buffer | null; records: Buffer }>
   }
 
   /** A one-partition topic holding `messages`, and a connection to its leader, for the length of `body`. */
@@ -554,9 +557,9 @@ describe('large responses', () => {
       await producer.close()
       const [info] = await kafka.cluster.topics([topic])
       const connection = await kafka.cluster.pool.get((await kafka.cluster.leaderFor(topic, 0))!, name)
-      const fetchFrom: FilledTopic['fetchFrom'] = async (fetchOffset, { minBytes, maxBytes }) => {
+      const fetchFrom: FilledTopic['fetchFrom'] = async (fetchOffset, { minBytes, maxBytes }, on = connection) => {
         let frame: Buffer | null = null
-        const response = await connection.send(
+        const response = await on.send(
           apis[ApiKeys.Fetch],
           { replicaId: -1, maxWaitMs: 500, minBytes, maxBytes, topics: [{ topic, topicId: info!.topicId, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: maxBytes }] }] },
           { onFrame: (f) => (frame = f) },
@@ -622,6 +625,27 @@ describe('large responses', () => {
       expect(decoded).toHaveLength(600)
       expect(decoded[599]!.key!.toString()).toBe('k599')
       expect(decoded.every((r) => r.value!.length === 10_000 && r.value![9_999] === 7)).toBe(true)
+    })
+  }, 60_000)
+
+  it('a connection opened later reads a large response into memory another connection handed back', async () => {
+    // Larger than any frame the other tests of this file hand back, so the pool has no other memory that fits.
+    const messages = Array.from({ length: 40 }, () => ({ value: randomBytes(200 * 1024) }))
+    await withFilledTopic('frame-reuse-across', { batchSize: 1024 * 1024, lingerMs: 10 }, messages, async ({ connection, fetchFrom }) => {
+      const bytes = { minBytes: 7_000_000, maxBytes: 16 * 1024 * 1024 }
+      const first = await fetchFrom(0n, bytes)
+      expect(first.records.length).toBeGreaterThan(7_000_000)
+      const copy = Buffer.from(first.records)
+      connection.reuseFrame(first.frame!)
+      const { host: leaderHost, port: leaderPort } = parseHostPort(connection.broker)
+      const later = await Connection.open({ host: leaderHost, port: leaderPort, clientId: 'samsa-frame-reuse-across' })
+      try {
+        const second = await fetchFrom(0n, bytes, later)
+        expect(second.frame!.buffer).toBe(first.frame!.buffer)
+        expect(second.records.equals(copy)).toBe(true)
+      } finally {
+        later.close()
+      }
     })
   }, 60_000)
 
