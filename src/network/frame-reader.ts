@@ -8,8 +8,9 @@
  * next read goes and `received(n)` that n bytes arrived there. Small frames land in a shared receive buffer and are
  * delivered as views of it; a frame that does not fit there gets a buffer of exactly its size, and the kernel fills
  * it directly. A multi-megabyte Fetch response is therefore never copied by JavaScript and leaves no turn that
- * assembles it; it is read a megabyte per turn of the event loop at most (READ_BYTES_PER_TURN). Delivered frames stay valid: the reader only
- * ever writes to memory it has not handed out, or that its pool got back from the frame's reader.
+ * assembles it; it is read a megabyte per turn of the event loop at most (READ_BYTES_PER_TURN). Delivered frames
+ * stay valid: the reader only ever writes to memory it has not handed out, or that its pool got back from the
+ * frame's reader.
  */
 import { ConnectionError } from '../errors.js'
 import { POOLED_FRAME_MIN_BYTES, type ReceivePool } from './receive-pool.js'

@@ -10,6 +10,7 @@ import { saslMechanismFrom, type SaslMechanism } from '../../src/network/sasl/in
 import { apis, ApiKeys, type AnyApiCodec } from '../../src/protocol/index.js'
 import { AuthenticationError, KafkaProtocolError } from '../../src/errors.js'
 import { AbortedError } from '../../src/network/abort.js'
+import { watchTurns } from '../helpers/event-loop-turns.js'
 import { eventually } from '../helpers/wait.js'
 import type { ProducerOptions } from '../../src/producer/options.js'
 import type { ProducerMessage } from '../../src/producer/producer.js'
@@ -577,31 +578,23 @@ describe('large responses', () => {
     // Incompressible values, so the response is as large on the wire as in the log.
     const messages = Array.from({ length: 30 }, () => ({ value: randomBytes(200 * 1024) }))
     await withFilledTopic('large-fetch-turns', { batchSize: 1024 * 1024, lingerMs: 10 }, messages, async ({ fetchFrom }) => {
+      const watch = watchTurns()
       const reads: Array<{ n: number; turn: number }> = []
       const original = FrameReader.prototype.received
       const spy = jest.spyOn(FrameReader.prototype, 'received').mockImplementation(function (this: FrameReader, n: number) {
-        reads.push({ n, turn })
+        reads.push({ n, turn: watch.turns })
         return original.call(this, n)
       })
-      // Counts turns of the event loop: an immediate set from an immediate runs in the next one.
-      let turn = 0
-      let counting = true
-      const tick = (): void => {
-        turn++
-        if (counting) setImmediate(tick)
-      }
-      setImmediate(tick)
       let records: Buffer
       try {
         const fetched = fetchFrom(0n, { minBytes: 6_000_000, maxBytes: 16 * 1024 * 1024 })
         // The application busy meanwhile (as a consumer delivering records is): the response piles up in the
         // socket's receive buffer, megabytes of it, ready for one read.
         await new Promise((resolve) => setTimeout(resolve, 20))
-        const busyUntil = performance.now() + 300
-        while (performance.now() < busyUntil);
+        watch.work(300)
         ;({ records } = await fetched)
       } finally {
-        counting = false
+        watch.stop()
         spy.mockRestore()
       }
       expect(records.length).toBeGreaterThan(6_000_000)

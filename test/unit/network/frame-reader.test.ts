@@ -58,8 +58,11 @@ describe('FrameReader', () => {
     expect(delivered[0]!.byteOffset).toBe(target.byteOffset + 4)
   })
 
-  /** Feeds `bytes` the way a socket with `onread` does: each read fills at most `readSize` bytes of the target. */
-  function read(reader: FrameReader, bytes: Buffer, readSize: number): Buffer[] {
+  /**
+   * Feeds `bytes` the way a socket with `onread` does: each read fills at most `readSize` bytes of the target. The
+   * bytes read between two pauses the reader asked for are added up in `turns`, one entry per turn.
+   */
+  function read(reader: FrameReader, bytes: Buffer, readSize: number, turns: number[] = [0]): Buffer[] {
     const targets: Buffer[] = []
     for (let at = 0; at < bytes.length; ) {
       const target = reader.readTarget()
@@ -67,7 +70,8 @@ describe('FrameReader', () => {
       const n = Math.min(target.length, readSize, bytes.length - at)
       bytes.copy(target, 0, at, at + n)
       at += n
-      reader.received(n)
+      turns[turns.length - 1]! += n
+      if (!reader.received(n)) turns.push(0)
     }
     return targets
   }
@@ -97,15 +101,8 @@ describe('FrameReader', () => {
     const bytes = Buffer.concat([frame(large), ...smalls.map(frame)])
     // A socket reading as much as each target holds (the kernel had everything), pausing when told to.
     const turns: number[] = [0]
-    for (let at = 0; at < bytes.length; ) {
-      const target = reader.readTarget()
-      expect(target.length).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
-      const n = Math.min(target.length, bytes.length - at)
-      bytes.copy(target, 0, at, at + n)
-      at += n
-      turns[turns.length - 1]! += n
-      if (!reader.received(n)) turns.push(0)
-    }
+    const targets = read(reader, bytes, Infinity, turns)
+    expect(Math.max(...targets.map((t) => t.length))).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
     expectFrames(frames, [large, ...smalls])
     // A whole megabyte per turn until the stream runs out, the small frames after the large one included.
     expect(Math.max(...turns)).toBeLessThanOrEqual(READ_BYTES_PER_TURN)
