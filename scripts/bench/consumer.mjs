@@ -235,6 +235,25 @@ function medianOf(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
+/** Times one pass from its first record: wall time, the process's CPU and its minor page faults. */
+function passMeter() {
+  let started = 0
+  let faults = 0
+  let cpuAt = null
+  return {
+    start() {
+      started = performance.now()
+      faults = process.resourceUsage().minorPageFault
+      cpuAt = process.cpuUsage()
+    },
+    end() {
+      const ms = performance.now() - started
+      const used = process.cpuUsage(cpuAt)
+      return { ms, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000 }
+    },
+  }
+}
+
 /** A pass's event loop in the passes table: the probe's report without its per-gap detail. */
 function passLoop(report) {
   return {
@@ -260,21 +279,20 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
     // more CPU than the bundle, and internal paths do not exist in a bundled baseline.
     const { Kafka } = await importSnapshot(client === 'samsa@base' ? baselineDir : samsaDir)
     const kafka = new Kafka({ brokers, clientId: 'bench', logger: false })
-    const consumer = kafka.consumer({ groupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
-    let reading = false
-    const probe = startLoopProbe(() => reading)
-    // One pass over the topic: every record's key and value touched, timed from the first record to the last.
-    const readPass = async (reader, onFirst) => {
+    // One pass over the topic by a consumer in a fresh group: every record's key and value touched, timed from the
+    // first record to the last, with an event-loop probe of its own.
+    const readPass = async (passGroupId) => {
+      const reader = kafka.consumer({ groupId: passGroupId, autoOffsetReset: 'earliest', enableAutoCommit: false })
+      await reader.subscribe([topic])
+      let reading = false
+      const probe = startLoopProbe(() => reading)
+      const meter = passMeter()
       let n = 0
-      let started = 0
-      let faults = 0
-      let cpuAt = null
       const each = (message) => {
         if (n++ === 0) {
-          started = performance.now()
-          faults = process.resourceUsage().minorPageFault
-          cpuAt = process.cpuUsage()
-          onFirst()
+          meter.start()
+          reading = true
+          probe.firstRecord()
         }
         touch(message.key, message.value)
         return n === total
@@ -284,37 +302,22 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
       } else {
         for await (const message of reader) if (each(message)) break
       }
-      const ms = performance.now() - started
-      const used = process.cpuUsage(cpuAt)
-      return { ms, minorPageFaults: process.resourceUsage().minorPageFault - faults, cpuMs: (used.user + used.system) / 1000 }
+      const result = meter.end()
+      probe.stop()
+      await reader.close()
+      return { ...result, loop: await probe.report() }
     }
-    await consumer.subscribe([topic])
-    const firstPass = await readPass(consumer, () => {
-      reading = true
-      probe.firstRecord()
-    })
-    probe.stop()
-    await consumer.close()
+    const { loop, ...firstPass } = await readPass(groupId)
     const firstPassBytes = bytes
-    const firstLoop = await probe.report()
-    // Later passes: the same records again in this process, whose allocator by then has memory to recycle, each
-    // with its own event-loop probe (the process's heap has grown and its code is compiled by then).
+    // Later passes: the same records again in this process, whose allocator by then has memory to recycle (the
+    // process's heap has grown and its code is compiled by then).
     const later = []
     for (let pass = 1; pass < PASSES; pass++) {
-      const again = kafka.consumer({ groupId: `${groupId}-pass${pass}`, autoOffsetReset: 'earliest', enableAutoCommit: false })
-      await again.subscribe([topic])
-      let passReading = false
-      const passProbe = startLoopProbe(() => passReading)
-      const result = await readPass(again, () => {
-        passReading = true
-        passProbe.firstRecord()
-      })
-      passProbe.stop()
-      await again.close()
-      later.push({ ...result, loop: passLoop(await passProbe.report()) })
+      const { loop: passReport, ...result } = await readPass(`${groupId}-pass${pass}`)
+      later.push({ ...result, loop: passLoop(passReport) })
     }
-    const passes = later.length > 0 ? { passes: [{ ...firstPass, loop: passLoop(firstLoop) }, ...later] } : {}
-    return { client, count: total, bytes: firstPassBytes, ms: firstPass.ms, minorPageFaults: firstPass.minorPageFaults, ...passes, ...firstLoop }
+    const passes = later.length > 0 ? { passes: [{ ...firstPass, loop: passLoop(loop) }, ...later] } : {}
+    return { client, count: total, bytes: firstPassBytes, ms: firstPass.ms, minorPageFaults: firstPass.minorPageFaults, ...passes, ...loop }
   }
   if (client === 'kafkajs' || client === 'samsa/kafkajs') {
     // The same program for both: only the import differs, as for an application migrating to the facade.
@@ -326,36 +329,29 @@ async function runChild(client, brokers, topic, total, samsaDir, baselineDir) {
       await consumer.connect()
       await consumer.subscribe({ topic, fromBeginning: true })
       let n = 0
-      let started = 0
-      let ended = 0
-      let faults = 0
-      let cpuAt = null
+      const meter = passMeter()
       const probe = startLoopProbe(() => n > 0 && n < total)
-      await new Promise((resolve, reject) => {
+      const result = await new Promise((resolve, reject) => {
         consumer
           .run({
             autoCommit: false,
             eachMessage: async ({ message }) => {
               if (n === 0) {
-                started = performance.now()
-                faults = process.resourceUsage().minorPageFault
-                cpuAt = process.cpuUsage()
+                meter.start()
                 probe.firstRecord()
               }
               touch(message.key, message.value)
               if (++n === total) {
-                ended = performance.now()
+                const ended = meter.end()
                 probe.stop()
-                resolve()
+                resolve(ended)
               }
             },
           })
           .catch(reject)
       })
-      const used = process.cpuUsage(cpuAt)
-      const minorPageFaults = process.resourceUsage().minorPageFault - faults
       await consumer.disconnect()
-      return { ms: ended - started, minorPageFaults, cpuMs: (used.user + used.system) / 1000, loop: await probe.report() }
+      return { ...result, loop: await probe.report() }
     }
     const firstPass = await readPass(groupId)
     count = total
